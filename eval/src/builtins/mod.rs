@@ -1,0 +1,138 @@
+//! The builtins: every primop grouped by topic, and the `builtins` set itself.
+//!
+//! Each topic module exports `OPS`, a table of [`PrimOp`]s. [`install`] builds the
+//! `builtins` attribute set and the top-level names (`map`, `true`, `__add`, …).
+
+pub mod corepkgs;
+mod arith;
+mod attrs;
+mod context;
+mod control;
+mod derivation;
+mod hash;
+mod io;
+mod json;
+mod lists;
+mod regex;
+mod strings;
+mod toml;
+mod types;
+mod versions;
+mod xml;
+
+use crate::eval::Eval;
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::{Attr, Attrs, PrimOp, PrimOpApp, Thunk, Value};
+use std::rc::Rc;
+
+/// Builtins also bound at top level without the `__` prefix, as in Nix.
+const UNPREFIXED: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "break",
+    "derivation",
+    "derivationStrict",
+    "dirOf",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
+    "throw",
+    "toString",
+];
+
+/// All primop tables.
+fn tables() -> Vec<&'static [PrimOp]> {
+    vec![
+        arith::OPS,
+        attrs::OPS,
+        context::OPS,
+        control::OPS,
+        derivation::OPS,
+        hash::OPS,
+        io::OPS,
+        json::OPS,
+        lists::OPS,
+        regex::OPS,
+        strings::OPS,
+        toml::OPS,
+        types::OPS,
+        versions::OPS,
+        xml::OPS,
+    ]
+}
+
+/// Builds the `builtins` set and the global names of `ev`.
+pub fn install(ev: &mut Eval) {
+    let mut entries: Vec<Attr> = Vec::new();
+    for table in tables() {
+        for op in table {
+            let v = Value::PrimOp(Rc::new(PrimOpApp { op, args: Vec::new() }));
+            entries.push(Attr { name: Symbol::new(op.name), value: v, span: Span::NONE });
+        }
+    }
+    for (name, value) in constants(ev) {
+        entries.push(Attr { name: Symbol::new(name), value, span: Span::NONE });
+    }
+    // `builtins.builtins` refers back to the set itself.
+    entries.push(Attr {
+        name: Symbol::new("builtins"),
+        value: Thunk::native(|ev: &mut Eval| Ok(Value::Attrs(ev.builtins.clone()))),
+        span: Span::NONE,
+    });
+    let builtins = Rc::new(Attrs::from_entries(entries));
+    ev.globals.clear();
+    for attr in builtins.iter() {
+        let name = attr.name.as_str();
+        if matches!(name, "true" | "false" | "null" | "builtins") || UNPREFIXED.contains(&name) {
+            ev.globals.insert(attr.name, attr.value.clone());
+        }
+        if !matches!(name, "true" | "false" | "null" | "builtins") {
+            ev.globals.insert(Symbol::new(&format!("__{name}")), attr.value.clone());
+        }
+    }
+    ev.globals.insert(Symbol::new("builtins"), Value::Attrs(builtins.clone()));
+    ev.builtins = builtins;
+}
+
+/// Non-function builtins.
+fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
+    let o = &ev.options;
+    let nix_path: Vec<Value> = o
+        .search_path
+        .iter()
+        .map(|(prefix, path)| {
+            Value::attrs(Attrs::from_entries(vec![
+                Attr { name: Symbol::new("prefix"), value: Value::string(prefix.clone()), span: Span::NONE },
+                Attr { name: Symbol::new("path"), value: Value::string(path.clone()), span: Span::NONE },
+            ]))
+        })
+        .collect();
+    vec![
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+        ("currentSystem", Value::string(o.current_system.clone())),
+        ("nixVersion", Value::string("2.26.3")),
+        ("langVersion", Value::Int(6)),
+        ("storeDir", Value::string(o.store_dir.clone())),
+        ("nixPath", Value::list(nix_path)),
+        (
+            "currentTime",
+            Value::Int(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            ),
+        ),
+    ]
+}

@@ -1,0 +1,117 @@
+//! Building attribute sets and `let` frames from their definitions.
+
+use super::Eval;
+use crate::error::{ErrorExt, EvalError, Result};
+use crate::ir::{AttrsDef, Binding, BindingValue, ExprRef};
+use crate::symbol::Symbol;
+use crate::value::{Attr, Attrs, Env, EnvFrame, Thunk, Value};
+
+
+impl Eval {
+    /// Evaluates an attribute-set literal.
+    pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
+        let scope = if def.recursive {
+            let frame = EnvFrame::new(Some(env.clone()), vec![Value::Null; def.bindings.len()]);
+            let values = self.binding_values(&def.bindings, &def.inherit_sources, env, &frame, true);
+            for (i, v) in values.iter().enumerate() {
+                frame.set(i, v.clone());
+            }
+            (frame, values)
+        } else {
+            let values = self.binding_values(&def.bindings, &def.inherit_sources, env, env, false);
+            (env.clone(), values)
+        };
+        let (inner, values) = scope;
+        let mut entries: Vec<Attr> = def
+            .bindings
+            .iter()
+            .zip(values)
+            .map(|(b, value)| Attr { name: b.name, value, span: b.span })
+            .collect();
+        if def.dynamic.is_empty() {
+            return Ok(Value::attrs(Attrs::from_entries(entries)));
+        }
+        for (name_expr, value_expr, span) in &def.dynamic {
+            let name = self.eval(name_expr, &inner)?;
+            let name = match name {
+                Value::Null => continue,
+                Value::String(s) => Symbol::new(&s.s),
+                other => {
+                    return Err(self.type_error("a string", &other).at(name_expr.span()).context(
+                        name_expr.span(),
+                        || "while evaluating the name of a dynamic attribute".into(),
+                    ))
+                }
+            };
+            if let Some(prev) = entries.iter().find(|a| a.name == name) {
+                let at = self
+                    .sources
+                    .describe(prev.span)
+                    .map(|(f, l, c)| format!(" at {f}:{l}:{c}"))
+                    .unwrap_or_default();
+                return Err(EvalError::new(format!("dynamic attribute '{name}' already defined{at}"))
+                    .at(*span));
+            }
+            let value = self.thunk(value_expr, &inner);
+            entries.push(Attr { name, value, span: *span });
+        }
+        Ok(Value::attrs(Attrs::from_entries(entries)))
+    }
+
+    /// Builds the frame of a `let`.
+    pub(crate) fn build_let_frame(
+        &mut self,
+        bindings: &[Binding],
+        sources: &[ExprRef],
+        env: &Env,
+    ) -> Env {
+        let frame = EnvFrame::new(Some(env.clone()), vec![Value::Null; bindings.len()]);
+        let values = self.binding_values(bindings, sources, env, &frame, true);
+        for (i, v) in values.into_iter().enumerate() {
+            frame.set(i, v);
+        }
+        frame
+    }
+
+    /// The (lazy) values of bindings: `Expr`s and inherit sources in `inner`, plain
+    /// `inherit`s in `outer`.
+    fn binding_values(
+        &mut self,
+        bindings: &[Binding],
+        sources: &[ExprRef],
+        outer: &Env,
+        inner: &Env,
+        recursive: bool,
+    ) -> Vec<Value> {
+        let source_values: Vec<Value> = sources
+            .iter()
+            .map(|s| if recursive { self.thunk_rec(s, inner) } else { self.thunk(s, inner) })
+            .collect();
+        bindings
+            .iter()
+            .map(|b| match &b.value {
+                BindingValue::Expr(e) => {
+                    if recursive {
+                        self.thunk_rec(e, inner)
+                    } else {
+                        self.thunk(e, inner)
+                    }
+                }
+                BindingValue::Inherit(e) => self.thunk(e, outer),
+                BindingValue::InheritFrom { source } => {
+                    let src = source_values[*source].clone();
+                    let name = b.name;
+                    let span = b.span;
+                    Thunk::native(move |ev: &mut Eval| {
+                        let a = ev.force_attrs(&src).at(span)?;
+                        match a.get(name) {
+                            Some(v) => ev.force(v),
+                            None => Err(super::expr::missing_attr(name, &a).at(span)),
+                        }
+                    })
+                }
+            })
+            .collect()
+    }
+}
+

@@ -1,0 +1,396 @@
+//! Evaluation of lowered expressions to weak head normal form.
+
+use super::{lookup_slot, CoerceOpts, Eval};
+use crate::error::{ErrorExt, ErrorKind, EvalError, Result};
+use crate::ir::{AttrName, BinOp, Expr, ExprRef};
+use crate::source::Span;
+use crate::symbol::{known, Symbol};
+use crate::value::{Attr, Attrs, Closure, Env, EnvFrame, NixString, Value};
+use std::rc::Rc;
+
+impl Eval {
+    /// Evaluates `expr` in `env` to weak head normal form.
+    pub fn eval(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
+        match &**expr {
+            Expr::Const(v, _) => Ok(v.clone()),
+            Expr::Var { depth, slot, .. } => {
+                let v = lookup_slot(env, *depth, *slot);
+                self.force(&v)
+            }
+            Expr::Global(name, span) => match self.globals.get(name) {
+                Some(v) => {
+                    let v = v.clone();
+                    self.force(&v)
+                }
+                None => Err(EvalError::new(format!("undefined variable '{name}'")).at(*span)),
+            },
+            Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
+            Expr::Attrs(def) => self.build_attrs(def, env),
+            Expr::List(items, _) => {
+                Ok(Value::list(items.iter().map(|e| self.thunk(e, env)).collect()))
+            }
+            Expr::Lambda(l) => {
+                Ok(Value::Lambda(Rc::new(Closure { lambda: l.clone(), env: env.clone() })))
+            }
+            Expr::Call { func, args, span } => {
+                let mut f = self.eval(func, env)?;
+                for a in args {
+                    let arg = self.thunk(a, env);
+                    f = self.call(&f, arg, *span)?;
+                }
+                Ok(f)
+            }
+            Expr::Select { expr: e, path, default, span } => {
+                self.eval_select(e, path, default.as_ref(), *span, env)
+            }
+            Expr::HasAttr { expr: e, path, .. } => self.eval_has_attr(e, path, env),
+            Expr::Let { bindings, inherit_sources, body, .. } => {
+                let frame = self.build_let_frame(bindings, inherit_sources, env);
+                self.eval(body, &frame)
+            }
+            Expr::With { attrs, body, .. } => {
+                let a = self.thunk(attrs, env);
+                let frame = EnvFrame::with(Some(env.clone()), a);
+                self.eval(body, &frame)
+            }
+            Expr::If { cond, then, else_, .. } => {
+                let c = self.eval(cond, env)?;
+                let b = match c {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(self.type_error("a Boolean", &other).at(cond.span()).context(
+                            cond.span(),
+                            || "while evaluating a branch condition".into(),
+                        ))
+                    }
+                };
+                self.eval(if b { then } else { else_ }, env)
+            }
+            Expr::Assert { cond, body, text, span } => {
+                let c = self.eval(cond, env).map_err(|e| {
+                    e.context(*span, || {
+                        format!("while evaluating the condition of the assertion '{text}'")
+                    })
+                })?;
+                match c {
+                    Value::Bool(true) => self.eval(body, env),
+                    Value::Bool(false) => {
+                        if let Expr::Binary { op: BinOp::Eq, lhs, rhs, .. } = &**cond {
+                            let l = self.eval(lhs, env)?;
+                            let r = self.eval(rhs, env)?;
+                            if let Some(why) = super::ops::explain_inequality(self, &l, &r)? {
+                                return Err(EvalError::of_kind(ErrorKind::Assert, why)
+                                    .at(*span)
+                                    .context(*span, || {
+                                        format!(
+                                            "while evaluating the condition of the assertion '{text}'"
+                                        )
+                                    }));
+                            }
+                        }
+                        Err(EvalError::of_kind(
+                            ErrorKind::Assert,
+                            format!("assertion '{text}' failed"),
+                        )
+                        .at(*span))
+                    }
+                    other => Err(self.type_error("a Boolean", &other).at(cond.span())),
+                }
+            }
+            Expr::Not(e, span) => match self.eval(e, env)? {
+                Value::Bool(b) => Ok(Value::Bool(!b)),
+                other => Err(self.type_error("a Boolean", &other).at(*span)),
+            },
+            Expr::Neg(e, span) => {
+                let v = self.eval(e, env)?;
+                super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(*span)
+            }
+            Expr::Binary { op, lhs, rhs, span } => self.eval_binary(*op, lhs, rhs, *span, env),
+            Expr::Interpolate { parts, span } => self.eval_interpolate(parts, *span, env),
+            Expr::PathInterpolate { parts, span } => {
+                let mut s = String::new();
+                for p in parts {
+                    let v = self.eval(p, env)?;
+                    let part = self
+                        .coerce_to_string(&v, CoerceOpts { coerce_more: false, copy_to_store: false })
+                        .at(*span)?;
+                    s.push_str(&part.s);
+                }
+                Ok(Value::path(super::canon_path(&s)))
+            }
+            Expr::SearchPath(p, span) => self.find_in_search_path(p).at(*span),
+            Expr::CurPos(span) => Ok(self.pos_attrs(*span)),
+        }
+    }
+
+    /// `{ file, line, column }` for a position, or null without one.
+    pub fn pos_attrs(&self, span: Span) -> Value {
+        match self.sources.describe(span) {
+            Some((file, line, column)) => Value::attrs(Attrs::from_entries(vec![
+                Attr { name: known::file(), value: Value::string(file), span: Span::NONE },
+                Attr { name: known::line(), value: Value::Int(line as i64), span: Span::NONE },
+                Attr { name: known::column(), value: Value::Int(column as i64), span: Span::NONE },
+            ])),
+            None => Value::Null,
+        }
+    }
+
+    fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
+        let mut frame: Option<&Env> = Some(env);
+        while let Some(f) = frame {
+            if f.is_with {
+                let attrs = f.get(0);
+                let attrs = self.force_attrs(&attrs).at(span)?;
+                if let Some(v) = attrs.get(name) {
+                    let v = v.clone();
+                    return self.force(&v);
+                }
+            }
+            frame = f.parent.as_ref();
+        }
+        Err(EvalError::new(format!("undefined variable '{name}'")).at(span))
+    }
+
+    /// The name of one attribute-path component.
+    pub(crate) fn attr_name(&mut self, name: &AttrName, env: &Env) -> Result<Option<Symbol>> {
+        match name {
+            AttrName::Static(s) => Ok(Some(*s)),
+            AttrName::Dynamic(e) => {
+                let v = self.eval(e, env)?;
+                match v {
+                    Value::String(s) => Ok(Some(Symbol::new(&s.s))),
+                    Value::Null => Ok(None),
+                    other => Err(self.type_error("a string", &other).at(e.span())),
+                }
+            }
+        }
+    }
+
+    fn eval_select(
+        &mut self,
+        e: &ExprRef,
+        path: &[AttrName],
+        default: Option<&ExprRef>,
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
+        let mut v = self.eval(e, env)?;
+        for name in path {
+            let sym = match self.attr_name(name, env)? {
+                Some(s) => s,
+                None => {
+                    return Err(self
+                        .type_error("a string", &Value::Null)
+                        .at(span))
+                }
+            };
+            let found = match &v {
+                Value::Attrs(a) => match a.get(sym) {
+                    Some(x) => Some(x.clone()),
+                    None => {
+                        if let Some(d) = default {
+                            return self.eval(d, env);
+                        }
+                        return Err(missing_attr(sym, a).at(span));
+                    }
+                },
+                _ => None,
+            };
+            match found {
+                Some(x) => {
+                    v = self.force(&x).map_err(|err| {
+                        err.context(span, || format!("while evaluating the attribute '{sym}'"))
+                    })?
+                }
+                None => {
+                    if let Some(d) = default {
+                        return self.eval(d, env);
+                    }
+                    return Err(self.type_error("a set", &v).at(span).context(span, || {
+                        format!("while selecting an attribute")
+                    }));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
+        let mut v = self.eval(e, env)?;
+        for name in path {
+            let Some(sym) = self.attr_name(name, env)? else { return Ok(Value::Bool(false)) };
+            match &v {
+                Value::Attrs(a) => match a.get(sym) {
+                    Some(x) => {
+                        let x = x.clone();
+                        v = self.force(&x)?;
+                    }
+                    None => return Ok(Value::Bool(false)),
+                },
+                _ => return Ok(Value::Bool(false)),
+            }
+        }
+        Ok(Value::Bool(true))
+    }
+
+    fn eval_binary(
+        &mut self,
+        op: BinOp,
+        lhs: &ExprRef,
+        rhs: &ExprRef,
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
+        use super::ops;
+        match op {
+            BinOp::And | BinOp::Or | BinOp::Implies => {
+                let l = self.eval(lhs, env)?;
+                let l = match l {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(self.type_error("a Boolean", &other).at(span).context(span, || {
+                            format!("in the left operand of the {} operator", bool_op_name(op))
+                        }))
+                    }
+                };
+                let short = match op {
+                    BinOp::And => (!l).then_some(false),
+                    BinOp::Or => l.then_some(true),
+                    _ => (!l).then_some(true),
+                };
+                if let Some(r) = short {
+                    return Ok(Value::Bool(r));
+                }
+                match self.eval(rhs, env)? {
+                    Value::Bool(b) => Ok(Value::Bool(b)),
+                    other => Err(self.type_error("a Boolean", &other).at(span).context(span, || {
+                        format!("in the right operand of the {} operator", bool_op_name(op))
+                    })),
+                }
+            }
+            BinOp::PipeRight => {
+                let f = self.eval(rhs, env)?;
+                let a = self.thunk(lhs, env);
+                self.call(&f, a, span)
+            }
+            BinOp::PipeLeft => {
+                let f = self.eval(lhs, env)?;
+                let a = self.thunk(rhs, env);
+                self.call(&f, a, span)
+            }
+            _ => {
+                let l = self.eval(lhs, env)?;
+                let r = self.eval(rhs, env)?;
+                match op {
+                    BinOp::Eq => Ok(Value::Bool(ops::equal(self, &l, &r).at(span)?)),
+                    BinOp::NotEq => Ok(Value::Bool(!ops::equal(self, &l, &r).at(span)?)),
+                    BinOp::Lt => Ok(Value::Bool(ops::compare(self, &l, &r).at(span)?.is_lt())),
+                    BinOp::Le => Ok(Value::Bool(!ops::compare(self, &r, &l).at(span)?.is_lt())),
+                    BinOp::Gt => Ok(Value::Bool(ops::compare(self, &r, &l).at(span)?.is_lt())),
+                    BinOp::Ge => Ok(Value::Bool(!ops::compare(self, &l, &r).at(span)?.is_lt())),
+                    BinOp::Update => {
+                        let a = self.force_attrs(&l).at(span).map_err(|e| {
+                            e.context(span, || "in the left operand of the update (//) operator".into())
+                        })?;
+                        let b = self.force_attrs(&r).at(span).map_err(|e| {
+                            e.context(span, || "in the right operand of the update (//) operator".into())
+                        })?;
+                        Ok(Value::attrs(a.update(&b)))
+                    }
+                    BinOp::Concat => {
+                        let a = self.force_list(&l).at(span).map_err(|e| {
+                            e.context(span, || "in the left operand of the list concatenation (++) operator".into())
+                        })?;
+                        let b = self.force_list(&r).at(span).map_err(|e| {
+                            e.context(span, || "in the right operand of the list concatenation (++) operator".into())
+                        })?;
+                        if b.is_empty() {
+                            return Ok(Value::List(a));
+                        }
+                        if a.is_empty() {
+                            return Ok(Value::List(b));
+                        }
+                        let mut v = Vec::with_capacity(a.len() + b.len());
+                        v.extend(a.iter().cloned());
+                        v.extend(b.iter().cloned());
+                        Ok(Value::list(v))
+                    }
+                    BinOp::Add => ops::add(self, &l, &r).at(span),
+                    _ => ops::arith(self, op, &l, &r).at(span),
+                }
+            }
+        }
+    }
+
+    fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
+        let mut out = NixString::default();
+        let mut first_is_path = false;
+        for (i, p) in parts.iter().enumerate() {
+            let v = self.eval(p, env)?;
+            if i == 0 && matches!(v, Value::Path(_)) {
+                first_is_path = true;
+            }
+            let s = self
+                .coerce_to_string(&v, CoerceOpts { coerce_more: false, copy_to_store: !first_is_path })
+                .map_err(|e| e.at(p.span()).context(span, || "while evaluating a path segment".into()))?;
+            out.s.push_str(&s.s);
+            out.ctx.extend(s.ctx.iter().cloned());
+        }
+        if first_is_path {
+            if !out.ctx.is_empty() {
+                return Err(EvalError::new(format!(
+                    "a string that refers to a store path cannot be appended to a path"
+                ))
+                .at(span));
+            }
+            return Ok(Value::path(super::canon_path(&out.s)));
+        }
+        Ok(Value::String(Rc::new(out)))
+    }
+}
+
+fn bool_op_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::And => "AND (&&)",
+        BinOp::Or => "OR (||)",
+        _ => "implication (->)",
+    }
+}
+
+/// `attribute 'x' missing`, with Nix's "Did you mean" suggestions.
+pub(crate) fn missing_attr(name: Symbol, attrs: &Attrs) -> Box<EvalError> {
+    let want = name.as_str();
+    let mut close: Vec<&str> = attrs
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| levenshtein(n, want) <= 2)
+        .collect();
+    close.sort();
+    let msg = match close.len() {
+        0 => format!("attribute '{want}' missing"),
+        1 => format!("attribute '{want}' missing\n       Did you mean {}?", close[0]),
+        _ => {
+            let last = close.pop().unwrap_or_default();
+            format!(
+                "attribute '{want}' missing\n       Did you mean one of {} or {}?",
+                close.join(", "),
+                last
+            )
+        }
+    };
+    EvalError::new(msg)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

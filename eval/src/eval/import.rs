@@ -1,0 +1,204 @@
+//! Loading sources: files, expressions, `import`, and the search path (`<…>`).
+
+use super::Eval;
+use crate::error::{ErrorExt, EvalError, Result};
+use crate::ir::ExprRef;
+use crate::source::{Origin, Span};
+use crate::symbol::Symbol;
+use crate::value::{EnvFrame, Value};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Canonicalises a path lexically as Nix does: absolute, no `.`/`..` components, no
+/// repeated or trailing slashes. Symlinks are not resolved.
+pub fn canon_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return "/".into();
+    }
+    let mut out = String::with_capacity(p.len());
+    for c in parts {
+        out.push('/');
+        out.push_str(c);
+    }
+    out
+}
+
+impl Eval {
+    /// Parses and lowers `text`, registering it as a source.
+    pub fn compile(&mut self, origin: Origin, text: &str) -> Result<ExprRef> {
+        self.compile_scoped(origin, text, &[])
+    }
+
+    /// Like [`Eval::compile`], with extra names bound dynamically around the whole file
+    /// (`scopedImport`): they shadow the builtins.
+    pub(crate) fn compile_scoped(
+        &mut self,
+        origin: Origin,
+        text: &str,
+        scope: &[Symbol],
+    ) -> Result<ExprRef> {
+        let file = self.sources.add(origin, Rc::from(text));
+        let root = crate::parse::parse(text, file)?;
+        let globals = &self.globals;
+        let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
+        crate::lower::lower(&self.sources, file, &root, &is_global, !scope.is_empty())
+    }
+
+    /// Evaluates an expression given as text; relative paths resolve against `base_dir`.
+    pub fn eval_expr(&mut self, text: &str, base_dir: &Path) -> Result<Value> {
+        let e = self.compile(Origin::Expr { base_dir: base_dir.to_path_buf() }, text)?;
+        let env = EnvFrame::new(None, Vec::new());
+        self.eval(&e, &env)
+    }
+
+    /// Evaluates the file at `path` (a directory means its `default.nix`), like `import`.
+    pub fn eval_file(&mut self, path: &Path) -> Result<Value> {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_else(|_| "/".into()).join(path)
+        };
+        let p = Value::path(canon_path(&abs.to_string_lossy()));
+        self.import_value(&p, Span::NONE)
+    }
+
+    /// `import path`: evaluates a file once and caches its value.
+    pub(crate) fn import_value(&mut self, path: &Value, span: Span) -> Result<Value> {
+        let p = self.real_path_of(path, span)?;
+        let mut file = PathBuf::from(&p);
+        if file.is_dir() {
+            file.push("default.nix");
+        }
+        if let Some(v) = self.imports.get(&file) {
+            let v = v.clone();
+            return self.force(&v);
+        }
+        let text = read_source(&file)?;
+        let e = self.compile(Origin::File(file.clone()), &text)?;
+        let env = EnvFrame::new(None, Vec::new());
+        let v = crate::value::Thunk::expr(e, env);
+        self.imports.insert(file, v.clone());
+        self.force(&v)
+    }
+
+    /// `scopedImport attrs path`.
+    pub(crate) fn scoped_import(&mut self, scope: Value, path: &Value, span: Span) -> Result<Value> {
+        let attrs = self.force_attrs(&scope)?;
+        let p = self.real_path_of(path, span)?;
+        let mut file = PathBuf::from(&p);
+        if file.is_dir() {
+            file.push("default.nix");
+        }
+        let text = read_source(&file)?;
+        let names: Vec<Symbol> = attrs.iter().map(|a| a.name).collect();
+        let e = self.compile_scoped(Origin::File(file), &text, &names)?;
+        let env = EnvFrame::with(None, Value::Attrs(attrs));
+        self.eval(&e, &env)
+    }
+
+    /// The file-system path a path-like value (path, string, `outPath` set) names.
+    pub(crate) fn real_path_of(&mut self, v: &Value, span: Span) -> Result<String> {
+        let v = self.force(v)?;
+        let s = match &v {
+            Value::Path(p) => p.to_string(),
+            _ => {
+                let s = self
+                    .coerce_to_string(&v, super::CoerceOpts { coerce_more: false, copy_to_store: false })
+                    .at(span)?;
+                if !s.s.starts_with('/') {
+                    return Err(EvalError::new(format!(
+                        "string '{}' doesn't represent an absolute path",
+                        s.s
+                    ))
+                    .at(span));
+                }
+                s.s
+            }
+        };
+        if std::fs::symlink_metadata(&s).is_err() {
+            return Err(EvalError::new(format!("path '{s}' does not exist")).at(span));
+        }
+        Ok(s)
+    }
+
+    /// Resolves `<path>` against a search path list (`__nixPath`-shaped values).
+    pub(crate) fn find_file(&mut self, search: &Value, lookup: &str, span: Span) -> Result<Value> {
+        let entries = self.force_list(search)?;
+        for entry in entries.iter() {
+            let a = self.force_attrs(entry)?;
+            let prefix = match a.get_str("prefix") {
+                Some(p) => {
+                    let p = p.clone();
+                    self.force_str_noctx(&p)?
+                }
+                None => String::new(),
+            };
+            let Some(path) = a.get_str("path").cloned() else {
+                return Err(EvalError::new("attribute 'path' missing").at(span));
+            };
+            let path = self.coerce_to_string(
+                &path,
+                super::CoerceOpts { coerce_more: false, copy_to_store: false },
+            )?;
+            let rest = if prefix.is_empty() {
+                Some(lookup)
+            } else if lookup == prefix {
+                Some("")
+            } else {
+                lookup.strip_prefix(&prefix).and_then(|r| r.strip_prefix('/'))
+            };
+            let Some(rest) = rest else { continue };
+            let candidate = if rest.is_empty() {
+                path.s.clone()
+            } else {
+                format!("{}/{}", path.s, rest)
+            };
+            let candidate = canon_path(&candidate);
+            if Path::new(&candidate).exists() {
+                return Ok(Value::path(candidate));
+            }
+        }
+        if let Some(corepkg) = crate::builtins::corepkgs::lookup(lookup) {
+            return Ok(Value::path(corepkg));
+        }
+        Err(EvalError::new(format!(
+            "file '{lookup}' was not found in the Nix search path (add it using $NIX_PATH or -I)"
+        ))
+        .at(span))
+    }
+
+    /// `<path>` with the evaluator's own search path.
+    pub(crate) fn find_in_search_path(&mut self, lookup: &str) -> Result<Value> {
+        let sp = self.globals.get(&Symbol::new("__nixPath")).cloned().unwrap_or(Value::list(vec![]));
+        self.find_file(&sp, lookup, Span::NONE)
+    }
+}
+
+/// Reads a source file; invalid UTF-8 is an error, not a panic.
+fn read_source(file: &Path) -> Result<String> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        EvalError::new(format!("opening file '{}': {}", file.display(), io_reason(&e)))
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        EvalError::new(format!("file '{}' is not valid UTF-8", file.display()))
+    })
+}
+
+/// The OS's wording of an I/O error, without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

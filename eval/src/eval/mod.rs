@@ -1,0 +1,330 @@
+//! The evaluator: forces thunks, evaluates lowered expressions, calls functions.
+
+use crate::error::{ErrorExt, EvalError, Result};
+use crate::source::{Sources, Span};
+use crate::symbol::Symbol;
+use crate::value::{Attrs, NixString, Value};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// Settings of one evaluator.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// `-I` entries and `NIX_PATH`, in lookup order: `(prefix, path)`; an empty prefix
+    /// matches every lookup.
+    pub search_path: Vec<(String, String)>,
+    /// Pure evaluation: no `getEnv`, `currentTime`, … (flakes' default).
+    pub pure: bool,
+    /// The store directory, `/nix/store` unless `NIX_STORE_DIR` says otherwise.
+    pub store_dir: String,
+    /// `builtins.currentSystem`.
+    pub current_system: String,
+    /// Maximum nesting of function calls before `stack overflow; max-call-depth exceeded`.
+    pub max_call_depth: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            search_path: Vec::new(),
+            pure: false,
+            store_dir: "/nix/store".into(),
+            current_system: "x86_64-linux".into(),
+            max_call_depth: 10_000,
+        }
+    }
+}
+
+/// Options for [`Eval::coerce_to_string`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CoerceOpts {
+    /// `toString` semantics: also accept null, Booleans, numbers and lists.
+    pub coerce_more: bool,
+    /// Paths become store paths (`"${./p}"`) instead of their text (`toString ./p`).
+    pub copy_to_store: bool,
+}
+
+/// One evaluator: its sources, import cache and settings. Values it makes belong to it.
+pub struct Eval {
+    pub sources: Sources,
+    pub options: EvalOptions,
+    /// The `builtins` set.
+    pub(crate) builtins: Rc<Attrs>,
+    /// Top-level names visible without `builtins.` (`map`, `true`, `import`, …).
+    pub(crate) globals: HashMap<Symbol, Value>,
+    /// Values of imported files, by canonical path.
+    pub(crate) imports: HashMap<PathBuf, Value>,
+    /// Current nesting of function calls.
+    pub(crate) call_depth: usize,
+}
+
+mod attrs;
+mod call;
+mod coerce;
+mod expr;
+mod import;
+mod ops;
+
+pub use import::canon_path;
+
+use crate::error::ErrorKind;
+use crate::value::{EnvFrame, Thunk, ThunkState};
+
+impl Eval {
+    /// A new evaluator with `options`.
+    pub fn new(options: EvalOptions) -> Eval {
+        let mut ev = Eval {
+            sources: Sources::default(),
+            options,
+            builtins: Rc::new(Attrs::new()),
+            globals: HashMap::new(),
+            imports: HashMap::new(),
+            call_depth: 0,
+        };
+        crate::builtins::install(&mut ev);
+        ev
+    }
+
+    /// The `builtins` attribute set.
+    pub fn builtins(&self) -> &Rc<Attrs> {
+        &self.builtins
+    }
+
+    /// Evaluates `v` to weak head normal form: the result is never a thunk.
+    #[inline]
+    pub fn force(&mut self, v: &Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(t),
+            _ => Ok(v.clone()),
+        }
+    }
+
+    fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+        let state = {
+            let mut st = t.0.borrow_mut();
+            match &*st {
+                ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Blackhole(span) => {
+                    let span = *span;
+                    return Err(EvalError::of_kind(
+                        ErrorKind::InfiniteRecursion,
+                        "infinite recursion encountered",
+                    )
+                    .at(span));
+                }
+                ThunkState::Expr(e, _) => {
+                    let span = e.span();
+                    std::mem::replace(&mut *st, ThunkState::Blackhole(span))
+                }
+                ThunkState::Apply(_, _, span) => {
+                    let span = *span;
+                    std::mem::replace(&mut *st, ThunkState::Blackhole(span))
+                }
+                ThunkState::Native(_) => std::mem::replace(&mut *st, ThunkState::Blackhole(Span::NONE)),
+            }
+        };
+        let result = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || match &state {
+            ThunkState::Expr(e, env) => self.eval(e, env),
+            ThunkState::Apply(f, a, span) => self.call(f, a.clone(), *span),
+            _ => Ok(Value::Null),
+        });
+        let result = match state {
+            ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
+            _ => result,
+        };
+        match result {
+            Ok(v) => {
+                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                Ok(v)
+            }
+            Err(e) => {
+                // Forcing the thunk again repeats the failure (Nix re-evaluates it).
+                let err = e.clone();
+                *t.0.borrow_mut() = ThunkState::Native(Box::new(move |_| Err(err)));
+                Err(e)
+            }
+        }
+    }
+
+    /// Forces `v` and everything inside it (`builtins.deepSeq`, `--strict`).
+    pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
+        let mut seen = std::collections::HashSet::new();
+        let v = self.force(v)?;
+        self.force_deep_inner(&v, &mut seen, 0)?;
+        Ok(v)
+    }
+
+    fn force_deep_inner(
+        &mut self,
+        v: &Value,
+        seen: &mut std::collections::HashSet<usize>,
+        depth: usize,
+    ) -> Result<()> {
+        if depth > self.options.max_call_depth {
+            return Err(stack_overflow());
+        }
+        match v {
+            Value::Attrs(a) => {
+                if !seen.insert(Rc::as_ptr(a) as usize) {
+                    return Ok(());
+                }
+                for attr in a.iter() {
+                    let x = self.force(&attr.value).map_err(|e| {
+                        e.context(attr.span, || {
+                            format!("while evaluating the attribute '{}'", attr.name)
+                        })
+                    })?;
+                    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
+                        self.force_deep_inner(&x, seen, depth + 1)
+                    })?;
+                }
+            }
+            Value::List(l) => {
+                if !seen.insert(Rc::as_ptr(l) as usize) {
+                    return Ok(());
+                }
+                for item in l.iter() {
+                    let x = self.force(item)?;
+                    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
+                        self.force_deep_inner(&x, seen, depth + 1)
+                    })?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A lazy value for `expr` in `env`; constants, variables and lambdas need no thunk.
+    #[inline]
+    pub(crate) fn thunk(&self, expr: &Rc<crate::ir::Expr>, env: &crate::value::Env) -> Value {
+        use crate::ir::Expr;
+        match &**expr {
+            Expr::Const(v, _) => v.clone(),
+            Expr::Var { depth, slot, .. } => lookup_slot(env, *depth, *slot),
+            Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            })),
+            _ => Thunk::expr(expr.clone(), env.clone()),
+        }
+    }
+
+    /// Like [`Eval::thunk`], but safe while `env`'s own slots are still being filled.
+    #[inline]
+    pub(crate) fn thunk_rec(&self, expr: &Rc<crate::ir::Expr>, env: &crate::value::Env) -> Value {
+        use crate::ir::Expr;
+        match &**expr {
+            Expr::Const(v, _) => v.clone(),
+            Expr::Var { depth, slot, .. } if *depth > 0 => lookup_slot(env, *depth, *slot),
+            Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            })),
+            _ => Thunk::expr(expr.clone(), env.clone()),
+        }
+    }
+
+    /// Forces `v` and requires an integer.
+    pub fn force_int(&mut self, v: &Value) -> Result<i64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i),
+            other => Err(self.type_error("an integer", &other)),
+        }
+    }
+    /// Forces `v` and requires a Boolean.
+    pub fn force_bool(&mut self, v: &Value) -> Result<bool> {
+        match self.force(v)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.type_error("a Boolean", &other)),
+        }
+    }
+    /// Forces `v` and requires a number; integers are converted.
+    pub fn force_float(&mut self, v: &Value) -> Result<f64> {
+        match self.force(v)? {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            other => Err(self.type_error("a float", &other)),
+        }
+    }
+    /// Forces `v` and requires an attribute set.
+    pub fn force_attrs(&mut self, v: &Value) -> Result<Rc<Attrs>> {
+        match self.force(v)? {
+            Value::Attrs(a) => Ok(a),
+            other => Err(self.type_error("a set", &other)),
+        }
+    }
+    /// Forces `v` and requires a list.
+    pub fn force_list(&mut self, v: &Value) -> Result<Rc<Vec<Value>>> {
+        match self.force(v)? {
+            Value::List(l) => Ok(l),
+            other => Err(self.type_error("a list", &other)),
+        }
+    }
+    /// Forces `v` and requires a function (lambda, builtin or set with `__functor`).
+    pub fn force_function(&mut self, v: &Value) -> Result<Value> {
+        let f = self.force(v)?;
+        match &f {
+            Value::Lambda(_) | Value::PrimOp(_) => Ok(f),
+            Value::Attrs(a) if a.contains(crate::symbol::known::functor()) => Ok(f),
+            other => Err(self.type_error("a function", other)),
+        }
+    }
+    /// Forces `v` and requires a string (no coercion); returns it with its context.
+    pub fn force_string(&mut self, v: &Value) -> Result<Rc<NixString>> {
+        match self.force(v)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.type_error("a string", &other)),
+        }
+    }
+    /// Forces `v` and requires a string without context, returning its text.
+    pub fn force_str_noctx(&mut self, v: &Value) -> Result<String> {
+        Ok(self.force_string(v)?.s.clone())
+    }
+
+    /// `expected <wanted> but found <type>: <value>`.
+    pub fn type_error(&self, wanted: &str, found: &Value) -> Box<EvalError> {
+        EvalError::new(format!(
+            "expected {} but found {}: {}",
+            wanted,
+            found.type_desc(),
+            crate::print::show_for_error(self, found)
+        ))
+    }
+
+    /// Runs `f` one call level deeper, failing with Nix's stack-overflow error past the limit.
+    pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.call_depth >= self.options.max_call_depth {
+            return Err(stack_overflow());
+        }
+        self.call_depth += 1;
+        let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || f(self));
+        self.call_depth -= 1;
+        r
+    }
+
+    /// Compares values as `builtins.lessThan` / `<` does.
+    pub fn compare(&mut self, a: &Value, b: &Value) -> Result<Ordering> {
+        ops::compare(self, a, b)
+    }
+    /// Nix's `==` (deep, forcing as needed).
+    pub fn equal(&mut self, a: &Value, b: &Value) -> Result<bool> {
+        ops::equal(self, a, b)
+    }
+}
+
+/// `stack overflow; max-call-depth exceeded`.
+pub fn stack_overflow() -> Box<EvalError> {
+    EvalError::of_kind(ErrorKind::StackOverflow, "stack overflow; max-call-depth exceeded")
+}
+
+#[inline]
+pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Value {
+    let mut e: &EnvFrame = env;
+    for _ in 0..depth {
+        e = e.parent.as_deref().expect("lowering guarantees the frame exists");
+    }
+    e.get(slot as usize)
+}

@@ -1,0 +1,270 @@
+//! Operators: arithmetic, `+` on strings and paths, equality and ordering.
+
+use super::{CoerceOpts, Eval};
+use crate::error::{fail, EvalError, Result};
+use crate::ir::BinOp;
+use crate::print::show_for_error as show;
+use crate::symbol::known;
+use crate::value::{NixString, Value};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+/// `a + b` on forced operands.
+pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
+    match (a, b) {
+        (Value::Int(_) | Value::Float(_), _) => arith(ev, BinOp::Add, a, b),
+        (Value::Path(p), _) => {
+            let s = ev.coerce_to_string(b, CoerceOpts { coerce_more: false, copy_to_store: false })?;
+            if !s.ctx.is_empty() {
+                return fail("a string that refers to a store path cannot be appended to a path");
+            }
+            Ok(Value::path(super::canon_path(&format!("{p}{}", s.s))))
+        }
+        _ => {
+            let opts = CoerceOpts { coerce_more: false, copy_to_store: true };
+            let l = ev.coerce_to_string(a, opts)?;
+            let r = ev.coerce_to_string(b, opts)?;
+            let mut out = NixString::new(String::with_capacity(l.s.len() + r.s.len()), l.ctx);
+            out.s.push_str(&l.s);
+            out.s.push_str(&r.s);
+            out.ctx.extend(r.ctx);
+            Ok(Value::String(Rc::new(out)))
+        }
+    }
+}
+
+/// Arithmetic `+ - * /` on numbers, with Nix's overflow and division rules.
+pub(crate) fn arith(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<Value> {
+    let a = ev.force(a)?;
+    let b = ev.force(b)?;
+    match (&a, &b) {
+        (Value::Int(x), Value::Int(y)) => {
+            let (x, y) = (*x, *y);
+            let (r, verb, sym) = match op {
+                BinOp::Add => (x.checked_add(y), "adding", "+"),
+                BinOp::Sub => (x.checked_sub(y), "subtracting", "-"),
+                BinOp::Mul => (x.checked_mul(y), "multiplying", "*"),
+                _ => {
+                    if y == 0 {
+                        return fail("division by zero");
+                    }
+                    (x.checked_div(y), "dividing", "/")
+                }
+            };
+            match r {
+                Some(r) => Ok(Value::Int(r)),
+                None => fail(format!("integer overflow in {verb} {x} {sym} {y}")),
+            }
+        }
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            let x = as_f64(&a);
+            let y = as_f64(&b);
+            Ok(Value::Float(match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                _ => {
+                    if y == 0.0 {
+                        return fail("division by zero");
+                    }
+                    x / y
+                }
+            }))
+        }
+        (Value::Int(_) | Value::Float(_), other) => {
+            if op == BinOp::Add {
+                fail(format!("cannot add {} to {}", other.type_desc(), a.type_desc()))
+            } else {
+                Err(ev.type_error("an integer", other))
+            }
+        }
+        (other, _) => Err(ev.type_error("an integer", other)),
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+/// Nix's `==`.
+pub(crate) fn equal(ev: &mut Eval, a: &Value, b: &Value) -> Result<bool> {
+    Ok(diff(ev, a, b, false)?.is_none())
+}
+
+/// Why `a == b` is false, worded as Nix's assertion messages, or `None` when equal.
+pub(crate) fn explain_inequality(ev: &mut Eval, a: &Value, b: &Value) -> Result<Option<String>> {
+    diff(ev, a, b, true)
+}
+
+fn same_object(a: &Value, b: &Value) -> bool {
+    match (a.ptr_id(), b.ptr_id()) {
+        (Some(x), Some(y)) => x == y && std::mem::discriminant(a) == std::mem::discriminant(b),
+        _ => false,
+    }
+}
+
+fn described(ev: &Eval, v: &Value) -> String {
+    let t = v.type_desc();
+    format!("{t} of value '{}'", show(ev, v))
+}
+
+/// `None` when equal; otherwise `Some(reason)` (the reason is empty unless `explain`).
+fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<String>> {
+    let a = ev.force(a)?;
+    let b = ev.force(b)?;
+    let why = |s: String| Ok(Some(if explain { s } else { String::new() }));
+    match (&a, &b) {
+        (Value::Int(x), Value::Int(y)) => {
+            if x == y {
+                Ok(None)
+            } else {
+                why(format!("an integer with value '{x}' is not equal to an integer with value '{y}'"))
+            }
+        }
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            if as_f64(&a) == as_f64(&b) {
+                Ok(None)
+            } else {
+                why(format!(
+                    "{} with value '{}' is not equal to {} with value '{}'",
+                    a.type_desc(),
+                    show(ev, &a),
+                    b.type_desc(),
+                    show(ev, &b)
+                ))
+            }
+        }
+        (Value::String(x), Value::String(y)) => {
+            if x.s == y.s {
+                Ok(None)
+            } else {
+                why(format!("string '{}' is not equal to string '{}'", show(ev, &a), show(ev, &b)))
+            }
+        }
+        (Value::Path(x), Value::Path(y)) => {
+            if x == y {
+                Ok(None)
+            } else {
+                why(format!("path '{x}' is not equal to path '{y}'"))
+            }
+        }
+        (Value::Null, Value::Null) => Ok(None),
+        (Value::Bool(x), Value::Bool(y)) => {
+            if x == y {
+                Ok(None)
+            } else {
+                why(format!("boolean '{x}' is not equal to boolean '{y}'"))
+            }
+        }
+        (Value::List(x), Value::List(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return Ok(None);
+            }
+            if x.len() != y.len() {
+                return why(format!(
+                    "list of size '{}' is not equal to list of size '{}', left hand side is '{}', right hand side is '{}'",
+                    x.len(),
+                    y.len(),
+                    show(ev, &a),
+                    show(ev, &b)
+                ));
+            }
+            for (p, q) in x.iter().zip(y.iter()) {
+                if same_object(p, q) {
+                    continue;
+                }
+                if let Some(r) = diff(ev, p, q, explain)? {
+                    return Ok(Some(r));
+                }
+            }
+            Ok(None)
+        }
+        (Value::Attrs(x), Value::Attrs(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return Ok(None);
+            }
+            if is_derivation(ev, x)? && is_derivation(ev, y)? {
+                if let (Some(p), Some(q)) = (x.get(known::out_path()), y.get(known::out_path())) {
+                    let (p, q) = (p.clone(), q.clone());
+                    return diff(ev, &p, &q, explain);
+                }
+            }
+            if x.len() != y.len() || x.iter().zip(y.iter()).any(|(p, q)| p.name != q.name) {
+                return why(format!(
+                    "attribute names of attribute set '{}' differs from attribute set '{}'",
+                    show(ev, &a),
+                    show(ev, &b)
+                ));
+            }
+            for (p, q) in x.sorted_by_name().into_iter().zip(y.sorted_by_name()) {
+                if same_object(&p.value, &q.value) {
+                    continue;
+                }
+                if let Some(r) = diff(ev, &p.value, &q.value, explain)? {
+                    return Ok(Some(r));
+                }
+            }
+            Ok(None)
+        }
+        (Value::Lambda(_) | Value::PrimOp(_), Value::Lambda(_) | Value::PrimOp(_)) => {
+            why("distinct functions and immediate comparisons of identical functions compare as unequal".into())
+        }
+        _ => why(format!("{} is not equal to {}", described(ev, &a), described(ev, &b))),
+    }
+}
+
+fn is_derivation(ev: &mut Eval, a: &crate::value::Attrs) -> Result<bool> {
+    match a.get(known::type_()) {
+        Some(t) => {
+            let t = t.clone();
+            Ok(matches!(ev.force(&t)?, Value::String(s) if s.s == "derivation"))
+        }
+        None => Ok(false),
+    }
+}
+
+/// Ordering for `<` and `builtins.lessThan`: numbers, strings, paths, lists (lexicographic).
+pub(crate) fn compare(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
+    let a = ev.force(a)?;
+    let b = ev.force(b)?;
+    match (&a, &b) {
+        (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            Ok(as_f64(&a).partial_cmp(&as_f64(&b)).unwrap_or(Ordering::Equal))
+        }
+        (Value::String(x), Value::String(y)) => Ok(x.s.as_bytes().cmp(y.s.as_bytes())),
+        (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
+        (Value::List(x), Value::List(y)) => {
+            for (p, q) in x.iter().zip(y.iter()) {
+                // Nix checks equality first, then orders the first differing element.
+                if !equal(ev, p, q)? {
+                    return compare(ev, p, q);
+                }
+            }
+            Ok(x.len().cmp(&y.len()))
+        }
+        _ => {
+            if std::mem::discriminant(&a) == std::mem::discriminant(&b) {
+                Err(EvalError::new(format!(
+                    "cannot compare {} with {}; values of that type are incomparable (values are {} and {})",
+                    a.type_desc(),
+                    b.type_desc(),
+                    show(ev, &a),
+                    show(ev, &b)
+                )))
+            } else {
+                Err(EvalError::new(format!(
+                    "cannot compare {} with {}; values are {} and {}",
+                    a.type_desc(),
+                    b.type_desc(),
+                    show(ev, &a),
+                    show(ev, &b)
+                )))
+            }
+        }
+    }
+}

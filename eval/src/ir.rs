@@ -1,0 +1,182 @@
+//! The lowered program: a scope-resolved expression tree with a span on every node.
+//!
+//! Lowering (`crate::lower`) turns rnix's syntax tree into this form once per file.
+//! Variables are resolved statically to `(depth, slot)` pairs: `depth` counts scope frames
+//! up from the current one (each `let`, `rec`, lambda and `with` makes one frame), `slot`
+//! indexes the frame. Only names not bound statically but under a `with` become
+//! [`Expr::WithVar`], looked up at run time.
+
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::Value;
+use std::rc::Rc;
+
+/// A child expression, shared so that thunks can point at it.
+pub type ExprRef = Rc<Expr>;
+
+/// An expression.
+pub enum Expr {
+    /// A literal: integer, float, string without interpolation, or an already-resolved path.
+    Const(Value, Span),
+    /// A statically bound variable.
+    Var { depth: u32, slot: u32, name: Symbol, span: Span },
+    /// A top-level builtin name (`true`, `map`, `builtins`, …), by name.
+    Global(Symbol, Span),
+    /// A variable found only in enclosing `with` scopes; looked up at run time, innermost
+    /// `with` first. `undefined variable` if no `with` has it.
+    WithVar(Symbol, Span),
+    /// `{ … }` or `rec { … }`.
+    Attrs(Rc<AttrsDef>),
+    /// `[ … ]`.
+    List(Vec<ExprRef>, Span),
+    /// `x: …` / `{ a, b ? d, ... } @ x: …`.
+    Lambda(Rc<Lambda>),
+    /// `f a b …` (nested applications are flattened).
+    Call { func: ExprRef, args: Vec<ExprRef>, span: Span },
+    /// `e.a.b` / `e.a.b or default`.
+    Select { expr: ExprRef, path: Vec<AttrName>, default: Option<ExprRef>, span: Span },
+    /// `e ? a.b`.
+    HasAttr { expr: ExprRef, path: Vec<AttrName>, span: Span },
+    /// `let … in body`: binds `bindings` as a new frame (slots in order), evaluates `body`
+    /// in it. Old-style `let { … body = …; }` lowers to a select of `body` from a rec set.
+    Let { bindings: Vec<Binding>, inherit_sources: Vec<ExprRef>, body: ExprRef, span: Span },
+    /// `with e; body`: `body` is evaluated in a new frame whose slot 0 is `e`.
+    With { attrs: ExprRef, body: ExprRef, span: Span },
+    If { cond: ExprRef, then: ExprRef, else_: ExprRef, span: Span },
+    /// `assert cond; body`. `text` is the condition's source text for the error message.
+    Assert { cond: ExprRef, body: ExprRef, text: String, span: Span },
+    Not(ExprRef, Span),
+    Neg(ExprRef, Span),
+    Binary { op: BinOp, lhs: ExprRef, rhs: ExprRef, span: Span },
+    /// A string with interpolations: `"a${b}c"`, `''…''`. Literal parts are `Const` strings.
+    Interpolate { parts: Vec<ExprRef>, span: Span },
+    /// A path with interpolations: `./a/${b}`. The first part is the resolved literal prefix.
+    PathInterpolate { parts: Vec<ExprRef>, span: Span },
+    /// `<nixpkgs/lib>`: looked up in the search path at run time.
+    SearchPath(String, Span),
+    /// `__curPos`.
+    CurPos(Span),
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Implies,
+    Update,
+    Concat,
+    /// `a |> f` (experimental in Nix).
+    PipeRight,
+    /// `f <| a` (experimental in Nix).
+    PipeLeft,
+}
+
+/// One component of an attribute path.
+pub enum AttrName {
+    Static(Symbol),
+    /// `${e}` or `"…${e}…"`.
+    Dynamic(ExprRef),
+}
+
+/// A `let` binding or a static attribute of a set.
+pub struct Binding {
+    pub name: Symbol,
+    pub value: BindingValue,
+    /// The span of the attribute name (Nix reports definitions there).
+    pub span: Span,
+}
+
+/// How a binding's value is computed.
+pub enum BindingValue {
+    /// An expression, evaluated in the new frame for `let`/`rec`, in the outer scope for a
+    /// plain set.
+    Expr(ExprRef),
+    /// `inherit x;`: the variable `x` resolved in the scope *outside* the `let`/`rec`
+    /// (an `Expr::Var`/`Global`/`WithVar` built for that scope).
+    Inherit(ExprRef),
+    /// `inherit (e) x;`: select the binding's name from source expression number `source`
+    /// of the enclosing `inherit_sources`. The source is evaluated once, lazily, in the same
+    /// scope as `Expr` bindings (the new frame for `let`/`rec`, the outer scope otherwise).
+    InheritFrom { source: usize },
+}
+
+/// An attribute-set literal.
+pub struct AttrsDef {
+    pub recursive: bool,
+    /// Static attributes (names known at lowering time), unique. For `rec`, they occupy
+    /// the new frame's slots in this order.
+    pub bindings: Vec<Binding>,
+    /// `${name} = value;` entries, evaluated after the static ones (in the `rec` frame when
+    /// recursive).
+    pub dynamic: Vec<(ExprRef, ExprRef, Span)>,
+    /// Source expressions of `inherit (e) …;` (see [`BindingValue::InheritFrom`]).
+    pub inherit_sources: Vec<ExprRef>,
+    pub span: Span,
+}
+
+/// A lambda.
+pub struct Lambda {
+    /// The name Nix shows in traces (`'f'` when bound by `f = x: …`), if known.
+    pub name: Option<Symbol>,
+    pub param: Param,
+    pub body: ExprRef,
+    pub span: Span,
+}
+
+/// A lambda's parameter. Frame layout: a plain `x:` has one slot. A pattern has one slot
+/// per formal in order, then one for the `@` name if present.
+pub enum Param {
+    Ident(Symbol),
+    Pattern {
+        formals: Vec<Formal>,
+        ellipsis: bool,
+        at: Option<Symbol>,
+    },
+}
+
+/// One formal of a pattern, with its default evaluated in the lambda's frame.
+pub struct Formal {
+    pub name: Symbol,
+    pub default: Option<ExprRef>,
+    pub span: Span,
+}
+
+impl Expr {
+    /// The node's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Const(_, s)
+            | Expr::Global(_, s)
+            | Expr::WithVar(_, s)
+            | Expr::List(_, s)
+            | Expr::Not(_, s)
+            | Expr::Neg(_, s)
+            | Expr::SearchPath(_, s)
+            | Expr::CurPos(s) => *s,
+            Expr::Var { span, .. }
+            | Expr::Call { span, .. }
+            | Expr::Select { span, .. }
+            | Expr::HasAttr { span, .. }
+            | Expr::Let { span, .. }
+            | Expr::With { span, .. }
+            | Expr::If { span, .. }
+            | Expr::Assert { span, .. }
+            | Expr::Binary { span, .. }
+            | Expr::Interpolate { span, .. }
+            | Expr::PathInterpolate { span, .. } => *span,
+            Expr::Attrs(a) => a.span,
+            Expr::Lambda(l) => l.span,
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Rendering values as Nix does: `nix-instantiate --eval` output and values in error
+//! messages.
+
+use crate::error::Result;
+use crate::eval::Eval;
+use crate::value::Value;
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// Formats a float as C++'s `ostream << double` does (Nix's value printer): `%g` with six
+/// significant digits.
+pub fn float_to_string_g(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if f.is_infinite() {
+        return if f < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let precision = 6i32;
+    let exp = format!("{:.*e}", (precision - 1) as usize, f);
+    let (mantissa, e) = exp.split_once('e').unwrap_or((&exp, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    if e < -4 || e >= precision {
+        let m = trim_zeros(mantissa);
+        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    } else {
+        let decimals = (precision - 1 - e).max(0) as usize;
+        trim_zeros(&format!("{:.*}", decimals, f)).to_string()
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Formats a float as `toString` does (`std::to_string`: six decimals).
+pub fn float_to_string(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if f.is_infinite() {
+        return if f < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    format!("{f:.6}")
+}
+
+/// Writes `s` as a Nix string literal: quoted, with `"`, `\`, `${`, newlines and tabs escaped.
+pub fn escape_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether `s` can be printed as a bare attribute name.
+pub fn is_plain_identifier(s: &str) -> bool {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    if matches!(s, "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit" | "or") {
+        return false;
+    }
+    cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
+}
+
+fn write_attr_name(out: &mut String, s: &str) {
+    if is_plain_identifier(s) {
+        out.push_str(s);
+    } else {
+        escape_string(out, s);
+    }
+}
+
+/// Prints `v` as `nix-instantiate --eval` does. With `strict`, everything is forced first
+/// (as `--strict`); otherwise unevaluated parts print as `<CODE>`.
+pub fn print_value(ev: &mut Eval, v: &Value, strict: bool) -> Result<String> {
+    let v = if strict { ev.force_deep(v)? } else { ev.force(v)? };
+    let mut p = Printer { out: String::new(), seen: HashSet::new(), strict };
+    p.print(ev, &v, None, 0)?;
+    Ok(p.out)
+}
+
+struct Printer {
+    out: String,
+    seen: HashSet<usize>,
+    strict: bool,
+}
+
+impl Printer {
+    /// `slot` identifies the place the value was stored (a thunk), for Nix's repeated-value
+    /// detection of small lists, which Nix stores inline in the slot.
+    fn print(&mut self, ev: &mut Eval, v: &Value, slot: Option<usize>, depth: usize) -> Result<()> {
+        let v = match v {
+            Value::Thunk(_) => match v.peek() {
+                Some(x) => x,
+                None if self.strict => ev.force(v)?,
+                None => {
+                    self.out.push_str("<CODE>");
+                    return Ok(());
+                }
+            },
+            v => v.clone(),
+        };
+        if depth > 10_000 {
+            return Err(crate::eval::stack_overflow());
+        }
+        match &v {
+            Value::Null => self.out.push_str("null"),
+            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(self.out, "{i}");
+            }
+            Value::Float(f) => self.out.push_str(&float_to_string_g(*f)),
+            Value::String(s) => escape_string(&mut self.out, &s.s),
+            Value::Path(p) => self.out.push_str(p),
+            Value::Attrs(a) => {
+                if !self.seen.insert(std::rc::Rc::as_ptr(a) as usize) {
+                    self.out.push_str("«repeated»");
+                    return Ok(());
+                }
+                if a.is_empty() {
+                    self.out.push_str("{ }");
+                    return Ok(());
+                }
+                self.out.push_str("{ ");
+                for attr in a.sorted_by_name() {
+                    write_attr_name(&mut self.out, attr.name.as_str());
+                    self.out.push_str(" = ");
+                    let slot = thunk_slot(&attr.value);
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        self.print(ev, &attr.value, slot, depth + 1)
+                    })?;
+                    self.out.push_str("; ");
+                }
+                self.out.push('}');
+            }
+            Value::List(l) => {
+                let key = if l.len() <= 2 {
+                    slot.unwrap_or(usize::MAX - self.seen.len())
+                } else {
+                    std::rc::Rc::as_ptr(l) as usize
+                };
+                if !self.seen.insert(key) {
+                    self.out.push_str("«repeated»");
+                    return Ok(());
+                }
+                if l.is_empty() {
+                    self.out.push_str("[ ]");
+                    return Ok(());
+                }
+                self.out.push_str("[ ");
+                for item in l.iter() {
+                    let slot = thunk_slot(item);
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        self.print(ev, item, slot, depth + 1)
+                    })?;
+                    self.out.push(' ');
+                }
+                self.out.push(']');
+            }
+            Value::Lambda(_) => self.out.push_str("<LAMBDA>"),
+            Value::PrimOp(p) if p.args.is_empty() => self.out.push_str("<PRIMOP>"),
+            Value::PrimOp(_) => self.out.push_str("<PRIMOP-APP>"),
+            Value::Thunk(_) => self.out.push_str("<CODE>"),
+        }
+        Ok(())
+    }
+}
+
+fn thunk_slot(v: &Value) -> Option<usize> {
+    match v {
+        Value::Thunk(t) => Some(std::rc::Rc::as_ptr(t) as *const u8 as usize),
+        _ => None,
+    }
+}
+
+/// Limits of values shown in error messages (Nix's `errorPrintOptions`).
+const MAX_DEPTH: usize = 10;
+const MAX_ATTRS: usize = 10;
+const MAX_ITEMS: usize = 10;
+const MAX_STRING: usize = 1024;
+
+/// A value as Nix shows it inside an error message: nothing is forced, unevaluated parts
+/// show as `«thunk»`, and long values are elided.
+pub fn show_for_error(ev: &Eval, v: &Value) -> String {
+    let mut s = ErrorPrinter { ev, out: String::new(), attrs: 0, items: 0 };
+    s.show(v, 0);
+    s.out
+}
+
+struct ErrorPrinter<'a> {
+    ev: &'a Eval,
+    out: String,
+    attrs: usize,
+    items: usize,
+}
+
+impl ErrorPrinter<'_> {
+    fn show(&mut self, v: &Value, depth: usize) {
+        let v = match v.peek() {
+            Some(v) => v,
+            None => {
+                self.out.push_str("«thunk»");
+                return;
+            }
+        };
+        match &v {
+            Value::String(s) => {
+                if s.s.len() > MAX_STRING {
+                    let mut cut = MAX_STRING;
+                    while !s.s.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    escape_string(&mut self.out, &s.s[..cut]);
+                    let _ = write!(self.out, "«{} bytes elided»", s.s.len() - cut);
+                } else {
+                    escape_string(&mut self.out, &s.s);
+                }
+            }
+            Value::Attrs(a) => {
+                if a.is_empty() {
+                    self.out.push_str("{ }");
+                    return;
+                }
+                if depth >= MAX_DEPTH {
+                    self.out.push_str("{ … }");
+                    return;
+                }
+                self.out.push_str("{ ");
+                let sorted = a.sorted_by_name();
+                for (i, attr) in sorted.iter().enumerate() {
+                    if self.attrs >= MAX_ATTRS {
+                        let n = sorted.len() - i;
+                        let _ = write!(
+                            self.out,
+                            "«{n} attribute{} elided» ",
+                            if n == 1 { "" } else { "s" }
+                        );
+                        break;
+                    }
+                    write_attr_name(&mut self.out, attr.name.as_str());
+                    self.out.push_str(" = ");
+                    self.show(&attr.value, depth + 1);
+                    self.out.push_str("; ");
+                    self.attrs += 1;
+                }
+                self.out.push('}');
+            }
+            Value::List(l) => {
+                if l.is_empty() {
+                    self.out.push_str("[ ]");
+                    return;
+                }
+                if depth >= MAX_DEPTH {
+                    self.out.push_str("[ … ]");
+                    return;
+                }
+                self.out.push_str("[ ");
+                for (i, item) in l.iter().enumerate() {
+                    if self.items >= MAX_ITEMS {
+                        let n = l.len() - i;
+                        let _ = write!(self.out, "«{n} item{} elided» ", if n == 1 { "" } else { "s" });
+                        break;
+                    }
+                    self.show(item, depth + 1);
+                    self.out.push(' ');
+                    self.items += 1;
+                }
+                self.out.push(']');
+            }
+            Value::Lambda(c) => {
+                let pos = self
+                    .ev
+                    .sources
+                    .describe(c.lambda.span)
+                    .map(|(f, l, col)| format!(" @ {f}:{l}:{col}"))
+                    .unwrap_or_default();
+                match c.lambda.name {
+                    Some(n) => {
+                        let _ = write!(self.out, "«lambda {n}{pos}»");
+                    }
+                    None => {
+                        let _ = write!(self.out, "«lambda{pos}»");
+                    }
+                }
+            }
+            Value::PrimOp(p) if p.args.is_empty() => {
+                let _ = write!(self.out, "«primop {}»", p.op.name);
+            }
+            Value::PrimOp(p) => {
+                let _ = write!(self.out, "«partially applied primop {}»", p.op.name);
+            }
+            other => {
+                let mut tmp = Printer { out: String::new(), seen: HashSet::new(), strict: false };
+                // Scalars print the same in both printers and need no evaluator state.
+                match other {
+                    Value::Null => tmp.out.push_str("null"),
+                    Value::Bool(b) => tmp.out.push_str(if *b { "true" } else { "false" }),
+                    Value::Int(i) => tmp.out.push_str(&i.to_string()),
+                    Value::Float(f) => tmp.out.push_str(&float_to_string_g(*f)),
+                    Value::Path(p) => tmp.out.push_str(p),
+                    _ => tmp.out.push_str("«thunk»"),
+                }
+                self.out.push_str(&tmp.out);
+            }
+        }
+    }
+}
+

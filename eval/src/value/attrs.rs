@@ -1,0 +1,120 @@
+//! Attribute sets: entries sorted by interned name for binary-search lookup.
+
+use super::Value;
+use crate::source::Span;
+use crate::symbol::Symbol;
+
+/// One attribute: name, (possibly unforced) value and the position of its definition.
+#[derive(Clone)]
+pub struct Attr {
+    pub name: Symbol,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// An attribute set. Entries are sorted by [`Symbol`] (interning order) and unique; use
+/// [`Attrs::sorted_by_name`] for Nix's lexicographic order.
+#[derive(Clone, Default)]
+pub struct Attrs {
+    entries: Vec<Attr>,
+}
+
+impl Attrs {
+    /// The empty set.
+    pub fn new() -> Self {
+        Attrs { entries: Vec::new() }
+    }
+    /// Builds a set from entries in any order; for duplicate names the last one wins.
+    pub fn from_entries(mut entries: Vec<Attr>) -> Self {
+        entries.sort_by_key(|a| a.name);
+        // Keep the last of each run of equal names.
+        let mut out: Vec<Attr> = Vec::with_capacity(entries.len());
+        for e in entries {
+            match out.last_mut() {
+                Some(last) if last.name == e.name => *last = e,
+                _ => out.push(e),
+            }
+        }
+        Attrs { entries: out }
+    }
+    /// Builds a set from entries already sorted by symbol and unique.
+    pub fn from_sorted(entries: Vec<Attr>) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
+        Attrs { entries }
+    }
+    /// Number of attributes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// The attribute named `name`.
+    #[inline]
+    pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
+        self.entries
+            .binary_search_by_key(&name, |a| a.name)
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+    /// The value of the attribute named `name`.
+    #[inline]
+    pub fn get(&self, name: Symbol) -> Option<&Value> {
+        self.get_attr(name).map(|a| &a.value)
+    }
+    /// The value of the attribute named `name` (by text).
+    pub fn get_str(&self, name: &str) -> Option<&Value> {
+        self.get(Symbol::new(name))
+    }
+    /// Whether the set has `name`.
+    pub fn contains(&self, name: Symbol) -> bool {
+        self.get_attr(name).is_some()
+    }
+    /// Entries in symbol order (cheap; not Nix's display order).
+    pub fn iter(&self) -> std::slice::Iter<'_, Attr> {
+        self.entries.iter()
+    }
+    /// Entries in Nix's order: lexicographic by name.
+    pub fn sorted_by_name(&self) -> Vec<&Attr> {
+        let mut v: Vec<&Attr> = self.entries.iter().collect();
+        v.sort_by(|a, b| a.name.cmp_str(b.name));
+        v
+    }
+    /// `self // other`: attributes of `other` win.
+    pub fn update(&self, other: &Attrs) -> Attrs {
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
+        let (a, b) = (&self.entries, &other.entries);
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].name.cmp(&b[j].name) {
+                std::cmp::Ordering::Less => {
+                    out.push(a[i].clone());
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    out.push(b[j].clone());
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    out.push(b[j].clone());
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        out.extend_from_slice(&a[i..]);
+        out.extend_from_slice(&b[j..]);
+        Attrs { entries: out }
+    }
+    /// Consumes the set into its entries (symbol order).
+    pub fn into_entries(self) -> Vec<Attr> {
+        self.entries
+    }
+}

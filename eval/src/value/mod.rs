@@ -1,0 +1,208 @@
+//! Runtime values: the Nix value types, lazy thunks and environments.
+//!
+//! Values are reference-counted with `Rc` and belong to one evaluator (one thread); see
+//! `docs/architecture.md` for the threading model. Cloning a value is cheap.
+
+mod attrs;
+mod string;
+
+pub use attrs::{Attr, Attrs};
+pub use string::{Context, NixString};
+
+use crate::error::Result;
+use crate::eval::Eval;
+use crate::ir::{Expr, Lambda};
+use crate::source::Span;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A Nix value, possibly not yet evaluated ([`Value::Thunk`]).
+#[derive(Clone)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(Rc<NixString>),
+    /// An absolute, canonical path.
+    Path(Rc<str>),
+    Attrs(Rc<Attrs>),
+    List(Rc<Vec<Value>>),
+    Lambda(Rc<Closure>),
+    PrimOp(Rc<PrimOpApp>),
+    Thunk(Rc<Thunk>),
+}
+
+/// A lambda together with the environment it closes over.
+pub struct Closure {
+    pub lambda: Rc<Lambda>,
+    pub env: Env,
+}
+
+/// Signature of a builtin's implementation. `args` has exactly `arity` elements, unforced.
+pub type PrimOpFn = fn(&mut Eval, &[Value], Span) -> Result<Value>;
+
+/// A builtin function.
+pub struct PrimOp {
+    /// The name as Nix shows it (`map`, `__add` is shown as `add`).
+    pub name: &'static str,
+    pub arity: usize,
+    pub func: PrimOpFn,
+}
+
+/// A builtin applied to fewer arguments than its arity (or to none yet).
+pub struct PrimOpApp {
+    pub op: &'static PrimOp,
+    pub args: Vec<Value>,
+}
+
+/// A delayed computation, evaluated at most once.
+pub struct Thunk(pub RefCell<ThunkState>);
+
+/// What a thunk holds.
+pub enum ThunkState {
+    /// An expression to evaluate in an environment.
+    Expr(Rc<Expr>, Env),
+    /// A function application `f arg` (used by builtins such as `map`).
+    Apply(Value, Value, Span),
+    /// A computation written in Rust.
+    Native(Box<dyn FnOnce(&mut Eval) -> Result<Value>>),
+    /// Being evaluated: forcing it again is infinite recursion.
+    Blackhole(Span),
+    /// Evaluated.
+    Done(Value),
+}
+
+impl Thunk {
+    /// A thunk that evaluates `expr` in `env`.
+    pub fn expr(expr: Rc<Expr>, env: Env) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Expr(expr, env)))))
+    }
+    /// A thunk for the application `f arg`.
+    pub fn apply(f: Value, arg: Value, span: Span) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, arg, span)))))
+    }
+    /// A thunk computed by Rust code.
+    pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Native(Box::new(f))))))
+    }
+}
+
+/// One scope level: slots for the variables it binds, and its parent.
+pub struct EnvFrame {
+    pub slots: RefCell<Vec<Value>>,
+    pub parent: Option<Env>,
+    /// A `with` scope: slot 0 holds the attribute set (maybe unforced).
+    pub is_with: bool,
+}
+
+/// A shared scope.
+pub type Env = Rc<EnvFrame>;
+
+impl EnvFrame {
+    /// A new scope with `slots` under `parent`.
+    pub fn new(parent: Option<Env>, slots: Vec<Value>) -> Env {
+        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: false })
+    }
+    /// A `with` scope whose attribute set is `attrs`.
+    pub fn with(parent: Option<Env>, attrs: Value) -> Env {
+        Rc::new(EnvFrame { slots: RefCell::new(vec![attrs]), parent, is_with: true })
+    }
+    /// The value in slot `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Value {
+        self.slots.borrow()[i].clone()
+    }
+    /// Sets slot `i` (used while building recursive scopes).
+    pub fn set(&self, i: usize, v: Value) {
+        self.slots.borrow_mut()[i] = v;
+    }
+}
+
+impl Value {
+    /// A string value without context.
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(Rc::new(NixString::plain(s.into())))
+    }
+    /// A string value with context.
+    pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
+        Value::String(Rc::new(NixString::new(s.into(), ctx)))
+    }
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+    /// An attribute-set value.
+    pub fn attrs(a: Attrs) -> Value {
+        Value::Attrs(Rc::new(a))
+    }
+    /// A path value.
+    pub fn path(p: impl AsRef<str>) -> Value {
+        Value::Path(Rc::from(p.as_ref()))
+    }
+
+    /// Nix's name of the type with its article, as in error messages ("an integer").
+    pub fn type_desc(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a Boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::String(_) => "a string",
+            Value::Path(_) => "a path",
+            Value::Attrs(_) => "a set",
+            Value::List(_) => "a list",
+            Value::Lambda(_) => "a function",
+            Value::PrimOp(p) if p.args.is_empty() => "a built-in function",
+            Value::PrimOp(_) => "a partially applied built-in function",
+            Value::Thunk(_) => "a thunk",
+        }
+    }
+
+    /// The result of `builtins.typeOf`.
+    pub fn type_of(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Path(_) => "path",
+            Value::Attrs(_) => "set",
+            Value::List(_) => "list",
+            Value::Lambda(_) | Value::PrimOp(_) => "lambda",
+            Value::Thunk(_) => "thunk",
+        }
+    }
+
+    /// Whether the value is (already) a function.
+    pub fn is_function(&self) -> bool {
+        matches!(self, Value::Lambda(_) | Value::PrimOp(_))
+    }
+
+    /// The value itself if it is not a thunk, or the thunk's value if it was already forced.
+    pub fn peek(&self) -> Option<Value> {
+        match self {
+            Value::Thunk(t) => match &*t.0.borrow() {
+                ThunkState::Done(v) => Some(v.clone()),
+                _ => None,
+            },
+            v => Some(v.clone()),
+        }
+    }
+
+    /// Identity of the heap object behind a value, for `«repeated»` detection and
+    /// pointer-equality shortcuts.
+    pub fn ptr_id(&self) -> Option<usize> {
+        match self {
+            Value::Attrs(a) => Some(Rc::as_ptr(a) as *const u8 as usize),
+            Value::List(l) => Some(Rc::as_ptr(l) as *const u8 as usize),
+            Value::Lambda(l) => Some(Rc::as_ptr(l) as *const u8 as usize),
+            Value::PrimOp(p) => Some(Rc::as_ptr(p) as *const u8 as usize),
+            Value::Thunk(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
+            Value::String(s) => Some(Rc::as_ptr(s) as *const u8 as usize),
+            Value::Path(p) => Some(Rc::as_ptr(p) as *const u8 as usize),
+            _ => None,
+        }
+    }
+}
