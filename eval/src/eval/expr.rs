@@ -10,7 +10,19 @@ use std::rc::Rc;
 
 impl Eval {
     /// Evaluates `expr` in `env` to weak head normal form.
+    #[inline]
     pub fn eval(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
+        match &**expr {
+            Expr::Const(v, _) => Ok(v.clone()),
+            Expr::Var { depth, slot, .. } => {
+                let v = lookup_slot(env, *depth, *slot);
+                self.force(&v)
+            }
+            _ => stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.eval_node(expr, env)),
+        }
+    }
+
+    fn eval_node(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
         match &**expr {
             Expr::Const(v, _) => Ok(v.clone()),
             Expr::Var { depth, slot, .. } => {

@@ -74,6 +74,11 @@ impl Eval {
 
     /// `import path`: evaluates a file once and caches its value.
     pub(crate) fn import_value(&mut self, path: &Value, span: Span) -> Result<Value> {
+        if let Value::Path(p) = self.force(path)? {
+            if let Some(text) = crate::builtins::corepkgs::source(&p) {
+                return self.import_text(PathBuf::from(&*p), text);
+            }
+        }
         let p = self.real_path_of(path, span)?;
         let mut file = PathBuf::from(&p);
         if file.is_dir() {
@@ -84,7 +89,16 @@ impl Eval {
             return self.force(&v);
         }
         let text = read_source(&file)?;
-        let e = self.compile(Origin::File(file.clone()), &text)?;
+        self.import_text(file, &text)
+    }
+
+    /// Evaluates (once) the source `text` of `file`.
+    fn import_text(&mut self, file: PathBuf, text: &str) -> Result<Value> {
+        if let Some(v) = self.imports.get(&file) {
+            let v = v.clone();
+            return self.force(&v);
+        }
+        let e = self.compile(Origin::File(file.clone()), text)?;
         let env = EnvFrame::new(None, Vec::new());
         let v = crate::value::Thunk::expr(e, env);
         self.imports.insert(file, v.clone());

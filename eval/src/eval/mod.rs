@@ -65,6 +65,7 @@ mod call;
 mod coerce;
 mod expr;
 mod import;
+pub use import::io_reason;
 mod ops;
 
 pub use import::canon_path;

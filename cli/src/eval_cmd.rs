@@ -1,0 +1,113 @@
+//! `kith eval`: the command-line face of `kith_eval::instantiate`.
+
+use clap::Args;
+use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `kith eval`, named as `nix-instantiate --eval`'s.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The file to evaluate (a directory means its `default.nix`).
+    #[arg(conflicts_with = "expr")]
+    file: Option<PathBuf>,
+    /// Evaluate this expression instead of a file.
+    #[arg(long, short = 'E', value_name = "EXPR")]
+    expr: Option<String>,
+    /// Evaluate the result completely (all attributes and list elements).
+    #[arg(long)]
+    strict: bool,
+    /// Print the result as JSON.
+    #[arg(long, conflicts_with = "xml")]
+    json: bool,
+    /// Print the result as XML (`builtins.toXML`).
+    #[arg(long)]
+    xml: bool,
+    /// Only parse the input; exit non-zero on a syntax error.
+    #[arg(long)]
+    parse: bool,
+    /// Select an attribute path of the result (repeatable).
+    #[arg(short = 'A', long = "attr", value_name = "ATTRPATH")]
+    attr: Vec<String>,
+    /// Pass NAME = EXPR to the function the input evaluates to.
+    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append)]
+    arg: Vec<String>,
+    /// Pass NAME = "STRING" to the function the input evaluates to.
+    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append)]
+    argstr: Vec<String>,
+    /// Add a search-path entry (`PATH` or `PREFIX=PATH`), before `NIX_PATH`.
+    #[arg(short = 'I', long = "include", value_name = "PATH")]
+    include: Vec<String>,
+    /// Maximum function-call depth before a stack-overflow error.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_call_depth: usize,
+    /// Allow impure builtins (`getEnv`, `currentTime`, reading any path). The default for
+    /// plain files, as in `nix-instantiate`.
+    #[arg(long)]
+    impure: bool,
+    /// Restrict to pure evaluation, as flakes are.
+    #[arg(long, conflicts_with = "impure")]
+    pure_eval: bool,
+    /// How to render errors: `nix` (exactly as C++ Nix) or `fancy` (miette, with colours).
+    /// Defaults to `fancy` on a terminal and `nix` otherwise.
+    #[arg(long, value_name = "FORMAT", value_parser = ["nix", "fancy"])]
+    error_format: Option<String>,
+    /// Accepted for compatibility with `nix-instantiate`; `kith` always prints the trace.
+    #[arg(long, hide = true)]
+    show_trace: bool,
+    /// Accepted for compatibility with `nix-instantiate`.
+    #[arg(long, hide = true)]
+    no_show_trace: bool,
+    /// Accepted for compatibility with `nix-instantiate` (`kith eval` always evaluates).
+    #[arg(long = "eval", hide = true)]
+    eval_flag: bool,
+}
+
+/// Runs `kith eval`.
+pub fn run(args: EvalArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let input = match (&args.expr, &args.file) {
+        (Some(e), _) => Input::Expr(e.clone()),
+        (None, Some(f)) => Input::File(f.clone()),
+        (None, None) => Input::File(PathBuf::from("default.nix")),
+    };
+    let mut req = Request::new(input, cwd);
+    req.strict = args.strict;
+    req.parse_only = args.parse;
+    req.format = if args.json {
+        OutputFormat::Json
+    } else if args.xml {
+        OutputFormat::Xml
+    } else {
+        OutputFormat::Nix
+    };
+    req.attr_paths = args.attr;
+    for pair in args.arg.chunks(2) {
+        req.args.push((pair[0].clone(), AutoArg::Expr(pair[1].clone())));
+    }
+    for pair in args.argstr.chunks(2) {
+        req.args.push((pair[0].clone(), AutoArg::Str(pair[1].clone())));
+    }
+    req.include = args.include;
+    req.nix_path = std::env::var("NIX_PATH").ok();
+    req.options.max_call_depth = args.max_call_depth;
+    req.options.pure = args.pure_eval;
+    if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
+        req.options.store_dir = dir;
+    }
+    req.error_format = match args.error_format.as_deref() {
+        Some("fancy") => ErrorFormat::Fancy,
+        Some(_) => ErrorFormat::Nix,
+        None if std::io::stderr().is_terminal() => ErrorFormat::Fancy,
+        None => ErrorFormat::Nix,
+    };
+    let outcome = instantiate::run(&req);
+    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    if outcome.exit_code == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(outcome.exit_code.clamp(1, 255) as u8)
+    }
+}

@@ -1,0 +1,27 @@
+//! `kith`: instant, precise answers about a Clan fleet.
+
+mod eval_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// kith: a Rust-native engine for Clan.
+#[derive(Parser)]
+#[command(name = "kith", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate a Nix file or expression, printing what `nix-instantiate --eval` prints.
+    Eval(eval_cmd::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Eval(args) => eval_cmd::run(args),
+    }
+}

@@ -1,0 +1,327 @@
+//! `nix-instantiate --eval` as a library call: the request, running it, and its output.
+//!
+//! The CLI's `kith eval` and the language-suite conformance test both go through [`run`],
+//! so their behaviour cannot drift apart.
+
+use crate::error::{EvalError, Result};
+use crate::eval::{canon_path, Eval, EvalOptions};
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::{Attr, Attrs, Value};
+use std::path::{Path, PathBuf};
+
+/// What to evaluate.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A file (a directory means its `default.nix`).
+    File(PathBuf),
+    /// An expression's text (`--expr`).
+    Expr(String),
+}
+
+/// A function argument given on the command line.
+#[derive(Clone, Debug)]
+pub enum AutoArg {
+    /// `--arg NAME EXPR`.
+    Expr(String),
+    /// `--argstr NAME STRING`.
+    Str(String),
+}
+
+/// How the result is printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Nix syntax, as `nix-instantiate --eval`.
+    #[default]
+    Nix,
+    /// `--json`.
+    Json,
+    /// `--xml`.
+    Xml,
+}
+
+/// A `nix-instantiate --eval`-style request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub input: Input,
+    /// `-A` attribute paths; each is selected and printed in turn.
+    pub attr_paths: Vec<String>,
+    pub args: Vec<(String, AutoArg)>,
+    pub strict: bool,
+    pub format: OutputFormat,
+    /// Only parse (`--parse`); succeed when the input is syntactically valid.
+    pub parse_only: bool,
+    /// `-I` entries, before `NIX_PATH`'s.
+    pub include: Vec<String>,
+    /// The value of `NIX_PATH`.
+    pub nix_path: Option<String>,
+    /// The working directory relative paths on the command line resolve against.
+    pub cwd: PathBuf,
+    pub options: EvalOptions,
+    /// How errors are rendered.
+    pub error_format: ErrorFormat,
+}
+
+/// How errors are rendered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// Exactly as C++ Nix prints them (`error: …`, the trace, code excerpts).
+    #[default]
+    Nix,
+    /// miette's graphical rendering, for terminals.
+    Fancy,
+}
+
+impl Request {
+    /// A request to evaluate `input` with default settings.
+    pub fn new(input: Input, cwd: PathBuf) -> Request {
+        Request {
+            input,
+            attr_paths: Vec::new(),
+            args: Vec::new(),
+            strict: false,
+            format: OutputFormat::Nix,
+            parse_only: false,
+            include: Vec::new(),
+            nix_path: None,
+            cwd,
+            options: EvalOptions::default(),
+            error_format: ErrorFormat::Nix,
+        }
+    }
+
+    /// Applies `nix-instantiate`-style flags (as in the language suite's `.flags` files).
+    /// Flags that only tune diagnostics are accepted and ignored.
+    pub fn apply_flags(&mut self, flags: &[String]) -> std::result::Result<(), String> {
+        let mut it = flags.iter();
+        while let Some(f) = it.next() {
+            let mut next = |what: &str| {
+                it.next().cloned().ok_or_else(|| format!("flag '{f}' requires {what}"))
+            };
+            match f.as_str() {
+                "--eval" | "--show-trace" | "--no-show-trace" => {}
+                "--strict" => self.strict = true,
+                "--json" => self.format = OutputFormat::Json,
+                "--xml" => self.format = OutputFormat::Xml,
+                "--parse" => self.parse_only = true,
+                "--impure" => self.options.pure = false,
+                "--pure-eval" => self.options.pure = true,
+                "-A" | "--attr" => self.attr_paths.push(next("an attribute path")?),
+                "-I" | "--include" => self.include.push(next("a path")?),
+                "--arg" => {
+                    let n = next("a name")?;
+                    let e = next("an expression")?;
+                    self.args.push((n, AutoArg::Expr(e)));
+                }
+                "--argstr" => {
+                    let n = next("a name")?;
+                    let s = next("a string")?;
+                    self.args.push((n, AutoArg::Str(s)));
+                }
+                "--max-call-depth" => {
+                    let n = next("a number")?;
+                    self.options.max_call_depth =
+                        n.parse().map_err(|_| format!("invalid number '{n}'"))?;
+                }
+                "--extra-experimental-features" | "--option" => {
+                    next("a value")?;
+                    if f == "--option" {
+                        next("a value")?;
+                    }
+                }
+                other if other.starts_with("--lint-") => {
+                    next("a level")?;
+                }
+                other => return Err(format!("unrecognised flag '{other}'")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The search path: `-I` entries, then `NIX_PATH`'s, as `(prefix, path)` pairs.
+    fn search_path(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let env_entries = self.nix_path.as_deref().unwrap_or("");
+        let entries = self
+            .include
+            .iter()
+            .map(String::as_str)
+            .chain(env_entries.split(':').filter(|s| !s.is_empty()));
+        for e in entries {
+            let (prefix, path) = match e.split_once('=') {
+                Some((p, rest)) if !e.starts_with('/') => (p.to_string(), rest.to_string()),
+                _ => (String::new(), e.to_string()),
+            };
+            let path = if path.contains("://") || path.starts_with('/') {
+                path
+            } else {
+                canon_path(&self.cwd.join(&path).to_string_lossy())
+            };
+            out.push((prefix, path));
+        }
+        out
+    }
+}
+
+/// What a request produced: what `nix-instantiate` would print, and its exit code.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+/// Runs a request.
+pub fn run(req: &Request) -> Outcome {
+    let mut options = req.options.clone();
+    options.search_path = req.search_path();
+    let mut ev = Eval::new(options);
+    let mut out = Outcome::default();
+    match run_in(&mut ev, req, &mut out.stdout) {
+        Ok(()) => {}
+        Err(e) => {
+            match req.error_format {
+                ErrorFormat::Nix => out.stderr.push_str(&e.render(&ev.sources)),
+                ErrorFormat::Fancy => {
+                    let report = crate::diagnostic::to_report(&e, &ev.sources);
+                    let handler = miette::GraphicalReportHandler::new();
+                    let mut text = String::new();
+                    if handler.render_report(&mut text, report.as_ref()).is_err() {
+                        text = e.render(&ev.sources);
+                    }
+                    out.stderr.push_str(&text);
+                }
+            }
+            out.exit_code = 1;
+        }
+    }
+    out
+}
+
+fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
+    if req.parse_only {
+        let text = match &req.input {
+            Input::File(p) => read_input(&req.cwd.join(p))?,
+            Input::Expr(e) => e.clone(),
+        };
+        let origin = match &req.input {
+            Input::File(p) => crate::source::Origin::File(req.cwd.join(p)),
+            Input::Expr(_) => crate::source::Origin::Expr { base_dir: req.cwd.clone() },
+        };
+        ev.compile(origin, &text)?;
+        return Ok(());
+    }
+    let root = match &req.input {
+        Input::File(p) => ev.eval_file(&req.cwd.join(p))?,
+        Input::Expr(e) => ev.eval_expr(e, &req.cwd)?,
+    };
+    let root = auto_call(ev, root, &req.args, &req.cwd)?;
+    let paths: Vec<&str> =
+        if req.attr_paths.is_empty() { vec![""] } else { req.attr_paths.iter().map(String::as_str).collect() };
+    for path in paths {
+        let v = select_attr_path(ev, &root, path)?;
+        let v = auto_call(ev, v, &req.args, &req.cwd)?;
+        let text = match req.format {
+            OutputFormat::Nix => crate::print::print_value(ev, &v, req.strict)?,
+            OutputFormat::Json => crate::builtins::to_json_string(ev, &v)?,
+            OutputFormat::Xml => crate::builtins::to_xml_string(ev, &v)?,
+        };
+        stdout.push_str(&text);
+        if req.format != OutputFormat::Xml || !text.ends_with('\n') {
+            stdout.push('\n');
+        }
+    }
+    Ok(())
+}
+
+fn read_input(path: &Path) -> Result<String> {
+    let p = if path.is_dir() { path.join("default.nix") } else { path.to_path_buf() };
+    let bytes = std::fs::read(&p).map_err(|e| {
+        EvalError::new(format!(
+            "opening file '{}': {}",
+            p.display(),
+            crate::eval::io_reason(&e)
+        ))
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| EvalError::new(format!("file '{}' is not valid UTF-8", p.display())))
+}
+
+/// Calls a function result with the `--arg`/`--argstr` values, as Nix's `autoCallFunction`.
+fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) -> Result<Value> {
+    let v = ev.force(&v)?;
+    let Value::Lambda(c) = &v else { return Ok(v) };
+    let crate::ir::Param::Pattern { formals, ellipsis, .. } = &c.lambda.param else {
+        return Ok(v);
+    };
+    let mut entries = Vec::new();
+    for (name, arg) in args {
+        let sym = Symbol::new(name);
+        if !*ellipsis && !formals.iter().any(|f| f.name == sym) {
+            continue;
+        }
+        let value = match arg {
+            AutoArg::Str(s) => Value::string(s.clone()),
+            AutoArg::Expr(e) => {
+                let e = e.clone();
+                let base = cwd.to_path_buf();
+                crate::value::Thunk::native(move |ev: &mut Eval| ev.eval_expr(&e, &base))
+            }
+        };
+        entries.push(Attr { name: sym, value, span: Span::NONE });
+    }
+    let arg = Value::attrs(Attrs::from_entries(entries));
+    ev.call(&v, arg, Span::NONE)
+}
+
+/// Selects an `-A` path (`a.b.0."c.d"`): attribute names and list indices.
+fn select_attr_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Value> {
+    let mut v = root.clone();
+    for component in split_attr_path(path) {
+        let cur = ev.force(&v)?;
+        v = match (&cur, component.parse::<usize>()) {
+            (Value::List(l), Ok(i)) => match l.get(i) {
+                Some(x) => x.clone(),
+                None => {
+                    return Err(EvalError::new(format!(
+                        "list index {i} in selection path '{path}' is out of range"
+                    )))
+                }
+            },
+            (Value::Attrs(a), _) => match a.get(Symbol::new(&component)) {
+                Some(x) => x.clone(),
+                None => {
+                    return Err(EvalError::new(format!(
+                        "attribute '{component}' in selection path '{path}' not found"
+                    )))
+                }
+            },
+            _ => {
+                return Err(EvalError::new(format!(
+                    "the expression selected by the selection path '{path}' should be a set but is {}",
+                    cur.type_desc()
+                )))
+            }
+        };
+    }
+    Ok(v)
+}
+
+/// Splits an attribute path at dots outside double quotes.
+fn split_attr_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if path.is_empty() {
+        return out;
+    }
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
