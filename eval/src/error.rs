@@ -124,16 +124,16 @@ fn render_pos(out: &mut String, sources: &Sources, span: Span, indent: &str) {
     let Some(file) = sources.get(span.file) else { return };
     let (line, col) = file.line_col(span.start);
     let _ = write!(out, "\n{indent}at {}:{line}:{col}:", file.display_name());
-    let width = (line + 1).to_string().len();
+    // Nix right-aligns line numbers so that the bar is in column 14.
     for n in line.saturating_sub(1).max(1)..=line + 1 {
         let Some(text) = file.line(n) else { continue };
-        if n > line && text.is_empty() && n as u32 > 0 && file.line(n + 1).is_none() {
-            let _ = write!(out, "\n{indent}    {:>width$}|", n);
-            continue;
+        if text.is_empty() {
+            let _ = write!(out, "\n{:>13}|", n);
+        } else {
+            let _ = write!(out, "\n{:>13}| {}", n, text);
         }
-        let _ = write!(out, "\n{indent}    {:>width$}| {}", n, text);
         if n == line {
-            let _ = write!(out, "\n{indent}    {:>width$}| {}^", "", " ".repeat(col - 1));
+            let _ = write!(out, "\n{:>13}| {}^", "", " ".repeat(col - 1));
         }
     }
 }

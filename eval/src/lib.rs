@@ -15,3 +15,7 @@ pub mod value;
 pub mod builtins;
 pub mod print;
 pub mod store;
+pub mod hash_format;
+pub mod posix_regex;
+pub mod instantiate;
+pub mod diagnostic;

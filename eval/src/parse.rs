@@ -1,7 +1,346 @@
-//! TEMPORARY STUB (helper-1 replaces this file with the real parser module).
-use crate::error::Result;
-use crate::source::FileId;
-/// Parses.
-pub fn parse(text: &str, _file: FileId) -> Result<rnix::Root> {
-    Ok(rnix::Root::parse(text).tree())
+//! Parsing with rnix, and Nix-worded syntax errors.
+//!
+//! [`parse`] returns rnix's syntax tree or the first syntax error, worded as Nix's bison
+//! parser words it (`syntax error, unexpected ')', expecting …`) with the position Nix
+//! reports. A few constructs rnix accepts but Nix rejects (an indented string as an
+//! attribute name) are also reported here.
+
+use crate::error::{ErrorKind, EvalError, Result};
+use crate::source::{FileId, Span};
+use rnix::{ParseError, SyntaxKind, SyntaxKind::*, SyntaxNode, TextRange};
+use std::borrow::Cow;
+
+/// Stack made available to rnix's recursive-descent parser, which recurses once per
+/// nesting level (e.g. per `[` of a deeply nested list).
+const PARSE_STACK: usize = 1 << 30;
+
+/// Parses `text` (the contents of `file`) into an rnix syntax tree.
+///
+/// Dropping the tree of a deeply nested expression recurses once per level: drop it on a
+/// large stack (e.g. inside `stacker::grow`) when the input may be deep.
+///
+/// Lone `\r` line endings, which Nix accepts, are turned into `\n` before parsing; this
+/// keeps byte offsets unchanged, so spans index the original text. Lowering reads string
+/// contents from the original text.
+pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
+    let normalized = normalize_newlines(text);
+    let parsed = stacker::grow(PARSE_STACK, || {
+        let parse = rnix::Root::parse(&normalized);
+        let root = parse.tree();
+        let error = first_error(&normalized, &root, parse.errors());
+        // Dropping a deep tree recurses too; do it on the big stack.
+        match error {
+            Some((message, offset)) => {
+                drop(root);
+                Err((message, offset))
+            }
+            None => Ok(root),
+        }
+    });
+    parsed.map_err(|(message, offset)| syntax_error(message, file, offset, text.len()))
+}
+
+/// Replaces each `\r` that is not followed by `\n` with `\n` (same length).
+pub fn normalize_newlines(text: &str) -> Cow<'_, str> {
+    if !text.contains('\r') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '\r' && bytes.get(i + 1) != Some(&b'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn syntax_error(message: String, file: FileId, offset: usize, len: usize) -> Box<EvalError> {
+    let mut e = EvalError::of_kind(ErrorKind::Parse, message);
+    let offset = offset.min(len) as u32;
+    e.span = Span { file, start: offset, end: offset };
+    e
+}
+
+/// The earliest error: rnix's first error, or a construct Nix rejects that rnix accepts,
+/// whichever comes first in the text. Returns the message and the byte offset.
+fn first_error(text: &str, root: &rnix::Root, errors: &[ParseError]) -> Option<(String, usize)> {
+    let syntax = syntax_of(root);
+    let from_rnix = errors.first().map(|e| describe(text, syntax, e));
+    let extra = nix_only_error(syntax);
+    match (from_rnix, extra) {
+        (Some(a), Some(b)) => Some(if b.1 < a.1 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn syntax_of<N: rnix::ast::AstNode>(node: &N) -> &SyntaxNode {
+    node.syntax()
+}
+
+/// Constructs rnix parses but Nix does not: an indented string as an attribute name.
+fn nix_only_error(root: &SyntaxNode) -> Option<(String, usize)> {
+    root.descendants()
+        .filter(|n| n.kind() == NODE_ATTRPATH)
+        .flat_map(|path| path.children())
+        .find(|n| {
+            n.kind() == NODE_STRING
+                && n.first_token()
+                    .is_some_and(|t| t.kind() == TOKEN_STRING_START && t.text() == "''")
+        })
+        .map(|n| {
+            (
+                format!(
+                    "syntax error, unexpected start of an indented string, expecting {}",
+                    ATTR_EXPECTED
+                ),
+                usize::from(n.text_range().start()),
+            )
+        })
+}
+
+const ATTR_EXPECTED: &str = "identifier or 'or' or '${' or '\"'";
+
+/// Words an rnix error like Nix and gives its offset.
+fn describe(text: &str, root: &SyntaxNode, error: &ParseError) -> (String, usize) {
+    let eof = || text.len();
+    match error {
+        ParseError::UnexpectedEOF | ParseError::RecursionLimitExceeded => {
+            if matches!(error, ParseError::RecursionLimitExceeded) {
+                return ("expression is nested too deeply".into(), 0);
+            }
+            ("syntax error, unexpected end of file".into(), eof())
+        }
+        ParseError::UnexpectedEOFWanted(wanted) => {
+            (with_expected("syntax error, unexpected end of file".into(), wanted, None), eof())
+        }
+        ParseError::UnexpectedExtra(range) => {
+            let (name, start) = token_name(text, root, *range);
+            (format!("syntax error, unexpected {name}, expecting end of file"), start)
+        }
+        ParseError::UnexpectedWanted(kind, range, wanted) => {
+            if *kind == TOKEN_ERROR && unterminated_string(text, root, *range) {
+                let msg = format!("syntax error, unexpected end of file, expecting {}", "'\"'");
+                return (msg, eof());
+            }
+            if let Some(end) = trailing_slash(root, *range) {
+                return ("path has a trailing slash".into(), end);
+            }
+            let (name, start) = token_name(text, root, *range);
+            let parent = if at_binding_start(root, *range) {
+                Some(NODE_ATTRPATH_VALUE)
+            } else {
+                error_parent(root, *range)
+            };
+            let msg = format!("syntax error, unexpected {name}");
+            (with_expected(msg, wanted, parent), start)
+        }
+        ParseError::Unexpected(range)
+        | ParseError::UnexpectedDoubleBind(range)
+        | ParseError::DuplicatedArgs(range, _) => {
+            let (name, start) = token_name(text, root, *range);
+            (format!("syntax error, unexpected {name}"), start)
+        }
+        _ => ("syntax error".into(), 0),
+    }
+}
+
+/// Whether an error token at `range` is the unterminated rest of a string at end of input.
+fn unterminated_string(text: &str, root: &SyntaxNode, range: TextRange) -> bool {
+    let end = usize::from(range.end());
+    end >= text.trim_end().len()
+        && error_parent(root, range).is_some_and(|k| k == NODE_STRING || k == NODE_ERROR)
+}
+
+/// If the error at `range` is a path literal with a trailing slash, the end of that path.
+fn trailing_slash(root: &SyntaxNode, range: TextRange) -> Option<usize> {
+    let token = skip_trivia(root.token_at_offset(range.start()).right_biased())?;
+    let text = token.text();
+    let path_like = text.starts_with('/') || text.starts_with("./") || text.starts_with("~/");
+    (token.kind() == TOKEN_ERROR && path_like && text.len() > 1 && text.ends_with('/'))
+        .then(|| usize::from(token.text_range().end()))
+}
+
+/// Whether the error at `range` is at the start of a binding (`{ 1 = x; }`), where Nix
+/// says it expected `inherit`.
+fn at_binding_start(root: &SyntaxNode, range: TextRange) -> bool {
+    let Some(token) = skip_trivia(root.token_at_offset(range.start()).right_biased()) else {
+        return false;
+    };
+    let Some(error) = token.parent().filter(|n| n.kind() == NODE_ERROR) else {
+        return false;
+    };
+    let Some(path) = error.parent().filter(|n| n.kind() == NODE_ATTRPATH) else {
+        return false;
+    };
+    let first_in_path = path.first_child().is_some_and(|c| c == error);
+    let first_in_binding = path.parent().is_some_and(|b| {
+        b.kind() == NODE_ATTRPATH_VALUE && b.first_child().is_some_and(|c| c == path)
+    });
+    first_in_path && first_in_binding
+}
+
+/// The kind of the node containing the error node that covers `range`.
+fn error_parent(root: &SyntaxNode, range: TextRange) -> Option<SyntaxKind> {
+    let elem = root.covering_element(range);
+    let node = match elem {
+        rnix::NodeOrToken::Node(n) => n,
+        rnix::NodeOrToken::Token(t) => t.parent()?,
+    };
+    let node = if node.kind() == NODE_ERROR { node.parent()? } else { node };
+    Some(node.kind())
+}
+
+/// Appends `, expecting …` the way Nix lists expected tokens for common cases.
+fn with_expected(msg: String, wanted: &[SyntaxKind], parent: Option<SyntaxKind>) -> String {
+    let expected: Option<String> = match wanted {
+        [TOKEN_IDENT, TOKEN_OR, ..] if parent == Some(NODE_INHERIT) => None,
+        [TOKEN_IDENT, TOKEN_OR, ..] if parent == Some(NODE_ATTRPATH_VALUE) => {
+            Some("'inherit'".into())
+        }
+        [TOKEN_IDENT, TOKEN_OR, ..] => Some(ATTR_EXPECTED.into()),
+        [TOKEN_ASSIGN] => Some("'.' or '='".into()),
+        [TOKEN_R_BRACE] if parent == Some(NODE_PATTERN) => Some("'}' or ','".into()),
+        [TOKEN_STRING_END, ..] => Some("'\"'".into()),
+        // rnix's "start of an expression" list: Nix does not list alternatives there.
+        [TOKEN_L_PAREN, TOKEN_REC, ..] => None,
+        [single] => Some(kind_name(*single, "").into()),
+        _ => None,
+    };
+    match expected {
+        Some(e) => format!("{msg}, expecting {e}"),
+        None => msg,
+    }
+}
+
+/// Nix's name for the token at the start of `range`, and that offset.
+fn token_name(text: &str, root: &SyntaxNode, range: TextRange) -> (String, usize) {
+    let start = usize::from(range.start());
+    let token = root.token_at_offset(range.start()).right_biased();
+    let token = skip_trivia(token);
+    match token {
+        Some(t) => {
+            let at = usize::from(t.text_range().start());
+            (kind_name(t.kind(), t.text()).into(), at)
+        }
+        None if start >= text.len() => ("end of file".into(), start),
+        None => ("invalid token".into(), start),
+    }
+}
+
+fn skip_trivia(mut token: Option<rnix::SyntaxToken>) -> Option<rnix::SyntaxToken> {
+    while let Some(t) = &token {
+        if !t.kind().is_trivia() {
+            break;
+        }
+        token = t.next_token();
+    }
+    token
+}
+
+/// Nix's (bison's) display name of a token kind.
+fn kind_name(kind: SyntaxKind, text: &str) -> &'static str {
+    match kind {
+        TOKEN_IDENT => "identifier",
+        TOKEN_INTEGER => "integer",
+        TOKEN_FLOAT => "floating-point literal",
+        TOKEN_PATH_ABS | TOKEN_PATH_REL => "path",
+        TOKEN_PATH_HOME => "'~/…' path",
+        TOKEN_PATH_SEARCH => "'<…>' path",
+        TOKEN_URI => "URI",
+        TOKEN_STRING_START if text == "''" => "start of an indented string",
+        TOKEN_STRING_START | TOKEN_STRING_END if text == "\"" => "'\"'",
+        TOKEN_STRING_END => "end of an indented string",
+        TOKEN_STRING_CONTENT => "string",
+        TOKEN_INTERPOL_START => "'${'",
+        TOKEN_INTERPOL_END | TOKEN_R_BRACE => "'}'",
+        TOKEN_IF => "'if'",
+        TOKEN_THEN => "'then'",
+        TOKEN_ELSE => "'else'",
+        TOKEN_ASSERT => "'assert'",
+        TOKEN_WITH => "'with'",
+        TOKEN_LET => "'let'",
+        TOKEN_IN => "'in'",
+        TOKEN_REC => "'rec'",
+        TOKEN_INHERIT => "'inherit'",
+        TOKEN_OR => "'or'",
+        TOKEN_ELLIPSIS => "'...'",
+        TOKEN_EQUAL => "'=='",
+        TOKEN_NOT_EQUAL => "'!='",
+        TOKEN_LESS_OR_EQ => "'<='",
+        TOKEN_MORE_OR_EQ => "'>='",
+        TOKEN_AND_AND => "'&&'",
+        TOKEN_OR_OR => "'||'",
+        TOKEN_IMPLICATION => "'->'",
+        TOKEN_UPDATE => "'//'",
+        TOKEN_CONCAT => "'++'",
+        TOKEN_PIPE_LEFT => "'<|'",
+        TOKEN_PIPE_RIGHT => "'|>'",
+        TOKEN_ADD => "'+'",
+        TOKEN_SUB => "'-'",
+        TOKEN_MUL => "'*'",
+        TOKEN_DIV => "'/'",
+        TOKEN_LESS => "'<'",
+        TOKEN_MORE => "'>'",
+        TOKEN_INVERT => "'!'",
+        TOKEN_ASSIGN => "'='",
+        TOKEN_AT => "'@'",
+        TOKEN_COLON => "':'",
+        TOKEN_COMMA => "','",
+        TOKEN_DOT => "'.'",
+        TOKEN_QUESTION => "'?'",
+        TOKEN_SEMICOLON => "';'",
+        TOKEN_L_BRACE => "'{'",
+        TOKEN_L_BRACK => "'['",
+        TOKEN_R_BRACK => "']'",
+        TOKEN_L_PAREN => "'('",
+        TOKEN_R_PAREN => "')'",
+        TOKEN_CUR_POS => "identifier",
+        _ => "invalid token",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> (String, u32) {
+        match parse(text, FileId(0)) {
+            Ok(_) => panic!("expected a syntax error for {text:?}"),
+            Err(e) => (e.message, e.span.start),
+        }
+    }
+
+    #[test]
+    fn eof() {
+        assert_eq!(err("(\n# no content\n"), ("syntax error, unexpected end of file".into(), 15));
+    }
+
+    #[test]
+    fn unexpected_tokens() {
+        assert_eq!(err("&& true").0, "syntax error, unexpected '&&'");
+        assert_eq!(err("if 1 else").0, "syntax error, unexpected 'else', expecting 'then'");
+        assert_eq!(
+            err("a.~/foo").0,
+            "syntax error, unexpected '~/…' path, expecting identifier or 'or' or '${' or '\"'"
+        );
+        assert_eq!(err("{ a ... }").0, "syntax error, unexpected '...', expecting '.' or '='");
+        assert_eq!(err("1 != != 2"), ("syntax error, unexpected '!='".into(), 5));
+        assert_eq!(err("{ 1 = x; }").0, "syntax error, unexpected integer, expecting 'inherit'");
+        assert_eq!(err("# c\n/nix/store/\n"), ("path has a trailing slash".into(), 15));
+    }
+
+    #[test]
+    fn cr_line_endings() {
+        assert!(parse("rec {\n x = # c\ry;\r y = 1; }", FileId(0)).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting() {
+        let n = 10_000;
+        let text = format!("{}{}", "[".repeat(n), "]".repeat(n));
+        stacker::grow(256 << 20, || assert!(parse(&text, FileId(0)).is_ok()));
+    }
 }

@@ -1,6 +1,448 @@
-//! Builtins: io.
+//! Builtins: io (`import`, `readFile`, `readDir`, `pathExists`, `path`, `toFile`, …).
 
-use crate::value::PrimOp;
+use crate::error::{ErrorExt, EvalError, Result};
+use crate::eval::{canon_path, CoerceOpts, Eval};
+use crate::source::Span;
+use crate::store::nar::{io_error, FileKind};
+use crate::store::{self, AddPath, Ingestion};
+use crate::symbol::Symbol;
+use crate::value::{Attr, Attrs, Context, PrimOp, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
 
 /// The primops of this topic.
-pub(super) static OPS: &[PrimOp] = &[];
+pub(super) static OPS: &[PrimOp] = &[
+    PrimOp {
+        name: "import",
+        arity: 1,
+        func: import,
+    },
+    PrimOp {
+        name: "scopedImport",
+        arity: 2,
+        func: scoped_import,
+    },
+    PrimOp {
+        name: "readFile",
+        arity: 1,
+        func: read_file,
+    },
+    PrimOp {
+        name: "readDir",
+        arity: 1,
+        func: read_dir,
+    },
+    PrimOp {
+        name: "readFileType",
+        arity: 1,
+        func: read_file_type,
+    },
+    PrimOp {
+        name: "pathExists",
+        arity: 1,
+        func: path_exists,
+    },
+    PrimOp {
+        name: "findFile",
+        arity: 2,
+        func: find_file,
+    },
+    PrimOp {
+        name: "toPath",
+        arity: 1,
+        func: to_path,
+    },
+    PrimOp {
+        name: "path",
+        arity: 1,
+        func: path,
+    },
+    PrimOp {
+        name: "filterSource",
+        arity: 2,
+        func: filter_source,
+    },
+    PrimOp {
+        name: "toFile",
+        arity: 2,
+        func: to_file,
+    },
+];
+
+fn import(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    ev.import_value(&args[0], span)
+}
+
+fn scoped_import(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    ev.scoped_import(args[0].clone(), &args[1], span)
+}
+
+/// The canonical absolute path a path-like value names (path, or a string / `outPath` /
+/// `__toString` set coercing to an absolute path), as Nix's `realisePath`; existence is
+/// not checked.
+fn realise_path(ev: &mut Eval, v: &Value, ctx: &'static str) -> Result<(String, Context)> {
+    let v = ev.force(v)?;
+    if let Value::Path(p) = &v {
+        return Ok((p.to_string(), Context::new()));
+    }
+    let s = ev
+        .coerce_to_string(&v, CoerceOpts::default())
+        .context(Span::NONE, || ctx.into())?;
+    if !s.s.starts_with('/') {
+        let msg = format!("string '{}' doesn't represent an absolute path", s.s);
+        return Err(EvalError::new(msg).context(Span::NONE, || ctx.into()));
+    }
+    Ok((canon_path(&s.s), s.ctx))
+}
+
+const REALISE: &str = "while realising the context of a path";
+
+/// Like [`realise_path`], failing with Nix's message if nothing exists there.
+fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
+    let (p, _) = realise_path(ev, v, REALISE)?;
+    if std::fs::symlink_metadata(&p).is_err() {
+        return Err(EvalError::new(format!("path '{p}' does not exist")));
+    }
+    Ok(p)
+}
+
+/// `builtins.readFile path`.
+fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
+    let bytes = std::fs::read(&p).map_err(|e| match e.kind() {
+        std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
+        _ => io_error("opening file", Path::new(&p), &e),
+    });
+    let bytes = bytes.at(span)?;
+    if bytes.contains(&0) {
+        let msg = format!("the contents of the file '{p}' cannot be represented as a Nix string");
+        return Err(EvalError::new(msg).at(span));
+    }
+    // Nix strings are bytes; kith's are UTF-8, so invalid sequences are replaced.
+    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// `builtins.readDir path`: entry name → `"regular"`, `"directory"`, `"symlink"` or
+/// `"unknown"`. Symlinks to directories are followed for the directory itself.
+fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let p = existing_path(ev, &args[0]).at(span)?;
+    let dir = std::fs::canonicalize(&p)
+        .map_err(|e| io_error("resolving", Path::new(&p), &e))
+        .at(span)?;
+    if !dir.is_dir() {
+        return Err(EvalError::new(format!("'{}' is not a directory", dir.display())).at(span));
+    }
+    let rd = std::fs::read_dir(&dir)
+        .map_err(|e| io_error("opening directory", &dir, &e))
+        .at(span)?;
+    let mut entries = Vec::new();
+    for entry in rd {
+        let entry = entry
+            .map_err(|e| io_error("reading directory", &dir, &e))
+            .at(span)?;
+        let kind = match entry.file_type() {
+            Ok(t) if t.is_symlink() => FileKind::Symlink,
+            Ok(t) if t.is_dir() => FileKind::Directory,
+            Ok(t) if t.is_file() => FileKind::Regular,
+            _ => FileKind::Unknown,
+        };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        entries.push(Attr {
+            name: Symbol::new(&name),
+            value: Value::string(kind.as_str()),
+            span: Span::NONE,
+        });
+    }
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+/// `builtins.readFileType path`: the type of the file itself (symlinks not followed).
+fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let p = existing_path(ev, &args[0]).at(span)?;
+    let real = store::resolve_ancestors(&p).at(span)?;
+    let meta =
+        std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
+    Ok(Value::string(FileKind::of(&meta.at(span)?).as_str()))
+}
+
+/// `builtins.pathExists path`. A string ending in `/` or `/.` must name a directory
+/// (symlinks followed); otherwise the path itself must exist (a dangling symlink does).
+fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let v = ev.force(&args[0])?;
+    let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with('/') || s.s.ends_with("/."));
+    let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
+    let exists = if must_be_dir {
+        std::fs::metadata(&p).is_ok_and(|m| m.is_dir())
+    } else {
+        store::resolve_ancestors(&p).is_ok()
+    };
+    Ok(Value::Bool(exists))
+}
+
+/// `builtins.findFile searchPath name`.
+fn find_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let lookup = ev.force_str_noctx(&args[1]).context(span, || {
+        "while evaluating the second argument passed to builtins.findFile".into()
+    })?;
+    ev.find_file(&args[0], &lookup, span)
+}
+
+/// `builtins.toPath s` (deprecated): the canonical absolute path, as a string.
+fn to_path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let (p, ctx) = realise_path(
+        ev,
+        &args[0],
+        "while evaluating the first argument passed to builtins.toPath",
+    )
+    .at(span)?;
+    Ok(Value::string_ctx(p, ctx))
+}
+
+/// A store path string, with itself as context.
+fn store_path_value(p: String) -> Value {
+    let mut ctx = Context::new();
+    ctx.insert(p.clone());
+    Value::string_ctx(p, ctx)
+}
+
+/// `builtins.toFile name contents`: the path of a text file; `contents` may refer to store
+/// paths (they become references) but not to derivations.
+fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let name = ev.force_str_noctx(&args[0]).context(span, || {
+        "while evaluating the first argument passed to builtins.toFile".into()
+    })?;
+    let contents = ev.force_string(&args[1]).context(span, || {
+        "while evaluating the second argument passed to builtins.toFile".into()
+    })?;
+    let mut refs = BTreeSet::new();
+    for c in &contents.ctx {
+        if c.starts_with('=') || c.starts_with('!') {
+            let msg = format!(
+                "files created by builtins.toFile may not reference derivations, but {name} references {c}"
+            );
+            return Err(EvalError::new(msg).at(span));
+        }
+        refs.insert(c.clone());
+    }
+    let p = store::make_text_path(&ev.options.store_dir, &name, contents.s.as_bytes(), &refs)
+        .at(span)?;
+    Ok(store_path_value(p))
+}
+
+/// `builtins.filterSource filter path`.
+fn filter_source(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let (p, _) = realise_path(
+        ev,
+        &args[1],
+        "while evaluating the second argument (the path to filter) passed to 'builtins.filterSource'",
+    )
+    .at(span)?;
+    let filter = ev.force_function(&args[0]).context(span, || {
+        "while evaluating the first argument passed to builtins.filterSource".into()
+    })?;
+    let name = store::base_name(&p).to_string();
+    let req = AddPath {
+        path: &p,
+        name: &name,
+        method: Ingestion::Recursive,
+        expected: None,
+    };
+    add_path(ev, &req, Some(filter), span)
+}
+
+/// The arguments of `builtins.path`.
+#[derive(Default)]
+struct PathArgs {
+    path: Option<String>,
+    name: Option<String>,
+    filter: Option<Value>,
+    recursive: Option<bool>,
+    sha256: Option<[u8; 32]>,
+}
+
+/// `builtins.path { path, name ? baseNameOf path, filter ? null, recursive ? true, sha256 ? null }`.
+fn path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let attrs = ev.force_attrs(&args[0]).context(span, || {
+        "while evaluating the argument passed to builtins.path".into()
+    })?;
+    let mut a = PathArgs::default();
+    for attr in attrs.iter() {
+        path_arg(ev, &mut a, attr).at(attr.span)?;
+    }
+    let Some(p) = a.path else {
+        return Err(EvalError::new("'path' required").at(span));
+    };
+    let name = match a.name {
+        Some(n) if !n.is_empty() => n,
+        _ => store::base_name(&p).to_string(),
+    };
+    let method = if a.recursive.unwrap_or(true) {
+        Ingestion::Recursive
+    } else {
+        Ingestion::Flat
+    };
+    let req = AddPath {
+        path: &p,
+        name: &name,
+        method,
+        expected: a.sha256,
+    };
+    add_path(ev, &req, a.filter, span)
+}
+
+/// Reads one attribute of `builtins.path`'s argument.
+fn path_arg(ev: &mut Eval, a: &mut PathArgs, attr: &Attr) -> Result<()> {
+    let v = &attr.value;
+    match attr.name.as_str() {
+        "path" => {
+            let ctx = "while evaluating the 'path' attribute passed to 'builtins.path'";
+            a.path = Some(realise_path(ev, v, ctx)?.0);
+        }
+        "name" => {
+            let ctx =
+                || "while evaluating the `name` attribute passed to builtins.path".to_string();
+            a.name = Some(ev.force_str_noctx(v).context(attr.span, ctx)?);
+        }
+        "filter" => {
+            let ctx =
+                || "while evaluating the `filter` parameter passed to builtins.path".to_string();
+            a.filter = Some(ev.force_function(v).context(attr.span, ctx)?);
+        }
+        "recursive" => {
+            let ctx =
+                || "while evaluating the `recursive` attribute passed to builtins.path".to_string();
+            a.recursive = Some(ev.force_bool(v).context(attr.span, ctx)?);
+        }
+        "sha256" => {
+            let ctx =
+                || "while evaluating the `sha256` attribute passed to builtins.path".to_string();
+            let s = ev.force_str_noctx(v).context(attr.span, ctx)?;
+            a.sha256 = Some(store::parse_sha256(&s).map_err(EvalError::new)?);
+        }
+        other => {
+            return Err(EvalError::new(format!(
+                "unsupported argument '{other}' to 'addPath'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Computes the store path of `req`, calling `filter` (if any) with each entry's path and
+/// type; the result is a string with the store path as context.
+fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span) -> Result<Value> {
+    let store_dir = ev.options.store_dir.clone();
+    let result = match filter {
+        None => store::add_path(&store_dir, req, &mut |_, _| Ok(true)),
+        Some(f) => store::add_path(&store_dir, req, &mut |p: &Path, kind: FileKind| {
+            call_filter(ev, &f, p, kind, span)
+        }),
+    };
+    let p = result.map_err(|e| {
+        e.at(span)
+            .context(span, || format!("while adding path '{}'", req.path))
+    })?;
+    Ok(store_path_value(p))
+}
+
+/// `filter path type`, which must return a Boolean.
+fn call_filter(ev: &mut Eval, f: &Value, p: &Path, kind: FileKind, span: Span) -> Result<bool> {
+    let args = [
+        Value::string(p.to_string_lossy().into_owned()),
+        Value::string(kind.as_str()),
+    ];
+    let r = ev.call_n(f, &args, span)?;
+    ev.force_bool(&r).context(span, || {
+        "while evaluating the return value of the path filter function".into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::{Eval, EvalOptions};
+    use std::path::{Path, PathBuf};
+
+    fn eval_in(dir: &Path, expr: &str) -> Result<String, String> {
+        let mut ev = Eval::new(EvalOptions::default());
+        let v = ev.eval_expr(expr, dir).map_err(|e| e.message.clone())?;
+        crate::print::print_value(&mut ev, &v, true).map_err(|e| e.message.clone())
+    }
+
+    /// A fresh directory with `f` ("hello\n") and `d/{a,sub/b,link}` as used with Nix below.
+    fn fixture(tag: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let root = std::env::temp_dir().join(format!("kith-io-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("d/sub")).unwrap();
+        std::fs::write(root.join("f"), "hello\n").unwrap();
+        std::fs::write(root.join("d/a"), "x\n").unwrap();
+        std::fs::write(root.join("d/sub/b"), "y\n").unwrap();
+        std::fs::set_permissions(root.join("d/sub/b"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        std::os::unix::fs::symlink("a", root.join("d/link")).unwrap();
+        root
+    }
+
+    #[test]
+    fn store_paths_like_nix() {
+        // Results of Nix 2.26 (nix-instantiate --store dummy:// --eval) on the same files.
+        let root = fixture("paths");
+        let ok = |e: &str| eval_in(&root, e).unwrap();
+        assert_eq!(
+            ok(r#"builtins.toFile "a" "b""#),
+            r#""/nix/store/g76zcpqc540lrc8i6g7xy6ip0npn2hnp-a""#
+        );
+        assert_eq!(
+            ok(r#"builtins.toFile "a" (builtins.toFile "b" "")"#),
+            r#""/nix/store/fgfcyy192ijlrsa3p66wha1vyp4gxdbd-a""#
+        );
+        assert_eq!(
+            ok("builtins.filterSource (p: t: true) ./d"),
+            r#""/nix/store/bfx9c1m433spyvhkysv9vq47c1ga2jsh-d""#
+        );
+        assert_eq!(
+            ok(r#"builtins.path { path = ./d; filter = p: t: t != "symlink"; name = "foo"; }"#),
+            r#""/nix/store/xx2z6ddv2a6xwir2a8c1746wg4a437jn-foo""#
+        );
+        assert_eq!(
+            ok("builtins.path { path = ./f; recursive = false; }"),
+            r#""/nix/store/1p9q0bz6f22dyxh4lw8xs08p4201vyq4-f""#
+        );
+        let e = eval_in(
+            &root,
+            r#"builtins.path { path = ./f; sha256 = "0000000000000000000000000000000000000000000000000000"; }"#,
+        );
+        let want = format!(
+            "store path mismatch in (possibly filtered) path added from '{}/f'",
+            root.display()
+        );
+        assert_eq!(e.unwrap_err(), want);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn files_and_dirs() {
+        let root = fixture("files");
+        let ok = |e: &str| eval_in(&root, e).unwrap();
+        assert_eq!(ok("builtins.readFile ./f"), r#""hello\n""#);
+        assert_eq!(
+            ok("builtins.readDir ./d"),
+            r#"{ a = "regular"; link = "symlink"; sub = "directory"; }"#
+        );
+        assert_eq!(ok("builtins.readFileType ./d/link"), r#""symlink""#);
+        assert_eq!(ok("builtins.pathExists ./d/link"), "true");
+        assert_eq!(ok(r#"builtins.pathExists (toString ./f + "/")"#), "false");
+        assert_eq!(ok(r#"builtins.pathExists (toString ./d + "/.")"#), "true");
+        assert_eq!(ok(r#"builtins.toPath "/a/../b//c/""#), r#""/b/c""#);
+        // eval-fail-toPath-2, eval-fail-pathExists-2
+        assert_eq!(
+            eval_in(&root, r#"builtins.toPath "foo""#).unwrap_err(),
+            "string 'foo' doesn't represent an absolute path"
+        );
+        assert_eq!(
+            eval_in(&root, r#"builtins.pathExists "zorglub""#).unwrap_err(),
+            "string 'zorglub' doesn't represent an absolute path"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

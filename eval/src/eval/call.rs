@@ -21,7 +21,11 @@ impl Eval {
                     args.push(arg);
                     let op = p.op;
                     self.nested(|ev| (op.func)(ev, &args, span)).map_err(|e| {
-                        e.at(span).context(span, || format!("while calling the '{}' builtin", op.name))
+                        if op.name == "addErrorContext" {
+                            e
+                        } else {
+                            e.context(span, || format!("while calling the '{}' builtin", op.name))
+                        }
                     })
                 } else {
                     let mut args = p.args.clone();
@@ -108,8 +112,12 @@ impl Eval {
         };
         self.eval(&lambda.body, &frame).map_err(|e| {
             if e.trace.len() < 32 {
-                e.context(lambda.span, || format!("while calling {}", lambda_desc(c)))
-                    .context(span, || "from call site".into())
+                let e = e.context(lambda.span, || format!("while calling {}", lambda_desc(c)));
+                if span.is_some() {
+                    e.context(span, || "from call site".into())
+                } else {
+                    e
+                }
             } else {
                 e
             }

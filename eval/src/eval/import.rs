@@ -48,10 +48,19 @@ impl Eval {
         scope: &[Symbol],
     ) -> Result<ExprRef> {
         let file = self.sources.add(origin, Rc::from(text));
-        let root = crate::parse::parse(text, file)?;
         let globals = &self.globals;
-        let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
-        crate::lower::lower(&self.sources, file, &root, &is_global, !scope.is_empty())
+        let sources = &self.sources;
+        let lower = || {
+            let root = crate::parse::parse(text, file)?;
+            let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
+            crate::lower::lower(sources, file, &root, &is_global, !scope.is_empty())
+        };
+        // Syntax trees are dropped recursively: give deeply nested input a large stack.
+        if text.len() > 16 * 1024 {
+            stacker::grow(512 * 1024 * 1024, lower)
+        } else {
+            lower()
+        }
     }
 
     /// Evaluates an expression given as text; relative paths resolve against `base_dir`.

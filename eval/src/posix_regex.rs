@@ -1,0 +1,398 @@
+//! POSIX extended regular expressions with leftmost-longest matching, as C++ Nix's
+//! `builtins.match` / `builtins.split` see them (libstdc++'s `std::regex::extended`),
+//! implemented on the C library's `regcomp`/`regexec`.
+//!
+//! The pattern is first checked against libstdc++'s stricter dialect, which glibc would
+//! accept with another meaning: a backslash may only escape an operator character (`\d`,
+//! `\w`, `\1`, `\}` are invalid, not GNU operators or back-references), and an interval
+//! must start with a digit (`a{,2}` is invalid).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::rc::Rc;
+
+/// `regexec` flag: the search range is given in `pmatch[0]` (glibc, BSDs).
+const REG_STARTEND: libc::c_int = 4;
+
+/// Why a pattern cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegexError {
+    /// The pattern is not a valid regular expression.
+    Invalid,
+    /// The regex engine ran out of memory.
+    Space,
+}
+
+/// Byte ranges of the whole match (index 0) and of each group; `None` for a group that
+/// did not take part in the match.
+pub type Captures = Vec<Option<(usize, usize)>>;
+
+/// A compiled regular expression; freed with `regfree` on drop.
+pub struct Regex {
+    raw: Box<libc::regex_t>,
+    /// Number of parenthesised groups.
+    groups: usize,
+}
+
+impl Regex {
+    /// Compiles `pattern` (POSIX ERE in libstdc++'s dialect).
+    pub fn new(pattern: &str) -> Result<Regex, RegexError> {
+        let groups = check_dialect(pattern)?;
+        let c_pattern = CString::new(pattern).map_err(|_| RegexError::Invalid)?;
+        // SAFETY: regex_t is a plain C struct for which all-zero is a valid initial state;
+        // regcomp fully initialises it on success.
+        let mut raw: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `raw` points to writable memory and `c_pattern` is NUL-terminated.
+        let rc = unsafe { libc::regcomp(&mut *raw, c_pattern.as_ptr(), libc::REG_EXTENDED) };
+        match rc {
+            0 => Ok(Regex { raw, groups }),
+            libc::REG_ESPACE => Err(RegexError::Space),
+            _ => Err(RegexError::Invalid),
+        }
+    }
+
+    /// Number of parenthesised groups.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// The leftmost-longest match in `hay` that starts at or after `start`. Anchors and
+    /// context see the whole of `hay` (`^` does not match at `start > 0`).
+    pub fn search(&self, hay: &[u8], start: usize) -> Result<Option<Captures>, RegexError> {
+        if hay.len() > libc::regoff_t::MAX as usize || start > hay.len() {
+            return Err(RegexError::Space);
+        }
+        let empty = libc::regmatch_t {
+            rm_so: -1,
+            rm_eo: -1,
+        };
+        let mut slots = vec![empty; self.groups + 1];
+        slots[0] = libc::regmatch_t {
+            rm_so: start as libc::regoff_t,
+            rm_eo: hay.len() as libc::regoff_t,
+        };
+        // SAFETY: `self.raw` was initialised by regcomp; `slots` has `groups + 1` entries;
+        // with REG_STARTEND the C library reads only `hay[..hay.len()]`.
+        let rc = unsafe {
+            libc::regexec(
+                &*self.raw,
+                hay.as_ptr() as *const libc::c_char,
+                slots.len(),
+                slots.as_mut_ptr(),
+                REG_STARTEND,
+            )
+        };
+        match rc {
+            0 => Ok(Some(slots.iter().map(span_of).collect())),
+            libc::REG_NOMATCH => Ok(None),
+            _ => Err(RegexError::Space),
+        }
+    }
+
+    /// Matches the whole of `hay`, as `std::regex_match` does.
+    pub fn match_whole(&self, hay: &[u8]) -> Result<Option<Captures>, RegexError> {
+        // Leftmost-longest: if the whole text can match, the leftmost match starts at 0
+        // and the longest one from there spans everything.
+        Ok(self
+            .search(hay, 0)?
+            .filter(|c| c[0] == Some((0, hay.len()))))
+    }
+
+    /// All successive matches in `hay`, as `std::cregex_iterator` finds them: after an
+    /// empty match, a non-empty match at the same place is taken if there is one,
+    /// otherwise the search resumes one byte further.
+    pub fn find_all(&self, hay: &[u8]) -> Result<Vec<Captures>, RegexError> {
+        let mut out = Vec::new();
+        let mut next = self.search(hay, 0)?;
+        while let Some(caps) = next {
+            let (s, e) = caps[0].unwrap_or((0, 0));
+            out.push(caps);
+            next = self.search(hay, e)?;
+            if s == e {
+                // An empty match again at the same place would loop: step over one byte.
+                let again_empty = matches!(&next, Some(c) if c[0] == Some((e, e)));
+                if again_empty {
+                    next = if e < hay.len() {
+                        self.search(hay, e + 1)?
+                    } else {
+                        None
+                    };
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Regex {
+    fn drop(&mut self) {
+        // SAFETY: `raw` was successfully compiled by regcomp and is freed exactly once.
+        unsafe { libc::regfree(&mut *self.raw) }
+    }
+}
+
+fn span_of(m: &libc::regmatch_t) -> Option<(usize, usize)> {
+    (m.rm_so >= 0 && m.rm_eo >= m.rm_so).then_some((m.rm_so as usize, m.rm_eo as usize))
+}
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Rc<Regex>>> = RefCell::new(HashMap::new());
+}
+
+/// The compiled form of `pattern`, cached per thread.
+pub fn cached(pattern: &str) -> Result<Rc<Regex>, RegexError> {
+    if let Some(re) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = Rc::new(Regex::new(pattern)?);
+    CACHE.with(|c| c.borrow_mut().insert(pattern.to_string(), re.clone()));
+    Ok(re)
+}
+
+/// The characters a backslash may escape in libstdc++'s ERE.
+const ESCAPABLE: &[u8] = b".[\\()*+?{|^$";
+
+/// Checks `pattern` against libstdc++'s ERE dialect and counts its groups.
+fn check_dialect(pattern: &str) -> Result<usize, RegexError> {
+    let p = pattern.as_bytes();
+    let mut groups = 0;
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            b'\\' => {
+                let c = *p.get(i + 1).ok_or(RegexError::Invalid)?;
+                if !ESCAPABLE.contains(&c) {
+                    return Err(RegexError::Invalid);
+                }
+                i += 2;
+            }
+            b'[' => i = bracket_end(p, i),
+            b'{' if !p.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                return Err(RegexError::Invalid)
+            }
+            c => {
+                groups += usize::from(c == b'(');
+                i += 1;
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// The index just past the bracket expression starting at `p[start] == b'['` (or the end
+/// of the pattern if it is unterminated; the C library then reports the error).
+fn bracket_end(p: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    if p.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    if p.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while i < p.len() {
+        match (p[i], p.get(i + 1)) {
+            (b']', _) => return i + 1,
+            (b'[', Some(&delim @ (b':' | b'=' | b'.'))) => {
+                let close = [delim, b']'];
+                i = match p[i + 2..].windows(2).position(|w| w == close) {
+                    Some(k) => i + 2 + k + 2,
+                    None => p.len(),
+                };
+            }
+            _ => i += 1,
+        }
+    }
+    p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(hay: &str, caps: &Captures) -> Vec<Option<String>> {
+        caps.iter()
+            .map(|c| c.map(|(s, e)| hay[s..e].to_string()))
+            .collect()
+    }
+
+    fn whole(re: &str, hay: &str) -> Option<Vec<Option<String>>> {
+        let r = Regex::new(re).unwrap();
+        r.match_whole(hay.as_bytes())
+            .unwrap()
+            .map(|c| strs(hay, &c)[1..].to_vec())
+    }
+
+    #[test]
+    fn dialect() {
+        assert_eq!(check_dialect(r"\.\(a\)"), Ok(0));
+        assert_eq!(check_dialect(r"\d"), Err(RegexError::Invalid));
+        assert_eq!(check_dialect(r"(a)[\]]([[:alpha:](])"), Ok(2));
+        assert_eq!(check_dialect("a\\"), Err(RegexError::Invalid));
+    }
+
+    #[test]
+    fn whole_match() {
+        // From Nix's eval-okay-regex-match.nix.
+        assert_eq!(whole("fo*", "foo"), Some(vec![]));
+        assert_eq!(whole("fo*", "foobar"), None);
+        assert_eq!(whole("fo{1,2}", "fooo"), None);
+        let split_fn = "((.*)/)?([^/]*)\\.(nix|cc)";
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            whole(split_fn, "/path/to/foobar.nix"),
+            Some(vec![s("/path/to/"), s("/path/to"), s("foobar"), s("nix")])
+        );
+        assert_eq!(
+            whole(split_fn, "foobar.cc"),
+            Some(vec![None, None, s("foobar"), s("cc")])
+        );
+        // From eval-okay-regex-match2.exp.
+        assert_eq!(
+            whole("(.+)+(.+)", "17.0.14+7"),
+            Some(vec![s("17.0.14+"), s("7")])
+        );
+    }
+
+    /// Renders a capture list as Nix prints it (`[ "a" null ]`).
+    fn show_caps(hay: &[u8], caps: &[Option<(usize, usize)>]) -> String {
+        let mut out = String::from("[ ");
+        for c in caps {
+            match c {
+                Some((s, e)) => out += &format!("{:?} ", String::from_utf8_lossy(&hay[*s..*e])),
+                None => out += "null ",
+            }
+        }
+        out + "]"
+    }
+
+    /// `builtins.match` as Nix prints it.
+    fn nix_match(re: &str, hay: &str) -> String {
+        let r = match Regex::new(re) {
+            Ok(r) => r,
+            Err(_) => return "invalid".into(),
+        };
+        match r.match_whole(hay.as_bytes()).unwrap() {
+            Some(c) => show_caps(hay.as_bytes(), &c[1..]),
+            None => "null".into(),
+        }
+    }
+
+    /// `builtins.split` as Nix prints it.
+    fn nix_split(re: &str, hay: &str) -> String {
+        let r = Regex::new(re).unwrap();
+        let mut out = String::from("[ ");
+        let mut last = 0;
+        for c in r.find_all(hay.as_bytes()).unwrap() {
+            let (s, e) = c[0].unwrap();
+            out += &format!(
+                "{:?} {} ",
+                &hay[last..s],
+                show_caps(hay.as_bytes(), &c[1..])
+            );
+            last = e;
+        }
+        out + &format!("{:?} ]", &hay[last..])
+    }
+
+    #[test]
+    fn agrees_with_nix() {
+        // Outputs of Nix 2.8 (`nix-instantiate --eval --strict`); "invalid" stands for
+        // `invalid regular expression`. Known difference: glibc has no named collating
+        // elements such as `[[.hyphen.]]`, which libstdc++ accepts.
+        let splits = [
+            ("a*", "baac", r#"[ "" [ ] "b" [ ] "" [ ] "c" [ ] "" ]"#),
+            (
+                "(a)*",
+                "baac",
+                r#"[ "" [ null ] "b" [ "a" ] "" [ null ] "c" [ null ] "" ]"#,
+            ),
+            ("(a|ab)", "abc", r#"[ "" [ "ab" ] "c" ]"#),
+            ("x*", "", r#"[ "" [ ] "" ]"#),
+            ("", "ab", r#"[ "" [ ] "a" [ ] "b" [ ] "" ]"#),
+            ("^|b", "abab", r#"[ "" [ ] "a" [ ] "a" [ ] "" ]"#),
+            (
+                "(x)?",
+                "ab",
+                r#"[ "" [ null ] "a" [ null ] "b" [ null ] "" ]"#,
+            ),
+        ];
+        for (re, hay, want) in splits {
+            assert_eq!(nix_split(re, hay), want, "split {re:?} {hay:?}");
+        }
+        let matches = [
+            ("a\\1", "a1", "invalid"),
+            ("(a*)+", "b", "null"),
+            ("()", "", r#"[ "" ]"#),
+            ("a\\{", "a{", "[ ]"),
+            ("\\w+", "www", "invalid"),
+            ("a\\}", "a}", "invalid"),
+            ("a\\]", "a]", "invalid"),
+            ("a\\/", "a/", "invalid"),
+            ("[\\d]", "d", "[ ]"),
+            ("a}", "a}", "[ ]"),
+            ("a]", "a]", "[ ]"),
+            ("a{", "a{", "invalid"),
+            ("*a", "a", "invalid"),
+            ("a**", "a", "[ ]"),
+            ("a|*b", "b", "invalid"),
+            ("(|a)", "a", r#"[ "a" ]"#),
+            ("a||b", "b", "[ ]"),
+            ("[[:foo:]]", "b", "invalid"),
+            ("[b-a]", "b", "invalid"),
+            ("x{2,1}", "xx", "invalid"),
+            ("(a)(b)?", "a", r#"[ "a" null ]"#),
+            (".", "\n", "[ ]"),
+            ("[^a]", "\n", "[ ]"),
+            ("a{,2}", "aa", "invalid"),
+            ("a{1}{2}", "aa", "[ ]"),
+            ("a+*", "aa", "[ ]"),
+            ("^*a", "a", "invalid"),
+            ("(*a)", "a", "invalid"),
+            ("a$b", "ab", "null"),
+            ("(^a)", "a", r#"[ "a" ]"#),
+            ("[[.a.]]", "a", "[ ]"),
+            ("[[=a=]]", "a", "[ ]"),
+            ("é+", "éé", "null"),
+            (".", "é", "null"),
+        ];
+        let mut bad = Vec::new();
+        for (re, hay, want) in matches {
+            let got = nix_match(re, hay);
+            if got != want {
+                bad.push(format!("match {re:?} {hay:?}: got {got}, Nix gives {want}"));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn invalid() {
+        assert_eq!(Regex::new("(.*").err(), Some(RegexError::Invalid));
+        assert_eq!(Regex::new("f(o*o").err(), Some(RegexError::Invalid));
+    }
+
+    #[test]
+    fn anchors_respect_start() {
+        let r = Regex::new("^b").unwrap();
+        assert_eq!(r.search(b"ab", 1).unwrap(), None);
+    }
+
+    #[test]
+    fn find_all_leftmost_longest() {
+        let r = Regex::new("(a|ab)").unwrap();
+        let all = r.find_all(b"abc").unwrap();
+        assert_eq!(all, vec![vec![Some((0, 2)), Some((0, 2))]]);
+        let r = Regex::new("a*").unwrap();
+        let spans: Vec<_> = r
+            .find_all(b"baac")
+            .unwrap()
+            .into_iter()
+            .map(|c| c[0])
+            .collect();
+        assert_eq!(
+            spans,
+            vec![Some((0, 0)), Some((1, 3)), Some((3, 3)), Some((4, 4))]
+        );
+    }
+}
