@@ -123,11 +123,15 @@ impl Request {
                     self.options.max_call_depth =
                         n.parse().map_err(|_| format!("invalid number '{n}'"))?;
                 }
-                "--extra-experimental-features" | "--option" => {
-                    next("a value")?;
-                    if f == "--option" {
-                        next("a value")?;
+                "--extra-experimental-features" | "--experimental-features" => {
+                    let features = next("a list of features")?;
+                    if features.split_whitespace().any(|x| x == "pipe-operators") {
+                        self.options.pipe_operators = true;
                     }
+                }
+                "--option" => {
+                    next("a name")?;
+                    next("a value")?;
                 }
                 other if other.starts_with("--lint-") => {
                     next("a level")?;

@@ -113,9 +113,11 @@ impl JsonWriter {
     fn attrs(&mut self, ev: &mut Eval, v: &Value, a: &Attrs) -> Result<()> {
         if let Some(attr) = a.get_attr(known::to_string()) {
             let (f, span) = (attr.value.clone(), attr.span);
-            return self.to_string_result(ev, &f, v, span).context(span, || {
-                "while using the result of the `__toString` attribute".into()
-            });
+            return self
+                .write_to_string_result(ev, &f, v, span)
+                .context(span, || {
+                    "while using the result of the `__toString` attribute".into()
+                });
         }
         if let Some(attr) = a.get_attr(known::out_path()) {
             let span = attr.span;
@@ -140,7 +142,13 @@ impl JsonWriter {
 
     /// Calls `__toString` and writes its result, which must be a string (or something
     /// that coerces to one without being a plain set).
-    fn to_string_result(&mut self, ev: &mut Eval, f: &Value, v: &Value, span: Span) -> Result<()> {
+    fn write_to_string_result(
+        &mut self,
+        ev: &mut Eval,
+        f: &Value,
+        v: &Value,
+        span: Span,
+    ) -> Result<()> {
         let r = ev.call(f, v.clone(), span)?;
         let r = ev.force(&r)?;
         let s = match &r {

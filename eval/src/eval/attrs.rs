@@ -28,6 +28,9 @@ impl Eval {
             .zip(values)
             .map(|(b, value)| Attr { name: b.name, value, span: b.span })
             .collect();
+        if def.recursive {
+            self.apply_overrides(def, &inner, &mut entries)?;
+        }
         if def.dynamic.is_empty() {
             return Ok(Value::attrs(Attrs::from_entries(entries)));
         }
@@ -56,6 +59,22 @@ impl Eval {
             entries.push(Attr { name, value, span: *span });
         }
         Ok(Value::attrs(Attrs::from_entries(entries)))
+    }
+
+    /// The legacy `__overrides` attribute of a `rec` set: its attributes replace the set's
+    /// own, both in the result and for references inside the set.
+    fn apply_overrides(&mut self, def: &AttrsDef, frame: &Env, entries: &mut Vec<Attr>) -> Result<()> {
+        let name = Symbol::new("__overrides");
+        let Some(pos) = def.bindings.iter().position(|b| b.name == name) else { return Ok(()) };
+        let overrides = frame.get(pos);
+        let overrides = self.force_attrs(&overrides).at(def.bindings[pos].span)?;
+        for attr in overrides.iter() {
+            if let Some(i) = def.bindings.iter().position(|b| b.name == attr.name) {
+                frame.set(i, attr.value.clone());
+            }
+            entries.push(attr.clone());
+        }
+        Ok(())
     }
 
     /// Builds the frame of a `let`.

@@ -1,7 +1,7 @@
 //! String coercion: interpolation, `toString`, `__toString` and `outPath`.
 
 use super::{CoerceOpts, Eval};
-use crate::error::{EvalError, Result};
+use crate::error::{ErrorExt, EvalError, Result};
 use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::known;
@@ -27,15 +27,11 @@ impl Eval {
                 if let Some(f) = a.get(known::to_string()) {
                     let f = f.clone();
                     let r = self.call(&f, v.clone(), Span::NONE)?;
-                    let r = self.force(&r)?;
-                    return match &r {
-                        Value::String(s) => Ok((**s).clone()),
-                        other => Err(EvalError::new(format!(
-                            "`__toString` should return a string, but got {}: {}",
-                            other.type_desc(),
-                            show_for_error(self, other)
-                        ))),
-                    };
+                    return self.coerce_to_string(&r, opts).map_err(|e| {
+                        e.context(Span::NONE, || {
+                            "while evaluating the result of the `__toString` attribute".into()
+                        })
+                    });
                 }
                 if let Some(p) = a.get(known::out_path()) {
                     let p = p.clone();

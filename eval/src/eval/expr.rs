@@ -280,6 +280,12 @@ impl Eval {
                     })),
                 }
             }
+            BinOp::PipeRight | BinOp::PipeLeft if !self.options.pipe_operators => {
+                Err(EvalError::new(
+                    "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it",
+                )
+                .at(span))
+            }
             BinOp::PipeRight => {
                 let f = self.eval(rhs, env)?;
                 let a = self.thunk(lhs, env);

@@ -194,9 +194,13 @@ impl Eval {
         if let Some(corepkg) = crate::builtins::corepkgs::lookup(lookup) {
             return Ok(Value::path(corepkg));
         }
-        Err(EvalError::new(format!(
-            "file '{lookup}' was not found in the Nix search path (add it using $NIX_PATH or -I)"
-        ))
+        // Nix throws this one as a catchable error (`tryEval <missing>` is false).
+        Err(EvalError::of_kind(
+            crate::error::ErrorKind::Throw,
+            format!(
+                "file '{lookup}' was not found in the Nix search path (add it using $NIX_PATH or -I)"
+            ),
+        )
         .at(span))
     }
 

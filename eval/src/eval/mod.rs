@@ -23,6 +23,8 @@ pub struct EvalOptions {
     pub current_system: String,
     /// Maximum nesting of function calls before `stack overflow; max-call-depth exceeded`.
     pub max_call_depth: usize,
+    /// The experimental `|>` and `<|` operators are enabled.
+    pub pipe_operators: bool,
 }
 
 impl Default for EvalOptions {
@@ -33,6 +35,7 @@ impl Default for EvalOptions {
             store_dir: "/nix/store".into(),
             current_system: "x86_64-linux".into(),
             max_call_depth: 10_000,
+            pipe_operators: false,
         }
     }
 }

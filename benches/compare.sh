@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Times `kith eval --strict FILE` against C++ Nix's `nix-instantiate --eval --strict` on every
+# benches/cases/*.nix, in the same run, and checks that the outputs are identical.
+#
+#   bash benches/compare.sh [CASE.nix ...]
+#
+# Nix 2.8 is Debian's nix-bin (installed with apt-get when missing and running as root);
+# Nix 2.26 runs through ../shared/tools/nix-current when that script exists (its first use
+# builds a chroot, a few minutes; set NIX_CURRENT=0 to leave it out). Timing uses hyperfine
+# when installed (apt-get installs it when possible), else a loop of RUNS runs.
+# Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+runs="${RUNS:-10}"
+warmup="${WARMUP:-1}"
+nix_current="$root/../shared/tools/nix-current"
+[ "${NIX_CURRENT:-1}" = 0 ] && nix_current=""
+
+apt_install() {
+  [ "$(id -u)" = 0 ] || return 1
+  command -v apt-get >/dev/null || return 1
+  if [ -z "${apt_updated:-}" ]; then
+    apt-get update -qq >&2 || return 1
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+echo "building kith (release)..." >&2
+cargo build --release -q -p kith
+kith="$root/target/release/kith"
+
+command -v nix-instantiate >/dev/null || apt_install nix-bin || true
+command -v nix-instantiate >/dev/null || { echo "nix-instantiate not found and could not be installed" >&2; exit 1; }
+command -v hyperfine >/dev/null || apt_install hyperfine || true
+if [ -n "$nix_current" ] && [ ! -e "$nix_current" ]; then nix_current=""; fi
+if [ -n "$nix_current" ] && [ "$(id -u)" != 0 ]; then
+  echo "nix-current needs root; leaving Nix 2.26 out" >&2
+  nix_current=""
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Mean wall time of a command in milliseconds (the command's output is discarded).
+time_ms() {
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
+      --export-csv "$tmp/t.csv" "$(printf '%q ' "$@")" >/dev/null 2>&1 || { echo "-"; return; }
+    awk -F, 'NR == 2 { printf "%.1f", $2 * 1000 }' "$tmp/t.csv"
+  else
+    local i start end total=0
+    for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1 || true; done
+    for ((i = 0; i < runs; i++)); do
+      start=$(date +%s%N)
+      "$@" >/dev/null 2>&1 || { echo "-"; return; }
+      end=$(date +%s%N)
+      total=$((total + end - start))
+    done
+    awk -v t="$total" -v n="$runs" 'BEGIN { printf "%.1f", t / n / 1e6 }'
+  fi
+}
+
+# nix/kith: how many times faster kith is ("-" when either side has no time).
+ratio() {
+  if [ "$1" = - ] || [ "$2" = - ]; then echo "-"; else awk -v k="$1" -v n="$2" 'BEGIN { printf "%.2fx", n / k }'; fi
+}
+
+# Runs a command, saving stdout; prints "ok" or "error".
+capture() {
+  local out="$1"; shift
+  if "$@" >"$out" 2>"$out.err"; then echo ok; else echo error; fi
+}
+
+if [ "$#" -gt 0 ]; then cases=("$@"); else cases=("$root"/benches/cases/*.nix); fi
+echo "timing: $(command -v hyperfine >/dev/null && echo "hyperfine, $runs runs" || echo "loop of $runs runs")" >&2
+printf '%-18s %10s %12s %9s %13s %9s  %s\n' case "kith ms" "nix 2.8 ms" "nix/kith" "nix 2.26 ms" "nix/kith" output
+mismatches=0
+for file in "${cases[@]}"; do
+  file="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+  name="$(basename "$file" .nix)"
+  kith_cmd=("$kith" eval --strict "$file")
+  nix_cmd=(nix-instantiate --eval --strict --store dummy:// "$file")
+  new_cmd=()
+  [ -n "$nix_current" ] && new_cmd=("$nix_current" nix-instantiate --eval --strict --store dummy:// "$file")
+
+  notes=()
+  k_status=$(capture "$tmp/kith.out" "${kith_cmd[@]}")
+  n_status=$(capture "$tmp/nix.out" "${nix_cmd[@]}")
+  [ "$k_status" = ok ] || notes+=("kith failed: $(grep -a 'error:' "$tmp/kith.out.err" | tail -n 1 | sed 's/^ *//')")
+  [ "$n_status" = ok ] || notes+=("nix 2.8 failed")
+  if [ "$k_status" = ok ] && [ "$n_status" = ok ] && ! cmp -s "$tmp/kith.out" "$tmp/nix.out"; then
+    notes+=("MISMATCH vs 2.8")
+  fi
+  if [ ${#new_cmd[@]} -gt 0 ]; then
+    c_status=$(capture "$tmp/new.out" "${new_cmd[@]}")
+    [ "$c_status" = ok ] || notes+=("nix 2.26 failed")
+    if [ "$k_status" = ok ] && [ "$c_status" = ok ] && ! cmp -s "$tmp/kith.out" "$tmp/new.out"; then
+      notes+=("MISMATCH vs 2.26")
+    fi
+  fi
+
+  k_ms="-"; [ "$k_status" = ok ] && k_ms=$(time_ms "${kith_cmd[@]}")
+  n_ms="-"; [ "$n_status" = ok ] && n_ms=$(time_ms "${nix_cmd[@]}")
+  c_ms="-"; [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ] && c_ms=$(time_ms "${new_cmd[@]}")
+  [ ${#notes[@]} -eq 0 ] && notes=("identical")
+  case "${notes[*]}" in *MISMATCH*|*failed*) mismatches=$((mismatches + 1)) ;; esac
+  printf '%-18s %10s %12s %9s %13s %9s  %s\n' "$name" "$k_ms" "$n_ms" "$(ratio "$k_ms" "$n_ms")" \
+    "$c_ms" "$(ratio "$k_ms" "$c_ms")" "$(IFS=';'; echo "${notes[*]}")"
+done
+if [ "$mismatches" -gt 0 ]; then
+  echo "$mismatches case(s) with differing output or a failure" >&2
+  exit 1
+fi

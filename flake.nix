@@ -1,0 +1,54 @@
+{
+  description = "kith: a Rust-native engine for Clan fleets";
+
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+
+  outputs =
+    { self, nixpkgs }:
+    let
+      systems = [
+        "x86_64-linux"
+        "aarch64-linux"
+        "x86_64-darwin"
+        "aarch64-darwin"
+      ];
+      forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+    in
+    {
+      packages = forAllSystems (pkgs: {
+        kith = pkgs.rustPlatform.buildRustPackage {
+          pname = "kith";
+          version = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).workspace.package.version;
+          src = self;
+          cargoLock.lockFile = ./Cargo.lock;
+          cargoBuildFlags = [ "-p" "kith" ];
+          # The conformance suite reads ../shared/corpus, which is not part of the source;
+          # without it that test says so and passes, the rest runs.
+          cargoTestFlags = [ "--workspace" ];
+          meta = {
+            description = "Instant, precise answers about a Clan fleet";
+            license = pkgs.lib.licenses.mit;
+            mainProgram = "kith";
+          };
+        };
+        default = self.packages.${pkgs.stdenv.hostPlatform.system}.kith;
+      });
+
+      devShells = forAllSystems (pkgs: {
+        default = pkgs.mkShell {
+          inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.kith ];
+          packages = [
+            pkgs.cargo
+            pkgs.rustc
+            pkgs.rustfmt
+            pkgs.clippy
+            pkgs.rust-analyzer
+            pkgs.cargo-nextest
+            pkgs.hyperfine
+            pkgs.nix
+            pkgs.python3
+          ];
+        };
+      });
+    };
+}
