@@ -74,6 +74,10 @@ fn derivation(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         }
         None => return Err(EvalError::new("required attribute 'name' missing").at(span)),
     };
+    if let Err(m) = crate::store::check_name(&name) {
+        let msg = format!("invalid derivation name: {m}. Please pass a different 'name'.");
+        return Err(EvalError::new(msg).at(span));
+    }
     Err(EvalError::new(format!(
         "derivation '{name}': building derivations is not supported yet"
     ))

@@ -208,6 +208,7 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => v.clone(),
             Expr::Var { depth, slot, .. } => lookup_slot(env, *depth, *slot),
+            Expr::Global(name, _) if self.globals.contains_key(name) => self.globals[name].clone(),
             Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
                 lambda: l.clone(),
                 env: env.clone(),
@@ -223,6 +224,7 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => v.clone(),
             Expr::Var { depth, slot, .. } if *depth > 0 => lookup_slot(env, *depth, *slot),
+            Expr::Global(name, _) if self.globals.contains_key(name) => self.globals[name].clone(),
             Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
                 lambda: l.clone(),
                 env: env.clone(),
