@@ -230,7 +230,7 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         let text = match req.format {
             OutputFormat::Nix => crate::print::print_value(ev, &v, req.strict)?,
             OutputFormat::Json => crate::builtins::to_json_string(ev, &v)?,
-            OutputFormat::Xml => crate::builtins::to_xml_string(ev, &v)?,
+            OutputFormat::Xml => crate::builtins::to_xml_string(ev, &v, req.strict)?,
         };
         stdout.push_str(&text);
         if req.format != OutputFormat::Xml || !text.ends_with('\n') {

@@ -34,6 +34,16 @@ fn to_json(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     Ok(Value::string_ctx(w.out, w.ctx))
 }
 
+/// `v` as JSON text, as `nix-instantiate --eval --json` prints it.
+pub fn to_json_string(ev: &mut Eval, v: &Value) -> Result<String> {
+    let mut w = JsonWriter {
+        out: String::new(),
+        ctx: Context::new(),
+    };
+    w.value(ev, v)?;
+    Ok(w.out)
+}
+
 /// `builtins.fromJSON s`.
 fn from_json(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let s = ev.force_str_noctx(&args[0]).context(span, || {

@@ -137,14 +137,10 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// `--json` output of a value (integration point for json.rs).
-pub fn to_json_string(ev: &mut Eval, v: &Value) -> crate::error::Result<String> {
-    let _ = (ev, v);
-    Err(crate::error::EvalError::new("--json is being wired up"))
-}
+/// `--json` output of a value.
+pub use json::to_json_string;
 
-/// `--xml` output of a value (integration point for xml.rs).
-pub fn to_xml_string(ev: &mut Eval, v: &Value) -> crate::error::Result<String> {
-    let _ = (ev, v);
-    Err(crate::error::EvalError::new("--xml is being wired up"))
+/// `--xml` output of a value, as `nix-instantiate --eval --xml` prints it (with positions).
+pub fn to_xml_string(ev: &mut Eval, v: &Value, strict: bool) -> crate::error::Result<String> {
+    Ok(xml::value_to_xml(ev, v, strict, true)?.0)
 }

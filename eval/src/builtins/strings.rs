@@ -5,7 +5,7 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{CoerceOpts, Eval};
 use crate::hash_format::{nix32_encode, HashAlgo};
 use crate::source::Span;
-use crate::value::{Context, NixString, PrimOp, Value};
+use crate::value::{NixString, PrimOp, Value};
 use std::rc::Rc;
 
 /// The primops of this topic.
@@ -85,19 +85,7 @@ pub(super) fn string_no_ctx(ev: &mut Eval, v: &Value, what: &str) -> Result<Stri
     }
 }
 
-/// The context element Nix lists first: plain paths, then whole derivations, then
-/// derivation outputs (by derivation path, then output name).
-pub(super) fn first_in_nix_order(ctx: &Context) -> Option<&String> {
-    ctx.iter().min_by_key(|e| match e.as_bytes().first() {
-        Some(b'=') => (1, e.as_str(), ""),
-        Some(b'!') => {
-            let rest = &e[1..];
-            let (out, path) = rest.split_once('!').unwrap_or(("", rest));
-            (2, path, out)
-        }
-        _ => (0, e.as_str(), ""),
-    })
-}
+pub(super) use crate::value::first_context_element as first_in_nix_order;
 
 /// Bytes back to a string. Byte-level operations can cut a multi-byte character, which
 /// Nix keeps as raw bytes; kith strings are UTF-8, so such pieces become U+FFFD.

@@ -342,26 +342,14 @@ impl Eval {
 
     fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
         let mut out = NixString::default();
-        let mut first_is_path = false;
-        for (i, p) in parts.iter().enumerate() {
+        let opts = CoerceOpts { coerce_more: false, copy_to_store: true };
+        for p in parts {
             let v = self.eval(p, env)?;
-            if i == 0 && matches!(v, Value::Path(_)) {
-                first_is_path = true;
-            }
-            let s = self
-                .coerce_to_string(&v, CoerceOpts { coerce_more: false, copy_to_store: !first_is_path })
-                .map_err(|e| e.at(p.span()).context(span, || "while evaluating a path segment".into()))?;
+            let s = self.coerce_to_string(&v, opts).map_err(|e| {
+                e.at(p.span()).context(span, || "while evaluating a path segment".into())
+            })?;
             out.s.push_str(&s.s);
-            out.ctx.extend(s.ctx.iter().cloned());
-        }
-        if first_is_path {
-            if !out.ctx.is_empty() {
-                return Err(EvalError::new(format!(
-                    "a string that refers to a store path cannot be appended to a path"
-                ))
-                .at(span));
-            }
-            return Ok(Value::path(super::canon_path(&out.s)));
+            out.ctx.extend(s.ctx);
         }
         Ok(Value::String(Rc::new(out)))
     }

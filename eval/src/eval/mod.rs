@@ -287,7 +287,14 @@ impl Eval {
     }
     /// Forces `v` and requires a string without context, returning its text.
     pub fn force_str_noctx(&mut self, v: &Value) -> Result<String> {
-        Ok(self.force_string(v)?.s.clone())
+        let s = self.force_string(v)?;
+        match crate::value::first_context_element(&s.ctx) {
+            None => Ok(s.s.clone()),
+            Some(elem) => Err(EvalError::new(format!(
+                "the string '{}' is not allowed to refer to a store path (such as '{}')",
+                s.s, elem
+            ))),
+        }
     }
 
     /// `expected <wanted> but found <type>: <value>`.

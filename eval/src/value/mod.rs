@@ -7,7 +7,7 @@ mod attrs;
 mod string;
 
 pub use attrs::{Attr, Attrs};
-pub use string::{Context, NixString};
+pub use string::{first_context_element, Context, NixString};
 
 use crate::error::Result;
 use crate::eval::Eval;

@@ -28,3 +28,17 @@ impl NixString {
         &self.s
     }
 }
+
+/// The context element Nix lists first: plain paths, then whole derivations, then
+/// derivation outputs (by derivation path, then output name).
+pub fn first_context_element(ctx: &Context) -> Option<&String> {
+    ctx.iter().min_by_key(|e| match e.as_bytes().first() {
+        Some(b'=') => (1, e.as_str(), ""),
+        Some(b'!') => {
+            let rest = &e[1..];
+            let (out, path) = rest.split_once('!').unwrap_or(("", rest));
+            (2, path, out)
+        }
+        _ => (0, e.as_str(), ""),
+    })
+}
