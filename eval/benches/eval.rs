@@ -65,7 +65,10 @@ fn bench_compile(c: &mut Criterion, cases: &[Case]) {
     for case in cases {
         let mut ev = Eval::new(EvalOptions::default());
         if let Err(e) = ev.compile(Origin::File(case.path.clone()), &case.text) {
-            eprintln!("compile/{}: skipped, does not compile: {}", case.name, e.message);
+            eprintln!(
+                "compile/{}: skipped, does not compile: {}",
+                case.name, e.message
+            );
             continue;
         }
         group.bench_function(&case.name, |b| {
@@ -78,7 +81,9 @@ fn bench_compile(c: &mut Criterion, cases: &[Case]) {
 /// A fresh evaluator with `case` compiled, for one timed evaluation.
 fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
     let mut ev = Eval::new(EvalOptions::default());
-    let expr = ev.compile(Origin::File(case.path.clone()), &case.text).ok()?;
+    let expr = ev
+        .compile(Origin::File(case.path.clone()), &case.text)
+        .ok()?;
     Some((ev, expr))
 }
 
@@ -90,9 +95,13 @@ fn evaluate(ev: &mut Eval, expr: &kith_eval::ir::ExprRef) -> Option<String> {
 
 fn bench_eval(c: &mut Criterion, cases: &[Case]) {
     let mut group = c.benchmark_group("eval");
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
     for case in cases {
-        let works = prepared(case).and_then(|(mut ev, e)| evaluate(&mut ev, &e)).is_some();
+        let works = prepared(case)
+            .and_then(|(mut ev, e)| evaluate(&mut ev, &e))
+            .is_some();
         if !works {
             eprintln!("eval/{}: skipped, does not evaluate yet", case.name);
             continue;

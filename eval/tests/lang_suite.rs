@@ -29,8 +29,10 @@ const LANG_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/corpus/nix-lang-tests/tests/functional/lang"
 );
-const EXPECTED_FAILURES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lang_suite_expected_failures.txt");
+const EXPECTED_FAILURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/lang_suite_expected_failures.txt"
+);
 /// Cases run in parallel on this many workers (CI machines have 2 cores).
 const WORKERS: usize = 2;
 /// Each case runs on its own thread with this stack, as deep Nix code needs it.
@@ -48,7 +50,12 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::EvalOkay, Kind::EvalFail, Kind::ParseOkay, Kind::ParseFail];
+    const ALL: [Kind; 4] = [
+        Kind::EvalOkay,
+        Kind::EvalFail,
+        Kind::ParseOkay,
+        Kind::ParseFail,
+    ];
 
     fn prefix(self) -> &'static str {
         match self {
@@ -89,10 +96,15 @@ impl Dirs {
 #[test]
 fn lang_suite() {
     let Ok(lang) = std::fs::canonicalize(LANG_DIR) else {
-        report(&format!("lang suite: corpus not found at {LANG_DIR}; skipped\n"));
+        report(&format!(
+            "lang suite: corpus not found at {LANG_DIR}; skipped\n"
+        ));
         return;
     };
-    let functional = lang.parent().map(Path::to_path_buf).unwrap_or_else(|| lang.clone());
+    let functional = lang
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| lang.clone());
     let dirs = Arc::new(Dirs { functional, lang });
     set_environment(&dirs);
 
@@ -104,7 +116,10 @@ fn lang_suite() {
         bless(&dirs, &outcomes, &expected);
     }
     let unexpected = summarize(&outcomes, &expected);
-    assert!(unexpected == 0, "lang suite: {unexpected} unexpected results (see above)");
+    assert!(
+        unexpected == 0,
+        "lang suite: {unexpected} unexpected results (see above)"
+    );
 }
 
 /// The process environment `lang.sh` gives `nix-instantiate`, set before any evaluation.
@@ -121,15 +136,24 @@ fn set_environment(dirs: &Dirs) {
 /// All cases in the suite, sorted by kind and name.
 fn discover(lang: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
-    let Ok(entries) = std::fs::read_dir(lang) else { return cases };
+    let Ok(entries) = std::fs::read_dir(lang) else {
+        return cases;
+    };
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(name) = file.strip_suffix(".nix") else { continue };
-        let Some(kind) = Kind::ALL.into_iter().find(|k| name.starts_with(&format!("{}-", k.prefix())))
+        let Some(name) = file.strip_suffix(".nix") else {
+            continue;
+        };
+        let Some(kind) = Kind::ALL
+            .into_iter()
+            .find(|k| name.starts_with(&format!("{}-", k.prefix())))
         else {
             continue;
         };
-        let case = Case { name: name.to_string(), kind };
+        let case = Case {
+            name: name.to_string(),
+            kind,
+        };
         if kind == Kind::EvalOkay && !has_expectation(lang, name) {
             continue;
         }
@@ -149,7 +173,9 @@ fn has_expectation(lang: &Path, name: &str) -> bool {
 /// timeout. Outcomes come back in case order.
 fn run_all(dirs: &Arc<Dirs>, cases: Vec<Case>) -> Vec<Outcome> {
     let total = cases.len();
-    let queue = Arc::new(Mutex::new(cases.into_iter().enumerate().collect::<Vec<_>>()));
+    let queue = Arc::new(Mutex::new(
+        cases.into_iter().enumerate().collect::<Vec<_>>(),
+    ));
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
@@ -213,7 +239,10 @@ fn check(dirs: &Dirs, case: &Case) -> Option<String> {
 
 /// A request as `lang.sh` makes it: `lang/<name>.nix` from the `functional/` directory.
 fn request(dirs: &Dirs, name: &str) -> Request {
-    let mut req = Request::new(Input::File(format!("lang/{name}.nix").into()), dirs.functional.clone());
+    let mut req = Request::new(
+        Input::File(format!("lang/{name}.nix").into()),
+        dirs.functional.clone(),
+    );
     req.nix_path = Some("lang/dir3:lang/dir4".into());
     req.options.store_dir = "/nix/store".into();
     req
@@ -244,7 +273,10 @@ fn check_eval_okay(dirs: &Dirs, name: &str) -> Option<String> {
     req.strict = true;
     let out = run(&req);
     if out.exit_code != 0 {
-        return Some(format!("failed: {}", error_line(&out.stderr, dirs).unwrap_or_default()));
+        return Some(format!(
+            "failed: {}",
+            error_line(&out.stderr, dirs).unwrap_or_default()
+        ));
     }
     let expected = read_lossy(&expected_file);
     let got = to_pwd(&out.stdout, dirs);
@@ -259,7 +291,10 @@ fn check_eval_fail(dirs: &Dirs, name: &str) -> Option<String> {
     req.strict = true;
     let out = run(&req);
     if out.exit_code == 0 {
-        return Some(format!("succeeded: {}", first_line(&to_pwd(&out.stdout, dirs))));
+        return Some(format!(
+            "succeeded: {}",
+            first_line(&to_pwd(&out.stdout, dirs))
+        ));
     }
     let err_exp = dirs.path(name, ".err.exp");
     if !err_exp.exists() {
@@ -283,9 +318,10 @@ fn check_parse(dirs: &Dirs, name: &str, should_parse: bool) -> Option<String> {
     let out = run(&req);
     match (should_parse, out.exit_code == 0) {
         (true, true) | (false, false) => None,
-        (true, false) => {
-            Some(format!("parse failed: {}", error_line(&out.stderr, dirs).unwrap_or_default()))
-        }
+        (true, false) => Some(format!(
+            "parse failed: {}",
+            error_line(&out.stderr, dirs).unwrap_or_default()
+        )),
         (false, true) => Some("parsed, but should have been rejected".into()),
     }
 }
@@ -294,8 +330,8 @@ fn check_parse(dirs: &Dirs, name: &str, should_parse: bool) -> Option<String> {
 fn error_line(text: &str, dirs: &Dirs) -> Option<String> {
     text.lines()
         .map(str::trim_start)
-        .filter(|l| l.starts_with("error:") && l.trim_end() != "error:")
-        .last()
+        .rev()
+        .find(|l| l.starts_with("error:") && l.trim_end() != "error:")
         .map(|l| to_pwd(l.trim_end(), dirs))
 }
 
@@ -368,7 +404,13 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
     for kind in Kind::ALL {
         let of_kind: Vec<_> = outcomes.iter().filter(|o| o.case.kind == kind).collect();
         let passed = of_kind.iter().filter(|o| o.failure.is_none()).count();
-        let _ = writeln!(out, "{}: {} passed, {} failed", kind.prefix(), passed, of_kind.len() - passed);
+        let _ = writeln!(
+            out,
+            "{}: {} passed, {} failed",
+            kind.prefix(),
+            passed,
+            of_kind.len() - passed
+        );
     }
     let mut unexpected = 0;
     for o in outcomes {
@@ -392,7 +434,10 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
     let known: BTreeSet<&str> = outcomes.iter().map(|o| o.case.name.as_str()).collect();
     for name in expected.keys().filter(|n| !known.contains(n.as_str())) {
         unexpected += 1;
-        let _ = writeln!(out, "STALE ENTRY {name}: not a case of the suite, remove it from the list");
+        let _ = writeln!(
+            out,
+            "STALE ENTRY {name}: not a case of the suite, remove it from the list"
+        );
     }
     for kind in ["timeout", "panicked"] {
         let names: Vec<&str> = outcomes
@@ -405,8 +450,10 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
         }
     }
     let passed = outcomes.iter().filter(|o| o.failure.is_none()).count();
-    let listed_failing =
-        outcomes.iter().filter(|o| o.failure.is_some() && expected.contains_key(&o.case.name)).count();
+    let listed_failing = outcomes
+        .iter()
+        .filter(|o| o.failure.is_some() && expected.contains_key(&o.case.name))
+        .count();
     let _ = writeln!(
         out,
         "{} cases: {} pass, {} fail as listed in the expected-failure list, {} unexpected",
@@ -446,7 +493,9 @@ fn bless(dirs: &Dirs, outcomes: &[Outcome], expected: &BTreeMap<String, String>)
     }
     match std::fs::write(EXPECTED_FAILURES, text) {
         Ok(()) => report(&format!("lang suite: blessed {EXPECTED_FAILURES}\n")),
-        Err(e) => report(&format!("lang suite: could not write {EXPECTED_FAILURES}: {e}\n")),
+        Err(e) => report(&format!(
+            "lang suite: could not write {EXPECTED_FAILURES}: {e}\n"
+        )),
     }
 }
 
@@ -467,7 +516,9 @@ fn guess_reason(dirs: &Dirs, name: &str, failure: &str) -> String {
         "needs derivations".into()
     } else if failure.contains("fetch") {
         "fetchers".into()
-    } else if in_source(&["readDir", "symlink-resolution", "readFileType"]) && !symlinks_intact(dirs) {
+    } else if in_source(&["readDir", "symlink-resolution", "readFileType"])
+        && !symlinks_intact(dirs)
+    {
         "needs the corpus' symlinks (this copy has them as regular files)".into()
     } else if failure.contains("/nix/store/") {
         "needs store paths".into()
@@ -478,5 +529,6 @@ fn guess_reason(dirs: &Dirs, name: &str, failure: &str) -> String {
 
 /// Whether the corpus copy kept its symlinks (`lang/readDir/linked` is one in Nix's tree).
 fn symlinks_intact(dirs: &Dirs) -> bool {
-    std::fs::symlink_metadata(dirs.lang.join("readDir/linked")).is_ok_and(|m| m.file_type().is_symlink())
+    std::fs::symlink_metadata(dirs.lang.join("readDir/linked"))
+        .is_ok_and(|m| m.file_type().is_symlink())
 }

@@ -11,7 +11,7 @@ impl Eval {
     /// Evaluates an attribute-set literal.
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let scope = if def.recursive {
-            let frame = EnvFrame::new(Some(env.clone()), vec![Value::Null; def.bindings.len()]);
+            let frame = EnvFrame::new(Some(env.clone()), def.bindings.len());
             let values = self.binding_values(&def.bindings, &def.inherit_sources, env, &frame, true);
             for (i, v) in values.iter().enumerate() {
                 frame.set(i, v.clone());
@@ -84,7 +84,7 @@ impl Eval {
         sources: &[ExprRef],
         env: &Env,
     ) -> Env {
-        let frame = EnvFrame::new(Some(env.clone()), vec![Value::Null; bindings.len()]);
+        let frame = EnvFrame::new(Some(env.clone()), bindings.len());
         let values = self.binding_values(bindings, sources, env, &frame, true);
         for (i, v) in values.into_iter().enumerate() {
             frame.set(i, v);

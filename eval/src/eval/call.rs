@@ -57,7 +57,7 @@ impl Eval {
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> Result<Value> {
         let lambda = &c.lambda;
         let frame = match &lambda.param {
-            Param::Ident(_) => EnvFrame::new(Some(c.env.clone()), vec![arg]),
+            Param::Ident(_) => EnvFrame::one(Some(c.env.clone()), arg),
             Param::Pattern { formals, ellipsis, at } => {
                 let attrs = match self.force(&arg)? {
                     Value::Attrs(a) => a,
@@ -68,7 +68,7 @@ impl Eval {
                     }
                 };
                 let n = formals.len() + usize::from(at.is_some());
-                let frame = EnvFrame::new(Some(c.env.clone()), vec![Value::Null; n]);
+                let frame = EnvFrame::new(Some(c.env.clone()), n);
                 let mut used = 0;
                 for (i, formal) in formals.iter().enumerate() {
                     let v = match attrs.get(formal.name) {

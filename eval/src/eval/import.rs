@@ -66,7 +66,7 @@ impl Eval {
     /// Evaluates an expression given as text; relative paths resolve against `base_dir`.
     pub fn eval_expr(&mut self, text: &str, base_dir: &Path) -> Result<Value> {
         let e = self.compile(Origin::Expr { base_dir: base_dir.to_path_buf() }, text)?;
-        let env = EnvFrame::new(None, Vec::new());
+        let env = EnvFrame::new(None, 0);
         self.eval(&e, &env)
     }
 
@@ -108,7 +108,7 @@ impl Eval {
             return self.force(&v);
         }
         let e = self.compile(Origin::File(file.clone()), text)?;
-        let env = EnvFrame::new(None, Vec::new());
+        let env = EnvFrame::new(None, 0);
         let v = crate::value::Thunk::expr(e, env);
         self.imports.insert(file, v.clone());
         self.force(&v)

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::eval::Eval;
 use crate::ir::{Expr, Lambda};
 use crate::source::Span;
+use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -88,9 +89,12 @@ impl Thunk {
     }
 }
 
+/// Slots of one frame; most frames (lambda arguments, small lets) fit inline.
+pub type Slots = SmallVec<[Value; 2]>;
+
 /// One scope level: slots for the variables it binds, and its parent.
 pub struct EnvFrame {
-    pub slots: RefCell<Vec<Value>>,
+    pub slots: RefCell<Slots>,
     pub parent: Option<Env>,
     /// A `with` scope: slot 0 holds the attribute set (maybe unforced).
     pub is_with: bool,
@@ -100,13 +104,22 @@ pub struct EnvFrame {
 pub type Env = Rc<EnvFrame>;
 
 impl EnvFrame {
-    /// A new scope with `slots` under `parent`.
-    pub fn new(parent: Option<Env>, slots: Vec<Value>) -> Env {
+    /// A new scope with `n` slots (all `null` until set) under `parent`.
+    pub fn new(parent: Option<Env>, n: usize) -> Env {
+        let slots: Slots = std::iter::repeat_n(Value::Null, n).collect();
+        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: false })
+    }
+    /// A new scope with one slot holding `v`.
+    pub fn one(parent: Option<Env>, v: Value) -> Env {
+        let mut slots = Slots::new();
+        slots.push(v);
         Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: false })
     }
     /// A `with` scope whose attribute set is `attrs`.
     pub fn with(parent: Option<Env>, attrs: Value) -> Env {
-        Rc::new(EnvFrame { slots: RefCell::new(vec![attrs]), parent, is_with: true })
+        let mut slots = Slots::new();
+        slots.push(attrs);
+        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: true })
     }
     /// The value in slot `i`.
     #[inline]
