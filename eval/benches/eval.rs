@@ -89,7 +89,7 @@ fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
 
 /// Evaluates and prints strictly, as `kith eval --strict` does.
 fn evaluate(ev: &mut Eval, expr: &kith_eval::ir::ExprRef) -> Option<String> {
-    let v = ev.eval(expr, &EnvFrame::new(None, Vec::new())).ok()?;
+    let v = ev.eval(expr, &EnvFrame::new(None, 0)).ok()?;
     kith_eval::print::print_value(ev, &v, true).ok()
 }
 

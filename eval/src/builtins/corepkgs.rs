@@ -30,3 +30,28 @@ derivation ({
   urls = [ url ];
 } // (if impure then { __impure = true; } else { }))
 "#;
+
+/// The `derivation` function: calls `derivationStrict` and builds, for each output, an
+/// attribute set made of the original attributes, all outputs, `drvAttrs` and `all`, plus
+/// that output's `outPath`, `drvPath`, `outputName` and `type = "derivation"`. The first
+/// output's set is the result. Everything is lazy in the strict result.
+pub const DERIVATION: &str = r#"args@{ outputs ? [ "out" ], ... }:
+let
+  paths = derivationStrict args;
+  entry = output: {
+    name = output;
+    value = shared // {
+      type = "derivation";
+      outputName = output;
+      outPath = paths.${output};
+      drvPath = paths.drvPath;
+    };
+  };
+  entries = map entry outputs;
+  shared = args // builtins.listToAttrs entries // {
+    all = map (e: e.value) entries;
+    drvAttrs = args;
+  };
+in
+(builtins.head entries).value
+"#;

@@ -9,6 +9,7 @@ mod attrs;
 mod context;
 mod control;
 mod derivation;
+mod flakeref;
 mod hash;
 mod io;
 mod json;
@@ -57,6 +58,7 @@ fn tables() -> Vec<&'static [PrimOp]> {
         context::OPS,
         control::OPS,
         derivation::OPS,
+        flakeref::OPS,
         hash::OPS,
         io::OPS,
         json::OPS,
@@ -79,6 +81,7 @@ pub fn install(ev: &mut Eval) {
             entries.push(Attr { name: Symbol::new(op.name), value: v, span: Span::NONE });
         }
     }
+    entries.push(Attr { name: Symbol::new("derivation"), value: derivation::wrapper(), span: Span::NONE });
     for (name, value) in constants(ev) {
         entries.push(Attr { name: Symbol::new(name), value, span: Span::NONE });
     }

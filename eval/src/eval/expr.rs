@@ -219,7 +219,7 @@ impl Eval {
                         return self.eval(d, env);
                     }
                     return Err(self.type_error("a set", &v).at(span).context(span, || {
-                        format!("while selecting an attribute")
+                        "while selecting an attribute".to_string()
                     }));
                 }
             }

@@ -5,6 +5,7 @@
 //! `<storeDir>/<nix32 of the 20-byte compressed sha256 of a fingerprint>-<name>`, the
 //! fingerprint being `<type>:sha256:<hex digest>:<storeDir>:<name>`.
 
+pub mod derivation;
 pub mod nar;
 
 use crate::error::{EvalError, Result};

@@ -60,6 +60,9 @@ pub struct PrimOpApp {
 /// A delayed computation, evaluated at most once.
 pub struct Thunk(pub RefCell<ThunkState>);
 
+/// A thunk's computation written in Rust.
+pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
+
 /// What a thunk holds.
 pub enum ThunkState {
     /// An expression to evaluate in an environment.
@@ -67,7 +70,7 @@ pub enum ThunkState {
     /// A function application `f arg` (used by builtins such as `map`).
     Apply(Value, Value, Span),
     /// A computation written in Rust.
-    Native(Box<dyn FnOnce(&mut Eval) -> Result<Value>>),
+    Native(NativeThunk),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole(Span),
     /// Evaluated.
