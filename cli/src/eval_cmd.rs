@@ -84,10 +84,12 @@ pub fn run(args: EvalArgs) -> ExitCode {
     };
     req.attr_paths = args.attr;
     for pair in args.arg.chunks(2) {
-        req.args.push((pair[0].clone(), AutoArg::Expr(pair[1].clone())));
+        req.args
+            .push((pair[0].clone(), AutoArg::Expr(pair[1].clone())));
     }
     for pair in args.argstr.chunks(2) {
-        req.args.push((pair[0].clone(), AutoArg::Str(pair[1].clone())));
+        req.args
+            .push((pair[0].clone(), AutoArg::Str(pair[1].clone())));
     }
     req.include = args.include;
     req.nix_path = std::env::var("NIX_PATH").ok();

@@ -7,13 +7,16 @@ use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 /// Converts an error into a miette [`Report`] carrying its source snippet, its primary
 /// label, and the trace as labels/help.
 pub fn to_report(err: &EvalError, sources: &Sources) -> Report {
-    let mut diag = MietteDiagnostic::new(err.message.clone())
-        .with_code(format!("nix::{}", kind_code(err)));
+    let mut diag =
+        MietteDiagnostic::new(err.message.clone()).with_code(format!("nix::{}", kind_code(err)));
     let file = sources.get(err.span.file);
     if file.is_some() {
         let start = err.span.start as usize;
         let len = (err.span.end.saturating_sub(err.span.start)) as usize;
-        diag = diag.with_labels([LabeledSpan::new_primary_with_span(Some("here".into()), (start, len))]);
+        diag = diag.with_labels([LabeledSpan::new_primary_with_span(
+            Some("here".into()),
+            (start, len),
+        )]);
     }
     if !err.trace.is_empty() {
         let help: Vec<String> = err

@@ -51,7 +51,12 @@ impl EvalError {
     }
     /// An error of `kind` with `message`.
     pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> Box<EvalError> {
-        Box::new(EvalError { kind, message: message.into(), span: Span::NONE, trace: Vec::new() })
+        Box::new(EvalError {
+            kind,
+            message: message.into(),
+            span: Span::NONE,
+            trace: Vec::new(),
+        })
     }
     /// Whether `builtins.tryEval` catches this error.
     pub fn is_catchable(&self) -> bool {
@@ -76,7 +81,10 @@ impl ErrorExt for Box<EvalError> {
     }
     fn context(mut self, span: Span, message: impl FnOnce() -> String) -> Self {
         if self.trace.len() < 256 {
-            self.trace.push(TraceFrame { span, message: message() });
+            self.trace.push(TraceFrame {
+                span,
+                message: message(),
+            });
         }
         self
     }
@@ -121,7 +129,9 @@ impl EvalError {
 }
 
 fn render_pos(out: &mut String, sources: &Sources, span: Span, indent: &str) {
-    let Some(file) = sources.get(span.file) else { return };
+    let Some(file) = sources.get(span.file) else {
+        return;
+    };
     let (line, col) = file.line_col(span.start);
     let _ = write!(out, "\n{indent}at {}:{line}:{col}:", file.display_name());
     // Nix right-aligns line numbers so that the bar is in column 14.

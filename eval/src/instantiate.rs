@@ -96,7 +96,9 @@ impl Request {
         let mut it = flags.iter();
         while let Some(f) = it.next() {
             let mut next = |what: &str| {
-                it.next().cloned().ok_or_else(|| format!("flag '{f}' requires {what}"))
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("flag '{f}' requires {what}"))
             };
             match f.as_str() {
                 "--eval" | "--show-trace" | "--no-show-trace" => {}
@@ -212,7 +214,9 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         };
         let origin = match &req.input {
             Input::File(p) => crate::source::Origin::File(req.cwd.join(p)),
-            Input::Expr(_) => crate::source::Origin::Expr { base_dir: req.cwd.clone() },
+            Input::Expr(_) => crate::source::Origin::Expr {
+                base_dir: req.cwd.clone(),
+            },
         };
         ev.compile(origin, &text)?;
         return Ok(());
@@ -222,8 +226,11 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         Input::Expr(e) => ev.eval_expr(e, &req.cwd)?,
     };
     let root = auto_call(ev, root, &req.args, &req.cwd)?;
-    let paths: Vec<&str> =
-        if req.attr_paths.is_empty() { vec![""] } else { req.attr_paths.iter().map(String::as_str).collect() };
+    let paths: Vec<&str> = if req.attr_paths.is_empty() {
+        vec![""]
+    } else {
+        req.attr_paths.iter().map(String::as_str).collect()
+    };
     for path in paths {
         let v = select_attr_path(ev, &root, path)?;
         let v = auto_call(ev, v, &req.args, &req.cwd)?;
@@ -241,7 +248,11 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
 }
 
 fn read_input(path: &Path) -> Result<String> {
-    let p = if path.is_dir() { path.join("default.nix") } else { path.to_path_buf() };
+    let p = if path.is_dir() {
+        path.join("default.nix")
+    } else {
+        path.to_path_buf()
+    };
     let bytes = std::fs::read(&p).map_err(|e| {
         EvalError::new(format!(
             "opening file '{}': {}",
@@ -257,7 +268,10 @@ fn read_input(path: &Path) -> Result<String> {
 fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) -> Result<Value> {
     let v = ev.force(&v)?;
     let Value::Lambda(c) = &v else { return Ok(v) };
-    let crate::ir::Param::Pattern { formals, ellipsis, .. } = &c.lambda.param else {
+    let crate::ir::Param::Pattern {
+        formals, ellipsis, ..
+    } = &c.lambda.param
+    else {
         return Ok(v);
     };
     let mut entries = Vec::new();
@@ -274,7 +288,11 @@ fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) ->
                 crate::value::Thunk::native(move |ev: &mut Eval| ev.eval_expr(&e, &base))
             }
         };
-        entries.push(Attr { name: sym, value, span: Span::NONE });
+        entries.push(Attr {
+            name: sym,
+            value,
+            span: Span::NONE,
+        });
     }
     let arg = Value::attrs(Attrs::from_entries(entries));
     ev.call(&v, arg, Span::NONE)
@@ -302,12 +320,10 @@ fn select_attr_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Value> {
                     )))
                 }
             },
-            _ => {
-                return Err(EvalError::new(format!(
-                    "the expression selected by the selection path '{path}' should be a set but is {}",
-                    cur.type_desc()
-                )))
-            }
+            _ => return Err(EvalError::new(format!(
+                "the expression selected by the selection path '{path}' should be a set but is {}",
+                cur.type_desc()
+            ))),
         };
     }
     Ok(v)

@@ -19,7 +19,12 @@ pub enum Expr {
     /// A literal: integer, float, string without interpolation, or an already-resolved path.
     Const(Value, Span),
     /// A statically bound variable.
-    Var { depth: u32, slot: u32, name: Symbol, span: Span },
+    Var {
+        depth: u32,
+        slot: u32,
+        name: Symbol,
+        span: Span,
+    },
     /// A top-level builtin name (`true`, `map`, `builtins`, …), by name.
     Global(Symbol, Span),
     /// A variable found only in enclosing `with` scopes; looked up at run time, innermost
@@ -32,26 +37,69 @@ pub enum Expr {
     /// `x: …` / `{ a, b ? d, ... } @ x: …`.
     Lambda(Rc<Lambda>),
     /// `f a b …` (nested applications are flattened).
-    Call { func: ExprRef, args: Vec<ExprRef>, span: Span },
+    Call {
+        func: ExprRef,
+        args: Vec<ExprRef>,
+        span: Span,
+    },
     /// `e.a.b` / `e.a.b or default`.
-    Select { expr: ExprRef, path: Vec<AttrName>, default: Option<ExprRef>, span: Span },
+    Select {
+        expr: ExprRef,
+        path: Vec<AttrName>,
+        default: Option<ExprRef>,
+        span: Span,
+    },
     /// `e ? a.b`.
-    HasAttr { expr: ExprRef, path: Vec<AttrName>, span: Span },
+    HasAttr {
+        expr: ExprRef,
+        path: Vec<AttrName>,
+        span: Span,
+    },
     /// `let … in body`: binds `bindings` as a new frame (slots in order), evaluates `body`
     /// in it. Old-style `let { … body = …; }` lowers to a select of `body` from a rec set.
-    Let { bindings: Vec<Binding>, inherit_sources: Vec<ExprRef>, body: ExprRef, span: Span },
+    Let {
+        bindings: Vec<Binding>,
+        inherit_sources: Vec<ExprRef>,
+        body: ExprRef,
+        span: Span,
+    },
     /// `with e; body`: `body` is evaluated in a new frame whose slot 0 is `e`.
-    With { attrs: ExprRef, body: ExprRef, span: Span },
-    If { cond: ExprRef, then: ExprRef, else_: ExprRef, span: Span },
+    With {
+        attrs: ExprRef,
+        body: ExprRef,
+        span: Span,
+    },
+    If {
+        cond: ExprRef,
+        then: ExprRef,
+        else_: ExprRef,
+        span: Span,
+    },
     /// `assert cond; body`. `text` is the condition's source text for the error message.
-    Assert { cond: ExprRef, body: ExprRef, text: String, span: Span },
+    Assert {
+        cond: ExprRef,
+        body: ExprRef,
+        text: String,
+        span: Span,
+    },
     Not(ExprRef, Span),
     Neg(ExprRef, Span),
-    Binary { op: BinOp, lhs: ExprRef, rhs: ExprRef, span: Span },
+    Binary {
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        span: Span,
+    },
     /// A string with interpolations: `"a${b}c"`, `''…''`. Literal parts are `Const` strings.
-    Interpolate { parts: Vec<ExprRef>, span: Span },
+    Interpolate {
+        parts: Vec<ExprRef>,
+        span: Span,
+    },
     /// A path with interpolations: `./a/${b}`. The first part is the resolved literal prefix.
-    PathInterpolate { parts: Vec<ExprRef>, span: Span },
+    PathInterpolate {
+        parts: Vec<ExprRef>,
+        span: Span,
+    },
     /// `<nixpkgs/lib>`: looked up in the search path at run time.
     SearchPath(String, Span),
     /// `__curPos`.

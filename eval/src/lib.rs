@@ -4,18 +4,18 @@
 //! evaluation over [`value`]s) with [`builtins`]; [`print`] renders values as
 //! `nix-instantiate --eval` does, and [`error`] renders errors as Nix does.
 
+pub mod builtins;
+pub mod diagnostic;
 pub mod error;
 pub mod eval;
+pub mod hash_format;
+pub mod instantiate;
 pub mod ir;
 pub mod lower;
 pub mod parse;
+pub mod posix_regex;
+pub mod print;
 pub mod source;
+pub mod store;
 pub mod symbol;
 pub mod value;
-pub mod builtins;
-pub mod print;
-pub mod store;
-pub mod hash_format;
-pub mod posix_regex;
-pub mod instantiate;
-pub mod diagnostic;

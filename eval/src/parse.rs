@@ -60,7 +60,11 @@ pub fn normalize_newlines(text: &str) -> Cow<'_, str> {
 fn syntax_error(message: String, file: FileId, offset: usize, len: usize) -> Box<EvalError> {
     let mut e = EvalError::of_kind(ErrorKind::Parse, message);
     let offset = offset.min(len) as u32;
-    e.span = Span { file, start: offset, end: offset };
+    e.span = Span {
+        file,
+        start: offset,
+        end: offset,
+    };
     e
 }
 
@@ -113,12 +117,16 @@ fn describe(text: &str, root: &SyntaxNode, error: &ParseError) -> (String, usize
             }
             ("syntax error, unexpected end of file".into(), eof())
         }
-        ParseError::UnexpectedEOFWanted(wanted) => {
-            (with_expected("syntax error, unexpected end of file".into(), wanted, None), eof())
-        }
+        ParseError::UnexpectedEOFWanted(wanted) => (
+            with_expected("syntax error, unexpected end of file".into(), wanted, None),
+            eof(),
+        ),
         ParseError::UnexpectedExtra(range) => {
             let (name, start) = token_name(text, root, *range);
-            (format!("syntax error, unexpected {name}, expecting end of file"), start)
+            (
+                format!("syntax error, unexpected {name}, expecting end of file"),
+                start,
+            )
         }
         ParseError::UnexpectedWanted(kind, range, wanted) => {
             if *kind == TOKEN_ERROR && unterminated_string(text, root, *range) {
@@ -189,7 +197,11 @@ fn error_parent(root: &SyntaxNode, range: TextRange) -> Option<SyntaxKind> {
         rnix::NodeOrToken::Node(n) => n,
         rnix::NodeOrToken::Token(t) => t.parent()?,
     };
-    let node = if node.kind() == NODE_ERROR { node.parent()? } else { node };
+    let node = if node.kind() == NODE_ERROR {
+        node.parent()?
+    } else {
+        node
+    };
     Some(node.kind())
 }
 
@@ -315,21 +327,39 @@ mod tests {
 
     #[test]
     fn eof() {
-        assert_eq!(err("(\n# no content\n"), ("syntax error, unexpected end of file".into(), 15));
+        assert_eq!(
+            err("(\n# no content\n"),
+            ("syntax error, unexpected end of file".into(), 15)
+        );
     }
 
     #[test]
     fn unexpected_tokens() {
         assert_eq!(err("&& true").0, "syntax error, unexpected '&&'");
-        assert_eq!(err("if 1 else").0, "syntax error, unexpected 'else', expecting 'then'");
+        assert_eq!(
+            err("if 1 else").0,
+            "syntax error, unexpected 'else', expecting 'then'"
+        );
         assert_eq!(
             err("a.~/foo").0,
             "syntax error, unexpected '~/…' path, expecting identifier or 'or' or '${' or '\"'"
         );
-        assert_eq!(err("{ a ... }").0, "syntax error, unexpected '...', expecting '.' or '='");
-        assert_eq!(err("1 != != 2"), ("syntax error, unexpected '!='".into(), 5));
-        assert_eq!(err("{ 1 = x; }").0, "syntax error, unexpected integer, expecting 'inherit'");
-        assert_eq!(err("# c\n/nix/store/\n"), ("path has a trailing slash".into(), 15));
+        assert_eq!(
+            err("{ a ... }").0,
+            "syntax error, unexpected '...', expecting '.' or '='"
+        );
+        assert_eq!(
+            err("1 != != 2"),
+            ("syntax error, unexpected '!='".into(), 5)
+        );
+        assert_eq!(
+            err("{ 1 = x; }").0,
+            "syntax error, unexpected integer, expecting 'inherit'"
+        );
+        assert_eq!(
+            err("# c\n/nix/store/\n"),
+            ("path has a trailing slash".into(), 15)
+        );
     }
 
     #[test]

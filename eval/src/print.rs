@@ -11,13 +11,21 @@ use std::fmt::Write;
 /// significant digits.
 pub fn float_to_string_g(f: f64) -> String {
     if f.is_nan() {
-        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if f.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if f.is_infinite() {
         return if f < 0.0 { "-inf".into() } else { "inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let precision = 6i32;
     let exp = format!("{:.*e}", (precision - 1) as usize, f);
@@ -43,7 +51,11 @@ fn trim_zeros(s: &str) -> &str {
 /// Formats a float as `toString` does (`std::to_string`: six decimals).
 pub fn float_to_string(f: f64) -> String {
     if f.is_nan() {
-        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if f.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if f.is_infinite() {
         return if f < 0.0 { "-inf".into() } else { "inf".into() };
@@ -76,7 +88,10 @@ pub fn is_plain_identifier(s: &str) -> bool {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
         _ => return false,
     }
-    if matches!(s, "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit" | "or") {
+    if matches!(
+        s,
+        "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit" | "or"
+    ) {
         return false;
     }
     cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
@@ -93,8 +108,16 @@ fn write_attr_name(out: &mut String, s: &str) {
 /// Prints `v` as `nix-instantiate --eval` does. With `strict`, everything is forced first
 /// (as `--strict`); otherwise unevaluated parts print as `<CODE>`.
 pub fn print_value(ev: &mut Eval, v: &Value, strict: bool) -> Result<String> {
-    let v = if strict { ev.force_deep(v)? } else { ev.force(v)? };
-    let mut p = Printer { out: String::new(), seen: HashSet::new(), strict };
+    let v = if strict {
+        ev.force_deep(v)?
+    } else {
+        ev.force(v)?
+    };
+    let mut p = Printer {
+        out: String::new(),
+        seen: HashSet::new(),
+        strict,
+    };
     p.print(ev, &v, None, 0)?;
     Ok(p.out)
 }
@@ -202,7 +225,12 @@ const MAX_STRING: usize = 1024;
 /// A value as Nix shows it inside an error message: nothing is forced, unevaluated parts
 /// show as `«thunk»`, and long values are elided.
 pub fn show_for_error(ev: &Eval, v: &Value) -> String {
-    let mut s = ErrorPrinter { ev, out: String::new(), attrs: 0, items: 0 };
+    let mut s = ErrorPrinter {
+        ev,
+        out: String::new(),
+        attrs: 0,
+        items: 0,
+    };
     s.show(v, 0);
     s.out
 }
@@ -278,7 +306,11 @@ impl ErrorPrinter<'_> {
                 for (i, item) in l.iter().enumerate() {
                     if self.items >= MAX_ITEMS {
                         let n = l.len() - i;
-                        let _ = write!(self.out, "«{n} item{} elided» ", if n == 1 { "" } else { "s" });
+                        let _ = write!(
+                            self.out,
+                            "«{n} item{} elided» ",
+                            if n == 1 { "" } else { "s" }
+                        );
                         break;
                     }
                     self.show(item, depth + 1);
@@ -310,7 +342,11 @@ impl ErrorPrinter<'_> {
                 let _ = write!(self.out, "«partially applied primop {}»", p.op.name);
             }
             other => {
-                let mut tmp = Printer { out: String::new(), seen: HashSet::new(), strict: false };
+                let mut tmp = Printer {
+                    out: String::new(),
+                    seen: HashSet::new(),
+                    strict: false,
+                };
                 // Scalars print the same in both printers and need no evaluator state.
                 match other {
                     Value::Null => tmp.out.push_str("null"),
@@ -325,4 +361,3 @@ impl ErrorPrinter<'_> {
         }
     }
 }
-

@@ -17,7 +17,11 @@ pub struct Span {
 
 impl Span {
     /// No position.
-    pub const NONE: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
+    pub const NONE: Span = Span {
+        file: FileId(u32::MAX),
+        start: 0,
+        end: 0,
+    };
     /// Whether this span points into a file.
     pub fn is_some(self) -> bool {
         self.file.0 != u32::MAX
@@ -29,7 +33,9 @@ impl Span {
 pub enum Origin {
     File(PathBuf),
     /// `--expr`, `--arg` and similar; the base directory resolves relative paths.
-    Expr { base_dir: PathBuf },
+    Expr {
+        base_dir: PathBuf,
+    },
     /// A string passed to `builtins.toFile`-like internals, no position shown.
     Internal,
 }
@@ -54,7 +60,11 @@ impl SourceFile {
     /// The text of 1-based line `n` without its newline.
     pub fn line(&self, n: usize) -> Option<&str> {
         let start = *self.line_starts.get(n.checked_sub(1)?)? as usize;
-        let end = self.line_starts.get(n).map(|e| *e as usize).unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(n)
+            .map(|e| *e as usize)
+            .unwrap_or(self.text.len());
         Some(self.text[start..end].trim_end_matches(['\n', '\r']))
     }
     /// How positions in this file are named: the path, or `«string»` for expressions.
@@ -68,7 +78,10 @@ impl SourceFile {
     /// The directory relative paths in this source resolve against.
     pub fn base_dir(&self) -> PathBuf {
         match &self.origin {
-            Origin::File(p) => p.parent().map(Path::to_path_buf).unwrap_or_else(|| "/".into()),
+            Origin::File(p) => p
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| "/".into()),
             Origin::Expr { base_dir } => base_dir.clone(),
             Origin::Internal => "/".into(),
         }
@@ -90,7 +103,11 @@ impl Sources {
                 line_starts.push(i as u32 + 1);
             }
         }
-        self.files.push(SourceFile { origin, text, line_starts });
+        self.files.push(SourceFile {
+            origin,
+            text,
+            line_starts,
+        });
         FileId(self.files.len() as u32 - 1)
     }
     /// The source with this id.

@@ -552,7 +552,8 @@ fn fetch_git(_ev: &mut Eval, _args: &[Value], span: Span) -> Result<Value> {
     Err(not_supported("builtins.fetchGit", span))
 }
 
-fn fetch_tree(_ev: &mut Eval, _args: &[Value], span: Span) -> Result<Value> {
+fn fetch_tree(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    super::flakeref::validate_fetch_tree_args(ev, &args[0], span)?;
     Err(not_supported("builtins.fetchTree", span))
 }
 

@@ -1247,7 +1247,6 @@ fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<
 /// values must be strings, paths, Booleans or non-negative integers, and a `file:` tarball
 /// must be an absolute path (outside pure mode, where unlocked inputs fail earlier).
 // Until `fetchTree` calls it (derivation.rs), only the tests use it.
-#[allow(dead_code)]
 pub(super) fn validate_fetch_tree_args(ev: &mut Eval, arg: &Value, _span: Span) -> Result<()> {
     let v = ev.force(arg)?;
     let (type_name, url) = match &v {

@@ -3,11 +3,11 @@
 //! Each topic module exports `OPS`, a table of [`PrimOp`]s. [`install`] builds the
 //! `builtins` attribute set and the top-level names (`map`, `true`, `__add`, …).
 
-pub mod corepkgs;
 mod arith;
 mod attrs;
 mod context;
 mod control;
+pub mod corepkgs;
 mod derivation;
 mod flakeref;
 mod hash;
@@ -77,13 +77,28 @@ pub fn install(ev: &mut Eval) {
     let mut entries: Vec<Attr> = Vec::new();
     for table in tables() {
         for op in table {
-            let v = Value::PrimOp(Rc::new(PrimOpApp { op, args: Vec::new() }));
-            entries.push(Attr { name: Symbol::new(op.name), value: v, span: Span::NONE });
+            let v = Value::PrimOp(Rc::new(PrimOpApp {
+                op,
+                args: Vec::new(),
+            }));
+            entries.push(Attr {
+                name: Symbol::new(op.name),
+                value: v,
+                span: Span::NONE,
+            });
         }
     }
-    entries.push(Attr { name: Symbol::new("derivation"), value: derivation::wrapper(), span: Span::NONE });
+    entries.push(Attr {
+        name: Symbol::new("derivation"),
+        value: derivation::wrapper(),
+        span: Span::NONE,
+    });
     for (name, value) in constants(ev) {
-        entries.push(Attr { name: Symbol::new(name), value, span: Span::NONE });
+        entries.push(Attr {
+            name: Symbol::new(name),
+            value,
+            span: Span::NONE,
+        });
     }
     // `builtins.builtins` refers back to the set itself.
     entries.push(Attr {
@@ -99,10 +114,12 @@ pub fn install(ev: &mut Eval) {
             ev.globals.insert(attr.name, attr.value.clone());
         }
         if !matches!(name, "true" | "false" | "null" | "builtins") {
-            ev.globals.insert(Symbol::new(&format!("__{name}")), attr.value.clone());
+            ev.globals
+                .insert(Symbol::new(&format!("__{name}")), attr.value.clone());
         }
     }
-    ev.globals.insert(Symbol::new("builtins"), Value::Attrs(builtins.clone()));
+    ev.globals
+        .insert(Symbol::new("builtins"), Value::Attrs(builtins.clone()));
     ev.builtins = builtins;
 }
 
@@ -114,8 +131,16 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
         .iter()
         .map(|(prefix, path)| {
             Value::attrs(Attrs::from_entries(vec![
-                Attr { name: Symbol::new("prefix"), value: Value::string(prefix.clone()), span: Span::NONE },
-                Attr { name: Symbol::new("path"), value: Value::string(path.clone()), span: Span::NONE },
+                Attr {
+                    name: Symbol::new("prefix"),
+                    value: Value::string(prefix.clone()),
+                    span: Span::NONE,
+                },
+                Attr {
+                    name: Symbol::new("path"),
+                    value: Value::string(path.clone()),
+                    span: Span::NONE,
+                },
             ]))
         })
         .collect();

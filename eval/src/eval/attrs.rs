@@ -6,13 +6,13 @@ use crate::ir::{AttrsDef, Binding, BindingValue, ExprRef};
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Env, EnvFrame, Thunk, Value};
 
-
 impl Eval {
     /// Evaluates an attribute-set literal.
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let scope = if def.recursive {
             let frame = EnvFrame::new(Some(env.clone()), def.bindings.len());
-            let values = self.binding_values(&def.bindings, &def.inherit_sources, env, &frame, true);
+            let values =
+                self.binding_values(&def.bindings, &def.inherit_sources, env, &frame, true);
             for (i, v) in values.iter().enumerate() {
                 frame.set(i, v.clone());
             }
@@ -26,7 +26,11 @@ impl Eval {
             .bindings
             .iter()
             .zip(values)
-            .map(|(b, value)| Attr { name: b.name, value, span: b.span })
+            .map(|(b, value)| Attr {
+                name: b.name,
+                value,
+                span: b.span,
+            })
             .collect();
         if def.recursive {
             self.apply_overrides(def, &inner, &mut entries)?;
@@ -40,10 +44,12 @@ impl Eval {
                 Value::Null => continue,
                 Value::String(s) => Symbol::new(&s.s),
                 other => {
-                    return Err(self.type_error("a string", &other).at(name_expr.span()).context(
-                        name_expr.span(),
-                        || "while evaluating the name of a dynamic attribute".into(),
-                    ))
+                    return Err(self
+                        .type_error("a string", &other)
+                        .at(name_expr.span())
+                        .context(name_expr.span(), || {
+                            "while evaluating the name of a dynamic attribute".into()
+                        }))
                 }
             };
             if let Some(prev) = entries.iter().find(|a| a.name == name) {
@@ -52,20 +58,33 @@ impl Eval {
                     .describe(prev.span)
                     .map(|(f, l, c)| format!(" at {f}:{l}:{c}"))
                     .unwrap_or_default();
-                return Err(EvalError::new(format!("dynamic attribute '{name}' already defined{at}"))
-                    .at(*span));
+                return Err(EvalError::new(format!(
+                    "dynamic attribute '{name}' already defined{at}"
+                ))
+                .at(*span));
             }
             let value = self.thunk(value_expr, &inner);
-            entries.push(Attr { name, value, span: *span });
+            entries.push(Attr {
+                name,
+                value,
+                span: *span,
+            });
         }
         Ok(Value::attrs(Attrs::from_entries(entries)))
     }
 
     /// The legacy `__overrides` attribute of a `rec` set: its attributes replace the set's
     /// own, both in the result and for references inside the set.
-    fn apply_overrides(&mut self, def: &AttrsDef, frame: &Env, entries: &mut Vec<Attr>) -> Result<()> {
+    fn apply_overrides(
+        &mut self,
+        def: &AttrsDef,
+        frame: &Env,
+        entries: &mut Vec<Attr>,
+    ) -> Result<()> {
         let name = Symbol::new("__overrides");
-        let Some(pos) = def.bindings.iter().position(|b| b.name == name) else { return Ok(()) };
+        let Some(pos) = def.bindings.iter().position(|b| b.name == name) else {
+            return Ok(());
+        };
         let overrides = frame.get(pos);
         let overrides = self.force_attrs(&overrides).at(def.bindings[pos].span)?;
         for attr in overrides.iter() {
@@ -104,7 +123,13 @@ impl Eval {
     ) -> Vec<Value> {
         let source_values: Vec<Value> = sources
             .iter()
-            .map(|s| if recursive { self.thunk_rec(s, inner) } else { self.thunk(s, inner) })
+            .map(|s| {
+                if recursive {
+                    self.thunk_rec(s, inner)
+                } else {
+                    self.thunk(s, inner)
+                }
+            })
             .collect();
         bindings
             .iter()
@@ -133,4 +158,3 @@ impl Eval {
             .collect()
     }
 }
-

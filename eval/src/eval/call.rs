@@ -58,13 +58,18 @@ impl Eval {
         let lambda = &c.lambda;
         let frame = match &lambda.param {
             Param::Ident(_) => EnvFrame::one(Some(c.env.clone()), arg),
-            Param::Pattern { formals, ellipsis, at } => {
+            Param::Pattern {
+                formals,
+                ellipsis,
+                at,
+            } => {
                 let attrs = match self.force(&arg)? {
                     Value::Attrs(a) => a,
                     other => {
-                        return Err(self.type_error("a set", &other).at(span).context(lambda.span, || {
-                            format!("while calling {}", lambda_desc(c))
-                        }))
+                        return Err(self
+                            .type_error("a set", &other)
+                            .at(span)
+                            .context(lambda.span, || format!("while calling {}", lambda_desc(c))))
                     }
                 };
                 let n = formals.len() + usize::from(at.is_some());

@@ -38,12 +38,13 @@ impl Eval {
             },
             Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
             Expr::Attrs(def) => self.build_attrs(def, env),
-            Expr::List(items, _) => {
-                Ok(Value::list(items.iter().map(|e| self.thunk(e, env)).collect()))
-            }
-            Expr::Lambda(l) => {
-                Ok(Value::Lambda(Rc::new(Closure { lambda: l.clone(), env: env.clone() })))
-            }
+            Expr::List(items, _) => Ok(Value::list(
+                items.iter().map(|e| self.thunk(e, env)).collect(),
+            )),
+            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            }))),
             Expr::Call { func, args, span } => {
                 let mut f = self.eval(func, env)?;
                 for a in args {
@@ -52,11 +53,19 @@ impl Eval {
                 }
                 Ok(f)
             }
-            Expr::Select { expr: e, path, default, span } => {
-                self.eval_select(e, path, default.as_ref(), *span, env)
-            }
+            Expr::Select {
+                expr: e,
+                path,
+                default,
+                span,
+            } => self.eval_select(e, path, default.as_ref(), *span, env),
             Expr::HasAttr { expr: e, path, .. } => self.eval_has_attr(e, path, env),
-            Expr::Let { bindings, inherit_sources, body, .. } => {
+            Expr::Let {
+                bindings,
+                inherit_sources,
+                body,
+                ..
+            } => {
                 let frame = self.build_let_frame(bindings, inherit_sources, env);
                 self.eval(body, &frame)
             }
@@ -65,20 +74,27 @@ impl Eval {
                 let frame = EnvFrame::with(Some(env.clone()), a);
                 self.eval(body, &frame)
             }
-            Expr::If { cond, then, else_, .. } => {
+            Expr::If {
+                cond, then, else_, ..
+            } => {
                 let c = self.eval(cond, env)?;
                 let b = match c {
                     Value::Bool(b) => b,
                     other => {
-                        return Err(self.type_error("a Boolean", &other).at(cond.span()).context(
-                            cond.span(),
-                            || "while evaluating a branch condition".into(),
-                        ))
+                        return Err(self
+                            .type_error("a Boolean", &other)
+                            .at(cond.span())
+                            .context(cond.span(), || "while evaluating a branch condition".into()))
                     }
                 };
                 self.eval(if b { then } else { else_ }, env)
             }
-            Expr::Assert { cond, body, text, span } => {
+            Expr::Assert {
+                cond,
+                body,
+                text,
+                span,
+            } => {
                 let c = self.eval(cond, env).map_err(|e| {
                     e.context(*span, || {
                         format!("while evaluating the condition of the assertion '{text}'")
@@ -87,7 +103,13 @@ impl Eval {
                 match c {
                     Value::Bool(true) => self.eval(body, env),
                     Value::Bool(false) => {
-                        if let Expr::Binary { op: BinOp::Eq, lhs, rhs, .. } = &**cond {
+                        if let Expr::Binary {
+                            op: BinOp::Eq,
+                            lhs,
+                            rhs,
+                            ..
+                        } = &**cond
+                        {
                             let l = self.eval(lhs, env)?;
                             let r = self.eval(rhs, env)?;
                             if let Some(why) = super::ops::explain_inequality(self, &l, &r)? {
@@ -124,7 +146,13 @@ impl Eval {
                 for p in parts {
                     let v = self.eval(p, env)?;
                     let part = self
-                        .coerce_to_string(&v, CoerceOpts { coerce_more: false, copy_to_store: false })
+                        .coerce_to_string(
+                            &v,
+                            CoerceOpts {
+                                coerce_more: false,
+                                copy_to_store: false,
+                            },
+                        )
                         .at(*span)?;
                     s.push_str(&part.s);
                 }
@@ -139,9 +167,21 @@ impl Eval {
     pub fn pos_attrs(&self, span: Span) -> Value {
         match self.sources.describe(span) {
             Some((file, line, column)) => Value::attrs(Attrs::from_entries(vec![
-                Attr { name: known::file(), value: Value::string(file), span: Span::NONE },
-                Attr { name: known::line(), value: Value::Int(line as i64), span: Span::NONE },
-                Attr { name: known::column(), value: Value::Int(column as i64), span: Span::NONE },
+                Attr {
+                    name: known::file(),
+                    value: Value::string(file),
+                    span: Span::NONE,
+                },
+                Attr {
+                    name: known::line(),
+                    value: Value::Int(line as i64),
+                    span: Span::NONE,
+                },
+                Attr {
+                    name: known::column(),
+                    value: Value::Int(column as i64),
+                    span: Span::NONE,
+                },
             ])),
             None => Value::Null,
         }
@@ -190,11 +230,7 @@ impl Eval {
         for name in path {
             let sym = match self.attr_name(name, env)? {
                 Some(s) => s,
-                None => {
-                    return Err(self
-                        .type_error("a string", &Value::Null)
-                        .at(span))
-                }
+                None => return Err(self.type_error("a string", &Value::Null).at(span)),
             };
             let found = match &v {
                 Value::Attrs(a) => match a.get(sym) {
@@ -218,9 +254,10 @@ impl Eval {
                     if let Some(d) = default {
                         return self.eval(d, env);
                     }
-                    return Err(self.type_error("a set", &v).at(span).context(span, || {
-                        "while selecting an attribute".to_string()
-                    }));
+                    return Err(self
+                        .type_error("a set", &v)
+                        .at(span)
+                        .context(span, || "while selecting an attribute".to_string()));
                 }
             }
         }
@@ -230,7 +267,9 @@ impl Eval {
     fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
         let mut v = self.eval(e, env)?;
         for name in path {
-            let Some(sym) = self.attr_name(name, env)? else { return Ok(Value::Bool(false)) };
+            let Some(sym) = self.attr_name(name, env)? else {
+                return Ok(Value::Bool(false));
+            };
             match &v {
                 Value::Attrs(a) => match a.get(sym) {
                     Some(x) => {
@@ -342,11 +381,15 @@ impl Eval {
 
     fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
         let mut out = NixString::default();
-        let opts = CoerceOpts { coerce_more: false, copy_to_store: true };
+        let opts = CoerceOpts {
+            coerce_more: false,
+            copy_to_store: true,
+        };
         for p in parts {
             let v = self.eval(p, env)?;
             let s = self.coerce_to_string(&v, opts).map_err(|e| {
-                e.at(p.span()).context(span, || "while evaluating a path segment".into())
+                e.at(p.span())
+                    .context(span, || "while evaluating a path segment".into())
             })?;
             out.s.push_str(&s.s);
             out.ctx.extend(s.ctx);
@@ -374,7 +417,10 @@ pub(crate) fn missing_attr(name: Symbol, attrs: &Attrs) -> Box<EvalError> {
     close.sort();
     let msg = match close.len() {
         0 => format!("attribute '{want}' missing"),
-        1 => format!("attribute '{want}' missing\n       Did you mean {}?", close[0]),
+        1 => format!(
+            "attribute '{want}' missing\n       Did you mean {}?",
+            close[0]
+        ),
         _ => {
             let last = close.pop().unwrap_or_default();
             format!(

@@ -65,7 +65,12 @@ impl Eval {
 
     /// Evaluates an expression given as text; relative paths resolve against `base_dir`.
     pub fn eval_expr(&mut self, text: &str, base_dir: &Path) -> Result<Value> {
-        let e = self.compile(Origin::Expr { base_dir: base_dir.to_path_buf() }, text)?;
+        let e = self.compile(
+            Origin::Expr {
+                base_dir: base_dir.to_path_buf(),
+            },
+            text,
+        )?;
         let env = EnvFrame::new(None, 0);
         self.eval(&e, &env)
     }
@@ -75,7 +80,9 @@ impl Eval {
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            std::env::current_dir().unwrap_or_else(|_| "/".into()).join(path)
+            std::env::current_dir()
+                .unwrap_or_else(|_| "/".into())
+                .join(path)
         };
         let p = Value::path(canon_path(&abs.to_string_lossy()));
         self.import_value(&p, Span::NONE)
@@ -115,7 +122,12 @@ impl Eval {
     }
 
     /// `scopedImport attrs path`.
-    pub(crate) fn scoped_import(&mut self, scope: Value, path: &Value, span: Span) -> Result<Value> {
+    pub(crate) fn scoped_import(
+        &mut self,
+        scope: Value,
+        path: &Value,
+        span: Span,
+    ) -> Result<Value> {
         let attrs = self.force_attrs(&scope)?;
         let p = self.real_path_of(path, span)?;
         let mut file = PathBuf::from(&p);
@@ -136,7 +148,13 @@ impl Eval {
             Value::Path(p) => p.to_string(),
             _ => {
                 let s = self
-                    .coerce_to_string(&v, super::CoerceOpts { coerce_more: false, copy_to_store: false })
+                    .coerce_to_string(
+                        &v,
+                        super::CoerceOpts {
+                            coerce_more: false,
+                            copy_to_store: false,
+                        },
+                    )
                     .at(span)?;
                 if !s.s.starts_with('/') {
                     return Err(EvalError::new(format!(
@@ -171,14 +189,19 @@ impl Eval {
             };
             let path = self.coerce_to_string(
                 &path,
-                super::CoerceOpts { coerce_more: false, copy_to_store: false },
+                super::CoerceOpts {
+                    coerce_more: false,
+                    copy_to_store: false,
+                },
             )?;
             let rest = if prefix.is_empty() {
                 Some(lookup)
             } else if lookup == prefix {
                 Some("")
             } else {
-                lookup.strip_prefix(&prefix).and_then(|r| r.strip_prefix('/'))
+                lookup
+                    .strip_prefix(&prefix)
+                    .and_then(|r| r.strip_prefix('/'))
             };
             let Some(rest) = rest else { continue };
             let candidate = if rest.is_empty() {
@@ -206,7 +229,11 @@ impl Eval {
 
     /// `<path>` with the evaluator's own search path.
     pub(crate) fn find_in_search_path(&mut self, lookup: &str) -> Result<Value> {
-        let sp = self.globals.get(&Symbol::new("__nixPath")).cloned().unwrap_or(Value::list(vec![]));
+        let sp = self
+            .globals
+            .get(&Symbol::new("__nixPath"))
+            .cloned()
+            .unwrap_or(Value::list(vec![]));
         self.find_file(&sp, lookup, Span::NONE)
     }
 }
@@ -214,11 +241,14 @@ impl Eval {
 /// Reads a source file; invalid UTF-8 is an error, not a panic.
 fn read_source(file: &Path) -> Result<String> {
     let bytes = std::fs::read(file).map_err(|e| {
-        EvalError::new(format!("opening file '{}': {}", file.display(), io_reason(&e)))
+        EvalError::new(format!(
+            "opening file '{}': {}",
+            file.display(),
+            io_reason(&e)
+        ))
     })?;
-    String::from_utf8(bytes).map_err(|_| {
-        EvalError::new(format!("file '{}' is not valid UTF-8", file.display()))
-    })
+    String::from_utf8(bytes)
+        .map_err(|_| EvalError::new(format!("file '{}' is not valid UTF-8", file.display())))
 }
 
 /// The OS's wording of an I/O error, without Rust's "(os error N)" suffix.

@@ -126,7 +126,9 @@ impl Eval {
                     let span = *span;
                     std::mem::replace(&mut *st, ThunkState::Blackhole(span))
                 }
-                ThunkState::Native(_) => std::mem::replace(&mut *st, ThunkState::Blackhole(Span::NONE)),
+                ThunkState::Native(_) => {
+                    std::mem::replace(&mut *st, ThunkState::Blackhole(Span::NONE))
+                }
             }
         };
         let result = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || match &state {
@@ -330,14 +332,20 @@ impl Eval {
 
 /// `stack overflow; max-call-depth exceeded`.
 pub fn stack_overflow() -> Box<EvalError> {
-    EvalError::of_kind(ErrorKind::StackOverflow, "stack overflow; max-call-depth exceeded")
+    EvalError::of_kind(
+        ErrorKind::StackOverflow,
+        "stack overflow; max-call-depth exceeded",
+    )
 }
 
 #[inline]
 pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Value {
     let mut e: &EnvFrame = env;
     for _ in 0..depth {
-        e = e.parent.as_deref().expect("lowering guarantees the frame exists");
+        e = e
+            .parent
+            .as_deref()
+            .expect("lowering guarantees the frame exists");
     }
     e.get(slot as usize)
 }

@@ -14,14 +14,23 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
     match (a, b) {
         (Value::Int(_) | Value::Float(_), _) => arith(ev, BinOp::Add, a, b),
         (Value::Path(p), _) => {
-            let s = ev.coerce_to_string(b, CoerceOpts { coerce_more: false, copy_to_store: false })?;
+            let s = ev.coerce_to_string(
+                b,
+                CoerceOpts {
+                    coerce_more: false,
+                    copy_to_store: false,
+                },
+            )?;
             if !s.ctx.is_empty() {
                 return fail("a string that refers to a store path cannot be appended to a path");
             }
             Ok(Value::path(super::canon_path(&format!("{p}{}", s.s))))
         }
         _ => {
-            let opts = CoerceOpts { coerce_more: false, copy_to_store: true };
+            let opts = CoerceOpts {
+                coerce_more: false,
+                copy_to_store: true,
+            };
             let l = ev.coerce_to_string(a, opts)?;
             let r = ev.coerce_to_string(b, opts)?;
             let mut out = NixString::new(String::with_capacity(l.s.len() + r.s.len()), l.ctx);
@@ -73,7 +82,11 @@ pub(crate) fn arith(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<Va
         }
         (Value::Int(_) | Value::Float(_), other) => {
             if op == BinOp::Add {
-                fail(format!("cannot add {} to {}", other.type_desc(), a.type_desc()))
+                fail(format!(
+                    "cannot add {} to {}",
+                    other.type_desc(),
+                    a.type_desc()
+                ))
             } else {
                 Err(ev.type_error("an integer", other))
             }
@@ -233,9 +246,9 @@ pub(crate) fn compare(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
     let b = ev.force(b)?;
     match (&a, &b) {
         (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-            Ok(as_f64(&a).partial_cmp(&as_f64(&b)).unwrap_or(Ordering::Equal))
-        }
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Ok(as_f64(&a)
+            .partial_cmp(&as_f64(&b))
+            .unwrap_or(Ordering::Equal)),
         (Value::String(x), Value::String(y)) => Ok(x.s.as_bytes().cmp(y.s.as_bytes())),
         (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
         (Value::List(x), Value::List(y)) => {

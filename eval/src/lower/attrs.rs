@@ -142,7 +142,10 @@ impl Lowerer<'_> {
             start: u32::from(syn(&path).text_range().start()),
             end: u32::from(syn(first).text_range().end()),
         };
-        let comps = attrs.iter().map(|a| self.attr_comp(a)).collect::<Result<Vec<_>>>()?;
+        let comps = attrs
+            .iter()
+            .map(|a| self.attr_comp(a))
+            .collect::<Result<Vec<_>>>()?;
         let value = self.need(av.value(), syn(av))?;
         let value = self.entry_value(value)?;
         self.add_attr(set, &comps, value, span)
@@ -188,7 +191,11 @@ impl Lowerer<'_> {
                         None => {
                             let nested = SetBuilder::new(false, span);
                             let value = EntryValue::Set(nested);
-                            cur.push(Entry { name: *name, span, value });
+                            cur.push(Entry {
+                                name: *name,
+                                span,
+                                value,
+                            });
                             match cur.entries.last_mut().map(|e| &mut e.value) {
                                 Some(EntryValue::Set(nested)) => nested,
                                 _ => unreachable!("just pushed a set"),
@@ -198,7 +205,11 @@ impl Lowerer<'_> {
                 }
                 Comp::Dynamic(attr) => {
                     let value = EntryValue::Set(SetBuilder::new(false, span));
-                    cur.dynamic.push(DynEntry { name: attr.clone(), value, span });
+                    cur.dynamic.push(DynEntry {
+                        name: attr.clone(),
+                        value,
+                        span,
+                    });
                     match cur.dynamic.last_mut().map(|e| &mut e.value) {
                         Some(EntryValue::Set(nested)) => nested,
                         _ => unreachable!("just pushed a set"),
@@ -209,10 +220,22 @@ impl Lowerer<'_> {
         match last {
             Comp::Static(name) => {
                 names.push(name.as_str().to_string());
-                self.insert_static(cur, &mut names, Entry { name: *name, span, value })
+                self.insert_static(
+                    cur,
+                    &mut names,
+                    Entry {
+                        name: *name,
+                        span,
+                        value,
+                    },
+                )
             }
             Comp::Dynamic(attr) => {
-                cur.dynamic.push(DynEntry { name: attr.clone(), value, span });
+                cur.dynamic.push(DynEntry {
+                    name: attr.clone(),
+                    value,
+                    span,
+                });
                 Ok(())
             }
         }
@@ -262,7 +285,11 @@ impl Lowerer<'_> {
             Some((file, line, col)) => format!("{file}:{line}:{col}"),
             None => "«unknown»".into(),
         };
-        self.error(ErrorKind::Parse, format!("attribute '{path}' already defined at {at}"), span)
+        self.error(
+            ErrorKind::Parse,
+            format!("attribute '{path}' already defined at {at}"),
+            span,
+        )
     }
 
     /// Lowers collected bindings. For a recursive set this pushes the set's frame (slot `i`
@@ -277,7 +304,8 @@ impl Lowerer<'_> {
             });
         }
         if set.recursive {
-            self.scopes.push_frame(set.entries.iter().map(|e| e.name).collect());
+            self.scopes
+                .push_frame(set.entries.iter().map(|e| e.name).collect());
         }
         let mut bindings = Vec::with_capacity(set.entries.len());
         for (entry, inherited) in set.entries.into_iter().zip(inherited) {
@@ -286,7 +314,11 @@ impl Lowerer<'_> {
                 (EntryValue::InheritFrom(source), None) => BindingValue::InheritFrom { source },
                 (value, None) => BindingValue::Expr(self.entry_expr(value, Some(entry.name))?),
             };
-            bindings.push(Binding { name: entry.name, value, span: entry.span });
+            bindings.push(Binding {
+                name: entry.name,
+                value,
+                span: entry.span,
+            });
         }
         let mut dynamic = Vec::with_capacity(set.dynamic.len());
         for d in set.dynamic {
@@ -294,9 +326,16 @@ impl Lowerer<'_> {
             let value = self.entry_expr(d.value, None)?;
             dynamic.push((name, value, d.span));
         }
-        let inherit_sources =
-            set.inherit_sources.into_iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?;
-        Ok(LoweredSet { bindings, dynamic, inherit_sources })
+        let inherit_sources = set
+            .inherit_sources
+            .into_iter()
+            .map(|e| self.expr(e))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(LoweredSet {
+            bindings,
+            dynamic,
+            inherit_sources,
+        })
     }
 
     fn entry_expr(&mut self, value: EntryValue, name: Option<Symbol>) -> Result<ExprRef> {

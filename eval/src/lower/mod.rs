@@ -103,13 +103,18 @@ impl<'a> Lowerer<'a> {
     }
 
     fn span_of(&self, range: TextRange) -> Span {
-        Span { file: self.file, start: u32::from(range.start()), end: u32::from(range.end()) }
+        Span {
+            file: self.file,
+            start: u32::from(range.start()),
+            end: u32::from(range.end()),
+        }
     }
 
     /// The original source text of `range`.
     fn text(&self, range: TextRange) -> &'a str {
         let src: &'a str = self.src;
-        src.get(usize::from(range.start())..usize::from(range.end())).unwrap_or("")
+        src.get(usize::from(range.start())..usize::from(range.end()))
+            .unwrap_or("")
     }
 
     fn error(&self, kind: ErrorKind, message: impl Into<String>, span: Span) -> Box<EvalError> {
@@ -121,7 +126,11 @@ impl<'a> Lowerer<'a> {
     /// A child rnix should have produced for a tree without errors.
     fn need<T>(&self, child: Option<T>, parent: &SyntaxNode) -> Result<T> {
         child.ok_or_else(|| {
-            self.error(ErrorKind::Parse, "syntax error, incomplete expression", self.span(parent))
+            self.error(
+                ErrorKind::Parse,
+                "syntax error, incomplete expression",
+                self.span(parent),
+            )
         })
     }
 
@@ -149,24 +158,43 @@ impl<'a> Lowerer<'a> {
                 let text = self.text(syn(&cond).text_range()).to_string();
                 let cond = self.expr(cond)?;
                 let body = self.expr(self.need(a.body(), syn(&a))?)?;
-                rc(Expr::Assert { cond, body, text, span })
+                rc(Expr::Assert {
+                    cond,
+                    body,
+                    text,
+                    span,
+                })
             }
             ast::Expr::IfElse(i) => {
                 let cond = self.expr(self.need(i.condition(), syn(&i))?)?;
                 let then = self.expr(self.need(i.body(), syn(&i))?)?;
                 let else_ = self.expr(self.need(i.else_body(), syn(&i))?)?;
-                rc(Expr::If { cond, then, else_, span })
+                rc(Expr::If {
+                    cond,
+                    then,
+                    else_,
+                    span,
+                })
             }
             ast::Expr::Select(s) => {
                 let subject = self.expr(self.need(s.expr(), syn(&s))?)?;
                 let path = self.attr_path(self.need(s.attrpath(), syn(&s))?)?;
                 let default = s.default_expr().map(|d| self.expr(d)).transpose()?;
-                rc(Expr::Select { expr: subject, path, default, span })
+                rc(Expr::Select {
+                    expr: subject,
+                    path,
+                    default,
+                    span,
+                })
             }
             ast::Expr::HasAttr(h) => {
                 let subject = self.expr(self.need(h.expr(), syn(&h))?)?;
                 let path = self.attr_path(self.need(h.attrpath(), syn(&h))?)?;
-                rc(Expr::HasAttr { expr: subject, path, span })
+                rc(Expr::HasAttr {
+                    expr: subject,
+                    path,
+                    span,
+                })
             }
             ast::Expr::Str(s) => self.string(&s),
             ast::Expr::PathAbs(_) | ast::Expr::PathRel(_) | ast::Expr::PathHome(_) => {
@@ -182,7 +210,10 @@ impl<'a> Lowerer<'a> {
             ast::Expr::LegacyLet(l) => self.legacy_let(&l, span),
             ast::Expr::LetIn(l) => self.let_in(&l, span),
             ast::Expr::List(l) => {
-                let items = l.items().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?;
+                let items = l
+                    .items()
+                    .map(|e| self.expr(e))
+                    .collect::<Result<Vec<_>>>()?;
                 rc(Expr::List(items, span))
             }
             ast::Expr::BinOp(b) => self.bin_op(&b, span),
@@ -209,7 +240,11 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push_with();
                 let body = self.expr(body);
                 self.scopes.pop();
-                rc(Expr::With { attrs, body: body?, span })
+                rc(Expr::With {
+                    attrs,
+                    body: body?,
+                    span,
+                })
             }
             ast::Expr::CurPos(_) => rc(Expr::CurPos(span)),
             ast::Expr::Error(_) => Err(self.error(ErrorKind::Parse, "syntax error", span)),
@@ -223,12 +258,19 @@ impl<'a> Lowerer<'a> {
     /// A variable reference in the current scope.
     fn variable(&mut self, name: Symbol, span: Span) -> Result<ExprRef> {
         match self.scopes.resolve(name, self.is_global) {
-            Resolved::Var { depth, slot } => rc(Expr::Var { depth, slot, name, span }),
+            Resolved::Var { depth, slot } => rc(Expr::Var {
+                depth,
+                slot,
+                name,
+                span,
+            }),
             Resolved::Global => rc(Expr::Global(name, span)),
             Resolved::With => rc(Expr::WithVar(name, span)),
-            Resolved::Undefined => {
-                Err(self.error(ErrorKind::Eval, format!("undefined variable '{name}'"), span))
-            }
+            Resolved::Undefined => Err(self.error(
+                ErrorKind::Eval,
+                format!("undefined variable '{name}'"),
+                span,
+            )),
         }
     }
 
@@ -238,7 +280,11 @@ impl<'a> Lowerer<'a> {
         let find = self.variable(Symbol::new("__findFile"), span)?;
         let path = self.variable(Symbol::new("__nixPath"), span)?;
         let lookup = rc(Expr::Const(crate::value::Value::string(lookup), span))?;
-        rc(Expr::Call { func: find, args: vec![path, lookup], span })
+        rc(Expr::Call {
+            func: find,
+            args: vec![path, lookup],
+            span,
+        })
     }
 
     /// `f a b …` flattened into one call.
@@ -250,7 +296,11 @@ impl<'a> Lowerer<'a> {
             func = self.need(a.lambda(), syn(a))?;
         }
         let func = self.expr(func)?;
-        let args = args.into_iter().rev().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+        let args = args
+            .into_iter()
+            .rev()
+            .map(|a| self.expr(a))
+            .collect::<Result<Vec<_>>>()?;
         rc(Expr::Call { func, args, span })
     }
 
@@ -285,7 +335,9 @@ impl<'a> Lowerer<'a> {
             | BinOp::Lt
             | BinOp::Le
             | BinOp::Gt
-            | BinOp::Ge => operator_token(syn(b)).map(|t| self.span_of(t)).unwrap_or(span),
+            | BinOp::Ge => operator_token(syn(b))
+                .map(|t| self.span_of(t))
+                .unwrap_or(span),
             _ => span,
         };
         rc(Expr::Binary { op, lhs, rhs, span })
@@ -327,7 +379,12 @@ impl<'a> Lowerer<'a> {
             }
             ast::Param::Pattern(p) => self.pattern(&p, body, span)?,
         };
-        rc(Expr::Lambda(Rc::new(Lambda { name, param, body, span })))
+        rc(Expr::Lambda(Rc::new(Lambda {
+            name,
+            param,
+            body,
+            span,
+        })))
     }
 
     /// A `{ a, b ? d, ... } @ x` pattern and the body it scopes over.
@@ -372,7 +429,14 @@ impl<'a> Lowerer<'a> {
         self.scopes.pop();
         let (formals, body) = result?;
         let ellipsis = p.ellipsis_token().is_some();
-        Ok((Param::Pattern { formals, ellipsis, at }, body))
+        Ok((
+            Param::Pattern {
+                formals,
+                ellipsis,
+                at,
+            },
+            body,
+        ))
     }
 
     fn pattern_body(
@@ -383,7 +447,11 @@ impl<'a> Lowerer<'a> {
         let mut formals = Vec::with_capacity(entries.len());
         for (name, default, span) in entries {
             let default = default.map(|d| self.expr(d)).transpose()?;
-            formals.push(Formal { name, default, span });
+            formals.push(Formal {
+                name,
+                default,
+                span,
+            });
         }
         Ok((formals, self.expr(body)?))
     }
@@ -412,7 +480,12 @@ impl<'a> Lowerer<'a> {
         let set = self.collect_set(l, true, span)?;
         let set = self.lower_set(set)?;
         let path = vec![AttrName::Static(Symbol::new("body"))];
-        rc(Expr::Select { expr: set, path, default: None, span })
+        rc(Expr::Select {
+            expr: set,
+            path,
+            default: None,
+            span,
+        })
     }
 
     /// One attribute-path component: static when it is an identifier, a string without
@@ -440,9 +513,10 @@ impl<'a> Lowerer<'a> {
     /// The expression computing a dynamic attribute name.
     fn dynamic_name(&mut self, attr: &ast::Attr) -> Result<ExprRef> {
         match attr {
-            ast::Attr::Ident(i) => {
-                rc(Expr::Const(Value::string(self.ident_name(i).as_str()), self.span(syn(i))))
-            }
+            ast::Attr::Ident(i) => rc(Expr::Const(
+                Value::string(self.ident_name(i).as_str()),
+                self.span(syn(i)),
+            )),
             ast::Attr::Str(s) => self.string(s),
             ast::Attr::Dynamic(d) => self.expr(self.need(d.expr(), syn(d))?),
         }
@@ -486,7 +560,9 @@ impl<'a> Lowerer<'a> {
 
     /// The text of a string literal without interpolations.
     fn static_string(&self, s: &ast::Str) -> Option<String> {
-        let has_interp = syn(s).children().any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
+        let has_interp = syn(s)
+            .children()
+            .any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
         if has_interp {
             return None;
         }
@@ -501,7 +577,9 @@ impl<'a> Lowerer<'a> {
 
     fn string(&mut self, s: &ast::Str) -> Result<ExprRef> {
         let span = self.span(syn(s));
-        let has_interp = syn(s).children().any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
+        let has_interp = syn(s)
+            .children()
+            .any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
         let parts = self.processed_string(s);
         if !has_interp {
             let text: String = parts

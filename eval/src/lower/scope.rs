@@ -23,8 +23,13 @@ pub(super) struct Frame {
 impl Frame {
     /// A frame whose slot `i` is `names[i]`.
     pub(super) fn new(names: Vec<Symbol>) -> Frame {
-        let index = (names.len() > INDEX_THRESHOLD)
-            .then(|| names.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect());
+        let index = (names.len() > INDEX_THRESHOLD).then(|| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (*n, i as u32))
+                .collect()
+        });
         Frame { names, index }
     }
 
@@ -79,7 +84,10 @@ impl Scopes {
             match scope {
                 Scope::Frame(frame) => {
                     if let Some(slot) = frame.slot(name) {
-                        return Resolved::Var { depth: depth as u32, slot };
+                        return Resolved::Var {
+                            depth: depth as u32,
+                            slot,
+                        };
                     }
                 }
                 Scope::With => in_with = true,
@@ -107,10 +115,24 @@ mod tests {
         assert_eq!(scopes.resolve(a, &is_global), Resolved::Undefined);
         scopes.push_frame(vec![a, b]);
         scopes.push_with();
-        scopes.push_frame((0..20).map(|i| Symbol::new(&format!("v{i}"))).chain([c]).collect());
-        assert_eq!(scopes.resolve(c, &is_global), Resolved::Var { depth: 0, slot: 20 });
-        assert_eq!(scopes.resolve(b, &is_global), Resolved::Var { depth: 2, slot: 1 });
+        scopes.push_frame(
+            (0..20)
+                .map(|i| Symbol::new(&format!("v{i}")))
+                .chain([c])
+                .collect(),
+        );
+        assert_eq!(
+            scopes.resolve(c, &is_global),
+            Resolved::Var { depth: 0, slot: 20 }
+        );
+        assert_eq!(
+            scopes.resolve(b, &is_global),
+            Resolved::Var { depth: 2, slot: 1 }
+        );
         assert_eq!(scopes.resolve(t, &is_global), Resolved::Global);
-        assert_eq!(scopes.resolve(Symbol::new("zz"), &is_global), Resolved::With);
+        assert_eq!(
+            scopes.resolve(Symbol::new("zz"), &is_global),
+            Resolved::With
+        );
     }
 }

@@ -93,7 +93,9 @@ fn ind_tokens<E>(raw: &str, first: bool, out: &mut Vec<IndToken<E>>) {
             } else if r.starts_with('\'') {
                 Some(("''".into(), 3))
             } else if let Some(r2) = r.strip_prefix('\\') {
-                r2.chars().next().map(|c| (unescape_ind(c), 3 + c.len_utf8()))
+                r2.chars()
+                    .next()
+                    .map(|c| (unescape_ind(c), 3 + c.len_utf8()))
             } else {
                 None
             }
@@ -103,9 +105,15 @@ fn ind_tokens<E>(raw: &str, first: bool, out: &mut Vec<IndToken<E>>) {
         match escape {
             Some((s, len)) => {
                 if !text.is_empty() {
-                    out.push(IndToken::Str { text: std::mem::take(&mut text), indentation: true });
+                    out.push(IndToken::Str {
+                        text: std::mem::take(&mut text),
+                        indentation: true,
+                    });
                 }
-                out.push(IndToken::Str { text: s, indentation: false });
+                out.push(IndToken::Str {
+                    text: s,
+                    indentation: false,
+                });
                 rest = &rest[len..];
             }
             None => {
@@ -116,7 +124,10 @@ fn ind_tokens<E>(raw: &str, first: bool, out: &mut Vec<IndToken<E>>) {
         }
     }
     if !text.is_empty() {
-        out.push(IndToken::Str { text, indentation: true });
+        out.push(IndToken::Str {
+            text,
+            indentation: true,
+        });
     }
 }
 
@@ -207,7 +218,10 @@ fn min_indentation<E>(tokens: &[IndToken<E>]) -> usize {
     let mut cur_indent = 0usize;
     for token in tokens {
         match token {
-            IndToken::Str { text, indentation: true } => {
+            IndToken::Str {
+                text,
+                indentation: true,
+            } => {
                 for c in text.chars() {
                     if at_start_of_line {
                         if c == ' ' {
@@ -249,7 +263,10 @@ mod tests {
 
     #[test]
     fn strips_common_indentation() {
-        assert_eq!(ind(vec![Part::Text("\n    foo\n      bar\n    ")]), text("foo\n  bar\n"));
+        assert_eq!(
+            ind(vec![Part::Text("\n    foo\n      bar\n    ")]),
+            text("foo\n  bar\n")
+        );
         assert_eq!(ind(vec![Part::Text("  \n  a\n\n  b")]), text("a\n\nb"));
         assert_eq!(ind(vec![Part::Text("\n  ")]), vec![]);
         assert_eq!(ind(vec![]), vec![]);
@@ -260,7 +277,10 @@ mod tests {
     fn escapes() {
         assert_eq!(ind(vec![Part::Text("a''$b'''c''\\nd")]), text("a$b''c\nd"));
         // An escape ends the leading whitespace of its line.
-        assert_eq!(ind(vec![Part::Text("\n  ''\\t x\n    y")]), text("\t x\n  y"));
+        assert_eq!(
+            ind(vec![Part::Text("\n  ''\\t x\n    y")]),
+            text("\t x\n  y")
+        );
         assert_eq!(ind(vec![Part::Text("$$x '")]), text("$$x '"));
     }
 
@@ -271,7 +291,11 @@ mod tests {
             vec![Part::Interp("e"), Part::Text("\n    end".into())]
         );
         assert_eq!(
-            ind(vec![Part::Text("\n    "), Part::Interp("e"), Part::Text("\n    x\n  ")]),
+            ind(vec![
+                Part::Text("\n    "),
+                Part::Interp("e"),
+                Part::Text("\n    x\n  ")
+            ]),
             vec![Part::Interp("e"), Part::Text("\nx\n".into())]
         );
     }

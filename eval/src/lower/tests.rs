@@ -75,7 +75,11 @@ fn attrs(e: &Expr) -> &AttrsDef {
 }
 
 fn binding_expr<'e>(a: &'e AttrsDef, name: &str) -> &'e Expr {
-    let b = a.bindings.iter().find(|b| b.name.as_str() == name).expect("binding");
+    let b = a
+        .bindings
+        .iter()
+        .find(|b| b.name.as_str() == name)
+        .expect("binding");
     match &b.value {
         BindingValue::Expr(e) => e,
         _ => panic!("not an expression binding"),
@@ -96,7 +100,9 @@ fn var(e: &Expr) -> (u32, u32) {
 #[test]
 fn scope_resolution() {
     let e = ok("let a = 1; b = a; in x: { y, z ? y }@w: with w; [ a b x y z w q true ]");
-    let Expr::Let { body, bindings, .. } = &*e else { panic!() };
+    let Expr::Let { body, bindings, .. } = &*e else {
+        panic!()
+    };
     assert_eq!(
         var(match &bindings[1].value {
             BindingValue::Expr(e) => e,
@@ -104,14 +110,24 @@ fn scope_resolution() {
         }),
         (0, 0)
     );
-    let Expr::Lambda(outer) = &**body else { panic!() };
-    let Expr::Lambda(inner) = &*outer.body else { panic!() };
-    let Param::Pattern { formals, at, .. } = &inner.param else { panic!() };
+    let Expr::Lambda(outer) = &**body else {
+        panic!()
+    };
+    let Expr::Lambda(inner) = &*outer.body else {
+        panic!()
+    };
+    let Param::Pattern { formals, at, .. } = &inner.param else {
+        panic!()
+    };
     assert_eq!(formals.len(), 2);
     assert_eq!(at.map(|s| s.as_str()), Some("w"));
     assert_eq!(var(formals[1].default.as_deref().expect("default")), (0, 0));
-    let Expr::With { body, .. } = &*inner.body else { panic!() };
-    let Expr::List(items, _) = &**body else { panic!() };
+    let Expr::With { body, .. } = &*inner.body else {
+        panic!()
+    };
+    let Expr::List(items, _) = &**body else {
+        panic!()
+    };
     let vars: Vec<(u32, u32)> = items[..6].iter().map(|e| var(e)).collect();
     assert_eq!(vars, vec![(3, 0), (3, 1), (2, 0), (1, 0), (1, 1), (1, 2)]);
     assert!(matches!(&*items[6], Expr::WithVar(s, _) if s.as_str() == "q"));
@@ -129,7 +145,10 @@ fn rec_and_inherit_scopes() {
     assert_eq!(var(binding_expr(set, "b")), (0, 0));
     // `inherit x;` resolves outside the rec frame.
     assert!(matches!(&set.bindings[2].value, BindingValue::Inherit(v) if var(v) == (0, 0)));
-    assert!(matches!(set.bindings[3].value, BindingValue::InheritFrom { source: 0 }));
+    assert!(matches!(
+        set.bindings[3].value,
+        BindingValue::InheritFrom { source: 0 }
+    ));
     let source = attrs(&set.inherit_sources[0]);
     assert_eq!(var(binding_expr(source, "c")), (0, 1));
 }
@@ -153,7 +172,9 @@ fn scoped_import_frame() {
     let root = parse(text, file).expect("parses");
     let e = lower(&sources, file, &root, &is_global, true).expect("lowers");
     let Expr::Lambda(l) = &*e else { panic!() };
-    let Expr::List(items, _) = &*l.body else { panic!() };
+    let Expr::List(items, _) = &*l.body else {
+        panic!()
+    };
     assert_eq!(var(&items[0]), (0, 0));
     assert!(matches!(&*items[1], Expr::WithVar(s, _) if s.as_str() == "y"));
     assert!(matches!(&*items[2], Expr::Global(..)));
@@ -170,7 +191,10 @@ fn nested_attr_merge() {
     assert_eq!(names(attrs(binding_expr(set, "x"))), vec!["y", "z"]);
     let s = attrs(binding_expr(set, "s"));
     assert_eq!(names(s), vec!["t", "u"]);
-    assert!(!s.recursive, "a rec literal merged into an attribute path loses `rec`");
+    assert!(
+        !s.recursive,
+        "a rec literal merged into an attribute path loses `rec`"
+    );
 }
 
 #[test]
@@ -178,16 +202,34 @@ fn duplicate_attributes() {
     let m = err("{ x = 123;\n  y = 456;\n  x = 789;\n}");
     assert_eq!(m, "attribute 'x' already defined at /dir/test.nix:1:3");
     let m = err("{\n  services.ssh.port = 22;\n  services.ssh.port = 23;\n}");
-    assert_eq!(m, "attribute 'services.ssh.port' already defined at /dir/test.nix:2:3");
+    assert_eq!(
+        m,
+        "attribute 'services.ssh.port' already defined at /dir/test.nix:2:3"
+    );
     let m = err("{ \n  x.y.y = 3; \n  x = { y.y= 3; z = 3; }; \n}");
     assert_eq!(m, "attribute 'x.y.y' already defined at /dir/test.nix:2:3");
     let m = err("{ a = 1; inherit a; }");
     assert_eq!(m, "attribute 'a' already defined at /dir/test.nix:1:3");
-    assert_eq!(err("{ a = 1; a.b = 2; }"), "attribute 'a' already defined at /dir/test.nix:1:3");
-    assert_eq!(err("let ${x} = 1; in 1"), "dynamic attributes not allowed in let");
-    assert_eq!(err("{ inherit \"${x}\"; }"), "dynamic attributes not allowed in inherit");
-    assert_eq!(err("{x, y, x}: x"), "duplicate formal function argument 'x'");
-    assert_eq!(err("args@{args, x}: x"), "duplicate formal function argument 'args'");
+    assert_eq!(
+        err("{ a = 1; a.b = 2; }"),
+        "attribute 'a' already defined at /dir/test.nix:1:3"
+    );
+    assert_eq!(
+        err("let ${x} = 1; in 1"),
+        "dynamic attributes not allowed in let"
+    );
+    assert_eq!(
+        err("{ inherit \"${x}\"; }"),
+        "dynamic attributes not allowed in inherit"
+    );
+    assert_eq!(
+        err("{x, y, x}: x"),
+        "duplicate formal function argument 'x'"
+    );
+    assert_eq!(
+        err("args@{args, x}: x"),
+        "duplicate formal function argument 'args'"
+    );
 }
 
 #[test]
@@ -210,10 +252,17 @@ fn literals_and_paths() {
     assert!(matches!(&*items[4], Expr::Const(Value::String(s), _) if s.as_str() == "http://x.y/z"));
     assert!(matches!(&*items[5], Expr::Const(Value::Path(p), _) if &**p == "/dir/b"));
     assert!(matches!(&*items[6], Expr::Const(Value::Path(p), _) if &**p == "/c/d"));
-    assert!(matches!(&*items[7], Expr::Call { args, .. } if matches!(&*args[1], Expr::Const(crate::value::Value::String(s), _) if s.s == "nixpkgs/lib")));
-    let Expr::PathInterpolate { parts, .. } = &*items[8] else { panic!() };
+    assert!(
+        matches!(&*items[7], Expr::Call { args, .. } if matches!(&*args[1], Expr::Const(crate::value::Value::String(s), _) if s.s == "nixpkgs/lib"))
+    );
+    let Expr::PathInterpolate { parts, .. } = &*items[8] else {
+        panic!()
+    };
     assert!(matches!(&*parts[0], Expr::Const(Value::String(s), _) if s.as_str() == "/dir/a/"));
-    assert_eq!(err("9223372036854775808"), "invalid integer '9223372036854775808'");
+    assert_eq!(
+        err("9223372036854775808"),
+        "invalid integer '9223372036854775808'"
+    );
     assert!(matches!(&*ok("-9223372036854775807"), Expr::Neg(..)));
 }
 
@@ -236,9 +285,13 @@ fn lambda_names_and_calls() {
     let text = "let f = x: x; g = (y: y); in f g 1";
     let start = text.find("f g").expect("call") as u32;
     let e = ok(text);
-    let Expr::Let { bindings, body, .. } = &*e else { panic!() };
+    let Expr::Let { bindings, body, .. } = &*e else {
+        panic!()
+    };
     for b in bindings {
-        let BindingValue::Expr(e) = &b.value else { panic!() };
+        let BindingValue::Expr(e) = &b.value else {
+            panic!()
+        };
         let Expr::Lambda(l) = &**e else { panic!() };
         assert_eq!(l.name, Some(b.name));
     }
@@ -287,7 +340,11 @@ fn corpus() {
     let (mut ok_pass, mut ok_fail, mut fail_pass, mut fail_fail) = (0, 0, 0, 0);
     let mut problems = Vec::new();
     for path in files {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         if !name.ends_with(".nix") {
             continue;
         }
@@ -313,12 +370,17 @@ fn corpus() {
                 fail_fail += 1;
                 let exp =
                     std::fs::read_to_string(path.with_extension("err.exp")).unwrap_or_default();
-                let first = exp.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = exp
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 let got = e.message.replace("/dir/test.nix", "«stdin»");
                 let got = got.replace(&path.display().to_string(), "«stdin»");
                 if first != got {
-                    problems
-                        .push(format!("{name}: message differs:\n   got: {got}\n  want: {first}"));
+                    problems.push(format!(
+                        "{name}: message differs:\n   got: {got}\n  want: {first}"
+                    ));
                 }
             }
         }

@@ -22,7 +22,9 @@ pub struct Attrs {
 impl Attrs {
     /// The empty set.
     pub fn new() -> Self {
-        Attrs { entries: Vec::new() }
+        Attrs {
+            entries: Vec::new(),
+        }
     }
     /// Builds a set from entries in any order; for duplicate names the last one wins.
     pub fn from_entries(mut entries: Vec<Attr>) -> Self {

@@ -84,11 +84,15 @@ impl Thunk {
     }
     /// A thunk for the application `f arg`.
     pub fn apply(f: Value, arg: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, arg, span)))))
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(
+            f, arg, span,
+        )))))
     }
     /// A thunk computed by Rust code.
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Native(Box::new(f))))))
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Native(Box::new(
+            f,
+        ))))))
     }
 }
 
@@ -110,19 +114,31 @@ impl EnvFrame {
     /// A new scope with `n` slots (all `null` until set) under `parent`.
     pub fn new(parent: Option<Env>, n: usize) -> Env {
         let slots: Slots = std::iter::repeat_n(Value::Null, n).collect();
-        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: false })
+        Rc::new(EnvFrame {
+            slots: RefCell::new(slots),
+            parent,
+            is_with: false,
+        })
     }
     /// A new scope with one slot holding `v`.
     pub fn one(parent: Option<Env>, v: Value) -> Env {
         let mut slots = Slots::new();
         slots.push(v);
-        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: false })
+        Rc::new(EnvFrame {
+            slots: RefCell::new(slots),
+            parent,
+            is_with: false,
+        })
     }
     /// A `with` scope whose attribute set is `attrs`.
     pub fn with(parent: Option<Env>, attrs: Value) -> Env {
         let mut slots = Slots::new();
         slots.push(attrs);
-        Rc::new(EnvFrame { slots: RefCell::new(slots), parent, is_with: true })
+        Rc::new(EnvFrame {
+            slots: RefCell::new(slots),
+            parent,
+            is_with: true,
+        })
     }
     /// The value in slot `i`.
     #[inline]

@@ -21,7 +21,10 @@ impl NixString {
     }
     /// A string without context.
     pub fn plain(s: String) -> Self {
-        NixString { s, ctx: Context::new() }
+        NixString {
+            s,
+            ctx: Context::new(),
+        }
     }
     /// The text.
     pub fn as_str(&self) -> &str {
