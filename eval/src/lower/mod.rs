@@ -581,6 +581,20 @@ impl<'a> Lowerer<'a> {
             .children()
             .any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
         let parts = self.processed_string(s);
+        for p in &parts {
+            if let Part::Text(t) = p {
+                if t.contains('\0') {
+                    return Err(self.error(
+                        ErrorKind::Eval,
+                        format!(
+                            "input string '{}' cannot be represented as Nix string because it contains null bytes",
+                            t.replace('\0', "\u{2400}")
+                        ),
+                        span,
+                    ));
+                }
+            }
+        }
         if !has_interp {
             let text: String = parts
                 .into_iter()
