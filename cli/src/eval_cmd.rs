@@ -24,6 +24,9 @@ pub struct EvalArgs {
     /// Print the result as XML (`builtins.toXML`).
     #[arg(long)]
     xml: bool,
+    /// Leave source positions out of `--xml` output.
+    #[arg(long)]
+    no_location: bool,
     /// Only parse the input; exit non-zero on a syntax error.
     #[arg(long)]
     parse: bool,
@@ -75,6 +78,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let mut req = Request::new(input, cwd);
     req.strict = args.strict;
     req.parse_only = args.parse;
+    req.xml_location = !args.no_location;
     req.format = if args.json {
         OutputFormat::Json
     } else if args.xml {

@@ -49,6 +49,8 @@ pub struct Request {
     pub args: Vec<(String, AutoArg)>,
     pub strict: bool,
     pub format: OutputFormat,
+    /// `--xml` output carries source positions (off with `--no-location`).
+    pub xml_location: bool,
     /// Only parse (`--parse`); succeed when the input is syntactically valid.
     pub parse_only: bool,
     /// `-I` entries, before `NIX_PATH`'s.
@@ -82,6 +84,7 @@ impl Request {
             strict: false,
             format: OutputFormat::Nix,
             parse_only: false,
+            xml_location: true,
             include: Vec::new(),
             nix_path: None,
             cwd,
@@ -105,6 +108,7 @@ impl Request {
                 "--strict" => self.strict = true,
                 "--json" => self.format = OutputFormat::Json,
                 "--xml" => self.format = OutputFormat::Xml,
+                "--no-location" => self.xml_location = false,
                 "--parse" => self.parse_only = true,
                 "--impure" => self.options.pure = false,
                 "--pure-eval" => self.options.pure = true,
@@ -237,7 +241,9 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         let text = match req.format {
             OutputFormat::Nix => crate::print::print_value(ev, &v, req.strict)?,
             OutputFormat::Json => crate::builtins::to_json_string(ev, &v)?,
-            OutputFormat::Xml => crate::builtins::to_xml_string(ev, &v, req.strict)?,
+            OutputFormat::Xml => {
+                crate::builtins::to_xml_string(ev, &v, req.strict, req.xml_location)?
+            }
         };
         stdout.push_str(&text);
         if req.format != OutputFormat::Xml || !text.ends_with('\n') {
@@ -320,10 +326,12 @@ fn select_attr_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Value> {
                     )))
                 }
             },
-            _ => return Err(EvalError::new(format!(
+            _ => {
+                return Err(EvalError::new(format!(
                 "the expression selected by the selection path '{path}' should be a set but is {}",
                 cur.type_desc()
-            ))),
+            )))
+            }
         };
     }
     Ok(v)

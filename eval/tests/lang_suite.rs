@@ -263,6 +263,7 @@ fn check_eval_okay(dirs: &Dirs, name: &str) -> Option<String> {
     let expected_file = if xml.exists() {
         // lang.sh: `nix-instantiate --eval --xml --no-location --strict`.
         req.format = OutputFormat::Xml;
+        req.xml_location = false;
         xml
     } else {
         if let Err(e) = req.apply_flags(&flags(dirs, name)) {

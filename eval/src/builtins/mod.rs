@@ -168,7 +168,12 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
 /// `--json` output of a value.
 pub use json::to_json_string;
 
-/// `--xml` output of a value, as `nix-instantiate --eval --xml` prints it (with positions).
-pub fn to_xml_string(ev: &mut Eval, v: &Value, strict: bool) -> crate::error::Result<String> {
-    Ok(xml::value_to_xml(ev, v, strict, true)?.0)
+/// `--xml` output of a value, as `nix-instantiate --eval --xml` prints it.
+pub fn to_xml_string(
+    ev: &mut Eval,
+    v: &Value,
+    strict: bool,
+    location: bool,
+) -> crate::error::Result<String> {
+    Ok(xml::value_to_xml(ev, v, strict, location)?.0)
 }
