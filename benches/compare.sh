@@ -8,10 +8,19 @@
 # Nix 2.26 runs through ../shared/tools/nix-current when that script exists (its first use
 # builds a chroot, a few minutes; set NIX_CURRENT=0 to leave it out). Timing uses hyperfine
 # when installed (apt-get installs it when possible), else a loop of RUNS runs.
-# Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1).
+# Each engine's peak memory (max RSS, from one run under /usr/bin/time) is printed as well.
+# Cases may import nixpkgs' lib as `<nixpkgs-lib/lib>`: every engine gets
+# `-I nixpkgs-lib=$NIXPKGS_LIB` (default: the corpus copy next to this checkout). A case whose
+# text contains the line `# compare: skip-nix-2.8` is not run under Nix 2.8 (it needs newer
+# builtins).
+# Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1), NIXPKGS_LIB.
 set -euo pipefail
+# Run from the checkout: nix-current only runs Nix 2.26 from inside a git checkout (from
+# elsewhere it falls back to the host's Nix).
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+nixpkgs_lib="${NIXPKGS_LIB:-$root/../shared/corpus/nixpkgs-lib}"
+nixpkgs_lib="$(cd "$nixpkgs_lib" 2>/dev/null && pwd || echo "$nixpkgs_lib")"
 runs="${RUNS:-10}"
 warmup="${WARMUP:-1}"
 nix_current="$root/../shared/tools/nix-current"
@@ -62,6 +71,13 @@ time_ms() {
   fi
 }
 
+# Peak resident memory of one run of a command, in MB ("-" on failure).
+rss_mb() {
+  [ -x /usr/bin/time ] || { echo "-"; return; }
+  /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1 || { echo "-"; return; }
+  awk '{ v = $1 } END { printf "%.0f", v / 1024 }' "$tmp/rss"
+}
+
 # nix/kith: how many times faster kith is ("-" when either side has no time).
 ratio() {
   if [ "$1" = - ] || [ "$2" = - ]; then echo "-"; else awk -v k="$1" -v n="$2" 'BEGIN { printf "%.2fx", n / k }'; fi
@@ -75,21 +91,26 @@ capture() {
 
 if [ "$#" -gt 0 ]; then cases=("$@"); else cases=("$root"/benches/cases/*.nix); fi
 echo "timing: $(command -v hyperfine >/dev/null && echo "hyperfine, $runs runs" || echo "loop of $runs runs")" >&2
-printf '%-18s %10s %12s %9s %13s %9s  %s\n' case "kith ms" "nix 2.8 ms" "nix/kith" "nix 2.26 ms" "nix/kith" output
+fmt='%-22s %9s %10s %9s %11s %9s %9s %9s %9s  %s\n'
+printf "$fmt" case "kith ms" "2.8 ms" "2.8/kith" "2.26 ms" "2.26/kith" "kith MB" "2.8 MB" "2.26 MB" output
 mismatches=0
 for file in "${cases[@]}"; do
   file="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
   name="$(basename "$file" .nix)"
-  kith_cmd=("$kith" eval --strict "$file")
-  nix_cmd=(nix-instantiate --eval --strict --store dummy:// "$file")
+  inc=(-I "nixpkgs-lib=$nixpkgs_lib")
+  kith_cmd=("$kith" eval --strict "${inc[@]}" "$file")
+  nix_cmd=(nix-instantiate --eval --strict --store dummy:// "${inc[@]}" "$file")
   new_cmd=()
-  [ -n "$nix_current" ] && new_cmd=("$nix_current" nix-instantiate --eval --strict --store dummy:// "$file")
+  [ -n "$nix_current" ] && new_cmd=("$nix_current" nix-instantiate --eval --strict --store dummy:// "${inc[@]}" "$file")
+  skip_old=""
+  grep -qx '# compare: skip-nix-2.8' "$file" && skip_old=1
 
   notes=()
   k_status=$(capture "$tmp/kith.out" "${kith_cmd[@]}")
-  n_status=$(capture "$tmp/nix.out" "${nix_cmd[@]}")
+  n_status=skipped
+  [ -z "$skip_old" ] && n_status=$(capture "$tmp/nix.out" "${nix_cmd[@]}")
   [ "$k_status" = ok ] || notes+=("kith failed: $(grep -a 'error:' "$tmp/kith.out.err" | tail -n 1 | sed 's/^ *//')")
-  [ "$n_status" = ok ] || notes+=("nix 2.8 failed")
+  [ "$n_status" = error ] && notes+=("nix 2.8 failed")
   if [ "$k_status" = ok ] && [ "$n_status" = ok ] && ! cmp -s "$tmp/kith.out" "$tmp/nix.out"; then
     notes+=("MISMATCH vs 2.8")
   fi
@@ -104,10 +125,14 @@ for file in "${cases[@]}"; do
   k_ms="-"; [ "$k_status" = ok ] && k_ms=$(time_ms "${kith_cmd[@]}")
   n_ms="-"; [ "$n_status" = ok ] && n_ms=$(time_ms "${nix_cmd[@]}")
   c_ms="-"; [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ] && c_ms=$(time_ms "${new_cmd[@]}")
+  k_mb="-"; [ "$k_status" = ok ] && k_mb=$(rss_mb "${kith_cmd[@]}")
+  n_mb="-"; [ "$n_status" = ok ] && n_mb=$(rss_mb "${nix_cmd[@]}")
+  c_mb="-"; [ "$c_ms" != - ] && c_mb=$(rss_mb "${new_cmd[@]}")
+  [ -n "$skip_old" ] && notes+=("not run under 2.8")
   [ ${#notes[@]} -eq 0 ] && notes=("identical")
   case "${notes[*]}" in *MISMATCH*|*failed*) mismatches=$((mismatches + 1)) ;; esac
-  printf '%-18s %10s %12s %9s %13s %9s  %s\n' "$name" "$k_ms" "$n_ms" "$(ratio "$k_ms" "$n_ms")" \
-    "$c_ms" "$(ratio "$k_ms" "$c_ms")" "$(IFS=';'; echo "${notes[*]}")"
+  printf "$fmt" "$name" "$k_ms" "$n_ms" "$(ratio "$k_ms" "$n_ms")" \
+    "$c_ms" "$(ratio "$k_ms" "$c_ms")" "$k_mb" "$n_mb" "$c_mb" "$(IFS=';'; echo "${notes[*]}")"
 done
 if [ "$mismatches" -gt 0 ]; then
   echo "$mismatches case(s) with differing output or a failure" >&2

@@ -39,6 +39,8 @@ pub struct EvalError {
     pub span: Span,
     /// Context frames, innermost first.
     pub trace: Vec<TraceFrame>,
+    /// A hint printed after the position, such as Nix's `Did you mean …?`.
+    pub hint: Option<String>,
 }
 
 /// Result of evaluation steps. The error is boxed to keep `Result` small on the hot path.
@@ -56,6 +58,7 @@ impl EvalError {
             message: message.into(),
             span: Span::NONE,
             trace: Vec::new(),
+            hint: None,
         })
     }
     /// Whether `builtins.tryEval` catches this error.
@@ -112,6 +115,7 @@ impl EvalError {
         if self.trace.is_empty() {
             let _ = write!(out, "error: {}", self.message);
             render_pos(&mut out, sources, self.span, "       ");
+            self.render_hint(&mut out);
             out.push('\n');
             return out;
         }
@@ -123,8 +127,15 @@ impl EvalError {
         }
         let _ = write!(out, "       error: {}", self.message);
         render_pos(&mut out, sources, self.span, "       ");
+        self.render_hint(&mut out);
         out.push('\n');
         out
+    }
+
+    fn render_hint(&self, out: &mut String) {
+        if let Some(hint) = &self.hint {
+            let _ = write!(out, "\n       {hint}");
+        }
     }
 }
 

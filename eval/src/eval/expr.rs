@@ -266,16 +266,18 @@ impl Eval {
 
     fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
         let mut v = self.eval(e, env)?;
-        for name in path {
+        for (i, name) in path.iter().enumerate() {
             let Some(sym) = self.attr_name(name, env)? else {
                 return Ok(Value::Bool(false));
             };
             match &v {
                 Value::Attrs(a) => match a.get(sym) {
-                    Some(x) => {
+                    // Only intermediate attributes are forced: `s ? a` never forces `s.a`.
+                    Some(x) if i + 1 < path.len() => {
                         let x = x.clone();
                         v = self.force(&x)?;
                     }
+                    Some(_) => {}
                     None => return Ok(Value::Bool(false)),
                 },
                 _ => return Ok(Value::Bool(false)),
@@ -415,22 +417,20 @@ pub(crate) fn missing_attr(name: Symbol, attrs: &Attrs) -> Box<EvalError> {
         .filter(|n| levenshtein(n, want) <= 2)
         .collect();
     close.sort();
-    let msg = match close.len() {
-        0 => format!("attribute '{want}' missing"),
-        1 => format!(
-            "attribute '{want}' missing\n       Did you mean {}?",
-            close[0]
-        ),
+    let mut err = EvalError::new(format!("attribute '{want}' missing"));
+    err.hint = match close.len() {
+        0 => None,
+        1 => Some(format!("Did you mean {}?", close[0])),
         _ => {
             let last = close.pop().unwrap_or_default();
-            format!(
-                "attribute '{want}' missing\n       Did you mean one of {} or {}?",
+            Some(format!(
+                "Did you mean one of {} or {}?",
                 close.join(", "),
                 last
-            )
+            ))
         }
     };
-    EvalError::new(msg)
+    err
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {

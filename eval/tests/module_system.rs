@@ -1,0 +1,764 @@
+//! Conformance: nixpkgs' module-system tests (`lib/tests/modules.sh`), run in-process.
+//!
+//! `modules.sh` is a bash script of lines like
+//! `checkConfigOutput '^"42"$' config.value ./declare-int.nix ./define-value.nix`. This test
+//! reads the script, interprets the small subset of shell those lines use (quoting, `\`
+//! escapes, `set -- …` / `"$@"`, brace expansion, `VAR=1 check…` prefixes, `\` line
+//! continuations), and performs each check as the script's helper functions do:
+//!
+//! - every evaluation is `nix-instantiate --eval-only --show-trace --json
+//!   [--strict] -E 'import ./default.nix { modules = [ FILES ];}' -A ATTR` from
+//!   `lib/tests/modules` (`--strict` when `STRICT_EVAL=1`), here through
+//!   [`kith_eval::instantiate::run`];
+//! - `checkConfigOutput RE …` passes when evaluation succeeds and a line of stdout matches
+//!   the extended regex `RE` (`grep -E`);
+//! - `checkConfigError RE …` passes when evaluation fails, the error mentions the
+//!   "if you get an infinite recursion here" hint exactly when
+//!   `REQUIRE_INFINITE_RECURSION_HINT` is set, and the whole error text matches the Perl
+//!   regex `RE` (`grep -zP`);
+//! - `checkExpression FILE` passes when `--strict` evaluation of `FILE` succeeds.
+//!
+//! Checks are named by their line in `modules.sh`. Lines the interpreter cannot handle are
+//! reported as skipped with the reason. Checks known to fail are listed in
+//! `module_system_expected_failures.txt` (`LINE description  # reason`); the test fails when
+//! an unlisted check fails or a listed one passes. `KITH_MODULE_SYSTEM_BLESS=1` rewrites
+//! the list from the current failures, keeping existing reasons.
+//!
+//! The corpus lives outside the repository at `../shared/corpus`; when it is absent the
+//! test says so and passes.
+
+use kith_eval::instantiate::{run, Input, OutputFormat, Request};
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const TESTS_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpus/nixpkgs-lib/lib/tests"
+);
+const EXPECTED_FAILURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/module_system_expected_failures.txt"
+);
+/// Checks run in parallel on this many workers (CI machines have 2 cores).
+const WORKERS: usize = 2;
+/// Each check runs on its own thread with this stack, as deep Nix code needs it.
+const CHECK_STACK: usize = 256 << 20;
+/// A check still running after this long counts as a failure ("timeout").
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The trace line `lib/modules.nix` adds around `imports`; `checkConfigError` requires it
+/// exactly when `REQUIRE_INFINITE_RECURSION_HINT` is set.
+const RECURSION_HINT: &str = "if you get an infinite recursion here";
+
+/// What a check asserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// `checkConfigOutput`: stdout matches a `grep -E` pattern.
+    Output,
+    /// `checkConfigError`: evaluation fails and stderr matches a `grep -zP` pattern.
+    Error,
+    /// `checkExpression`: `--strict` evaluation of a file succeeds.
+    Expression,
+}
+
+/// One check of `modules.sh`, with its arguments after shell expansion.
+#[derive(Clone, Debug)]
+struct Check {
+    /// The line of `modules.sh` it starts on; its name in reports and the failure list.
+    line: usize,
+    kind: Kind,
+    /// The regex (`Output`, `Error`) or the file (`Expression`).
+    pattern: String,
+    /// The `-A` attribute path (empty for `Expression`).
+    attr: String,
+    /// The module files, as written (`./a.nix`).
+    files: Vec<String>,
+    /// `STRICT_EVAL=1`.
+    strict: bool,
+    /// `ABORT_ON_WARN=1`.
+    abort_on_warn: bool,
+    /// `REQUIRE_INFINITE_RECURSION_HINT=1`.
+    require_hint: bool,
+}
+
+impl Check {
+    /// A one-line description: `checkConfigOutput config.value ./a.nix ./b.nix`.
+    fn describe(&self) -> String {
+        let name = match self.kind {
+            Kind::Output => "checkConfigOutput",
+            Kind::Error => "checkConfigError",
+            Kind::Expression => "checkExpression",
+        };
+        let mut s = String::from(name);
+        for w in std::iter::once(&self.attr).chain(&self.files) {
+            if !w.is_empty() {
+                s.push(' ');
+                s.push_str(w);
+            }
+        }
+        if self.kind == Kind::Expression {
+            s.push(' ');
+            s.push_str(&self.pattern);
+        }
+        s
+    }
+}
+
+/// A check line the interpreter could not handle.
+#[derive(Clone, Debug)]
+struct Skipped {
+    line: usize,
+    reason: String,
+}
+
+/// The result of running one check: `None` passed, else a one-line hint.
+#[derive(Clone, Debug)]
+struct Outcome {
+    check: Check,
+    failure: Option<String>,
+}
+
+#[test]
+fn module_system() {
+    let Ok(tests) = std::fs::canonicalize(TESTS_DIR) else {
+        report(&format!(
+            "module-system: corpus not found at {TESTS_DIR}; skipped\n"
+        ));
+        return;
+    };
+    let modules = tests.join("modules");
+    let script = match std::fs::read_to_string(tests.join("modules.sh")) {
+        Ok(s) => s,
+        Err(e) => panic!("module-system: cannot read modules.sh: {e}"),
+    };
+    set_environment(&modules);
+    let (checks, skipped) = parse_script(&script);
+    let outcomes = run_all(&Arc::new(modules), checks);
+    let expected = read_expected_failures();
+    if std::env::var_os("KITH_MODULE_SYSTEM_BLESS").is_some_and(|v| v == "1") {
+        bless(&outcomes, &expected);
+    }
+    let unexpected = summarize(&outcomes, &skipped, &expected);
+    assert!(
+        unexpected == 0,
+        "module-system: {unexpected} unexpected results (see above)"
+    );
+}
+
+/// The process environment for evaluation, set before any evaluation.
+fn set_environment(modules: &Path) {
+    std::env::set_var("NO_COLOR", "1");
+    std::env::set_var("NIX_STORE_DIR", "/nix/store");
+    std::env::remove_var("NIX_ABORT_ON_WARN");
+    let _ = std::env::set_current_dir(modules);
+}
+
+// ---------------------------------------------------------------------------------------
+// The shell subset.
+// ---------------------------------------------------------------------------------------
+
+/// The script's lines with `\`-newline continuations joined, each with its first line number.
+fn logical_lines(script: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, raw) in script.lines().enumerate() {
+        let (start, mut text) = current.take().unwrap_or((i + 1, String::new()));
+        match raw.strip_suffix('\\') {
+            Some(head) if !head.ends_with('\\') => {
+                text.push_str(head);
+                text.push(' ');
+                current = Some((start, text));
+            }
+            _ => {
+                text.push_str(raw);
+                out.push((start, text));
+            }
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// The command name of a line: its first word after `NAME=value` assignments.
+fn command_name(line: &str) -> Option<&str> {
+    line.split_whitespace().find(|w| !is_assignment(w))
+}
+
+fn is_assignment(word: &str) -> bool {
+    match word.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Interprets the script's `check…` and `set -- …` lines.
+fn parse_script(script: &str) -> (Vec<Check>, Vec<Skipped>) {
+    let mut checks = Vec::new();
+    let mut skipped = Vec::new();
+    // `None` once a `set --` could not be interpreted: `"$@"` is then unknown.
+    let mut positional: Option<Vec<String>> = Some(Vec::new());
+    for (line, text) in logical_lines(script) {
+        let Some(cmd) = command_name(&text) else {
+            continue;
+        };
+        let is_check = matches!(
+            cmd,
+            "checkConfigOutput" | "checkConfigError" | "checkExpression"
+        );
+        let is_set = cmd == "set" && text.split_whitespace().nth(1) == Some("--");
+        if !is_check && !is_set {
+            continue;
+        }
+        let words = positional
+            .as_deref()
+            .ok_or_else(|| "\"$@\" after an uninterpretable `set --`".to_string())
+            .and_then(|p| split_words(&text, p));
+        match (is_set, words) {
+            (true, Ok(w)) => positional = Some(w.into_iter().skip(2).collect()),
+            (true, Err(_)) => positional = None,
+            (false, Ok(w)) => match to_check(line, &w) {
+                Ok(c) => checks.push(c),
+                Err(reason) => skipped.push(Skipped { line, reason }),
+            },
+            (false, Err(reason)) => skipped.push(Skipped { line, reason }),
+        }
+    }
+    (checks, skipped)
+}
+
+/// Builds a check from a line's words (`[VAR=1…] checkX PATTERN ATTR FILES…`).
+fn to_check(line: usize, words: &[String]) -> Result<Check, String> {
+    let mut env = BTreeMap::new();
+    let mut rest = words.iter();
+    let cmd = loop {
+        let Some(w) = rest.next() else {
+            return Err("no command".into());
+        };
+        match w.split_once('=') {
+            Some((k, v)) if is_assignment(w) => {
+                env.insert(k.to_string(), v.to_string());
+            }
+            _ => break w.as_str(),
+        }
+    };
+    let args: Vec<String> = rest.cloned().collect();
+    let kind = match cmd {
+        "checkConfigOutput" => Kind::Output,
+        "checkConfigError" => Kind::Error,
+        _ => Kind::Expression,
+    };
+    let set = |name: &str| env.get(name).is_some_and(|v| !v.is_empty());
+    let (pattern, attr, files) = match (kind, args.as_slice()) {
+        (Kind::Expression, [file]) => (file.clone(), String::new(), Vec::new()),
+        (Kind::Expression, _) => return Err("checkExpression takes one file".into()),
+        (_, [pattern, attr, files @ ..]) => (pattern.clone(), attr.clone(), files.to_vec()),
+        _ => return Err("too few arguments".into()),
+    };
+    Ok(Check {
+        line,
+        kind,
+        pattern,
+        attr,
+        files,
+        strict: env.get("STRICT_EVAL").map(String::as_str) == Some("1"),
+        abort_on_warn: env.get("ABORT_ON_WARN").map(String::as_str) == Some("1"),
+        require_hint: set("REQUIRE_INFINITE_RECURSION_HINT"),
+    })
+}
+
+/// Splits a command line into words as bash would: quotes, `\` escapes, `"$@"` (the
+/// positional parameters), brace expansion; anything else with `$`, backquotes or
+/// operators is refused with a reason.
+fn split_words(line: &str, positional: &[String]) -> Result<Vec<String>, String> {
+    let mut words: Vec<String> = Vec::new();
+    // The current word: characters and whether each was quoted.
+    let mut word: Vec<(char, bool)> = Vec::new();
+    let mut started = false;
+    let mut chars = line.chars().peekable();
+    let finish = |word: &mut Vec<(char, bool)>, words: &mut Vec<String>| {
+        words.extend(brace_expand(word));
+        word.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if started {
+                    finish(&mut word, &mut words);
+                    started = false;
+                }
+            }
+            '#' if !started => break,
+            '\'' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push((c, true)),
+                        None => return Err("unterminated single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                if !started && take_str(&mut chars, "$@\"") {
+                    words.extend(positional.iter().cloned());
+                    expect_word_end(&mut chars)?;
+                    continue;
+                }
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.peek() {
+                            Some(&e @ ('$' | '`' | '"' | '\\')) => {
+                                chars.next();
+                                word.push((e, true));
+                            }
+                            _ => word.push(('\\', true)),
+                        },
+                        Some('$') => return Err("uses a shell variable".into()),
+                        Some('`') => return Err("uses command substitution".into()),
+                        Some(c) => word.push((c, true)),
+                        None => return Err("unterminated double quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                started = true;
+                if let Some(e) = chars.next() {
+                    word.push((e, true));
+                }
+            }
+            '$' => {
+                if !started && take_str(&mut chars, "@") {
+                    words.extend(positional.iter().cloned());
+                    expect_word_end(&mut chars)?;
+                    continue;
+                }
+                return Err("uses a shell variable".into());
+            }
+            '`' => return Err("uses command substitution".into()),
+            ';' | '|' | '&' | '<' | '>' | '(' | ')' => {
+                return Err(format!("uses shell operator `{c}`"))
+            }
+            c => {
+                started = true;
+                word.push((c, false));
+            }
+        }
+    }
+    if started {
+        finish(&mut word, &mut words);
+    }
+    Ok(words)
+}
+
+/// Consumes `s` from `chars` if they start with it.
+fn take_str(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, s: &str) -> bool {
+    let ahead: String = chars.clone().take(s.chars().count()).collect();
+    if ahead == s {
+        for _ in s.chars() {
+            chars.next();
+        }
+        true
+    } else {
+        false
+    }
+}
+
+/// After `"$@"`, the word must end.
+fn expect_word_end(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<(), String> {
+    match chars.peek() {
+        None => Ok(()),
+        Some(c) if c.is_whitespace() => Ok(()),
+        Some(_) => Err("\"$@\" joined with other text".into()),
+    }
+}
+
+/// Bash brace expansion (`a/{b,c}` → `a/b a/c`) over unquoted braces.
+fn brace_expand(word: &[(char, bool)]) -> Vec<String> {
+    let Some((open, close, commas)) = find_brace(word) else {
+        return vec![word.iter().map(|&(c, _)| c).collect()];
+    };
+    let mut bounds = vec![open];
+    bounds.extend(commas);
+    bounds.push(close);
+    let mut out = Vec::new();
+    for pair in bounds.windows(2) {
+        let mut w: Vec<(char, bool)> = word[..open].to_vec();
+        w.extend_from_slice(&word[pair[0] + 1..pair[1]]);
+        w.extend_from_slice(&word[close + 1..]);
+        out.extend(brace_expand(&w));
+    }
+    out
+}
+
+/// The first unquoted `{…,…}`: its brace positions and top-level comma positions.
+fn find_brace(word: &[(char, bool)]) -> Option<(usize, usize, Vec<usize>)> {
+    for (open, &(c, quoted)) in word.iter().enumerate() {
+        if c != '{' || quoted {
+            continue;
+        }
+        let mut depth = 0;
+        let mut commas = Vec::new();
+        for (i, &(c, quoted)) in word.iter().enumerate().skip(open + 1) {
+            match (c, quoted) {
+                ('{', false) => depth += 1,
+                ('}', false) if depth > 0 => depth -= 1,
+                ('}', false) if !commas.is_empty() => return Some((open, i, commas)),
+                ('}', false) => break,
+                (',', false) if depth == 0 => commas.push(i),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Running checks.
+// ---------------------------------------------------------------------------------------
+
+/// Runs every check on [`WORKERS`] workers, each on its own big-stack thread with a
+/// timeout. Outcomes come back in script order.
+fn run_all(modules: &Arc<PathBuf>, checks: Vec<Check>) -> Vec<Outcome> {
+    let total = checks.len();
+    let queue = Arc::new(Mutex::new(
+        checks.into_iter().enumerate().rev().collect::<Vec<_>>(),
+    ));
+    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let queue = Arc::clone(&queue);
+            let modules = Arc::clone(modules);
+            let tx = tx.clone();
+            std::thread::spawn(move || loop {
+                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                let Some((i, check)) = next else { break };
+                let outcome = run_isolated(&modules, check);
+                if tx.send((i, outcome)).is_err() {
+                    break;
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
+    for (i, o) in rx {
+        outcomes[i] = Some(o);
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    outcomes.into_iter().flatten().collect()
+}
+
+/// Runs one check on a fresh thread; a panic or a timeout is a failure. A timed-out
+/// thread is left running (it cannot be stopped) and ends with the process.
+fn run_isolated(modules: &Arc<PathBuf>, check: Check) -> Outcome {
+    let (tx, rx) = mpsc::channel();
+    let thread_modules = Arc::clone(modules);
+    let thread_check = check.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("modules.sh:{}", check.line))
+        .stack_size(CHECK_STACK)
+        .spawn(move || {
+            let _ = tx.send(perform(&thread_modules, &thread_check));
+        });
+    let failure = match spawned {
+        Err(e) => Some(format!("could not start a thread: {e}")),
+        Ok(_) => match rx.recv_timeout(CHECK_TIMEOUT) {
+            Ok(failure) => failure,
+            Err(mpsc::RecvTimeoutError::Timeout) => Some("timeout".into()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Some("panicked".into()),
+        },
+    };
+    Outcome { check, failure }
+}
+
+/// The request `evalConfig` (or `checkExpression`) makes.
+fn request(modules: &Path, check: &Check) -> Request {
+    let input = match check.kind {
+        Kind::Expression => Input::File(check.pattern.clone().into()),
+        _ => Input::Expr(format!(
+            "import ./default.nix {{ modules = [ {} ];}}",
+            check.files.join(" ")
+        )),
+    };
+    let mut req = Request::new(input, modules.to_path_buf());
+    if !check.attr.is_empty() {
+        req.attr_paths.push(check.attr.clone());
+    }
+    req.format = OutputFormat::Json;
+    req.strict = check.strict || check.kind == Kind::Expression;
+    req.options.store_dir = "/nix/store".into();
+    req.options.pure = false;
+    req
+}
+
+/// Performs a check; `None` if it passed, else a one-line hint of what went wrong.
+fn perform(modules: &Path, check: &Check) -> Option<String> {
+    if check.abort_on_warn {
+        return Some("ABORT_ON_WARN (`--option abort-on-warn true`) is not supported".into());
+    }
+    let out = run(&request(modules, check));
+    match check.kind {
+        Kind::Expression => {
+            (out.exit_code != 0).then(|| format!("failed: {}", last_error_line(&out.stderr)))
+        }
+        Kind::Output => check_output(check, &out),
+        Kind::Error => check_error(check, &out),
+    }
+}
+
+fn check_output(check: &Check, out: &kith_eval::instantiate::Outcome) -> Option<String> {
+    if out.exit_code != 0 {
+        return Some(format!("failed: {}", last_error_line(&out.stderr)));
+    }
+    let re = match Regex::new(&format!("(?m){}", ere_to_rust(&check.pattern))) {
+        Ok(re) => re,
+        Err(e) => return Some(format!("bad regex: {e}")),
+    };
+    let matched = out.stdout.lines().any(|l| re.is_match(l));
+    (!matched).then(|| format!("output `{}`", clip(out.stdout.trim_end())))
+}
+
+fn check_error(check: &Check, out: &kith_eval::instantiate::Outcome) -> Option<String> {
+    if out.exit_code == 0 {
+        return Some(format!("succeeded: `{}`", clip(out.stdout.trim_end())));
+    }
+    let err = &out.stderr;
+    let has_hint = err.to_lowercase().contains(RECURSION_HINT);
+    if has_hint != check.require_hint {
+        return Some(if check.require_hint {
+            "expected infinite recursion hint, but none found".into()
+        } else {
+            format!(
+                "unexpected infinite recursion hint: {}",
+                last_error_line(err)
+            )
+        });
+    }
+    let re = match Regex::new(&ere_to_rust(&check.pattern)) {
+        Ok(re) => re,
+        Err(e) => return Some(format!("bad regex: {e}")),
+    };
+    (!re.is_match(err)).then(|| format!("error `{}`", last_error_line(err)))
+}
+
+/// Makes a grep pattern acceptable to the `regex` crate: braces that do not form a
+/// counted repetition (`^{}$`) are literal in grep but must be escaped here.
+fn ere_to_rust(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            out.push(c);
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        if c == '{' {
+            if let Some(len) = repetition_len(&chars[i..]) {
+                out.extend(&chars[i..i + len]);
+                i += len;
+                continue;
+            }
+        }
+        if c == '{' || c == '}' {
+            out.push('\\');
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The length of a `{n}`, `{n,}` or `{n,m}` at the start of `s`, if there is one.
+fn repetition_len(s: &[char]) -> Option<usize> {
+    let close = s.iter().position(|&c| c == '}')?;
+    let inner: String = s[1..close].iter().collect();
+    let (lo, hi) = inner.split_once(',').unwrap_or((&inner, "0"));
+    let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+    (!lo.is_empty() && digits(lo) && digits(hi)).then_some(close + 1)
+}
+
+/// The last `error: …` line of rendered error text, trimmed.
+fn last_error_line(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .rev()
+        .find(|l| l.starts_with("error:") && *l != "error:")
+        .unwrap_or("(no error: line)");
+    clip(line)
+}
+
+/// Shortens `s` to about 160 characters for one-line hints, control characters escaped.
+fn clip(s: &str) -> String {
+    const MAX: usize = 160;
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Expected failures and the summary.
+// ---------------------------------------------------------------------------------------
+
+/// Parses the expected-failure list: `LINE description  # reason`; `#` lines are comments.
+fn read_expected_failures() -> BTreeMap<usize, String> {
+    let text = std::fs::read_to_string(EXPECTED_FAILURES).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (head, reason) = l.split_once('#').unwrap_or((l, ""));
+            let line = head.split_whitespace().next()?.parse().ok()?;
+            Some((line, reason.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Prints the counts and every unexpected result; returns how many there were.
+fn summarize(
+    outcomes: &[Outcome],
+    skipped: &[Skipped],
+    expected: &BTreeMap<usize, String>,
+) -> usize {
+    let mut text = String::new();
+    let mut unexpected = 0;
+    let mut seen = BTreeSet::new();
+    let (mut passed, mut failed) = (0, 0);
+    for o in outcomes {
+        seen.insert(o.check.line);
+        let listed = expected.contains_key(&o.check.line);
+        match (&o.failure, listed) {
+            (None, false) => passed += 1,
+            (None, true) => {
+                passed += 1;
+                unexpected += 1;
+                let _ = writeln!(
+                    text,
+                    "  now passes (remove from the list): {} {}",
+                    o.check.line,
+                    o.check.describe()
+                );
+            }
+            (Some(_), true) => failed += 1,
+            (Some(why), false) => {
+                failed += 1;
+                unexpected += 1;
+                let _ = writeln!(
+                    text,
+                    "  FAIL {} {}: {why}",
+                    o.check.line,
+                    o.check.describe()
+                );
+            }
+        }
+    }
+    for s in skipped {
+        let _ = writeln!(text, "  skipped {}: {}", s.line, s.reason);
+    }
+    for line in expected.keys().filter(|l| !seen.contains(l)) {
+        let _ = writeln!(text, "  listed but not a check: {line}");
+    }
+    let _ = writeln!(
+        text,
+        "module-system: {passed} passed, {failed} failed, {} skipped",
+        skipped.len()
+    );
+    report(&text);
+    unexpected
+}
+
+/// Rewrites the expected-failure list from the current failures, keeping known reasons.
+fn bless(outcomes: &[Outcome], expected: &BTreeMap<usize, String>) {
+    let mut text = String::from(
+        "# modules.sh checks kith does not pass yet: `LINE description  # reason`.\n\
+         # The test fails when a check listed here passes (remove it) or an unlisted one fails.\n\
+         # Regenerate with `KITH_MODULE_SYSTEM_BLESS=1 cargo test --release -p kith-eval --test module_system`.\n",
+    );
+    for o in outcomes {
+        let Some(why) = &o.failure else { continue };
+        let reason = expected
+            .get(&o.check.line)
+            .filter(|r| !r.is_empty())
+            .cloned()
+            .unwrap_or_else(|| why.clone());
+        let _ = writeln!(
+            text,
+            "{} {}  # {}",
+            o.check.line,
+            o.check.describe(),
+            reason.replace('\n', " ")
+        );
+    }
+    if let Err(e) = std::fs::write(EXPECTED_FAILURES, text) {
+        report(&format!(
+            "module-system: cannot write {EXPECTED_FAILURES}: {e}\n"
+        ));
+    }
+}
+
+/// Prints to stderr (shown by `cargo test` for failing tests and with `--nocapture`).
+fn report(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod shell_tests {
+    use super::*;
+
+    #[test]
+    fn words_quotes_and_positional() {
+        let pos = vec!["config.x".to_string(), "./a.nix".to_string()];
+        let w = split_words(r#"checkConfigOutput '^"42"$' "$@" ./b.nix"#, &pos).unwrap();
+        assert_eq!(
+            w,
+            [
+                "checkConfigOutput",
+                "^\"42\"$",
+                "config.x",
+                "./a.nix",
+                "./b.nix"
+            ]
+        );
+        let w = split_words(r#"c 'a'\''b' "\[\]" x.\"y.z\""#, &[]).unwrap();
+        assert_eq!(w, ["c", "a'b", "\\[\\]", "x.\"y.z\""]);
+        assert!(split_words("c $x", &[]).is_err());
+    }
+
+    #[test]
+    fn braces_expand_unless_quoted() {
+        let w = split_words("c ./d/{a.nix,b.nix} '{x,y}'", &[]).unwrap();
+        assert_eq!(w, ["c", "./d/a.nix", "./d/b.nix", "{x,y}"]);
+    }
+
+    #[test]
+    fn ere_braces() {
+        assert_eq!(ere_to_rust("^{}$"), "^\\{\\}$");
+        assert_eq!(ere_to_rust("a{2,3}"), "a{2,3}");
+        assert_eq!(ere_to_rust("\\{x\\}"), "\\{x\\}");
+    }
+}
