@@ -65,11 +65,49 @@ pub struct EvalArgs {
     /// Accepted for compatibility with `nix-instantiate` (`kith eval` always evaluates).
     #[arg(long = "eval", hide = true)]
     eval_flag: bool,
+    /// Evaluate a flake output, as `nix eval DIR#ATTR` (offline, nothing is copied).
+    #[arg(long, value_name = "DIR#ATTR", conflicts_with_all = ["expr", "file"])]
+    flake: Option<String>,
+    /// With `--flake`: use the directory PATH for the input NAME (`a/b` for nested inputs).
+    #[arg(long, num_args = 2, value_names = ["NAME", "PATH"], action = clap::ArgAction::Append, requires = "flake")]
+    override_input: Vec<String>,
+}
+
+/// Runs `kith eval --flake DIR#ATTR`.
+fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
+    let mut options = kith_eval::eval::EvalOptions {
+        pure: !args.impure,
+        max_call_depth: args.max_call_depth,
+        ..Default::default()
+    };
+    if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
+        options.store_dir = dir;
+    }
+    let req = kith_eval::flake::EvalRequest {
+        installable: installable.to_string(),
+        options: kith_eval::flake::FlakeOptions {
+            overrides: args
+                .override_input
+                .chunks(2)
+                .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
+                .collect(),
+        },
+        json: args.json,
+        eval_options: options,
+        cwd,
+    };
+    let outcome = kith_eval::flake::run_eval(&req);
+    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
 }
 
 /// Runs `kith eval`.
 pub fn run(args: EvalArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    if let Some(installable) = &args.flake {
+        return run_flake(&args, installable, cwd);
+    }
     let input = match (&args.expr, &args.file) {
         (Some(e), _) => Input::Expr(e.clone()),
         (None, Some(f)) => Input::File(f.clone()),

@@ -113,7 +113,7 @@ impl EvalError {
     pub fn render(&self, sources: &Sources) -> String {
         let mut out = String::new();
         if self.trace.is_empty() {
-            let _ = write!(out, "error: {}", self.message);
+            let _ = write!(out, "error: {}", indent_lines(&self.message));
             render_pos(&mut out, sources, self.span, "       ");
             self.render_hint(&mut out);
             out.push('\n');
@@ -121,11 +121,11 @@ impl EvalError {
         }
         out.push_str("error:\n");
         for frame in self.trace.iter().rev() {
-            let _ = write!(out, "       … {}", frame.message);
+            let _ = write!(out, "       … {}", indent_lines(&frame.message));
             render_pos(&mut out, sources, frame.span, "         ");
             out.push_str("\n\n");
         }
-        let _ = write!(out, "       error: {}", self.message);
+        let _ = write!(out, "       error: {}", indent_lines(&self.message));
         render_pos(&mut out, sources, self.span, "       ");
         self.render_hint(&mut out);
         out.push('\n');
@@ -137,6 +137,25 @@ impl EvalError {
             let _ = write!(out, "\n       {hint}");
         }
     }
+}
+
+/// A multi-line message with its later lines indented by seven spaces, as Nix indents
+/// everything after `error:`; empty lines stay empty.
+fn indent_lines(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.contains('\n') {
+        return message.into();
+    }
+    let mut out = String::with_capacity(message.len() + 32);
+    for (i, line) in message.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str("       ");
+            }
+        }
+        out.push_str(line);
+    }
+    out.into()
 }
 
 fn render_pos(out: &mut String, sources: &Sources, span: Span, indent: &str) {

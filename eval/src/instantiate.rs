@@ -136,8 +136,11 @@ impl Request {
                     }
                 }
                 "--option" => {
-                    next("a name")?;
-                    next("a value")?;
+                    let name = next("a name")?;
+                    let value = next("a value")?;
+                    if name == "abort-on-warn" {
+                        self.options.abort_on_warn = value == "true";
+                    }
                 }
                 other if other.starts_with("--lint-") => {
                     next("a level")?;
@@ -187,7 +190,13 @@ pub fn run(req: &Request) -> Outcome {
     options.search_path = req.search_path();
     let mut ev = Eval::new(options);
     let mut out = Outcome::default();
-    match run_in(&mut ev, req, &mut out.stdout) {
+    let result = run_in(&mut ev, req, &mut out.stdout);
+    // Captured warnings and traces come before the error, as Nix prints them.
+    for line in ev.diagnostics.drain(..) {
+        out.stderr.push_str(&line);
+        out.stderr.push('\n');
+    }
+    match result {
         Ok(()) => {}
         Err(e) => {
             match req.error_format {
@@ -229,15 +238,19 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         Input::File(p) => ev.eval_file(&req.cwd.join(p))?,
         Input::Expr(e) => ev.eval_expr(e, &req.cwd)?,
     };
-    let root = auto_call(ev, root, &req.args, &req.cwd)?;
     let paths: Vec<&str> = if req.attr_paths.is_empty() {
         vec![""]
     } else {
         req.attr_paths.iter().map(String::as_str).collect()
     };
     for path in paths {
-        let v = select_attr_path(ev, &root, path)?;
-        let v = auto_call(ev, v, &req.args, &req.cwd)?;
+        let v = select_attr_path(ev, &root, path, &req.args, &req.cwd)?;
+        // As `nix-instantiate --eval`: the result is only called when arguments were given.
+        let v = if req.args.is_empty() {
+            v
+        } else {
+            auto_call(ev, v, &req.args, &req.cwd)?
+        };
         let text = match req.format {
             OutputFormat::Nix => crate::print::print_value(ev, &v, req.strict)?,
             OutputFormat::Json => crate::builtins::to_json_string(ev, &v)?,
@@ -304,11 +317,18 @@ fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) ->
     ev.call(&v, arg, Span::NONE)
 }
 
-/// Selects an `-A` path (`a.b.0."c.d"`): attribute names and list indices.
-fn select_attr_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Value> {
+/// Selects an `-A` path (`a.b.0."c.d"`): attribute names and list indices. As Nix's
+/// `findAlongAttrPath`, each function met on the way is auto-called (even without arguments).
+fn select_attr_path(
+    ev: &mut Eval,
+    root: &Value,
+    path: &str,
+    args: &[(String, AutoArg)],
+    cwd: &Path,
+) -> Result<Value> {
     let mut v = root.clone();
     for component in split_attr_path(path) {
-        let cur = ev.force(&v)?;
+        let cur = auto_call(ev, v, args, cwd)?;
         v = match (&cur, component.parse::<usize>()) {
             (Value::List(l), Ok(i)) => match l.get(i) {
                 Some(x) => x.clone(),

@@ -8,6 +8,7 @@ pub mod builtins;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;
+pub mod flake;
 pub mod hash_format;
 pub mod instantiate;
 pub mod ir;

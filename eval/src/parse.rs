@@ -24,6 +24,14 @@ const PARSE_STACK: usize = 1 << 30;
 /// contents from the original text.
 pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
     let normalized = normalize_newlines(text);
+    if let Err(offset) = check_token_runs(&normalized) {
+        let message = "expression too complex to parse".to_string();
+        return Err(syntax_error(message, file, offset, text.len()));
+    }
+    if let Err(offset) = check_nesting(&normalized) {
+        let message = format!("expression nested too deeply (limit {MAX_DEPTH})");
+        return Err(syntax_error(message, file, offset, text.len()));
+    }
     let parsed = stacker::grow(PARSE_STACK, || {
         let parse = rnix::Root::parse(&normalized);
         let root = parse.tree();
@@ -38,6 +46,283 @@ pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
         }
     });
     parsed.map_err(|(message, offset)| syntax_error(message, file, offset, text.len()))
+}
+
+/// Deepest nesting [`check_nesting`] accepts. C++ Nix's parser gives up at a similar depth
+/// (its parser stack holds 10 000 entries: about 5 000 nested lists).
+pub const MAX_DEPTH: u64 = 10_000;
+
+/// Most total work [`check_nesting`] accepts: the sum over all tokens of their nesting
+/// depth. rowan's node cache rehashes whole subtrees, so parsing costs about this much;
+/// ordinary files, even large generated ones, stay far below it.
+const MAX_DEPTH_SUM: u64 = 500_000_000;
+
+/// Most tokenizing work [`check_token_runs`] accepts.
+const MAX_RUN_COST: u64 = 500_000_000;
+
+/// A lexical context of [`check_token_runs`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    /// Code, with the number of `{` open since it started.
+    Code(u32),
+    /// A `"` string.
+    Str,
+    /// A `''` string.
+    IndStr,
+}
+
+/// Rejects input whose tokenizing would take very long, returning the offset where the
+/// budget ran out.
+///
+/// rnix's tokenizer scans ahead over the whole run of path-like characters
+/// (`[A-Za-z0-9._+/-]`) at each token that starts inside such a run, to decide whether
+/// it is a path, so a run of many short tokens (`-----1`, `1+1+1…`, `a.a.a…`) costs its
+/// length squared. This walks the text once, skipping strings and comments, and estimates
+/// each run's cost as its length times one more than its punctuation characters.
+fn check_token_runs(text: &str) -> std::result::Result<(), usize> {
+    let bytes = text.as_bytes();
+    let mut stack = vec![Lex::Code(0)];
+    let mut cost: u64 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let top = stack.last().copied().unwrap_or(Lex::Code(0));
+        let rest = &bytes[i..];
+        i += match top {
+            Lex::Str => match rest {
+                [b'\\', ..] => 2,
+                [b'"', ..] => pop(&mut stack, 1),
+                [b'$', b'{', ..] => push(&mut stack, Lex::Code(0), 2),
+                _ => 1,
+            },
+            Lex::IndStr => match rest {
+                [b'\'', b'\'', b'\\', ..] => 4,
+                [b'\'', b'\'', b'$' | b'\'', ..] => 3,
+                [b'\'', b'\'', ..] => pop(&mut stack, 2),
+                [b'$', b'{', ..] => push(&mut stack, Lex::Code(0), 2),
+                _ => 1,
+            },
+            Lex::Code(braces) => match rest {
+                [b'"', ..] => push(&mut stack, Lex::Str, 1),
+                [b'\'', b'\'', ..] => push(&mut stack, Lex::IndStr, 2),
+                [b'#', ..] => rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()),
+                [b'/', b'*', ..] => find(rest, b"*/").map_or(rest.len(), |e| e + 2),
+                [b'$', b'{', ..] | [b'{', ..] => {
+                    set_top(&mut stack, Lex::Code(braces + 1));
+                    if rest[0] == b'$' { 2 } else { 1 }
+                }
+                [b'}', ..] if braces == 0 => pop(&mut stack, 1),
+                [b'}', ..] => {
+                    set_top(&mut stack, Lex::Code(braces - 1));
+                    1
+                }
+                _ => {
+                    let (len, punct) = path_run(rest);
+                    cost = cost.saturating_add(len as u64 * (punct + 1));
+                    if cost > MAX_RUN_COST {
+                        return Err(i);
+                    }
+                    len.max(1)
+                }
+            },
+        };
+    }
+    Ok(())
+}
+
+fn push(stack: &mut Vec<Lex>, lex: Lex, len: usize) -> usize {
+    stack.push(lex);
+    len
+}
+
+fn pop(stack: &mut Vec<Lex>, len: usize) -> usize {
+    if stack.len() > 1 {
+        stack.pop();
+    }
+    len
+}
+
+fn set_top(stack: &mut [Lex], lex: Lex) {
+    if let Some(top) = stack.last_mut() {
+        *top = lex;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The length of the run of path-like characters at the start of `bytes` (stopping
+/// before a comment), and how many of them are punctuation.
+fn path_run(bytes: &[u8]) -> (usize, u64) {
+    let mut punct = 0;
+    let mut len = 0;
+    while let Some(&b) = bytes.get(len) {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => {}
+            b'/' if bytes.get(len + 1) == Some(&b'*') => break,
+            b'.' | b'+' | b'-' | b'/' => punct += 1,
+            _ => break,
+        }
+        len += 1;
+    }
+    (len, punct)
+}
+
+/// A nesting level opened by a bracket-like token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// `(`, `{`, `${`, or the start of the file.
+    Group,
+    /// `[`: adjacent operands are siblings, not an application.
+    List,
+    /// A string: its contents do not nest.
+    Str,
+    /// `let` … `in`.
+    Let,
+    /// `inherit` … `;`: a flat list of names.
+    Inherit,
+}
+
+/// The state of [`check_nesting`]: open frames, each with the length of the operator
+/// chain inside it, and the estimated depth (the sum over frames of 1 + chain).
+struct Nesting {
+    frames: Vec<(Frame, u64)>,
+    depth: u64,
+    after_operand: bool,
+}
+
+impl Nesting {
+    fn top(&self) -> (Frame, u64) {
+        self.frames.last().copied().unwrap_or((Frame::Group, 0))
+    }
+    fn push(&mut self, frame: Frame) {
+        self.frames.push((frame, 0));
+        self.depth += 1;
+    }
+    fn pop(&mut self) {
+        if self.frames.len() > 1 {
+            if let Some((_, chain)) = self.frames.pop() {
+                self.depth -= 1 + chain;
+            }
+        }
+    }
+    /// One more operator (or application) in the innermost frame's chain.
+    fn grow(&mut self) {
+        if let Some(last) = self.frames.last_mut() {
+            last.1 += 1;
+            self.depth += 1;
+        }
+    }
+    /// The innermost frame's expression ended (`;`, `,`, a list element).
+    fn reset(&mut self) {
+        if let Some(last) = self.frames.last_mut() {
+            self.depth -= last.1;
+            last.1 = 0;
+        }
+    }
+    /// Accounts for one non-trivia token.
+    fn token(&mut self, kind: SyntaxKind) {
+        let (top, _) = self.top();
+        if top == Frame::Str && !matches!(kind, TOKEN_INTERPOL_START | TOKEN_STRING_END) {
+            return;
+        }
+        let starts = starts_operand(kind);
+        if starts && self.after_operand {
+            match top {
+                Frame::List => self.reset(),
+                Frame::Inherit => {}
+                _ => self.grow(),
+            }
+        }
+        match kind {
+            TOKEN_L_PAREN | TOKEN_L_BRACE | TOKEN_INTERPOL_START => self.push(Frame::Group),
+            TOKEN_L_BRACK => self.push(Frame::List),
+            TOKEN_STRING_START => self.push(Frame::Str),
+            TOKEN_LET => self.push(Frame::Let),
+            TOKEN_INHERIT => self.push(Frame::Inherit),
+            TOKEN_R_PAREN | TOKEN_R_BRACE | TOKEN_INTERPOL_END | TOKEN_R_BRACK
+            | TOKEN_STRING_END => self.pop(),
+            TOKEN_IN if top == Frame::Let => self.pop(),
+            TOKEN_SEMICOLON if top == Frame::Inherit => self.pop(),
+            TOKEN_SEMICOLON | TOKEN_COMMA | TOKEN_ASSIGN => self.reset(),
+            _ if !starts && !ends_operand(kind) => self.grow(),
+            _ => {}
+        }
+        self.after_operand = ends_operand(kind);
+    }
+}
+
+/// Estimates, from tokens alone, how deep rnix's syntax tree for `text` gets, and rejects
+/// input nested deeper than [`MAX_DEPTH`] (or so deep overall that parsing would take
+/// long), returning the offset of the token where the limit was crossed.
+///
+/// rnix recurses once per nesting level and rowan's node cache hashes subtrees
+/// recursively, quadratically in their depth, so 100 000 nested brackets would take
+/// minutes and a huge stack. The estimate errs on the deep side: each open bracket, unary
+/// or binary operator, `.`, `or`, keyword and application counts one level, until the
+/// enclosing bracket closes or a `;`, `,`, `=` or list element ends the expression.
+fn check_nesting(text: &str) -> std::result::Result<(), usize> {
+    let mut state = Nesting {
+        frames: vec![(Frame::Group, 0)],
+        depth: 1,
+        after_operand: false,
+    };
+    let mut sum: u64 = 0;
+    let mut offset = 0usize;
+    for (kind, s) in rnix::tokenize(text) {
+        let at = offset;
+        offset += s.len();
+        if kind.is_trivia() {
+            continue;
+        }
+        state.token(kind);
+        sum = sum.saturating_add(state.depth);
+        if state.depth > MAX_DEPTH || sum > MAX_DEPTH_SUM {
+            return Err(at);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a token can begin an operand (and so an application argument).
+fn starts_operand(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_IDENT
+            | TOKEN_INTEGER
+            | TOKEN_FLOAT
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_SEARCH
+            | TOKEN_URI
+            | TOKEN_CUR_POS
+            | TOKEN_STRING_START
+            | TOKEN_L_PAREN
+            | TOKEN_L_BRACK
+            | TOKEN_L_BRACE
+            | TOKEN_REC
+    )
+}
+
+/// Whether a token can end an operand.
+fn ends_operand(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_IDENT
+            | TOKEN_INTEGER
+            | TOKEN_FLOAT
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_SEARCH
+            | TOKEN_URI
+            | TOKEN_CUR_POS
+            | TOKEN_STRING_END
+            | TOKEN_R_PAREN
+            | TOKEN_R_BRACK
+            | TOKEN_R_BRACE
+    )
 }
 
 /// Replaces each `\r` that is not followed by `\n` with `\n` (same length).

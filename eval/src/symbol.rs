@@ -1,12 +1,67 @@
 //! Interned attribute and variable names, shared by every evaluator in the process.
 
-use lasso::{Spur, ThreadedRodeo};
+use lasso::{Key, Spur, ThreadedRodeo};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
+/// The process-wide interner. It is shared (and locked) across threads, so each thread
+/// keeps a [`Cache`] in front of it.
 fn interner() -> &'static ThreadedRodeo {
     static INTERNER: OnceLock<ThreadedRodeo> = OnceLock::new();
     INTERNER.get_or_init(ThreadedRodeo::new)
+}
+
+/// A thread's view of the interner: text by symbol number and symbol by text, without
+/// locks or SipHash. Entries are copies of the interner's and never change.
+#[derive(Default)]
+struct Cache {
+    names: Vec<Option<&'static str>>,
+    ids: HashMap<&'static str, Symbol, BuildHasherDefault<FxHasher>>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+/// The Fx hash (rustc's): fast on short keys such as attribute names; not DoS-resistant,
+/// which does not matter for a per-thread cache of names.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// An interned name. Comparing and hashing symbols is comparing integers; `as_str` gives the
@@ -17,10 +72,38 @@ pub struct Symbol(Spur);
 impl Symbol {
     /// Interns `s`.
     pub fn new(s: &str) -> Symbol {
-        Symbol(interner().get_or_intern(s))
+        CACHE.with(|cache| {
+            if let Some(&sym) = cache.borrow().ids.get(s) {
+                return sym;
+            }
+            let sym = Symbol(interner().get_or_intern(s));
+            cache.borrow_mut().ids.insert(sym.resolve(), sym);
+            sym
+        })
+    }
+    /// The symbol's number: dense, from 0, in interning order (for tables indexed by symbol).
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0.into_usize()
     }
     /// The symbol's text.
     pub fn as_str(self) -> &'static str {
+        let i = self.index();
+        CACHE.with(|cache| {
+            if let Some(Some(text)) = cache.borrow().names.get(i) {
+                return *text;
+            }
+            let text = self.resolve();
+            let mut cache = cache.borrow_mut();
+            if cache.names.len() <= i {
+                cache.names.resize(i + 1, None);
+            }
+            cache.names[i] = Some(text);
+            text
+        })
+    }
+    /// The text, from the shared interner.
+    fn resolve(self) -> &'static str {
         // The interner lives for the whole process, so its strings do too.
         let s: &str = interner().resolve(&self.0);
         unsafe { std::mem::transmute::<&str, &'static str>(s) }

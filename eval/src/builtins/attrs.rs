@@ -91,14 +91,18 @@ pub(super) static OPS: &[PrimOp] = &[
 /// Forces `v` as a set, with the context `while evaluating the <which> argument passed to
 /// builtins.<name>`.
 fn attrs_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Rc<Attrs>> {
-    let what = format!("while evaluating the {which} argument passed to builtins.{name}");
-    with_ctx(ev.force_attrs(v), &what)
+    // The context is formatted only on failure: these run on every builtin call.
+    ev.force_attrs(v).context(Span::NONE, || {
+        format!("while evaluating the {which} argument passed to builtins.{name}")
+    })
 }
 
 /// Forces `v` as a string without context and interns it.
 fn name_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Symbol> {
-    let what = format!("while evaluating the {which} argument passed to builtins.{name}");
-    let s = with_ctx(ev.force_str_noctx(v), &what)?;
+    // The context is formatted only on failure: these run on every builtin call.
+    let s = ev.force_str_noctx(v).context(Span::NONE, || {
+        format!("while evaluating the {which} argument passed to builtins.{name}")
+    })?;
     Ok(Symbol::new(&s))
 }
 
@@ -239,7 +243,8 @@ fn map_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
             Attr {
                 name: a.name,
                 value: Thunk::apply(partial, a.value.clone(), Span::NONE),
-                span: a.span,
+                // Nix gives mapped attributes no position (`unsafeGetAttrPos` is null).
+                span: Span::NONE,
             }
         })
         .collect();

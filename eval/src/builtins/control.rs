@@ -129,7 +129,7 @@ fn trace(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         Value::String(s) => s.s.clone(),
         other => show_traced(ev, other),
     };
-    eprintln!("trace: {text}");
+    emit(ev, format!("trace: {text}"));
     ev.force(&args[1])
 }
 
@@ -140,13 +140,30 @@ fn trace_verbose(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 }
 
 /// `warn msg r`: prints `evaluation warning: msg` to stderr, returns `r`.
-fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
+fn warn(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let msg = with_ctx(
         ev.force_string(&args[0]),
         "while evaluating the first argument; the message passed to builtins.warn",
     )?;
-    eprintln!("evaluation warning: {}", msg.s);
+    emit(ev, format!("evaluation warning: {}", msg.s));
+    if ev.options.abort_on_warn {
+        // Not catchable by `tryEval`, as in Nix.
+        return Err(EvalError::new(
+            "aborting to reveal stack trace of warning, as abort-on-warn is set",
+        )
+        .at(span));
+    }
     ev.force(&args[1])
+}
+
+/// Prints a `trace:`/`evaluation warning:` line to stderr, or keeps it in
+/// `ev.diagnostics` when the embedder asked for that.
+fn emit(ev: &mut Eval, line: String) {
+    if ev.options.capture_diagnostics {
+        ev.diagnostics.push(line);
+    } else {
+        eprintln!("{line}");
+    }
 }
 
 /// `break v`: `v` (there is no debugger to stop in).

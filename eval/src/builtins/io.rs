@@ -100,7 +100,7 @@ const REALISE: &str = "while realising the context of a path";
 /// Like [`realise_path`], failing with Nix's message if nothing exists there.
 fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
     let (p, _) = realise_path(ev, v, REALISE)?;
-    if std::fs::symlink_metadata(&p).is_err() {
+    if std::fs::symlink_metadata(ev.real_fs_path(&p)).is_err() {
         return Err(EvalError::new(format!("path '{p}' does not exist")));
     }
     Ok(p)
@@ -109,7 +109,7 @@ fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
 /// `builtins.readFile path`.
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
-    let bytes = std::fs::read(&p).map_err(|e| match e.kind() {
+    let bytes = std::fs::read(ev.real_fs_path(&p)).map_err(|e| match e.kind() {
         std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
         _ => io_error("opening file", Path::new(&p), &e),
     });
@@ -126,7 +126,7 @@ fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// `"unknown"`. Symlinks to directories are followed for the directory itself.
 fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let p = existing_path(ev, &args[0]).at(span)?;
-    let dir = std::fs::canonicalize(&p)
+    let dir = std::fs::canonicalize(ev.real_fs_path(&p))
         .map_err(|e| io_error("resolving", Path::new(&p), &e))
         .at(span)?;
     if !dir.is_dir() {
@@ -147,6 +147,10 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
             _ => FileKind::Unknown,
         };
         let name = entry.file_name().to_string_lossy().into_owned();
+        // Untracked files of a git flake source are not there.
+        if ev.fs_path(&format!("{p}/{name}")).is_none() {
+            continue;
+        }
         entries.push(Attr {
             name: Symbol::new(&name),
             value: Value::string(kind.as_str()),
@@ -159,7 +163,7 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// `builtins.readFileType path`: the type of the file itself (symlinks not followed).
 fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let p = existing_path(ev, &args[0]).at(span)?;
-    let real = store::resolve_ancestors(&p).at(span)?;
+    let real = store::resolve_ancestors(&ev.real_fs_path(&p).to_string_lossy()).at(span)?;
     let meta =
         std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
     Ok(Value::string(FileKind::of(&meta.at(span)?).as_str()))
@@ -171,10 +175,11 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
     let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with('/') || s.s.ends_with("/."));
     let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
+    let real = ev.real_fs_path(&p);
     let exists = if must_be_dir {
-        std::fs::metadata(&p).is_ok_and(|m| m.is_dir())
+        std::fs::metadata(&real).is_ok_and(|m| m.is_dir())
     } else {
-        store::resolve_ancestors(&p).is_ok()
+        store::resolve_ancestors(&real.to_string_lossy()).is_ok()
     };
     Ok(Value::Bool(exists))
 }
@@ -332,6 +337,14 @@ fn path_arg(ev: &mut Eval, a: &mut PathArgs, attr: &Attr) -> Result<()> {
 /// type; the result is a string with the store path as context.
 fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span) -> Result<Value> {
     let store_dir = ev.options.store_dir.clone();
+    // Inside a flake source kith did not copy: hash the files where they really are.
+    let real = ev.real_fs_path(req.path).to_string_lossy().into_owned();
+    let req = &AddPath {
+        path: &real,
+        name: req.name,
+        method: req.method,
+        expected: req.expected,
+    };
     let result = match filter {
         None => store::add_path(&store_dir, req, &mut |_, _| Ok(true)),
         Some(f) => store::add_path(&store_dir, req, &mut |p: &Path, kind: FileKind| {

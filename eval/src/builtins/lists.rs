@@ -97,14 +97,18 @@ pub(super) fn fn_span(f: &Value) -> Span {
 
 /// Forces argument `v` of `builtins.<name>` as a list (`which`: "first", "second", …).
 fn list_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Rc<Vec<Value>>> {
-    let what = format!("while evaluating the {which} argument passed to builtins.{name}");
-    with_ctx(ev.force_list(v), &what)
+    // The context is formatted only on failure: these run on every builtin call.
+    ev.force_list(v).context(Span::NONE, || {
+        format!("while evaluating the {which} argument passed to builtins.{name}")
+    })
 }
 
 /// Forces argument `v` of `builtins.<name>` as a function.
 fn fn_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Value> {
-    let what = format!("while evaluating the {which} argument passed to builtins.{name}");
-    with_ctx(ev.force_function(v), &what)
+    // The context is formatted only on failure: these run on every builtin call.
+    ev.force_function(v).context(Span::NONE, || {
+        format!("while evaluating the {which} argument passed to builtins.{name}")
+    })
 }
 
 /// `map f list`: lazily applies `f` to each element.
@@ -151,8 +155,10 @@ fn filter(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 
 /// Forces the list argument of `head`/`tail` (Nix quotes these names).
 fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Rc<Vec<Value>>> {
-    let what = format!("while evaluating the first argument passed to 'builtins.{name}'");
-    with_ctx(ev.force_list(v), &what)
+    // The context is formatted only on failure: these run on every builtin call.
+    ev.force_list(v).context(Span::NONE, || {
+        format!("while evaluating the first argument passed to 'builtins.{name}'")
+    })
 }
 
 /// `head list`: the first element.

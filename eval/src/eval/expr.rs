@@ -18,7 +18,7 @@ impl Eval {
                 let v = lookup_slot(env, *depth, *slot);
                 self.force(&v)
             }
-            _ => stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.eval_node(expr, env)),
+            _ => self.guarded(|ev| ev.eval_node(expr, env)),
         }
     }
 

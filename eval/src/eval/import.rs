@@ -97,14 +97,15 @@ impl Eval {
         }
         let p = self.real_path_of(path, span)?;
         let mut file = PathBuf::from(&p);
-        if file.is_dir() {
+        // Reads go through the flake-source overlay (`fs_path`); `file` stays as Nix names it.
+        if self.is_dir_mapped(&file) {
             file.push("default.nix");
         }
         if let Some(v) = self.imports.get(&file) {
             let v = v.clone();
             return self.force(&v);
         }
-        let text = read_source(&file)?;
+        let text = self.read_source_mapped(&file)?;
         self.import_text(file, &text)
     }
 
@@ -131,10 +132,10 @@ impl Eval {
         let attrs = self.force_attrs(&scope)?;
         let p = self.real_path_of(path, span)?;
         let mut file = PathBuf::from(&p);
-        if file.is_dir() {
+        if self.is_dir_mapped(&file) {
             file.push("default.nix");
         }
-        let text = read_source(&file)?;
+        let text = self.read_source_mapped(&file)?;
         let names: Vec<Symbol> = attrs.iter().map(|a| a.name).collect();
         let e = self.compile_scoped(Origin::File(file), &text, &names)?;
         let env = EnvFrame::with(None, Value::Attrs(attrs));
@@ -166,7 +167,7 @@ impl Eval {
                 s.s
             }
         };
-        if std::fs::symlink_metadata(&s).is_err() {
+        if std::fs::symlink_metadata(self.real_fs_path(&s)).is_err() {
             return Err(EvalError::new(format!("path '{s}' does not exist")).at(span));
         }
         Ok(s)
@@ -236,19 +237,6 @@ impl Eval {
             .unwrap_or(Value::list(vec![]));
         self.find_file(&sp, lookup, Span::NONE)
     }
-}
-
-/// Reads a source file; invalid UTF-8 is an error, not a panic.
-fn read_source(file: &Path) -> Result<String> {
-    let bytes = std::fs::read(file).map_err(|e| {
-        EvalError::new(format!(
-            "opening file '{}': {}",
-            file.display(),
-            io_reason(&e)
-        ))
-    })?;
-    String::from_utf8(bytes)
-        .map_err(|_| EvalError::new(format!("file '{}' is not valid UTF-8", file.display())))
 }
 
 /// The OS's wording of an I/O error, without Rust's "(os error N)" suffix.

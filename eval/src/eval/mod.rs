@@ -25,6 +25,10 @@ pub struct EvalOptions {
     pub max_call_depth: usize,
     /// The experimental `|>` and `<|` operators are enabled.
     pub pipe_operators: bool,
+    /// Nix's `abort-on-warn`: `builtins.warn` fails after printing its warning.
+    pub abort_on_warn: bool,
+    /// Warnings and traces are kept in [`Eval::diagnostics`] instead of going to stderr.
+    pub capture_diagnostics: bool,
 }
 
 impl Default for EvalOptions {
@@ -36,6 +40,8 @@ impl Default for EvalOptions {
             current_system: "x86_64-linux".into(),
             max_call_depth: 10_000,
             pipe_operators: false,
+            abort_on_warn: false,
+            capture_diagnostics: false,
         }
     }
 }
@@ -56,11 +62,48 @@ pub struct Eval {
     /// The `builtins` set.
     pub(crate) builtins: Rc<Attrs>,
     /// Top-level names visible without `builtins.` (`map`, `true`, `import`, …).
-    pub(crate) globals: HashMap<Symbol, Value>,
+    pub(crate) globals: Globals,
     /// Values of imported files, by canonical path.
     pub(crate) imports: HashMap<PathBuf, Value>,
     /// Current nesting of function calls.
     pub(crate) call_depth: usize,
+    /// Flake sources kith located but did not copy: store path → directory.
+    pub(crate) overlay: crate::flake::overlay::StoreOverlay,
+    /// Lowest stack address evaluation may reach on the current segment (see
+    /// [`Eval::guarded`]); 0 until the first check.
+    stack_floor: usize,
+    /// Lines printed by `trace`/`warn` when [`EvalOptions::capture_diagnostics`] is set.
+    pub diagnostics: Vec<String>,
+}
+
+/// The global names, indexed by symbol number: a lookup is one bounds check.
+#[derive(Default)]
+pub(crate) struct Globals {
+    by_symbol: Vec<Option<Value>>,
+}
+
+impl Globals {
+    /// Binds `name` (replacing an earlier binding).
+    pub(crate) fn insert(&mut self, name: Symbol, value: Value) {
+        let i = name.index();
+        if i >= self.by_symbol.len() {
+            self.by_symbol.resize(i + 1, None);
+        }
+        self.by_symbol[i] = Some(value);
+    }
+    /// Removes every binding.
+    pub(crate) fn clear(&mut self) {
+        self.by_symbol.clear();
+    }
+    /// The value bound to `name`.
+    #[inline]
+    pub(crate) fn get(&self, name: &Symbol) -> Option<&Value> {
+        self.by_symbol.get(name.index()).and_then(Option::as_ref)
+    }
+    /// Whether `name` is bound.
+    pub(crate) fn contains_key(&self, name: &Symbol) -> bool {
+        self.get(name).is_some()
+    }
 }
 
 mod attrs;
@@ -74,7 +117,7 @@ mod ops;
 pub use import::canon_path;
 
 use crate::error::ErrorKind;
-use crate::value::{EnvFrame, Thunk, ThunkState};
+use crate::value::{Application, EnvFrame, Thunk, ThunkState};
 
 impl Eval {
     /// A new evaluator with `options`.
@@ -83,9 +126,12 @@ impl Eval {
             sources: Sources::default(),
             options,
             builtins: Rc::new(Attrs::new()),
-            globals: HashMap::new(),
+            globals: Globals::default(),
             imports: HashMap::new(),
             call_depth: 0,
+            overlay: Default::default(),
+            stack_floor: 0,
+            diagnostics: Vec::new(),
         };
         crate::builtins::install(&mut ev);
         ev
@@ -106,49 +152,35 @@ impl Eval {
     }
 
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
-        let state = {
-            let mut st = t.0.borrow_mut();
-            match &*st {
-                ThunkState::Done(v) => return Ok(v.clone()),
-                ThunkState::Blackhole(span) => {
-                    let span = *span;
-                    return Err(EvalError::of_kind(
-                        ErrorKind::InfiniteRecursion,
-                        "infinite recursion encountered",
-                    )
-                    .at(span));
-                }
-                ThunkState::Expr(e, _) => {
-                    let span = e.span();
-                    std::mem::replace(&mut *st, ThunkState::Blackhole(span))
-                }
-                ThunkState::Apply(_, _, span) => {
-                    let span = *span;
-                    std::mem::replace(&mut *st, ThunkState::Blackhole(span))
-                }
-                ThunkState::Native(_) => {
-                    std::mem::replace(&mut *st, ThunkState::Blackhole(Span::NONE))
-                }
+        if let Some(v) = t.value() {
+            return Ok(v);
+        }
+        let span = t.inspect(blackhole_span);
+        let result = match t.take(ThunkState::Blackhole(span)) {
+            ThunkState::Expr(e, env) => self.guarded(|ev| ev.eval(&e, &env)),
+            ThunkState::Apply(app) => {
+                let Application { func, arg, span } = *app;
+                self.guarded(|ev| ev.call(&func, arg, span))
             }
-        };
-        let result = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || match &state {
-            ThunkState::Expr(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, a, span) => self.call(f, a.clone(), *span),
-            _ => Ok(Value::Null),
-        });
-        let result = match state {
             ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
-            _ => result,
+            ThunkState::Blackhole(span) => {
+                return Err(EvalError::of_kind(
+                    ErrorKind::InfiniteRecursion,
+                    "infinite recursion encountered",
+                )
+                .at(span))
+            }
+            ThunkState::Done(v) => Ok(v),
         };
         match result {
             Ok(v) => {
-                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                t.set(ThunkState::Done(v.clone()));
                 Ok(v)
             }
             Err(e) => {
                 // Forcing the thunk again repeats the failure (Nix re-evaluates it).
                 let err = e.clone();
-                *t.0.borrow_mut() = ThunkState::Native(Box::new(move |_| Err(err)));
+                t.set(ThunkState::Native(Box::new(move |_| Err(err))));
                 Err(e)
             }
         }
@@ -182,9 +214,7 @@ impl Eval {
                             format!("while evaluating the attribute '{}'", attr.name)
                         })
                     })?;
-                    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
-                        self.force_deep_inner(&x, seen, depth + 1)
-                    })?;
+                    self.guarded(|ev| ev.force_deep_inner(&x, seen, depth + 1))?;
                 }
             }
             Value::List(l) => {
@@ -193,9 +223,7 @@ impl Eval {
                 }
                 for item in l.iter() {
                     let x = self.force(item)?;
-                    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
-                        self.force_deep_inner(&x, seen, depth + 1)
-                    })?;
+                    self.guarded(|ev| ev.force_deep_inner(&x, seen, depth + 1))?;
                 }
             }
             _ => {}
@@ -210,7 +238,9 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => v.clone(),
             Expr::Var { depth, slot, .. } => lookup_slot(env, *depth, *slot),
-            Expr::Global(name, _) if self.globals.contains_key(name) => self.globals[name].clone(),
+            Expr::Global(name, _) if self.globals.contains_key(name) => {
+                self.globals.get(name).cloned().unwrap_or(Value::Null)
+            }
             Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
                 lambda: l.clone(),
                 env: env.clone(),
@@ -226,7 +256,9 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => v.clone(),
             Expr::Var { depth, slot, .. } if *depth > 0 => lookup_slot(env, *depth, *slot),
-            Expr::Global(name, _) if self.globals.contains_key(name) => self.globals[name].clone(),
+            Expr::Global(name, _) if self.globals.contains_key(name) => {
+                self.globals.get(name).cloned().unwrap_or(Value::Null)
+            }
             Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
                 lambda: l.clone(),
                 env: env.clone(),
@@ -310,14 +342,39 @@ impl Eval {
     }
 
     /// Runs `f` one call level deeper, failing with Nix's stack-overflow error past the limit.
+    #[inline]
     pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.call_depth >= self.options.max_call_depth {
             return Err(stack_overflow());
         }
         self.call_depth += 1;
-        let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || f(self));
+        let r = self.guarded(f);
         self.call_depth -= 1;
         r
+    }
+
+    /// Runs `f` with at least [`RED_ZONE`] bytes of stack, continuing on a new stack segment
+    /// when the current one is nearly used up. The common case is one comparison of the
+    /// stack pointer with `stack_floor`, the red-zone boundary of the current segment.
+    #[inline(always)]
+    pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        if stack_address() > self.stack_floor {
+            f(self)
+        } else {
+            self.guarded_slow(f)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn guarded_slow<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            let outer = self.stack_floor;
+            self.stack_floor = stack_floor();
+            let r = f(self);
+            self.stack_floor = outer;
+            r
+        })
     }
 
     /// Compares values as `builtins.lessThan` / `<` does.
@@ -327,6 +384,39 @@ impl Eval {
     /// Nix's `==` (deep, forcing as needed).
     pub fn equal(&mut self, a: &Value, b: &Value) -> Result<bool> {
         ops::equal(self, a, b)
+    }
+}
+
+/// Where a thunk being forced is reported if it is forced again (infinite recursion).
+fn blackhole_span(state: &ThunkState) -> Span {
+    match state {
+        ThunkState::Expr(e, _) => e.span(),
+        ThunkState::Apply(app) => app.span,
+        ThunkState::Blackhole(span) => *span,
+        ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
+    }
+}
+
+/// Stack that must remain before evaluation goes deeper on the current segment.
+pub(crate) const RED_ZONE: usize = 128 * 1024;
+/// Size of each extra stack segment.
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+/// An address in the current stack frame: the stack pointer, give or take a few bytes.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = std::mem::MaybeUninit::<u8>::uninit();
+    std::hint::black_box(&marker) as *const _ as usize
+}
+
+/// The red-zone boundary of the current stack segment (`usize::MAX` when unknown, so that
+/// every check takes the slow path, which then grows).
+fn stack_floor() -> usize {
+    match stacker::remaining_stack() {
+        Some(remaining) => stack_address()
+            .saturating_sub(remaining)
+            .saturating_add(RED_ZONE),
+        None => usize::MAX,
     }
 }
 

@@ -129,40 +129,49 @@ fn described(ev: &Eval, v: &Value) -> String {
 fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<String>> {
     let a = ev.force(a)?;
     let b = ev.force(b)?;
-    let why = |s: String| Ok(Some(if explain { s } else { String::new() }));
+    // The reason is only formatted when asked for: `==` on unequal values must not print them.
+    macro_rules! why {
+        ($($fmt:tt)*) => {
+            Ok(Some(if explain { format!($($fmt)*) } else { String::new() }))
+        };
+    }
     match (&a, &b) {
         (Value::Int(x), Value::Int(y)) => {
             if x == y {
                 Ok(None)
             } else {
-                why(format!("an integer with value '{x}' is not equal to an integer with value '{y}'"))
+                why!("an integer with value '{x}' is not equal to an integer with value '{y}'")
             }
         }
         (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
             if as_f64(&a) == as_f64(&b) {
                 Ok(None)
             } else {
-                why(format!(
+                why!(
                     "{} with value '{}' is not equal to {} with value '{}'",
                     a.type_desc(),
                     show(ev, &a),
                     b.type_desc(),
                     show(ev, &b)
-                ))
+                )
             }
         }
         (Value::String(x), Value::String(y)) => {
             if x.s == y.s {
                 Ok(None)
             } else {
-                why(format!("string '{}' is not equal to string '{}'", show(ev, &a), show(ev, &b)))
+                why!(
+                    "string '{}' is not equal to string '{}'",
+                    show(ev, &a),
+                    show(ev, &b)
+                )
             }
         }
         (Value::Path(x), Value::Path(y)) => {
             if x == y {
                 Ok(None)
             } else {
-                why(format!("path '{x}' is not equal to path '{y}'"))
+                why!("path '{x}' is not equal to path '{y}'")
             }
         }
         (Value::Null, Value::Null) => Ok(None),
@@ -170,7 +179,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
             if x == y {
                 Ok(None)
             } else {
-                why(format!("boolean '{x}' is not equal to boolean '{y}'"))
+                why!("boolean '{x}' is not equal to boolean '{y}'")
             }
         }
         (Value::List(x), Value::List(y)) => {
@@ -178,13 +187,13 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
                 return Ok(None);
             }
             if x.len() != y.len() {
-                return why(format!(
+                return why!(
                     "list of size '{}' is not equal to list of size '{}', left hand side is '{}', right hand side is '{}'",
                     x.len(),
                     y.len(),
                     show(ev, &a),
                     show(ev, &b)
-                ));
+                );
             }
             for (p, q) in x.iter().zip(y.iter()) {
                 if same_object(p, q) {
@@ -207,11 +216,11 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
                 }
             }
             if x.len() != y.len() || x.iter().zip(y.iter()).any(|(p, q)| p.name != q.name) {
-                return why(format!(
+                return why!(
                     "attribute names of attribute set '{}' differs from attribute set '{}'",
                     show(ev, &a),
                     show(ev, &b)
-                ));
+                );
             }
             for (p, q) in x.sorted_by_name().into_iter().zip(y.sorted_by_name()) {
                 if same_object(&p.value, &q.value) {
@@ -224,9 +233,13 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
             Ok(None)
         }
         (Value::Lambda(_) | Value::PrimOp(_), Value::Lambda(_) | Value::PrimOp(_)) => {
-            why("distinct functions and immediate comparisons of identical functions compare as unequal".into())
+            why!("distinct functions and immediate comparisons of identical functions compare as unequal")
         }
-        _ => why(format!("{} is not equal to {}", described(ev, &a), described(ev, &b))),
+        _ => why!(
+            "{} is not equal to {}",
+            described(ev, &a),
+            described(ev, &b)
+        ),
     }
 }
 

@@ -148,9 +148,10 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
             "file names are not allowed to end in '.drv'",
         ));
     }
-    let real = resolve_ancestors(path)?;
+    // Inside a flake source kith did not copy: the real files, untracked ones left out.
+    let real = resolve_ancestors(&ev.real_fs_path(path).to_string_lossy())?;
     let name = base_name(path);
-    let digest = nar::nar_sha256(&real, &mut |_, _| Ok(true))?;
+    let digest = nar::nar_sha256(&real, &mut ev.nar_filter_for(path))?;
     let store_path = make_fixed_output_path(
         &ev.options.store_dir,
         name,

@@ -14,7 +14,7 @@ use crate::eval::Eval;
 use crate::ir::{Expr, Lambda};
 use crate::source::Span;
 use smallvec::SmallVec;
-use std::cell::RefCell;
+use std::cell::UnsafeCell;
 use std::rc::Rc;
 
 /// A Nix value, possibly not yet evaluated ([`Value::Thunk`]).
@@ -58,17 +58,21 @@ pub struct PrimOpApp {
 }
 
 /// A delayed computation, evaluated at most once.
-pub struct Thunk(pub RefCell<ThunkState>);
+///
+/// The state sits in an `UnsafeCell`: the evaluator is single-threaded and never keeps a
+/// reference into the state across evaluation ([`Thunk::take`] moves it out first), so a
+/// borrow flag would only cost space and time. 24 bytes of state, 40 with the `Rc` counts.
+pub struct Thunk(UnsafeCell<ThunkState>);
 
 /// A thunk's computation written in Rust.
 pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 
-/// What a thunk holds.
+/// What a thunk holds. Kept to two words plus a tag: rare, larger states are boxed.
 pub enum ThunkState {
     /// An expression to evaluate in an environment.
     Expr(Rc<Expr>, Env),
     /// A function application `f arg` (used by builtins such as `map`).
-    Apply(Value, Value, Span),
+    Apply(Box<Application>),
     /// A computation written in Rust.
     Native(NativeThunk),
     /// Being evaluated: forcing it again is infinite recursion.
@@ -77,22 +81,62 @@ pub enum ThunkState {
     Done(Value),
 }
 
+/// The pending application of a [`ThunkState::Apply`].
+pub struct Application {
+    pub func: Value,
+    pub arg: Value,
+    pub span: Span,
+}
+
 impl Thunk {
     /// A thunk that evaluates `expr` in `env`.
     pub fn expr(expr: Rc<Expr>, env: Env) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Expr(expr, env)))))
+        Thunk::of(ThunkState::Expr(expr, env))
     }
     /// A thunk for the application `f arg`.
     pub fn apply(f: Value, arg: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(
-            f, arg, span,
-        )))))
+        Thunk::of(ThunkState::Apply(Box::new(Application {
+            func: f,
+            arg,
+            span,
+        })))
     }
     /// A thunk computed by Rust code.
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Native(Box::new(
-            f,
-        ))))))
+        Thunk::of(ThunkState::Native(Box::new(f)))
+    }
+    /// A thunk in state `state`.
+    #[inline]
+    pub fn of(state: ThunkState) -> Value {
+        Value::Thunk(Rc::new(Thunk(UnsafeCell::new(state))))
+    }
+    /// The value, if the thunk has been evaluated.
+    #[inline]
+    pub fn value(&self) -> Option<Value> {
+        // SAFETY: single-threaded, and no `&mut` into the state outlives `take`/`set`.
+        match unsafe { &*self.0.get() } {
+            ThunkState::Done(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    /// Runs `f` on the current state (which it must not keep).
+    #[inline]
+    pub fn inspect<T>(&self, f: impl FnOnce(&ThunkState) -> T) -> T {
+        // SAFETY: as in `value`; `f` cannot reach this thunk's state mutably (only the
+        // evaluator mutates it, through `take`/`set`, and `f` gets no evaluator).
+        f(unsafe { &*self.0.get() })
+    }
+    /// Replaces the state, returning the old one.
+    #[inline]
+    pub fn take(&self, state: ThunkState) -> ThunkState {
+        // SAFETY: no reference into the state is live while it is replaced; the old state
+        // is returned, so its destructor runs after the cell is consistent again.
+        unsafe { std::mem::replace(&mut *self.0.get(), state) }
+    }
+    /// Sets the state (the old one is dropped after the new one is in place).
+    #[inline]
+    pub fn set(&self, state: ThunkState) {
+        drop(self.take(state));
     }
 }
 
@@ -100,8 +144,11 @@ impl Thunk {
 pub type Slots = SmallVec<[Value; 2]>;
 
 /// One scope level: slots for the variables it binds, and its parent.
+///
+/// Slots are written while the frame is built and read by cloning; no reference into them
+/// is ever handed out, so they sit in an `UnsafeCell` without a borrow flag.
 pub struct EnvFrame {
-    pub slots: RefCell<Slots>,
+    slots: UnsafeCell<Slots>,
     pub parent: Option<Env>,
     /// A `with` scope: slot 0 holds the attribute set (maybe unforced).
     pub is_with: bool,
@@ -111,43 +158,55 @@ pub struct EnvFrame {
 pub type Env = Rc<EnvFrame>;
 
 impl EnvFrame {
-    /// A new scope with `n` slots (all `null` until set) under `parent`.
-    pub fn new(parent: Option<Env>, n: usize) -> Env {
-        let slots: Slots = std::iter::repeat_n(Value::Null, n).collect();
+    fn of(parent: Option<Env>, slots: Slots, is_with: bool) -> Env {
         Rc::new(EnvFrame {
-            slots: RefCell::new(slots),
+            slots: UnsafeCell::new(slots),
             parent,
-            is_with: false,
+            is_with,
         })
     }
+    /// A new scope with `n` slots (all `null` until set) under `parent`.
+    pub fn new(parent: Option<Env>, n: usize) -> Env {
+        EnvFrame::of(parent, std::iter::repeat_n(Value::Null, n).collect(), false)
+    }
+    /// A new scope holding `values` under `parent`.
+    pub fn from_values(parent: Option<Env>, values: Slots) -> Env {
+        EnvFrame::of(parent, values, false)
+    }
     /// A new scope with one slot holding `v`.
+    #[inline]
     pub fn one(parent: Option<Env>, v: Value) -> Env {
         let mut slots = Slots::new();
         slots.push(v);
-        Rc::new(EnvFrame {
-            slots: RefCell::new(slots),
-            parent,
-            is_with: false,
-        })
+        EnvFrame::of(parent, slots, false)
     }
     /// A `with` scope whose attribute set is `attrs`.
     pub fn with(parent: Option<Env>, attrs: Value) -> Env {
         let mut slots = Slots::new();
         slots.push(attrs);
-        Rc::new(EnvFrame {
-            slots: RefCell::new(slots),
-            parent,
-            is_with: true,
-        })
+        EnvFrame::of(parent, slots, true)
     }
     /// The value in slot `i`.
     #[inline]
     pub fn get(&self, i: usize) -> Value {
-        self.slots.borrow()[i].clone()
+        // SAFETY: single-threaded; `set` never runs while a reference from here is live
+        // (the value is cloned out before anything else can happen).
+        unsafe { (&*self.slots.get())[i].clone() }
     }
     /// Sets slot `i` (used while building recursive scopes).
     pub fn set(&self, i: usize, v: Value) {
-        self.slots.borrow_mut()[i] = v;
+        // SAFETY: as in `get`; the old value is dropped after the slot holds the new one.
+        let old = unsafe { std::mem::replace(&mut (&mut *self.slots.get())[i], v) };
+        drop(old);
+    }
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        // SAFETY: as in `get`.
+        unsafe { (*self.slots.get()).len() }
+    }
+    /// Whether the frame has no slots.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -215,10 +274,7 @@ impl Value {
     /// The value itself if it is not a thunk, or the thunk's value if it was already forced.
     pub fn peek(&self) -> Option<Value> {
         match self {
-            Value::Thunk(t) => match &*t.0.borrow() {
-                ThunkState::Done(v) => Some(v.clone()),
-                _ => None,
-            },
+            Value::Thunk(t) => t.value(),
             v => Some(v.clone()),
         }
     }

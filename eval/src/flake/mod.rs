@@ -1,0 +1,732 @@
+//! Flakes, loaded the way Nix loads them, offline and without copying anything.
+//!
+//! [`load`] reads `flake.nix` and `flake.lock`, resolves the inputs in memory (local
+//! `path:`/`git+file:` inputs and `--override-input` directories are read in place;
+//! other locked inputs are used from the store if their `narHash` path is there), and
+//! returns the flake value `builtins.getFlake` would: outputs, `inputs`, `outPath`,
+//! `sourceInfo`, `_type = "flake"`. Each source gets the store path Nix would copy it to
+//! (`/nix/store/<hash>-source`, the NAR hash of the tracked files for git), mapped in the
+//! evaluator's [overlay] to the directory the files are really read from.
+
+pub mod inputs;
+pub mod lock;
+pub mod overlay;
+pub mod source;
+
+use crate::error::{EvalError, Result};
+use crate::eval::Eval;
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::{Attr, Attrs, Context, Thunk, Value};
+use inputs::{FlakeInput, InputRef};
+use lock::{LockFile, LockedInput};
+use source::{Meta, SourceTree};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// How deep input paths may nest (guards against cyclic lock files).
+const MAX_DEPTH: usize = 32;
+
+/// Settings of a flake load.
+#[derive(Clone, Debug, Default)]
+pub struct FlakeOptions {
+    /// `--override-input NAME DIR`: input path (`a/b`) → local directory.
+    pub overrides: Vec<(String, PathBuf)>,
+}
+
+/// Where a lock-graph node's source comes from.
+#[derive(Clone, Debug)]
+enum NodeSource {
+    /// Located on disk (the root, local inputs, overrides).
+    Ready(SourceTree),
+    /// A locked entry of another type: looked up in the store when first needed.
+    Locked(serde_json::Map<String, serde_json::Value>),
+    /// Cannot be had offline: the error to raise when it is used.
+    Unavailable(String),
+}
+
+/// One input of a node.
+#[derive(Clone, Debug)]
+enum Edge {
+    Node(usize),
+    /// A path of input names from the root flake.
+    Follows(Vec<String>),
+}
+
+/// A node of the in-memory lock graph.
+#[derive(Clone, Debug)]
+struct Node {
+    /// The input path, `a/b` (empty for the root).
+    name: String,
+    source: NodeSource,
+    flake: bool,
+    inputs: BTreeMap<String, Edge>,
+}
+
+/// An override of the input at some path: from the command line or a parent's
+/// `inputs.<x>.inputs.<y>` declaration.
+#[derive(Clone, Debug, Default)]
+struct Override {
+    follows: Option<Vec<String>>,
+    reference: Option<InputRef>,
+    flake: Option<bool>,
+}
+
+/// Builds the lock graph.
+struct Locker<'a> {
+    ev: &'a mut Eval,
+    nodes: Vec<Node>,
+    overrides: HashMap<Vec<String>, Override>,
+    /// Whether the lock graph differs from the root's `flake.lock` (Nix then treats the
+    /// root as dirty: no `rev`).
+    lock_changed: bool,
+}
+
+/// The result of reading a local flake's `flake.nix`.
+struct FlakeDecl {
+    inputs: BTreeMap<String, FlakeInput>,
+}
+
+/// Loads the flake in `dir` and returns its value (outputs, `inputs`, `outPath`, …).
+pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Value> {
+    let mut locker = Locker {
+        ev,
+        nodes: Vec::new(),
+        overrides: HashMap::new(),
+        lock_changed: false,
+    };
+    for (name, path) in &opts.overrides {
+        let dir = crate::eval::canon_path(&path.to_string_lossy());
+        locker.overrides.insert(
+            inputs::split_input_path(name),
+            Override {
+                reference: Some(InputRef::Local {
+                    dir: PathBuf::from(dir),
+                    path_type: false,
+                }),
+                ..Override::default()
+            },
+        );
+        locker.lock_changed = true;
+    }
+    let mut src = local_source(&locker.ev.options.store_dir, dir, false)?;
+    locker.register(&src);
+    let decl = locker.read_flake(&src)?;
+    let real_dir = src.real.join(&src.subdir);
+    let old = LockFile::read_in(&real_dir)?.map(|l| (Rc::new(l), None));
+    if old.is_none() && !decl.inputs.is_empty() {
+        locker.lock_changed = true;
+    }
+    locker.nodes.push(Node {
+        name: String::new(),
+        source: NodeSource::Ready(src.clone()),
+        flake: true,
+        inputs: BTreeMap::new(),
+    });
+    locker.lock_node(0, &[], Some(&decl), old, &[])?;
+    if locker.lock_changed {
+        src.force_dirty();
+        locker.nodes[0].source = NodeSource::Ready(src);
+    }
+    let graph = Rc::new(Graph {
+        nodes: locker.nodes,
+        values: RefCell::new(HashMap::new()),
+    });
+    Ok(node_value(&graph, 0))
+}
+
+/// A local directory as a source: git-filtered if it is in a git work tree (unless a
+/// `path:` reference says otherwise).
+fn local_source(store_dir: &str, dir: &Path, path_type: bool) -> Result<SourceTree> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Err(EvalError::new(format!(
+            "path '{}' does not exist",
+            dir.display()
+        )));
+    }
+    if !path_type {
+        if let Some((repo, top, sub)) = source::find_git(dir) {
+            return source::git_source(store_dir, &repo, &top, &sub);
+        }
+    }
+    source::path_source(store_dir, dir)
+}
+
+/// `<store path>[/<subdir>]`: where the flake's files appear to be.
+fn flake_path(src: &SourceTree) -> String {
+    if src.subdir.is_empty() {
+        src.store_path.clone()
+    } else {
+        format!("{}/{}", src.store_path, src.subdir)
+    }
+}
+
+/// The top-level attributes a `flake.nix` may have.
+const FLAKE_ATTRS: &[&str] = &["description", "inputs", "outputs", "nixConfig"];
+
+/// Evaluates `<flake>/flake.nix` (through the overlay) and checks its shape.
+fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Rc<Attrs>> {
+    let file = format!("{}/flake.nix", flake_path(src));
+    if ev.fs_path(&file).is_none_or(|p| !p.is_file()) {
+        return Err(EvalError::new(format!(
+            "source tree referenced by '{}' does not contain a '{}flake.nix' file",
+            src.url,
+            if src.subdir.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}/", src.subdir)
+            }
+        )));
+    }
+    let v = ev.eval_file(Path::new(&file))?;
+    let attrs = ev.force_attrs(&v)?;
+    for a in attrs.iter() {
+        if !FLAKE_ATTRS.contains(&a.name.as_str()) {
+            return Err(EvalError::new(format!(
+                "flake '{}' has an unsupported attribute '{}'",
+                src.url, a.name
+            )));
+        }
+    }
+    if attrs.get_str("outputs").is_none() {
+        return Err(EvalError::new(format!(
+            "flake '{}' lacks attribute 'outputs'",
+            src.url
+        )));
+    }
+    Ok(attrs)
+}
+
+/// The names of a function's formal arguments (`{ self, nixpkgs, ... }:`).
+fn formal_names(v: &Value) -> Vec<String> {
+    match v {
+        Value::Lambda(c) => match &c.lambda.param {
+            crate::ir::Param::Pattern { formals, .. } => formals
+                .iter()
+                .map(|f| f.name.as_str().to_string())
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+impl Locker<'_> {
+    /// Maps the source's store path to its directory in the evaluator.
+    fn register(&mut self, src: &SourceTree) {
+        self.ev.map_store_path(
+            src.store_path.clone(),
+            src.real.clone(),
+            src.visible.clone(),
+        );
+    }
+
+    /// Reads a local flake's declared inputs (and the implicit ones its `outputs`
+    /// function names).
+    fn read_flake(&mut self, src: &SourceTree) -> Result<FlakeDecl> {
+        let attrs = flake_file(self.ev, src)?;
+        let base = src.real.join(&src.subdir);
+        let mut declared = match attrs.get_str("inputs") {
+            Some(v) => {
+                let v = v.clone();
+                let a = self.ev.force_attrs(&v)?;
+                inputs::parse_inputs(self.ev, &a, &base)?
+            }
+            None => BTreeMap::new(),
+        };
+        if let Some(outputs) = attrs.get_str("outputs").cloned() {
+            let outputs = self.ev.force(&outputs)?;
+            for name in formal_names(&outputs) {
+                if name != "self" && !declared.contains_key(&name) {
+                    let input = FlakeInput {
+                        reference: Some(InputRef::Remote(format!("flake:{name}"))),
+                        ..FlakeInput::default()
+                    };
+                    declared.insert(name, input);
+                }
+            }
+        }
+        Ok(FlakeDecl { inputs: declared })
+    }
+
+    /// Records the nested declarations of `decl` (`inputs.x.inputs.y…`) as overrides;
+    /// `follows` in them are relative to `prefix`, the declaring flake's input path.
+    fn add_nested_overrides(&mut self, at: &[String], input: &FlakeInput, prefix: &[String]) {
+        for (name, sub) in &input.inputs {
+            let mut path = at.to_vec();
+            path.push(name.clone());
+            let ov = self.overrides.entry(path.clone()).or_default();
+            if ov.follows.is_none() && ov.reference.is_none() {
+                if let Some(f) = &sub.follows {
+                    ov.follows = Some(prefix.iter().chain(f).cloned().collect());
+                } else if let Some(r) = &sub.reference {
+                    ov.reference = Some(r.clone());
+                    ov.flake = Some(sub.flake);
+                }
+            }
+            self.add_nested_overrides(&path, sub, prefix);
+        }
+    }
+
+    /// Resolves the inputs of node `idx` at input path `path`: from its declaration
+    /// (`decl`) and/or an old lock-file node (`old`, whose `follows` are relative to
+    /// `lock_root`).
+    fn lock_node(
+        &mut self,
+        idx: usize,
+        path: &[String],
+        decl: Option<&FlakeDecl>,
+        old: Option<(Rc<LockFile>, Option<String>)>,
+        lock_root: &[String],
+    ) -> Result<()> {
+        if path.len() > MAX_DEPTH {
+            return Err(EvalError::new(format!(
+                "flake input '{}' is nested too deeply",
+                path.join("/")
+            )));
+        }
+        let old_node = old.as_ref().map(|(l, key)| match key {
+            Some(k) => l.node(k).cloned().unwrap_or_default(),
+            None => l.root_node().clone(),
+        });
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        if let Some(d) = decl {
+            for (id, input) in &d.inputs {
+                let mut at = path.to_vec();
+                at.push(id.clone());
+                self.add_nested_overrides(&at, input, path);
+                ids.insert(id.clone());
+            }
+        } else if let Some(n) = &old_node {
+            ids.extend(n.inputs.keys().cloned());
+        }
+        for id in ids {
+            let mut ip = path.to_vec();
+            ip.push(id.clone());
+            let declared = decl.and_then(|d| d.inputs.get(&id));
+            let locked = old_node.as_ref().and_then(|n| n.inputs.get(&id));
+            let edge = self.lock_input(&ip, path, declared, locked, &old, lock_root)?;
+            self.nodes[idx].inputs.insert(id, edge);
+        }
+        Ok(())
+    }
+
+    /// Resolves one input (see [`Locker::lock_node`]).
+    fn lock_input(
+        &mut self,
+        ip: &[String],
+        parent: &[String],
+        declared: Option<&FlakeInput>,
+        locked: Option<&LockedInput>,
+        old: &Option<(Rc<LockFile>, Option<String>)>,
+        lock_root: &[String],
+    ) -> Result<Edge> {
+        let ov = self.overrides.get(ip).cloned().unwrap_or_default();
+        let flake = ov.flake.or(declared.map(|d| d.flake)).unwrap_or(true);
+        if let Some(f) = ov.follows {
+            return Ok(Edge::Follows(f));
+        }
+        if let Some(r) = ov.reference {
+            return self.new_node(ip, &r, flake);
+        }
+        if let Some(f) = declared.and_then(|d| d.follows.as_ref()) {
+            return Ok(Edge::Follows(parent.iter().chain(f).cloned().collect()));
+        }
+        match (locked, old) {
+            (Some(LockedInput::Follows(f)), _) => {
+                return Ok(Edge::Follows(lock_root.iter().chain(f).cloned().collect()))
+            }
+            (Some(LockedInput::Node(key)), Some((lock, _))) => {
+                return self.reuse_node(ip, lock.clone(), key, lock_root);
+            }
+            _ => {}
+        }
+        if !parent.is_empty() || declared.is_some() {
+            self.lock_changed |= parent.is_empty();
+        }
+        match declared.and_then(|d| d.reference.as_ref()) {
+            Some(r) => self.new_node(ip, r, flake),
+            None => Ok(self.push(Node {
+                name: ip.join("/"),
+                source: NodeSource::Unavailable(format!(
+                    "flake input '{}' has no 'url' and is not in the lock file",
+                    ip.join("/")
+                )),
+                flake,
+                inputs: BTreeMap::new(),
+            })),
+        }
+    }
+
+    fn push(&mut self, node: Node) -> Edge {
+        self.nodes.push(node);
+        Edge::Node(self.nodes.len() - 1)
+    }
+
+    /// A node for an input not in any lock file: local directories are read now (with
+    /// their own `flake.lock`), anything else cannot be had offline.
+    fn new_node(&mut self, ip: &[String], r: &InputRef, flake: bool) -> Result<Edge> {
+        let name = ip.join("/");
+        let InputRef::Local { dir, path_type } = r else {
+            let InputRef::Remote(url) = r else {
+                unreachable!()
+            };
+            let msg = format!(
+                "cannot fetch flake input '{name}' ('{url}'): kith does not download sources and the input is not locked; run `nix flake lock` and `nix flake archive`, or pass `--override-input {name} PATH`"
+            );
+            return Ok(self.push(Node {
+                name,
+                source: NodeSource::Unavailable(msg),
+                flake,
+                inputs: BTreeMap::new(),
+            }));
+        };
+        let src = local_source(&self.ev.options.store_dir, dir, *path_type)?;
+        self.register(&src);
+        let edge = self.push(Node {
+            name,
+            source: NodeSource::Ready(src.clone()),
+            flake,
+            inputs: BTreeMap::new(),
+        });
+        let Edge::Node(idx) = edge else {
+            unreachable!()
+        };
+        if flake {
+            let decl = self.read_flake(&src)?;
+            let own = LockFile::read_in(&src.real.join(&src.subdir))?.map(|l| (Rc::new(l), None));
+            self.lock_node(idx, ip, Some(&decl), own, ip)?;
+        }
+        Ok(edge)
+    }
+
+    /// A node copied from a lock file, with its inputs copied recursively.
+    fn reuse_node(
+        &mut self,
+        ip: &[String],
+        lock: Rc<LockFile>,
+        key: &str,
+        lock_root: &[String],
+    ) -> Result<Edge> {
+        let Some(entry) = lock.node(key).cloned() else {
+            return Err(EvalError::new(format!(
+                "lock file refers to the non-existent node '{key}'"
+            )));
+        };
+        let locked = entry.locked.clone().unwrap_or_default();
+        let local_path = match (locked.get("type"), locked.get("path")) {
+            (Some(serde_json::Value::String(t)), Some(serde_json::Value::String(p)))
+                if t == "path" && p.starts_with('/') =>
+            {
+                Some(PathBuf::from(p))
+            }
+            _ => None,
+        };
+        let source = match local_path {
+            Some(dir) => {
+                let src = local_source(&self.ev.options.store_dir, &dir, true)?;
+                self.register(&src);
+                NodeSource::Ready(src)
+            }
+            None => NodeSource::Locked(locked),
+        };
+        let edge = self.push(Node {
+            name: ip.join("/"),
+            source,
+            flake: entry.flake,
+            inputs: BTreeMap::new(),
+        });
+        let Edge::Node(idx) = edge else {
+            unreachable!()
+        };
+        self.lock_node(
+            idx,
+            ip,
+            None,
+            Some((lock, Some(key.to_string()))),
+            lock_root,
+        )?;
+        Ok(edge)
+    }
+}
+
+/// The lock graph with the (lazy) value of each node.
+struct Graph {
+    nodes: Vec<Node>,
+    values: RefCell<HashMap<usize, Value>>,
+}
+
+/// The node a `follows` path (from the root) leads to.
+fn resolve_path(g: &Graph, path: &[String], depth: usize) -> Result<usize> {
+    if depth > MAX_DEPTH {
+        return Err(EvalError::new(format!(
+            "input path '{}' follows itself",
+            path.join("/")
+        )));
+    }
+    let mut cur = 0;
+    for (i, name) in path.iter().enumerate() {
+        let edge = g.nodes[cur].inputs.get(name).ok_or_else(|| {
+            EvalError::new(format!("input '{}' does not exist", path[..=i].join("/")))
+        })?;
+        cur = match edge {
+            Edge::Node(j) => *j,
+            Edge::Follows(p) => resolve_path(g, p, depth + 1)?,
+        };
+    }
+    Ok(cur)
+}
+
+/// The value of node `i` (cached, lazy).
+fn node_value(g: &Rc<Graph>, i: usize) -> Value {
+    if let Some(v) = g.values.borrow().get(&i) {
+        return v.clone();
+    }
+    let g2 = g.clone();
+    let v = Thunk::native(move |ev: &mut Eval| build_node(ev, &g2, i));
+    g.values.borrow_mut().insert(i, v.clone());
+    v
+}
+
+/// The value of an input edge of node `from`.
+fn edge_value(g: &Rc<Graph>, from: usize, name: &str, edge: &Edge) -> Value {
+    match edge {
+        Edge::Node(j) => node_value(g, *j),
+        Edge::Follows(p) => {
+            let g2 = g.clone();
+            let p = p.clone();
+            let from_name = g.nodes[from].name.clone();
+            let name = name.to_string();
+            Thunk::native(move |ev: &mut Eval| {
+                let j = resolve_path(&g2, &p, 0).map_err(|e| {
+                    let input = if from_name.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{from_name}/{name}")
+                    };
+                    EvalError::new(format!(
+                        "input '{input}' follows a non-existent input '{}': {}",
+                        p.join("/"),
+                        e.message
+                    ))
+                })?;
+                ev.force(&node_value(&g2, j))
+            })
+        }
+    }
+}
+
+fn attr(name: &str, value: Value) -> Attr {
+    Attr {
+        name: Symbol::new(name),
+        value,
+        span: Span::NONE,
+    }
+}
+
+/// `sourceInfo`: `outPath` (with the store path as context) and the metadata.
+fn source_info(src: &SourceTree) -> Attrs {
+    let mut ctx = Context::new();
+    ctx.insert(src.store_path.clone());
+    let mut entries = vec![attr(
+        "outPath",
+        Value::string_ctx(src.store_path.clone(), ctx),
+    )];
+    for (k, m) in &src.meta {
+        let v = match m {
+            Meta::Str(s) => Value::string(s.clone()),
+            Meta::Int(i) => Value::Int(*i),
+            Meta::Bool(b) => Value::Bool(*b),
+        };
+        entries.push(attr(k, v));
+    }
+    Attrs::from_entries(entries)
+}
+
+/// Fetches node `i`'s source (from the store for locked inputs).
+fn node_source(ev: &mut Eval, node: &Node) -> Result<SourceTree> {
+    match &node.source {
+        NodeSource::Ready(s) => Ok(s.clone()),
+        NodeSource::Unavailable(msg) => Err(EvalError::new(msg.clone())),
+        NodeSource::Locked(locked) => {
+            let src = source::locked_source(&ev.options.store_dir, &node.name, locked)?;
+            Ok(src)
+        }
+    }
+}
+
+/// Builds the value of node `i`, as Nix's `call-flake.nix` does: a non-flake input is
+/// its source info; a flake is its outputs, updated with the source info and `outPath`,
+/// `inputs`, `outputs`, `sourceInfo`, `_type = "flake"`.
+fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
+    let node = &g.nodes[i];
+    let src = node_source(ev, node)?;
+    let info = source_info(&src);
+    if !node.flake {
+        return Ok(Value::attrs(info));
+    }
+    let attrs = flake_file(ev, &src)?;
+    let outputs_fn = attrs.get_str("outputs").cloned().unwrap_or(Value::Null);
+    let outputs_fn = ev.force(&outputs_fn)?;
+    if !outputs_fn.is_function() {
+        return Err(ev.type_error("a function", &outputs_fn));
+    }
+    let mut input_entries = Vec::new();
+    for (name, edge) in &node.inputs {
+        input_entries.push(attr(name, edge_value(g, i, name, edge)));
+    }
+    let inputs = Value::attrs(Attrs::from_entries(input_entries.clone()));
+    input_entries.push(attr("self", node_value(g, i)));
+    let args = Value::attrs(Attrs::from_entries(input_entries));
+    let outputs = ev.call(&outputs_fn, args, Span::NONE)?;
+    let outputs_attrs = ev.force_attrs(&outputs)?;
+    let mut ctx = Context::new();
+    ctx.insert(src.store_path.clone());
+    let extra = Attrs::from_entries(vec![
+        attr("outPath", Value::string_ctx(flake_path(&src), ctx)),
+        attr("inputs", inputs),
+        attr("outputs", outputs.clone()),
+        attr("sourceInfo", Value::attrs(info.clone())),
+        attr("_type", Value::string("flake")),
+    ]);
+    Ok(Value::attrs(outputs_attrs.update(&info).update(&extra)))
+}
+
+/// Splits `DIR#attr.path` into the directory and the attribute path (`""` if none).
+pub fn split_installable(s: &str) -> (&str, &str) {
+    match s.split_once('#') {
+        Some((d, a)) => (if d.is_empty() { "." } else { d }, a),
+        None => (s, ""),
+    }
+}
+
+/// Selects `nix eval FLAKE#attr`'s value: `packages.<system>.<attr>`,
+/// `legacyPackages.<system>.<attr>`, or `<attr>` itself (only that with a leading `.`).
+pub fn select_output(ev: &mut Eval, flake: &Value, url: &str, attr: &str) -> Result<Value> {
+    let system = ev.options.current_system.clone();
+    let candidates: Vec<String> = match attr.strip_prefix('.') {
+        Some(exact) => vec![exact.to_string()],
+        None if attr.is_empty() => vec![
+            format!("packages.{system}.default"),
+            format!("defaultPackage.{system}"),
+        ],
+        None => vec![
+            format!("packages.{system}.{attr}"),
+            format!("legacyPackages.{system}.{attr}"),
+            attr.to_string(),
+        ],
+    };
+    for c in &candidates {
+        if let Some(v) = select_path(ev, flake, c)? {
+            return Ok(v);
+        }
+    }
+    let quoted: Vec<String> = candidates.iter().map(|c| format!("'{c}'")).collect();
+    let list = match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    };
+    Err(EvalError::new(format!(
+        "flake '{url}' does not provide attribute {list}"
+    )))
+}
+
+/// Follows a dotted attribute path; `None` if some attribute is missing.
+fn select_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Option<Value>> {
+    let mut v = root.clone();
+    for name in split_attr_path(path) {
+        let a = match ev.force(&v)? {
+            Value::Attrs(a) => a,
+            _ => return Ok(None),
+        };
+        match a.get(Symbol::new(&name)) {
+            Some(x) => v = x.clone(),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(v))
+}
+
+/// Splits an attribute path at dots outside double quotes.
+fn split_attr_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || !out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A `nix eval FLAKE#ATTR` request.
+#[derive(Clone, Debug)]
+pub struct EvalRequest {
+    /// `DIR#attr.path`.
+    pub installable: String,
+    pub options: FlakeOptions,
+    pub json: bool,
+    pub eval_options: crate::eval::EvalOptions,
+    /// Directory relative paths resolve against.
+    pub cwd: PathBuf,
+}
+
+/// Runs `nix eval FLAKE#ATTR [--json]`: the printed value and exit code.
+pub fn run_eval(req: &EvalRequest) -> crate::instantiate::Outcome {
+    let mut ev = Eval::new(req.eval_options.clone());
+    let mut out = crate::instantiate::Outcome::default();
+    match eval_in(&mut ev, req) {
+        Ok(text) => {
+            out.stdout = text;
+            out.stdout.push('\n');
+        }
+        Err(e) => {
+            out.stderr = e.render(&ev.sources);
+            out.exit_code = 1;
+        }
+    }
+    stacker::grow(512 * 1024 * 1024, move || drop(ev));
+    out
+}
+
+fn eval_in(ev: &mut Eval, req: &EvalRequest) -> Result<String> {
+    let (dir, attr) = split_installable(&req.installable);
+    let dir = req.cwd.join(dir.strip_prefix("path:").unwrap_or(dir));
+    let mut opts = req.options.clone();
+    for (_, p) in opts.overrides.iter_mut() {
+        *p = req.cwd.join(&*p);
+    }
+    let dir = PathBuf::from(crate::eval::canon_path(&dir.to_string_lossy()));
+    let flake = load(ev, &dir, &opts)?;
+    let url = match source::find_git(&dir) {
+        Some(_) => format!("git+file://{}", dir.display()),
+        None => format!("path:{}", dir.display()),
+    };
+    let v = select_output(ev, &flake, &url, attr)?;
+    if req.json {
+        crate::builtins::to_json_string(ev, &v)
+    } else {
+        crate::print::print_value(ev, &v, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installables() {
+        assert_eq!(split_installable("./x#a.b"), ("./x", "a.b"));
+        assert_eq!(split_installable("#a"), (".", "a"));
+        assert_eq!(split_installable("/x"), ("/x", ""));
+        assert_eq!(split_attr_path(r#"a."b.c".d"#), vec!["a", "b.c", "d"]);
+    }
+}

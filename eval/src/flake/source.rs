@@ -1,0 +1,305 @@
+//! Flake sources: where their files are, and the store path and metadata (`narHash`,
+//! `lastModified`, `rev`, …) Nix would give them, computed without copying anything.
+
+use super::overlay::Visible;
+use crate::error::{EvalError, Result};
+use crate::hash_format::base64_encode;
+use crate::store::nar::{self, FileKind};
+use crate::store::{make_fixed_output_path, Ingestion};
+use std::collections::{BTreeSet, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// A metadata value of a source (`sourceInfo` attributes other than `outPath`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Meta {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A fetched (or located) source tree.
+#[derive(Clone, Debug)]
+pub struct SourceTree {
+    /// `/nix/store/<hash>-source`.
+    pub store_path: String,
+    /// The directory holding the files (the store path itself for fetched inputs).
+    pub real: PathBuf,
+    /// Visible paths for a filtered (git) source.
+    pub visible: Option<Visible>,
+    /// `sourceInfo` attributes besides `outPath`, in any order.
+    pub meta: Vec<(String, Meta)>,
+    /// The flake's directory inside the source (`dir=`), `""` for the top.
+    pub subdir: String,
+    /// How Nix names the source in messages (`path:/x`, `git+file:///x`).
+    pub url: String,
+}
+
+impl SourceTree {
+    /// Drops `rev`, `shortRev` and `revCount`, as Nix does for a root flake whose lock
+    /// file changed without being written.
+    pub fn force_dirty(&mut self) {
+        self.meta
+            .retain(|(k, _)| !matches!(k.as_str(), "rev" | "shortRev" | "revCount"));
+    }
+}
+
+/// `sha256-<base64>` of a digest.
+fn sri(digest: &[u8; 32]) -> String {
+    format!("sha256-{}", base64_encode(digest))
+}
+
+/// `YYYYMMDDhhmmss` (UTC) of a Unix time, as `lastModifiedDate`.
+pub fn format_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn time_meta(meta: &mut Vec<(String, Meta)>, secs: i64) {
+    meta.push(("lastModified".into(), Meta::Int(secs)));
+    meta.push(("lastModifiedDate".into(), Meta::Str(format_date(secs))));
+}
+
+fn source_path(store_dir: &str, digest: &[u8; 32]) -> Result<String> {
+    make_fixed_output_path(
+        store_dir,
+        "source",
+        Ingestion::Recursive,
+        digest,
+        &BTreeSet::new(),
+    )
+}
+
+/// A `path:` source: the whole directory, `lastModified` the newest modification time in it.
+pub fn path_source(store_dir: &str, dir: &Path) -> Result<SourceTree> {
+    let real = std::fs::canonicalize(dir)
+        .map_err(|_| EvalError::new(format!("path '{}' does not exist", dir.display())))?;
+    let mut newest = std::fs::symlink_metadata(&real)
+        .map(|m| m.mtime())
+        .unwrap_or(0);
+    let digest = nar::nar_sha256(&real, &mut |p: &Path, _| {
+        if let Ok(m) = std::fs::symlink_metadata(p) {
+            newest = newest.max(m.mtime());
+        }
+        Ok(true)
+    })?;
+    let mut meta = Vec::new();
+    time_meta(&mut meta, newest);
+    meta.push(("narHash".into(), Meta::Str(sri(&digest))));
+    Ok(SourceTree {
+        store_path: source_path(store_dir, &digest)?,
+        url: format!("path:{}", real.display()),
+        real,
+        visible: None,
+        meta,
+        subdir: String::new(),
+    })
+}
+
+/// The git work tree containing `dir`, if any, and `dir`'s path inside it.
+pub fn find_git(dir: &Path) -> Option<(git2::Repository, PathBuf, String)> {
+    let real = std::fs::canonicalize(dir).ok()?;
+    let repo = git2::Repository::discover(&real).ok()?;
+    let top = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let sub = real.strip_prefix(&top).ok()?.to_string_lossy().into_owned();
+    Some((repo, top, sub))
+}
+
+fn git_err(e: git2::Error) -> Box<EvalError> {
+    EvalError::new(format!("git: {}", e.message()))
+}
+
+/// A `git+file:` source: the tracked (and staged) files of the work tree as they are on
+/// disk; `rev`/`revCount`/`shortRev` when clean, `dirtyRev`/`dirtyShortRev` when not.
+pub fn git_source(
+    store_dir: &str,
+    repo: &git2::Repository,
+    top: &Path,
+    subdir: &str,
+) -> Result<SourceTree> {
+    let visible = Rc::new(tracked_paths(repo)?);
+    let vis = visible.clone();
+    let digest = nar::nar_sha256(top, &mut |p: &Path, _k: FileKind| {
+        let rel = p
+            .strip_prefix(top)
+            .map(|r| r.to_string_lossy().into_owned());
+        Ok(rel.is_ok_and(|r| vis.contains(&r)))
+    })?;
+    let mut meta = Vec::new();
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let dirty = is_dirty(repo)?;
+    match &head {
+        Some(c) => {
+            time_meta(&mut meta, c.time().seconds());
+            let rev = c.id().to_string();
+            if dirty {
+                meta.push(("dirtyRev".into(), Meta::Str(format!("{rev}-dirty"))));
+                meta.push((
+                    "dirtyShortRev".into(),
+                    Meta::Str(format!("{}-dirty", &rev[..7])),
+                ));
+            } else {
+                meta.push(("revCount".into(), Meta::Int(rev_count(repo, c.id())?)));
+                meta.push(("shortRev".into(), Meta::Str(rev[..7].to_string())));
+                meta.push(("rev".into(), Meta::Str(rev)));
+            }
+        }
+        None => time_meta(&mut meta, 0),
+    }
+    meta.push(("narHash".into(), Meta::Str(sri(&digest))));
+    meta.push(("submodules".into(), Meta::Bool(false)));
+    Ok(SourceTree {
+        store_path: source_path(store_dir, &digest)?,
+        real: top.to_path_buf(),
+        visible: Some(visible),
+        meta,
+        subdir: subdir.to_string(),
+        url: format!("git+file://{}", top.display()),
+    })
+}
+
+/// Paths of the index's files (submodules left out) and of their ancestor directories.
+fn tracked_paths(repo: &git2::Repository) -> Result<HashSet<String>> {
+    let index = repo.index().map_err(git_err)?;
+    let mut out = HashSet::new();
+    for entry in index.iter() {
+        if entry.mode == 0o160000 {
+            continue;
+        }
+        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        let mut prefix = path.as_str();
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if !out.insert(parent.to_string()) {
+                break;
+            }
+            prefix = parent;
+        }
+        out.insert(path);
+    }
+    Ok(out)
+}
+
+/// Whether tracked files differ from `HEAD` (untracked files do not count).
+fn is_dirty(repo: &git2::Repository) -> Result<bool> {
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let statuses = repo.statuses(Some(&mut opts)).map_err(git_err)?;
+    Ok(!statuses.is_empty())
+}
+
+fn rev_count(repo: &git2::Repository, head: git2::Oid) -> Result<i64> {
+    let mut walk = repo.revwalk().map_err(git_err)?;
+    walk.push(head).map_err(git_err)?;
+    Ok(walk.count() as i64)
+}
+
+/// A locked input of a type kith cannot fetch: its store path from `narHash`, used if it
+/// is already in the store.
+pub fn locked_source(
+    store_dir: &str,
+    name: &str,
+    locked: &serde_json::Map<String, serde_json::Value>,
+) -> Result<SourceTree> {
+    let url = describe_locked(locked);
+    let Some(nar_hash) = locked.get("narHash").and_then(|v| v.as_str()) else {
+        return Err(EvalError::new(format!(
+            "cannot fetch input '{name}' ({url}): its lock entry has no 'narHash'; kith does not download sources"
+        )));
+    };
+    let digest = crate::store::parse_sha256(nar_hash).map_err(EvalError::new)?;
+    let store_path = source_path(store_dir, &digest)?;
+    if std::fs::symlink_metadata(&store_path).is_err() {
+        return Err(EvalError::new(format!(
+            "input '{name}' ({url}) is not in the store: kith does not download sources; fetch it with `nix flake archive` (expected at '{store_path}')"
+        )));
+    }
+    let mut meta = Vec::new();
+    for (k, v) in locked {
+        match (k.as_str(), v) {
+            ("lastModified" | "revCount", serde_json::Value::Number(n)) => {
+                meta.push((k.clone(), Meta::Int(n.as_i64().unwrap_or(0))));
+            }
+            ("rev", serde_json::Value::String(s)) => {
+                meta.push(("rev".into(), Meta::Str(s.clone())));
+                meta.push(("shortRev".into(), Meta::Str(s.chars().take(7).collect())));
+            }
+            _ => {}
+        }
+    }
+    if let Some(serde_json::Value::Number(n)) = locked.get("lastModified") {
+        let secs = n.as_i64().unwrap_or(0);
+        meta.push(("lastModifiedDate".into(), Meta::Str(format_date(secs))));
+    }
+    meta.push(("narHash".into(), Meta::Str(sri(&digest))));
+    let subdir = locked
+        .get("dir")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    Ok(SourceTree {
+        real: PathBuf::from(&store_path),
+        store_path,
+        visible: None,
+        meta,
+        subdir,
+        url,
+    })
+}
+
+/// `type:owner/repo/rev` or the URL of a locked reference, for messages.
+pub fn describe_locked(locked: &serde_json::Map<String, serde_json::Value>) -> String {
+    let get = |k: &str| locked.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    match get("type") {
+        "github" | "gitlab" | "sourcehut" => {
+            format!(
+                "{}:{}/{}/{}",
+                get("type"),
+                get("owner"),
+                get("repo"),
+                get("rev")
+            )
+        }
+        "path" => format!("path:{}", get("path")),
+        t if !get("url").is_empty() => format!("{t}+{}", get("url"))
+            .replace("tarball+", "")
+            .replace("file+", ""),
+        t => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        // lastModifiedDate of lastModified = 1700000000 in Nix 2.26.
+        assert_eq!(format_date(1_700_000_000), "20231114221320");
+        assert_eq!(format_date(0), "19700101000000");
+        assert_eq!(format_date(1_795_702_475), "20261126141435");
+    }
+}

@@ -1,0 +1,302 @@
+//! Flake loading: the fixture flake set (`fixtures/flakes`) compared with what C++ Nix
+//! 2.26 prints for it, and the Clan conformance cases loaded as flakes.
+//!
+//! Ground truth was taken with the fixture copied to `/tmp/kfx`, `main/` made a git
+//! repository with `flake.nix` and `sub.nix` committed (author and committer
+//! `kith <kith@example.org>`, date `1700000000 +0000`) and `untracked.nix` left untracked:
+//!
+//! ```text
+//! nix --extra-experimental-features 'nix-command flakes' --store /tmp/nixstore26 \
+//!   eval --no-write-lock-file --json /tmp/kfx/main#ATTR \
+//!   --override-input leaf path:/tmp/kfx/leaf --override-input dep path:/tmp/kfx/dep \
+//!   --override-input data path:/tmp/kfx/data
+//! ```
+
+use kith_eval::eval::{Eval, EvalOptions};
+use kith_eval::flake::{self, FlakeOptions};
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/flakes");
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The fixture set in a fresh temporary directory, `main/` a git repository with
+/// `flake.nix` and `sub.nix` committed as described above.
+fn fixture(tag: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("kith-flake-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    copy_dir(Path::new(FIXTURES), &root);
+    let repo = git2::Repository::init(root.join("main")).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("flake.nix")).unwrap();
+    index.add_path(Path::new("sub.nix")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::new(
+        "kith",
+        "kith@example.org",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "fixture\n", &tree, &[])
+        .unwrap();
+    root
+}
+
+fn overrides(root: &Path) -> FlakeOptions {
+    FlakeOptions {
+        overrides: ["leaf", "dep", "data"]
+            .iter()
+            .map(|n| (n.to_string(), root.join(n)))
+            .collect(),
+    }
+}
+
+/// `nix eval --json main#attr` for each attribute.
+fn eval_json(root: &Path, opts: &FlakeOptions, attrs: &[&str]) -> Vec<Result<String, String>> {
+    let mut ev = Eval::new(EvalOptions::default());
+    let f = flake::load(&mut ev, &root.join("main"), opts).unwrap();
+    attrs
+        .iter()
+        .map(|a| {
+            let v = flake::select_output(&mut ev, &f, "main", a).map_err(|e| e.message.clone())?;
+            kith_eval::builtins::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn fixture_matches_nix() {
+    let root = fixture("nix");
+    // (attribute, `nix eval --json` output of Nix 2.26)
+    let cases: &[(&str, &str)] = &[
+        ("depValue", r#""dep""#),
+        ("depLeaf", r#""leaf""#),
+        ("depSelfType", r#""flake""#),
+        ("leafViaDep", r#""leaf""#),
+        ("hello", r#""hello from data\n""#),
+        (
+            "dataNames",
+            r#"["lastModified","lastModifiedDate","narHash","outPath"]"#,
+        ),
+        ("sub", r#"{"answer":42}"#),
+        (
+            "selfPath",
+            r#""/nix/store/r3qbmxwzy5wi76gw570i6gm7y5kiqjc8-source""#,
+        ),
+        ("untrackedVisible", "false"),
+        ("listing", r#"["flake.nix","sub.nix"]"#),
+        (
+            "depNames",
+            r#"["_type","inputs","lastModified","lastModifiedDate","leafValue","narHash","outPath","outputs","selfIsFlake","sourceInfo","value"]"#,
+        ),
+        ("inputNames", r#"["data","dep","leaf"]"#),
+        // The lock file changed and was not written: Nix drops `rev`, `revCount`, `shortRev`.
+        (
+            "selfInfo",
+            r#"{"lastModified":1700000000,"lastModifiedDate":"20231114221320","narHash":"sha256-I3dru8vryhGW7yP6hCA1jnWXZioHug6Q8MwfHhr7hNo=","submodules":false}"#,
+        ),
+        (
+            "depOut",
+            r#""/nix/store/x3q3rj01pd1dk31v9bjk3p8nk9mz4lqi-source""#,
+        ),
+        (
+            "dataOut",
+            r#""/nix/store/c04qkv9yprijpy0gcyk3h8ypgy45qr63-source""#,
+        ),
+        ("depType", r#""flake""#),
+        (
+            "selfNames",
+            r#"["_type","dataInfo","dataIsPath","dataNames","dataOut","depInfo","depLeaf","depNames","depOut","depSelfType","depType","depValue","hello","inputNames","inputs","lastModified","lastModifiedDate","leafViaDep","listing","narHash","outPath","outputs","selfInfo","selfNames","selfPath","sourceInfo","sub","subPath","submodules","untracked","untrackedVisible"]"#,
+        ),
+    ];
+    let attrs: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let got = eval_json(&root, &overrides(&root), &attrs);
+    for ((attr, want), got) in cases.iter().zip(got) {
+        assert_eq!(got.as_deref(), Ok(*want), "attribute {attr}");
+    }
+    // Nix prints the in-store path (here the sub.nix of the store path above).
+    let sub = eval_json(&root, &overrides(&root), &["subPath"]);
+    assert_eq!(
+        sub[0].as_deref(),
+        Ok(r#""/nix/store/r3qbmxwzy5wi76gw570i6gm7y5kiqjc8-source/sub.nix""#)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn untracked_files_are_invisible() {
+    let root = fixture("untracked");
+    let got = eval_json(&root, &overrides(&root), &["untracked"]);
+    let err = got[0].clone().unwrap_err();
+    assert_eq!(
+        err,
+        "path '/nix/store/r3qbmxwzy5wi76gw570i6gm7y5kiqjc8-source/untracked.nix' does not exist"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn relative_path_inputs_and_follows() {
+    // Without overrides, `path:../dep` etc. resolve next to the flake's directory.
+    let root = fixture("relative");
+    let got = eval_json(
+        &root,
+        &FlakeOptions::default(),
+        &["depLeaf", "leafViaDep", "hello", "depOut", "dataOut"],
+    );
+    let want = [
+        r#""leaf""#,
+        r#""leaf""#,
+        r#""hello from data\n""#,
+        r#""/nix/store/x3q3rj01pd1dk31v9bjk3p8nk9mz4lqi-source""#,
+        r#""/nix/store/c04qkv9yprijpy0gcyk3h8ypgy45qr63-source""#,
+    ];
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g.as_deref(), Ok(w));
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn dirty_tree_has_dirty_rev() {
+    // A modified tracked file: Nix 2.26 sets `dirtyRev = "<HEAD>-dirty"` and
+    // `dirtyShortRev`, and no `rev`.
+    let root = fixture("dirty");
+    std::fs::write(root.join("main/sub.nix"), "{ answer = 43; }\n").unwrap();
+    let head = git2::Repository::open(root.join("main"))
+        .unwrap()
+        .head()
+        .unwrap()
+        .target()
+        .unwrap()
+        .to_string();
+    let got = eval_json(&root, &overrides(&root), &["selfInfo", "sub"]);
+    let info: serde_json::Value = serde_json::from_str(got[0].as_ref().unwrap()).unwrap();
+    assert_eq!(info["dirtyRev"], format!("{head}-dirty"));
+    assert_eq!(info["dirtyShortRev"], format!("{}-dirty", &head[..7]));
+    assert!(info.get("rev").is_none());
+    assert_eq!(got[1].as_deref(), Ok(r#"{"answer":43}"#));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn missing_outputs_is_an_error() {
+    let root = std::env::temp_dir().join(format!("kith-flake-noout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("flake.nix"), "{ description = \"x\"; }").unwrap();
+    let mut ev = Eval::new(EvalOptions::default());
+    let Err(err) = flake::load(&mut ev, &root, &FlakeOptions::default()) else {
+        panic!("a flake without outputs loaded");
+    };
+    let real = std::fs::canonicalize(&root).unwrap();
+    assert_eq!(
+        err.message,
+        format!("flake 'path:{}' lacks attribute 'outputs'", real.display())
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Replaces the store paths of the case and the corpus inputs with the oracle's
+/// placeholders.
+fn placeholders(text: &str, reps: &[(String, &str)]) -> String {
+    let mut out = text.to_string();
+    for (from, to) in reps {
+        out = out.replace(from.as_str(), to);
+    }
+    out
+}
+
+/// Every conformance case, loaded as a flake with the inputs overridden to the corpus,
+/// gives the expected views (or fails with the expected error).
+#[test]
+fn conformance_cases_as_flakes() {
+    let cases = Path::new(SHARED).join("conformance/cases");
+    let Ok(entries) = std::fs::read_dir(&cases) else {
+        eprintln!("skipped: {} is absent", cases.display());
+        return;
+    };
+    let corpus = Path::new(SHARED).join("corpus");
+    let opts = FlakeOptions {
+        overrides: [
+            ("clan-core", "clan-core"),
+            ("nixpkgs", "nixpkgs-lib"),
+            // clan-core's own inputs that the corpus holds (flake-parts is the exact
+            // locked revision, so its store path is the one clan-core's flake.lock names).
+            ("clan-core/flake-parts", "flake-parts"),
+            ("clan-core/systems", "nix-systems"),
+            ("clan-core/nix-select", "nix-select"),
+            ("clan-core/nixpkgs", "nixpkgs-lib"),
+        ]
+        .iter()
+        .map(|(n, d)| (n.to_string(), corpus.join(d)))
+        .collect(),
+    };
+    let views = [
+        ("exports", "clan.exports"),
+        (
+            "inventory",
+            "clanInternals.inventoryClass.inventorySerialization",
+        ),
+        ("cliChecks", "clanInternals.cliChecks"),
+    ];
+    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    dirs.sort();
+    let mut failures = Vec::new();
+    for case in dirs {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let expected = std::fs::read_to_string(case.join("expected.json"))
+            .or_else(|_| std::fs::read_to_string(case.join("expected-partial.json")))
+            .unwrap_or_else(|_| "{}".into());
+        let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
+        let want_err = std::fs::read_to_string(case.join("expected-error.txt")).ok();
+        for (view, sel) in views {
+            let mut ev = Eval::new(EvalOptions::default());
+            let f = flake::load(&mut ev, &case, &opts).unwrap();
+            let mut path_of = |s: &str| {
+                let v = flake::select_output(&mut ev, &f, "case", s).unwrap();
+                let s = kith_eval::builtins::to_json_string(&mut ev, &v).unwrap();
+                serde_json::from_str::<String>(&s).unwrap()
+            };
+            let reps = vec![
+                (path_of(".inputs.clan-core.outPath"), "@CORPUS@/clan-core"),
+                (path_of(".inputs.nixpkgs.outPath"), "@CORPUS@/nixpkgs-lib"),
+                (path_of(".outPath"), "@CASE@"),
+            ];
+            let got = flake::select_output(&mut ev, &f, "case", sel)
+                .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v));
+            match (got, expected.get(view)) {
+                (Ok(text), Some(want)) => {
+                    let got: serde_json::Value =
+                        serde_json::from_str(&placeholders(&text, &reps)).unwrap();
+                    if &got != want {
+                        failures.push(format!("{name} {view}: differs"));
+                    }
+                }
+                (Ok(_), None) => failures.push(format!("{name} {view}: should fail")),
+                (Err(e), Some(_)) => failures.push(format!("{name} {view}: {}", e.message)),
+                (Err(e), None) => {
+                    let text = e.render(&ev.sources);
+                    let want = want_err.as_deref().unwrap_or("").trim();
+                    if !text.contains(want) {
+                        failures.push(format!("{name} {view}: wrong error {}", e.message));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
