@@ -200,7 +200,7 @@ pub fn run(req: &Request) -> Outcome {
         Ok(()) => {}
         Err(e) => {
             match req.error_format {
-                ErrorFormat::Nix => out.stderr.push_str(&e.render(&ev.sources)),
+                ErrorFormat::Nix => out.stderr.push_str(&strip_ansi(&e.render(&ev.sources))),
                 ErrorFormat::Fancy => {
                     let report = crate::diagnostic::to_report(&e, &ev.sources);
                     let handler = miette::GraphicalReportHandler::new();
@@ -216,6 +216,26 @@ pub fn run(req: &Request) -> Outcome {
     }
     // Values and lowered code are freed recursively: deep structures need a large stack.
     stacker::grow(512 * 1024 * 1024, move || drop(ev));
+    out
+}
+
+/// Removes ANSI CSI escape sequences (`ESC [ … final`), as Nix's logger does for output
+/// that is not a colour terminal (messages built by Nix code may contain them).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' || chars.peek() != Some(&'[') {
+            out.push(c);
+            continue;
+        }
+        chars.next();
+        for c in chars.by_ref() {
+            if ('\u{40}'..='\u{7e}').contains(&c) {
+                break;
+            }
+        }
+    }
     out
 }
 

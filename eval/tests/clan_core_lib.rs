@@ -132,7 +132,12 @@ fn clan_core_lib() {
 /// Evaluates the test sets and runs every test in one evaluator, as nix-unit does.
 fn run_tests(corpus: &Path) -> Result<Vec<Outcome>, String> {
     std::env::set_var("NO_COLOR", "1");
-    let mut ev = Eval::new(EvalOptions::default());
+    // Warnings (clan-core has deprecation notices) are kept, not printed.
+    let options = EvalOptions {
+        capture_diagnostics: true,
+        ..EvalOptions::default()
+    };
+    let mut ev = Eval::new(options);
     let text = TEST_SETS.replace("CORPUS", &corpus.to_string_lossy());
     let root = ev
         .eval_expr(&text, corpus)

@@ -505,18 +505,24 @@ fn request(modules: &Path, check: &Check) -> Request {
     req.strict = check.strict || check.kind == Kind::Expression;
     req.options.store_dir = "/nix/store".into();
     req.options.pure = false;
+    // `ABORT_ON_WARN=1`: `--option abort-on-warn true`.
+    req.options.abort_on_warn = check.abort_on_warn;
+    // Warnings are part of the stderr `checkConfigError` searches.
+    req.options.capture_diagnostics = true;
     req
 }
 
 /// Performs a check; `None` if it passed, else a one-line hint of what went wrong.
 fn perform(modules: &Path, check: &Check) -> Option<String> {
-    if check.abort_on_warn && std::env::var_os("KITH_MODULE_SYSTEM_ORACLE").is_none() {
-        return Some("ABORT_ON_WARN (`--option abort-on-warn true`) is not supported".into());
-    }
     let out = match std::env::var("KITH_MODULE_SYSTEM_ORACLE") {
         Ok(nix) if !nix.is_empty() => run_oracle(&nix, modules, check),
         _ => run(&request(modules, check)),
     };
+    if let Ok(nix) = std::env::var("KITH_MODULE_SYSTEM_COMPARE") {
+        if let Some(diff) = compare_with(&nix, modules, check, &out) {
+            return Some(diff);
+        }
+    }
     match check.kind {
         Kind::Expression => {
             (out.exit_code != 0).then(|| format!("failed: {}", last_error_line(&out.stderr)))
@@ -570,6 +576,47 @@ fn run_oracle(nix: &str, modules: &Path, check: &Check) -> kith_eval::instantiat
             exit_code: 1,
         },
     }
+}
+
+/// Compares kith's stdout and final error message with an external `nix-instantiate`'s
+/// (`KITH_MODULE_SYSTEM_COMPARE=/work/shared/tools/nix-current`): a maintainer's helper
+/// for exact error messages, never run by CI.
+fn compare_with(
+    nix: &str,
+    modules: &Path,
+    check: &Check,
+    ours: &kith_eval::instantiate::Outcome,
+) -> Option<String> {
+    let theirs = run_oracle(nix, modules, check);
+    if theirs.stdout != ours.stdout {
+        return Some(format!(
+            "stdout differs: nix `{}`, kith `{}`",
+            clip(&theirs.stdout),
+            clip(&ours.stdout)
+        ));
+    }
+    let (a, b) = (
+        final_message(&strip_ansi(&theirs.stderr)),
+        final_message(&strip_ansi(&ours.stderr)),
+    );
+    (a != b).then(|| format!("error differs:\n--- nix\n{a}\n--- kith\n{b}"))
+}
+
+/// The final `error: …` message of rendered error text, up to its position line.
+fn final_message(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let Some(start) = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("error:") && l.trim() != "error:")
+    else {
+        return String::new();
+    };
+    lines[start..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with("at "))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn check_output(check: &Check, out: &kith_eval::instantiate::Outcome) -> Option<String> {

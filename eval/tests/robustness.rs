@@ -40,7 +40,7 @@ fn error(out: &Outcome) -> String {
     out.stderr
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("error: "))
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no error line in:\n{}", out.stderr))
         .to_string()
 }
@@ -87,7 +87,11 @@ fn nested_attrsets() {
     });
     assert!(error(&out).contains("nested too deeply"), "{}", out.stderr);
     // rnix parses at most 512 nested expressions (C++ Nix about 2 000 attribute sets).
-    let out = eval(&format!("({}){}", nest("{a=", "1", ";}", 400), ".a".repeat(400)));
+    let out = eval(&format!(
+        "({}){}",
+        nest("{a=", "1", ";}", 400),
+        ".a".repeat(400)
+    ));
     assert_eq!(value(&out), "1");
 }
 
@@ -163,7 +167,9 @@ fn operator_chains() {
 #[test]
 fn nested_lets() {
     let text: String = (0..DEEP).map(|i| format!("let a{i} = {i}; in ")).collect();
-    let out = timed("100k lets", Duration::from_secs(5), || eval(&format!("{text}a0")));
+    let out = timed("100k lets", Duration::from_secs(5), || {
+        eval(&format!("{text}a0"))
+    });
     assert!(error(&out).contains("nested too deeply"), "{}", out.stderr);
     let text: String = (0..400).map(|i| format!("let a{i} = {i}; in ")).collect();
     assert_eq!(value(&eval(&format!("{text}a0 + a399"))), "399");
@@ -215,7 +221,11 @@ fn fleet(n: usize) -> String {
 #[test]
 fn large_generated_file() {
     // 10 MB in release builds; a tenth of that in (much slower) debug builds.
-    let n = if cfg!(debug_assertions) { 5_000 } else { 50_000 };
+    let n = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        50_000
+    };
     let text = fleet(n);
     let dir = std::env::temp_dir().join(format!("kith-robustness-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

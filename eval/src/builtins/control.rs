@@ -140,18 +140,31 @@ fn trace_verbose(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 }
 
 /// `warn msg r`: prints `evaluation warning: msg` to stderr, returns `r`.
-fn warn(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let msg = with_ctx(
         ev.force_string(&args[0]),
         "while evaluating the first argument; the message passed to builtins.warn",
     )?;
-    emit(ev, format!("evaluation warning: {}", msg.s));
+    // Nix aligns the message's later lines under its first.
+    let text = msg.s.split('\n').collect::<Vec<_>>().iter().enumerate().fold(
+        String::new(),
+        |mut out, (i, line)| {
+            if i > 0 {
+                out.push('\n');
+                if !line.is_empty() {
+                    out.push_str(&" ".repeat("evaluation warning: ".len()));
+                }
+            }
+            out.push_str(line);
+            out
+        },
+    );
+    emit(ev, format!("evaluation warning: {text}"));
     if ev.options.abort_on_warn {
-        // Not catchable by `tryEval`, as in Nix.
+        // Not catchable by `tryEval`, and without a position of its own, as in Nix.
         return Err(EvalError::new(
             "aborting to reveal stack trace of warning, as abort-on-warn is set",
-        )
-        .at(span));
+        ));
     }
     ev.force(&args[1])
 }

@@ -340,6 +340,11 @@ impl Eval {
             _ => {
                 let l = self.eval(lhs, env)?;
                 let r = self.eval(rhs, env)?;
+                if let (Value::Int(x), Value::Int(y)) = (&l, &r) {
+                    if let Some(v) = int_op(op, *x, *y) {
+                        return Ok(v);
+                    }
+                }
                 match op {
                     BinOp::Eq => Ok(Value::Bool(ops::equal(self, &l, &r).at(span)?)),
                     BinOp::NotEq => Ok(Value::Bool(!ops::equal(self, &l, &r).at(span)?)),
@@ -354,6 +359,13 @@ impl Eval {
                         let b = self.force_attrs(&r).at(span).map_err(|e| {
                             e.context(span, || "in the right operand of the update (//) operator".into())
                         })?;
+                        // Nix returns an operand itself when the other one is empty.
+                        if b.is_empty() {
+                            return Ok(Value::Attrs(a));
+                        }
+                        if a.is_empty() {
+                            return Ok(Value::Attrs(b));
+                        }
                         Ok(Value::attrs(a.update(&b)))
                     }
                     BinOp::Concat => {
@@ -398,6 +410,24 @@ impl Eval {
         }
         Ok(Value::String(Rc::new(out)))
     }
+}
+
+/// `x op y` on integers when it cannot fail (`None`: overflow, division, or not an
+/// arithmetic or comparison operator; the general path then reports or handles it).
+#[inline]
+fn int_op(op: BinOp, x: i64, y: i64) -> Option<Value> {
+    Some(match op {
+        BinOp::Add => Value::Int(x.checked_add(y)?),
+        BinOp::Sub => Value::Int(x.checked_sub(y)?),
+        BinOp::Mul => Value::Int(x.checked_mul(y)?),
+        BinOp::Eq => Value::Bool(x == y),
+        BinOp::NotEq => Value::Bool(x != y),
+        BinOp::Lt => Value::Bool(x < y),
+        BinOp::Le => Value::Bool(x <= y),
+        BinOp::Gt => Value::Bool(x > y),
+        BinOp::Ge => Value::Bool(x >= y),
+        _ => return None,
+    })
 }
 
 fn bool_op_name(op: BinOp) -> &'static str {

@@ -70,7 +70,7 @@ pub struct Eval {
     /// Flake sources kith located but did not copy: store path → directory.
     pub(crate) overlay: crate::flake::overlay::StoreOverlay,
     /// Lowest stack address evaluation may reach on the current segment (see
-    /// [`Eval::guarded`]); 0 until the first check.
+    /// [`Eval::guarded`]); `usize::MAX` (unknown: take the slow path) until the first check.
     stack_floor: usize,
     /// Lines printed by `trace`/`warn` when [`EvalOptions::capture_diagnostics`] is set.
     pub diagnostics: Vec<String>,
@@ -130,7 +130,7 @@ impl Eval {
             imports: HashMap::new(),
             call_depth: 0,
             overlay: Default::default(),
-            stack_floor: 0,
+            stack_floor: usize::MAX,
             diagnostics: Vec::new(),
         };
         crate::builtins::install(&mut ev);

@@ -343,8 +343,9 @@ impl Locker<'_> {
             }
             _ => {}
         }
-        if !parent.is_empty() || declared.is_some() {
-            self.lock_changed |= parent.is_empty();
+        // A root input missing from flake.lock: Nix would have to write a new lock file.
+        if parent.is_empty() {
+            self.lock_changed = true;
         }
         match declared.and_then(|d| d.reference.as_ref()) {
             Some(r) => self.new_node(ip, r, flake),
@@ -361,45 +362,46 @@ impl Locker<'_> {
     }
 
     fn push(&mut self, node: Node) -> Edge {
+        Edge::Node(self.push_index(node))
+    }
+
+    fn push_index(&mut self, node: Node) -> usize {
         self.nodes.push(node);
-        Edge::Node(self.nodes.len() - 1)
+        self.nodes.len() - 1
     }
 
     /// A node for an input not in any lock file: local directories are read now (with
     /// their own `flake.lock`), anything else cannot be had offline.
     fn new_node(&mut self, ip: &[String], r: &InputRef, flake: bool) -> Result<Edge> {
         let name = ip.join("/");
-        let InputRef::Local { dir, path_type } = r else {
-            let InputRef::Remote(url) = r else {
-                unreachable!()
-            };
-            let msg = format!(
-                "cannot fetch flake input '{name}' ('{url}'): kith does not download sources and the input is not locked; run `nix flake lock` and `nix flake archive`, or pass `--override-input {name} PATH`"
-            );
-            return Ok(self.push(Node {
-                name,
-                source: NodeSource::Unavailable(msg),
-                flake,
-                inputs: BTreeMap::new(),
-            }));
+        let (dir, path_type) = match r {
+            InputRef::Local { dir, path_type } => (dir, *path_type),
+            InputRef::Remote(url) => {
+                let msg = format!(
+                    "cannot fetch flake input '{name}' ('{url}'): kith does not download sources and the input is not locked; run `nix flake lock` and `nix flake archive`, or pass `--override-input {name} PATH`"
+                );
+                return Ok(self.push(Node {
+                    name,
+                    source: NodeSource::Unavailable(msg),
+                    flake,
+                    inputs: BTreeMap::new(),
+                }));
+            }
         };
-        let src = local_source(&self.ev.options.store_dir, dir, *path_type)?;
+        let src = local_source(&self.ev.options.store_dir, dir, path_type)?;
         self.register(&src);
-        let edge = self.push(Node {
+        let idx = self.push_index(Node {
             name,
             source: NodeSource::Ready(src.clone()),
             flake,
             inputs: BTreeMap::new(),
         });
-        let Edge::Node(idx) = edge else {
-            unreachable!()
-        };
         if flake {
             let decl = self.read_flake(&src)?;
             let own = LockFile::read_in(&src.real.join(&src.subdir))?.map(|l| (Rc::new(l), None));
             self.lock_node(idx, ip, Some(&decl), own, ip)?;
         }
-        Ok(edge)
+        Ok(Edge::Node(idx))
     }
 
     /// A node copied from a lock file, with its inputs copied recursively.
@@ -432,15 +434,12 @@ impl Locker<'_> {
             }
             None => NodeSource::Locked(locked),
         };
-        let edge = self.push(Node {
+        let idx = self.push_index(Node {
             name: ip.join("/"),
             source,
             flake: entry.flake,
             inputs: BTreeMap::new(),
         });
-        let Edge::Node(idx) = edge else {
-            unreachable!()
-        };
         self.lock_node(
             idx,
             ip,
@@ -448,7 +447,7 @@ impl Locker<'_> {
             Some((lock, Some(key.to_string()))),
             lock_root,
         )?;
-        Ok(edge)
+        Ok(Edge::Node(idx))
     }
 }
 

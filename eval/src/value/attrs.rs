@@ -93,30 +93,112 @@ impl Attrs {
         }
         let (a, b) = (&self.entries, &other.entries);
         let mut out = Vec::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            match a[i].name.cmp(&b[j].name) {
-                std::cmp::Ordering::Less => {
-                    out.push(a[i].clone());
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    out.push(b[j].clone());
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    out.push(b[j].clone());
-                    i += 1;
-                    j += 1;
-                }
-            }
+        if b.len() * 8 < a.len() {
+            overlay_few(&mut out, a, b, true);
+        } else if a.len() * 8 < b.len() {
+            overlay_few(&mut out, b, a, false);
+        } else {
+            merge(&mut out, a, b);
         }
-        out.extend_from_slice(&a[i..]);
-        out.extend_from_slice(&b[j..]);
         Attrs { entries: out }
     }
     /// Consumes the set into its entries (symbol order).
     pub fn into_entries(self) -> Vec<Attr> {
         self.entries
+    }
+}
+
+/// Merges sorted `a` and `b` into `out`; on equal names `b`'s entry wins.
+fn merge(out: &mut Vec<Attr>, a: &[Attr], b: &[Attr]) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].name.cmp(&b[j].name) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(b[j].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+}
+
+/// Merges a few sorted entries `few` into the many sorted entries `many`, copying the runs
+/// of `many` between them in bulk (the common `big // { x = …; }`). On equal names the
+/// entry of `few` wins when `few_wins`, else the one of `many`.
+fn overlay_few(out: &mut Vec<Attr>, many: &[Attr], few: &[Attr], few_wins: bool) {
+    let mut i = 0;
+    for attr in few {
+        let rest = &many[i..];
+        let k = rest.partition_point(|x| x.name < attr.name);
+        out.extend_from_slice(&rest[..k]);
+        i += k;
+        match many.get(i) {
+            Some(same) if same.name == attr.name => {
+                out.push(if few_wins { attr } else { same }.clone());
+                i += 1;
+            }
+            _ => out.push(attr.clone()),
+        }
+    }
+    out.extend_from_slice(&many[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pairs: &[(&str, i64)]) -> Attrs {
+        Attrs::from_entries(
+            pairs
+                .iter()
+                .map(|(n, v)| Attr {
+                    name: Symbol::new(n),
+                    value: Value::Int(*v),
+                    span: crate::source::Span::NONE,
+                })
+                .collect(),
+        )
+    }
+
+    fn pairs(a: &Attrs) -> Vec<(String, i64)> {
+        a.sorted_by_name()
+            .into_iter()
+            .map(|x| match x.value {
+                Value::Int(i) => (x.name.to_string(), i),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    /// Every shape of `//` (few into many, many into few, similar sizes) gives the merge.
+    #[test]
+    fn update_all_shapes() {
+        let names: Vec<String> = (0..40).map(|i| format!("u{i}")).collect();
+        let big: Vec<(&str, i64)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+        let small = [("u3", 2), ("u39", 2), ("new", 2)];
+        let want = |l: &[(&str, i64)], r: &[(&str, i64)]| {
+            let mut m = std::collections::BTreeMap::new();
+            for (n, v) in l.iter().chain(r) {
+                m.insert(n.to_string(), *v);
+            }
+            m.into_iter().collect::<Vec<_>>()
+        };
+        for (l, r) in [
+            (&big[..], &small[..]),
+            (&small[..], &big[..]),
+            (&big[..20], &big[10..]),
+        ] {
+            assert_eq!(pairs(&set(l).update(&set(r))), want(l, r));
+        }
     }
 }
