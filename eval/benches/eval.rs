@@ -23,6 +23,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const CASES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../benches/cases");
+/// nixpkgs' lib, which cases import as `<nixpkgs-lib/lib>` (as `benches/compare.sh` passes it).
+const NIXPKGS_LIB: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpus/nixpkgs-lib"
+);
+
+/// Evaluator options for the cases: `<nixpkgs-lib>` resolves to `$NIXPKGS_LIB` or the
+/// corpus copy next to the checkout.
+fn options() -> EvalOptions {
+    let lib = std::env::var("NIXPKGS_LIB").unwrap_or_else(|_| NIXPKGS_LIB.to_string());
+    EvalOptions {
+        search_path: vec![("nixpkgs-lib".to_string(), lib)],
+        ..EvalOptions::default()
+    }
+}
 
 /// A benchmark program: its file name without `.nix`, path and text.
 struct Case {
@@ -63,7 +78,7 @@ fn bench_parse(c: &mut Criterion, cases: &[Case]) {
 fn bench_compile(c: &mut Criterion, cases: &[Case]) {
     let mut group = c.benchmark_group("compile");
     for case in cases {
-        let mut ev = Eval::new(EvalOptions::default());
+        let mut ev = Eval::new(options());
         if let Err(e) = ev.compile(Origin::File(case.path.clone()), &case.text) {
             eprintln!(
                 "compile/{}: skipped, does not compile: {}",
@@ -80,7 +95,7 @@ fn bench_compile(c: &mut Criterion, cases: &[Case]) {
 
 /// A fresh evaluator with `case` compiled, for one timed evaluation.
 fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
-    let mut ev = Eval::new(EvalOptions::default());
+    let mut ev = Eval::new(options());
     let expr = ev
         .compile(Origin::File(case.path.clone()), &case.text)
         .ok()?;

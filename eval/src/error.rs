@@ -67,6 +67,10 @@ impl EvalError {
     }
 }
 
+/// Most frames an error keeps (the innermost ones). Nix keeps them all, but a failing
+/// thunk stores a copy of its error, so long traces would make deep failures quadratic.
+const MAX_TRACE: usize = 256;
+
 /// Extension methods on boxed errors and results, for attaching positions and context.
 pub trait ErrorExt {
     /// Sets the error's position if it has none.
@@ -83,7 +87,7 @@ impl ErrorExt for Box<EvalError> {
         self
     }
     fn context(mut self, span: Span, message: impl FnOnce() -> String) -> Self {
-        if self.trace.len() < 256 {
+        if self.trace.len() < MAX_TRACE {
             self.trace.push(TraceFrame {
                 span,
                 message: message(),
@@ -113,23 +117,44 @@ impl EvalError {
     pub fn render(&self, sources: &Sources) -> String {
         let mut out = String::new();
         if self.trace.is_empty() {
-            let _ = write!(out, "error: {}", indent_lines(&self.message));
+            let _ = write!(out, "error: {}", indent_lines(self.message.trim_end()));
             render_pos(&mut out, sources, self.span, "       ");
             self.render_hint(&mut out);
             out.push('\n');
             return out;
         }
         out.push_str("error:\n");
-        for frame in self.trace.iter().rev() {
-            let _ = write!(out, "       … {}", indent_lines(&frame.message));
-            render_pos(&mut out, sources, frame.span, "         ");
-            out.push_str("\n\n");
-        }
-        let _ = write!(out, "       error: {}", indent_lines(&self.message));
+        self.render_trace(&mut out, sources);
+        let _ = write!(
+            out,
+            "       error: {}",
+            indent_lines(self.message.trim_end())
+        );
         render_pos(&mut out, sources, self.span, "       ");
         self.render_hint(&mut out);
         out.push('\n');
         out
+    }
+
+    /// The trace, outermost frame first. As in Nix, a frame identical (same message and
+    /// position) to one already shown is skipped; a run of more than five skipped frames
+    /// is summarised as `(N duplicate frames omitted)`, shorter runs are shown anyway.
+    fn render_trace(&self, out: &mut String, sources: &Sources) {
+        let mut seen = std::collections::HashSet::new();
+        let mut skipped: Vec<&TraceFrame> = Vec::new();
+        for frame in self.trace.iter().rev() {
+            if frame.message.is_empty() {
+                continue;
+            }
+            let key = (frame.span.file, frame.span.start, frame.message.as_str());
+            if !seen.insert(key) {
+                skipped.push(frame);
+                continue;
+            }
+            flush_skipped(out, sources, &mut skipped);
+            render_frame(out, sources, frame);
+        }
+        flush_skipped(out, sources, &mut skipped);
     }
 
     fn render_hint(&self, out: &mut String) {
@@ -139,14 +164,41 @@ impl EvalError {
     }
 }
 
+/// Frames shown before more than this many consecutive duplicates are summarised.
+const MAX_DUPLICATES_SHOWN: usize = 5;
+
+fn render_frame(out: &mut String, sources: &Sources, frame: &TraceFrame) {
+    let _ = write!(out, "       … {}", indent_lines(&frame.message));
+    render_pos(out, sources, frame.span, "         ");
+    out.push_str("\n\n");
+}
+
+/// Shows the duplicate frames skipped since the last frame shown, or their count.
+fn flush_skipped(out: &mut String, sources: &Sources, skipped: &mut Vec<&TraceFrame>) {
+    if skipped.len() > MAX_DUPLICATES_SHOWN {
+        let _ = write!(
+            out,
+            "       ({} duplicate frames omitted)\n\n",
+            skipped.len()
+        );
+    } else {
+        for frame in skipped.iter() {
+            render_frame(out, sources, frame);
+        }
+    }
+    skipped.clear();
+}
+
 /// A multi-line message with its later lines indented by seven spaces, as Nix indents
-/// everything after `error:`; empty lines stay empty.
+/// everything after `error:`; trailing blanks of each line are dropped and empty lines
+/// stay empty, as in Nix's output.
 fn indent_lines(message: &str) -> std::borrow::Cow<'_, str> {
-    if !message.contains('\n') {
+    if !message.contains('\n') && !message.ends_with([' ', '\t']) {
         return message.into();
     }
     let mut out = String::with_capacity(message.len() + 32);
     for (i, line) in message.split('\n').enumerate() {
+        let line = line.trim_end_matches([' ', '\t']);
         if i > 0 {
             out.push('\n');
             if !line.is_empty() {
@@ -175,5 +227,42 @@ fn render_pos(out: &mut String, sources: &Sources, span: Span, indent: &str) {
         if n == line {
             let _ = write!(out, "\n{:>13}| {}^", "", " ".repeat(col - 1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error whose trace, outermost first, has frames with these messages.
+    fn with_trace(outermost_first: &[&str]) -> EvalError {
+        let mut e = *EvalError::new("boom");
+        for m in outermost_first.iter().rev() {
+            e = *Box::new(e).context(Span::NONE, || m.to_string());
+        }
+        e
+    }
+
+    #[test]
+    fn duplicate_frames() {
+        // Few duplicates are shown; more than five are counted. The set of frames seen is
+        // never reset, as in Nix (see eval-fail-mutual-recursion.err.exp).
+        let mut frames = vec!["a", "b", "b", "b", "c"];
+        frames.extend(["a"; 7]);
+        frames.push("d");
+        let out = with_trace(&frames).render(&Sources::default());
+        let expected = "error:\n       … a\n\n       … b\n\n       … b\n\n       … b\n\n       \
+                        … c\n\n       (7 duplicate frames omitted)\n\n       … d\n\n       \
+                        error: boom\n";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn multi_line_messages_are_indented() {
+        let out = with_trace(&["first\nsecond"]).render(&Sources::default());
+        assert_eq!(
+            out,
+            "error:\n       … first\n       second\n\n       error: boom\n"
+        );
     }
 }

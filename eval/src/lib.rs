@@ -16,6 +16,7 @@ pub mod lower;
 pub mod parse;
 pub mod posix_regex;
 pub mod print;
+pub mod purity;
 pub mod source;
 pub mod store;
 pub mod symbol;

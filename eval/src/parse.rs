@@ -24,12 +24,9 @@ const PARSE_STACK: usize = 1 << 30;
 /// contents from the original text.
 pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
     let normalized = normalize_newlines(text);
-    if let Err(offset) = check_token_runs(&normalized) {
-        let message = "expression too complex to parse".to_string();
-        return Err(syntax_error(message, file, offset, text.len()));
-    }
-    if let Err(offset) = check_nesting(&normalized) {
-        let message = format!("expression nested too deeply (limit {MAX_DEPTH})");
+    if let Err((message, offset)) =
+        check_token_runs(&normalized).and_then(|()| check_nesting(&normalized))
+    {
         return Err(syntax_error(message, file, offset, text.len()));
     }
     let parsed = stacker::grow(PARSE_STACK, || {
@@ -53,12 +50,19 @@ pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
 pub const MAX_DEPTH: u64 = 10_000;
 
 /// Most total work [`check_nesting`] accepts: the sum over all tokens of their nesting
-/// depth. rowan's node cache rehashes whole subtrees, so parsing costs about this much;
-/// ordinary files, even large generated ones, stay far below it.
-const MAX_DEPTH_SUM: u64 = 500_000_000;
+/// depth, at most this plus [`DEPTH_SUM_PER_BYTE`] per byte of input. rowan's node cache
+/// rehashes whole subtrees, so parsing costs about this much (some 10 ns a unit); ordinary
+/// files, even large generated ones, stay far below it.
+const MAX_DEPTH_SUM: u64 = 150_000_000;
+const DEPTH_SUM_PER_BYTE: u64 = 20;
 
-/// Most tokenizing work [`check_token_runs`] accepts.
-const MAX_RUN_COST: u64 = 500_000_000;
+/// Most tokenizing work [`check_token_runs`] accepts (some 5 ns a unit), plus
+/// [`RUN_COST_PER_BYTE`] per byte of input.
+const MAX_RUN_COST: u64 = 100_000_000;
+const RUN_COST_PER_BYTE: u64 = 16;
+
+/// The error for input that would take too long to parse.
+const TOO_COMPLEX: &str = "expression too complex to parse";
 
 /// A lexical context of [`check_token_runs`].
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,17 +75,18 @@ enum Lex {
     IndStr,
 }
 
-/// Rejects input whose tokenizing would take very long, returning the offset where the
-/// budget ran out.
+/// Rejects input whose tokenizing would take very long, returning the error message and
+/// the offset where the budget ran out.
 ///
 /// rnix's tokenizer scans ahead over the whole run of path-like characters
 /// (`[A-Za-z0-9._+/-]`) at each token that starts inside such a run, to decide whether
 /// it is a path, so a run of many short tokens (`-----1`, `1+1+1…`, `a.a.a…`) costs its
 /// length squared. This walks the text once, skipping strings and comments, and estimates
 /// each run's cost as its length times one more than its punctuation characters.
-fn check_token_runs(text: &str) -> std::result::Result<(), usize> {
+fn check_token_runs(text: &str) -> std::result::Result<(), (String, usize)> {
     let bytes = text.as_bytes();
     let mut stack = vec![Lex::Code(0)];
+    let budget = MAX_RUN_COST.saturating_add(RUN_COST_PER_BYTE.saturating_mul(text.len() as u64));
     let mut cost: u64 = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -122,8 +127,8 @@ fn check_token_runs(text: &str) -> std::result::Result<(), usize> {
                 _ => {
                     let (len, punct) = path_run(rest);
                     cost = cost.saturating_add(len as u64 * (punct + 1));
-                    if cost > MAX_RUN_COST {
-                        return Err(i);
+                    if cost > budget {
+                        return Err((TOO_COMPLEX.into(), i));
                     }
                     len.max(1)
                 }
@@ -258,19 +263,21 @@ impl Nesting {
 
 /// Estimates, from tokens alone, how deep rnix's syntax tree for `text` gets, and rejects
 /// input nested deeper than [`MAX_DEPTH`] (or so deep overall that parsing would take
-/// long), returning the offset of the token where the limit was crossed.
+/// long), returning the error message and the offset of the token where the limit was
+/// crossed.
 ///
 /// rnix recurses once per nesting level and rowan's node cache hashes subtrees
 /// recursively, quadratically in their depth, so 100 000 nested brackets would take
 /// minutes and a huge stack. The estimate errs on the deep side: each open bracket, unary
 /// or binary operator, `.`, `or`, keyword and application counts one level, until the
 /// enclosing bracket closes or a `;`, `,`, `=` or list element ends the expression.
-fn check_nesting(text: &str) -> std::result::Result<(), usize> {
+fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
     let mut state = Nesting {
         frames: vec![(Frame::Group, 0)],
         depth: 1,
         after_operand: false,
     };
+    let budget = MAX_DEPTH_SUM.saturating_add(DEPTH_SUM_PER_BYTE.saturating_mul(text.len() as u64));
     let mut sum: u64 = 0;
     let mut offset = 0usize;
     for (kind, s) in rnix::tokenize(text) {
@@ -281,8 +288,14 @@ fn check_nesting(text: &str) -> std::result::Result<(), usize> {
         }
         state.token(kind);
         sum = sum.saturating_add(state.depth);
-        if state.depth > MAX_DEPTH || sum > MAX_DEPTH_SUM {
-            return Err(at);
+        if state.depth > MAX_DEPTH {
+            return Err((
+                format!("expression nested too deeply (limit {MAX_DEPTH})"),
+                at,
+            ));
+        }
+        if sum > budget {
+            return Err((TOO_COMPLEX.into(), at));
         }
     }
     Ok(())

@@ -60,7 +60,15 @@ impl Regex {
     /// The leftmost-longest match in `hay` that starts at or after `start`. Anchors and
     /// context see the whole of `hay` (`^` does not match at `start > 0`).
     pub fn search(&self, hay: &[u8], start: usize) -> Result<Option<Captures>, RegexError> {
-        if hay.len() > libc::regoff_t::MAX as usize || start > hay.len() {
+        self.search_in(&nul_terminated(hay), start)
+    }
+
+    /// [`Regex::search`] in `buf`, which is the text followed by one NUL byte: the C
+    /// library (and sanitizers' `regexec` interceptors) may read up to a terminating NUL
+    /// even with `REG_STARTEND`.
+    fn search_in(&self, buf: &[u8], start: usize) -> Result<Option<Captures>, RegexError> {
+        let len = buf.len().saturating_sub(1);
+        if len > libc::regoff_t::MAX as usize || start > len {
             return Err(RegexError::Space);
         }
         let empty = libc::regmatch_t {
@@ -70,14 +78,15 @@ impl Regex {
         let mut slots = vec![empty; self.groups + 1];
         slots[0] = libc::regmatch_t {
             rm_so: start as libc::regoff_t,
-            rm_eo: hay.len() as libc::regoff_t,
+            rm_eo: len as libc::regoff_t,
         };
         // SAFETY: `self.raw` was initialised by regcomp; `slots` has `groups + 1` entries;
-        // with REG_STARTEND the C library reads only `hay[..hay.len()]`.
+        // `buf` ends with a NUL byte, and with REG_STARTEND the C library matches only
+        // `buf[..len]`.
         let rc = unsafe {
             libc::regexec(
                 &*self.raw,
-                hay.as_ptr() as *const libc::c_char,
+                buf.as_ptr() as *const libc::c_char,
                 slots.len(),
                 slots.as_mut_ptr(),
                 REG_STARTEND,
@@ -103,18 +112,19 @@ impl Regex {
     /// empty match, a non-empty match at the same place is taken if there is one,
     /// otherwise the search resumes one byte further.
     pub fn find_all(&self, hay: &[u8]) -> Result<Vec<Captures>, RegexError> {
+        let buf = nul_terminated(hay);
         let mut out = Vec::new();
-        let mut next = self.search(hay, 0)?;
+        let mut next = self.search_in(&buf, 0)?;
         while let Some(caps) = next {
             let (s, e) = caps[0].unwrap_or((0, 0));
             out.push(caps);
-            next = self.search(hay, e)?;
+            next = self.search_in(&buf, e)?;
             if s == e {
                 // An empty match again at the same place would loop: step over one byte.
                 let again_empty = matches!(&next, Some(c) if c[0] == Some((e, e)));
                 if again_empty {
                     next = if e < hay.len() {
-                        self.search(hay, e + 1)?
+                        self.search_in(&buf, e + 1)?
                     } else {
                         None
                     };
@@ -130,6 +140,14 @@ impl Drop for Regex {
         // SAFETY: `raw` was successfully compiled by regcomp and is freed exactly once.
         unsafe { libc::regfree(&mut *self.raw) }
     }
+}
+
+/// `hay` followed by a NUL byte.
+fn nul_terminated(hay: &[u8]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(hay.len() + 1);
+    buf.extend_from_slice(hay);
+    buf.push(0);
+    buf
 }
 
 fn span_of(m: &libc::regmatch_t) -> Option<(usize, usize)> {

@@ -537,7 +537,12 @@ fn perform(modules: &Path, check: &Check) -> Option<String> {
 /// paths made absolute: a maintainer's cross-check that the checks pass under C++ Nix
 /// (`KITH_MODULE_SYSTEM_ORACLE=/work/shared/tools/nix-current`), never run by CI.
 fn run_oracle(nix: &str, modules: &Path, check: &Check) -> kith_eval::instantiate::Outcome {
-    let abs = |f: &str| modules.join(f.trim_start_matches("./")).display().to_string();
+    let abs = |f: &str| {
+        modules
+            .join(f.trim_start_matches("./"))
+            .display()
+            .to_string()
+    };
     let mut cmd = std::process::Command::new(nix);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd.args([
@@ -658,20 +663,20 @@ fn check_error(check: &Check, out: &kith_eval::instantiate::Outcome) -> Option<S
 /// captures it): lib's messages colour words with them.
 fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
-                    // Parameters and intermediates, then one final byte in `@`..=`~`.
+            // `ESC [`: parameters and intermediates, then one final byte in `@`..=`~`.
+            // Any other escape drops the character after `ESC`.
+            '\u{1b}' => {
+                if chars.next() == Some('[') {
                     for c in chars.by_ref() {
                         if ('@'..='~').contains(&c) {
                             break;
                         }
                     }
                 }
-                Some(_) | None => {}
-            },
+            }
             '\r' => {}
             c => out.push(c),
         }

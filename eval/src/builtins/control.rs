@@ -145,21 +145,7 @@ fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.force_string(&args[0]),
         "while evaluating the first argument; the message passed to builtins.warn",
     )?;
-    // Nix aligns the message's later lines under its first.
-    let text = msg.s.split('\n').collect::<Vec<_>>().iter().enumerate().fold(
-        String::new(),
-        |mut out, (i, line)| {
-            if i > 0 {
-                out.push('\n');
-                if !line.is_empty() {
-                    out.push_str(&" ".repeat("evaluation warning: ".len()));
-                }
-            }
-            out.push_str(line);
-            out
-        },
-    );
-    emit(ev, format!("evaluation warning: {text}"));
+    emit(ev, format!("evaluation warning: {}", align_warning(&msg.s)));
     if ev.options.abort_on_warn {
         // Not catchable by `tryEval`, and without a position of its own, as in Nix.
         return Err(EvalError::new(
@@ -167,6 +153,23 @@ fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ));
     }
     ev.force(&args[1])
+}
+
+/// A warning's text with its later lines aligned under its first, as Nix prints it after
+/// `evaluation warning: `; empty lines stay empty.
+fn align_warning(text: &str) -> String {
+    let pad = " ".repeat("evaluation warning: ".len());
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(&pad);
+            }
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Prints a `trace:`/`evaluation warning:` line to stderr, or keeps it in

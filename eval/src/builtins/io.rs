@@ -100,6 +100,7 @@ const REALISE: &str = "while realising the context of a path";
 /// Like [`realise_path`], failing with Nix's message if nothing exists there.
 fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
     let (p, _) = realise_path(ev, v, REALISE)?;
+    crate::purity::check_path(ev, &p)?;
     if std::fs::symlink_metadata(ev.real_fs_path(&p)).is_err() {
         return Err(EvalError::new(format!("path '{p}' does not exist")));
     }
@@ -109,6 +110,7 @@ fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
 /// `builtins.readFile path`.
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
+    crate::purity::check_path(ev, &p).at(span)?;
     let bytes = std::fs::read(ev.real_fs_path(&p)).map_err(|e| match e.kind() {
         std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
         _ => io_error("opening file", Path::new(&p), &e),
@@ -162,7 +164,9 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 
 /// `builtins.readFileType path`: the type of the file itself (symlinks not followed).
 fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let p = existing_path(ev, &args[0]).at(span)?;
+    let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
+    crate::purity::check_path_exact(ev, &p).at(span)?;
+    let p = existing_path(ev, &Value::path(p)).at(span)?;
     let real = store::resolve_ancestors(&ev.real_fs_path(&p).to_string_lossy()).at(span)?;
     let meta =
         std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
@@ -175,6 +179,10 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
     let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with('/') || s.s.ends_with("/."));
     let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
+    // In pure mode a forbidden path does not exist, as in Nix.
+    if !crate::purity::is_readable(ev, &p) {
+        return Ok(Value::Bool(false));
+    }
     let real = ev.real_fs_path(&p);
     let exists = if must_be_dir {
         std::fs::metadata(&real).is_ok_and(|m| m.is_dir())
@@ -337,6 +345,10 @@ fn path_arg(ev: &mut Eval, a: &mut PathArgs, attr: &Attr) -> Result<()> {
 /// type; the result is a string with the store path as context.
 fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span) -> Result<Value> {
     let store_dir = ev.options.store_dir.clone();
+    crate::purity::check_path(ev, req.path).map_err(|e| {
+        e.at(span)
+            .context(span, || format!("while adding path '{}'", req.path))
+    })?;
     // Inside a flake source kith did not copy: hash the files where they really are.
     let real = ev.real_fs_path(req.path).to_string_lossy().into_owned();
     let req = &AddPath {

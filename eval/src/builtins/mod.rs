@@ -126,9 +126,11 @@ pub fn install(ev: &mut Eval) {
 /// Non-function builtins.
 fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
     let o = &ev.options;
+    // Pure evaluation (flakes) has no search path, clock or system, as in Nix.
     let nix_path: Vec<Value> = o
         .search_path
         .iter()
+        .filter(|_| !o.pure)
         .map(|(prefix, path)| {
             Value::attrs(Attrs::from_entries(vec![
                 Attr {
@@ -144,7 +146,7 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
             ]))
         })
         .collect();
-    vec![
+    let mut out = vec![
         ("true", Value::Bool(true)),
         ("false", Value::Bool(false)),
         ("null", Value::Null),
@@ -162,7 +164,11 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
                     .unwrap_or(0),
             ),
         ),
-    ]
+    ];
+    if o.pure {
+        out.retain(|(name, _)| !matches!(*name, "currentTime" | "currentSystem"));
+    }
+    out
 }
 
 /// `--json` output of a value.

@@ -11,8 +11,18 @@ use std::rc::Rc;
 impl Eval {
     /// Applies the function `f` to `arg` (which may be unforced).
     pub fn call(&mut self, f: &Value, arg: Value, span: Span) -> Result<Value> {
-        let f = self.force(f)?;
-        match &f {
+        match f {
+            Value::Thunk(_) => {
+                let f = self.force(f)?;
+                self.call_forced(&f, arg, span)
+            }
+            _ => self.call_forced(f, arg, span),
+        }
+    }
+
+    /// [`Eval::call`] on a function that is not a thunk.
+    fn call_forced(&mut self, f: &Value, arg: Value, span: Span) -> Result<Value> {
+        match f {
             Value::Lambda(c) => self.nested(|ev| ev.call_lambda(c, arg, span)),
             Value::PrimOp(p) => {
                 if p.args.len() + 1 == p.op.arity {
@@ -39,9 +49,9 @@ impl Eval {
                     let g = self.call(&functor, f.clone(), span)?;
                     self.call(&g, arg, span)
                 }
-                None => Err(not_a_function(self, &f).at(span)),
+                None => Err(not_a_function(self, f).at(span)),
             },
-            _ => Err(not_a_function(self, &f).at(span)),
+            _ => Err(not_a_function(self, f).at(span)),
         }
     }
 

@@ -167,6 +167,7 @@ impl Eval {
                 s.s
             }
         };
+        crate::purity::check_path(self, &canon_path(&s)).at(span)?;
         if std::fs::symlink_metadata(self.real_fs_path(&s)).is_err() {
             return Err(EvalError::new(format!("path '{s}' does not exist")).at(span));
         }
@@ -211,6 +212,7 @@ impl Eval {
                 format!("{}/{}", path.s, rest)
             };
             let candidate = canon_path(&candidate);
+            crate::purity::check_path(self, &candidate).at(span)?;
             if Path::new(&candidate).exists() {
                 return Ok(Value::path(candidate));
             }
@@ -219,13 +221,16 @@ impl Eval {
             return Ok(Value::path(corepkg));
         }
         // Nix throws this one as a catchable error (`tryEval <missing>` is false).
-        Err(EvalError::of_kind(
-            crate::error::ErrorKind::Throw,
+        let msg = if self.options.pure {
+            format!(
+                "cannot look up '<{lookup}>' in pure evaluation mode (use '--impure' to override)"
+            )
+        } else {
             format!(
                 "file '{lookup}' was not found in the Nix search path (add it using $NIX_PATH or -I)"
-            ),
-        )
-        .at(span))
+            )
+        };
+        Err(EvalError::of_kind(crate::error::ErrorKind::Throw, msg).at(span))
     }
 
     /// `<path>` with the evaluator's own search path.

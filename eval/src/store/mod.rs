@@ -140,6 +140,7 @@ thread_local! {
 /// The store path `"${path}"` would copy `path` to (its NAR, named after its base name).
 /// Nothing is written.
 pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
+    crate::purity::check_path(ev, path)?;
     if let Some(p) = COPIED.with(|c| c.borrow().get(path).cloned()) {
         return Ok(p);
     }
