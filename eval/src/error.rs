@@ -258,6 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn trailing_blanks_are_dropped() {
+        // As Nix 2.26 prints `builtins.addErrorContext "x  \ny\n\n" (throw "a  \nb\n\n")`.
+        let mut e = *EvalError::new("a  \nb\n\n");
+        e = *Box::new(e).context(Span::NONE, || "x  \ny\n\n".to_string());
+        let out = e.render(&Sources::default());
+        assert_eq!(
+            out,
+            "error:\n       … x\n       y\n\n\n\n       error: a\n       b\n"
+        );
+    }
+
+    #[test]
     fn multi_line_messages_are_indented() {
         let out = with_trace(&["first\nsecond"]).render(&Sources::default());
         assert_eq!(

@@ -4,6 +4,12 @@
 //! parser words it (`syntax error, unexpected ')', expecting …`) with the position Nix
 //! reports. A few constructs rnix accepts but Nix rejects (an indented string as an
 //! attribute name) are also reported here.
+//!
+//! Before parsing, two linear scans reject input rnix would choke on: nesting deeper than
+//! [`MAX_DEPTH`] (`expression nested too deeply (limit 10000)`; C++ Nix's parser has a
+//! similar limit and says `memory exhausted`), and shapes on which rnix's tokenizer or
+//! rowan's node cache take quadratic time (`expression too complex to parse`), such as
+//! thousands of operators without spaces. Ordinary code, however large, passes both.
 
 use crate::error::{ErrorKind, EvalError, Result};
 use crate::source::{FileId, Span};

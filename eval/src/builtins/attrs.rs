@@ -566,6 +566,11 @@ mod tests {
             "[ 36 112 ]"
         );
         assert_eq!(eval("builtins.unsafeGetAttrPos \"b\" { a = 1; }"), "null");
+        // Nix 2.26: mapped attributes have no position (nixpkgs' declaration-positions test).
+        assert_eq!(
+            eval("builtins.unsafeGetAttrPos \"a\" (builtins.mapAttrs (k: v: v) { a = 1; })"),
+            "null"
+        );
     }
 
     #[test]

@@ -414,6 +414,39 @@ mod tests {
         assert_eq!(eval("builtins.break 4"), "4");
     }
 
+    /// An evaluator that keeps warnings, with `abort-on-warn` as given.
+    fn capturing(abort_on_warn: bool) -> crate::eval::Eval {
+        crate::eval::Eval::new(crate::eval::EvalOptions {
+            abort_on_warn,
+            capture_diagnostics: true,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn warn_aligns_lines_and_honours_abort_on_warn() {
+        // Expectations from Nix 2.26: `builtins.warn "a\n\nb" 1` prints the warning with
+        // later lines under the first; with abort-on-warn it then fails.
+        let mut ev = capturing(false);
+        let v = ev.eval_expr(r#"builtins.warn "a\n\nb" 1"#, std::path::Path::new("/"));
+        assert!(matches!(v, Ok(crate::value::Value::Int(1))));
+        let pad = " ".repeat(20);
+        assert_eq!(ev.diagnostics, [format!("evaluation warning: a\n\n{pad}b")]);
+        let mut ev = capturing(true);
+        let e = ev
+            .eval_expr(
+                r#"builtins.tryEval (builtins.warn "w" 1)"#,
+                std::path::Path::new("/"),
+            )
+            .err()
+            .map(|e| e.message);
+        assert_eq!(
+            e.as_deref(),
+            Some("aborting to reveal stack trace of warning, as abort-on-warn is set")
+        );
+        assert_eq!(ev.diagnostics, ["evaluation warning: w"]);
+    }
+
     #[test]
     fn get_env() {
         assert_eq!(

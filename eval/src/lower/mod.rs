@@ -139,7 +139,8 @@ impl<'a> Lowerer<'a> {
         stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.expr_inner(expr))
     }
 
-    /// Lowers a binding's value; a lambda gets the binding's name.
+    /// Lowers a binding's value; a lambda gets the binding's name, and so does a lambda
+    /// that is its body (`f = a: b: …` names both), as in Nix.
     fn named_expr(&mut self, expr: ast::Expr, name: Option<Symbol>) -> Result<ExprRef> {
         match unparen(expr.clone()) {
             ast::Expr::Lambda(l) if name.is_some() => {
@@ -373,11 +374,11 @@ impl<'a> Lowerer<'a> {
                 let ident = self.need(p.ident(), syn(&p))?;
                 let arg = self.ident_name(&ident);
                 self.scopes.push_frame(vec![arg]);
-                let body = self.expr(body);
+                let body = self.named_expr(body, name);
                 self.scopes.pop();
                 (Param::Ident(arg), body?)
             }
-            ast::Param::Pattern(p) => self.pattern(&p, body, span)?,
+            ast::Param::Pattern(p) => self.pattern(&p, body, span, name)?,
         };
         rc(Expr::Lambda(Rc::new(Lambda {
             name,
@@ -393,6 +394,7 @@ impl<'a> Lowerer<'a> {
         p: &ast::Pattern,
         body: ast::Expr,
         span: Span,
+        name: Option<Symbol>,
     ) -> Result<(Param, ExprRef)> {
         let mut names: Vec<Symbol> = Vec::new();
         let mut entries = Vec::new();
@@ -425,7 +427,7 @@ impl<'a> Lowerer<'a> {
             names.push(at);
         }
         self.scopes.push_frame(names);
-        let result = self.pattern_body(entries, body);
+        let result = self.pattern_body(entries, body, name);
         self.scopes.pop();
         let (formals, body) = result?;
         let ellipsis = p.ellipsis_token().is_some();
@@ -443,6 +445,7 @@ impl<'a> Lowerer<'a> {
         &mut self,
         entries: Vec<(Symbol, Option<ast::Expr>, Span)>,
         body: ast::Expr,
+        name: Option<Symbol>,
     ) -> Result<(Vec<Formal>, ExprRef)> {
         let mut formals = Vec::with_capacity(entries.len());
         for (name, default, span) in entries {
@@ -453,7 +456,7 @@ impl<'a> Lowerer<'a> {
                 span,
             });
         }
-        Ok((formals, self.expr(body)?))
+        Ok((formals, self.named_expr(body, name)?))
     }
 
     fn let_in(&mut self, l: &ast::LetIn, span: Span) -> Result<ExprRef> {

@@ -42,6 +42,11 @@ impl Rng {
         &items[self.below(items.len())]
     }
 
+    /// One of `items`, by value.
+    pub fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.below(items.len())]
+    }
+
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
     }
@@ -172,9 +177,9 @@ fn fill_dir(rng: &mut Rng, dir: &Path, depth: usize) {
             }
             5..=6 if depth > 0 => fill_dir(rng, &p, depth - 1),
             5..=6 => std::fs::create_dir_all(&p).expect("mkdir"),
-            7 => symlink(*rng.pick(&["a", "../b", "sub/x"]), &p),
-            8 => symlink(*rng.pick(&["/nonexistent/target", "/etc/hostname"]), &p),
-            _ => symlink(*rng.pick(&[".", "", "dangling"]), &p),
+            7 => symlink(rng.pick_str(&["a", "../b", "sub/x"]), &p),
+            8 => symlink(rng.pick_str(&["/nonexistent/target", "/etc/hostname"]), &p),
+            _ => symlink(rng.pick_str(&[".", "", "dangling"]), &p),
         }
     }
 }
@@ -308,7 +313,7 @@ fn add_texts(rng: &mut Rng, fx: &mut Fixture, files: &[String]) {
     for i in 0..12 {
         let mut body = String::new();
         for _ in 0..rng.below(4) {
-            body.push_str(*rng.pick(TEXT_PIECES));
+            body.push_str(rng.pick_str(TEXT_PIECES));
         }
         if i % 3 == 1 {
             let f = rng.pick(files);
