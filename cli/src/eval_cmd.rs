@@ -2,6 +2,7 @@
 
 use clap::Args;
 use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
+use kith_eval::lower::lints::LintLevel;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,15 @@ pub struct EvalArgs {
     /// Restrict to pure evaluation, as flakes are.
     #[arg(long, conflicts_with = "impure")]
     pure_eval: bool,
+    /// Lint `foo/bar` path literals (`ignore`, `warn`, `fatal`), as Nix's flag.
+    #[arg(long, value_name = "LEVEL", value_parser = ["ignore", "warn", "fatal"])]
+    lint_short_path_literals: Option<String>,
+    /// Lint absolute and `~/` path literals (`ignore`, `warn`, `fatal`).
+    #[arg(long, value_name = "LEVEL", value_parser = ["ignore", "warn", "fatal"])]
+    lint_absolute_path_literals: Option<String>,
+    /// Lint unquoted URL literals (`ignore`, `warn`, `fatal`).
+    #[arg(long, value_name = "LEVEL", value_parser = ["ignore", "warn", "fatal"])]
+    lint_url_literals: Option<String>,
     /// How to render errors: `nix` (exactly as C++ Nix) or `fancy` (miette, with colours).
     /// Defaults to `fancy` on a terminal and `nix` otherwise.
     #[arg(long, value_name = "FORMAT", value_parser = ["nix", "fancy"])]
@@ -137,6 +147,10 @@ pub fn run(args: EvalArgs) -> ExitCode {
     req.nix_path = std::env::var("NIX_PATH").ok();
     req.options.max_call_depth = args.max_call_depth;
     req.options.pure = args.pure_eval;
+    let level = |l: &Option<String>| l.as_deref().and_then(LintLevel::parse).unwrap_or_default();
+    req.options.lints.short_path = level(&args.lint_short_path_literals);
+    req.options.lints.absolute_path = level(&args.lint_absolute_path_literals);
+    req.options.lints.url = level(&args.lint_url_literals);
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
         req.options.store_dir = dir;
     }

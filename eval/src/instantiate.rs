@@ -143,7 +143,16 @@ impl Request {
                     }
                 }
                 other if other.starts_with("--lint-") => {
-                    next("a level")?;
+                    let level = next("a level")?;
+                    let level = crate::lower::lints::LintLevel::parse(&level)
+                        .ok_or_else(|| format!("invalid lint level '{level}'"))?;
+                    let lints = &mut self.options.lints;
+                    match other {
+                        "--lint-short-path-literals" => lints.short_path = level,
+                        "--lint-absolute-path-literals" => lints.absolute_path = level,
+                        "--lint-url-literals" => lints.url = level,
+                        _ => return Err(format!("unrecognised flag '{other}'")),
+                    }
                 }
                 other => return Err(format!("unrecognised flag '{other}'")),
             }

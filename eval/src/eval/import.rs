@@ -50,10 +50,11 @@ impl Eval {
         let file = self.sources.add(origin, Rc::from(text));
         let globals = &self.globals;
         let sources = &self.sources;
+        let lints = self.options.lints;
         let lower = || {
             let root = crate::parse::parse(text, file)?;
             let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
-            crate::lower::lower(sources, file, &root, &is_global, !scope.is_empty())
+            crate::lower::lower(sources, file, &root, &is_global, !scope.is_empty(), lints)
         };
         // Syntax trees are dropped recursively: give deeply nested input a large stack.
         if text.len() > 16 * 1024 {

@@ -25,6 +25,8 @@ pub struct EvalOptions {
     pub max_call_depth: usize,
     /// The experimental `|>` and `<|` operators are enabled.
     pub pipe_operators: bool,
+    /// Lints on path and URL literals (`--lint-*` flags).
+    pub lints: crate::lower::lints::Lints,
     /// Nix's `abort-on-warn`: `builtins.warn` fails after printing its warning.
     pub abort_on_warn: bool,
     /// Warnings and traces are kept in [`Eval::diagnostics`] instead of going to stderr.
@@ -40,6 +42,7 @@ impl Default for EvalOptions {
             current_system: "x86_64-linux".into(),
             max_call_depth: 10_000,
             pipe_operators: false,
+            lints: Default::default(),
             abort_on_warn: false,
             capture_diagnostics: false,
         }

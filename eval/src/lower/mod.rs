@@ -7,6 +7,7 @@
 //! on demand with `stacker`.
 
 mod attrs;
+pub mod lints;
 mod paths;
 mod scope;
 mod strings;
@@ -17,6 +18,7 @@ use crate::source::{FileId, Sources, Span};
 use crate::symbol::Symbol;
 use crate::value::Value;
 use attrs::Comp;
+use lints::{LintLevel, Lints};
 use rnix::ast::{self, BinOpKind, UnaryOpKind};
 use rnix::{NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 use scope::{Resolved, Scopes};
@@ -42,6 +44,7 @@ pub fn lower(
     root: &rnix::Root,
     is_global: &dyn Fn(Symbol) -> bool,
     outer_with: bool,
+    lints: Lints,
 ) -> Result<ExprRef> {
     let source = sources
         .get(file)
@@ -53,6 +56,7 @@ pub fn lower(
         base_dir: source.base_dir(),
         is_global,
         scopes: Scopes::default(),
+        lints,
     };
     if outer_with {
         lowerer.scopes.push_with();
@@ -63,6 +67,8 @@ pub fn lower(
 
 /// State of one file's lowering.
 struct Lowerer<'a> {
+    /// Literal lints in force.
+    lints: Lints,
     sources: &'a Sources,
     file: FileId,
     /// The original source text (string contents are read from it).
@@ -275,6 +281,18 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Reports a lint: a warning on stderr, or an error at `span` when fatal.
+    fn lint(&self, found: Option<(LintLevel, String)>, span: Span) -> Result<()> {
+        match found {
+            Some((LintLevel::Fatal, msg)) => Err(self.error(ErrorKind::Parse, msg, span)),
+            Some((_, msg)) => {
+                eprintln!("warning: {msg}");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
     /// `<p>` is `__findFile __nixPath "p"`, both names resolved in scope as Nix does (so a
     /// local `__nixPath` changes the lookup).
     fn search_path(&mut self, lookup: &str, span: Span) -> Result<ExprRef> {
@@ -361,7 +379,10 @@ impl<'a> Lowerer<'a> {
                     return Err(self.error(ErrorKind::Parse, msg, span));
                 }
             },
-            ast::LiteralKind::Uri(_) => Value::string(text),
+            ast::LiteralKind::Uri(_) => {
+                self.lint(lints::url_literal(&self.lints, text), span)?;
+                Value::string(text)
+            }
         };
         rc(Expr::Const(value, span))
     }
@@ -628,6 +649,7 @@ impl<'a> Lowerer<'a> {
                     let text = self.text(t.text_range());
                     let tspan = self.span_of(t.text_range());
                     let value = if first {
+                        self.lint(lints::path_literal(&self.lints, text), span)?;
                         if t.kind() == SyntaxKind::TOKEN_PATH_HOME {
                             paths::resolve_home(text)
                         } else {

@@ -43,7 +43,7 @@ fn lower_file(path: &Path, text: &str) -> Result<ExprRef, Box<EvalError>> {
     let file = sources.add(Origin::File(path.to_path_buf()), text.into());
     stacker::grow(256 << 20, || {
         let root = parse(text, file)?;
-        let result = lower(&sources, file, &root, &is_global, false);
+        let result = lower(&sources, file, &root, &is_global, false, Default::default());
         drop(root);
         result
     })
@@ -170,7 +170,7 @@ fn scoped_import_frame() {
     let text = "x: [ x y true ]";
     let file = sources.add(Origin::File("/d/f.nix".into()), text.into());
     let root = parse(text, file).expect("parses");
-    let e = lower(&sources, file, &root, &is_global, true).expect("lowers");
+    let e = lower(&sources, file, &root, &is_global, true, Default::default()).expect("lowers");
     let Expr::Lambda(l) = &*e else { panic!() };
     let Expr::List(items, _) = &*l.body else {
         panic!()
