@@ -604,21 +604,27 @@ impl<'a> Lowerer<'a> {
         let has_interp = syn(s)
             .children()
             .any(|n| n.kind() == SyntaxKind::NODE_INTERPOL);
-        let parts = self.processed_string(s);
-        for p in &parts {
-            if let Part::Text(t) = p {
-                if t.contains('\0') {
-                    return Err(self.error(
-                        ErrorKind::Eval,
-                        format!(
-                            "input string '{}' cannot be represented as Nix string because it contains null bytes",
-                            t.replace('\0', "\u{2400}")
-                        ),
-                        span,
-                    ));
+        // Nix rejects NUL bytes while reading the literal, quoting its raw text.
+        for token in syn(s).children_with_tokens().filter_map(|c| c.into_token()) {
+            if token.kind() == SyntaxKind::TOKEN_STRING_CONTENT && token.text().contains('\0') {
+                // An indented string's first line break belongs to the opening `''`.
+                let mut range = token.text_range();
+                let mut text = token.text();
+                if syn(s).text().to_string().starts_with("''") && text.starts_with('\n') {
+                    text = &text[1..];
+                    range = TextRange::new(range.start() + rnix::TextSize::from(1), range.end());
                 }
+                let raw = text.replace('\0', "\u{2400}");
+                return Err(self.error(
+                    ErrorKind::Eval,
+                    format!(
+                        "input string '{raw}' cannot be represented as Nix string because it contains null bytes"
+                    ),
+                    self.span_of(range),
+                ));
             }
         }
+        let parts = self.processed_string(s);
         if !has_interp {
             let text: String = parts
                 .into_iter()
