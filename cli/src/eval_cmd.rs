@@ -53,6 +53,9 @@ pub struct EvalArgs {
     /// Restrict to pure evaluation, as flakes are.
     #[arg(long, conflicts_with = "impure")]
     pure_eval: bool,
+    /// Enable experimental language features (`pipe-operators`, `parse-toml-timestamps`).
+    #[arg(long, value_name = "FEATURES")]
+    extra_experimental_features: Vec<String>,
     /// Lint `foo/bar` path literals (`ignore`, `warn`, `fatal`), as Nix's flag.
     #[arg(long, value_name = "LEVEL", value_parser = ["ignore", "warn", "fatal"])]
     lint_short_path_literals: Option<String>,
@@ -151,6 +154,17 @@ pub fn run(args: EvalArgs) -> ExitCode {
     req.options.lints.short_path = level(&args.lint_short_path_literals);
     req.options.lints.absolute_path = level(&args.lint_absolute_path_literals);
     req.options.lints.url = level(&args.lint_url_literals);
+    for feature in args
+        .extra_experimental_features
+        .iter()
+        .flat_map(|f| f.split_whitespace())
+    {
+        match feature {
+            "pipe-operators" => req.options.pipe_operators = true,
+            "parse-toml-timestamps" => req.options.toml_timestamps = true,
+            _ => {}
+        }
+    }
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
         req.options.store_dir = dir;
     }

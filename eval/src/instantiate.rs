@@ -131,8 +131,12 @@ impl Request {
                 }
                 "--extra-experimental-features" | "--experimental-features" => {
                     let features = next("a list of features")?;
-                    if features.split_whitespace().any(|x| x == "pipe-operators") {
-                        self.options.pipe_operators = true;
+                    for feature in features.split_whitespace() {
+                        match feature {
+                            "pipe-operators" => self.options.pipe_operators = true,
+                            "parse-toml-timestamps" => self.options.toml_timestamps = true,
+                            _ => {}
+                        }
                     }
                 }
                 "--option" => {

@@ -21,7 +21,7 @@ fn from_toml(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let table: toml::Table = s.parse().map_err(|e: toml::de::Error| {
         EvalError::new(format!("while parsing TOML: {}", parse_error(&s, &e))).at(span)
     })?;
-    let v = convert_table(table)
+    let v = convert_table(table, ev.options.toml_timestamps)
         .map_err(|m| EvalError::new(format!("while parsing TOML: {m}")).at(span))?;
     Ok(v)
 }
@@ -57,11 +57,11 @@ fn integer_overflow(text: &str, start: usize) -> String {
     m
 }
 
-fn convert_table(t: toml::Table) -> std::result::Result<Value, String> {
+fn convert_table(t: toml::Table, timestamps: bool) -> std::result::Result<Value, String> {
     let mut entries = Vec::with_capacity(t.len());
     for (k, v) in t {
         let name = check_nul(k)?;
-        let value = convert(v)?;
+        let value = convert(v, timestamps)?;
         entries.push(Attr {
             name: Symbol::new(&name),
             value,
@@ -71,20 +71,67 @@ fn convert_table(t: toml::Table) -> std::result::Result<Value, String> {
     Ok(Value::attrs(Attrs::from_entries(entries)))
 }
 
-fn convert(v: toml::Value) -> std::result::Result<Value, String> {
+fn convert(v: toml::Value, timestamps: bool) -> std::result::Result<Value, String> {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
         toml::Value::String(s) => Ok(Value::string(check_nul(s)?)),
         toml::Value::Integer(i) => Ok(Value::Int(i)),
         toml::Value::Float(f) => Ok(Value::Float(f)),
         toml::Value::Boolean(b) => Ok(Value::Bool(b)),
+        toml::Value::Datetime(d) if timestamps => Ok(timestamp(&d)),
         toml::Value::Datetime(_) => Err("Dates and times are not supported".into()),
         toml::Value::Array(items) => {
             let items: std::result::Result<Vec<Value>, String> =
-                items.into_iter().map(convert).collect();
+                items.into_iter().map(|i| convert(i, timestamps)).collect();
             Ok(Value::list(items?))
         }
-        toml::Value::Table(t) => convert_table(t),
+        toml::Value::Table(t) => convert_table(t, timestamps),
     })
+}
+
+/// A TOML date/time under `parse-toml-timestamps`: `{ _type = "timestamp"; value = …; }`,
+/// with the value in toml11's normal form (`T` separator, fractions as 3, 6 or 9 digits).
+fn timestamp(d: &toml::value::Datetime) -> Value {
+    let mut text = String::new();
+    if let Some(date) = &d.date {
+        text += &format!("{:04}-{:02}-{:02}", date.year, date.month, date.day);
+    }
+    if let Some(time) = &d.time {
+        if d.date.is_some() {
+            text.push('T');
+        }
+        text += &format!("{:02}:{:02}:{:02}", time.hour, time.minute, time.second);
+        let ns = time.nanosecond;
+        if ns != 0 {
+            if ns % 1_000_000 == 0 {
+                text += &format!(".{:03}", ns / 1_000_000);
+            } else if ns % 1_000 == 0 {
+                text += &format!(".{:06}", ns / 1_000);
+            } else {
+                text += &format!(".{ns:09}");
+            }
+        }
+    }
+    match &d.offset {
+        Some(toml::value::Offset::Z) => text.push('Z'),
+        Some(toml::value::Offset::Custom { minutes }) => {
+            let sign = if *minutes < 0 { '-' } else { '+' };
+            let m = minutes.unsigned_abs();
+            text += &format!("{sign}{:02}:{:02}", m / 60, m % 60);
+        }
+        None => {}
+    }
+    Value::attrs(Attrs::from_entries(vec![
+        Attr {
+            name: Symbol::new("_type"),
+            value: Value::string("timestamp"),
+            span: Span::NONE,
+        },
+        Attr {
+            name: Symbol::new("value"),
+            value: Value::string(text),
+            span: Span::NONE,
+        },
+    ]))
 }
 
 /// Nix strings cannot hold NUL bytes.

@@ -9,29 +9,32 @@ use crate::value::{Attr, Attrs, Env, EnvFrame, Thunk, Value};
 impl Eval {
     /// Evaluates an attribute-set literal.
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
-        let scope = if def.recursive {
+        let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
+        let inner = if def.recursive {
             let frame = EnvFrame::new(Some(env.clone()), def.bindings.len());
-            let values =
-                self.binding_values(&def.bindings, &def.inherit_sources, env, &frame, true);
-            for (i, v) in values.iter().enumerate() {
-                frame.set(i, v.clone());
+            let sources = self.source_values(&def.inherit_sources, &frame, true);
+            for (i, b) in def.bindings.iter().enumerate() {
+                let value = self.binding_value(b, &sources, env, &frame, true);
+                frame.set(i, value.clone());
+                entries.push(Attr {
+                    name: b.name,
+                    value,
+                    span: b.span,
+                });
             }
-            (frame, values)
+            frame
         } else {
-            let values = self.binding_values(&def.bindings, &def.inherit_sources, env, env, false);
-            (env.clone(), values)
+            let sources = self.source_values(&def.inherit_sources, env, false);
+            for b in &def.bindings {
+                let value = self.binding_value(b, &sources, env, env, false);
+                entries.push(Attr {
+                    name: b.name,
+                    value,
+                    span: b.span,
+                });
+            }
+            env.clone()
         };
-        let (inner, values) = scope;
-        let mut entries: Vec<Attr> = def
-            .bindings
-            .iter()
-            .zip(values)
-            .map(|(b, value)| Attr {
-                name: b.name,
-                value,
-                span: b.span,
-            })
-            .collect();
         if def.recursive {
             self.apply_overrides(def, &inner, &mut entries)?;
         }
@@ -111,6 +114,20 @@ impl Eval {
         frame
     }
 
+    /// The (lazy) values of `inherit (source)` sources, in `inner`.
+    fn source_values(&mut self, sources: &[ExprRef], inner: &Env, recursive: bool) -> Vec<Value> {
+        sources
+            .iter()
+            .map(|s| {
+                if recursive {
+                    self.thunk_rec(s, inner)
+                } else {
+                    self.thunk(s, inner)
+                }
+            })
+            .collect()
+    }
+
     /// The (lazy) values of bindings: `Expr`s and inherit sources in `inner`, plain
     /// `inherit`s in `outer`.
     fn binding_values(
@@ -121,40 +138,44 @@ impl Eval {
         inner: &Env,
         recursive: bool,
     ) -> Vec<Value> {
-        let source_values: Vec<Value> = sources
-            .iter()
-            .map(|s| {
-                if recursive {
-                    self.thunk_rec(s, inner)
-                } else {
-                    self.thunk(s, inner)
-                }
-            })
-            .collect();
+        let source_values = self.source_values(sources, inner, recursive);
         bindings
             .iter()
-            .map(|b| match &b.value {
-                BindingValue::Expr(e) => {
-                    if recursive {
-                        self.thunk_rec(e, inner)
-                    } else {
-                        self.thunk(e, inner)
-                    }
-                }
-                BindingValue::Inherit(e) => self.thunk(e, outer),
-                BindingValue::InheritFrom { source } => {
-                    let src = source_values[*source].clone();
-                    let name = b.name;
-                    let span = b.span;
-                    Thunk::native(move |ev: &mut Eval| {
-                        let a = ev.force_attrs(&src).at(span)?;
-                        match a.get(name) {
-                            Some(v) => ev.force(v),
-                            None => Err(super::expr::missing_attr(name, &a).at(span)),
-                        }
-                    })
-                }
-            })
+            .map(|b| self.binding_value(b, &source_values, outer, inner, recursive))
             .collect()
+    }
+
+    /// The (lazy) value of one binding (see [`Eval::binding_values`]).
+    #[inline]
+    fn binding_value(
+        &mut self,
+        b: &Binding,
+        source_values: &[Value],
+        outer: &Env,
+        inner: &Env,
+        recursive: bool,
+    ) -> Value {
+        match &b.value {
+            BindingValue::Expr(e) => {
+                if recursive {
+                    self.thunk_rec(e, inner)
+                } else {
+                    self.thunk(e, inner)
+                }
+            }
+            BindingValue::Inherit(e) => self.thunk(e, outer),
+            BindingValue::InheritFrom { source } => {
+                let src = source_values[*source].clone();
+                let name = b.name;
+                let span = b.span;
+                Thunk::native(move |ev: &mut Eval| {
+                    let a = ev.force_attrs(&src).at(span)?;
+                    match a.get(name) {
+                        Some(v) => ev.force(v),
+                        None => Err(super::expr::missing_attr(name, &a).at(span)),
+                    }
+                })
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Evaluation of lowered expressions to weak head normal form.
 
-use super::{lookup_slot, CoerceOpts, Eval};
+use super::{lookup_ref, CoerceOpts, Eval};
 use crate::error::{ErrorExt, ErrorKind, EvalError, Result};
 use crate::ir::{AttrName, BinOp, Expr, ExprRef};
 use crate::source::Span;
@@ -15,8 +15,8 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => Ok(v.clone()),
             Expr::Var { depth, slot, .. } => {
-                let v = lookup_slot(env, *depth, *slot);
-                self.force(&v)
+                let v = lookup_ref(env, *depth, *slot);
+                self.force(v)
             }
             _ => self.guarded(|ev| ev.eval_node(expr, env)),
         }
@@ -26,8 +26,8 @@ impl Eval {
         match &**expr {
             Expr::Const(v, _) => Ok(v.clone()),
             Expr::Var { depth, slot, .. } => {
-                let v = lookup_slot(env, *depth, *slot);
-                self.force(&v)
+                let v = lookup_ref(env, *depth, *slot);
+                self.force(v)
             }
             Expr::Global(name, span) => match self.globals.get(name) {
                 Some(v) => {
@@ -191,11 +191,9 @@ impl Eval {
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
             if f.is_with {
-                let attrs = f.get(0);
-                let attrs = self.force_attrs(&attrs).at(span)?;
+                let attrs = self.force_attrs(f.get_ref(0)).at(span)?;
                 if let Some(v) = attrs.get(name) {
-                    let v = v.clone();
-                    return self.force(&v);
+                    return self.force(v);
                 }
             }
             frame = f.parent.as_ref();
@@ -232,9 +230,12 @@ impl Eval {
                 Some(s) => s,
                 None => return Err(self.type_error("a string", &Value::Null).at(span)),
             };
-            let found = match &v {
+            let next = match &v {
                 Value::Attrs(a) => match a.get(sym) {
-                    Some(x) => Some(x.clone()),
+                    // Forced in place: `v` keeps the set (and so `x`) alive meanwhile.
+                    Some(x) => self.force(x).map_err(|err| {
+                        err.context(span, || format!("while evaluating the attribute '{sym}'"))
+                    })?,
                     None => {
                         if let Some(d) = default {
                             return self.eval(d, env);
@@ -242,15 +243,7 @@ impl Eval {
                         return Err(missing_attr(sym, a).at(span));
                     }
                 },
-                _ => None,
-            };
-            match found {
-                Some(x) => {
-                    v = self.force(&x).map_err(|err| {
-                        err.context(span, || format!("while evaluating the attribute '{sym}'"))
-                    })?
-                }
-                None => {
+                _ => {
                     if let Some(d) = default {
                         return self.eval(d, env);
                     }
@@ -259,7 +252,8 @@ impl Eval {
                         .at(span)
                         .context(span, || "while selecting an attribute".to_string()));
                 }
-            }
+            };
+            v = next;
         }
         Ok(v)
     }

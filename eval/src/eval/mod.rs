@@ -25,6 +25,8 @@ pub struct EvalOptions {
     pub max_call_depth: usize,
     /// The experimental `|>` and `<|` operators are enabled.
     pub pipe_operators: bool,
+    /// The experimental `parse-toml-timestamps`: `fromTOML` returns dates and times.
+    pub toml_timestamps: bool,
     /// Lints on path and URL literals (`--lint-*` flags).
     pub lints: crate::lower::lints::Lints,
     /// Nix's `abort-on-warn`: `builtins.warn` fails after printing its warning.
@@ -42,6 +44,7 @@ impl Default for EvalOptions {
             current_system: "x86_64-linux".into(),
             max_call_depth: 10_000,
             pipe_operators: false,
+            toml_timestamps: false,
             lints: Default::default(),
             abort_on_warn: false,
             capture_diagnostics: false,
@@ -433,6 +436,12 @@ pub fn stack_overflow() -> Box<EvalError> {
 
 #[inline]
 pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Value {
+    lookup_ref(env, depth, slot).clone()
+}
+
+/// The slot `slot` of the frame `depth` levels up from `env`, by reference.
+#[inline]
+pub(crate) fn lookup_ref(env: &crate::value::Env, depth: u32, slot: u32) -> &Value {
     let mut e: &EnvFrame = env;
     for _ in 0..depth {
         e = e
@@ -440,5 +449,5 @@ pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Val
             .as_deref()
             .expect("lowering guarantees the frame exists");
     }
-    e.get(slot as usize)
+    e.get_ref(slot as usize)
 }

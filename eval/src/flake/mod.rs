@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod lock;
 pub mod overlay;
 pub mod source;
+pub mod substitute;
 
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
@@ -21,6 +22,7 @@ use crate::value::{Attr, Attrs, Context, Thunk, Value};
 use inputs::{FlakeInput, InputRef};
 use lock::{LockFile, LockedInput};
 use source::{Meta, SourceTree};
+use substitute::{build_substitute, explain, plan_substitutes};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -63,6 +65,8 @@ struct Node {
     source: NodeSource,
     flake: bool,
     inputs: BTreeMap<String, Edge>,
+    /// How the input was resolved, for `--explain`.
+    how: String,
 }
 
 /// An override of the input at some path: from the command line or a parent's
@@ -79,6 +83,8 @@ struct Locker<'a> {
     ev: &'a mut Eval,
     nodes: Vec<Node>,
     overrides: HashMap<Vec<String>, Override>,
+    /// Input paths overridden on the command line.
+    cli_overrides: BTreeSet<Vec<String>>,
     /// Whether the lock graph differs from the root's `flake.lock` (Nix then treats the
     /// root as dirty: no `rev`).
     lock_changed: bool,
@@ -91,14 +97,25 @@ struct FlakeDecl {
 
 /// Loads the flake in `dir` and returns its value (outputs, `inputs`, `outPath`, …).
 pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Value> {
+    load_explained(ev, dir, opts).map(|(v, _)| v)
+}
+
+/// [`load`], also returning one line per input saying how it was resolved (`--explain`).
+pub fn load_explained(
+    ev: &mut Eval,
+    dir: &Path,
+    opts: &FlakeOptions,
+) -> Result<(Value, Vec<String>)> {
     let mut locker = Locker {
         ev,
         nodes: Vec::new(),
         overrides: HashMap::new(),
+        cli_overrides: BTreeSet::new(),
         lock_changed: false,
     };
     for (name, path) in &opts.overrides {
         let dir = crate::eval::canon_path(&path.to_string_lossy());
+        locker.cli_overrides.insert(inputs::split_input_path(name));
         locker.overrides.insert(
             inputs::split_input_path(name),
             Override {
@@ -124,17 +141,23 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Value> {
         source: NodeSource::Ready(src.clone()),
         flake: true,
         inputs: BTreeMap::new(),
+        how: String::new(),
     });
     locker.lock_node(0, &[], Some(&decl), old, &[])?;
     if locker.lock_changed {
         src.force_dirty();
         locker.nodes[0].source = NodeSource::Ready(src);
     }
-    let graph = Rc::new(Graph {
+    let store_dir = locker.ev.options.store_dir.clone();
+    let mut graph = Graph {
         nodes: locker.nodes,
         values: RefCell::new(HashMap::new()),
-    });
-    Ok(node_value(&graph, 0))
+        substitutes: HashMap::new(),
+    };
+    graph.substitutes = plan_substitutes(&graph, &store_dir);
+    let report = explain(&graph, &store_dir);
+    let graph = Rc::new(graph);
+    Ok((node_value(&graph, 0), report))
 }
 
 /// A local directory as a source: git-filtered if it is in a git work tree (unless a
@@ -357,6 +380,7 @@ impl Locker<'_> {
                 )),
                 flake,
                 inputs: BTreeMap::new(),
+                how: "declared without a url and not locked".into(),
             })),
         }
     }
@@ -385,16 +409,23 @@ impl Locker<'_> {
                     source: NodeSource::Unavailable(msg),
                     flake,
                     inputs: BTreeMap::new(),
+                    how: format!("declared as '{url}', not locked"),
                 }));
             }
         };
         let src = local_source(&self.ev.options.store_dir, dir, path_type)?;
         self.register(&src);
+        let how = if self.cli_overrides.contains(ip) {
+            format!("path override {}", dir.display())
+        } else {
+            format!("local path {}", dir.display())
+        };
         let idx = self.push_index(Node {
             name,
             source: NodeSource::Ready(src.clone()),
             flake,
             inputs: BTreeMap::new(),
+            how,
         });
         if flake {
             let decl = self.read_flake(&src)?;
@@ -434,11 +465,13 @@ impl Locker<'_> {
             }
             None => NodeSource::Locked(locked),
         };
+        let how = format!("locked {}", source::describe_locked(&locked));
         let idx = self.push_index(Node {
             name: ip.join("/"),
             source,
             flake: entry.flake,
             inputs: BTreeMap::new(),
+            how,
         });
         self.lock_node(
             idx,
@@ -455,10 +488,21 @@ impl Locker<'_> {
 struct Graph {
     nodes: Vec<Node>,
     values: RefCell<HashMap<usize, Value>>,
+    /// Nodes built from their source tree instead of their `flake.nix`.
+    substitutes: HashMap<usize, Substitute>,
+}
+
+/// A clan-core node built by the source-tree substitute.
+#[derive(Clone, Debug)]
+struct Substitute {
+    /// The node whose `lib/` serves as nixpkgs lib.
+    nixpkgs: usize,
+    /// Why the flake itself could not be evaluated.
+    reason: String,
 }
 
 /// The node a `follows` path (from the root) leads to.
-fn resolve_path(g: &Graph, path: &[String], depth: usize) -> Result<usize> {
+pub(super) fn resolve_path(g: &Graph, path: &[String], depth: usize) -> Result<usize> {
     if depth > MAX_DEPTH {
         return Err(EvalError::new(format!(
             "input path '{}' follows itself",
@@ -566,6 +610,9 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
     if !node.flake {
         return Ok(Value::attrs(info));
     }
+    if let Some(sub) = g.substitutes.get(&i) {
+        return build_substitute(ev, g, i, &src, sub);
+    }
     let attrs = flake_file(ev, &src)?;
     let outputs_fn = attrs.get_str("outputs").cloned().unwrap_or(Value::Null);
     let outputs_fn = ev.force(&outputs_fn)?;
@@ -580,11 +627,23 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
     input_entries.push(attr("self", node_value(g, i)));
     let args = Value::attrs(Attrs::from_entries(input_entries));
     let outputs = ev.call(&outputs_fn, args, Span::NONE)?;
+    finish_flake(ev, &src, info, inputs, outputs)
+}
+
+/// A flake's value from its outputs: the outputs updated with the source info and
+/// `outPath`, `inputs`, `outputs`, `sourceInfo`, `_type = "flake"`.
+fn finish_flake(
+    ev: &mut Eval,
+    src: &SourceTree,
+    info: Attrs,
+    inputs: Value,
+    outputs: Value,
+) -> Result<Value> {
     let outputs_attrs = ev.force_attrs(&outputs)?;
     let mut ctx = Context::new();
     ctx.insert(src.store_path.clone());
     let extra = Attrs::from_entries(vec![
-        attr("outPath", Value::string_ctx(flake_path(&src), ctx)),
+        attr("outPath", Value::string_ctx(flake_path(src), ctx)),
         attr("inputs", inputs),
         attr("outputs", outputs.clone()),
         attr("sourceInfo", Value::attrs(info.clone())),

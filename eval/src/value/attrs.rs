@@ -28,16 +28,21 @@ impl Attrs {
     }
     /// Builds a set from entries in any order; for duplicate names the last one wins.
     pub fn from_entries(mut entries: Vec<Attr>) -> Self {
-        entries.sort_by_key(|a| a.name);
-        // Keep the last of each run of equal names.
-        let mut out: Vec<Attr> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match out.last_mut() {
-                Some(last) if last.name == e.name => *last = e,
-                _ => out.push(e),
-            }
+        // Bindings often come in interning order already: then there is nothing to do.
+        if entries.windows(2).all(|w| w[0].name < w[1].name) {
+            return Attrs { entries };
         }
-        Attrs { entries: out }
+        entries.sort_by_key(|a| a.name);
+        // Keep the last of each run of equal names (the sort is stable): the retained
+        // earlier slot takes the later entry's contents.
+        entries.dedup_by(|later, kept| {
+            let same = later.name == kept.name;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        Attrs { entries }
     }
     /// Builds a set from entries already sorted by symbol and unique.
     pub fn from_sorted(entries: Vec<Attr>) -> Self {

@@ -193,6 +193,16 @@ impl EnvFrame {
         // (the value is cloned out before anything else can happen).
         unsafe { (&*self.slots.get())[i].clone() }
     }
+    /// A reference to the value in slot `i`.
+    ///
+    /// Valid while the frame lives: slots are only replaced (by [`EnvFrame::set`]) while a
+    /// frame is being built, never while a reference from here is held.
+    #[inline]
+    pub fn get_ref(&self, i: usize) -> &Value {
+        // SAFETY: see above; `set` runs only on frames under construction, after every
+        // evaluation that could hold a slot reference has returned.
+        unsafe { &(&*self.slots.get())[i] }
+    }
     /// Sets slot `i` (used while building recursive scopes).
     pub fn set(&self, i: usize, v: Value) {
         // SAFETY: as in `get`; the old value is dropped after the slot holds the new one.
