@@ -84,6 +84,10 @@ pub struct EvalArgs {
     /// With `--flake`: use the directory PATH for the input NAME (`a/b` for nested inputs).
     #[arg(long, num_args = 2, value_names = ["NAME", "PATH"], action = clap::ArgAction::Append, requires = "flake")]
     override_input: Vec<String>,
+    /// With `--flake`: print to stderr how each input was resolved (override, lock file
+    /// and store path, or the clan-core source-tree substitute and why).
+    #[arg(long, requires = "flake")]
+    explain: bool,
 }
 
 /// Runs `kith eval --flake DIR#ATTR`.
@@ -108,6 +112,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         json: args.json,
         eval_options: options,
         cwd,
+        explain: args.explain,
     };
     let outcome = kith_eval::flake::run_eval(&req);
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());

@@ -220,30 +220,85 @@ fn placeholders(text: &str, reps: &[(String, &str)]) -> String {
     out
 }
 
-/// Every conformance case, loaded as a flake with the inputs overridden to the corpus,
-/// gives the expected views (or fails with the expected error).
+/// The inputs overridden to corpus directories.
+fn corpus_overrides(pairs: &[(&str, &str)]) -> FlakeOptions {
+    let corpus = Path::new(SHARED).join("corpus");
+    FlakeOptions {
+        overrides: pairs
+            .iter()
+            .map(|(n, d)| (n.to_string(), corpus.join(d)))
+            .collect(),
+    }
+}
+
+/// Every conformance case, loaded as a flake with all the inputs clan-core's flake
+/// needs overridden to the corpus (so clan-core is evaluated as a flake), gives the
+/// expected views (or fails with the expected error).
 #[test]
 fn conformance_cases_as_flakes() {
+    check_conformance(&corpus_overrides(&[
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+        // clan-core's own inputs that the corpus holds (flake-parts is the exact
+        // locked revision, so its store path is the one clan-core's flake.lock names).
+        ("clan-core/flake-parts", "flake-parts"),
+        ("clan-core/systems", "nix-systems"),
+        ("clan-core/nix-select", "nix-select"),
+        ("clan-core/nixpkgs", "nixpkgs-lib"),
+    ]));
+}
+
+/// With only `clan-core` and `nixpkgs` overridden, clan-core's own inputs are missing
+/// and it is built by the source-tree substitute: the views are the same.
+#[test]
+fn conformance_cases_with_two_overrides() {
+    check_conformance(&corpus_overrides(&[
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+    ]));
+}
+
+/// `--explain` says which way clan-core was loaded.
+#[test]
+fn explain_names_the_substitute() {
+    let case = Path::new(SHARED).join("conformance/cases/01-machine-sources");
+    if !case.is_dir() {
+        eprintln!("skipped: {} is absent", case.display());
+        return;
+    }
+    let line = |opts: &FlakeOptions| {
+        let mut ev = Eval::new(EvalOptions::default());
+        let (_, report) = flake::load_explained(&mut ev, &case, opts).unwrap();
+        report
+            .into_iter()
+            .find(|l| l.starts_with("clan-core:"))
+            .unwrap()
+    };
+    let two = line(&corpus_overrides(&[
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+    ]));
+    assert!(two.contains("path override"), "{two}");
+    assert!(two.contains("source-tree substitute"), "{two}");
+    assert!(two.contains("'flake-parts': not in the store"), "{two}");
+    let six = line(&corpus_overrides(&[
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+        ("clan-core/flake-parts", "flake-parts"),
+        ("clan-core/systems", "nix-systems"),
+        ("clan-core/nix-select", "nix-select"),
+        ("clan-core/nixpkgs", "nixpkgs-lib"),
+    ]));
+    assert!(six.ends_with("evaluated as a flake"), "{six}");
+}
+
+/// Loads every conformance case with `opts` and compares the three views with
+/// `expected.json` (paths written as `@CASE@`/`@CORPUS@`).
+fn check_conformance(opts: &FlakeOptions) {
     let cases = Path::new(SHARED).join("conformance/cases");
     let Ok(entries) = std::fs::read_dir(&cases) else {
         eprintln!("skipped: {} is absent", cases.display());
         return;
-    };
-    let corpus = Path::new(SHARED).join("corpus");
-    let opts = FlakeOptions {
-        overrides: [
-            ("clan-core", "clan-core"),
-            ("nixpkgs", "nixpkgs-lib"),
-            // clan-core's own inputs that the corpus holds (flake-parts is the exact
-            // locked revision, so its store path is the one clan-core's flake.lock names).
-            ("clan-core/flake-parts", "flake-parts"),
-            ("clan-core/systems", "nix-systems"),
-            ("clan-core/nix-select", "nix-select"),
-            ("clan-core/nixpkgs", "nixpkgs-lib"),
-        ]
-        .iter()
-        .map(|(n, d)| (n.to_string(), corpus.join(d)))
-        .collect(),
     };
     let views = [
         ("exports", "clan.exports"),
@@ -265,7 +320,7 @@ fn conformance_cases_as_flakes() {
         let want_err = std::fs::read_to_string(case.join("expected-error.txt")).ok();
         for (view, sel) in views {
             let mut ev = Eval::new(EvalOptions::default());
-            let f = flake::load(&mut ev, &case, &opts).unwrap();
+            let f = flake::load(&mut ev, &case, opts).unwrap();
             let mut path_of = |s: &str| {
                 let v = flake::select_output(&mut ev, &f, "case", s).unwrap();
                 let s = kith_eval::builtins::to_json_string(&mut ev, &v).unwrap();

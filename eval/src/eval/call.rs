@@ -5,7 +5,8 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::Param;
 use crate::source::Span;
 use crate::symbol::known;
-use crate::value::{Closure, EnvFrame, PrimOpApp, Value};
+use crate::value::{Closure, EnvFrame, PrimOpApp, Slots, Value};
+use smallvec::SmallVec;
 use std::rc::Rc;
 
 impl Eval {
@@ -26,7 +27,7 @@ impl Eval {
             Value::Lambda(c) => self.nested(|ev| ev.call_lambda(c, arg, span)),
             Value::PrimOp(p) => {
                 if p.args.len() + 1 == p.op.arity {
-                    let mut args = Vec::with_capacity(p.op.arity);
+                    let mut args: SmallVec<[Value; 4]> = SmallVec::with_capacity(p.op.arity);
                     args.extend(p.args.iter().cloned());
                     args.push(arg);
                     let op = p.op;
@@ -83,28 +84,43 @@ impl Eval {
                     }
                 };
                 let n = formals.len() + usize::from(at.is_some());
-                let frame = EnvFrame::new(Some(c.env.clone()), n);
+                let mut slots = Slots::with_capacity(n);
                 let mut used = 0;
-                for (i, formal) in formals.iter().enumerate() {
-                    let v = match attrs.get(formal.name) {
+                let mut defaulted = false;
+                for formal in formals.iter() {
+                    match attrs.get(formal.name) {
                         Some(v) => {
                             used += 1;
-                            v.clone()
+                            slots.push(v.clone());
                         }
-                        None => match &formal.default {
-                            Some(d) => self.thunk_rec(d, &frame),
-                            None => {
-                                return Err(EvalError::new(format!(
-                                    "function '{}' called without required argument '{}'",
-                                    lambda_name(c),
-                                    formal.name
-                                ))
-                                .at(lambda.span)
-                                .context(span, || "from call site".into()))
+                        None if formal.default.is_some() => {
+                            defaulted = true;
+                            slots.push(Value::Null);
+                        }
+                        None => {
+                            return Err(EvalError::new(format!(
+                                "function '{}' called without required argument '{}'",
+                                lambda_name(c),
+                                formal.name
+                            ))
+                            .at(lambda.span)
+                            .context(span, || "from call site".into()))
+                        }
+                    }
+                }
+                if at.is_some() {
+                    slots.push(Value::Attrs(attrs.clone()));
+                }
+                let frame = EnvFrame::from_values(Some(c.env.clone()), slots);
+                if defaulted {
+                    // Defaults see the whole frame, so they are made once it exists.
+                    for (i, formal) in formals.iter().enumerate() {
+                        if let Some(d) = &formal.default {
+                            if !attrs.contains(formal.name) {
+                                frame.set(i, self.thunk_rec(d, &frame));
                             }
-                        },
-                    };
-                    frame.set(i, v);
+                        }
+                    }
                 }
                 if !ellipsis && used < attrs.len() {
                     for a in attrs.sorted_by_name() {
@@ -118,9 +134,6 @@ impl Eval {
                             .context(span, || "from call site".into()));
                         }
                     }
-                }
-                if at.is_some() {
-                    frame.set(formals.len(), Value::Attrs(attrs));
                 }
                 frame
             }

@@ -94,43 +94,7 @@ impl Eval {
                 body,
                 text,
                 span,
-            } => {
-                let c = self.eval(cond, env).map_err(|e| {
-                    e.context(*span, || {
-                        format!("while evaluating the condition of the assertion '{text}'")
-                    })
-                })?;
-                match c {
-                    Value::Bool(true) => self.eval(body, env),
-                    Value::Bool(false) => {
-                        if let Expr::Binary {
-                            op: BinOp::Eq,
-                            lhs,
-                            rhs,
-                            ..
-                        } = &**cond
-                        {
-                            let l = self.eval(lhs, env)?;
-                            let r = self.eval(rhs, env)?;
-                            if let Some(why) = super::ops::explain_inequality(self, &l, &r)? {
-                                return Err(EvalError::of_kind(ErrorKind::Assert, why)
-                                    .at(*span)
-                                    .context(*span, || {
-                                        format!(
-                                            "while evaluating the condition of the assertion '{text}'"
-                                        )
-                                    }));
-                            }
-                        }
-                        Err(EvalError::of_kind(
-                            ErrorKind::Assert,
-                            format!("assertion '{text}' failed"),
-                        )
-                        .at(*span))
-                    }
-                    other => Err(self.type_error("a Boolean", &other).at(cond.span())),
-                }
-            }
+            } => self.eval_assert(cond, body, text, *span, env),
             Expr::Not(e, span) => match self.eval(e, env)? {
                 Value::Bool(b) => Ok(Value::Bool(!b)),
                 other => Err(self.type_error("a Boolean", &other).at(*span)),
@@ -141,26 +105,72 @@ impl Eval {
             }
             Expr::Binary { op, lhs, rhs, span } => self.eval_binary(*op, lhs, rhs, *span, env),
             Expr::Interpolate { parts, span } => self.eval_interpolate(parts, *span, env),
-            Expr::PathInterpolate { parts, span } => {
-                let mut s = String::new();
-                for p in parts {
-                    let v = self.eval(p, env)?;
-                    let part = self
-                        .coerce_to_string(
-                            &v,
-                            CoerceOpts {
-                                coerce_more: false,
-                                copy_to_store: false,
-                            },
-                        )
-                        .at(*span)?;
-                    s.push_str(&part.s);
-                }
-                Ok(Value::path(super::canon_path(&s)))
-            }
+            Expr::PathInterpolate { parts, span } => self.eval_path_interpolate(parts, *span, env),
             Expr::SearchPath(p, span) => self.find_in_search_path(p).at(*span),
             Expr::CurPos(span) => Ok(self.pos_attrs(*span)),
         }
+    }
+
+    #[inline(never)]
+    fn eval_assert(
+        &mut self,
+        cond: &ExprRef,
+        body: &ExprRef,
+        text: &str,
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
+        let c = self.eval(cond, env).map_err(|e| {
+            e.context(span, || {
+                format!("while evaluating the condition of the assertion '{text}'")
+            })
+        })?;
+        match c {
+            Value::Bool(true) => self.eval(body, env),
+            Value::Bool(false) => {
+                if let Expr::Binary {
+                    op: BinOp::Eq,
+                    lhs,
+                    rhs,
+                    ..
+                } = &**cond
+                {
+                    let l = self.eval(lhs, env)?;
+                    let r = self.eval(rhs, env)?;
+                    if let Some(why) = super::ops::explain_inequality(self, &l, &r)? {
+                        return Err(EvalError::of_kind(ErrorKind::Assert, why)
+                            .at(span)
+                            .context(span, || {
+                                format!("while evaluating the condition of the assertion '{text}'")
+                            }));
+                    }
+                }
+                Err(
+                    EvalError::of_kind(ErrorKind::Assert, format!("assertion '{text}' failed"))
+                        .at(span),
+                )
+            }
+            other => Err(self.type_error("a Boolean", &other).at(cond.span())),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_path_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
+        let mut s = String::new();
+        for p in parts {
+            let v = self.eval(p, env)?;
+            let part = self
+                .coerce_to_string(
+                    &v,
+                    CoerceOpts {
+                        coerce_more: false,
+                        copy_to_store: false,
+                    },
+                )
+                .at(span)?;
+            s.push_str(&part.s);
+        }
+        Ok(Value::path(super::canon_path(&s)))
     }
 
     /// `{ file, line, column }` for a position, or null without one.
@@ -187,6 +197,7 @@ impl Eval {
         }
     }
 
+    #[inline(never)]
     fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
@@ -258,6 +269,7 @@ impl Eval {
         Ok(v)
     }
 
+    #[inline(never)]
     fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
         let mut v = self.eval(e, env)?;
         for (i, name) in path.iter().enumerate() {
@@ -387,6 +399,7 @@ impl Eval {
         }
     }
 
+    #[inline(never)]
     fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
         let mut out = NixString::default();
         let opts = CoerceOpts {

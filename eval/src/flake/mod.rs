@@ -22,11 +22,11 @@ use crate::value::{Attr, Attrs, Context, Thunk, Value};
 use inputs::{FlakeInput, InputRef};
 use lock::{LockFile, LockedInput};
 use source::{Meta, SourceTree};
-use substitute::{build_substitute, explain, plan_substitutes};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use substitute::{build_substitute, explain, plan_substitutes};
 
 /// How deep input paths may nest (guards against cyclic lock files).
 const MAX_DEPTH: usize = 32;
@@ -449,6 +449,7 @@ impl Locker<'_> {
             )));
         };
         let locked = entry.locked.clone().unwrap_or_default();
+        let how = format!("locked {}", source::describe_locked(&locked));
         let local_path = match (locked.get("type"), locked.get("path")) {
             (Some(serde_json::Value::String(t)), Some(serde_json::Value::String(p)))
                 if t == "path" && p.starts_with('/') =>
@@ -465,7 +466,6 @@ impl Locker<'_> {
             }
             None => NodeSource::Locked(locked),
         };
-        let how = format!("locked {}", source::describe_locked(&locked));
         let idx = self.push_index(Node {
             name: ip.join("/"),
             source,
@@ -502,7 +502,7 @@ struct Substitute {
 }
 
 /// The node a `follows` path (from the root) leads to.
-pub(super) fn resolve_path(g: &Graph, path: &[String], depth: usize) -> Result<usize> {
+fn resolve_path(g: &Graph, path: &[String], depth: usize) -> Result<usize> {
     if depth > MAX_DEPTH {
         return Err(EvalError::new(format!(
             "input path '{}' follows itself",
@@ -735,19 +735,28 @@ pub struct EvalRequest {
     pub eval_options: crate::eval::EvalOptions,
     /// Directory relative paths resolve against.
     pub cwd: PathBuf,
+    /// `--explain`: print how each input was resolved to stderr.
+    pub explain: bool,
 }
 
 /// Runs `nix eval FLAKE#ATTR [--json]`: the printed value and exit code.
 pub fn run_eval(req: &EvalRequest) -> crate::instantiate::Outcome {
     let mut ev = Eval::new(req.eval_options.clone());
     let mut out = crate::instantiate::Outcome::default();
-    match eval_in(&mut ev, req) {
+    let mut report = Vec::new();
+    let result = eval_in(&mut ev, req, &mut report);
+    if req.explain {
+        for line in &report {
+            out.stderr.push_str(&format!("kith: input {line}\n"));
+        }
+    }
+    match result {
         Ok(text) => {
             out.stdout = text;
             out.stdout.push('\n');
         }
         Err(e) => {
-            out.stderr = e.render(&ev.sources);
+            out.stderr.push_str(&e.render(&ev.sources));
             out.exit_code = 1;
         }
     }
@@ -755,7 +764,7 @@ pub fn run_eval(req: &EvalRequest) -> crate::instantiate::Outcome {
     out
 }
 
-fn eval_in(ev: &mut Eval, req: &EvalRequest) -> Result<String> {
+fn eval_in(ev: &mut Eval, req: &EvalRequest, report: &mut Vec<String>) -> Result<String> {
     let (dir, attr) = split_installable(&req.installable);
     let dir = req.cwd.join(dir.strip_prefix("path:").unwrap_or(dir));
     let mut opts = req.options.clone();
@@ -763,7 +772,8 @@ fn eval_in(ev: &mut Eval, req: &EvalRequest) -> Result<String> {
         *p = req.cwd.join(&*p);
     }
     let dir = PathBuf::from(crate::eval::canon_path(&dir.to_string_lossy()));
-    let flake = load(ev, &dir, &opts)?;
+    let (flake, lines) = load_explained(ev, &dir, &opts)?;
+    *report = lines;
     let url = match source::find_git(&dir) {
         Some(_) => format!("git+file://{}", dir.display()),
         None => format!("path:{}", dir.display()),

@@ -56,7 +56,7 @@ pub(super) fn availability(
         NodeSource::Unavailable(m) => Err(m.clone()),
         NodeSource::Locked(l) => source::locked_source(store_dir, &node.name, l)
             .map(|s| s.store_path)
-            .map_err(|e| e.message),
+            .map_err(|_| "not in the store, not overridden".to_string()),
     }
 }
 
@@ -181,12 +181,12 @@ fn describe_node(g: &Graph, store_dir: &str, j: usize) -> String {
     let node = &g.nodes[j];
     let state = match availability(g, store_dir, j) {
         Ok(p) => format!("-> {p}"),
-        Err(e) => format!("-> unavailable ({e}); fails only if used"),
+        Err(e) => format!("-> unavailable: {e} (an error only if used)"),
     };
     let mut line = format!("{}: {} {state}", node.name, node.how);
     if let Some(sub) = g.substitutes.get(&j) {
         line.push_str(&format!(
-            "; evaluated by the clan-core source-tree substitute (lib, clan.modules from its files, nixpkgs lib from '{}') because its flake inputs are missing: {}",
+            "; evaluated by the clan-core source-tree substitute (lib, clan.modules from its files, nixpkgs lib from '{}') because it cannot be evaluated as a flake: {}",
             g.nodes[sub.nixpkgs].name, sub.reason
         ));
     } else if node.flake && matches!(node.source, NodeSource::Ready(_)) {
