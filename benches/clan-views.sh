@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times kith against C++ Nix on the clan conformance cases, in the same run.
 #   benches/clan-views.sh [KITH_BINARY]      (default: target/release/kith; run from the repo root)
-# kith: `kith eval --json --flake CASE#VIEW` with only the two overrides
-#   (clan-core, nixpkgs → corpus), one process per view, three views per case.
+# kith: `kith eval --json --flake CASE --attr VIEW…` with only the two overrides
+#   (clan-core, nixpkgs → corpus): ONE process printing the three views (one flake load).
 # oracle: /work/shared/tools/clan-oracle CASE (the host's nix-instantiate, Nix 2.8, over
 #   clan-core's own Nix code; one process computing all three views; no eval cache).
 # Each side's time is the best of $REPS runs (default 3). Prints seconds and nix/kith
@@ -32,12 +32,11 @@ best() {
 }
 
 kith_case() {
-  local case=$1 v
-  for v in "${views[@]}"; do
-    "$kith" eval --json --flake "$case#$v" \
-      --override-input clan-core "$shared/corpus/clan-core" \
-      --override-input nixpkgs "$shared/corpus/nixpkgs-lib" || true
-  done
+  local case=$1 v attrs=()
+  for v in "${views[@]}"; do attrs+=(--attr "$v"); done
+  "$kith" eval --json --flake "$case" "${attrs[@]}" \
+    --override-input clan-core "$shared/corpus/clan-core" \
+    --override-input nixpkgs "$shared/corpus/nixpkgs-lib"
 }
 
 oracle_case() { (cd "$root" && "$oracle" "$@"); }
@@ -48,7 +47,7 @@ kith_exports() {
     --override-input nixpkgs "$shared/corpus/nixpkgs-lib"
 }
 
-# all: the three views (kith: 3 processes; oracle: 1). exports: that view alone (1 + 1).
+# all: the three views (one process each side). exports: that view alone (1 + 1).
 printf '%-34s %8s %8s %8s | %8s %8s %8s\n' case "kith all" "nix all" "nix/kith" \
   "kith exp" "nix exp" "nix/kith"
 for case in "$shared"/conformance/cases/*/; do

@@ -197,7 +197,6 @@ impl Eval {
         }
     }
 
-    #[inline(never)]
     fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
@@ -269,7 +268,6 @@ impl Eval {
         Ok(v)
     }
 
-    #[inline(never)]
     fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
         let mut v = self.eval(e, env)?;
         for (i, name) in path.iter().enumerate() {
@@ -399,7 +397,6 @@ impl Eval {
         }
     }
 
-    #[inline(never)]
     fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
         let mut out = NixString::default();
         let opts = CoerceOpts {
