@@ -152,15 +152,11 @@ impl Eval {
     #[inline]
     pub fn force(&mut self, v: &Value) -> Result<Value> {
         match v {
-            Value::Thunk(t) => match t.value() {
-                Some(done) => Ok(done),
-                None => self.force_thunk(t),
-            },
+            Value::Thunk(t) => self.force_thunk(t),
             _ => Ok(v.clone()),
         }
     }
 
-    #[inline(never)]
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
         if let Some(v) = t.value() {
             return Ok(v);
