@@ -19,6 +19,8 @@
 //! The corpus lives outside the repository at `../shared/corpus`; when it is absent the
 //! test says so and passes.
 
+mod common;
+
 use kith_eval::error::{ErrorKind, EvalError};
 use kith_eval::eval::{Eval, EvalOptions};
 use kith_eval::symbol::Symbol;
@@ -277,34 +279,14 @@ fn one_line(e: &EvalError) -> String {
     clip(&e.message)
 }
 
-/// Shortens `s` to about 200 characters for one-line hints, control characters escaped.
+/// Shortens `s` for one-line hints.
 fn clip(s: &str) -> String {
-    const MAX: usize = 200;
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    common::clip(s, 200)
 }
 
-/// Parses the expected-failure list: `path  # reason`; `#` lines are comments.
+/// The expected-failure list.
 fn read_expected_failures() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(EXPECTED_FAILURES).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (name, reason) = l.split_once('#').unwrap_or((l, ""));
-            (name.trim().to_string(), reason.trim().to_string())
-        })
-        .collect()
+    common::read_expected_failures(EXPECTED_FAILURES)
 }
 
 /// Prints counts per test file and every unexpected result; returns how many there were.

@@ -16,13 +16,15 @@
 //! The corpus lives outside the repository at `../shared/corpus` (relative to the workspace
 //! root); when it is absent the test says so and passes.
 
+mod common;
+
 use kith_eval::instantiate::{run, Input, OutputFormat, Request};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const LANG_DIR: &str = concat!(
@@ -169,38 +171,9 @@ fn has_expectation(lang: &Path, name: &str) -> bool {
     lang.join(format!("{name}.exp")).exists() || lang.join(format!("{name}.exp.xml")).exists()
 }
 
-/// Runs every case on [`WORKERS`] workers; each case gets its own big-stack thread and a
-/// timeout. Outcomes come back in case order.
 fn run_all(dirs: &Arc<Dirs>, cases: Vec<Case>) -> Vec<Outcome> {
-    let total = cases.len();
-    let queue = Arc::new(Mutex::new(
-        cases.into_iter().enumerate().collect::<Vec<_>>(),
-    ));
-    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let queue = Arc::clone(&queue);
-            let dirs = Arc::clone(dirs);
-            let tx = tx.clone();
-            std::thread::spawn(move || loop {
-                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                let Some((i, case)) = next else { break };
-                let outcome = run_isolated(&dirs, case);
-                if tx.send((i, outcome)).is_err() {
-                    break;
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
-    for (i, o) in rx {
-        outcomes[i] = Some(o);
-    }
-    for w in workers {
-        let _ = w.join();
-    }
-    outcomes.into_iter().flatten().collect()
+    let dirs = Arc::clone(dirs);
+    common::run_parallel(cases, WORKERS, move |case| run_isolated(&dirs, case))
 }
 
 /// Runs one case on a fresh thread; a panic or a timeout is a failure. A timed-out thread
@@ -369,34 +342,14 @@ fn first_line(text: &str) -> String {
     clip(text.lines().next().unwrap_or(""))
 }
 
-/// Shortens `s` to about 100 characters for one-line hints, control characters escaped.
+/// Shortens `s` for one-line hints.
 fn clip(s: &str) -> String {
-    const MAX: usize = 100;
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    common::clip(s, 100)
 }
 
-/// Parses the expected-failure list: `name  # reason` per line; `#` lines are comments.
+/// The expected-failure list.
 fn read_expected_failures() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(EXPECTED_FAILURES).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (name, reason) = l.split_once('#').unwrap_or((l, ""));
-            (name.trim().to_string(), reason.trim().to_string())
-        })
-        .collect()
+    common::read_expected_failures(EXPECTED_FAILURES)
 }
 
 /// Prints the per-category counts and every unexpected result; returns how many there were.

@@ -27,6 +27,8 @@
 //! The corpus lives outside the repository at `../shared/corpus`; when it is absent the
 //! test says so and passes.
 
+mod common;
+
 use kith_eval::instantiate::{run, Input, OutputFormat, Request};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +36,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const TESTS_DIR: &str = concat!(
@@ -431,38 +433,9 @@ fn find_brace(word: &[(char, bool)]) -> Option<(usize, usize, Vec<usize>)> {
 // Running checks.
 // ---------------------------------------------------------------------------------------
 
-/// Runs every check on [`WORKERS`] workers, each on its own big-stack thread with a
-/// timeout. Outcomes come back in script order.
 fn run_all(modules: &Arc<PathBuf>, checks: Vec<Check>) -> Vec<Outcome> {
-    let total = checks.len();
-    let queue = Arc::new(Mutex::new(
-        checks.into_iter().enumerate().rev().collect::<Vec<_>>(),
-    ));
-    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let queue = Arc::clone(&queue);
-            let modules = Arc::clone(modules);
-            let tx = tx.clone();
-            std::thread::spawn(move || loop {
-                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                let Some((i, check)) = next else { break };
-                let outcome = run_isolated(&modules, check);
-                if tx.send((i, outcome)).is_err() {
-                    break;
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
-    for (i, o) in rx {
-        outcomes[i] = Some(o);
-    }
-    for w in workers {
-        let _ = w.join();
-    }
-    outcomes.into_iter().flatten().collect()
+    let modules = Arc::clone(modules);
+    common::run_parallel(checks, WORKERS, move |check| run_isolated(&modules, check))
 }
 
 /// Runs one check on a fresh thread; a panic or a timeout is a failure. A timed-out
@@ -734,22 +707,9 @@ fn last_error_line(stderr: &str) -> String {
     clip(line)
 }
 
-/// Shortens `s` to about 160 characters for one-line hints, control characters escaped.
+/// Shortens `s` for one-line hints.
 fn clip(s: &str) -> String {
-    const MAX: usize = 160;
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    common::clip(s, 200)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,31 +1,9 @@
-//! Path literals: resolution against the file's directory and lexical canonicalisation.
+//! Path literals: resolution against the file's directory (canonicalised lexically by
+//! `crate::eval::canon_path`, shared with the evaluator).
 
 use std::path::Path;
 
-/// Canonicalises an absolute path lexically, like Nix's `canonPath`: removes `.`
-/// components and duplicate slashes, and resolves `..` (staying at `/`). No trailing
-/// slash except for `/` itself.
-pub(super) fn canon_path(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    if parts.is_empty() {
-        return "/".into();
-    }
-    let mut out = String::with_capacity(path.len());
-    for p in parts {
-        out.push('/');
-        out.push_str(p);
-    }
-    out
-}
+pub(super) use crate::eval::canon_path;
 
 /// Resolves a path literal's text (`./a`, `../a`, `a/b`, `/abs`) against `base_dir`, like
 /// Nix's `absPath` followed by `canonPath`. A trailing `/` (the literal prefix of an
