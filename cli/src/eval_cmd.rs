@@ -1,12 +1,10 @@
 //! `kith eval`: the command-line face of `kith_eval::instantiate`.
 
 use clap::Args;
-use kith_eval::eval::Eval;
 use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
 use kith_eval::lower::lints::LintLevel;
-use kith_eval::value::Value;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `kith eval`, named as `nix-instantiate --eval`'s.
@@ -111,9 +109,6 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
             .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
             .collect(),
     };
-    if !args.attr.is_empty() {
-        return run_flake_attrs(args, installable, &cwd, options, flake_options);
-    }
     let req = kith_eval::flake::EvalRequest {
         installable: installable.to_string(),
         options: flake_options,
@@ -121,98 +116,12 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         eval_options: options,
         cwd,
         explain: args.explain,
+        attrs: args.attr.clone(),
     };
     let outcome = kith_eval::flake::run_eval(&req);
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
     let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
     ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
-}
-
-/// The attribute paths `kith eval --flake DIR[#ATTR] -A PATH…` prints, in order: the
-/// installable's own attribute (if any), then each `-A`.
-fn flake_attr_paths<'a>(installable_attr: &'a str, attrs: &'a [String]) -> Vec<&'a str> {
-    let own = (!installable_attr.is_empty()).then_some(installable_attr);
-    own.into_iter()
-        .chain(attrs.iter().map(String::as_str))
-        .collect()
-}
-
-/// Loads the flake once and prints each selected attribute on its own line, as
-/// `nix-instantiate` does for several `-A`; stops at the first error (exit code 1), after
-/// printing the values before it.
-fn run_flake_attrs(
-    args: &EvalArgs,
-    installable: &str,
-    cwd: &Path,
-    options: kith_eval::eval::EvalOptions,
-    mut flake_options: kith_eval::flake::FlakeOptions,
-) -> ExitCode {
-    let (dir, own_attr) = kith_eval::flake::split_installable(installable);
-    let dir = cwd.join(dir.strip_prefix("path:").unwrap_or(dir));
-    let dir = PathBuf::from(kith_eval::eval::canon_path(&dir.to_string_lossy()));
-    for (_, p) in flake_options.overrides.iter_mut() {
-        *p = cwd.join(&*p);
-    }
-    let mut ev = Eval::new(options);
-    let code = match kith_eval::flake::load_explained(&mut ev, &dir, &flake_options) {
-        Ok((flake, report)) => {
-            if args.explain {
-                for line in &report {
-                    eprintln!("kith: input {line}");
-                }
-            }
-            let url = match kith_eval::flake::source::find_git(&dir) {
-                Some(_) => format!("git+file://{}", dir.display()),
-                None => format!("path:{}", dir.display()),
-            };
-            print_flake_attrs(
-                &mut ev,
-                &flake,
-                &url,
-                &flake_attr_paths(own_attr, &args.attr),
-                args.json,
-            )
-        }
-        Err(e) => {
-            let _ = std::io::stderr().write_all(e.render(&ev.sources).as_bytes());
-            ExitCode::FAILURE
-        }
-    };
-    // The process is about to exit: skip freeing the heap, whose recursive drop of deep
-    // values would need a large stack.
-    std::mem::forget(ev);
-    code
-}
-
-/// Prints each of `paths` of `flake` (selected as `nix eval FLAKE#PATH` does) on one line.
-fn print_flake_attrs(
-    ev: &mut Eval,
-    flake: &Value,
-    url: &str,
-    paths: &[&str],
-    json: bool,
-) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    for path in paths {
-        let text = kith_eval::flake::select_output(ev, flake, url, path).and_then(|v| {
-            if json {
-                kith_eval::builtins::to_json_string(ev, &v)
-            } else {
-                kith_eval::print::print_value(ev, &v, true)
-            }
-        });
-        match text {
-            Ok(text) => {
-                let _ = writeln!(stdout, "{text}");
-                let _ = stdout.flush();
-            }
-            Err(e) => {
-                let _ = std::io::stderr().write_all(e.render(&ev.sources).as_bytes());
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    ExitCode::SUCCESS
 }
 
 /// Runs `kith eval`.

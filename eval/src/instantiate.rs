@@ -390,8 +390,8 @@ fn select_attr_path(
     Ok(v)
 }
 
-/// Splits an attribute path at dots outside double quotes.
-fn split_attr_path(path: &str) -> Vec<String> {
+/// Splits an attribute path (`a."b.c".0`) at dots outside double quotes.
+pub(crate) fn split_attr_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     if path.is_empty() {
         return out;

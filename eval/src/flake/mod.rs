@@ -16,6 +16,7 @@ pub mod substitute;
 
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
+use crate::instantiate::split_attr_path;
 use crate::source::Span;
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Context, Thunk, Value};
@@ -707,24 +708,6 @@ fn select_path(ev: &mut Eval, root: &Value, path: &str) -> Result<Option<Value>>
     Ok(Some(v))
 }
 
-/// Splits an attribute path at dots outside double quotes.
-fn split_attr_path(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in path.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() || !out.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 /// A `nix eval FLAKE#ATTR` request.
 #[derive(Clone, Debug)]
 pub struct EvalRequest {
@@ -737,34 +720,37 @@ pub struct EvalRequest {
     pub cwd: PathBuf,
     /// `--explain`: print how each input was resolved to stderr.
     pub explain: bool,
+    /// Further attribute paths (`-A`), printed after the installable's own attribute (if
+    /// any), one result per line, from one load of the flake.
+    pub attrs: Vec<String>,
 }
 
-/// Runs `nix eval FLAKE#ATTR [--json]`: the printed value and exit code.
+/// Runs `nix eval FLAKE#ATTR [--json]` (and any further `-A` paths): the printed values,
+/// one per line, and the exit code. Stops at the first error, keeping the values before it.
 pub fn run_eval(req: &EvalRequest) -> crate::instantiate::Outcome {
     let mut ev = Eval::new(req.eval_options.clone());
     let mut out = crate::instantiate::Outcome::default();
     let mut report = Vec::new();
-    let result = eval_in(&mut ev, req, &mut report);
+    let result = eval_in(&mut ev, req, &mut report, &mut out.stdout);
     if req.explain {
         for line in &report {
             out.stderr.push_str(&format!("kith: input {line}\n"));
         }
     }
-    match result {
-        Ok(text) => {
-            out.stdout = text;
-            out.stdout.push('\n');
-        }
-        Err(e) => {
-            out.stderr.push_str(&e.render(&ev.sources));
-            out.exit_code = 1;
-        }
+    if let Err(e) = result {
+        out.stderr.push_str(&e.render(&ev.sources));
+        out.exit_code = 1;
     }
     stacker::grow(512 * 1024 * 1024, move || drop(ev));
     out
 }
 
-fn eval_in(ev: &mut Eval, req: &EvalRequest, report: &mut Vec<String>) -> Result<String> {
+fn eval_in(
+    ev: &mut Eval,
+    req: &EvalRequest,
+    report: &mut Vec<String>,
+    stdout: &mut String,
+) -> Result<()> {
     let (dir, attr) = split_installable(&req.installable);
     let dir = req.cwd.join(dir.strip_prefix("path:").unwrap_or(dir));
     let mut opts = req.options.clone();
@@ -778,12 +764,18 @@ fn eval_in(ev: &mut Eval, req: &EvalRequest, report: &mut Vec<String>) -> Result
         Some(_) => format!("git+file://{}", dir.display()),
         None => format!("path:{}", dir.display()),
     };
-    let v = select_output(ev, &flake, &url, attr)?;
-    if req.json {
-        crate::builtins::to_json_string(ev, &v)
-    } else {
-        crate::print::print_value(ev, &v, true)
+    let own = (!attr.is_empty() || req.attrs.is_empty()).then_some(attr);
+    for path in own.into_iter().chain(req.attrs.iter().map(String::as_str)) {
+        let v = select_output(ev, &flake, &url, path)?;
+        let text = if req.json {
+            crate::builtins::to_json_string(ev, &v)?
+        } else {
+            crate::print::print_value(ev, &v, true)?
+        };
+        stdout.push_str(&text);
+        stdout.push('\n');
     }
+    Ok(())
 }
 
 #[cfg(test)]
