@@ -80,8 +80,15 @@ enum Command {
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
     let cli = Cli::parse();
-    match cli.command {
+    let code = match cli.command {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Build(args) => build_cmd::run(args),
+    };
+    if std::env::var_os("KITH_SHOW_STATS").is_some() {
+        match kith_eval::stats::report() {
+            Some(json) => eprintln!("{json}"),
+            None => eprintln!("kith: KITH_SHOW_STATS needs a build with `--features stats`"),
+        }
     }
+    code
 }

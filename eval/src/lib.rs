@@ -18,6 +18,7 @@ pub mod posix_regex;
 pub mod print;
 pub mod purity;
 pub mod source;
+pub mod stats;
 pub mod store;
 pub mod symbol;
 pub mod value;

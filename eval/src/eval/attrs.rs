@@ -107,8 +107,9 @@ impl Eval {
         env: &Env,
     ) -> Env {
         let frame = EnvFrame::new(Some(env.clone()), bindings.len());
-        let values = self.binding_values(bindings, sources, env, &frame, true);
-        for (i, v) in values.into_iter().enumerate() {
+        let source_values = self.source_values(sources, &frame, true);
+        for (i, b) in bindings.iter().enumerate() {
+            let v = self.binding_value(b, &source_values, env, &frame, true);
             frame.set(i, v);
         }
         frame
@@ -128,24 +129,8 @@ impl Eval {
             .collect()
     }
 
-    /// The (lazy) values of bindings: `Expr`s and inherit sources in `inner`, plain
-    /// `inherit`s in `outer`.
-    fn binding_values(
-        &mut self,
-        bindings: &[Binding],
-        sources: &[ExprRef],
-        outer: &Env,
-        inner: &Env,
-        recursive: bool,
-    ) -> Vec<Value> {
-        let source_values = self.source_values(sources, inner, recursive);
-        bindings
-            .iter()
-            .map(|b| self.binding_value(b, &source_values, outer, inner, recursive))
-            .collect()
-    }
-
-    /// The (lazy) value of one binding (see [`Eval::binding_values`]).
+    /// The (lazy) value of one binding: an `Expr` or inherit source in `inner`, a plain
+    /// `inherit` in `outer`.
     #[inline]
     fn binding_value(
         &mut self,

@@ -2,10 +2,10 @@
 
 use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
-use crate::ir::Param;
+use crate::ir::{Expr, Lambda, Param};
 use crate::source::Span;
 use crate::symbol::known;
-use crate::value::{Closure, EnvFrame, PrimOpApp, Slots, Value};
+use crate::value::{Closure, Env, EnvFrame, PrimOpApp, Slots, Value};
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -24,11 +24,17 @@ impl Eval {
     /// [`Eval::call`] on a function that is not a thunk.
     fn call_forced(&mut self, f: &Value, arg: Value, span: Span) -> Result<Value> {
         match f {
-            Value::Lambda(c) => self.nested(|ev| ev.call_lambda(c, arg, span)),
+            Value::Lambda(c) => {
+                crate::stats::bump(crate::stats::Counter::FunctionCalls);
+                self.nested(|ev| ev.call_lambda(c, arg, span))
+            }
             Value::PrimOp(p) => {
                 if p.args.len() + 1 == p.op.arity {
-                    let mut args: SmallVec<[Value; 4]> = SmallVec::with_capacity(p.op.arity);
-                    args.extend(p.args.iter().cloned());
+                    crate::stats::bump(crate::stats::Counter::PrimOpCalls);
+                    let mut args: SmallVec<[Value; 4]> = SmallVec::new();
+                    for a in &p.args {
+                        args.push(a.clone());
+                    }
                     args.push(arg);
                     let op = p.op;
                     self.nested(|ev| (op.func)(ev, &args, span)).map_err(|e| {
@@ -56,19 +62,83 @@ impl Eval {
         }
     }
 
-    /// Applies `f` to several arguments in turn.
+    /// Applies `f` to several arguments in turn. A curried lambda (`x: y: …`) takes them
+    /// together: its inner lambdas are entered directly, without making a closure for each
+    /// partial application (the result and error traces are the same).
     pub fn call_n(&mut self, f: &Value, args: &[Value], span: Span) -> Result<Value> {
-        let mut v = f.clone();
-        for a in args {
-            v = self.call(&v, a.clone(), span)?;
+        self.call_with(f, args.len(), |_, i| args[i].clone(), span)
+    }
+
+    /// Applies `f` to `n` arguments, the `i`th made by `arg(self, i)` when it is needed
+    /// (see [`Eval::call_n`]).
+    #[inline]
+    pub(crate) fn call_with(
+        &mut self,
+        f: &Value,
+        n: usize,
+        arg: impl Fn(&Self, usize) -> Value,
+        span: Span,
+    ) -> Result<Value> {
+        let mut v = self.force(f)?;
+        let mut i = 0;
+        while i < n {
+            match &v {
+                Value::Lambda(c) => {
+                    let (r, next) =
+                        self.nested(|ev| ev.call_lambda_curried(c, i, n, &arg, span))?;
+                    v = r;
+                    i = next;
+                }
+                _ => {
+                    let a = arg(self, i);
+                    v = self.call_forced(&v, a, span)?;
+                    i += 1;
+                }
+            }
+            if i < n {
+                v = self.force(&v)?;
+            }
         }
         Ok(v)
     }
 
+    /// Calls `c` on argument `i`, then its body's inner lambdas on the following arguments
+    /// (up to `n`) as long as the body is a lambda; returns the result and the index of the
+    /// first argument not used.
+    fn call_lambda_curried(
+        &mut self,
+        c: &Rc<Closure>,
+        mut i: usize,
+        n: usize,
+        arg: &impl Fn(&Self, usize) -> Value,
+        span: Span,
+    ) -> Result<(Value, usize)> {
+        crate::stats::bump(crate::stats::Counter::FunctionCalls);
+        let mut lambda = &c.lambda;
+        let mut frame = self.bind_args(lambda, &c.env, arg(self, i), span)?;
+        i += 1;
+        while i < n {
+            let Expr::Lambda(inner) = &*lambda.body else {
+                break;
+            };
+            crate::stats::bump(crate::stats::Counter::FunctionCalls);
+            frame = self.bind_args(inner, &frame, arg(self, i), span)?;
+            lambda = inner;
+            i += 1;
+        }
+        Ok((self.eval_body(lambda, &frame, span)?, i))
+    }
+
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> Result<Value> {
-        let lambda = &c.lambda;
-        let frame = match &lambda.param {
-            Param::Ident(_) => EnvFrame::one(Some(c.env.clone()), arg),
+        let frame = self.bind_args(&c.lambda, &c.env, arg, span)?;
+        self.eval_body(&c.lambda, &frame, span)
+    }
+
+    /// The frame of a call of `lambda` (closing over `env`) on `arg`: the argument, or for a
+    /// pattern the matched attributes and defaults.
+    fn bind_args(&mut self, lambda: &Rc<Lambda>, env: &Env, arg: Value, span: Span) -> Result<Env> {
+        Ok(match &lambda.param {
+            Param::Ident(_) => EnvFrame::one(Some(env.clone()), arg),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -80,7 +150,9 @@ impl Eval {
                         return Err(self
                             .type_error("a set", &other)
                             .at(span)
-                            .context(lambda.span, || format!("while calling {}", lambda_desc(c))))
+                            .context(lambda.span, || {
+                                format!("while calling {}", lambda_desc(lambda))
+                            }))
                     }
                 };
                 let n = formals.len() + usize::from(at.is_some());
@@ -100,7 +172,7 @@ impl Eval {
                         None => {
                             return Err(EvalError::new(format!(
                                 "function '{}' called without required argument '{}'",
-                                lambda_name(c),
+                                lambda_name(lambda),
                                 formal.name
                             ))
                             .at(lambda.span)
@@ -111,7 +183,7 @@ impl Eval {
                 if at.is_some() {
                     slots.push(Value::Attrs(attrs.clone()));
                 }
-                let frame = EnvFrame::from_values(Some(c.env.clone()), slots);
+                let frame = EnvFrame::from_values(Some(env.clone()), slots);
                 if defaulted {
                     // Defaults see the whole frame, so they are made once it exists.
                     for (i, formal) in formals.iter().enumerate() {
@@ -127,7 +199,7 @@ impl Eval {
                         if !formals.iter().any(|f| f.name == a.name) {
                             return Err(EvalError::new(format!(
                                 "function '{}' called with unexpected argument '{}'",
-                                lambda_name(c),
+                                lambda_name(lambda),
                                 a.name
                             ))
                             .at(lambda.span)
@@ -137,10 +209,16 @@ impl Eval {
                 }
                 frame
             }
-        };
-        self.eval(&lambda.body, &frame).map_err(|e| {
+        })
+    }
+
+    /// Evaluates `lambda`'s body in its call frame, adding the call to error traces.
+    fn eval_body(&mut self, lambda: &Lambda, frame: &Env, span: Span) -> Result<Value> {
+        self.eval(&lambda.body, frame).map_err(|e| {
             if e.trace.len() < 32 {
-                let e = e.context(lambda.span, || format!("while calling {}", lambda_desc(c)));
+                let e = e.context(lambda.span, || {
+                    format!("while calling {}", lambda_desc(lambda))
+                });
                 if span.is_some() {
                     e.context(span, || "from call site".into())
                 } else {
@@ -153,15 +231,15 @@ impl Eval {
     }
 }
 
-fn lambda_name(c: &Closure) -> String {
-    match c.lambda.name {
+fn lambda_name(lambda: &Lambda) -> String {
+    match lambda.name {
         Some(n) => n.to_string(),
         None => "anonymous lambda".into(),
     }
 }
 
-fn lambda_desc(c: &Closure) -> String {
-    match c.lambda.name {
+fn lambda_desc(lambda: &Lambda) -> String {
+    match lambda.name {
         Some(n) => format!("'{n}'"),
         None => "anonymous lambda".into(),
     }

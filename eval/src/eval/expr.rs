@@ -37,21 +37,22 @@ impl Eval {
                 None => Err(EvalError::new(format!("undefined variable '{name}'")).at(*span)),
             },
             Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
-            Expr::Attrs(def) => self.build_attrs(def, env),
-            Expr::List(items, _) => Ok(Value::list(
-                items.iter().map(|e| self.thunk(e, env)).collect(),
-            )),
-            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
-                lambda: l.clone(),
-                env: env.clone(),
-            }))),
+            Expr::Attrs(def) => {
+                crate::stats::bump(crate::stats::Counter::SetLiterals);
+                self.build_attrs(def, env)
+            }
+            Expr::List(items, _) => Ok({
+                crate::stats::bump(crate::stats::Counter::ListLiterals);
+                Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
+            }),
+            Expr::Lambda(l) => Ok(Value::Lambda(Closure::new(l, env))),
             Expr::Call { func, args, span } => {
-                let mut f = self.eval(func, env)?;
-                for a in args {
+                let f = self.eval(func, env)?;
+                if let [a] = &args[..] {
                     let arg = self.thunk(a, env);
-                    f = self.call(&f, arg, *span)?;
+                    return self.call(&f, arg, *span);
                 }
-                Ok(f)
+                self.call_with(&f, args.len(), |ev, i| ev.thunk(&args[i], env), *span)
             }
             Expr::Select {
                 expr: e,
@@ -357,6 +358,7 @@ impl Eval {
                     BinOp::Gt => Ok(Value::Bool(ops::compare(self, &r, &l).at(span)?.is_lt())),
                     BinOp::Ge => Ok(Value::Bool(!ops::compare(self, &l, &r).at(span)?.is_lt())),
                     BinOp::Update => {
+                        crate::stats::bump(crate::stats::Counter::Updates);
                         let a = self.force_attrs(&l).at(span).map_err(|e| {
                             e.context(span, || "in the left operand of the update (//) operator".into())
                         })?;

@@ -161,6 +161,7 @@ impl Eval {
         if let Some(v) = t.value() {
             return Ok(v);
         }
+        crate::stats::bump(crate::stats::Counter::ThunksForced);
         let span = t.inspect(blackhole_span);
         let result = match t.take(ThunkState::Blackhole(span)) {
             ThunkState::Expr(e, env) => self.guarded(|ev| ev.eval(&e, &env)),
@@ -247,10 +248,7 @@ impl Eval {
             Expr::Global(name, _) if self.globals.contains_key(name) => {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
-            Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
-                lambda: l.clone(),
-                env: env.clone(),
-            })),
+            Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
             _ => Thunk::expr(expr.clone(), env.clone()),
         }
     }
@@ -265,10 +263,7 @@ impl Eval {
             Expr::Global(name, _) if self.globals.contains_key(name) => {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
-            Expr::Lambda(l) => Value::Lambda(Rc::new(crate::value::Closure {
-                lambda: l.clone(),
-                env: env.clone(),
-            })),
+            Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
             _ => Thunk::expr(expr.clone(), env.clone()),
         }
     }

@@ -105,7 +105,18 @@ fn as_f64(v: &Value) -> f64 {
 
 /// Nix's `==`.
 pub(crate) fn equal(ev: &mut Eval, a: &Value, b: &Value) -> Result<bool> {
-    Ok(diff(ev, a, b, false)?.is_none())
+    let a = ev.force(a)?;
+    let b = ev.force(b)?;
+    // The common scalar cases, without `diff`'s explanation machinery.
+    match (&a, &b) {
+        (Value::Null, Value::Null) => return Ok(true),
+        (Value::Null, _) | (_, Value::Null) => return Ok(false),
+        (Value::Int(x), Value::Int(y)) => return Ok(x == y),
+        (Value::Bool(x), Value::Bool(y)) => return Ok(x == y),
+        (Value::String(x), Value::String(y)) => return Ok(x.s == y.s),
+        _ => {}
+    }
+    Ok(diff(ev, &a, &b, false)?.is_none())
 }
 
 /// Why `a == b` is false, worded as Nix's assertion messages, or `None` when equal.

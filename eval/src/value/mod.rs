@@ -40,6 +40,18 @@ pub struct Closure {
     pub env: Env,
 }
 
+impl Closure {
+    /// The closure of `lambda` over `env`, as a value's payload.
+    #[inline]
+    pub fn new(lambda: &Rc<Lambda>, env: &Env) -> Rc<Closure> {
+        crate::stats::bump(crate::stats::Counter::Closures);
+        Rc::new(Closure {
+            lambda: lambda.clone(),
+            env: env.clone(),
+        })
+    }
+}
+
 /// Signature of a builtin's implementation. `args` has exactly `arity` elements, unforced.
 pub type PrimOpFn = fn(&mut Eval, &[Value], Span) -> Result<Value>;
 
@@ -108,6 +120,7 @@ impl Thunk {
     /// A thunk in state `state`.
     #[inline]
     pub fn of(state: ThunkState) -> Value {
+        crate::stats::bump(crate::stats::Counter::Thunks);
         Value::Thunk(Rc::new(Thunk(UnsafeCell::new(state))))
     }
     /// The value, if the thunk has been evaluated.
@@ -159,6 +172,10 @@ pub type Env = Rc<EnvFrame>;
 
 impl EnvFrame {
     fn of(parent: Option<Env>, slots: Slots, is_with: bool) -> Env {
+        crate::stats::bump(crate::stats::Counter::Envs);
+        if slots.spilled() {
+            crate::stats::bump(crate::stats::Counter::EnvSpills);
+        }
         Rc::new(EnvFrame {
             slots: UnsafeCell::new(slots),
             parent,
@@ -167,7 +184,7 @@ impl EnvFrame {
     }
     /// A new scope with `n` slots (all `null` until set) under `parent`.
     pub fn new(parent: Option<Env>, n: usize) -> Env {
-        EnvFrame::of(parent, std::iter::repeat_n(Value::Null, n).collect(), false)
+        EnvFrame::of(parent, Slots::from_elem(Value::Null, n), false)
     }
     /// A new scope holding `values` under `parent`.
     pub fn from_values(parent: Option<Env>, values: Slots) -> Env {
