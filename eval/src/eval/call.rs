@@ -5,7 +5,7 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::{Expr, Lambda, Param};
 use crate::source::Span;
 use crate::symbol::known;
-use crate::value::{Closure, Env, EnvFrame, PrimOpApp, Slots, Value};
+use crate::value::{Closure, Env, EnvFrame, PrimOp, PrimOpApp, Slots, Value};
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -30,20 +30,12 @@ impl Eval {
             }
             Value::PrimOp(p) => {
                 if p.args.len() + 1 == p.op.arity {
-                    crate::stats::bump(crate::stats::Counter::PrimOpCalls);
                     let mut args: SmallVec<[Value; 4]> = SmallVec::new();
                     for a in &p.args {
                         args.push(a.clone());
                     }
                     args.push(arg);
-                    let op = p.op;
-                    self.nested(|ev| (op.func)(ev, &args, span)).map_err(|e| {
-                        if op.name == "addErrorContext" {
-                            e
-                        } else {
-                            e.context(span, || format!("while calling the '{}' builtin", op.name))
-                        }
-                    })
+                    self.call_primop(p.op, &args, span)
                 } else {
                     let mut args = p.args.clone();
                     args.push(arg);
@@ -60,6 +52,18 @@ impl Eval {
             },
             _ => Err(not_a_function(self, f).at(span)),
         }
+    }
+
+    /// Runs a builtin on all its arguments.
+    fn call_primop(&mut self, op: &'static PrimOp, args: &[Value], span: Span) -> Result<Value> {
+        crate::stats::bump(crate::stats::Counter::PrimOpCalls);
+        self.nested(|ev| (op.func)(ev, args, span)).map_err(|e| {
+            if op.name == "addErrorContext" {
+                e
+            } else {
+                e.context(span, || format!("while calling the '{}' builtin", op.name))
+            }
+        })
     }
 
     /// Applies `f` to several arguments in turn. A curried lambda (`x: y: …`) takes them
@@ -88,6 +92,20 @@ impl Eval {
                         self.nested(|ev| ev.call_lambda_curried(c, i, n, &arg, span))?;
                     v = r;
                     i = next;
+                }
+                // A builtin given all its remaining arguments at once: no partial application.
+                Value::PrimOp(p)
+                    if p.op.arity - p.args.len() > 1 && p.op.arity - p.args.len() <= n - i =>
+                {
+                    let mut args: SmallVec<[Value; 4]> = SmallVec::new();
+                    for a in &p.args {
+                        args.push(a.clone());
+                    }
+                    while args.len() < p.op.arity {
+                        args.push(arg(self, i));
+                        i += 1;
+                    }
+                    v = self.call_primop(p.op, &args, span)?;
                 }
                 _ => {
                     let a = arg(self, i);
