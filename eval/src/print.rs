@@ -97,12 +97,29 @@ pub fn is_plain_identifier(s: &str) -> bool {
     cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
 }
 
-fn write_attr_name(out: &mut String, s: &str) {
+pub(crate) fn write_attr_name(out: &mut String, s: &str) {
     if is_plain_identifier(s) {
         out.push_str(s);
     } else {
         escape_string(out, s);
     }
+}
+
+/// Writes a scalar (null, Boolean, number, string or path) as Nix prints it; returns false,
+/// writing nothing, for other values. All of kith's value printers share it.
+pub(crate) fn write_scalar(out: &mut String, v: &Value) -> bool {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => out.push_str(&float_to_string_g(*f)),
+        Value::String(s) => escape_string(out, &s.s),
+        Value::Path(p) => out.push_str(p),
+        _ => return false,
+    }
+    true
 }
 
 /// Prints `v` as `nix-instantiate --eval` does. With `strict`, everything is forced first
@@ -146,15 +163,10 @@ impl Printer {
         if depth > 10_000 {
             return Err(crate::eval::stack_overflow());
         }
+        if write_scalar(&mut self.out, &v) {
+            return Ok(());
+        }
         match &v {
-            Value::Null => self.out.push_str("null"),
-            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(self.out, "{i}");
-            }
-            Value::Float(f) => self.out.push_str(&float_to_string_g(*f)),
-            Value::String(s) => escape_string(&mut self.out, &s.s),
-            Value::Path(p) => self.out.push_str(p),
             Value::Attrs(a) => {
                 if !self.seen.insert(std::rc::Rc::as_ptr(a) as usize) {
                     self.out.push_str("«repeated»");
@@ -203,7 +215,7 @@ impl Printer {
             Value::Lambda(_) => self.out.push_str("<LAMBDA>"),
             Value::PrimOp(p) if p.args.is_empty() => self.out.push_str("<PRIMOP>"),
             Value::PrimOp(_) => self.out.push_str("<PRIMOP-APP>"),
-            Value::Thunk(_) => self.out.push_str("<CODE>"),
+            _ => self.out.push_str("<CODE>"),
         }
         Ok(())
     }
@@ -342,21 +354,9 @@ impl ErrorPrinter<'_> {
                 let _ = write!(self.out, "«partially applied primop {}»", p.op.name);
             }
             other => {
-                let mut tmp = Printer {
-                    out: String::new(),
-                    seen: HashSet::new(),
-                    strict: false,
-                };
-                // Scalars print the same in both printers and need no evaluator state.
-                match other {
-                    Value::Null => tmp.out.push_str("null"),
-                    Value::Bool(b) => tmp.out.push_str(if *b { "true" } else { "false" }),
-                    Value::Int(i) => tmp.out.push_str(&i.to_string()),
-                    Value::Float(f) => tmp.out.push_str(&float_to_string_g(*f)),
-                    Value::Path(p) => tmp.out.push_str(p),
-                    _ => tmp.out.push_str("«thunk»"),
+                if !write_scalar(&mut self.out, other) {
+                    self.out.push_str("«thunk»");
                 }
-                self.out.push_str(&tmp.out);
             }
         }
     }

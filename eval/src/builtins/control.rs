@@ -3,12 +3,11 @@
 
 use crate::error::{ErrorExt, ErrorKind, EvalError, Result};
 use crate::eval::{CoerceOpts, Eval};
-use crate::print::{escape_string, float_to_string_g, show_for_error};
+use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::known;
 use crate::value::{Attr, Attrs, PrimOp, Value};
 use std::collections::HashSet;
-use std::fmt::Write;
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -267,15 +266,10 @@ impl TracePrinter<'_> {
             self.out.push_str("«too deep»");
             return;
         }
+        if crate::print::write_scalar(&mut self.out, &v) {
+            return;
+        }
         match &v {
-            Value::Null => self.out.push_str("null"),
-            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(self.out, "{i}");
-            }
-            Value::Float(f) => self.out.push_str(&float_to_string_g(*f)),
-            Value::String(s) => escape_string(&mut self.out, &s.s),
-            Value::Path(p) => self.out.push_str(p),
             Value::Attrs(a) => self.show_attrs(&v, a, depth),
             Value::List(l) => self.show_list(&v, l, depth),
             other => self.out.push_str(&show_for_error(self.ev, other)),
@@ -303,12 +297,7 @@ impl TracePrinter<'_> {
         }
         self.out.push_str("{ ");
         for attr in a.sorted_by_name() {
-            let name = attr.name.as_str();
-            if crate::print::is_plain_identifier(name) {
-                self.out.push_str(name);
-            } else {
-                escape_string(&mut self.out, name);
-            }
+            crate::print::write_attr_name(&mut self.out, attr.name.as_str());
             self.out.push_str(" = ");
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.show(&attr.value, depth + 1));
             self.out.push_str("; ");
