@@ -324,7 +324,7 @@ impl TracePrinter<'_> {
 
 /// Helpers for the builtins' unit tests.
 #[cfg(test)]
-pub(super) mod testing {
+pub(crate) mod testing {
     use crate::eval::{Eval, EvalOptions};
     use std::path::Path;
 

@@ -7,6 +7,8 @@ mod arith;
 mod attrs;
 mod context;
 mod control;
+#[cfg(test)]
+pub(crate) use control::testing;
 pub mod corepkgs;
 mod derivation;
 mod flakeref;

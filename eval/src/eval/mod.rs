@@ -249,6 +249,17 @@ impl Eval {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
             Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
+            Expr::Select {
+                expr: base, path, ..
+            } => match &**base {
+                Expr::Var { depth, slot, .. } => {
+                    match select_ready(lookup_ref(env, *depth, *slot), path) {
+                        Some(v) => v,
+                        None => Thunk::expr(expr.clone(), env.clone()),
+                    }
+                }
+                _ => Thunk::expr(expr.clone(), env.clone()),
+            },
             _ => Thunk::expr(expr.clone(), env.clone()),
         }
     }
@@ -264,6 +275,17 @@ impl Eval {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
             Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
+            Expr::Select {
+                expr: base, path, ..
+            } => match &**base {
+                Expr::Var { depth, slot, .. } if *depth > 0 => {
+                    match select_ready(lookup_ref(env, *depth, *slot), path) {
+                        Some(v) => v,
+                        None => Thunk::expr(expr.clone(), env.clone()),
+                    }
+                }
+                _ => Thunk::expr(expr.clone(), env.clone()),
+            },
             _ => Thunk::expr(expr.clone(), env.clone()),
         }
     }
@@ -388,6 +410,42 @@ impl Eval {
     }
 }
 
+/// `base.a.b…` without evaluating anything, when every step is already evaluated: the base
+/// and each intermediate value an attribute set, every name static and present, and the
+/// final value evaluated (so that no error, and no error context of the selection, can
+/// arise from it) and not a function. `None` when the selection needs a thunk.
+///
+/// Functions are left out because sharing would be observable: Nix compares two thunks of
+/// `s.f` as two distinct functions (`[ s.f ] == [ s.f ]` is false), while one shared value
+/// is identical to itself.
+#[inline]
+fn select_ready(base: &Value, path: &[crate::ir::AttrName]) -> Option<Value> {
+    let mut v = evaluated(base)?;
+    for name in path {
+        let crate::ir::AttrName::Static(sym) = name else {
+            return None;
+        };
+        let Value::Attrs(a) = &v else {
+            return None;
+        };
+        let next = evaluated(a.get(*sym)?)?;
+        v = next;
+    }
+    match v {
+        Value::Lambda(_) | Value::PrimOp(_) => None,
+        v => Some(v),
+    }
+}
+
+/// `v` itself if it is not a thunk, its value if it is an evaluated thunk.
+#[inline]
+fn evaluated(v: &Value) -> Option<Value> {
+    match v {
+        Value::Thunk(t) => t.value(),
+        v => Some(v.clone()),
+    }
+}
+
 /// Where a thunk being forced is reported if it is forced again (infinite recursion).
 fn blackhole_span(state: &ThunkState) -> Span {
     match state {
@@ -445,4 +503,25 @@ pub(crate) fn lookup_ref(env: &crate::value::Env, depth: u32, slot: u32) -> &Val
             .expect("lowering guarantees the frame exists");
     }
     e.get_ref(slot as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::testing::{error, eval};
+
+    #[test]
+    fn evaluated_selections_are_shared_but_functions_stay_distinct() {
+        // An evaluated set selected twice is the same set: equal, as in Nix.
+        assert_eq!(
+            eval("let s = { t = { f = x: x; }; }; in builtins.seq s.t ([ s.t ] == [ s.t ])"),
+            "true"
+        );
+        // Two selections of an evaluated function are two functions in Nix: unequal.
+        assert_eq!(
+            eval("let s = { f = x: x; }; in builtins.seq s.f ([ s.f ] == [ s.f ])"),
+            "false"
+        );
+        // A selection that fails keeps its error context (it is not taken eagerly).
+        assert!(error("let s = { a = throw \"boom\"; }; in [ s.a ]").contains("boom"));
+    }
 }
