@@ -1184,6 +1184,28 @@ fn flake_ref_attrs_to_string(mut attrs: FAttrs) -> FResult<String> {
     Ok(url_to_string(&url))
 }
 
+/// The URL of a lock file's `locked` attributes, as Nix prints a locked flake reference
+/// (`git+file:///x?ref=main&rev=…`, `github:o/r/<rev>?narHash=…`); `dir` is left out, since
+/// it names a directory inside the source, not the source.
+pub(crate) fn locked_url(locked: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
+    let mut attrs = FAttrs::new();
+    for (k, v) in locked {
+        let a = match v {
+            serde_json::Value::String(s) => FAttr::Str(s.clone()),
+            serde_json::Value::Bool(b) => FAttr::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(n) => FAttr::Int(n),
+                None => return Err(EvalError::new(format!("bad lock attribute '{k}': {n}"))),
+            },
+            _ => return Err(EvalError::new(format!("bad lock attribute '{k}': {v}"))),
+        };
+        if k != "dir" {
+            attrs.insert(k.clone(), a);
+        }
+    }
+    Ok(flake_ref_attrs_to_string(attrs)?)
+}
+
 // ---------------------------------------------------------------------------------------
 // Primops
 
@@ -1559,5 +1581,31 @@ mod tests {
              The 'file' scheme does not support relative paths."
         );
         assert!(fetch_tree_check(r#"{ type = "github"; owner = "a"; repo = "b"; }"#).is_ok());
+    }
+
+    /// Lock entries as `nix flake lock` writes them; URLs as Nix 2.26's
+    /// `builtins.flakeRefToString` prints the same attributes (without `dir`).
+    #[test]
+    fn locked_urls() {
+        let url = |j: &str| {
+            let v: serde_json::Value = serde_json::from_str(j).unwrap();
+            locked_url(v.as_object().unwrap()).unwrap()
+        };
+        assert_eq!(
+            url(
+                r#"{"lastModified":1795710003,"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","ref":"master","rev":"eb7d8aa9025385127929849c0498db00c3885361","revCount":1,"type":"git","url":"file:///tmp/kpf/input"}"#
+            ),
+            "git+file:///tmp/kpf/input?ref=master&rev=eb7d8aa9025385127929849c0498db00c3885361"
+        );
+        assert_eq!(
+            url(r#"{"lastModified":1795710003,"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","owner":"hercules-ci","repo":"flake-parts","rev":"eb7d8aa9025385127929849c0498db00c3885361","type":"github","dir":"sub"}"#),
+            "github:hercules-ci/flake-parts/eb7d8aa9025385127929849c0498db00c3885361?narHash=sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8%3D"
+        );
+        assert_eq!(
+            url(
+                r#"{"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","type":"tarball","url":"https://x.org/a.tar.gz"}"#
+            ),
+            "https://x.org/a.tar.gz?narHash=sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8%3D"
+        );
     }
 }

@@ -6,10 +6,10 @@
 mod arith;
 mod attrs;
 mod context;
-mod control;
+pub(crate) mod control;
 pub mod corepkgs;
 mod derivation;
-mod flakeref;
+pub(crate) mod flakeref;
 mod hash;
 mod io;
 mod json;
