@@ -25,6 +25,11 @@ pub(super) static OPS: &[PrimOp] = &[
         arity: 1,
         func: flake_ref_to_string_op,
     },
+    PrimOp {
+        name: "getFlake",
+        arity: 1,
+        func: get_flake_op,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1184,6 +1189,23 @@ fn flake_ref_attrs_to_string(mut attrs: FAttrs) -> FResult<String> {
     Ok(url_to_string(&url))
 }
 
+/// The input attributes of the flake reference `s` (`dir` included), as a lock file's
+/// `locked` entry holds them; the reference must not have a fragment.
+pub(crate) fn parse_to_json(s: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let attrs = flake_ref_to_attrs(parse_flake_ref(s)?);
+    Ok(attrs
+        .into_iter()
+        .map(|(k, v)| {
+            let j = match v {
+                FAttr::Str(s) => serde_json::Value::from(s),
+                FAttr::Int(n) => serde_json::Value::from(n),
+                FAttr::Bool(b) => serde_json::Value::from(b),
+            };
+            (k, j)
+        })
+        .collect())
+}
+
 /// The URL of a lock file's `locked` attributes, as Nix prints a locked flake reference
 /// (`git+file:///x?ref=main&rev=…`, `github:o/r/<rev>?narHash=…`); `dir` is left out, since
 /// it names a directory inside the source, not the source.
@@ -1260,6 +1282,16 @@ fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<
     }
     let s = flake_ref_attrs_to_string(attrs).map_err(Box::<EvalError>::from)?;
     Ok(Value::string(s))
+}
+
+/// `builtins.getFlake ref`: the flake, as the flake loader gives it (`flake::get_flake`).
+fn get_flake_op(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let s = string_no_ctx(
+        ev,
+        &args[0],
+        "while evaluating the argument passed to builtins.getFlake",
+    )?;
+    crate::flake::get_flake::get_flake(ev, &s, span)
 }
 
 // ---------------------------------------------------------------------------------------

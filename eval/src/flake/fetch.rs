@@ -13,9 +13,23 @@ use std::process::{Command, Stdio};
 /// passed instead.
 const EMPTY_REGISTRY: &str = r#"{"flakes":[],"version":2}"#;
 
+/// What `nix flake prefetch` reported.
+#[derive(Clone, Debug)]
+pub struct Prefetched {
+    pub store_path: String,
+    /// The NAR hash, `sha256-<base64>`.
+    pub nar_hash: String,
+}
+
 /// Runs `nix flake prefetch` on the locked reference `url` of input `name` and checks that
-/// it produced `expected` (the store path its `narHash` names).
-pub fn prefetch(ev: &mut Eval, name: &str, url: &str, expected: &str) -> Result<()> {
+/// it produced `expected` (the store path its `narHash` names), if given.
+pub fn prefetch(
+    ev: &mut Eval,
+    name: &str,
+    url: &str,
+    expected: Option<&str>,
+) -> Result<Prefetched> {
+    let shown = expected.unwrap_or("?");
     let registry = EmptyRegistry::create()?;
     let child = Command::new("nix")
         .args(["--extra-experimental-features", "nix-command flakes"])
@@ -31,7 +45,7 @@ pub fn prefetch(ev: &mut Eval, name: &str, url: &str, expected: &str) -> Result<
         Ok(c) => c,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(EvalError::new(format!(
-                "input '{name}' ({url}) is not in the store, and `nix` is not on PATH to fetch it; fetch it with `nix flake prefetch '{url}'` (expected at '{expected}')"
+                "input '{name}' ({url}) is not in the store, and `nix` is not on PATH to fetch it; fetch it with `nix flake prefetch '{url}'` (expected at '{shown}')"
             )))
         }
         Err(e) => {
@@ -67,18 +81,23 @@ pub fn prefetch(ev: &mut Eval, name: &str, url: &str, expected: &str) -> Result<
         ))
     })?;
     let got = json.get("storePath").and_then(|v| v.as_str()).unwrap_or("");
-    if got != expected {
+    let nar_hash = json.get("hash").and_then(|v| v.as_str()).unwrap_or("");
+    let expected = expected.unwrap_or(got);
+    if got != expected || got.is_empty() {
         return Err(EvalError::new(format!(
             "`nix flake prefetch '{url}'` gave '{got}' for input '{name}', but its lock entry's narHash names '{expected}'"
         )));
     }
-    if std::fs::symlink_metadata(expected).is_err() {
+    if std::fs::symlink_metadata(got).is_err() {
         return Err(EvalError::new(format!(
             "`nix flake prefetch '{url}'` reported '{expected}' for input '{name}', but it is not there (is the store directory '{}' the one Nix uses?)",
             ev.options.store_dir
         )));
     }
-    Ok(())
+    Ok(Prefetched {
+        store_path: got.to_string(),
+        nar_hash: nar_hash.to_string(),
+    })
 }
 
 /// [`EMPTY_REGISTRY`] in a temporary file, removed on drop.

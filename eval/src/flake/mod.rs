@@ -10,6 +10,7 @@
 //! evaluator's [overlay] to the directory the files are really read from.
 
 pub mod fetch;
+pub mod get_flake;
 pub mod inputs;
 pub mod lock;
 pub mod overlay;
@@ -109,6 +110,16 @@ pub fn load_explained(
     dir: &Path,
     opts: &FlakeOptions,
 ) -> Result<(Value, Vec<String>)> {
+    let src = local_source(&ev.options.store_dir, dir, false)?;
+    load_tree(ev, src, opts)
+}
+
+/// Loads the flake whose source is `src` (see [`load_explained`]).
+fn load_tree(
+    ev: &mut Eval,
+    mut src: SourceTree,
+    opts: &FlakeOptions,
+) -> Result<(Value, Vec<String>)> {
     let mut locker = Locker {
         ev,
         nodes: Vec::new(),
@@ -131,7 +142,6 @@ pub fn load_explained(
         );
         locker.lock_changed = true;
     }
-    let mut src = local_source(&locker.ev.options.store_dir, dir, false)?;
     locker.register(&src);
     let decl = locker.read_flake(&src)?;
     let real_dir = src.real.join(&src.subdir);

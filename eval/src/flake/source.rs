@@ -260,7 +260,7 @@ pub fn locked_source(
                 "input '{name}' ({url}) is not in the store and fetching is off (--offline); fetch it with `nix flake prefetch '{locked_url}'` or `nix flake archive` (expected at '{store_path}')"
             )));
         }
-        super::fetch::prefetch(ev, name, &locked_url, &store_path)?;
+        super::fetch::prefetch(ev, name, &locked_url, Some(&store_path))?;
     }
     let mut meta = Vec::new();
     for (k, v) in locked {
