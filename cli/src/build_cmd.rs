@@ -48,6 +48,10 @@ pub struct BuildArgs {
     /// Only print the derivation path kith computes; do not call Nix.
     #[arg(long)]
     drv_path: bool,
+    /// Do not fetch locked flake inputs missing from the store (kith otherwise asks
+    /// `nix flake prefetch` for them); passed on to `nix build` as `--offline`.
+    #[arg(long)]
+    offline: bool,
 }
 
 /// What to build.
@@ -144,6 +148,7 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
 fn kith_drv(target: &Target, args: &BuildArgs) -> Result<Drv, String> {
     let mut options = EvalOptions {
         pure: matches!(target, Target::Flake { .. }) && !args.impure,
+        offline: args.offline,
         ..EvalOptions::default()
     };
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
@@ -308,6 +313,9 @@ fn realise_flake(
     cmd.extend(common_flags(args));
     if args.impure {
         cmd.push("--impure".into());
+    }
+    if args.offline {
+        cmd.push("--offline".into());
     }
     for (name, path) in overrides {
         cmd.extend([

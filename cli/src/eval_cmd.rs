@@ -90,6 +90,10 @@ pub struct EvalArgs {
     /// and store path, or the clan-core source-tree substitute and why).
     #[arg(long, requires = "flake")]
     explain: bool,
+    /// Do not fetch locked flake inputs missing from the store (kith otherwise asks
+    /// `nix flake prefetch` for them when they are first needed).
+    #[arg(long)]
+    offline: bool,
 }
 
 /// Runs `kith eval --flake DIR#ATTR`, or with `-A PATH…` several attributes of one flake.
@@ -97,6 +101,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
     let mut options = kith_eval::eval::EvalOptions {
         pure: !args.impure,
         max_call_depth: args.max_call_depth,
+        offline: args.offline,
         ..Default::default()
     };
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
@@ -159,6 +164,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
     req.nix_path = std::env::var("NIX_PATH").ok();
     req.options.max_call_depth = args.max_call_depth;
     req.options.pure = args.pure_eval;
+    req.options.offline = args.offline;
     let level = |l: &Option<String>| l.as_deref().and_then(LintLevel::parse).unwrap_or_default();
     req.options.lints.short_path = level(&args.lint_short_path_literals);
     req.options.lints.absolute_path = level(&args.lint_absolute_path_literals);

@@ -355,3 +355,159 @@ fn check_conformance(opts: &FlakeOptions) {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// `expr` evaluated (impure unless `pure`) and printed as JSON, or the error message.
+fn eval_expr_json(expr: &str, pure: bool) -> Result<String, String> {
+    let mut ev = Eval::new(EvalOptions {
+        pure,
+        ..EvalOptions::default()
+    });
+    let v = ev
+        .eval_expr(expr, Path::new("/"))
+        .map_err(|e| e.message.clone())?;
+    kith_eval::builtins::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
+}
+
+#[test]
+fn get_flake_equals_the_loaded_flake() {
+    // Impure: a path in a git work tree, like `--flake DIR` (relative inputs next to it).
+    let root = fixture("getflake");
+    let main = root.join("main");
+    let attrs = [
+        "depLeaf",
+        "leafViaDep",
+        "hello",
+        "depOut",
+        "dataOut",
+        "selfInfo",
+        "selfPath",
+        "sub",
+        "untrackedVisible",
+        "inputNames",
+    ];
+    let want = eval_json(&root, &FlakeOptions::default(), &attrs);
+    for (a, w) in attrs.iter().zip(&want) {
+        let e = format!("(builtins.getFlake \"{}\").{a}", main.display());
+        assert_eq!(&eval_expr_json(&e, false), w, "{a}");
+    }
+    // The whole value has the shape of a flake.
+    let e = format!("builtins.getFlake \"{}\"", main.display());
+    let names = eval_expr_json(&format!("builtins.attrNames ({e})"), false).unwrap();
+    for n in [
+        "_type",
+        "inputs",
+        "outPath",
+        "outputs",
+        "sourceInfo",
+        "depLeaf",
+    ] {
+        assert!(names.contains(&format!("\"{n}\"")), "{names}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn get_flake_in_pure_mode_needs_a_locked_reference() {
+    let root = fixture("getflake-pure");
+    let leaf = root.join("leaf");
+    // Nix 2.26 (2.8 words it the same, with its own position format).
+    let e = format!("builtins.getFlake \"{}\"", leaf.display());
+    assert_eq!(
+        eval_expr_json(&e, true).unwrap_err(),
+        format!(
+            "cannot call 'getFlake' on unlocked flake reference '{}', at «string»:1:1 (use --impure to override)",
+            leaf.display()
+        )
+    );
+    let e = format!("builtins.getFlake \"path:{}\"", leaf.display());
+    assert!(eval_expr_json(&e, true)
+        .unwrap_err()
+        .contains("unlocked flake reference"));
+    assert_eq!(
+        eval_expr_json(&format!("({e}).value"), false).as_deref(),
+        Ok(r#""leaf""#)
+    );
+
+    // Locked by its NAR hash: Nix 2.26 gives the leaf this hash and store path.
+    let hash = "sha256-wABrXB8op4xiNlW1dk2Qj0EwjdPfugy8JO1rsm88MJw%3D";
+    let locked = format!(
+        "builtins.getFlake \"path:{}?narHash={hash}\"",
+        leaf.display()
+    );
+    assert_eq!(
+        eval_expr_json(&format!("({locked}).value"), true).as_deref(),
+        Ok(r#""leaf""#)
+    );
+    assert_eq!(
+        eval_expr_json(&format!("({locked}).outPath"), true).as_deref(),
+        Ok(r#""/nix/store/iamxzclg8bn5127hpzd8mwhhbfzb8w9s-source""#)
+    );
+    let bad = locked.replace("sha256-wAB", "sha256-AAB");
+    let err = eval_expr_json(&format!("({bad}).value"), true).unwrap_err();
+    assert!(
+        err.starts_with("NAR hash mismatch in input 'path:"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("but got 'sha256-wABrXB8op4xiNlW1dk2Qj0EwjdPfugy8JO1rsm88MJw='"),
+        "{err}"
+    );
+
+    // Locked by a revision: the git work tree at its clean HEAD; `sourceInfo` as Nix 2.26
+    // gives it for the leaf committed as in `fixture`.
+    let repo = git2::Repository::init(&leaf).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("flake.nix")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::new(
+        "kith",
+        "kith@example.org",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    let rev = repo
+        .commit(Some("HEAD"), &sig, &sig, "leaf\n", &tree, &[])
+        .unwrap()
+        .to_string();
+    let git = format!(
+        "builtins.getFlake \"git+file://{}?rev={rev}\"",
+        leaf.display()
+    );
+    let info = eval_expr_json(
+        &format!("builtins.removeAttrs ({git}).sourceInfo [ \"outPath\" ]"),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        info,
+        format!(
+            r#"{{"lastModified":1700000000,"lastModifiedDate":"20231114221320","narHash":"sha256-wABrXB8op4xiNlW1dk2Qj0EwjdPfugy8JO1rsm88MJw=","rev":"{rev}","revCount":1,"shortRev":"{}","submodules":false}}"#,
+            &rev[..7]
+        )
+    );
+    assert_eq!(
+        eval_expr_json(&format!("({git}).value"), true).as_deref(),
+        Ok(r#""leaf""#)
+    );
+    let other = git.replace(&rev, "0000000000000000000000000000000000000000");
+    assert!(eval_expr_json(&other, true)
+        .unwrap_err()
+        .contains("clean HEAD"));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn get_flake_argument_errors() {
+    assert_eq!(
+        eval_expr_json("builtins.getFlake \"/x#a\"", false).unwrap_err(),
+        "unexpected fragment 'a' in flake reference '/x#a'"
+    );
+    assert_eq!(
+        eval_expr_json("builtins.getFlake 1", false).unwrap_err(),
+        "expected a string but found an integer: 1"
+    );
+    assert!(eval_expr_json("builtins.getFlake \"nixpkgs\"", false)
+        .unwrap_err()
+        .starts_with("cannot find flake 'flake:nixpkgs' in the flake registries"));
+}

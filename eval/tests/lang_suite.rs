@@ -14,9 +14,12 @@
 //! existing reasons); it is a maintainer's helper, never run by CI.
 //!
 //! The corpus lives outside the repository at `../shared/corpus` (relative to the workspace
-//! root); when it is absent the test says so and passes.
+//! root); when it is absent the test says so and passes. The suite runs from a temporary
+//! copy with the corpus' lost symlinks restored (`lang_suite/workdir.rs`).
 
 mod common;
+#[path = "lang_suite/workdir.rs"]
+mod workdir;
 
 use kith_eval::instantiate::{run, Input, OutputFormat, Request};
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,10 +106,15 @@ fn lang_suite() {
         ));
         return;
     };
-    let functional = lang
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| lang.clone());
+    let work = match workdir::WorkDir::create(&lang) {
+        Ok(w) => w,
+        Err(e) => panic!(
+            "lang suite: cannot copy {} to a temporary directory: {e}",
+            lang.display()
+        ),
+    };
+    let functional = work.functional.clone();
+    let lang = functional.join("lang");
     let dirs = Arc::new(Dirs { functional, lang });
     set_environment(&dirs);
 
@@ -460,8 +468,6 @@ fn guess_reason(dirs: &Dirs, name: &str, failure: &str) -> String {
         return failure.to_string();
     }
     let flags = flags(dirs, name).join(" ");
-    let source = read_lossy(&dirs.path(name, ".nix"));
-    let in_source = |words: &[&str]| words.iter().any(|w| source.contains(w));
     if flags.contains("--lint-") {
         "lint flags unsupported".into()
     } else if flags.contains("--extra-experimental-features") {
@@ -470,19 +476,9 @@ fn guess_reason(dirs: &Dirs, name: &str, failure: &str) -> String {
         "needs derivations".into()
     } else if failure.contains("fetch") {
         "fetchers".into()
-    } else if in_source(&["readDir", "symlink-resolution", "readFileType"])
-        && !symlinks_intact(dirs)
-    {
-        "needs the corpus' symlinks (this copy has them as regular files)".into()
     } else if failure.contains("/nix/store/") {
         "needs store paths".into()
     } else {
         format!("TODO: triage ({})", clip(failure))
     }
-}
-
-/// Whether the corpus copy kept its symlinks (`lang/readDir/linked` is one in Nix's tree).
-fn symlinks_intact(dirs: &Dirs) -> bool {
-    std::fs::symlink_metadata(dirs.lang.join("readDir/linked"))
-        .is_ok_and(|m| m.file_type().is_symlink())
 }

@@ -173,7 +173,7 @@ fn align_warning(text: &str) -> String {
 
 /// Prints a `trace:`/`evaluation warning:` line to stderr, or keeps it in
 /// `ev.diagnostics` when the embedder asked for that.
-fn emit(ev: &mut Eval, line: String) {
+pub(crate) fn emit(ev: &mut Eval, line: String) {
     if ev.options.capture_diagnostics {
         ev.diagnostics.push(line);
     } else {

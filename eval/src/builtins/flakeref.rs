@@ -25,6 +25,11 @@ pub(super) static OPS: &[PrimOp] = &[
         arity: 1,
         func: flake_ref_to_string_op,
     },
+    PrimOp {
+        name: "getFlake",
+        arity: 1,
+        func: get_flake_op,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1184,6 +1189,45 @@ fn flake_ref_attrs_to_string(mut attrs: FAttrs) -> FResult<String> {
     Ok(url_to_string(&url))
 }
 
+/// The input attributes of the flake reference `s` (`dir` included), as a lock file's
+/// `locked` entry holds them; the reference must not have a fragment.
+pub(crate) fn parse_to_json(s: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let attrs = flake_ref_to_attrs(parse_flake_ref(s)?);
+    Ok(attrs
+        .into_iter()
+        .map(|(k, v)| {
+            let j = match v {
+                FAttr::Str(s) => serde_json::Value::from(s),
+                FAttr::Int(n) => serde_json::Value::from(n),
+                FAttr::Bool(b) => serde_json::Value::from(b),
+            };
+            (k, j)
+        })
+        .collect())
+}
+
+/// The URL of a lock file's `locked` attributes, as Nix prints a locked flake reference
+/// (`git+file:///x?ref=main&rev=…`, `github:o/r/<rev>?narHash=…`); `dir` is left out, since
+/// it names a directory inside the source, not the source.
+pub(crate) fn locked_url(locked: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
+    let mut attrs = FAttrs::new();
+    for (k, v) in locked {
+        let a = match v {
+            serde_json::Value::String(s) => FAttr::Str(s.clone()),
+            serde_json::Value::Bool(b) => FAttr::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(n) => FAttr::Int(n),
+                None => return Err(EvalError::new(format!("bad lock attribute '{k}': {n}"))),
+            },
+            _ => return Err(EvalError::new(format!("bad lock attribute '{k}': {v}"))),
+        };
+        if k != "dir" {
+            attrs.insert(k.clone(), a);
+        }
+    }
+    Ok(flake_ref_attrs_to_string(attrs)?)
+}
+
 // ---------------------------------------------------------------------------------------
 // Primops
 
@@ -1238,6 +1282,16 @@ fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<
     }
     let s = flake_ref_attrs_to_string(attrs).map_err(Box::<EvalError>::from)?;
     Ok(Value::string(s))
+}
+
+/// `builtins.getFlake ref`: the flake, as the flake loader gives it (`flake::get_flake`).
+fn get_flake_op(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+    let s = string_no_ctx(
+        ev,
+        &args[0],
+        "while evaluating the argument passed to builtins.getFlake",
+    )?;
+    crate::flake::get_flake::get_flake(ev, &s, span)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1559,5 +1613,31 @@ mod tests {
              The 'file' scheme does not support relative paths."
         );
         assert!(fetch_tree_check(r#"{ type = "github"; owner = "a"; repo = "b"; }"#).is_ok());
+    }
+
+    /// Lock entries as `nix flake lock` writes them; URLs as Nix 2.26's
+    /// `builtins.flakeRefToString` prints the same attributes (without `dir`).
+    #[test]
+    fn locked_urls() {
+        let url = |j: &str| {
+            let v: serde_json::Value = serde_json::from_str(j).unwrap();
+            locked_url(v.as_object().unwrap()).unwrap()
+        };
+        assert_eq!(
+            url(
+                r#"{"lastModified":1795710003,"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","ref":"master","rev":"eb7d8aa9025385127929849c0498db00c3885361","revCount":1,"type":"git","url":"file:///tmp/kpf/input"}"#
+            ),
+            "git+file:///tmp/kpf/input?ref=master&rev=eb7d8aa9025385127929849c0498db00c3885361"
+        );
+        assert_eq!(
+            url(r#"{"lastModified":1795710003,"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","owner":"hercules-ci","repo":"flake-parts","rev":"eb7d8aa9025385127929849c0498db00c3885361","type":"github","dir":"sub"}"#),
+            "github:hercules-ci/flake-parts/eb7d8aa9025385127929849c0498db00c3885361?narHash=sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8%3D"
+        );
+        assert_eq!(
+            url(
+                r#"{"narHash":"sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8=","type":"tarball","url":"https://x.org/a.tar.gz"}"#
+            ),
+            "https://x.org/a.tar.gz?narHash=sha256-steaZUXCqKuU8ADdDweEm6cUDw8hDP5dWzgQCJKRkf8%3D"
+        );
     }
 }

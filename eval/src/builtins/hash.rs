@@ -56,11 +56,13 @@ fn hash_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         "while evaluating the first argument passed to builtins.hashFile",
     )?;
     let path = ev.real_path_of(&args[1], span)?;
-    let data = std::fs::read(&path).map_err(|e| {
-        let reason = e.to_string();
-        let reason = reason.split(" (os error").next().unwrap_or_default();
-        EvalError::new(format!("reading file '{path}': {reason}"))
-    })?;
+    let data = ev
+        .read_bytes_mapped(std::path::Path::new(&path))
+        .map_err(|e| {
+            let reason = e.to_string();
+            let reason = reason.split(" (os error").next().unwrap_or_default();
+            EvalError::new(format!("reading file '{path}': {reason}"))
+        })?;
     Ok(Value::string(
         algo.digest(&data).to_string(HashFormat::Base16),
     ))

@@ -101,7 +101,7 @@ const REALISE: &str = "while realising the context of a path";
 fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
     let (p, _) = realise_path(ev, v, REALISE)?;
     crate::purity::check_path(ev, &p)?;
-    if std::fs::symlink_metadata(ev.real_fs_path(&p)).is_err() {
+    if !ev.path_exists_mapped(&p) {
         return Err(EvalError::new(format!("path '{p}' does not exist")));
     }
     Ok(p)
@@ -111,10 +111,12 @@ fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
     crate::purity::check_path(ev, &p).at(span)?;
-    let bytes = std::fs::read(ev.real_fs_path(&p)).map_err(|e| match e.kind() {
-        std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
-        _ => io_error("opening file", Path::new(&p), &e),
-    });
+    let bytes = ev
+        .read_bytes_mapped(Path::new(&p))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
+            _ => io_error("opening file", Path::new(&p), &e),
+        });
     let bytes = bytes.at(span)?;
     if bytes.contains(&0) {
         let msg = format!("the contents of the file '{p}' cannot be represented as a Nix string");
@@ -128,6 +130,9 @@ fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// `"unknown"`. Symlinks to directories are followed for the directory itself.
 fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let p = existing_path(ev, &args[0]).at(span)?;
+    if ev.store_text(&p).is_some() {
+        return Err(EvalError::new(format!("'{p}' is not a directory")).at(span));
+    }
     let dir = std::fs::canonicalize(ev.real_fs_path(&p))
         .map_err(|e| io_error("resolving", Path::new(&p), &e))
         .at(span)?;
@@ -167,6 +172,9 @@ fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
     crate::purity::check_path_exact(ev, &p).at(span)?;
     let p = existing_path(ev, &Value::path(p)).at(span)?;
+    if ev.store_text(&p).is_some() {
+        return Ok(Value::string(FileKind::Regular.as_str()));
+    }
     let real = store::resolve_ancestors(&ev.real_fs_path(&p).to_string_lossy()).at(span)?;
     let meta =
         std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
@@ -182,6 +190,9 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     // In pure mode a forbidden path does not exist, as in Nix.
     if !crate::purity::is_readable(ev, &p) {
         return Ok(Value::Bool(false));
+    }
+    if ev.store_text(&p).is_some() {
+        return Ok(Value::Bool(!must_be_dir));
     }
     let real = ev.real_fs_path(&p);
     let exists = if must_be_dir {
@@ -239,6 +250,8 @@ fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     }
     let p = store::make_text_path(&ev.options.store_dir, &name, contents.s.as_bytes(), &refs)
         .at(span)?;
+    // kith writes no store: reading the file later is answered from memory.
+    ev.map_store_text(p.clone(), contents.s.as_bytes());
     Ok(store_path_value(p))
 }
 
@@ -349,6 +362,13 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
         e.at(span)
             .context(span, || format!("while adding path '{}'", req.path))
     })?;
+    if let Some(text) = ev.store_text(req.path) {
+        let p = store::add_text_file(&store_dir, req, &text).map_err(|e| {
+            e.at(span)
+                .context(span, || format!("while adding path '{}'", req.path))
+        })?;
+        return Ok(store_path_value(p));
+    }
     // Inside a flake source kith did not copy: hash the files where they really are.
     let real = ev.real_fs_path(req.path).to_string_lossy().into_owned();
     let req = &AddPath {
@@ -469,5 +489,59 @@ mod tests {
             "string 'zorglub' doesn't represent an absolute path"
         );
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// `builtins.toFile` results are read from memory: the store directory here does not
+    /// exist, so nothing can come from disk. Results as Nix 2.8 gives them with
+    /// `--read-write-mode` (which writes the files).
+    #[test]
+    fn to_file_results_are_readable() {
+        let opts = EvalOptions {
+            store_dir: "/kith-test-no-store/store".into(),
+            ..Default::default()
+        };
+        let run = |e: &str| {
+            let mut ev = Eval::new(opts.clone());
+            let v = ev
+                .eval_expr(e, Path::new("/"))
+                .map_err(|e| e.message.clone())?;
+            crate::print::print_value(&mut ev, &v, true).map_err(|e| e.message.clone())
+        };
+        let ok = |e: &str| run(e).unwrap();
+        let f = r#"(builtins.toFile "y" "hello")"#;
+        assert_eq!(ok(r#"import (builtins.toFile "x.nix" "1 + 2")"#), "3");
+        assert_eq!(
+            ok(r#"scopedImport { z = 4; } (builtins.toFile "s.nix" "z")"#),
+            "4"
+        );
+        assert_eq!(ok(&format!("builtins.readFile {f}")), r#""hello""#);
+        assert_eq!(ok(&format!("builtins.pathExists {f}")), "true");
+        assert_eq!(ok(&format!(r#"builtins.pathExists "${{{f}}}/""#)), "false");
+        assert_eq!(ok(&format!(r#"builtins.pathExists "${{{f}}}/x""#)), "false");
+        assert_eq!(ok(&format!("builtins.readFileType {f}")), r#""regular""#);
+        assert_eq!(
+            ok(&format!(r#"builtins.hashFile "sha256" {f}"#)),
+            r#""2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824""#
+        );
+        let err = run(&format!("builtins.readDir {f}")).unwrap_err();
+        assert!(err.ends_with("-y' is not a directory"), "{err}");
+        // The store paths of the file copied again (names as the default store gives
+        // them; the digests do not depend on the store directory).
+        let f = r#"(builtins.toFile "y" "hello")"#;
+        let mut ev = Eval::new(EvalOptions::default());
+        let mut ok_default = |e: &str| {
+            let v = ev.eval_expr(e, Path::new("/")).unwrap();
+            crate::print::print_value(&mut ev, &v, true).unwrap()
+        };
+        assert_eq!(
+            ok_default(&format!("builtins.path {{ path = {f}; }}")),
+            r#""/nix/store/hi2raqw5g38z355sbvdgxn9q9py23lpl-5dj7a9ywry90yn8v2m7mv85rjjqk4va2-y""#
+        );
+        assert_eq!(
+            ok_default(&format!(
+                "builtins.path {{ path = {f}; recursive = false; }}"
+            )),
+            r#""/nix/store/kz0if1hprzmg2ay2byd03jbqqxdwkx1x-5dj7a9ywry90yn8v2m7mv85rjjqk4va2-y""#
+        );
     }
 }

@@ -6,12 +6,12 @@
 mod arith;
 mod attrs;
 mod context;
-mod control;
+pub(crate) mod control;
 #[cfg(test)]
 pub(crate) use control::testing;
 pub mod corepkgs;
 mod derivation;
-mod flakeref;
+pub(crate) mod flakeref;
 mod hash;
 mod io;
 mod json;

@@ -169,7 +169,7 @@ impl Eval {
             }
         };
         crate::purity::check_path(self, &canon_path(&s)).at(span)?;
-        if std::fs::symlink_metadata(self.real_fs_path(&s)).is_err() {
+        if !self.path_exists_mapped(&s) {
             return Err(EvalError::new(format!("path '{s}' does not exist")).at(span));
         }
         Ok(s)
@@ -214,7 +214,9 @@ impl Eval {
             };
             let candidate = canon_path(&candidate);
             crate::purity::check_path(self, &candidate).at(span)?;
-            if Path::new(&candidate).exists() {
+            let exists = self.store_text(&candidate).is_some()
+                || self.fs_path(&candidate).is_some_and(|p| p.exists());
+            if exists {
                 return Ok(Value::path(candidate));
             }
         }

@@ -33,6 +33,8 @@ pub struct EvalOptions {
     pub abort_on_warn: bool,
     /// Warnings and traces are kept in [`Eval::diagnostics`] instead of going to stderr.
     pub capture_diagnostics: bool,
+    /// `--offline`: never run Nix to fetch a locked flake input missing from the store.
+    pub offline: bool,
 }
 
 impl Default for EvalOptions {
@@ -48,6 +50,7 @@ impl Default for EvalOptions {
             lints: Default::default(),
             abort_on_warn: false,
             capture_diagnostics: false,
+            offline: false,
         }
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! [`load`] reads `flake.nix` and `flake.lock`, resolves the inputs in memory (local
 //! `path:`/`git+file:` inputs and `--override-input` directories are read in place;
-//! other locked inputs are used from the store if their `narHash` path is there), and
+//! other locked inputs are used from the store if their `narHash` path is there, and are
+//! otherwise fetched by the real Nix when first needed unless `--offline`), and
 //! returns the flake value `builtins.getFlake` would: outputs, `inputs`, `outPath`,
 //! `sourceInfo`, `_type = "flake"`. Each source gets the store path Nix would copy it to
 //! (`/nix/store/<hash>-source`, the NAR hash of the tracked files for git), mapped in the
 //! evaluator's [overlay] to the directory the files are really read from.
 
+pub mod fetch;
+pub mod get_flake;
 pub mod inputs;
 pub mod lock;
 pub mod overlay;
@@ -107,6 +110,16 @@ pub fn load_explained(
     dir: &Path,
     opts: &FlakeOptions,
 ) -> Result<(Value, Vec<String>)> {
+    let src = local_source(&ev.options.store_dir, dir, false)?;
+    load_tree(ev, src, opts)
+}
+
+/// Loads the flake whose source is `src` (see [`load_explained`]).
+fn load_tree(
+    ev: &mut Eval,
+    mut src: SourceTree,
+    opts: &FlakeOptions,
+) -> Result<(Value, Vec<String>)> {
     let mut locker = Locker {
         ev,
         nodes: Vec::new(),
@@ -129,7 +142,6 @@ pub fn load_explained(
         );
         locker.lock_changed = true;
     }
-    let mut src = local_source(&locker.ev.options.store_dir, dir, false)?;
     locker.register(&src);
     let decl = locker.read_flake(&src)?;
     let real_dir = src.real.join(&src.subdir);
@@ -589,14 +601,18 @@ fn source_info(src: &SourceTree) -> Attrs {
     Attrs::from_entries(entries)
 }
 
-/// Fetches node `i`'s source (from the store for locked inputs).
+/// Fetches node `i`'s source (from the store for locked inputs, fetched by Nix if
+/// missing and allowed).
 fn node_source(ev: &mut Eval, node: &Node) -> Result<SourceTree> {
     match &node.source {
         NodeSource::Ready(s) => Ok(s.clone()),
         NodeSource::Unavailable(msg) => Err(EvalError::new(msg.clone())),
         NodeSource::Locked(locked) => {
-            let src = source::locked_source(&ev.options.store_dir, &node.name, locked)?;
-            Ok(src)
+            let fetch = match ev.options.offline {
+                true => source::Fetch::Never,
+                false => source::Fetch::ViaNix,
+            };
+            source::locked_source(ev, &node.name, locked, fetch)
         }
     }
 }

@@ -1,9 +1,11 @@
-//! The virtual store: store paths of flake sources that kith computed but never copied.
+//! The virtual store: store paths kith computed but never wrote.
 //!
 //! Nix copies every flake source to the store and evaluates it there, so paths inside a
 //! flake print as `/nix/store/<hash>-source/…`. kith computes the same store path and
 //! records here which directory holds its files (and, for git sources, which of them are
-//! tracked). File-reading primitives ask [`Eval::fs_path`] where a path really is.
+//! tracked). `builtins.toFile` results are kept here too, as their contents in memory.
+//! File-reading primitives ask [`Eval::fs_path`] where a path really is, and
+//! [`Eval::store_text`] first whether it is such an in-memory file.
 
 use crate::eval::Eval;
 use std::collections::{HashMap, HashSet};
@@ -21,10 +23,11 @@ struct Entry {
     visible: Option<Visible>,
 }
 
-/// Store path → the directory holding its contents.
+/// Store path → the directory holding its contents, or the contents of a text file.
 #[derive(Clone, Debug, Default)]
 pub struct StoreOverlay {
     entries: HashMap<String, Entry>,
+    texts: HashMap<String, Rc<[u8]>>,
 }
 
 /// Where a path's contents are.
@@ -34,8 +37,11 @@ pub enum Resolved {
     Unmapped,
     /// Inside a mapped store path, at this real location.
     Real(PathBuf),
-    /// Inside a mapped store path, but filtered out (an untracked file).
+    /// Inside a mapped store path, but filtered out (an untracked file), or below an
+    /// in-memory text file.
     Hidden,
+    /// An in-memory text file (`builtins.toFile`), with these contents.
+    Text(Rc<[u8]>),
 }
 
 impl StoreOverlay {
@@ -45,14 +51,21 @@ impl StoreOverlay {
         self.entries.insert(store_path, Entry { real, visible });
     }
 
+    /// Records the text file `store_path` (a `builtins.toFile` result) with `contents`.
+    pub fn add_text(&mut self, store_path: String, contents: &[u8]) {
+        self.texts
+            .entry(store_path)
+            .or_insert_with(|| contents.into());
+    }
+
     /// Whether nothing is mapped.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.texts.is_empty()
     }
 
     /// Where the contents of `path` (canonical, absolute) are.
     pub fn resolve(&self, store_dir: &str, path: &str) -> Resolved {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return Resolved::Unmapped;
         }
         let Some(rest) = path
@@ -66,6 +79,12 @@ impl StoreOverlay {
             None => (rest, ""),
         };
         let key = format!("{store_dir}/{base}");
+        if let Some(text) = self.texts.get(&key) {
+            return match below.trim_end_matches('/') {
+                "" => Resolved::Text(text.clone()),
+                _ => Resolved::Hidden,
+            };
+        }
         let Some(entry) = self.entries.get(&key) else {
             return Resolved::Unmapped;
         };
@@ -120,13 +139,21 @@ impl Eval {
         }
     }
 
+    /// Reads a file through the overlay; errors name `file` as given.
+    pub(crate) fn read_bytes_mapped(&self, file: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        let name = file.to_string_lossy();
+        if let Some(text) = self.store_text(&name) {
+            return Ok(text.to_vec());
+        }
+        std::fs::read(self.real_fs_path(&name))
+    }
+
     /// Reads a Nix source file through the overlay; errors name `file` as given.
     pub(crate) fn read_source_mapped(
         &self,
         file: &std::path::Path,
     ) -> crate::error::Result<String> {
-        let real = self.real_fs_path(&file.to_string_lossy());
-        let bytes = std::fs::read(&real).map_err(|e| {
+        let bytes = self.read_bytes_mapped(file).map_err(|e| {
             crate::error::EvalError::new(format!(
                 "opening file '{}': {}",
                 file.display(),
@@ -146,13 +173,37 @@ impl Eval {
 
     /// The real location of `path` for reading: itself, its source directory if it is
     /// inside a flake source kith did not copy to the store, or `None` if it is filtered
-    /// out of such a source (then it does not exist, as in Nix).
+    /// out of such a source (then it does not exist, as in Nix) or is an in-memory text
+    /// file (see [`Eval::store_text`]).
     pub fn fs_path(&self, path: &str) -> Option<PathBuf> {
         match self.overlay.resolve(&self.options.store_dir, path) {
             Resolved::Unmapped => Some(PathBuf::from(path)),
             Resolved::Real(p) => Some(p),
-            Resolved::Hidden => None,
+            Resolved::Hidden | Resolved::Text(_) => None,
         }
+    }
+
+    /// The contents of `path` if it is a `builtins.toFile` result kith keeps in memory.
+    pub fn store_text(&self, path: &str) -> Option<Rc<[u8]>> {
+        match self.overlay.resolve(&self.options.store_dir, path) {
+            Resolved::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether `path` exists (a dangling symlink does), through the overlay.
+    pub fn path_exists_mapped(&self, path: &str) -> bool {
+        match self.overlay.resolve(&self.options.store_dir, path) {
+            Resolved::Unmapped => std::fs::symlink_metadata(path).is_ok(),
+            Resolved::Real(p) => std::fs::symlink_metadata(p).is_ok(),
+            Resolved::Hidden => false,
+            Resolved::Text(_) => true,
+        }
+    }
+
+    /// Records a `builtins.toFile` result, so that reading it works without a store.
+    pub fn map_store_text(&mut self, store_path: String, contents: &[u8]) {
+        self.overlay.add_text(store_path, contents);
     }
 
     /// Registers a store path whose contents are read from `real`.

@@ -217,25 +217,50 @@ fn rev_count(repo: &git2::Repository, head: git2::Oid) -> Result<i64> {
     Ok(walk.count() as i64)
 }
 
-/// A locked input of a type kith cannot fetch: its store path from `narHash`, used if it
-/// is already in the store.
-pub fn locked_source(
+/// The store path (and NAR hash) a locked input's `narHash` names.
+pub fn locked_store_path(
     store_dir: &str,
     name: &str,
     locked: &serde_json::Map<String, serde_json::Value>,
-) -> Result<SourceTree> {
-    let url = describe_locked(locked);
+) -> Result<(String, [u8; 32])> {
     let Some(nar_hash) = locked.get("narHash").and_then(|v| v.as_str()) else {
         return Err(EvalError::new(format!(
-            "cannot fetch input '{name}' ({url}): its lock entry has no 'narHash'; kith does not download sources"
+            "cannot fetch input '{name}' ({}): its lock entry has no 'narHash'",
+            describe_locked(locked)
         )));
     };
     let digest = crate::store::parse_sha256(nar_hash).map_err(EvalError::new)?;
-    let store_path = source_path(store_dir, &digest)?;
+    Ok((source_path(store_dir, &digest)?, digest))
+}
+
+/// How to get a locked input that is missing from the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetch {
+    /// Only look in the store.
+    Never,
+    /// Ask the real Nix to fetch it (`nix flake prefetch`).
+    ViaNix,
+}
+
+/// A locked input of a type kith does not read in place (github, git, tarball, …): its
+/// store path from `narHash`, used if it is in the store, else (with [`Fetch::ViaNix`])
+/// fetched by Nix.
+pub fn locked_source(
+    ev: &mut crate::eval::Eval,
+    name: &str,
+    locked: &serde_json::Map<String, serde_json::Value>,
+    fetch: Fetch,
+) -> Result<SourceTree> {
+    let url = describe_locked(locked);
+    let (store_path, digest) = locked_store_path(&ev.options.store_dir, name, locked)?;
     if std::fs::symlink_metadata(&store_path).is_err() {
-        return Err(EvalError::new(format!(
-            "input '{name}' ({url}) is not in the store: kith does not download sources; fetch it with `nix flake archive` (expected at '{store_path}')"
-        )));
+        let locked_url = crate::builtins::flakeref::locked_url(locked)?;
+        if fetch == Fetch::Never {
+            return Err(EvalError::new(format!(
+                "input '{name}' ({url}) is not in the store and fetching is off (--offline); fetch it with `nix flake prefetch '{locked_url}'` or `nix flake archive` (expected at '{store_path}')"
+            )));
+        }
+        super::fetch::prefetch(ev, name, &locked_url, Some(&store_path))?;
     }
     let mut meta = Vec::new();
     for (k, v) in locked {

@@ -54,9 +54,12 @@ pub(super) fn availability(
     match &node.source {
         NodeSource::Ready(s) => Ok(s.store_path.clone()),
         NodeSource::Unavailable(m) => Err(m.clone()),
-        NodeSource::Locked(l) => source::locked_source(store_dir, &node.name, l)
-            .map(|s| s.store_path)
-            .map_err(|_| "not in the store, not overridden".to_string()),
+        // Only the store counts: planning never fetches.
+        NodeSource::Locked(l) => source::locked_store_path(store_dir, &node.name, l)
+            .ok()
+            .map(|(p, _)| p)
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .ok_or_else(|| "not in the store, not overridden".to_string()),
     }
 }
 
@@ -181,6 +184,9 @@ fn describe_node(g: &Graph, store_dir: &str, j: usize) -> String {
     let node = &g.nodes[j];
     let state = match availability(g, store_dir, j) {
         Ok(p) => format!("-> {p}"),
+        Err(e) if matches!(node.source, NodeSource::Locked(_)) => {
+            format!("-> unavailable: {e} (fetched through Nix if used, unless --offline)")
+        }
         Err(e) => format!("-> unavailable: {e} (an error only if used)"),
     };
     let mut line = format!("{}: {} {state}", node.name, node.how);

@@ -149,10 +149,16 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
             "file names are not allowed to end in '.drv'",
         ));
     }
-    // Inside a flake source kith did not copy: the real files, untracked ones left out.
-    let real = resolve_ancestors(&ev.real_fs_path(path).to_string_lossy())?;
     let name = base_name(path);
-    let digest = nar::nar_sha256(&real, &mut ev.nar_filter_for(path))?;
+    let digest = match ev.store_text(path) {
+        // A `builtins.toFile` result kith keeps in memory.
+        Some(text) => nar::nar_sha256_of_contents(&text, false),
+        None => {
+            // Inside a flake source kith did not copy: the real files, untracked ones left out.
+            let real = resolve_ancestors(&ev.real_fs_path(path).to_string_lossy())?;
+            nar::nar_sha256(&real, &mut ev.nar_filter_for(path))?
+        }
+    };
     let store_path = make_fixed_output_path(
         &ev.options.store_dir,
         name,
@@ -205,8 +211,23 @@ pub fn add_path(
         Ingestion::Recursive => nar::nar_sha256(&real, filter)?,
         Ingestion::Flat => flat_sha256(&real)?,
     };
+    added_path(store_dir, args, &digest)
+}
+
+/// [`add_path`] for an in-memory text file (a `builtins.toFile` result) with `contents`;
+/// path filters are not asked about the root, as for a file on disk.
+pub fn add_text_file(store_dir: &str, args: &AddPath<'_>, contents: &[u8]) -> Result<String> {
+    let digest = match args.method {
+        Ingestion::Recursive => nar::nar_sha256_of_contents(contents, false),
+        Ingestion::Flat => Sha256::digest(contents).into(),
+    };
+    added_path(store_dir, args, &digest)
+}
+
+/// The store path of `args` with `digest`, checked against the expected hash.
+fn added_path(store_dir: &str, args: &AddPath<'_>, digest: &[u8; 32]) -> Result<String> {
     let refs = BTreeSet::new();
-    let actual = make_fixed_output_path(store_dir, args.name, args.method, &digest, &refs)?;
+    let actual = make_fixed_output_path(store_dir, args.name, args.method, digest, &refs)?;
     if let Some(expected) = &args.expected {
         let want = make_fixed_output_path(store_dir, args.name, args.method, expected, &refs)?;
         if want != actual {
