@@ -94,6 +94,10 @@ pub struct EvalArgs {
     /// `nix flake prefetch` for them when they are first needed).
     #[arg(long)]
     offline: bool,
+    /// Parse and lower every file from its text, without reading or writing the cache of
+    /// lowered files (`$KITH_CACHE_DIR`, else `$XDG_CACHE_HOME/kith` or `~/.cache/kith`).
+    #[arg(long)]
+    no_ir_cache: bool,
 }
 
 /// Runs `kith eval --flake DIR#ATTR`, or with `-A PATH…` several attributes of one flake.
@@ -102,6 +106,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         pure: !args.impure,
         max_call_depth: args.max_call_depth,
         offline: args.offline,
+        ir_cache_dir: ir_cache_dir(args),
         ..Default::default()
     };
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
@@ -129,6 +134,15 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
     ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
 }
 
+/// The lowered-file cache directory, unless `--no-ir-cache`.
+fn ir_cache_dir(args: &EvalArgs) -> Option<PathBuf> {
+    if args.no_ir_cache {
+        None
+    } else {
+        kith_eval::ir_cache::default_dir()
+    }
+}
+
 /// Runs `kith eval`.
 pub fn run(args: EvalArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
@@ -141,6 +155,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
         (None, None) => Input::File(PathBuf::from("default.nix")),
     };
     let mut req = Request::new(input, cwd);
+    req.options.ir_cache_dir = ir_cache_dir(&args);
     req.strict = args.strict;
     req.parse_only = args.parse;
     req.xml_location = !args.no_location;

@@ -18,6 +18,10 @@ fn flake_dir() -> std::path::PathBuf {
 
 fn kith(args: &[&str]) -> (String, String, Option<i32>) {
     let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .env(
+            "KITH_CACHE_DIR",
+            std::env::temp_dir().join("kith-cli-flake-attrs-cache"),
+        )
         .arg("eval")
         .args(args)
         .output()

@@ -12,6 +12,7 @@ pub mod flake;
 pub mod hash_format;
 pub mod instantiate;
 pub mod ir;
+pub mod ir_cache;
 pub mod lower;
 pub mod parse;
 pub mod posix_regex;

@@ -86,6 +86,10 @@ impl Symbol {
     pub fn index(self) -> usize {
         self.0.into_usize()
     }
+    /// The symbol numbered `i` (see [`Symbol::index`]); `i` must come from `index`.
+    pub(crate) fn from_index(i: usize) -> Symbol {
+        Symbol(Spur::try_from_usize(i).expect("a symbol index from Symbol::index"))
+    }
     /// The symbol's text.
     pub fn as_str(self) -> &'static str {
         let i = self.index();

@@ -33,6 +33,16 @@ pub fn canon_path(p: &str) -> String {
     out
 }
 
+/// Runs `f`, on a large stack when `text` is big: syntax trees and IR of deeply nested
+/// input are built, encoded and dropped recursively.
+fn big_stack<T>(text: &str, f: impl FnOnce() -> T) -> T {
+    if text.len() > 16 * 1024 {
+        stacker::grow(512 * 1024 * 1024, f)
+    } else {
+        f()
+    }
+}
+
 impl Eval {
     /// Parses and lowers `text`, registering it as a source.
     pub fn compile(&mut self, origin: Origin, text: &str) -> Result<ExprRef> {
@@ -47,21 +57,31 @@ impl Eval {
         text: &str,
         scope: &[Symbol],
     ) -> Result<ExprRef> {
+        let cache_key = match (&origin, &mut self.ir_cache) {
+            (Origin::File(path), Some(cache)) if self.options.lints == Default::default() => {
+                let globals = &self.globals;
+                Some(cache.key(path, text, || globals.names(), scope))
+            }
+            _ => None,
+        };
         let file = self.sources.add(origin, Rc::from(text));
+        if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
+            if let Some(e) = big_stack(text, || cache.load(key, file)) {
+                return Ok(e);
+            }
+        }
         let globals = &self.globals;
         let sources = &self.sources;
         let lints = self.options.lints;
-        let lower = || {
+        let e = big_stack(text, || {
             let root = crate::parse::parse(text, file)?;
             let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
             crate::lower::lower(sources, file, &root, &is_global, !scope.is_empty(), lints)
-        };
-        // Syntax trees are dropped recursively: give deeply nested input a large stack.
-        if text.len() > 16 * 1024 {
-            stacker::grow(512 * 1024 * 1024, lower)
-        } else {
-            lower()
+        })?;
+        if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
+            big_stack(text, || cache.store(key, &e));
         }
+        Ok(e)
     }
 
     /// Evaluates an expression given as text; relative paths resolve against `base_dir`.

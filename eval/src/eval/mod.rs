@@ -33,6 +33,9 @@ pub struct EvalOptions {
     pub abort_on_warn: bool,
     /// Warnings and traces are kept in [`Eval::diagnostics`] instead of going to stderr.
     pub capture_diagnostics: bool,
+    /// Directory of the on-disk cache of lowered files ([`crate::ir_cache`]); `None`
+    /// (the default) lowers every file from its text.
+    pub ir_cache_dir: Option<PathBuf>,
     /// `--offline`: never run Nix to fetch a locked flake input missing from the store.
     pub offline: bool,
 }
@@ -50,6 +53,7 @@ impl Default for EvalOptions {
             lints: Default::default(),
             abort_on_warn: false,
             capture_diagnostics: false,
+            ir_cache_dir: None,
             offline: false,
         }
     }
@@ -83,6 +87,8 @@ pub struct Eval {
     stack_floor: usize,
     /// Lines printed by `trace`/`warn` when [`EvalOptions::capture_diagnostics`] is set.
     pub diagnostics: Vec<String>,
+    /// The lowered-file cache, when [`EvalOptions::ir_cache_dir`] is set.
+    pub(crate) ir_cache: Option<crate::ir_cache::IrCache>,
 }
 
 /// The global names, indexed by symbol number: a lookup is one bounds check.
@@ -108,6 +114,15 @@ impl Globals {
     #[inline]
     pub(crate) fn get(&self, name: &Symbol) -> Option<&Value> {
         self.by_symbol.get(name.index()).and_then(Option::as_ref)
+    }
+    /// The bound names.
+    pub(crate) fn names(&self) -> Vec<Symbol> {
+        self.by_symbol
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some())
+            .map(|(i, _)| Symbol::from_index(i))
+            .collect()
     }
     /// Whether `name` is bound.
     pub(crate) fn contains_key(&self, name: &Symbol) -> bool {
@@ -141,7 +156,13 @@ impl Eval {
             overlay: Default::default(),
             stack_floor: usize::MAX,
             diagnostics: Vec::new(),
+            ir_cache: None,
         };
+        ev.ir_cache = ev
+            .options
+            .ir_cache_dir
+            .as_deref()
+            .map(crate::ir_cache::IrCache::new);
         crate::builtins::install(&mut ev);
         ev
     }

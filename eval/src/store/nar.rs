@@ -54,7 +54,10 @@ pub type Filter<'a> = dyn FnMut(&Path, FileKind) -> Result<bool> + 'a;
 /// SHA-256 of the NAR serialisation of `path`. `filter` is asked about every entry below
 /// `path` (not `path` itself); excluded directories are not descended into.
 pub fn nar_sha256(path: &Path, filter: &mut Filter<'_>) -> Result<[u8; 32]> {
-    let mut w = NarWriter { h: Sha256::new() };
+    let mut w = NarWriter {
+        h: Sha256::new(),
+        buf: vec![0u8; 64 * 1024],
+    };
     w.token(b"nix-archive-1");
     w.node(path, filter)?;
     Ok(w.h.finalize().into())
@@ -62,7 +65,10 @@ pub fn nar_sha256(path: &Path, filter: &mut Filter<'_>) -> Result<[u8; 32]> {
 
 /// SHA-256 of the NAR serialisation of a single regular file with `contents`.
 pub fn nar_sha256_of_contents(contents: &[u8], executable: bool) -> [u8; 32] {
-    let mut w = NarWriter { h: Sha256::new() };
+    let mut w = NarWriter {
+        h: Sha256::new(),
+        buf: Vec::new(),
+    };
     w.token(b"nix-archive-1");
     w.token(b"(");
     w.token(b"type");
@@ -110,6 +116,9 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 struct NarWriter {
     h: Sha256,
+    /// The read buffer, shared by every file of the archive (zeroing one per file cost
+    /// more than hashing small files).
+    buf: Vec<u8>,
 }
 
 impl NarWriter {
@@ -167,17 +176,16 @@ impl NarWriter {
         let declared = meta.len();
         self.h.update(declared.to_le_bytes());
         let mut f = std::fs::File::open(path).map_err(|e| io_error("opening file", path, &e))?;
-        let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
         loop {
             let n = f
-                .read(&mut buf)
+                .read(&mut self.buf)
                 .map_err(|e| io_error("reading file", path, &e))?;
             if n == 0 {
                 break;
             }
             total += n as u64;
-            self.h.update(&buf[..n]);
+            self.h.update(&self.buf[..n]);
         }
         if total != declared {
             return Err(EvalError::new(format!(

@@ -1,0 +1,177 @@
+//! An on-disk cache of lowered files, keyed by content.
+//!
+//! Parsing and lowering are a fixed cost of every run: nixpkgs' `lib` and clan-core are
+//! tens of thousands of lines that rarely change. Once a file is lowered, its IR is written
+//! to `DIR/ir/<key>`; the next run that loads the same text under the same conditions
+//! decodes it instead, several times faster than parsing.
+//!
+//! **Key.** A blake3 hash of everything lowering depends on: the digest of kith's lowering
+//! code (from `build.rs`), the file's path (relative path literals resolve against it) and
+//! text, `$HOME` (`~/` literals), the global names and the `scopedImport` names in scope.
+//! Lint settings are not in the key: with any lint on, the cache is not used (lints report
+//! while lowering).
+//!
+//! **Entries.** `MAGIC`, a blake3 checksum of the rest, a symbol table, then the expression
+//! tree in preorder (LEB128 numbers, spans as offsets into the file). A missing, truncated
+//! or corrupt entry is ignored and the file lowered again. Entries are written to a
+//! temporary file and renamed into place, so readers never see a partial entry; failures
+//! to write (read-only or full disk) are ignored too.
+
+mod decode;
+mod encode;
+
+use crate::ir::ExprRef;
+use crate::source::FileId;
+use crate::symbol::Symbol;
+use std::path::{Path, PathBuf};
+
+/// The first bytes of every entry (the format's version is in the name).
+const MAGIC: &[u8; 8] = b"kithIR1\0";
+
+/// Expression tags of the encoding.
+mod tag {
+    pub const CONST: u8 = 0;
+    pub const VAR: u8 = 1;
+    pub const GLOBAL: u8 = 2;
+    pub const WITH_VAR: u8 = 3;
+    pub const ATTRS: u8 = 4;
+    pub const LIST: u8 = 5;
+    pub const LAMBDA: u8 = 6;
+    pub const CALL: u8 = 7;
+    pub const SELECT: u8 = 8;
+    pub const HAS_ATTR: u8 = 9;
+    pub const LET: u8 = 10;
+    pub const WITH: u8 = 11;
+    pub const IF: u8 = 12;
+    pub const ASSERT: u8 = 13;
+    pub const NOT: u8 = 14;
+    pub const NEG: u8 = 15;
+    pub const BINARY: u8 = 16;
+    pub const INTERPOLATE: u8 = 17;
+    pub const PATH_INTERPOLATE: u8 = 18;
+    pub const SEARCH_PATH: u8 = 19;
+    pub const CUR_POS: u8 = 20;
+}
+
+/// The cache in one directory.
+#[derive(Debug)]
+pub struct IrCache {
+    dir: PathBuf,
+    /// Hash of the global names, computed on first use (the builtins are fixed by then).
+    globals: Option<blake3::Hash>,
+}
+
+/// The default cache directory: `$KITH_CACHE_DIR`, else `$XDG_CACHE_HOME/kith`, else
+/// `~/.cache/kith`.
+pub fn default_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("KITH_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("kith")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("kith")))
+}
+
+impl IrCache {
+    /// A cache whose entries live under `dir/ir` (created when first written).
+    pub fn new(dir: &Path) -> IrCache {
+        IrCache {
+            dir: dir.join("ir"),
+            globals: None,
+        }
+    }
+
+    /// The key of `text`, read from `path`, lowered with `globals` as the global names and
+    /// `scope` bound around it.
+    pub(crate) fn key(
+        &mut self,
+        path: &Path,
+        text: &str,
+        globals: impl FnOnce() -> Vec<Symbol>,
+        scope: &[Symbol],
+    ) -> blake3::Hash {
+        let globals = *self.globals.get_or_insert_with(|| {
+            let mut names: Vec<&str> = globals().iter().map(|s| s.as_str()).collect();
+            names.sort_unstable();
+            let mut h = blake3::Hasher::new();
+            for n in names {
+                field(&mut h, n.as_bytes());
+            }
+            h.finalize()
+        });
+        let mut h = blake3::Hasher::new();
+        field(&mut h, env!("KITH_IR_DIGEST").as_bytes());
+        field(&mut h, path.as_os_str().as_encoded_bytes());
+        field(&mut h, text.as_bytes());
+        field(
+            &mut h,
+            std::env::var_os("HOME")
+                .unwrap_or_default()
+                .as_encoded_bytes(),
+        );
+        field(&mut h, globals.as_bytes());
+        h.update(&(scope.len() as u64).to_le_bytes());
+        for s in scope {
+            field(&mut h, s.as_str().as_bytes());
+        }
+        h.finalize()
+    }
+
+    fn entry(&self, key: &blake3::Hash) -> PathBuf {
+        self.dir.join(key.to_hex().as_str())
+    }
+
+    /// The cached IR for `key`, with spans in `file`, if a valid entry exists.
+    pub(crate) fn load(&self, key: &blake3::Hash, file: FileId) -> Option<ExprRef> {
+        let bytes = std::fs::read(self.entry(key)).ok()?;
+        let (sum, body) = bytes.split_at_checked(32)?;
+        if blake3::hash(body).as_bytes() != sum {
+            return None;
+        }
+        decode::decode(body, file)
+    }
+
+    /// Writes the entry for `key` (atomically; errors are ignored: the cache is optional).
+    pub(crate) fn store(&self, key: &blake3::Hash, expr: &crate::ir::Expr) {
+        let Some(body) = encode::encode(expr) else {
+            return;
+        };
+        let _ = self.write(key, &body);
+    }
+
+    fn write(&self, key: &blake3::Hash, body: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(&self.dir)?;
+        let target = self.entry(key);
+        // Unique per process and write, so concurrent writers never share a temporary.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!(
+            ".{}.{}.{n}.tmp",
+            key.to_hex().as_str(),
+            std::process::id()
+        ));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(blake3::hash(body).as_bytes())?;
+            f.write_all(body)?;
+            // No fsync: a torn entry after a crash fails its checksum and is ignored.
+            std::fs::rename(&tmp, &target)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// Hashes `b` with its length, so that adjacent fields cannot run together.
+fn field(h: &mut blake3::Hasher, b: &[u8]) {
+    h.update(&(b.len() as u64).to_le_bytes());
+    h.update(b);
+}
+
+#[cfg(test)]
+mod tests;

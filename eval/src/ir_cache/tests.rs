@@ -1,0 +1,171 @@
+use super::*;
+use crate::eval::{Eval, EvalOptions};
+
+/// A source touching every expression form and constant kind the encoding has.
+const EVERYTHING: &str = r#"
+let
+  a = 1; b = 2.5; s = "str"; p = ./some/path; u = http://example.org/x;
+  n = null; t = true;
+  f = x: y: x + y;
+  g = { x, y ? 2, ... }@args: x * y;
+  h = { x }: x;
+  r = rec { x = 1; y = x; inherit a; inherit (set) k; ${"dyn"} = 3; };
+  set = { k = "v"; l.m = 4; };
+  w = with set; k;
+in
+assert a == 1;
+{
+  inherit a b s p u n t r w;
+  calls = [ (f 1 2) (g { x = 3; }) (h { x = 4; }) ];
+  sel = set.l.m or 0;
+  has = set ? l.m;
+  dynsel = set.${"k"};
+  ops = [ (1 - 2) (3 / 4) (!t) (-a) (a < 2) (a <= 2) (a > 2) (a >= 2) (a != 2)
+          (t && t) (t || t) (t -> t) ([ 1 ] ++ [ 2 ]) (set // { z = 1; }) ];
+  strs = [ "a${s}b" ''x${s}y'' ];
+  paths = [ ./a/${s} ];
+  pos = __curPos;
+  cond = if t then 1 else 2;
+  sp = builtins.tryEval <nowhere>;
+}
+"#;
+
+fn options(dir: &Path) -> EvalOptions {
+    EvalOptions {
+        ir_cache_dir: Some(dir.to_path_buf()),
+        ..EvalOptions::default()
+    }
+}
+
+/// Evaluates `file` strictly and prints it.
+fn run(opts: EvalOptions, file: &Path) -> String {
+    let mut ev = Eval::new(opts);
+    let v = ev
+        .eval_file(file)
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    crate::print::print_value(&mut ev, &v, true).unwrap_or_else(|e| panic!("{}", e.message))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kith-ir-cache-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(cache.join("ir")) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn encoding_round_trips_every_form() {
+    let dir = temp_dir("roundtrip");
+    let file = dir.join("everything.nix");
+    std::fs::write(&file, EVERYTHING).unwrap();
+    let mut ev = Eval::new(EvalOptions::default());
+    let e = ev
+        .compile(crate::source::Origin::File(file.clone()), EVERYTHING)
+        .unwrap();
+    let bytes = encode::encode(&e).expect("every form is encodable");
+    let back = decode::decode(&bytes, FileId(0)).expect("decodes");
+    assert_eq!(encode::encode(&back).unwrap(), bytes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cached_runs_give_the_same_results_and_write_one_entry_per_file() {
+    let dir = temp_dir("same");
+    let cache = dir.join("cache");
+    let file = dir.join("everything.nix");
+    std::fs::write(&file, EVERYTHING).unwrap();
+    let plain = run(EvalOptions::default(), &file);
+    let cold = run(options(&cache), &file);
+    assert_eq!(entries(&cache).len(), 1);
+    let warm = run(options(&cache), &file);
+    assert_eq!(plain, cold);
+    assert_eq!(plain, warm);
+    assert_eq!(entries(&cache).len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_from_cached_files_point_at_the_same_place() {
+    let dir = temp_dir("errors");
+    let cache = dir.join("cache");
+    let file = dir.join("bad.nix");
+    std::fs::write(&file, "let x = { a = 1; }; in\n  x.b + 1\n").unwrap();
+    let message = |opts| {
+        let mut ev = Eval::new(opts);
+        let e = ev.eval_file(&file).err().expect("fails");
+        e.render(&ev.sources)
+    };
+    let plain = message(EvalOptions::default());
+    let cold = message(options(&cache));
+    let warm = message(options(&cache));
+    assert!(plain.contains("attribute 'b' missing"), "{plain}");
+    assert!(plain.contains("bad.nix:2:"), "{plain}");
+    assert_eq!(plain, cold);
+    assert_eq!(plain, warm);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_changed_file_is_lowered_again() {
+    let dir = temp_dir("changed");
+    let cache = dir.join("cache");
+    let file = dir.join("f.nix");
+    std::fs::write(&file, "1 + 1").unwrap();
+    assert_eq!(run(options(&cache), &file), "2");
+    std::fs::write(&file, "2 + 2").unwrap();
+    assert_eq!(run(options(&cache), &file), "4");
+    assert_eq!(entries(&cache).len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupt_or_truncated_entries_are_ignored() {
+    let dir = temp_dir("corrupt");
+    let cache = dir.join("cache");
+    let file = dir.join("f.nix");
+    std::fs::write(&file, EVERYTHING).unwrap();
+    let expected = run(options(&cache), &file);
+    let entry = entries(&cache).pop().unwrap();
+    let good = std::fs::read(&entry).unwrap();
+    // A flipped byte in the body fails the checksum.
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x55;
+    std::fs::write(&entry, &flipped).unwrap();
+    assert_eq!(run(options(&cache), &file), expected);
+    // A truncated entry, and one whose checksum matches a garbage body.
+    for bad in [good[..good.len() / 2].to_vec(), {
+        let body = b"kithIR1\0\xff\xff\xff\xff".to_vec();
+        let mut b = blake3::hash(&body).as_bytes().to_vec();
+        b.extend_from_slice(&body);
+        b
+    }] {
+        std::fs::write(&entry, &bad).unwrap();
+        assert_eq!(run(options(&cache), &file), expected);
+    }
+    // Every prefix of a valid body decodes to nothing or fails cleanly, never panics.
+    let body = &good[32..];
+    for n in 0..body.len() {
+        assert!(decode::decode(&body[..n], FileId(0)).is_none());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unwritable_cache_is_no_error() {
+    let dir = temp_dir("unwritable");
+    let file = dir.join("f.nix");
+    std::fs::write(&file, "[ 1 2 ]").unwrap();
+    // The cache "directory" is a regular file: nothing can be created under it.
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "").unwrap();
+    assert_eq!(run(options(&blocker), &file), "[ 1 2 ]");
+    let _ = std::fs::remove_dir_all(&dir);
+}
