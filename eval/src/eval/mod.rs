@@ -193,6 +193,14 @@ impl Eval {
                 let Application { func, arg, span } = *app;
                 self.guarded(|ev| ev.call(&func, arg, span))
             }
+            ThunkState::ApplyInt(c, i) => {
+                let span = c.lambda.span;
+                self.guarded(|ev| ev.call(&Value::Lambda(c), Value::Int(i), span))
+            }
+            ThunkState::ApplyThunk(c, x) => {
+                let span = c.lambda.span;
+                self.guarded(|ev| ev.call(&Value::Lambda(c), Value::Thunk(x), span))
+            }
             ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
             ThunkState::Blackhole(span) => {
                 return Err(EvalError::of_kind(
@@ -475,6 +483,7 @@ fn blackhole_span(state: &ThunkState) -> Span {
     match state {
         ThunkState::Expr(e, _) => e.span(),
         ThunkState::Apply(app) => app.span,
+        ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => c.lambda.span,
         ThunkState::Blackhole(span) => *span,
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
     }

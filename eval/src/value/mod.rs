@@ -85,6 +85,12 @@ pub enum ThunkState {
     Expr(Rc<Expr>, Env),
     /// A function application `f arg` (used by builtins such as `map`).
     Apply(Box<Application>),
+    /// `f i` for a lambda `f` and an integer, reported at `f` (`genList`'s elements): an
+    /// [`ThunkState::Apply`] that needs no box.
+    ApplyInt(Rc<Closure>, i64),
+    /// `f x` for a lambda `f` and an unevaluated `x`, reported at `f` (most of `map`'s
+    /// elements).
+    ApplyThunk(Rc<Closure>, Rc<Thunk>),
     /// A computation written in Rust.
     Native(NativeThunk),
     /// Being evaluated: forcing it again is infinite recursion.
@@ -105,13 +111,17 @@ impl Thunk {
     pub fn expr(expr: Rc<Expr>, env: Env) -> Value {
         Thunk::of(ThunkState::Expr(expr, env))
     }
-    /// A thunk for the application `f arg`.
+    /// A thunk for the application `f arg`, reported at `span`.
     pub fn apply(f: Value, arg: Value, span: Span) -> Value {
-        Thunk::of(ThunkState::Apply(Box::new(Application {
-            func: f,
-            arg,
-            span,
-        })))
+        match (f, arg) {
+            (Value::Lambda(c), Value::Int(i)) if c.lambda.span == span => {
+                Thunk::of(ThunkState::ApplyInt(c, i))
+            }
+            (Value::Lambda(c), Value::Thunk(t)) if c.lambda.span == span => {
+                Thunk::of(ThunkState::ApplyThunk(c, t))
+            }
+            (func, arg) => Thunk::of(ThunkState::Apply(Box::new(Application { func, arg, span }))),
+        }
     }
     /// A thunk computed by Rust code.
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
