@@ -154,7 +154,24 @@ impl Eval {
 
     /// The frame of a call of `lambda` (closing over `env`) on `arg`: the argument, or for a
     /// pattern the matched attributes and defaults.
+    #[inline]
     fn bind_args(&mut self, lambda: &Rc<Lambda>, env: &Env, arg: Value, span: Span) -> Result<Env> {
+        match &lambda.param {
+            Param::Ident(_) => Ok(EnvFrame::one(Some(env.clone()), arg)),
+            Param::Pattern { .. } => self.bind_pattern(lambda, env, arg, span),
+        }
+    }
+
+    /// [`Eval::bind_args`] for a pattern lambda (kept out of line: the common `x:` case
+    /// then needs no large stack frame).
+    #[inline(never)]
+    fn bind_pattern(
+        &mut self,
+        lambda: &Rc<Lambda>,
+        env: &Env,
+        arg: Value,
+        span: Span,
+    ) -> Result<Env> {
         Ok(match &lambda.param {
             Param::Ident(_) => EnvFrame::one(Some(env.clone()), arg),
             Param::Pattern {
