@@ -12,6 +12,8 @@
 //!   --override-input data path:/tmp/kfx/data
 //! ```
 
+mod common;
+
 use kith_eval::eval::{Eval, EvalOptions};
 use kith_eval::flake::{self, FlakeOptions};
 use std::path::{Path, PathBuf};
@@ -38,20 +40,7 @@ fn fixture(tag: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("kith-flake-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     copy_dir(Path::new(FIXTURES), &root);
-    let repo = git2::Repository::init(root.join("main")).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("flake.nix")).unwrap();
-    index.add_path(Path::new("sub.nix")).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::new(
-        "kith",
-        "kith@example.org",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "fixture\n", &tree, &[])
-        .unwrap();
+    common::git_commit(&root.join("main"), &["flake.nix", "sub.nix"], "fixture\n");
     root
 }
 
@@ -455,21 +444,7 @@ fn get_flake_in_pure_mode_needs_a_locked_reference() {
 
     // Locked by a revision: the git work tree at its clean HEAD; `sourceInfo` as Nix 2.26
     // gives it for the leaf committed as in `fixture`.
-    let repo = git2::Repository::init(&leaf).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("flake.nix")).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::new(
-        "kith",
-        "kith@example.org",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    let rev = repo
-        .commit(Some("HEAD"), &sig, &sig, "leaf\n", &tree, &[])
-        .unwrap()
-        .to_string();
+    let rev = common::git_commit(&leaf, &["flake.nix"], "leaf\n").to_string();
     let git = format!(
         "builtins.getFlake \"git+file://{}?rev={rev}\"",
         leaf.display()

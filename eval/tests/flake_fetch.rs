@@ -5,6 +5,8 @@
 //! prefetch itself), so it needs `nix` on `PATH` and a writable `/nix/store` (root without
 //! a daemon, as in CI with Debian's nix-bin); otherwise it says so and passes.
 
+mod common;
+
 use kith_eval::eval::{Eval, EvalOptions};
 use kith_eval::flake::{self, FlakeOptions};
 use std::path::{Path, PathBuf};
@@ -46,20 +48,7 @@ fn make_input(dir: &Path, tag: &str) {
     )
     .unwrap();
     std::fs::write(dir.join("data.txt"), format!("{tag}\n")).unwrap();
-    let repo = git2::Repository::init(dir).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("flake.nix")).unwrap();
-    index.add_path(Path::new("data.txt")).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::new(
-        "kith",
-        "kith@example.org",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "input\n", &tree, &[])
-        .unwrap();
+    common::git_commit(dir, &["flake.nix", "data.txt"], "input\n");
 }
 
 /// `nix flake lock` on `root` (offline: an empty registry); returns the store path the

@@ -72,3 +72,23 @@ pub fn clip(s: &str, max: usize) -> String {
     }
     out
 }
+
+/// Makes `dir` a git repository whose one commit (fixed author and time) holds `files`;
+/// returns the commit.
+pub fn git_commit(dir: &std::path::Path, files: &[&str], message: &str) -> git2::Oid {
+    let repo = git2::Repository::init(dir).unwrap();
+    let mut index = repo.index().unwrap();
+    for f in files {
+        index.add_path(std::path::Path::new(f)).unwrap();
+    }
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::new(
+        "kith",
+        "kith@example.org",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[])
+        .unwrap()
+}
