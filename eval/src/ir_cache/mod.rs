@@ -16,6 +16,9 @@
 //! or corrupt entry is ignored and the file lowered again. Entries are written to a
 //! temporary file and renamed into place, so readers never see a partial entry; failures
 //! to write (read-only or full disk) are ignored too.
+//!
+//! **Size.** At its first write, an evaluator checks the cache's size; above 256 MiB the
+//! oldest entries are deleted until three quarters of that remain.
 
 mod decode;
 mod encode;
@@ -59,7 +62,14 @@ pub struct IrCache {
     dir: PathBuf,
     /// Hash of the global names, computed on first use (the builtins are fixed by then).
     globals: Option<blake3::Hash>,
+    /// Entries may take this many bytes; see [`IrCache::prune`].
+    limit: u64,
+    /// Whether this evaluator has checked the cache's size (once, at its first write).
+    pruned: std::cell::Cell<bool>,
 }
+
+/// The default size limit of the cache: 256 MiB, several hundred thousand lines of Nix.
+const DEFAULT_LIMIT: u64 = 256 << 20;
 
 /// The default cache directory: `$KITH_CACHE_DIR`, else `$XDG_CACHE_HOME/kith`, else
 /// `~/.cache/kith`.
@@ -80,6 +90,8 @@ impl IrCache {
         IrCache {
             dir: dir.join("ir"),
             globals: None,
+            limit: DEFAULT_LIMIT,
+            pruned: std::cell::Cell::new(false),
         }
     }
 
@@ -138,7 +150,43 @@ impl IrCache {
         let Some(body) = encode::encode(expr) else {
             return;
         };
+        if !self.pruned.replace(true) {
+            self.prune();
+        }
         let _ = self.write(key, &body);
+    }
+
+    /// Keeps the cache within its size limit: when the entries take more than the limit,
+    /// the oldest (by modification time, that is by when they were written) are deleted
+    /// until they take at most three quarters of it. Runs at an evaluator's first write,
+    /// so a run that only reads the cache pays nothing.
+    fn prune(&self) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let meta = e.metadata().ok()?;
+                if !meta.is_file() {
+                    return None;
+                }
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = entries.iter().map(|e| e.1).sum();
+        if total <= self.limit {
+            return;
+        }
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= self.limit / 4 * 3 {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
     }
 
     fn write(&self, key: &blake3::Hash, body: &[u8]) -> std::io::Result<()> {

@@ -169,3 +169,46 @@ fn an_unwritable_cache_is_no_error() {
     assert_eq!(run(options(&blocker), &file), "[ 1 2 ]");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_cache_is_pruned_to_its_limit_oldest_first() {
+    let dir = temp_dir("prune");
+    let cache_dir = dir.join("cache");
+    let mut cache = IrCache::new(&cache_dir);
+    std::fs::create_dir_all(cache_dir.join("ir")).unwrap();
+    // Ten old entries of 1 000 bytes, written one second apart.
+    for i in 0..10u64 {
+        let p = cache_dir.join("ir").join(format!("old{i}"));
+        std::fs::write(&p, vec![0u8; 1000]).unwrap();
+        let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000 + i);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+    cache.limit = 8_000;
+    let mut ev = Eval::new(EvalOptions::default());
+    let file = dir.join("f.nix");
+    let e = ev
+        .compile(crate::source::Origin::File(file.clone()), "1")
+        .unwrap();
+    let key = cache.key(&file, "1", Vec::new, &[]);
+    cache.store(&key, &e);
+    let left: Vec<String> = entries(&cache_dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // Down to at most 6 000 bytes of old entries, the oldest gone; the new entry written.
+    for i in 0..4 {
+        assert!(!left.contains(&format!("old{i}")), "{left:?}");
+    }
+    for i in 4..10 {
+        assert!(left.contains(&format!("old{i}")), "{left:?}");
+    }
+    assert!(left.contains(&key.to_hex().to_string()), "{left:?}");
+    // Only the first write of an evaluator checks the size.
+    assert!(cache.pruned.get());
+    let _ = std::fs::remove_dir_all(&dir);
+}
