@@ -145,7 +145,8 @@ impl<'a> Decoder<'a> {
         if self.depth > MAX_DEPTH {
             return None;
         }
-        let e = self.expr_inner();
+        // Deep (but parseable) nesting must not overflow a small thread stack.
+        let e = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner());
         self.depth -= 1;
         e.map(Rc::new)
     }

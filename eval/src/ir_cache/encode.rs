@@ -116,6 +116,11 @@ impl Encoder {
     }
 
     fn expr(&mut self, e: &Expr) -> Option<()> {
+        // Deep (but parseable) nesting must not overflow a small thread stack.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_node(e))
+    }
+
+    fn expr_node(&mut self, e: &Expr) -> Option<()> {
         match e {
             Expr::Const(v, span) => {
                 self.byte(tag::CONST);

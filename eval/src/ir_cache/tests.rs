@@ -212,3 +212,36 @@ fn the_cache_is_pruned_to_its_limit_oldest_first() {
     assert!(cache.pruned.get());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn deeply_nested_files_round_trip_on_a_default_thread_stack() {
+    // 9 990 nested `!` fit in a file small enough to be lowered without the big stack;
+    // a spawned thread has 2 MiB of stack by default.
+    let text = format!("{}true", "!".repeat(9_990));
+    let dir = temp_dir("deep");
+    let file = dir.join("deep.nix");
+    std::fs::write(&file, &text).unwrap();
+    let cache = dir.join("cache");
+    let run_small = move |file: PathBuf, cache: PathBuf| {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || run(options(&cache), &file))
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    let plain = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn({
+            let file = file.clone();
+            move || run(EvalOptions::default(), &file)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(plain, "true");
+    assert_eq!(run_small(file.clone(), cache.clone()), "true");
+    assert_eq!(entries(&cache).len(), 1);
+    assert_eq!(run_small(file, cache), "true");
+    let _ = std::fs::remove_dir_all(&dir);
+}
