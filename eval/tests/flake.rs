@@ -486,3 +486,29 @@ fn get_flake_argument_errors() {
         .unwrap_err()
         .starts_with("cannot find flake 'flake:nixpkgs' in the flake registries"));
 }
+
+#[test]
+fn get_flake_of_itself_is_infinite_recursion_not_a_hang() {
+    let dir = std::env::temp_dir().join(format!("kith-getflake-self-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let me = format!("path:{}", dir.display());
+    std::fs::write(
+        dir.join("flake.nix"),
+        format!(
+            "{{ outputs = _: {{ x = (builtins.getFlake \"{me}\").x; y = 1; z = (builtins.getFlake \"{me}\").y; }}; }}"
+        ),
+    )
+    .unwrap();
+    // Another attribute of the flake itself is fine: the flake is loaded once.
+    assert_eq!(
+        eval_expr_json(&format!("(builtins.getFlake \"{me}\").z"), false).as_deref(),
+        Ok("1")
+    );
+    // The attribute itself is infinite recursion, reported at once.
+    let started = std::time::Instant::now();
+    let err = eval_expr_json(&format!("(builtins.getFlake \"{me}\").x"), false).unwrap_err();
+    assert_eq!(err, "infinite recursion encountered");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -89,6 +89,10 @@ pub struct Eval {
     pub diagnostics: Vec<String>,
     /// The lowered-file cache, when [`EvalOptions::ir_cache_dir`] is set.
     pub(crate) ir_cache: Option<crate::ir_cache::IrCache>,
+    /// Flakes loaded by `builtins.getFlake`, by reference: one load per reference and
+    /// evaluation, so a flake that gets itself reports infinite recursion instead of
+    /// loading itself forever.
+    pub(crate) flakes: HashMap<String, Value>,
 }
 
 /// The global names, indexed by symbol number: a lookup is one bounds check.
@@ -157,6 +161,7 @@ impl Eval {
             stack_floor: usize::MAX,
             diagnostics: Vec::new(),
             ir_cache: None,
+            flakes: HashMap::new(),
         };
         ev.ir_cache = ev
             .options

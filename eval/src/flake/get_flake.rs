@@ -30,8 +30,13 @@ pub fn get_flake(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
         ))
         .at(span));
     }
+    if let Some(v) = ev.flakes.get(s) {
+        let v = v.clone();
+        return ev.force(&v);
+    }
     let src = flake_source(ev, s, &attrs).at(span)?;
     let (v, _) = super::load_tree(ev, src, &FlakeOptions::default()).at(span)?;
+    ev.flakes.insert(s.to_string(), v.clone());
     ev.force(&v)
 }
 
