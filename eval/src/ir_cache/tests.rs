@@ -245,3 +245,24 @@ fn deeply_nested_files_round_trip_on_a_default_thread_stack() {
     assert_eq!(run_small(file, cache), "true");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn decoding_altered_entries_never_panics() {
+    // Past the checksum (which a real reader checks first), the decoder itself must reject
+    // or accept any bytes without panicking: flip every byte of a valid body in turn.
+    let mut ev = Eval::new(EvalOptions::default());
+    let e = ev
+        .compile(
+            crate::source::Origin::File(PathBuf::from("/x/everything.nix")),
+            EVERYTHING,
+        )
+        .unwrap();
+    let body = encode::encode(&e).unwrap();
+    for i in 0..body.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut b = body.clone();
+            b[i] ^= flip;
+            let _ = decode::decode(&b, FileId(0));
+        }
+    }
+}
