@@ -30,10 +30,7 @@ impl Eval {
             }
             Value::PrimOp(p) => {
                 if p.args.len() + 1 == p.op.arity {
-                    let mut args: SmallVec<[Value; 4]> = SmallVec::new();
-                    for a in &p.args {
-                        args.push(a.clone());
-                    }
+                    let mut args = collected_args(p);
                     args.push(arg);
                     self.call_primop(p.op, &args, span)
                 } else {
@@ -97,10 +94,7 @@ impl Eval {
                 Value::PrimOp(p)
                     if p.op.arity - p.args.len() > 1 && p.op.arity - p.args.len() <= n - i =>
                 {
-                    let mut args: SmallVec<[Value; 4]> = SmallVec::new();
-                    for a in &p.args {
-                        args.push(a.clone());
-                    }
+                    let mut args = collected_args(p);
                     while args.len() < p.op.arity {
                         args.push(arg(self, i));
                         i += 1;
@@ -264,6 +258,17 @@ impl Eval {
             }
         })
     }
+}
+
+/// The arguments a partially applied builtin has so far, in a buffer for the rest (pushed
+/// one by one: `SmallVec::extend` with a cloning iterator cost far more per call).
+#[inline(always)]
+fn collected_args(p: &PrimOpApp) -> SmallVec<[Value; 4]> {
+    let mut args = SmallVec::new();
+    for a in &p.args {
+        args.push(a.clone());
+    }
+    args
 }
 
 fn lambda_name(lambda: &Lambda) -> String {

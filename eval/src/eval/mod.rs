@@ -278,36 +278,28 @@ impl Eval {
     /// A lazy value for `expr` in `env`; constants, variables and lambdas need no thunk.
     #[inline]
     pub(crate) fn thunk(&self, expr: &Rc<crate::ir::Expr>, env: &crate::value::Env) -> Value {
-        use crate::ir::Expr;
-        match &**expr {
-            Expr::Const(v, _) => v.clone(),
-            Expr::Var { depth, slot, .. } => lookup_slot(env, *depth, *slot),
-            Expr::Global(name, _) if self.globals.contains_key(name) => {
-                self.globals.get(name).cloned().unwrap_or(Value::Null)
-            }
-            Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
-            Expr::Select {
-                expr: base, path, ..
-            } => match &**base {
-                Expr::Var { depth, slot, .. } => {
-                    match select_ready(lookup_ref(env, *depth, *slot), path) {
-                        Some(v) => v,
-                        None => Thunk::expr(expr.clone(), env.clone()),
-                    }
-                }
-                _ => Thunk::expr(expr.clone(), env.clone()),
-            },
-            _ => Thunk::expr(expr.clone(), env.clone()),
-        }
+        self.thunk_from(expr, env, 0)
     }
 
     /// Like [`Eval::thunk`], but safe while `env`'s own slots are still being filled.
     #[inline]
     pub(crate) fn thunk_rec(&self, expr: &Rc<crate::ir::Expr>, env: &crate::value::Env) -> Value {
+        self.thunk_from(expr, env, 1)
+    }
+
+    /// [`Eval::thunk`], reading variables directly only from frames at least `min_depth`
+    /// up (`env`'s own frame, depth 0, may not be filled yet when building it).
+    #[inline(always)]
+    fn thunk_from(
+        &self,
+        expr: &Rc<crate::ir::Expr>,
+        env: &crate::value::Env,
+        min_depth: u32,
+    ) -> Value {
         use crate::ir::Expr;
         match &**expr {
             Expr::Const(v, _) => v.clone(),
-            Expr::Var { depth, slot, .. } if *depth > 0 => lookup_slot(env, *depth, *slot),
+            Expr::Var { depth, slot, .. } if *depth >= min_depth => lookup_slot(env, *depth, *slot),
             Expr::Global(name, _) if self.globals.contains_key(name) => {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
@@ -315,7 +307,7 @@ impl Eval {
             Expr::Select {
                 expr: base, path, ..
             } => match &**base {
-                Expr::Var { depth, slot, .. } if *depth > 0 => {
+                Expr::Var { depth, slot, .. } if *depth >= min_depth => {
                     match select_ready(lookup_ref(env, *depth, *slot), path) {
                         Some(v) => v,
                         None => Thunk::expr(expr.clone(), env.clone()),
