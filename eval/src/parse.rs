@@ -307,8 +307,8 @@ fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
     Ok(())
 }
 
-/// Whether a token can begin an operand (and so an application argument).
-fn starts_operand(kind: SyntaxKind) -> bool {
+/// Whether a token is an operand by itself (a name, number, path, URI or `__curPos`).
+fn is_atom(kind: SyntaxKind) -> bool {
     matches!(
         kind,
         TOKEN_IDENT
@@ -320,32 +320,25 @@ fn starts_operand(kind: SyntaxKind) -> bool {
             | TOKEN_PATH_SEARCH
             | TOKEN_URI
             | TOKEN_CUR_POS
-            | TOKEN_STRING_START
-            | TOKEN_L_PAREN
-            | TOKEN_L_BRACK
-            | TOKEN_L_BRACE
-            | TOKEN_REC
     )
+}
+
+/// Whether a token can begin an operand (and so an application argument).
+fn starts_operand(kind: SyntaxKind) -> bool {
+    is_atom(kind)
+        || matches!(
+            kind,
+            TOKEN_STRING_START | TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_REC
+        )
 }
 
 /// Whether a token can end an operand.
 fn ends_operand(kind: SyntaxKind) -> bool {
-    matches!(
-        kind,
-        TOKEN_IDENT
-            | TOKEN_INTEGER
-            | TOKEN_FLOAT
-            | TOKEN_PATH_ABS
-            | TOKEN_PATH_REL
-            | TOKEN_PATH_HOME
-            | TOKEN_PATH_SEARCH
-            | TOKEN_URI
-            | TOKEN_CUR_POS
-            | TOKEN_STRING_END
-            | TOKEN_R_PAREN
-            | TOKEN_R_BRACK
-            | TOKEN_R_BRACE
-    )
+    is_atom(kind)
+        || matches!(
+            kind,
+            TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE
+        )
 }
 
 /// Replaces each `\r` that is not followed by `\n` with `\n` (same length).

@@ -654,24 +654,13 @@ fn git_archive_from_url(scheme: Scheme, url: &Url) -> FResult<Option<FAttrs>> {
     attrs.insert("type".into(), FAttr::Str(scheme.name().into()));
     attrs.insert("owner".into(), FAttr::Str(path[0].into()));
     attrs.insert("repo".into(), FAttr::Str(path[1].into()));
-    for (k, v) in [("rev", rev), ("ref", r#ref), ("host", host)] {
-        if let Some(v) = v {
-            attrs.insert(k.into(), FAttr::Str(v));
-        }
-    }
+    insert_present(&mut attrs, [("rev", rev), ("ref", r#ref), ("host", host)]);
     Ok(Some(attrs))
 }
 
 fn git_archive_to_url(scheme: Scheme, attrs: &FAttrs) -> FResult<Url> {
     let mut path = format!("{}/{}", get_str(attrs, "owner")?, get_str(attrs, "repo")?);
-    if let Some(r) = maybe_str(attrs, "ref")? {
-        path.push('/');
-        path.push_str(&r);
-    }
-    if let Some(r) = input_rev(attrs)? {
-        path.push('/');
-        path.push_str(&r);
-    }
+    push_ref_and_rev(&mut path, attrs)?;
     let mut query = BTreeMap::new();
     if let Some(h) = maybe_str(attrs, "narHash")? {
         query.insert("narHash".into(), h);
@@ -876,24 +865,35 @@ fn indirect_from_url(url: &Url) -> FResult<Option<FAttrs>> {
     let mut attrs = FAttrs::new();
     attrs.insert("type".into(), FAttr::Str("indirect".into()));
     attrs.insert("id".into(), FAttr::Str(path[0].into()));
-    for (k, v) in [("rev", rev), ("ref", r#ref)] {
+    insert_present(&mut attrs, [("rev", rev), ("ref", r#ref)]);
+    Ok(Some(attrs))
+}
+
+/// Inserts the string attributes among `pairs` that are present.
+fn insert_present<const N: usize>(attrs: &mut FAttrs, pairs: [(&str, Option<String>); N]) {
+    for (k, v) in pairs {
         if let Some(v) = v {
             attrs.insert(k.into(), FAttr::Str(v));
         }
     }
-    Ok(Some(attrs))
+}
+
+/// Appends `/ref` and `/rev` to a URL path, for those of the two `attrs` has (the
+/// `github:owner/repo/ref` and `flake:id/ref/rev` forms).
+fn push_ref_and_rev(path: &mut String, attrs: &FAttrs) -> FResult<()> {
+    for part in [maybe_str(attrs, "ref")?, input_rev(attrs)?]
+        .into_iter()
+        .flatten()
+    {
+        path.push('/');
+        path.push_str(&part);
+    }
+    Ok(())
 }
 
 fn indirect_to_url(attrs: &FAttrs) -> FResult<Url> {
     let mut path = get_str(attrs, "id")?;
-    if let Some(r) = maybe_str(attrs, "ref")? {
-        path.push('/');
-        path.push_str(&r);
-    }
-    if let Some(r) = input_rev(attrs)? {
-        path.push('/');
-        path.push_str(&r);
-    }
+    push_ref_and_rev(&mut path, attrs)?;
     Ok(Url {
         scheme: "flake".into(),
         path,
