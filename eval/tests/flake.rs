@@ -220,21 +220,24 @@ fn corpus_overrides(pairs: &[(&str, &str)]) -> FlakeOptions {
     }
 }
 
+/// The six overrides that let clan-core be evaluated as a real flake: the case's two, and
+/// clan-core's own inputs that the corpus holds (flake-parts is the exact locked revision,
+/// so its store path is the one clan-core's flake.lock names).
+const ALL_OVERRIDES: &[(&str, &str)] = &[
+    ("clan-core", "clan-core"),
+    ("nixpkgs", "nixpkgs-lib"),
+    ("clan-core/flake-parts", "flake-parts"),
+    ("clan-core/systems", "nix-systems"),
+    ("clan-core/nix-select", "nix-select"),
+    ("clan-core/nixpkgs", "nixpkgs-lib"),
+];
+
 /// Every conformance case, loaded as a flake with all the inputs clan-core's flake
 /// needs overridden to the corpus (so clan-core is evaluated as a flake), gives the
 /// expected views (or fails with the expected error).
 #[test]
 fn conformance_cases_as_flakes() {
-    check_conformance(&corpus_overrides(&[
-        ("clan-core", "clan-core"),
-        ("nixpkgs", "nixpkgs-lib"),
-        // clan-core's own inputs that the corpus holds (flake-parts is the exact
-        // locked revision, so its store path is the one clan-core's flake.lock names).
-        ("clan-core/flake-parts", "flake-parts"),
-        ("clan-core/systems", "nix-systems"),
-        ("clan-core/nix-select", "nix-select"),
-        ("clan-core/nixpkgs", "nixpkgs-lib"),
-    ]));
+    check_conformance(&corpus_overrides(ALL_OVERRIDES));
 }
 
 /// With only `clan-core` and `nixpkgs` overridden, clan-core's own inputs are missing
@@ -270,14 +273,7 @@ fn explain_names_the_substitute() {
     assert!(two.contains("path override"), "{two}");
     assert!(two.contains("source-tree substitute"), "{two}");
     assert!(two.contains("'flake-parts': not in the store"), "{two}");
-    let six = line(&corpus_overrides(&[
-        ("clan-core", "clan-core"),
-        ("nixpkgs", "nixpkgs-lib"),
-        ("clan-core/flake-parts", "flake-parts"),
-        ("clan-core/systems", "nix-systems"),
-        ("clan-core/nix-select", "nix-select"),
-        ("clan-core/nixpkgs", "nixpkgs-lib"),
-    ]));
+    let six = line(&corpus_overrides(ALL_OVERRIDES));
     assert!(six.ends_with("evaluated as a flake"), "{six}");
 }
 
