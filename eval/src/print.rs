@@ -63,19 +63,29 @@ pub fn float_to_string(f: f64) -> String {
     format!("{f:.6}")
 }
 
+/// The escape of `c` that Nix string literals, JSON strings and ATerm strings (`.drv`
+/// files) share: `"`, `\`, newline, carriage return and tab. Each format adds its own
+/// rules on top (`${` in Nix, other control characters in JSON).
+pub(crate) fn quoted_escape(c: char) -> Option<&'static str> {
+    match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        _ => None,
+    }
+}
+
 /// Writes `s` as a Nix string literal: quoted, with `"`, `\`, `${`, newlines and tabs escaped.
 pub fn escape_string(out: &mut String, s: &str) {
     out.push('"');
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
+        match (quoted_escape(c), c) {
+            (Some(e), _) => out.push_str(e),
+            (None, '$') if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            (None, c) => out.push(c),
         }
     }
     out.push('"');

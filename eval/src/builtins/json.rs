@@ -197,16 +197,12 @@ impl JsonWriter {
 pub fn escape_json(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
+        match (crate::print::quoted_escape(c), c) {
+            (Some(e), _) => out.push_str(e),
+            (None, c) if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
+            (None, c) => out.push(c),
         }
     }
     out.push('"');
