@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times kith against C++ Nix on the clan conformance cases, in the same run.
-#   benches/clan-views.sh [KITH_BINARY]      (default: target/release/kith; run from the repo root)
+#   benches/clan-views.sh [KITH_BINARY]      (default: target/dist/kith, `cargo build --profile dist`; run from the repo root)
 # kith: `kith eval --json --flake CASE --attr VIEW…` with only the two overrides
 #   (clan-core, nixpkgs → corpus): ONE process printing the three views (one flake load).
 # oracle: /work/shared/tools/clan-oracle CASE (the host's nix-instantiate, Nix 2.8, over
@@ -9,7 +9,10 @@
 # (above 1: kith is faster).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-kith="$(realpath "${1:-$root/target/release/kith}")"
+kith="$(realpath "${1:-$root/target/dist/kith}")"
+if [ -z "${1:-}" ]; then
+  (cd "$root" && cargo build --profile dist -q -p kith) || exit 1
+fi
 shared="$(cd "$root/../shared" && pwd)"
 oracle="$shared/tools/clan-oracle"
 reps="${REPS:-3}"

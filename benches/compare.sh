@@ -36,9 +36,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
-echo "building kith (release)..." >&2
-cargo build --release -q -p kith
-kith="$root/target/release/kith"
+echo "building kith (profile dist)..." >&2
+cargo build --profile dist -q -p kith
+kith="$root/target/dist/kith"
 
 command -v nix-instantiate >/dev/null || apt_install nix-bin || true
 command -v nix-instantiate >/dev/null || { echo "nix-instantiate not found and could not be installed" >&2; exit 1; }

@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::eval::Eval;
+use crate::value::Shared;
 use crate::value::Value;
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -178,7 +179,7 @@ impl Printer {
         }
         match &v {
             Value::Attrs(a) => {
-                if !self.seen.insert(std::rc::Rc::as_ptr(a) as usize) {
+                if !self.seen.insert(Shared::as_ptr(a) as usize) {
                     self.out.push_str("«repeated»");
                     return Ok(());
                 }
@@ -202,7 +203,7 @@ impl Printer {
                 let key = if l.len() <= 2 {
                     slot.unwrap_or(usize::MAX - self.seen.len())
                 } else {
-                    std::rc::Rc::as_ptr(l) as usize
+                    Shared::as_ptr(l) as usize
                 };
                 if !self.seen.insert(key) {
                     self.out.push_str("«repeated»");
@@ -233,7 +234,7 @@ impl Printer {
 
 fn thunk_slot(v: &Value) -> Option<usize> {
     match v {
-        Value::Thunk(t) => Some(std::rc::Rc::as_ptr(t) as *const u8 as usize),
+        Value::Thunk(t) => Some(Shared::as_ptr(t) as *const u8 as usize),
         _ => None,
     }
 }

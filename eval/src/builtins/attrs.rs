@@ -9,10 +9,10 @@ use crate::ir::Param;
 use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::{known, Symbol};
+use crate::value::Shared;
 use crate::value::{Attr, Attrs, PrimOp, Thunk, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::rc::Rc;
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -90,7 +90,7 @@ pub(super) static OPS: &[PrimOp] = &[
 
 /// Forces `v` as a set, with the context `while evaluating the <which> argument passed to
 /// builtins.<name>`.
-fn attrs_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Rc<Attrs>> {
+fn attrs_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Shared<Attrs>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_attrs(v).context(Span::NONE, || {
         format!("while evaluating the {which} argument passed to builtins.{name}")
@@ -202,7 +202,7 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let list = with_ctx(ev.force_list(&args[0]), what)?;
     let pair = "in a {name=...; value=...;} pair";
     // All names are evaluated first; `value` is looked up only for the winners.
-    let mut named: Vec<(Symbol, Rc<Attrs>)> = Vec::with_capacity(list.len());
+    let mut named: Vec<(Symbol, Shared<Attrs>)> = Vec::with_capacity(list.len());
     for item in list.iter() {
         let what = "while evaluating an element of the list passed to builtins.listToAttrs";
         let item = with_ctx(ev.force_attrs(item), what)?;
@@ -405,7 +405,7 @@ fn element_key(ev: &mut Eval, elem: &Value) -> Result<Value> {
 }
 
 /// Calls `operator` on an element and forces its result as a list.
-fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Rc<Vec<Value>>> {
+fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Shared<Vec<Value>>> {
     let r = ev.call(op, elem.clone(), Span::NONE)?;
     let what =
         "while evaluating the return value of the `operator` passed to builtins.genericClosure";

@@ -5,8 +5,8 @@ use crate::error::{fail, ErrorExt, Result};
 use crate::eval::Eval;
 use crate::source::Span;
 use crate::symbol::known;
+use crate::value::Shared;
 use crate::value::{Attr, Attrs, PrimOp, Thunk, Value};
-use std::rc::Rc;
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -96,7 +96,7 @@ pub(super) fn fn_span(f: &Value) -> Span {
 }
 
 /// Forces argument `v` of `builtins.<name>` as a list (`which`: "first", "second", …).
-fn list_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Rc<Vec<Value>>> {
+fn list_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Shared<Vec<Value>>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the {which} argument passed to builtins.{name}")
@@ -154,7 +154,7 @@ fn filter(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 }
 
 /// Forces the list argument of `head`/`tail` (Nix quotes these names).
-fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Rc<Vec<Value>>> {
+fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Shared<Vec<Value>>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the first argument passed to 'builtins.{name}'")

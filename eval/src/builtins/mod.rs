@@ -26,8 +26,8 @@ mod xml;
 use crate::eval::Eval;
 use crate::source::Span;
 use crate::symbol::Symbol;
+use crate::value::Shared;
 use crate::value::{Attr, Attrs, PrimOp, PrimOpApp, Thunk, Value};
-use std::rc::Rc;
 
 /// Builtins also bound at top level without the `__` prefix, as in Nix.
 const UNPREFIXED: &[&str] = &[
@@ -79,7 +79,7 @@ pub fn install(ev: &mut Eval) {
     let mut entries: Vec<Attr> = Vec::new();
     for table in tables() {
         for op in table {
-            let v = Value::PrimOp(Rc::new(PrimOpApp {
+            let v = Value::PrimOp(Shared::new(PrimOpApp {
                 op,
                 args: Vec::new(),
             }));
@@ -108,7 +108,7 @@ pub fn install(ev: &mut Eval) {
         value: Thunk::native(|ev: &mut Eval| Ok(Value::Attrs(ev.builtins.clone()))),
         span: Span::NONE,
     });
-    let builtins = Rc::new(Attrs::from_entries(entries));
+    let builtins = Shared::new(Attrs::from_entries(entries));
     ev.globals.clear();
     for attr in builtins.iter() {
         let name = attr.name.as_str();

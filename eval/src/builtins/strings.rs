@@ -5,8 +5,8 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{CoerceOpts, Eval};
 use crate::hash_format::{nix32_encode, HashAlgo};
 use crate::source::Span;
+use crate::value::Shared;
 use crate::value::{NixString, PrimOp, Value};
-use std::rc::Rc;
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -184,7 +184,7 @@ fn replace_strings(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> 
     )?;
     let mut context = s.ctx.clone();
     // Replacements are forced only when first used.
-    let mut replacements: Vec<Option<Rc<NixString>>> = vec![None; to.len()];
+    let mut replacements: Vec<Option<Shared<NixString>>> = vec![None; to.len()];
     let input = s.s.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(input.len());
     let mut p = 0;

@@ -8,6 +8,7 @@ use crate::value::{Attr, Attrs, Env, EnvFrame, Thunk, Value};
 
 impl Eval {
     /// Evaluates an attribute-set literal.
+    #[inline(never)]
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
         let inner = if def.recursive {

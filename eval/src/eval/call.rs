@@ -5,6 +5,7 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::{Expr, Lambda, Param};
 use crate::source::Span;
 use crate::symbol::known;
+use crate::value::Shared;
 use crate::value::{Closure, Env, EnvFrame, PrimOp, PrimOpApp, Slots, Value};
 use smallvec::SmallVec;
 use std::rc::Rc;
@@ -28,17 +29,29 @@ impl Eval {
                 crate::stats::bump(crate::stats::Counter::FunctionCalls);
                 self.nested(|ev| ev.call_lambda(c, arg, span))
             }
-            Value::PrimOp(p) => {
-                if p.args.len() + 1 == p.op.arity {
-                    let mut args = collected_args(p);
-                    args.push(arg);
-                    self.call_primop(p.op, &args, span)
-                } else {
-                    let mut args = p.args.clone();
-                    args.push(arg);
-                    Ok(Value::PrimOp(Rc::new(PrimOpApp { op: p.op, args })))
-                }
-            }
+            Value::PrimOp(p) => self.call_builtin(p, arg, span),
+            _ => self.call_functor(f, arg, span),
+        }
+    }
+
+    /// Applies a builtin (maybe partially applied) to one more argument.
+    #[inline(never)]
+    fn call_builtin(&mut self, p: &PrimOpApp, arg: Value, span: Span) -> Result<Value> {
+        if p.args.len() + 1 == p.op.arity {
+            let mut args = collected_args(p);
+            args.push(arg);
+            self.call_primop(p.op, &args, span)
+        } else {
+            let mut args = p.args.clone();
+            args.push(arg);
+            Ok(Value::PrimOp(Shared::new(PrimOpApp { op: p.op, args })))
+        }
+    }
+
+    /// Applies a set with `__functor`, or reports that `f` is not a function.
+    #[inline(never)]
+    fn call_functor(&mut self, f: &Value, arg: Value, span: Span) -> Result<Value> {
+        match f {
             Value::Attrs(a) => match a.get(known::functor()) {
                 Some(functor) => {
                     let functor = functor.clone();
@@ -94,12 +107,8 @@ impl Eval {
                 Value::PrimOp(p)
                     if p.op.arity - p.args.len() > 1 && p.op.arity - p.args.len() <= n - i =>
                 {
-                    let mut args = collected_args(p);
-                    while args.len() < p.op.arity {
-                        args.push(arg(self, i));
-                        i += 1;
-                    }
-                    v = self.call_primop(p.op, &args, span)?;
+                    let p = p.clone();
+                    v = self.call_builtin_saturated(&p, &mut i, &arg, span)?;
                 }
                 _ => {
                     let a = arg(self, i);
@@ -114,12 +123,29 @@ impl Eval {
         Ok(v)
     }
 
+    /// Calls builtin `p` on its remaining arguments, from argument `*i` on (advancing `*i`).
+    #[inline(never)]
+    fn call_builtin_saturated(
+        &mut self,
+        p: &PrimOpApp,
+        i: &mut usize,
+        arg: &impl Fn(&Self, usize) -> Value,
+        span: Span,
+    ) -> Result<Value> {
+        let mut args = collected_args(p);
+        while args.len() < p.op.arity {
+            args.push(arg(self, *i));
+            *i += 1;
+        }
+        self.call_primop(p.op, &args, span)
+    }
+
     /// Calls `c` on argument `i`, then its body's inner lambdas on the following arguments
     /// (up to `n`) as long as the body is a lambda; returns the result and the index of the
     /// first argument not used.
     fn call_lambda_curried(
         &mut self,
-        c: &Rc<Closure>,
+        c: &Shared<Closure>,
         mut i: usize,
         n: usize,
         arg: &impl Fn(&Self, usize) -> Value,
@@ -141,7 +167,7 @@ impl Eval {
         Ok((self.eval_body(lambda, &frame, span)?, i))
     }
 
-    fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> Result<Value> {
+    fn call_lambda(&mut self, c: &Shared<Closure>, arg: Value, span: Span) -> Result<Value> {
         let frame = self.bind_args(&c.lambda, &c.env, arg, span)?;
         self.eval_body(&c.lambda, &frame, span)
     }

@@ -5,8 +5,8 @@ use crate::error::{ErrorExt, ErrorKind, EvalError, Result};
 use crate::ir::{AttrName, BinOp, Expr, ExprRef};
 use crate::source::Span;
 use crate::symbol::{known, Symbol};
+use crate::value::Shared;
 use crate::value::{Attr, Attrs, Closure, Env, EnvFrame, NixString, Value};
-use std::rc::Rc;
 
 impl Eval {
     /// Evaluates `expr` in `env` to weak head normal form.
@@ -22,6 +22,9 @@ impl Eval {
         }
     }
 
+    /// One evaluation step. Every arm that needs more than a few locals is a function of
+    /// its own, kept out of line: this function is on the stack once per nested evaluation,
+    /// and a small frame keeps deep evaluations within the data cache.
     fn eval_node(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
         match &**expr {
             Expr::Const(v, _) => Ok(v.clone()),
@@ -29,31 +32,15 @@ impl Eval {
                 let v = lookup_ref(env, *depth, *slot);
                 self.force(v)
             }
-            Expr::Global(name, span) => match self.globals.get(name) {
-                Some(v) => {
-                    let v = v.clone();
-                    self.force(&v)
-                }
-                None => Err(EvalError::new(format!("undefined variable '{name}'")).at(*span)),
-            },
+            Expr::Global(name, span) => self.eval_global(*name, *span),
             Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
             Expr::Attrs(def) => {
                 crate::stats::bump(crate::stats::Counter::SetLiterals);
                 self.build_attrs(def, env)
             }
-            Expr::List(items, _) => Ok({
-                crate::stats::bump(crate::stats::Counter::ListLiterals);
-                Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
-            }),
+            Expr::List(items, _) => self.eval_list(items, env),
             Expr::Lambda(l) => Ok(Value::Lambda(Closure::new(l, env))),
-            Expr::Call { func, args, span } => {
-                let f = self.eval(func, env)?;
-                if let [a] = &args[..] {
-                    let arg = self.thunk(a, env);
-                    return self.call(&f, arg, *span);
-                }
-                self.call_with(&f, args.len(), |ev, i| ev.thunk(&args[i], env), *span)
-            }
+            Expr::Call { func, args, span } => self.eval_call(func, args, *span, env),
             Expr::Select {
                 expr: e,
                 path,
@@ -66,50 +53,120 @@ impl Eval {
                 inherit_sources,
                 body,
                 ..
-            } => {
-                let frame = self.build_let_frame(bindings, inherit_sources, env);
-                self.eval(body, &frame)
-            }
-            Expr::With { attrs, body, .. } => {
-                let a = self.thunk(attrs, env);
-                let frame = EnvFrame::with(Some(env.clone()), a);
-                self.eval(body, &frame)
-            }
+            } => self.eval_let(bindings, inherit_sources, body, env),
+            Expr::With { attrs, body, .. } => self.eval_with(attrs, body, env),
             Expr::If {
                 cond, then, else_, ..
-            } => {
-                let c = self.eval(cond, env)?;
-                let b = match c {
-                    Value::Bool(b) => b,
-                    other => {
-                        return Err(self
-                            .type_error("a Boolean", &other)
-                            .at(cond.span())
-                            .context(cond.span(), || "while evaluating a branch condition".into()))
-                    }
-                };
-                self.eval(if b { then } else { else_ }, env)
-            }
+            } => self.eval_if(cond, then, else_, env),
             Expr::Assert {
                 cond,
                 body,
                 text,
                 span,
             } => self.eval_assert(cond, body, text, *span, env),
-            Expr::Not(e, span) => match self.eval(e, env)? {
-                Value::Bool(b) => Ok(Value::Bool(!b)),
-                other => Err(self.type_error("a Boolean", &other).at(*span)),
-            },
-            Expr::Neg(e, span) => {
-                let v = self.eval(e, env)?;
-                super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(*span)
-            }
+            Expr::Not(e, span) => self.eval_not(e, *span, env),
+            Expr::Neg(e, span) => self.eval_neg(e, *span, env),
             Expr::Binary { op, lhs, rhs, span } => self.eval_binary(*op, lhs, rhs, *span, env),
             Expr::Interpolate { parts, span } => self.eval_interpolate(parts, *span, env),
             Expr::PathInterpolate { parts, span } => self.eval_path_interpolate(parts, *span, env),
-            Expr::SearchPath(p, span) => self.find_in_search_path(p).at(*span),
+            Expr::SearchPath(p, span) => self.eval_search_path(p, *span),
             Expr::CurPos(span) => Ok(self.pos_attrs(*span)),
         }
+    }
+
+    #[inline(never)]
+    fn eval_global(&mut self, name: Symbol, span: Span) -> Result<Value> {
+        match self.globals.get(&name) {
+            Some(v) => {
+                let v = v.clone();
+                self.force(&v)
+            }
+            None => Err(EvalError::new(format!("undefined variable '{name}'")).at(span)),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_list(&mut self, items: &[ExprRef], env: &Env) -> Result<Value> {
+        crate::stats::bump(crate::stats::Counter::ListLiterals);
+        Ok(Value::list(
+            items.iter().map(|e| self.thunk(e, env)).collect(),
+        ))
+    }
+
+    #[inline(never)]
+    fn eval_call(
+        &mut self,
+        func: &ExprRef,
+        args: &[ExprRef],
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
+        let f = self.eval(func, env)?;
+        if let [a] = args {
+            let arg = self.thunk(a, env);
+            return self.call(&f, arg, span);
+        }
+        self.call_with(&f, args.len(), |ev, i| ev.thunk(&args[i], env), span)
+    }
+
+    #[inline(never)]
+    fn eval_let(
+        &mut self,
+        bindings: &[crate::ir::Binding],
+        inherit_sources: &[ExprRef],
+        body: &ExprRef,
+        env: &Env,
+    ) -> Result<Value> {
+        let frame = self.build_let_frame(bindings, inherit_sources, env);
+        self.eval(body, &frame)
+    }
+
+    #[inline(never)]
+    fn eval_with(&mut self, attrs: &ExprRef, body: &ExprRef, env: &Env) -> Result<Value> {
+        let a = self.thunk(attrs, env);
+        let frame = EnvFrame::with(Some(env.clone()), a);
+        self.eval(body, &frame)
+    }
+
+    #[inline(never)]
+    fn eval_if(
+        &mut self,
+        cond: &ExprRef,
+        then: &ExprRef,
+        else_: &ExprRef,
+        env: &Env,
+    ) -> Result<Value> {
+        match self.eval(cond, env)? {
+            Value::Bool(b) => self.eval(if b { then } else { else_ }, env),
+            other => Err(self.not_a_condition(cond, &other)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_a_condition(&self, cond: &ExprRef, v: &Value) -> Box<EvalError> {
+        self.type_error("a Boolean", v)
+            .at(cond.span())
+            .context(cond.span(), || "while evaluating a branch condition".into())
+    }
+
+    #[inline(never)]
+    fn eval_not(&mut self, e: &ExprRef, span: Span, env: &Env) -> Result<Value> {
+        match self.eval(e, env)? {
+            Value::Bool(b) => Ok(Value::Bool(!b)),
+            other => Err(self.type_error("a Boolean", &other).at(span)),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_neg(&mut self, e: &ExprRef, span: Span, env: &Env) -> Result<Value> {
+        let v = self.eval(e, env)?;
+        super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(span)
+    }
+
+    #[inline(never)]
+    fn eval_search_path(&mut self, p: &str, span: Span) -> Result<Value> {
+        self.find_in_search_path(p).at(span)
     }
 
     #[inline(never)]
@@ -198,6 +255,7 @@ impl Eval {
         }
     }
 
+    #[inline(never)]
     fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
@@ -227,6 +285,7 @@ impl Eval {
         }
     }
 
+    #[inline(never)]
     fn eval_select(
         &mut self,
         e: &ExprRef,
@@ -269,6 +328,7 @@ impl Eval {
         Ok(v)
     }
 
+    #[inline(never)]
     fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
         let mut v = self.eval(e, env)?;
         for (i, name) in path.iter().enumerate() {
@@ -291,6 +351,7 @@ impl Eval {
         Ok(Value::Bool(true))
     }
 
+    #[inline(never)]
     fn eval_binary(
         &mut self,
         op: BinOp,
@@ -399,6 +460,7 @@ impl Eval {
         }
     }
 
+    #[inline(never)]
     fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
         let mut out = NixString::default();
         let opts = CoerceOpts {
@@ -414,7 +476,7 @@ impl Eval {
             out.s.push_str(&s.s);
             out.ctx.extend(s.ctx);
         }
-        Ok(Value::String(Rc::new(out)))
+        Ok(Value::String(Shared::new(out)))
     }
 }
 

@@ -113,7 +113,7 @@ impl Eval {
     pub(crate) fn import_value(&mut self, path: &Value, span: Span) -> Result<Value> {
         if let Value::Path(p) = self.force(path)? {
             if let Some(text) = crate::builtins::corepkgs::source(&p) {
-                return self.import_text(PathBuf::from(&*p), text);
+                return self.import_text(PathBuf::from(&**p), text);
             }
         }
         let p = self.real_path_of(path, span)?;

@@ -3,6 +3,7 @@
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::source::{Sources, Span};
 use crate::symbol::Symbol;
+use crate::value::Shared;
 use crate::value::{Attrs, NixString, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -73,7 +74,7 @@ pub struct Eval {
     pub sources: Sources,
     pub options: EvalOptions,
     /// The `builtins` set.
-    pub(crate) builtins: Rc<Attrs>,
+    pub(crate) builtins: Shared<Attrs>,
     /// Top-level names visible without `builtins.` (`map`, `true`, `import`, …).
     pub(crate) globals: Globals,
     /// Values of imported files, by canonical path.
@@ -153,7 +154,7 @@ impl Eval {
         let mut ev = Eval {
             sources: Sources::default(),
             options,
-            builtins: Rc::new(Attrs::new()),
+            builtins: Shared::new(Attrs::new()),
             globals: Globals::default(),
             imports: HashMap::new(),
             call_depth: 0,
@@ -173,7 +174,7 @@ impl Eval {
     }
 
     /// The `builtins` attribute set.
-    pub fn builtins(&self) -> &Rc<Attrs> {
+    pub fn builtins(&self) -> &Shared<Attrs> {
         &self.builtins
     }
 
@@ -186,13 +187,31 @@ impl Eval {
         }
     }
 
-    fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+    fn force_thunk(&mut self, t: &Shared<Thunk>) -> Result<Value> {
         if let Some(v) = t.value() {
             return Ok(v);
         }
         crate::stats::bump(crate::stats::Counter::ThunksForced);
         let span = t.inspect(blackhole_span);
         let result = match t.take(ThunkState::Blackhole(span)) {
+            ThunkState::Expr(e, env) => self.guarded(|ev| ev.eval(&e, &env)),
+            ThunkState::Blackhole(span) => return Err(infinite_recursion(span)),
+            other => self.run_thunk_state(other),
+        };
+        match result {
+            Ok(v) => {
+                t.set(ThunkState::Done(v.clone()));
+                Ok(v)
+            }
+            Err(e) => Err(thunk_failed(t, e)),
+        }
+    }
+
+    /// Runs a thunk's computation other than an expression (kept out of line, so the
+    /// common case needs a small stack frame).
+    #[inline(never)]
+    fn run_thunk_state(&mut self, state: ThunkState) -> Result<Value> {
+        match state {
             ThunkState::Expr(e, env) => self.guarded(|ev| ev.eval(&e, &env)),
             ThunkState::Apply(app) => {
                 let Application { func, arg, span } = *app;
@@ -207,26 +226,8 @@ impl Eval {
                 self.guarded(|ev| ev.call(&Value::Lambda(c), Value::Thunk(x), span))
             }
             ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
-            ThunkState::Blackhole(span) => {
-                return Err(EvalError::of_kind(
-                    ErrorKind::InfiniteRecursion,
-                    "infinite recursion encountered",
-                )
-                .at(span))
-            }
+            ThunkState::Blackhole(span) => Err(infinite_recursion(span)),
             ThunkState::Done(v) => Ok(v),
-        };
-        match result {
-            Ok(v) => {
-                t.set(ThunkState::Done(v.clone()));
-                Ok(v)
-            }
-            Err(e) => {
-                // Forcing the thunk again repeats the failure (Nix re-evaluates it).
-                let err = e.clone();
-                t.set(ThunkState::Native(Box::new(move |_| Err(err))));
-                Err(e)
-            }
         }
     }
 
@@ -249,7 +250,7 @@ impl Eval {
         }
         match v {
             Value::Attrs(a) => {
-                if !seen.insert(Rc::as_ptr(a) as usize) {
+                if !seen.insert(Shared::as_ptr(a) as usize) {
                     return Ok(());
                 }
                 for attr in a.iter() {
@@ -262,7 +263,7 @@ impl Eval {
                 }
             }
             Value::List(l) => {
-                if !seen.insert(Rc::as_ptr(l) as usize) {
+                if !seen.insert(Shared::as_ptr(l) as usize) {
                     return Ok(());
                 }
                 for item in l.iter() {
@@ -342,14 +343,14 @@ impl Eval {
         }
     }
     /// Forces `v` and requires an attribute set.
-    pub fn force_attrs(&mut self, v: &Value) -> Result<Rc<Attrs>> {
+    pub fn force_attrs(&mut self, v: &Value) -> Result<Shared<Attrs>> {
         match self.force(v)? {
             Value::Attrs(a) => Ok(a),
             other => Err(self.type_error("a set", &other)),
         }
     }
     /// Forces `v` and requires a list.
-    pub fn force_list(&mut self, v: &Value) -> Result<Rc<Vec<Value>>> {
+    pub fn force_list(&mut self, v: &Value) -> Result<Shared<Vec<Value>>> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(self.type_error("a list", &other)),
@@ -365,7 +366,7 @@ impl Eval {
         }
     }
     /// Forces `v` and requires a string (no coercion); returns it with its context.
-    pub fn force_string(&mut self, v: &Value) -> Result<Rc<NixString>> {
+    pub fn force_string(&mut self, v: &Value) -> Result<Shared<NixString>> {
         match self.force(v)? {
             Value::String(s) => Ok(s),
             other => Err(self.type_error("a string", &other)),
@@ -476,6 +477,27 @@ fn evaluated(v: &Value) -> Option<Value> {
 }
 
 /// Where a thunk being forced is reported if it is forced again (infinite recursion).
+/// `infinite recursion encountered`, at the thunk being forced again.
+#[cold]
+#[inline(never)]
+fn infinite_recursion(span: Span) -> Box<EvalError> {
+    EvalError::of_kind(
+        ErrorKind::InfiniteRecursion,
+        "infinite recursion encountered",
+    )
+    .at(span)
+}
+
+/// Records that forcing `t` failed with `e`: forcing it again repeats the failure (Nix
+/// re-evaluates it). Returns `e`.
+#[cold]
+#[inline(never)]
+fn thunk_failed(t: &Thunk, e: Box<EvalError>) -> Box<EvalError> {
+    let err = e.clone();
+    t.set(ThunkState::Native(Box::new(move |_| Err(err))));
+    e
+}
+
 fn blackhole_span(state: &ThunkState) -> Span {
     match state {
         ThunkState::Expr(e, _) => e.span(),

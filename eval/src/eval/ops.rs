@@ -5,9 +5,9 @@ use crate::error::{fail, EvalError, Result};
 use crate::ir::BinOp;
 use crate::print::show_for_error as show;
 use crate::symbol::known;
+use crate::value::Shared;
 use crate::value::{NixString, Value};
 use std::cmp::Ordering;
-use std::rc::Rc;
 
 /// `a + b` on forced operands.
 pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
@@ -37,7 +37,7 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
             out.s.push_str(&l.s);
             out.s.push_str(&r.s);
             out.ctx.extend(r.ctx);
-            Ok(Value::String(Rc::new(out)))
+            Ok(Value::String(Shared::new(out)))
         }
     }
 }
@@ -194,7 +194,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
             }
         }
         (Value::List(x), Value::List(y)) => {
-            if Rc::ptr_eq(x, y) {
+            if Shared::ptr_eq(x, y) {
                 return Ok(None);
             }
             if x.len() != y.len() {
@@ -217,7 +217,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
             Ok(None)
         }
         (Value::Attrs(x), Value::Attrs(y)) => {
-            if Rc::ptr_eq(x, y) {
+            if Shared::ptr_eq(x, y) {
                 return Ok(None);
             }
             if is_derivation(ev, x)? && is_derivation(ev, y)? {

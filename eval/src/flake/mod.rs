@@ -22,6 +22,7 @@ use crate::eval::Eval;
 use crate::instantiate::split_attr_path;
 use crate::source::Span;
 use crate::symbol::Symbol;
+use crate::value::Shared;
 use crate::value::{Attr, Attrs, Context, Thunk, Value};
 use inputs::{FlakeInput, InputRef};
 use lock::{LockFile, LockedInput};
@@ -203,7 +204,7 @@ fn flake_path(src: &SourceTree) -> String {
 const FLAKE_ATTRS: &[&str] = &["description", "inputs", "outputs", "nixConfig"];
 
 /// Evaluates `<flake>/flake.nix` (through the overlay) and checks its shape.
-fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Rc<Attrs>> {
+fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Shared<Attrs>> {
     let file = format!("{}/flake.nix", flake_path(src));
     if ev.fs_path(&file).is_none_or(|p| !p.is_file()) {
         return Err(EvalError::new(format!(

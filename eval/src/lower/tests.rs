@@ -250,8 +250,8 @@ fn literals_and_paths() {
     assert!(matches!(&*items[2], Expr::Const(Value::Float(f), _) if *f == 0.5));
     assert!(matches!(&*items[3], Expr::Const(Value::Float(f), _) if *f == 1.0));
     assert!(matches!(&*items[4], Expr::Const(Value::String(s), _) if s.as_str() == "http://x.y/z"));
-    assert!(matches!(&*items[5], Expr::Const(Value::Path(p), _) if &**p == "/dir/b"));
-    assert!(matches!(&*items[6], Expr::Const(Value::Path(p), _) if &**p == "/c/d"));
+    assert!(matches!(&*items[5], Expr::Const(Value::Path(p), _) if &***p == "/dir/b"));
+    assert!(matches!(&*items[6], Expr::Const(Value::Path(p), _) if &***p == "/c/d"));
     assert!(
         matches!(&*items[7], Expr::Call { args, .. } if matches!(&*args[1], Expr::Const(crate::value::Value::String(s), _) if s.s == "nixpkgs/lib"))
     );

@@ -1,12 +1,14 @@
 //! Runtime values: the Nix value types, lazy thunks and environments.
 //!
-//! Values are reference-counted with `Rc` and belong to one evaluator (one thread); see
+//! Values are reference-counted ([`Shared`], frames with `Rc`) and belong to one evaluator (one thread); see
 //! `docs/architecture.md` for the threading model. Cloning a value is cheap.
 
 mod attrs;
+mod shared;
 mod string;
 
 pub use attrs::{Attr, Attrs};
+pub use shared::Shared;
 pub use string::{first_context_element, Context, NixString};
 
 use crate::error::Result;
@@ -18,21 +20,51 @@ use std::cell::UnsafeCell;
 use std::rc::Rc;
 
 /// A Nix value, possibly not yet evaluated ([`Value::Thunk`]).
-#[derive(Clone)]
+///
+/// `repr(u8)` fixes the layout: the tag in the first byte, and for every heap variant a
+/// [`Shared`] pointer in the second word, which is what lets [`Clone`] treat those variants
+/// alike.
+#[repr(u8)]
 pub enum Value {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    String(Rc<NixString>),
+    Null = 0,
+    Bool(bool) = 1,
+    Int(i64) = 2,
+    Float(f64) = 3,
+    String(Shared<NixString>) = FIRST_HEAP_TAG,
     /// An absolute, canonical path.
-    Path(Rc<str>),
-    Attrs(Rc<Attrs>),
-    List(Rc<Vec<Value>>),
-    Lambda(Rc<Closure>),
-    PrimOp(Rc<PrimOpApp>),
-    Thunk(Rc<Thunk>),
+    Path(Shared<Box<str>>),
+    Attrs(Shared<Attrs>),
+    List(Shared<Vec<Value>>),
+    Lambda(Shared<Closure>),
+    PrimOp(Shared<PrimOpApp>),
+    Thunk(Shared<Thunk>),
 }
+
+/// The tag of the first variant that holds a [`Shared`] pointer; all later ones do too.
+const FIRST_HEAP_TAG: u8 = 4;
+
+impl Clone for Value {
+    /// One count increment for any heap variant, then a copy of the two words (the derived
+    /// clone re-creates each variant: a jump on the tag).
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        let this: *const Value = self;
+        // SAFETY: `repr(u8)` puts the tag in the first byte and, for tags from
+        // FIRST_HEAP_TAG on, a `Shared` (a `repr(transparent)` pointer to the allocation's
+        // header) in the second word. The increment gives the copy its own reference.
+        unsafe {
+            if *(this as *const u8) >= FIRST_HEAP_TAG {
+                let header = *(this as *const std::ptr::NonNull<shared::Header>).add(1);
+                shared::retain(header);
+            }
+            std::ptr::read(this)
+        }
+    }
+}
+
+// Values are copied and stored everywhere (frames, lists, sets, thunks): keep them at two
+// words.
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 /// A lambda together with the environment it closes over.
 pub struct Closure {
@@ -43,9 +75,9 @@ pub struct Closure {
 impl Closure {
     /// The closure of `lambda` over `env`, as a value's payload.
     #[inline]
-    pub fn new(lambda: &Rc<Lambda>, env: &Env) -> Rc<Closure> {
+    pub fn new(lambda: &Rc<Lambda>, env: &Env) -> Shared<Closure> {
         crate::stats::bump(crate::stats::Counter::Closures);
-        Rc::new(Closure {
+        Shared::new(Closure {
             lambda: lambda.clone(),
             env: env.clone(),
         })
@@ -87,10 +119,10 @@ pub enum ThunkState {
     Apply(Box<Application>),
     /// `f i` for a lambda `f` and an integer, reported at `f` (`genList`'s elements): an
     /// [`ThunkState::Apply`] that needs no box.
-    ApplyInt(Rc<Closure>, i64),
+    ApplyInt(Shared<Closure>, i64),
     /// `f x` for a lambda `f` and an unevaluated `x`, reported at `f` (most of `map`'s
     /// elements).
-    ApplyThunk(Rc<Closure>, Rc<Thunk>),
+    ApplyThunk(Shared<Closure>, Shared<Thunk>),
     /// A computation written in Rust.
     Native(NativeThunk),
     /// Being evaluated: forcing it again is infinite recursion.
@@ -131,7 +163,7 @@ impl Thunk {
     #[inline]
     pub fn of(state: ThunkState) -> Value {
         crate::stats::bump(crate::stats::Counter::Thunks);
-        Value::Thunk(Rc::new(Thunk(UnsafeCell::new(state))))
+        Value::Thunk(Shared::new(Thunk(UnsafeCell::new(state))))
     }
     /// The value, if the thunk has been evaluated.
     #[inline]
@@ -250,23 +282,23 @@ impl EnvFrame {
 impl Value {
     /// A string value without context.
     pub fn string(s: impl Into<String>) -> Value {
-        Value::String(Rc::new(NixString::plain(s.into())))
+        Value::String(Shared::new(NixString::plain(s.into())))
     }
     /// A string value with context.
     pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
-        Value::String(Rc::new(NixString::new(s.into(), ctx)))
+        Value::String(Shared::new(NixString::new(s.into(), ctx)))
     }
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(items))
+        Value::List(Shared::new(items))
     }
     /// An attribute-set value.
     pub fn attrs(a: Attrs) -> Value {
-        Value::Attrs(Rc::new(a))
+        Value::Attrs(Shared::new(a))
     }
     /// A path value.
     pub fn path(p: impl AsRef<str>) -> Value {
-        Value::Path(Rc::from(p.as_ref()))
+        Value::Path(Shared::new(Box::from(p.as_ref())))
     }
 
     /// Nix's name of the type with its article, as in error messages ("an integer").
@@ -320,13 +352,13 @@ impl Value {
     /// pointer-equality shortcuts.
     pub fn ptr_id(&self) -> Option<usize> {
         match self {
-            Value::Attrs(a) => Some(Rc::as_ptr(a) as *const u8 as usize),
-            Value::List(l) => Some(Rc::as_ptr(l) as *const u8 as usize),
-            Value::Lambda(l) => Some(Rc::as_ptr(l) as *const u8 as usize),
-            Value::PrimOp(p) => Some(Rc::as_ptr(p) as *const u8 as usize),
-            Value::Thunk(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
-            Value::String(s) => Some(Rc::as_ptr(s) as *const u8 as usize),
-            Value::Path(p) => Some(Rc::as_ptr(p) as *const u8 as usize),
+            Value::Attrs(a) => Some(Shared::as_ptr(a) as *const u8 as usize),
+            Value::List(l) => Some(Shared::as_ptr(l) as *const u8 as usize),
+            Value::Lambda(l) => Some(Shared::as_ptr(l) as *const u8 as usize),
+            Value::PrimOp(p) => Some(Shared::as_ptr(p) as *const u8 as usize),
+            Value::Thunk(t) => Some(Shared::as_ptr(t) as *const u8 as usize),
+            Value::String(s) => Some(Shared::as_ptr(s) as *const u8 as usize),
+            Value::Path(p) => Some(Shared::as_ptr(p) as *const u8 as usize),
             _ => None,
         }
     }
