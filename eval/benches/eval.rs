@@ -16,7 +16,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use kith_eval::eval::{Eval, EvalOptions};
 use kith_eval::source::{FileId, Origin};
-use kith_eval::value::EnvFrame;
+use kith_eval::value::Env;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -104,7 +104,7 @@ fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
 
 /// Evaluates and prints strictly, as `kith eval --strict` does.
 fn evaluate(ev: &mut Eval, expr: &kith_eval::ir::ExprRef) -> Option<String> {
-    let v = ev.eval(expr, &EnvFrame::new(None, 0)).ok()?;
+    let v = ev.eval(expr, &Env::new(None, 0)).ok()?;
     kith_eval::print::print_value(ev, &v, true).ok()
 }
 

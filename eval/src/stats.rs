@@ -24,8 +24,8 @@ pub enum Counter {
     ListLiterals,
     /// Closures (lambda values) made.
     Closures,
-    /// Frames whose slots did not fit inline (a second allocation).
-    EnvSpills,
+    /// Slots in all frames allocated (Nix's `envs.elements`).
+    EnvSlots,
 }
 
 const NAMES: [&str; 10] = [
@@ -38,7 +38,7 @@ const NAMES: [&str; 10] = [
     "updates",
     "listLiterals",
     "closures",
-    "envSpills",
+    "envSlots",
 ];
 
 #[cfg(feature = "stats")]
@@ -53,6 +53,15 @@ pub fn bump(c: Counter) {
     COUNTS.with(|k| k.borrow_mut()[c as usize] += 1);
     #[cfg(not(feature = "stats"))]
     let _ = c;
+}
+
+/// Counts `n` of `c`.
+#[inline(always)]
+pub fn add(c: Counter, n: u64) {
+    #[cfg(feature = "stats")]
+    COUNTS.with(|k| k.borrow_mut()[c as usize] += n);
+    #[cfg(not(feature = "stats"))]
+    let _ = (c, n);
 }
 
 /// The counters of this thread as a JSON object, or `None` without the `stats` feature.

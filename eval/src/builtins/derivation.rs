@@ -13,7 +13,7 @@ use crate::hash_format::{Hash, HashAlgo, HashFormat};
 use crate::source::{Origin, Span};
 use crate::store::derivation::{self as drv, Derivation, FixedMethod, Output};
 use crate::symbol::Symbol;
-use crate::value::{Attr, Attrs, Context, EnvFrame, PrimOp, Thunk, Value};
+use crate::value::{Attr, Attrs, Context, Env, PrimOp, Thunk, Value};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -70,7 +70,7 @@ pub(super) fn wrapper() -> Value {
     Thunk::native(|ev: &mut Eval| {
         let origin = Origin::File(PathBuf::from(WRAPPER_FILE));
         let e = ev.compile(origin, super::corepkgs::DERIVATION)?;
-        let env = EnvFrame::new(None, 0);
+        let env = Env::new(None, 0);
         ev.eval(&e, &env)
     })
 }

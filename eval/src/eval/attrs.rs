@@ -4,7 +4,7 @@ use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::{AttrsDef, Binding, BindingValue, ExprRef};
 use crate::symbol::Symbol;
-use crate::value::{Attr, Attrs, Env, EnvFrame, Thunk, Value};
+use crate::value::{Attr, Attrs, Env, Thunk, Value};
 
 impl Eval {
     /// Evaluates an attribute-set literal.
@@ -12,7 +12,7 @@ impl Eval {
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
         let inner = if def.recursive {
-            let frame = EnvFrame::new(Some(env.clone()), def.bindings.len());
+            let frame = Env::new(Some(env.clone()), def.bindings.len());
             let sources = self.source_values(&def.inherit_sources, &frame, true);
             for (i, b) in def.bindings.iter().enumerate() {
                 let value = self.binding_value(b, &sources, env, &frame, true);
@@ -107,7 +107,7 @@ impl Eval {
         sources: &[ExprRef],
         env: &Env,
     ) -> Env {
-        let frame = EnvFrame::new(Some(env.clone()), bindings.len());
+        let frame = Env::new(Some(env.clone()), bindings.len());
         let source_values = self.source_values(sources, &frame, true);
         for (i, b) in bindings.iter().enumerate() {
             let v = self.binding_value(b, &source_values, env, &frame, true);

@@ -6,7 +6,7 @@ use crate::ir::{Expr, Lambda, Param};
 use crate::source::Span;
 use crate::symbol::known;
 use crate::value::Shared;
-use crate::value::{Closure, Env, EnvFrame, PrimOp, PrimOpApp, Slots, Value};
+use crate::value::{Closure, Env, PrimOp, PrimOpApp, Slots, Value};
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -177,7 +177,7 @@ impl Eval {
     #[inline]
     fn bind_args(&mut self, lambda: &Rc<Lambda>, env: &Env, arg: Value, span: Span) -> Result<Env> {
         match &lambda.param {
-            Param::Ident(_) => Ok(EnvFrame::one(Some(env.clone()), arg)),
+            Param::Ident(_) => Ok(Env::one(Some(env.clone()), arg)),
             Param::Pattern { .. } => self.bind_pattern(lambda, env, arg, span),
         }
     }
@@ -193,7 +193,7 @@ impl Eval {
         span: Span,
     ) -> Result<Env> {
         Ok(match &lambda.param {
-            Param::Ident(_) => EnvFrame::one(Some(env.clone()), arg),
+            Param::Ident(_) => Env::one(Some(env.clone()), arg),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -238,7 +238,7 @@ impl Eval {
                 if at.is_some() {
                     slots.push(Value::Attrs(attrs.clone()));
                 }
-                let frame = EnvFrame::from_values(Some(env.clone()), slots);
+                let frame = Env::from_values(Some(env.clone()), slots);
                 if defaulted {
                     // Defaults see the whole frame, so they are made once it exists.
                     for (i, formal) in formals.iter().enumerate() {

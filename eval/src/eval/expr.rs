@@ -6,7 +6,7 @@ use crate::ir::{AttrName, BinOp, Expr, ExprRef};
 use crate::source::Span;
 use crate::symbol::{known, Symbol};
 use crate::value::Shared;
-use crate::value::{Attr, Attrs, Closure, Env, EnvFrame, NixString, Value};
+use crate::value::{Attr, Attrs, Closure, Env, NixString, Value};
 
 impl Eval {
     /// Evaluates `expr` in `env` to weak head normal form.
@@ -124,7 +124,7 @@ impl Eval {
     #[inline(never)]
     fn eval_with(&mut self, attrs: &ExprRef, body: &ExprRef, env: &Env) -> Result<Value> {
         let a = self.thunk(attrs, env);
-        let frame = EnvFrame::with(Some(env.clone()), a);
+        let frame = Env::with(Some(env.clone()), a);
         self.eval(body, &frame)
     }
 
@@ -259,13 +259,13 @@ impl Eval {
     fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
-            if f.is_with {
+            if f.is_with() {
                 let attrs = self.force_attrs(f.get_ref(0)).at(span)?;
                 if let Some(v) = attrs.get(name) {
                     return self.force(v);
                 }
             }
-            frame = f.parent.as_ref();
+            frame = f.parent();
         }
         Err(EvalError::new(format!("undefined variable '{name}'")).at(span))
     }

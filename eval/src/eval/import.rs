@@ -5,7 +5,7 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::ExprRef;
 use crate::source::{Origin, Span};
 use crate::symbol::Symbol;
-use crate::value::{EnvFrame, Value};
+use crate::value::{Env, Value};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -92,7 +92,7 @@ impl Eval {
             },
             text,
         )?;
-        let env = EnvFrame::new(None, 0);
+        let env = Env::new(None, 0);
         self.eval(&e, &env)
     }
 
@@ -137,7 +137,7 @@ impl Eval {
             return self.force(&v);
         }
         let e = self.compile(Origin::File(file.clone()), text)?;
-        let env = EnvFrame::new(None, 0);
+        let env = Env::new(None, 0);
         let v = crate::value::Thunk::expr(e, env);
         self.imports.insert(file, v.clone());
         self.force(&v)
@@ -159,7 +159,7 @@ impl Eval {
         let text = self.read_source_mapped(&file)?;
         let names: Vec<Symbol> = attrs.iter().map(|a| a.name).collect();
         let e = self.compile_scoped(Origin::File(file), &text, &names)?;
-        let env = EnvFrame::with(None, Value::Attrs(attrs));
+        let env = Env::with(None, Value::Attrs(attrs));
         self.eval(&e, &env)
     }
 

@@ -549,10 +549,7 @@ pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Val
 pub(crate) fn lookup_ref(env: &crate::value::Env, depth: u32, slot: u32) -> &Value {
     let mut e: &EnvFrame = env;
     for _ in 0..depth {
-        e = e
-            .parent
-            .as_deref()
-            .expect("lowering guarantees the frame exists");
+        e = e.parent().expect("lowering guarantees the frame exists");
     }
     e.get_ref(slot as usize)
 }

@@ -4,10 +4,12 @@
 //! `docs/architecture.md` for the threading model. Cloning a value is cheap.
 
 mod attrs;
+mod env;
 mod shared;
 mod string;
 
 pub use attrs::{Attr, Attrs};
+pub use env::{Env, EnvFrame, Slots};
 pub use shared::Shared;
 pub use string::{first_context_element, Context, NixString};
 
@@ -15,7 +17,6 @@ use crate::error::Result;
 use crate::eval::Eval;
 use crate::ir::{Expr, Lambda};
 use crate::source::Span;
-use smallvec::SmallVec;
 use std::cell::UnsafeCell;
 use std::rc::Rc;
 
@@ -192,90 +193,6 @@ impl Thunk {
     #[inline]
     pub fn set(&self, state: ThunkState) {
         drop(self.take(state));
-    }
-}
-
-/// Slots of one frame; most frames (lambda arguments, small lets) fit inline.
-pub type Slots = SmallVec<[Value; 2]>;
-
-/// One scope level: slots for the variables it binds, and its parent.
-///
-/// Slots are written while the frame is built and read by cloning; no reference into them
-/// is ever handed out, so they sit in an `UnsafeCell` without a borrow flag.
-pub struct EnvFrame {
-    slots: UnsafeCell<Slots>,
-    pub parent: Option<Env>,
-    /// A `with` scope: slot 0 holds the attribute set (maybe unforced).
-    pub is_with: bool,
-}
-
-/// A shared scope.
-pub type Env = Rc<EnvFrame>;
-
-impl EnvFrame {
-    fn of(parent: Option<Env>, slots: Slots, is_with: bool) -> Env {
-        crate::stats::bump(crate::stats::Counter::Envs);
-        if slots.spilled() {
-            crate::stats::bump(crate::stats::Counter::EnvSpills);
-        }
-        Rc::new(EnvFrame {
-            slots: UnsafeCell::new(slots),
-            parent,
-            is_with,
-        })
-    }
-    /// A new scope with `n` slots (all `null` until set) under `parent`.
-    pub fn new(parent: Option<Env>, n: usize) -> Env {
-        EnvFrame::of(parent, Slots::from_elem(Value::Null, n), false)
-    }
-    /// A new scope holding `values` under `parent`.
-    pub fn from_values(parent: Option<Env>, values: Slots) -> Env {
-        EnvFrame::of(parent, values, false)
-    }
-    /// A new scope with one slot holding `v`.
-    #[inline]
-    pub fn one(parent: Option<Env>, v: Value) -> Env {
-        let mut slots = Slots::new();
-        slots.push(v);
-        EnvFrame::of(parent, slots, false)
-    }
-    /// A `with` scope whose attribute set is `attrs`.
-    pub fn with(parent: Option<Env>, attrs: Value) -> Env {
-        let mut slots = Slots::new();
-        slots.push(attrs);
-        EnvFrame::of(parent, slots, true)
-    }
-    /// The value in slot `i`.
-    #[inline]
-    pub fn get(&self, i: usize) -> Value {
-        // SAFETY: single-threaded; `set` never runs while a reference from here is live
-        // (the value is cloned out before anything else can happen).
-        unsafe { (&*self.slots.get())[i].clone() }
-    }
-    /// A reference to the value in slot `i`.
-    ///
-    /// Valid while the frame lives: slots are only replaced (by [`EnvFrame::set`]) while a
-    /// frame is being built, never while a reference from here is held.
-    #[inline]
-    pub fn get_ref(&self, i: usize) -> &Value {
-        // SAFETY: see above; `set` runs only on frames under construction, after every
-        // evaluation that could hold a slot reference has returned.
-        unsafe { &(&*self.slots.get())[i] }
-    }
-    /// Sets slot `i` (used while building recursive scopes).
-    pub fn set(&self, i: usize, v: Value) {
-        // SAFETY: as in `get`; the old value is dropped after the slot holds the new one.
-        let old = unsafe { std::mem::replace(&mut (&mut *self.slots.get())[i], v) };
-        drop(old);
-    }
-    /// Number of slots.
-    pub fn len(&self) -> usize {
-        // SAFETY: as in `get`.
-        unsafe { (*self.slots.get()).len() }
-    }
-    /// Whether the frame has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
