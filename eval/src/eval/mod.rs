@@ -192,15 +192,27 @@ impl Eval {
             return Ok(v);
         }
         crate::stats::bump(crate::stats::Counter::ThunksForced);
-        let span = t.inspect(blackhole_span);
-        let result = match t.take(ThunkState::Blackhole(span)) {
-            ThunkState::Expr(e, env) => self.guarded(|ev| ev.eval(&e, &env)),
-            ThunkState::Blackhole(span) => return Err(infinite_recursion(span)),
-            other => self.run_thunk_state(other),
+        // The state is moved out and the thunk marked as being evaluated, with the position
+        // an infinite recursion through it is reported at. `replace_blackhole` writes over
+        // a blackhole without running a destructor (it has none): one jump on the state's
+        // kind per force, not three.
+        let result = match t.take(ThunkState::Blackhole(Span::NONE)) {
+            ThunkState::Expr(e, env) => {
+                t.replace_blackhole(ThunkState::Blackhole(e.span()));
+                self.guarded(|ev| ev.eval(&e, &env))
+            }
+            ThunkState::Blackhole(span) => {
+                t.replace_blackhole(ThunkState::Blackhole(span));
+                return Err(infinite_recursion(span));
+            }
+            other => {
+                t.replace_blackhole(ThunkState::Blackhole(blackhole_span(&other)));
+                self.run_thunk_state(other)
+            }
         };
         match result {
             Ok(v) => {
-                t.set(ThunkState::Done(v.clone()));
+                t.replace_blackhole(ThunkState::Done(v.clone()));
                 Ok(v)
             }
             Err(e) => Err(thunk_failed(t, e)),

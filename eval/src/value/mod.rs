@@ -189,6 +189,17 @@ impl Thunk {
         // is returned, so its destructor runs after the cell is consistent again.
         unsafe { std::mem::replace(&mut *self.0.get(), state) }
     }
+    /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`], which owns
+    /// nothing) without the destructor call a replacement of an unknown state needs.
+    #[inline(always)]
+    pub fn replace_blackhole(&self, state: ThunkState) {
+        // SAFETY: as in `take`; the state being overwritten is a blackhole, which has no
+        // destructor to run (checked in debug builds).
+        unsafe {
+            debug_assert!(matches!(*self.0.get(), ThunkState::Blackhole(_)));
+            std::ptr::write(self.0.get(), state)
+        }
+    }
     /// Sets the state (the old one is dropped after the new one is in place).
     #[inline]
     pub fn set(&self, state: ThunkState) {
