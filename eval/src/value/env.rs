@@ -212,7 +212,9 @@ unsafe fn free_frames(mut frame: NonNull<EnvFrame>) {
         let p = frame.as_ptr();
         let len = (*p).len as usize;
         let slots = (p as *mut u8).add(SLOTS_OFFSET) as *mut Value;
-        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(slots, len));
+        for i in 0..len {
+            std::ptr::drop_in_place(slots.add(i));
+        }
         let parent = std::ptr::read(&(*p).parent);
         dealloc(p as *mut u8, EnvFrame::layout(len));
         let Some(parent) = parent else { return };
