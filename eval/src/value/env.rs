@@ -5,6 +5,7 @@
 //! and reading a slot is one bounds check and one load (a small-vector frame needed a second
 //! allocation past its inline capacity and a branch on every access).
 
+use super::shared::{count_down, count_up};
 use super::Value;
 use smallvec::SmallVec;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
@@ -177,12 +178,7 @@ impl Deref for Env {
 impl Clone for Env {
     #[inline(always)]
     fn clone(&self) -> Env {
-        let strong = &self.strong;
-        let n = strong.get().wrapping_add(1);
-        strong.set(n);
-        if n == 0 {
-            std::process::abort();
-        }
+        count_up(&self.strong);
         Env { ptr: self.ptr }
     }
 }
@@ -190,10 +186,7 @@ impl Clone for Env {
 impl Drop for Env {
     #[inline(always)]
     fn drop(&mut self) {
-        let strong = &self.strong;
-        let n = strong.get() - 1;
-        strong.set(n);
-        if n == 0 {
+        if count_down(&self.strong) {
             // SAFETY: that was the last reference.
             unsafe { free_frames(self.ptr) }
         }
@@ -219,10 +212,7 @@ unsafe fn free_frames(mut frame: NonNull<EnvFrame>) {
         dealloc(p as *mut u8, EnvFrame::layout(len));
         let Some(parent) = parent else { return };
         let parent = std::mem::ManuallyDrop::new(parent);
-        let strong = &parent.strong;
-        let n = strong.get() - 1;
-        strong.set(n);
-        if n != 0 {
+        if !count_down(&parent.strong) {
             return;
         }
         frame = parent.ptr;

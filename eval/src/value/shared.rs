@@ -80,19 +80,32 @@ impl<T> Shared<T> {
     }
 }
 
+/// Adds one to a reference count (shared with [`super::Env`]'s frames).
+#[inline(always)]
+pub(super) fn count_up(count: &Cell<usize>) {
+    let n = count.get().wrapping_add(1);
+    count.set(n);
+    if n == 0 {
+        // As `Rc`: a count that wraps means memory is corrupt or leaked without bound.
+        std::process::abort();
+    }
+}
+
+/// Takes one from a reference count; true when that was the last reference.
+#[inline(always)]
+pub(super) fn count_down(count: &Cell<usize>) -> bool {
+    let n = count.get() - 1;
+    count.set(n);
+    n == 0
+}
+
 /// Adds a reference to the allocation at `h`.
 ///
 /// # Safety
 /// `h` must be the header of a live allocation made by [`Shared::new`].
 #[inline(always)]
 pub(super) unsafe fn retain(h: NonNull<Header>) {
-    let strong = &h.as_ref().strong;
-    let n = strong.get().wrapping_add(1);
-    strong.set(n);
-    if n == 0 {
-        // As `Rc`: a count that wraps means memory is corrupt or leaked without bound.
-        std::process::abort();
-    }
+    count_up(&h.as_ref().strong);
 }
 
 /// Drops a reference to the allocation at `h`, freeing it with the last one.
@@ -102,10 +115,7 @@ pub(super) unsafe fn retain(h: NonNull<Header>) {
 /// must own the reference it gives up.
 #[inline(always)]
 unsafe fn release(h: NonNull<Header>) {
-    let strong = &h.as_ref().strong;
-    let n = strong.get() - 1;
-    strong.set(n);
-    if n == 0 {
+    if count_down(&h.as_ref().strong) {
         free_last(h);
     }
 }
