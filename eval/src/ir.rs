@@ -15,6 +15,7 @@ use std::rc::Rc;
 pub type ExprRef = Rc<Expr>;
 
 /// An expression.
+#[repr(u8)]
 pub enum Expr {
     /// A literal: integer, float, string without interpolation, or an already-resolved path.
     Const(Value, Span),
