@@ -1,12 +1,14 @@
 //! [`Shared<T>`]: the reference-counted pointer behind every heap [`Value`](super::Value).
 //!
 //! It is `std::rc::Rc` without weak references, with one difference that matters for speed:
-//! every allocation starts with the same header, a count and the function that frees the
-//! object. Cloning or dropping a `Shared<T>` is therefore the same machine code whatever `T`
-//! is, so cloning or dropping a [`Value`](super::Value) is one test of the tag and one
-//! count update instead of a jump on the variant (a jump the processor often mispredicts:
-//! it was a fifth of the evaluator's branch mispredictions).
+//! every allocation starts with the same 8-byte header, a 32-bit count and the number of the
+//! object's type (see [`HeapObject`]). Cloning or dropping a `Shared<T>` is therefore the
+//! same machine code whatever `T` is, so cloning or dropping a [`Value`](super::Value) is
+//! one test of the tag and one count update instead of a jump on the variant (a jump the
+//! processor often mispredicts: it was a fifth of the evaluator's branch mispredictions).
+//! Only freeing the last reference looks at the type.
 
+use super::{Attrs, Closure, NixString, PrimOpApp, Thunk, Value};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -15,9 +17,9 @@ use std::ptr::NonNull;
 /// The part of every allocation that does not depend on the value's type.
 #[repr(C)]
 pub(super) struct Header {
-    strong: Cell<usize>,
-    /// Drops the value and frees the allocation; set by [`Shared::new`] for its `T`.
-    free: unsafe fn(NonNull<Header>),
+    strong: Cell<u32>,
+    /// The index of the object's type in [`FREE`].
+    kind: u32,
 }
 
 #[repr(C)]
@@ -26,20 +28,44 @@ struct SharedBox<T> {
     value: T,
 }
 
+/// A type that lives behind a [`Shared`]: its number in the table of destructors.
+pub trait HeapObject: Sized {
+    /// This type's index in [`FREE`].
+    const KIND: u32;
+}
+
+macro_rules! heap_objects {
+    ($($t:ty = $k:expr;)*) => {
+        $(impl HeapObject for $t { const KIND: u32 = $k; })*
+        /// Drops the value and frees the allocation, by [`HeapObject::KIND`].
+        static FREE: &[unsafe fn(NonNull<Header>)] = &[$(free::<$t>),*];
+    };
+}
+
+heap_objects! {
+    NixString = 0;
+    Box<str> = 1;
+    Attrs = 2;
+    Vec<Value> = 3;
+    Closure = 4;
+    PrimOpApp = 5;
+    Thunk = 6;
+}
+
 /// A single-threaded reference-counted pointer to a `T` (see the module documentation).
 #[repr(transparent)]
-pub struct Shared<T> {
+pub struct Shared<T: HeapObject> {
     ptr: NonNull<SharedBox<T>>,
     _owns: PhantomData<SharedBox<T>>,
 }
 
-impl<T> Shared<T> {
+impl<T: HeapObject> Shared<T> {
     /// Moves `value` to the heap with a count of one.
     pub fn new(value: T) -> Shared<T> {
         let boxed = Box::new(SharedBox {
             header: Header {
                 strong: Cell::new(1),
-                free: free::<T>,
+                kind: T::KIND,
             },
             value,
         });
@@ -82,10 +108,10 @@ impl<T> Shared<T> {
 
 /// Adds one to a reference count (shared with [`super::Env`]'s frames).
 #[inline(always)]
-pub(super) fn count_up(count: &Cell<usize>) {
-    let n = count.get().wrapping_add(1);
+pub(super) fn count_up<N: Count>(count: &Cell<N>) {
+    let n = count.get().plus_one();
     count.set(n);
-    if n == 0 {
+    if n.is_zero() {
         // As `Rc`: a count that wraps means memory is corrupt or leaked without bound.
         std::process::abort();
     }
@@ -93,11 +119,32 @@ pub(super) fn count_up(count: &Cell<usize>) {
 
 /// Takes one from a reference count; true when that was the last reference.
 #[inline(always)]
-pub(super) fn count_down(count: &Cell<usize>) -> bool {
-    let n = count.get() - 1;
+pub(super) fn count_down<N: Count>(count: &Cell<N>) -> bool {
+    let n = count.get().minus_one();
     count.set(n);
-    n == 0
+    n.is_zero()
 }
+
+/// The integer types reference counts are kept in.
+pub(super) trait Count: Copy {
+    fn plus_one(self) -> Self;
+    fn minus_one(self) -> Self;
+    fn is_zero(self) -> bool;
+}
+
+macro_rules! counts {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            #[inline(always)]
+            fn plus_one(self) -> Self { self.wrapping_add(1) }
+            #[inline(always)]
+            fn minus_one(self) -> Self { self - 1 }
+            #[inline(always)]
+            fn is_zero(self) -> bool { self == 0 }
+        }
+    )*};
+}
+counts!(u32, usize);
 
 /// Adds a reference to the allocation at `h`.
 ///
@@ -120,11 +167,10 @@ unsafe fn release(h: NonNull<Header>) {
     }
 }
 
-/// Frees an allocation whose last reference went away (the type's own `free`).
-#[cold]
+/// Frees an allocation whose last reference went away (its type's entry in [`FREE`]).
 #[inline(never)]
 unsafe fn free_last(h: NonNull<Header>) {
-    (h.as_ref().free)(h)
+    FREE[h.as_ref().kind as usize](h)
 }
 
 /// Drops the value at `h` (a `SharedBox<T>`) and frees its memory.
@@ -132,7 +178,7 @@ unsafe fn free<T>(h: NonNull<Header>) {
     drop(Box::from_raw(h.as_ptr() as *mut SharedBox<T>));
 }
 
-impl<T> Clone for Shared<T> {
+impl<T: HeapObject> Clone for Shared<T> {
     #[inline(always)]
     fn clone(&self) -> Self {
         // SAFETY: `self` keeps the allocation alive.
@@ -144,7 +190,7 @@ impl<T> Clone for Shared<T> {
     }
 }
 
-impl<T> Drop for Shared<T> {
+impl<T: HeapObject> Drop for Shared<T> {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: `self` owns one reference to a live allocation.
@@ -152,7 +198,7 @@ impl<T> Drop for Shared<T> {
     }
 }
 
-impl<T> Deref for Shared<T> {
+impl<T: HeapObject> Deref for Shared<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
@@ -161,31 +207,31 @@ impl<T> Deref for Shared<T> {
     }
 }
 
-impl<T> AsRef<T> for Shared<T> {
+impl<T: HeapObject> AsRef<T> for Shared<T> {
     fn as_ref(&self) -> &T {
         self
     }
 }
 
-impl<T: PartialEq> PartialEq for Shared<T> {
+impl<T: HeapObject + PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
 }
 
-impl<T> From<T> for Shared<T> {
+impl<T: HeapObject> From<T> for Shared<T> {
     fn from(value: T) -> Self {
         Shared::new(value)
     }
 }
 
-impl<T: std::fmt::Display> std::fmt::Display for Shared<T> {
+impl<T: HeapObject + std::fmt::Display> std::fmt::Display for Shared<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         (**self).fmt(f)
     }
 }
 
-impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+impl<T: HeapObject + std::fmt::Debug> std::fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         (**self).fmt(f)
     }
@@ -194,38 +240,45 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
 #[cfg(test)]
 mod tests {
     use super::Shared;
-    use std::cell::Cell;
+    use crate::value::{Thunk, Value};
     use std::rc::Rc;
 
-    /// Counts its drops.
-    struct Probe(Rc<Cell<u32>>);
-    impl Drop for Probe {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
+    /// A list holding a thunk whose computation owns `probe`: freeing the list frees the
+    /// probe's clone.
+    fn list_owning(probe: &Rc<()>) -> Shared<Vec<Value>> {
+        let p = probe.clone();
+        Shared::new(vec![Thunk::native(move |_| {
+            let _ = &p;
+            Ok(Value::Null)
+        })])
     }
 
     #[test]
     fn the_value_is_dropped_once_with_the_last_reference() {
-        let drops = Rc::new(Cell::new(0));
-        let a = Shared::new(Probe(drops.clone()));
+        let probe = Rc::new(());
+        let a = list_owning(&probe);
         let b = a.clone();
         let c = b.clone();
         assert!(Shared::ptr_eq(&a, &c));
         drop(a);
         drop(c);
-        assert_eq!(drops.get(), 0);
+        assert_eq!(Rc::strong_count(&probe), 2);
         drop(b);
-        assert_eq!(drops.get(), 1);
+        assert_eq!(Rc::strong_count(&probe), 1);
     }
 
     #[test]
     fn get_mut_only_for_the_sole_reference() {
-        let mut a = Shared::new(vec![1, 2]);
-        Shared::get_mut(&mut a).unwrap().push(3);
+        let mut a = Shared::new(vec![Value::Int(1)]);
+        Shared::get_mut(&mut a).unwrap().push(Value::Int(2));
         let b = a.clone();
         assert!(Shared::get_mut(&mut a).is_none());
         drop(b);
-        assert_eq!(*a, vec![1, 2, 3]);
+        assert_eq!(a.len(), 2);
+    }
+
+    #[test]
+    fn the_header_is_one_word() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 8);
     }
 }
