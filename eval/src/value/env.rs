@@ -1,7 +1,8 @@
 //! Scope frames: the variables one scope binds, in slots, and the enclosing scope.
 //!
-//! A frame is one allocation: a small head (count, parent, length, `with` flag) followed by
-//! exactly as many value slots as the scope binds. A one-argument call's frame is 40 bytes
+//! A frame is one allocation: a 16-byte head (count, length and `with` flag, parent)
+//! followed by exactly as many value slots as the scope binds. A one-argument call's frame
+//! is 32 bytes
 //! and reading a slot is one bounds check and one load (a small-vector frame needed a second
 //! allocation past its inline capacity and a branch on every access).
 
@@ -22,11 +23,14 @@ pub type Slots = SmallVec<[Value; 4]>;
 /// outlives a [`EnvFrame::set`], so they need no borrow flag.
 #[repr(C)]
 pub struct EnvFrame {
-    strong: Cell<usize>,
-    parent: Option<Env>,
+    strong: Cell<u32>,
+    /// The number of slots, with [`WITH_SCOPE`] set for a `with` scope.
     len: u32,
-    is_with: bool,
+    parent: Option<Env>,
 }
+
+/// The bit of [`EnvFrame::len`] that marks a `with` scope.
+const WITH_SCOPE: u32 = 1 << 31;
 
 /// Where the slots start: right after the head (whose size is a multiple of a value's
 /// alignment, checked below).
@@ -60,7 +64,10 @@ impl EnvFrame {
     ) -> Env {
         crate::stats::bump(crate::stats::Counter::Envs);
         crate::stats::add(crate::stats::Counter::EnvSlots, n as u64);
-        let len = u32::try_from(n).expect("a scope binds fewer than 2^32 names");
+        let len = u32::try_from(n)
+            .ok()
+            .filter(|&n| n < WITH_SCOPE)
+            .expect("a scope binds fewer than 2^31 names");
         let layout = EnvFrame::layout(n);
         // SAFETY: the layout is non-zero-sized (the head) and aligned for the head and the
         // slots; the head is written first, then every slot, before the frame is shared.
@@ -71,9 +78,8 @@ impl EnvFrame {
             };
             p.write(EnvFrame {
                 strong: Cell::new(1),
+                len: if is_with { len | WITH_SCOPE } else { len },
                 parent,
-                len,
-                is_with,
             });
             let slots = (p as *mut u8).add(SLOTS_OFFSET) as *mut Value;
             for i in 0..n {
@@ -91,26 +97,22 @@ impl EnvFrame {
     /// Whether this is a `with` scope (slot 0 holds the attribute set, maybe unforced).
     #[inline]
     pub fn is_with(&self) -> bool {
-        self.is_with
+        self.len & WITH_SCOPE != 0
     }
     /// Number of slots.
     #[inline]
     pub fn len(&self) -> usize {
-        self.len as usize
+        (self.len & !WITH_SCOPE) as usize
     }
     /// Whether the frame has no slots.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The address of slot `i`, which must exist.
     #[inline(always)]
     fn slot(&self, i: usize) -> *mut Value {
-        assert!(
-            i < self.len as usize,
-            "slot {i} of a {}-slot frame",
-            self.len
-        );
+        assert!(i < self.len(), "slot {i} of a {}-slot frame", self.len());
         // SAFETY: the frame was allocated with `len` slots right after the head.
         unsafe {
             (self as *const EnvFrame as *mut u8)
@@ -203,7 +205,7 @@ impl Drop for Env {
 unsafe fn free_frames(mut frame: NonNull<EnvFrame>) {
     loop {
         let p = frame.as_ptr();
-        let len = (*p).len as usize;
+        let len = (*p).len();
         let slots = (p as *mut u8).add(SLOTS_OFFSET) as *mut Value;
         for i in 0..len {
             std::ptr::drop_in_place(slots.add(i));
@@ -240,6 +242,11 @@ mod tests {
         assert!(matches!(g.parent().unwrap().get(0), Value::Int(7)));
         assert!(!g.is_with());
         assert!(Env::with(None, Value::Null).is_with());
+    }
+
+    #[test]
+    fn the_head_is_two_words() {
+        assert_eq!(super::SLOTS_OFFSET, 16);
     }
 
     #[test]
