@@ -146,7 +146,7 @@ mod ops;
 pub use import::canon_path;
 
 use crate::error::ErrorKind;
-use crate::value::{Application, EnvFrame, Thunk, ThunkState};
+use crate::value::{Application, Env, Thunk, ThunkState};
 
 impl Eval {
     /// A new evaluator with `options`.
@@ -558,8 +558,8 @@ pub(crate) fn lookup_slot(env: &crate::value::Env, depth: u32, slot: u32) -> Val
 
 /// The slot `slot` of the frame `depth` levels up from `env`, by reference.
 #[inline]
-pub(crate) fn lookup_ref(env: &crate::value::Env, depth: u32, slot: u32) -> &Value {
-    let mut e: &EnvFrame = env;
+pub(crate) fn lookup_ref(env: &Env, depth: u32, slot: u32) -> &Value {
+    let mut e: &Env = env;
     for _ in 0..depth {
         e = e.parent().expect("lowering guarantees the frame exists");
     }

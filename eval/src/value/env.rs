@@ -108,40 +108,6 @@ impl EnvFrame {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The address of slot `i`, which must exist.
-    #[inline(always)]
-    fn slot(&self, i: usize) -> *mut Value {
-        assert!(i < self.len(), "slot {i} of a {}-slot frame", self.len());
-        // SAFETY: the frame was allocated with `len` slots right after the head.
-        unsafe {
-            (self as *const EnvFrame as *mut u8)
-                .add(SLOTS_OFFSET)
-                .cast::<Value>()
-                .add(i)
-        }
-    }
-    /// The value in slot `i`.
-    #[inline]
-    pub fn get(&self, i: usize) -> Value {
-        self.get_ref(i).clone()
-    }
-    /// A reference to the value in slot `i`.
-    ///
-    /// Valid while the frame lives: slots are only replaced (by [`EnvFrame::set`]) while a
-    /// frame is being built, never while a reference from here is held.
-    #[inline]
-    pub fn get_ref(&self, i: usize) -> &Value {
-        // SAFETY: an initialised slot of a live frame; see above for mutation.
-        unsafe { &*self.slot(i) }
-    }
-    /// Sets slot `i` (used while building recursive scopes).
-    pub fn set(&self, i: usize, v: Value) {
-        // SAFETY: single-threaded, no reference into the slot is live (see `get_ref`); the
-        // old value is dropped after the slot holds the new one.
-        let old = unsafe { std::ptr::replace(self.slot(i), v) };
-        drop(old);
-    }
 }
 
 impl Env {
@@ -165,6 +131,44 @@ impl Env {
     pub fn with(parent: Option<Env>, attrs: Value) -> Env {
         let mut v = Some(attrs);
         EnvFrame::make(parent, 1, true, |_| v.take().unwrap_or(Value::Null))
+    }
+
+    /// The address of slot `i`, which must exist.
+    #[inline(always)]
+    fn slot(&self, i: usize) -> *mut Value {
+        assert!(i < self.len(), "slot {i} of a {}-slot frame", self.len());
+        // SAFETY: the frame was allocated with `len` slots right after the head. The
+        // address comes from the allocation's own pointer (not from a reference to the
+        // head), so it may reach past the head.
+        unsafe {
+            self.ptr
+                .as_ptr()
+                .cast::<u8>()
+                .add(SLOTS_OFFSET)
+                .cast::<Value>()
+                .add(i)
+        }
+    }
+    /// The value in slot `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Value {
+        self.get_ref(i).clone()
+    }
+    /// A reference to the value in slot `i`.
+    ///
+    /// Valid while the frame lives: slots are only replaced (by [`Env::set`]) while a
+    /// frame is being built, never while a reference from here is held.
+    #[inline]
+    pub fn get_ref(&self, i: usize) -> &Value {
+        // SAFETY: an initialised slot of a live frame; see above for mutation.
+        unsafe { &*self.slot(i) }
+    }
+    /// Sets slot `i` (used while building recursive scopes).
+    pub fn set(&self, i: usize, v: Value) {
+        // SAFETY: single-threaded, no reference into the slot is live (see `get_ref`); the
+        // old value is dropped after the slot holds the new one.
+        let old = unsafe { std::ptr::replace(self.slot(i), v) };
+        drop(old);
     }
 }
 
