@@ -9,6 +9,7 @@
 use crate::source::Span;
 use crate::symbol::Symbol;
 use crate::value::Value;
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 /// A child expression, shared so that thunks can point at it.
@@ -172,6 +173,28 @@ pub struct AttrsDef {
     /// Source expressions of `inherit (e) …;` (see [`BindingValue::InheritFrom`]).
     pub inherit_sources: Vec<ExprRef>,
     pub span: Span,
+    /// See [`AttrsDef::symbol_order`]; computed on first use.
+    pub symbol_order: OnceCell<Option<Box<[u32]>>>,
+}
+
+impl AttrsDef {
+    /// The indices of `bindings` in the order of their names' symbols (the order of a built
+    /// set's entries), or `None` when that is their own order. Symbols are numbered for the
+    /// whole process, so the order is worked out once per set literal.
+    #[inline]
+    pub fn symbol_order(&self) -> Option<&[u32]> {
+        self.symbol_order
+            .get_or_init(|| {
+                let b = &self.bindings;
+                if b.windows(2).all(|w| w[0].name < w[1].name) {
+                    return None;
+                }
+                let mut order: Vec<u32> = (0..b.len() as u32).collect();
+                order.sort_by_key(|&i| b[i as usize].name);
+                Some(order.into_boxed_slice())
+            })
+            .as_deref()
+    }
 }
 
 /// A lambda.

@@ -170,5 +170,6 @@ pub mod known {
         outputs = "outputs";
         drv_path = "drvPath";
         ignore_nulls = "__ignoreNulls";
+        overrides = "__overrides";
     }
 }

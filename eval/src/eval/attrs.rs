@@ -3,7 +3,7 @@
 use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::{AttrsDef, Binding, BindingValue, ExprRef};
-use crate::symbol::Symbol;
+use crate::symbol::{known, Symbol};
 use crate::value::{Attr, Attrs, Env, Thunk, Value};
 
 impl Eval {
@@ -11,10 +11,15 @@ impl Eval {
     #[inline(never)]
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
+        // The static entries are made in symbol order, so that the set needs no sorting.
+        let order = def.symbol_order();
+        let nth = |k: usize| order.map_or(k, |o| o[k] as usize);
         let inner = if def.recursive {
             let frame = Env::new(Some(env.clone()), def.bindings.len());
             let sources = self.source_values(&def.inherit_sources, &frame, true);
-            for (i, b) in def.bindings.iter().enumerate() {
+            for k in 0..def.bindings.len() {
+                let i = nth(k);
+                let b = &def.bindings[i];
                 let value = self.binding_value(b, &sources, env, &frame, true);
                 frame.set(i, value.clone());
                 entries.push(Attr {
@@ -26,7 +31,8 @@ impl Eval {
             frame
         } else {
             let sources = self.source_values(&def.inherit_sources, env, false);
-            for b in &def.bindings {
+            for k in 0..def.bindings.len() {
+                let b = &def.bindings[nth(k)];
                 let value = self.binding_value(b, &sources, env, env, false);
                 entries.push(Attr {
                     name: b.name,
@@ -36,11 +42,11 @@ impl Eval {
             }
             env.clone()
         };
-        if def.recursive {
-            self.apply_overrides(def, &inner, &mut entries)?;
+        if def.recursive && self.apply_overrides(def, &inner, &mut entries)? {
+            return Ok(Value::attrs(Attrs::from_entries(entries)));
         }
         if def.dynamic.is_empty() {
-            return Ok(Value::attrs(Attrs::from_entries(entries)));
+            return Ok(Value::attrs(Attrs::from_sorted(entries)));
         }
         for (name_expr, value_expr, span) in &def.dynamic {
             let name = self.eval(name_expr, &inner)?;
@@ -78,16 +84,17 @@ impl Eval {
     }
 
     /// The legacy `__overrides` attribute of a `rec` set: its attributes replace the set's
-    /// own, both in the result and for references inside the set.
+    /// own, both in the result and for references inside the set. Whether there was one
+    /// (then `entries` is no longer sorted and unique).
     fn apply_overrides(
         &mut self,
         def: &AttrsDef,
         frame: &Env,
         entries: &mut Vec<Attr>,
-    ) -> Result<()> {
-        let name = Symbol::new("__overrides");
+    ) -> Result<bool> {
+        let name = known::overrides();
         let Some(pos) = def.bindings.iter().position(|b| b.name == name) else {
-            return Ok(());
+            return Ok(false);
         };
         let overrides = frame.get(pos);
         let overrides = self.force_attrs(&overrides).at(def.bindings[pos].span)?;
@@ -97,7 +104,7 @@ impl Eval {
             }
             entries.push(attr.clone());
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Builds the frame of a `let`.

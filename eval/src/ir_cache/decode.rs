@@ -305,6 +305,7 @@ impl<'a> Decoder<'a> {
             dynamic,
             inherit_sources,
             span: self.span()?,
+            symbol_order: Default::default(),
         })
     }
 

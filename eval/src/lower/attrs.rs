@@ -364,6 +364,7 @@ impl Lowerer<'_> {
                 dynamic: lowered.dynamic,
                 inherit_sources: lowered.inherit_sources,
                 span,
+                symbol_order: Default::default(),
             }))))
         })
     }
