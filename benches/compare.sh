@@ -13,7 +13,11 @@
 # `-I nixpkgs-lib=$NIXPKGS_LIB` (default: the corpus copy next to this checkout). A case whose
 # text contains the line `# compare: skip-nix-2.8` is not run under Nix 2.8 (it needs newer
 # builtins).
-# Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1), NIXPKGS_LIB.
+# kith is the `dist` build (`cargo build --profile dist`); with PGO=1 the profile-guided one
+# that benches/pgo.sh makes (trained on other inputs than these cases); KITH=PATH times a
+# given binary instead.
+# Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1), NIXPKGS_LIB,
+# PGO (default 0), KITH.
 set -euo pipefail
 # Run from the checkout: nix-current only runs Nix 2.26 from inside a git checkout (from
 # elsewhere it falls back to the host's Nix).
@@ -36,9 +40,17 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
-echo "building kith (profile dist)..." >&2
-cargo build --profile dist -q -p kith
-kith="$root/target/dist/kith"
+if [ -n "${KITH:-}" ]; then
+  kith="$(realpath "$KITH")"
+elif [ "${PGO:-0}" = 1 ]; then
+  echo "building kith (profile dist, profile-guided: benches/pgo.sh)..." >&2
+  kith="$(bash benches/pgo.sh)"
+else
+  echo "building kith (profile dist)..." >&2
+  cargo build --profile dist -q -p kith
+  kith="$root/target/dist/kith"
+fi
+echo "kith: $kith" >&2
 
 command -v nix-instantiate >/dev/null || apt_install nix-bin || true
 command -v nix-instantiate >/dev/null || { echo "nix-instantiate not found and could not be installed" >&2; exit 1; }

@@ -70,19 +70,28 @@ impl Pool {
     }
 
     /// A new block from the current chunk, starting a new chunk when it is used up.
-    #[inline(never)]
+    #[inline(always)]
     unsafe fn carve(&self, class: usize) -> *mut u8 {
         let size = (class + 1) * GRANULE;
-        let mut next = self.next.get();
-        if (self.end.get() as usize) - (next as usize) < size {
-            // The rest of the old chunk (under MAX_POOLED bytes) is left unused.
-            next = unsafe { libmimalloc_sys::mi_malloc_aligned(CHUNK, GRANULE) }.cast();
-            if next.is_null() {
-                return next;
-            }
-            self.end.set(unsafe { next.add(CHUNK) });
-            populate(next, CHUNK);
+        let next = self.next.get();
+        if (self.end.get() as usize) - (next as usize) >= size {
+            self.next.set(unsafe { next.add(size) });
+            return next;
         }
+        unsafe { self.refill(size) }
+    }
+
+    /// Starts a new chunk and carves a block of `size` bytes from it. The rest of the old
+    /// chunk (under MAX_POOLED bytes) is left unused.
+    #[cold]
+    #[inline(never)]
+    unsafe fn refill(&self, size: usize) -> *mut u8 {
+        let next: *mut u8 = unsafe { libmimalloc_sys::mi_malloc_aligned(CHUNK, GRANULE) }.cast();
+        if next.is_null() {
+            return next;
+        }
+        populate(next, CHUNK);
+        self.end.set(unsafe { next.add(CHUNK) });
         self.next.set(unsafe { next.add(size) });
         next
     }

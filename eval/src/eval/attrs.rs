@@ -42,10 +42,8 @@ impl Eval {
             }
             env.clone()
         };
-        if def.recursive && self.apply_overrides(def, &inner, &mut entries)? {
-            return Ok(Value::attrs(Attrs::from_entries(entries)));
-        }
-        if def.dynamic.is_empty() {
+        let overridden = def.recursive && self.apply_overrides(def, &inner, &mut entries)?;
+        if def.dynamic.is_empty() && !overridden {
             return Ok(Value::attrs(Attrs::from_sorted(entries)));
         }
         for (name_expr, value_expr, span) in &def.dynamic {
@@ -170,5 +168,31 @@ impl Eval {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::testing::eval;
+
+    #[test]
+    fn set_literals_in_any_name_order_with_overrides_and_dynamic_names() {
+        // Names written out of interning order come out sorted, in every kind of literal.
+        assert_eq!(
+            eval("[ { zz = 1; aa = 2; mm = 3; } (rec { zz = aa; aa = 2; }) ]"),
+            "[ { aa = 2; mm = 3; zz = 1; } { aa = 2; zz = 2; } ]"
+        );
+        // A dynamic name joins the static ones.
+        assert_eq!(
+            eval("{ zz = 1; ${\"bb\"} = 2; aa = 3; }"),
+            "{ aa = 3; bb = 2; zz = 1; }"
+        );
+        // `__overrides` together with a dynamic name keeps both.
+        assert_eq!(
+            eval(
+                "rec { zz = bar; ${\"foo\"} = \"bar\"; __overrides = { bar = \"qux\"; }; bar = 1; }"
+            ),
+            "{ __overrides = { bar = \"qux\"; }; bar = \"qux\"; foo = \"bar\"; zz = \"qux\"; }"
+        );
     }
 }
