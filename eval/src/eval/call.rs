@@ -37,7 +37,9 @@ impl Eval {
     /// Applies a builtin (maybe partially applied) to one more argument.
     #[inline(never)]
     fn call_builtin(&mut self, p: &PrimOpApp, arg: Value, span: Span) -> Result<Value> {
-        if p.args.len() + 1 == p.op.arity {
+        if p.args.is_empty() && p.op.arity == 1 {
+            self.call_primop(p.op, std::slice::from_ref(&arg), span)
+        } else if p.args.len() + 1 == p.op.arity {
             let mut args = collected_args(p);
             args.push(arg);
             self.call_primop(p.op, &args, span)
@@ -132,6 +134,18 @@ impl Eval {
         arg: &impl Fn(&Self, usize) -> Value,
         span: Span,
     ) -> Result<Value> {
+        // A builtin called with all its arguments at once, the common case: the arguments in
+        // an array, without a buffer's length and spill checks.
+        if p.args.is_empty() && p.op.arity == 2 {
+            let args = [arg(self, *i), arg(self, *i + 1)];
+            *i += 2;
+            return self.call_primop(p.op, &args, span);
+        }
+        if p.args.is_empty() && p.op.arity == 3 {
+            let args = [arg(self, *i), arg(self, *i + 1), arg(self, *i + 2)];
+            *i += 3;
+            return self.call_primop(p.op, &args, span);
+        }
         let mut args = collected_args(p);
         while args.len() < p.op.arity {
             args.push(arg(self, *i));

@@ -182,15 +182,19 @@ impl Eval {
     #[inline]
     pub fn force(&mut self, v: &Value) -> Result<Value> {
         match v {
-            Value::Thunk(t) => self.force_thunk(t),
+            // An evaluated thunk is read here; only an unevaluated one costs a call (and the
+            // larger function's register saves).
+            Value::Thunk(t) => match t.value() {
+                Some(v) => Ok(v),
+                None => self.force_thunk(t),
+            },
             _ => Ok(v.clone()),
         }
     }
 
+    /// Evaluates a thunk that is not evaluated yet.
+    #[inline(never)]
     fn force_thunk(&mut self, t: &Shared<Thunk>) -> Result<Value> {
-        if let Some(v) = t.value() {
-            return Ok(v);
-        }
         crate::stats::bump(crate::stats::Counter::ThunksForced);
         // The state is moved out and the thunk marked as being evaluated, with the position
         // an infinite recursion through it is reported at. `replace_blackhole` writes over
