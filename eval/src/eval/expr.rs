@@ -271,17 +271,21 @@ impl Eval {
     }
 
     /// The name of one attribute-path component.
+    #[inline(always)]
     pub(crate) fn attr_name(&mut self, name: &AttrName, env: &Env) -> Result<Option<Symbol>> {
         match name {
             AttrName::Static(s) => Ok(Some(*s)),
-            AttrName::Dynamic(e) => {
-                let v = self.eval(e, env)?;
-                match v {
-                    Value::String(s) => Ok(Some(Symbol::new(&s.s))),
-                    Value::Null => Ok(None),
-                    other => Err(self.type_error("a string", &other).at(e.span())),
-                }
-            }
+            AttrName::Dynamic(e) => self.dynamic_attr_name(e, env),
+        }
+    }
+
+    /// The name a `${e}` path component evaluates to (`None` for `null`).
+    #[inline(never)]
+    fn dynamic_attr_name(&mut self, e: &ExprRef, env: &Env) -> Result<Option<Symbol>> {
+        match self.eval(e, env)? {
+            Value::String(s) => Ok(Some(Symbol::new(&s.s))),
+            Value::Null => Ok(None),
+            other => Err(self.type_error("a string", &other).at(e.span())),
         }
     }
 
