@@ -40,31 +40,26 @@ pub enum Expr {
     Lambda(Rc<Lambda>),
     /// `f a b …` (nested applications are flattened).
     Call {
+        span: Span,
         func: ExprRef,
         args: Vec<ExprRef>,
-        span: Span,
     },
     /// `e.a.b` / `e.a.b or default`.
     Select {
-        expr: ExprRef,
-        path: Vec<AttrName>,
-        default: Option<ExprRef>,
         span: Span,
+        expr: ExprRef,
+        path: Box<[AttrName]>,
+        default: Option<ExprRef>,
     },
     /// `e ? a.b`.
     HasAttr {
+        span: Span,
         expr: ExprRef,
         path: Vec<AttrName>,
-        span: Span,
     },
     /// `let … in body`: binds `bindings` as a new frame (slots in order), evaluates `body`
     /// in it. Old-style `let { … body = …; }` lowers to a select of `body` from a rec set.
-    Let {
-        bindings: Vec<Binding>,
-        inherit_sources: Vec<ExprRef>,
-        body: ExprRef,
-        span: Span,
-    },
+    Let(Box<LetDef>),
     /// `with e; body`: `body` is evaluated in a new frame whose slot 0 is `e`.
     With {
         attrs: ExprRef,
@@ -79,10 +74,10 @@ pub enum Expr {
     },
     /// `assert cond; body`. `text` is the condition's source text for the error message.
     Assert {
+        span: Span,
         cond: ExprRef,
         body: ExprRef,
-        text: String,
-        span: Span,
+        text: Box<str>,
     },
     Not(ExprRef, Span),
     Neg(ExprRef, Span),
@@ -106,6 +101,19 @@ pub enum Expr {
     SearchPath(String, Span),
     /// `__curPos`.
     CurPos(Span),
+}
+
+// Expressions are the tree every evaluation step reads: keep them within 48 bytes (64 with
+// the `Rc` counts), rarer large ones boxed. `repr(u8)` lays out each variant's fields in
+// order after the tag, so a `span` (three `u32`s) written first fills the tag's word.
+const _: () = assert!(std::mem::size_of::<Expr>() == 48);
+
+/// The parts of a `let … in body` expression (see [`Expr::Let`]).
+pub struct LetDef {
+    pub bindings: Vec<Binding>,
+    pub inherit_sources: Vec<ExprRef>,
+    pub body: ExprRef,
+    pub span: Span,
 }
 
 /// A binary operator.
@@ -240,7 +248,6 @@ impl Expr {
             | Expr::Call { span, .. }
             | Expr::Select { span, .. }
             | Expr::HasAttr { span, .. }
-            | Expr::Let { span, .. }
             | Expr::With { span, .. }
             | Expr::If { span, .. }
             | Expr::Assert { span, .. }
@@ -248,6 +255,7 @@ impl Expr {
             | Expr::Interpolate { span, .. }
             | Expr::PathInterpolate { span, .. } => *span,
             Expr::Attrs(a) => a.span,
+            Expr::Let(l) => l.span,
             Expr::Lambda(l) => l.span,
         }
     }

@@ -48,12 +48,7 @@ impl Eval {
                 span,
             } => self.eval_select(e, path, default.as_ref(), *span, env),
             Expr::HasAttr { expr: e, path, .. } => self.eval_has_attr(e, path, env),
-            Expr::Let {
-                bindings,
-                inherit_sources,
-                body,
-                ..
-            } => self.eval_let(bindings, inherit_sources, body, env),
+            Expr::Let(l) => self.eval_let(&l.bindings, &l.inherit_sources, &l.body, env),
             Expr::With { attrs, body, .. } => self.eval_with(attrs, body, env),
             Expr::If {
                 cond, then, else_, ..

@@ -3,7 +3,9 @@
 
 use super::encode::BINOPS;
 use super::{tag, MAGIC};
-use crate::ir::{AttrName, AttrsDef, Binding, BindingValue, Expr, ExprRef, Formal, Lambda, Param};
+use crate::ir::{
+    AttrName, AttrsDef, Binding, BindingValue, Expr, ExprRef, Formal, Lambda, LetDef, Param,
+};
 use crate::source::{FileId, Span};
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -184,7 +186,7 @@ impl<'a> Decoder<'a> {
             },
             tag::SELECT => Expr::Select {
                 expr: self.expr()?,
-                path: self.path()?,
+                path: self.path()?.into_boxed_slice(),
                 default: self.opt_expr()?,
                 span: self.span()?,
             },
@@ -193,12 +195,12 @@ impl<'a> Decoder<'a> {
                 path: self.path()?,
                 span: self.span()?,
             },
-            tag::LET => Expr::Let {
+            tag::LET => Expr::Let(Box::new(LetDef {
                 bindings: self.bindings()?,
                 inherit_sources: self.exprs()?,
                 body: self.expr()?,
                 span: self.span()?,
-            },
+            })),
             tag::WITH => Expr::With {
                 attrs: self.expr()?,
                 body: self.expr()?,
@@ -213,7 +215,7 @@ impl<'a> Decoder<'a> {
             tag::ASSERT => Expr::Assert {
                 cond: self.expr()?,
                 body: self.expr()?,
-                text: self.str()?.to_string(),
+                text: self.str()?.into(),
                 span: self.span()?,
             },
             tag::NOT => {

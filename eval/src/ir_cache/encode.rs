@@ -186,17 +186,12 @@ impl Encoder {
                 self.path(path)?;
                 self.span(*span);
             }
-            Expr::Let {
-                bindings,
-                inherit_sources,
-                body,
-                span,
-            } => {
+            Expr::Let(l) => {
                 self.byte(tag::LET);
-                self.bindings(bindings)?;
-                self.exprs(inherit_sources)?;
-                self.expr(body)?;
-                self.span(*span);
+                self.bindings(&l.bindings)?;
+                self.exprs(&l.inherit_sources)?;
+                self.expr(&l.body)?;
+                self.span(l.span);
             }
             Expr::With { attrs, body, span } => {
                 self.byte(tag::WITH);

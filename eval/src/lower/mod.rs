@@ -13,7 +13,7 @@ mod scope;
 mod strings;
 
 use crate::error::{ErrorKind, EvalError, Result};
-use crate::ir::{AttrName, BinOp, Expr, ExprRef, Formal, Lambda, Param};
+use crate::ir::{AttrName, BinOp, Expr, ExprRef, Formal, Lambda, LetDef, Param};
 use crate::source::{FileId, Sources, Span};
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -162,7 +162,7 @@ impl<'a> Lowerer<'a> {
             ast::Expr::Apply(a) => self.apply(a, span),
             ast::Expr::Assert(a) => {
                 let cond = self.need(a.condition(), syn(&a))?;
-                let text = self.text(syn(&cond).text_range()).to_string();
+                let text = self.text(syn(&cond).text_range()).into();
                 let cond = self.expr(cond)?;
                 let body = self.expr(self.need(a.body(), syn(&a))?)?;
                 rc(Expr::Assert {
@@ -189,7 +189,7 @@ impl<'a> Lowerer<'a> {
                 let default = s.default_expr().map(|d| self.expr(d)).transpose()?;
                 rc(Expr::Select {
                     expr: subject,
-                    path,
+                    path: path.into(),
                     default,
                     span,
                 })
@@ -491,19 +491,19 @@ impl<'a> Lowerer<'a> {
         let body = lowered.and_then(|lowered| Ok((lowered, self.expr(body)?)));
         self.scopes.pop();
         let (lowered, body) = body?;
-        rc(Expr::Let {
+        rc(Expr::Let(Box::new(LetDef {
             bindings: lowered.bindings,
             inherit_sources: lowered.inherit_sources,
             body,
             span,
-        })
+        })))
     }
 
     /// `let { …; body = …; }`: the `body` attribute of a recursive set.
     fn legacy_let(&mut self, l: &ast::LegacyLet, span: Span) -> Result<ExprRef> {
         let set = self.collect_set(l, true, span)?;
         let set = self.lower_set(set)?;
-        let path = vec![AttrName::Static(Symbol::new("body"))];
+        let path = Box::new([AttrName::Static(Symbol::new("body"))]);
         rc(Expr::Select {
             expr: set,
             path,

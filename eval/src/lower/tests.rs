@@ -100,9 +100,8 @@ fn var(e: &Expr) -> (u32, u32) {
 #[test]
 fn scope_resolution() {
     let e = ok("let a = 1; b = a; in x: { y, z ? y }@w: with w; [ a b x y z w q true ]");
-    let Expr::Let { body, bindings, .. } = &*e else {
-        panic!()
-    };
+    let Expr::Let(l) = &*e else { panic!() };
+    let (body, bindings) = (&l.body, &l.bindings);
     assert_eq!(
         var(match &bindings[1].value {
             BindingValue::Expr(e) => e,
@@ -285,9 +284,8 @@ fn lambda_names_and_calls() {
     let text = "let f = x: x; g = (y: y); in f g 1";
     let start = text.find("f g").expect("call") as u32;
     let e = ok(text);
-    let Expr::Let { bindings, body, .. } = &*e else {
-        panic!()
-    };
+    let Expr::Let(l) = &*e else { panic!() };
+    let (bindings, body) = (&l.bindings, &l.body);
     for b in bindings {
         let BindingValue::Expr(e) = &b.value else {
             panic!()
@@ -407,9 +405,8 @@ fn corpus() {
 fn curried_lambda_names() {
     let names = |text: &str| -> Vec<Option<String>> {
         let e = ok(text);
-        let Expr::Let { bindings, .. } = &*e else {
-            panic!()
-        };
+        let Expr::Let(l) = &*e else { panic!() };
+        let bindings = &l.bindings;
         let BindingValue::Expr(e) = &bindings[0].value else {
             panic!()
         };
