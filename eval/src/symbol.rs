@@ -29,7 +29,7 @@ thread_local! {
 /// The Fx hash (rustc's): fast on short keys such as attribute names; not DoS-resistant,
 /// which does not matter for a per-thread cache of names.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub struct FxHasher(u64);
 
 impl FxHasher {
     #[inline]
@@ -64,6 +64,11 @@ impl Hasher for FxHasher {
     }
 }
 
+/// A hash map keyed by symbols, hashed with Fx (a symbol hashes as one integer).
+pub type SymbolMap<V> = HashMap<Symbol, V, BuildHasherDefault<FxHasher>>;
+/// A hash set of symbols (see [`SymbolMap`]).
+pub type SymbolSet = std::collections::HashSet<Symbol, BuildHasherDefault<FxHasher>>;
+
 /// An interned name. Comparing and hashing symbols is comparing integers; `as_str` gives the
 /// text back. Ordering is by interning order, not lexicographic (see [`Symbol::cmp_str`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,6 +84,18 @@ impl Symbol {
             let sym = Symbol(interner().get_or_intern(s));
             cache.borrow_mut().ids.insert(sym.resolve(), sym);
             sym
+        })
+    }
+    /// The symbol for `s` if `s` was interned already (no attribute can have a name that
+    /// was not).
+    pub fn existing(s: &str) -> Option<Symbol> {
+        CACHE.with(|cache| {
+            if let Some(&sym) = cache.borrow().ids.get(s) {
+                return Some(sym);
+            }
+            let sym = Symbol(interner().get(s)?);
+            cache.borrow_mut().ids.insert(sym.resolve(), sym);
+            Some(sym)
         })
     }
     /// The symbol's number: dense, from 0, in interning order (for tables indexed by symbol).

@@ -8,11 +8,12 @@ use crate::eval::Eval;
 use crate::ir::Param;
 use crate::print::show_for_error;
 use crate::source::Span;
-use crate::symbol::{known, Symbol};
+use crate::symbol::{known, Symbol, SymbolMap, SymbolSet};
 use crate::value::Shared;
 use crate::value::{Attr, Attrs, PrimOp, Thunk, Value};
+use smallvec::SmallVec;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -130,8 +131,9 @@ fn attr_names(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let names = attrs
         .sorted_by_name()
         .into_iter()
-        .map(|a| Value::string(a.name.as_str()));
-    Ok(Value::list(names.collect()))
+        .map(|a| ev.name_string(a.name))
+        .collect();
+    Ok(Value::list(names))
 }
 
 /// `attrValues set`: the values, in the order of their names.
@@ -166,21 +168,28 @@ fn remove_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let attrs = attrs_arg(ev, &args[0], "first", "removeAttrs")?;
     let what = "while evaluating the second argument passed to builtins.removeAttrs";
     let names = with_ctx(ev.force_list(&args[1]), what)?;
-    let mut remove = HashSet::new();
+    // The positions of the attributes to drop. A name never interned names no attribute.
+    let mut drop: SmallVec<[usize; 8]> = SmallVec::new();
     for n in names.iter() {
         let what =
             "while evaluating the values of the second argument passed to builtins.removeAttrs";
         let s = with_ctx(ev.force_str_noctx(n), what)?;
-        remove.insert(Symbol::new(&s));
+        if let Some(i) = Symbol::existing(&s).and_then(|name| attrs.position(name)) {
+            drop.push(i);
+        }
     }
-    if !attrs.iter().any(|a| remove.contains(&a.name)) {
+    if drop.is_empty() {
         return Ok(Value::Attrs(attrs));
     }
-    let kept = attrs
-        .iter()
-        .filter(|a| !remove.contains(&a.name))
-        .cloned()
-        .collect();
+    drop.sort_unstable();
+    drop.dedup();
+    let mut kept = Vec::with_capacity(attrs.len() - drop.len());
+    let mut drop = drop.into_iter().peekable();
+    for (i, a) in attrs.iter().enumerate() {
+        if drop.next_if_eq(&i).is_none() {
+            kept.push(a.clone());
+        }
+    }
     Ok(Value::attrs(Attrs::from_sorted(kept)))
 }
 
@@ -216,7 +225,7 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         })?;
         named.push((Symbol::new(&name), item));
     }
-    let mut seen = HashSet::new();
+    let mut seen = SymbolSet::default();
     let mut out = Vec::with_capacity(named.len());
     for (name, item) in named {
         if !seen.insert(name) {
@@ -239,10 +248,10 @@ fn map_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let mapped = attrs
         .iter()
         .map(|a| {
-            let partial = Thunk::apply(f.clone(), Value::string(a.name.as_str()), Span::NONE);
+            let name = ev.name_string(a.name);
             Attr {
                 name: a.name,
-                value: Thunk::apply(partial, a.value.clone(), Span::NONE),
+                value: Thunk::apply2(f.clone(), name, a.value.clone(), Span::NONE),
                 // Nix gives mapped attributes no position (`unsafeGetAttrPos` is null).
                 span: Span::NONE,
             }
@@ -273,23 +282,30 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let f = with_ctx(ev.force_function(&args[0]), what)?;
     let what = "while evaluating the second argument passed to builtins.zipAttrsWith";
     let list = with_ctx(ev.force_list(&args[1]), what)?;
-    let mut values: HashMap<Symbol, Vec<Value>> = HashMap::new();
+    // Every (name, value) pair in list order, then sorted by name (stably, so each name's
+    // values keep the list's order): the groups come out contiguous and in set order.
+    let mut pairs: Vec<(Symbol, Value)> = Vec::new();
     for item in list.iter() {
         let what = "while evaluating a value of the list passed as second argument to builtins.zipAttrsWith";
         let attrs = with_ctx(ev.force_attrs(item), what)?;
-        for a in attrs.iter() {
-            values.entry(a.name).or_default().push(a.value.clone());
-        }
+        pairs.extend(attrs.iter().map(|a| (a.name, a.value.clone())));
     }
+    pairs.sort_by_key(|(name, _)| *name);
     let span = fn_span(&f);
-    let out = values
-        .into_iter()
-        .map(|(name, vs)| {
-            let partial = Thunk::apply(f.clone(), Value::string(name.as_str()), span);
-            plain_attr(name, Thunk::apply(partial, Value::list(vs), span))
-        })
-        .collect();
-    Ok(Value::attrs(Attrs::from_entries(out)))
+    let mut out = Vec::new();
+    let mut pairs = pairs.into_iter().peekable();
+    while let Some((name, first)) = pairs.next() {
+        let mut vs = vec![first];
+        while let Some((_, v)) = pairs.next_if(|(n, _)| *n == name) {
+            vs.push(v);
+        }
+        let name_value = ev.name_string(name);
+        out.push(plain_attr(
+            name,
+            Thunk::apply2(f.clone(), name_value, Value::list(vs), span),
+        ));
+    }
+    Ok(Value::attrs(Attrs::from_sorted(out)))
 }
 
 /// `functionArgs f`: `{ name = hasDefault; … }` for a pattern lambda, `{ }` for other
@@ -331,7 +347,7 @@ fn group_by(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let f = with_ctx(ev.force_function(&args[0]), what)?;
     let what = "while evaluating the second argument passed to builtins.groupBy";
     let list = with_ctx(ev.force_list(&args[1]), what)?;
-    let mut groups: HashMap<Symbol, Vec<Value>> = HashMap::new();
+    let mut groups: SymbolMap<Vec<Value>> = SymbolMap::default();
     for item in list.iter() {
         let r = ev.call(&f, item.clone(), Span::NONE)?;
         let what =
@@ -479,6 +495,15 @@ mod tests {
             eval("builtins.removeAttrs { a = 1; b = 2; } [ \"a\" \"c\" ]"),
             "{ b = 2; }"
         );
+        // Duplicates, names in any order, and a name no set has ever had.
+        assert_eq!(
+            eval("builtins.removeAttrs { a = 1; b = 2; c = 3; } [ \"c\" \"a\" \"a\" \"never-interned-xyz\" ]"),
+            "{ b = 2; }"
+        );
+        assert_eq!(
+            error("builtins.removeAttrs { a = 1; } [ 1 ]"),
+            "expected a string but found an integer: 1"
+        );
         assert_eq!(
             error("builtins.removeAttrs \"\" [ 1 ]"),
             "expected a set but found a string: \"\""
@@ -527,6 +552,16 @@ mod tests {
         assert_eq!(
             eval("builtins.zipAttrsWith (n: v: v) [ { a = 1; } { a = 2; b = 3; } ]"),
             "{ a = [ 1 2 ]; b = [ 3 ]; }"
+        );
+        // Each name's values in list order, whatever order the names were first seen in.
+        assert_eq!(
+            eval("builtins.zipAttrsWith (n: v: [ n ] ++ v) [ { z = 1; a = 2; } { a = 3; } { q = 4; z = 5; } ]"),
+            "{ a = [ \"a\" 2 3 ]; q = [ \"q\" 4 ]; z = [ \"z\" 1 5 ]; }"
+        );
+        // `mapAttrs` applies to two arguments; the result may itself be a function.
+        assert_eq!(
+            eval("(builtins.mapAttrs (n: v: w: n + v + w) { x = \"1\"; }).x \"2\""),
+            "\"x12\""
         );
         assert_eq!(
             error("builtins.zipAttrsWith (a: b: a + b) [ { foo = 1; } { foo = 2; } ]"),

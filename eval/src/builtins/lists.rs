@@ -425,13 +425,21 @@ fn partition(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 
 /// `any pred list` / `all pred list`, stopping at the first deciding element.
 fn any_or_all(ev: &mut Eval, args: &[Value], any: bool) -> Result<Value> {
-    let name = if any { "any" } else { "all" };
+    let (name, what) = if any {
+        (
+            "any",
+            "while evaluating the return value of the function passed to builtins.any",
+        )
+    } else {
+        (
+            "all",
+            "while evaluating the return value of the function passed to builtins.all",
+        )
+    };
     let f = fn_arg(ev, &args[0], "first", name)?;
     let list = list_arg(ev, &args[1], "second", name)?;
-    let what =
-        format!("while evaluating the return value of the function passed to builtins.{name}");
     for x in list.iter() {
-        if predicate(ev, &f, x, &what)? == any {
+        if predicate(ev, &f, x, what)? == any {
             return Ok(Value::Bool(any));
         }
     }

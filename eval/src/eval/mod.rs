@@ -94,6 +94,8 @@ pub struct Eval {
     /// evaluation, so a flake that gets itself reports infinite recursion instead of
     /// loading itself forever.
     pub(crate) flakes: HashMap<String, Value>,
+    /// Each attribute name as a string value, made once (see [`Eval::name_string`]).
+    name_strings: Vec<Option<Value>>,
 }
 
 /// The global names, indexed by symbol number: a lookup is one bounds check.
@@ -146,7 +148,7 @@ mod ops;
 pub use import::canon_path;
 
 use crate::error::ErrorKind;
-use crate::value::{Application, Env, Thunk, ThunkState};
+use crate::value::{Application, Application2, Env, Thunk, ThunkState};
 
 impl Eval {
     /// A new evaluator with `options`.
@@ -163,6 +165,7 @@ impl Eval {
             diagnostics: Vec::new(),
             ir_cache: None,
             flakes: HashMap::new(),
+            name_strings: Vec::new(),
         };
         ev.ir_cache = ev
             .options
@@ -223,6 +226,22 @@ impl Eval {
         }
     }
 
+    /// The attribute name `name` as a string value. Builtins that pass names to functions
+    /// (`mapAttrs`, `zipAttrsWith`, `attrNames`) share one string per name instead of
+    /// allocating one per attribute.
+    pub(crate) fn name_string(&mut self, name: Symbol) -> Value {
+        let i = name.index();
+        if let Some(Some(v)) = self.name_strings.get(i) {
+            return v.clone();
+        }
+        if self.name_strings.len() <= i {
+            self.name_strings.resize(i + 1, None);
+        }
+        let v = Value::string(name.as_str());
+        self.name_strings[i] = Some(v.clone());
+        v
+    }
+
     /// Runs a thunk's computation other than an expression (kept out of line, so the
     /// common case needs a small stack frame).
     #[inline(never)]
@@ -232,6 +251,10 @@ impl Eval {
             ThunkState::Apply(app) => {
                 let Application { func, arg, span } = *app;
                 self.guarded(|ev| ev.call(&func, arg, span))
+            }
+            ThunkState::Apply2(app) => {
+                let Application2 { func, args, span } = *app;
+                self.guarded(|ev| ev.call_n(&func, &args, span))
             }
             ThunkState::ApplyInt(c, i) => {
                 let span = c.lambda.span;
@@ -518,6 +541,7 @@ fn blackhole_span(state: &ThunkState) -> Span {
     match state {
         ThunkState::Expr(e, _) => e.span(),
         ThunkState::Apply(app) => app.span,
+        ThunkState::Apply2(app) => app.span,
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => c.lambda.span,
         ThunkState::Blackhole(span) => *span,
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,

@@ -65,6 +65,10 @@ impl Attrs {
             .ok()
             .map(|i| &self.entries[i])
     }
+    /// The index in [`Attrs::iter`] of the attribute named `name`.
+    pub fn position(&self, name: Symbol) -> Option<usize> {
+        self.entries.binary_search_by_key(&name, |a| a.name).ok()
+    }
     /// The value of the attribute named `name`.
     #[inline]
     pub fn get(&self, name: Symbol) -> Option<&Value> {

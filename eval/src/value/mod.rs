@@ -118,6 +118,9 @@ pub enum ThunkState {
     Expr(Rc<Expr>, Env),
     /// A function application `f arg` (used by builtins such as `map`).
     Apply(Box<Application>),
+    /// A function application to two arguments, `f a b` (`mapAttrs`' `f name value`): one
+    /// thunk where `Apply` would take two.
+    Apply2(Box<Application2>),
     /// `f i` for a lambda `f` and an integer, reported at `f` (`genList`'s elements): an
     /// [`ThunkState::Apply`] that needs no box.
     ApplyInt(Shared<Closure>, i64),
@@ -139,6 +142,13 @@ pub struct Application {
     pub span: Span,
 }
 
+/// The pending application of a [`ThunkState::Apply2`].
+pub struct Application2 {
+    pub func: Value,
+    pub args: [Value; 2],
+    pub span: Span,
+}
+
 impl Thunk {
     /// A thunk that evaluates `expr` in `env`.
     pub fn expr(expr: Rc<Expr>, env: Env) -> Value {
@@ -155,6 +165,14 @@ impl Thunk {
             }
             (func, arg) => Thunk::of(ThunkState::Apply(Box::new(Application { func, arg, span }))),
         }
+    }
+    /// A thunk for the application `f a b`, reported at `span`.
+    pub fn apply2(func: Value, a: Value, b: Value, span: Span) -> Value {
+        Thunk::of(ThunkState::Apply2(Box::new(Application2 {
+            func,
+            args: [a, b],
+            span,
+        })))
     }
     /// A thunk computed by Rust code.
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
