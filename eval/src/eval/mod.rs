@@ -489,29 +489,29 @@ impl Eval {
 /// is identical to itself.
 #[inline]
 fn select_ready(base: &Value, path: &[crate::ir::AttrName]) -> Option<Value> {
+    // Walked by reference (nothing is evaluated here): only the result is cloned.
     let mut v = evaluated(base)?;
     for name in path {
         let crate::ir::AttrName::Static(sym) = name else {
             return None;
         };
-        let Value::Attrs(a) = &v else {
+        let Value::Attrs(a) = v else {
             return None;
         };
-        let next = evaluated(a.get(*sym)?)?;
-        v = next;
+        v = evaluated(a.get(*sym)?)?;
     }
     match v {
         Value::Lambda(_) | Value::PrimOp(_) => None,
-        v => Some(v),
+        v => Some(v.clone()),
     }
 }
 
 /// `v` itself if it is not a thunk, its value if it is an evaluated thunk.
 #[inline]
-fn evaluated(v: &Value) -> Option<Value> {
+fn evaluated(v: &Value) -> Option<&Value> {
     match v {
-        Value::Thunk(t) => t.value(),
-        v => Some(v.clone()),
+        Value::Thunk(t) => t.value_ref(),
+        v => Some(v),
     }
 }
 

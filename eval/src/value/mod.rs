@@ -193,6 +193,17 @@ impl Thunk {
             _ => None,
         }
     }
+    /// A reference to the value, if the thunk has been evaluated. The caller must not
+    /// evaluate anything while it holds the reference (evaluation may replace the state).
+    #[inline]
+    pub(crate) fn value_ref(&self) -> Option<&Value> {
+        // SAFETY: single-threaded; an evaluated state is only replaced by evaluation (a
+        // failed re-evaluation), which the caller does not start while borrowing.
+        match unsafe { &*self.0.get() } {
+            ThunkState::Done(v) => Some(v),
+            _ => None,
+        }
+    }
     /// Runs `f` on the current state (which it must not keep).
     #[inline]
     pub fn inspect<T>(&self, f: impl FnOnce(&ThunkState) -> T) -> T {
