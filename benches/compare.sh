@@ -6,8 +6,7 @@
 #
 # Nix 2.8 is Debian's nix-bin (installed with apt-get when missing and running as root);
 # Nix 2.26 runs through ../shared/tools/nix-current when that script exists (its first use
-# builds a chroot, a few minutes; set NIX_CURRENT=0 to leave it out). Timing uses hyperfine
-# when installed (apt-get installs it when possible), else a loop of RUNS runs.
+# builds a chroot, a few minutes; set NIX_CURRENT=0 to leave it out). See below for timing.
 # Each engine's peak memory (max RSS, from one run under /usr/bin/time) is printed as well.
 # Cases may import nixpkgs' lib as `<nixpkgs-lib/lib>`: every engine gets
 # `-I nixpkgs-lib=$NIXPKGS_LIB` (default: the corpus copy next to this checkout). A case whose
@@ -16,8 +15,11 @@
 # kith is the `dist` build (`cargo build --profile dist`); with PGO=1 the profile-guided one
 # that benches/pgo.sh makes (trained on other inputs than these cases); KITH=PATH times a
 # given binary instead.
+# Timing: rounds that run every engine once in turn, median per engine (benches/interleave.py;
+# a shared machine's speed drifts, and back-to-back blocks of runs would skew the ratios);
+# INTERLEAVE=0 times each engine in one block instead (hyperfine's mean when installed).
 # Environment: RUNS (default 10), WARMUP (default 1), NIX_CURRENT (default 1), NIXPKGS_LIB,
-# PGO (default 0), KITH.
+# PGO (default 0), KITH, INTERLEAVE (default 1).
 set -euo pipefail
 # Run from the checkout: nix-current only runs Nix 2.26 from inside a git checkout (from
 # elsewhere it falls back to the host's Nix).
@@ -106,7 +108,15 @@ capture() {
 }
 
 if [ "$#" -gt 0 ]; then cases=("$@"); else cases=("$root"/benches/cases/*.nix); fi
-echo "timing: $(command -v hyperfine >/dev/null && echo "hyperfine, $runs runs" || echo "loop of $runs runs")" >&2
+# Interleaved rounds with medians (benches/interleave.py) unless INTERLEAVE=0 or there is no
+# python3; then each command's runs come in one block (hyperfine's mean, or a loop's).
+interleave="${INTERLEAVE:-1}"
+command -v python3 >/dev/null || interleave=0
+if [ "$interleave" = 1 ]; then
+  echo "timing: interleaved rounds, median of $runs runs (benches/interleave.py)" >&2
+else
+  echo "timing: $(command -v hyperfine >/dev/null && echo "hyperfine, mean of $runs runs" || echo "loop of $runs runs, mean")" >&2
+fi
 fmt='%-22s %9s %9s %10s %9s %9s %11s %9s %9s %9s %9s  %s\n'
 printf "$fmt" case "kith ms" "cold ms" "2.8 ms" "2.8/kith" "2.8/cold" "2.26 ms" "2.26/kith" "kith MB" "2.8 MB" "2.26 MB" output
 mismatches=0
@@ -138,10 +148,29 @@ for file in "${cases[@]}"; do
     fi
   fi
 
-  k_ms="-"; [ "$k_status" = ok ] && k_ms=$(time_ms "${kith_cmd[@]}")
-  kc_ms="-"; [ "$k_status" = ok ] && kc_ms=$(time_ms "${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
-  n_ms="-"; [ "$n_status" = ok ] && n_ms=$(time_ms "${nix_cmd[@]}")
-  c_ms="-"; [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ] && c_ms=$(time_ms "${new_cmd[@]}")
+  k_ms="-"; kc_ms="-"; n_ms="-"; c_ms="-"
+  if [ "$interleave" = 1 ]; then
+    # Every engine that ran correctly, timed in interleaved rounds (benches/interleave.py).
+    cold_cmd=("${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
+    timed=(); slots=()
+    if [ "$k_status" = ok ]; then timed+=("${kith_cmd[@]}" -- "${cold_cmd[@]}" --); slots+=(k kc); fi
+    if [ "$n_status" = ok ]; then timed+=("${nix_cmd[@]}" --); slots+=(n); fi
+    if [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ]; then timed+=("${new_cmd[@]}" --); slots+=(c); fi
+    if [ ${#slots[@]} -gt 0 ]; then
+      mapfile -t medians < <(python3 "$root/benches/interleave.py" "$runs" "$warmup" "${timed[@]}")
+      for i in "${!slots[@]}"; do
+        case "${slots[$i]}" in
+          k) k_ms="${medians[$i]}" ;; kc) kc_ms="${medians[$i]}" ;;
+          n) n_ms="${medians[$i]}" ;; c) c_ms="${medians[$i]}" ;;
+        esac
+      done
+    fi
+  else
+    [ "$k_status" = ok ] && k_ms=$(time_ms "${kith_cmd[@]}")
+    [ "$k_status" = ok ] && kc_ms=$(time_ms "${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
+    [ "$n_status" = ok ] && n_ms=$(time_ms "${nix_cmd[@]}")
+    [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ] && c_ms=$(time_ms "${new_cmd[@]}")
+  fi
   k_mb="-"; [ "$k_status" = ok ] && k_mb=$(rss_mb "${kith_cmd[@]}")
   n_mb="-"; [ "$n_status" = ok ] && n_mb=$(rss_mb "${nix_cmd[@]}")
   c_mb="-"; [ "$c_ms" != - ] && c_mb=$(rss_mb "${new_cmd[@]}")
