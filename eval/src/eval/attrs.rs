@@ -121,8 +121,23 @@ impl Eval {
         frame
     }
 
-    /// The (lazy) values of `inherit (source)` sources, in `inner`.
+    /// The (lazy) values of `inherit (source)` sources, in `inner`. Most sets and `let`s have
+    /// none: that case is a test, not a call.
+    #[inline(always)]
     fn source_values(&mut self, sources: &[ExprRef], inner: &Env, recursive: bool) -> Vec<Value> {
+        if sources.is_empty() {
+            return Vec::new();
+        }
+        self.some_source_values(sources, inner, recursive)
+    }
+
+    #[inline(never)]
+    fn some_source_values(
+        &mut self,
+        sources: &[ExprRef],
+        inner: &Env,
+        recursive: bool,
+    ) -> Vec<Value> {
         sources
             .iter()
             .map(|s| {
