@@ -98,10 +98,31 @@ impl Eval {
     ) -> Result<Value> {
         let f = self.eval(func, env)?;
         if let [a] = args {
-            let arg = self.thunk(a, env);
+            let arg = self.call_arg(a, env);
             return self.call(&f, arg, span);
         }
         self.call_with(&f, args.len(), |ev, i| ev.thunk(&args[i], env), span)
+    }
+
+    /// The value passed for the argument expression `a`: a thunk, except for a literal
+    /// whose construction evaluates nothing and so cannot fail or diverge (a non-recursive
+    /// set with static names, a list). That is built at once, which is unobservable and
+    /// saves the thunk: the callee nearly always forces it (`mkOption { … }`, `f { inherit
+    /// x; }`).
+    #[inline]
+    fn call_arg(&mut self, a: &ExprRef, env: &Env) -> Value {
+        match &**a {
+            Expr::Attrs(def) if !def.recursive && def.dynamic.is_empty() => {
+                crate::stats::bump(crate::stats::Counter::SetLiterals);
+                self.build_attrs(def, env)
+                    .unwrap_or_else(|_| self.thunk(a, env))
+            }
+            Expr::List(items, _) => {
+                crate::stats::bump(crate::stats::Counter::ListLiterals);
+                Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
+            }
+            _ => self.thunk(a, env),
+        }
     }
 
     #[inline(never)]

@@ -599,6 +599,17 @@ mod tests {
     use crate::builtins::testing::{error, eval};
 
     #[test]
+    fn literal_arguments_built_at_once_evaluate_nothing() {
+        // A set or list literal passed to a function is built when the call is made, but
+        // its values stay lazy, as with a thunk.
+        assert_eq!(eval("(x: 1) { a = throw \"no\"; }"), "1");
+        assert_eq!(eval("(x: 1) [ (throw \"no\") ]"), "1");
+        assert_eq!(eval("({ a, ... }: a) { a = 2; b = throw \"no\"; }"), "2");
+        assert_eq!(eval("let y = 3; in (s: s.x) { x = y; inherit y; }"), "3");
+        assert!(error("({ a }: a) { a = throw \"boom\"; }").contains("boom"));
+    }
+
+    #[test]
     fn evaluated_selections_are_shared_but_functions_stay_distinct() {
         // An evaluated set selected twice is the same set: equal, as in Nix.
         assert_eq!(
