@@ -77,23 +77,23 @@ pub struct Symbol(Spur);
 impl Symbol {
     /// Interns `s`.
     pub fn new(s: &str) -> Symbol {
-        CACHE.with(|cache| {
-            if let Some(&sym) = cache.borrow().ids.get(s) {
-                return sym;
-            }
-            let sym = Symbol(interner().get_or_intern(s));
-            cache.borrow_mut().ids.insert(sym.resolve(), sym);
-            sym
-        })
+        Symbol::cached(s, |s| Some(interner().get_or_intern(s)))
+            .expect("interning always gives a symbol")
     }
     /// The symbol for `s` if `s` was interned already (no attribute can have a name that
     /// was not).
     pub fn existing(s: &str) -> Option<Symbol> {
+        Symbol::cached(s, |s| interner().get(s))
+    }
+    /// `s`'s symbol from this thread's cache, else from `shared` (the interner), which is
+    /// then cached.
+    #[inline]
+    fn cached(s: &str, shared: impl FnOnce(&str) -> Option<Spur>) -> Option<Symbol> {
         CACHE.with(|cache| {
             if let Some(&sym) = cache.borrow().ids.get(s) {
                 return Some(sym);
             }
-            let sym = Symbol(interner().get(s)?);
+            let sym = Symbol(shared(s)?);
             cache.borrow_mut().ids.insert(sym.resolve(), sym);
             Some(sym)
         })

@@ -10,6 +10,7 @@ impl Eval {
     /// Evaluates an attribute-set literal.
     #[inline(never)]
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
+        crate::stats::bump(crate::stats::Counter::SetLiterals);
         let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
         // The static entries are made in symbol order, so that the set needs no sorting.
         let order = def.symbol_order();

@@ -34,11 +34,8 @@ impl Eval {
             }
             Expr::Global(name, span) => self.eval_global(*name, *span),
             Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
-            Expr::Attrs(def) => {
-                crate::stats::bump(crate::stats::Counter::SetLiterals);
-                self.build_attrs(def, env)
-            }
-            Expr::List(items, _) => self.eval_list(items, env),
+            Expr::Attrs(def) => self.build_attrs(def, env),
+            Expr::List(items, _) => Ok(self.list_literal(items, env)),
             Expr::Lambda(l) => Ok(Value::Lambda(Closure::new(l, env))),
             Expr::Call { func, args, span } => self.eval_call(func, args, *span, env),
             Expr::Select {
@@ -80,12 +77,11 @@ impl Eval {
         }
     }
 
+    /// A list literal's value: its elements, each as a thunk (building it evaluates nothing).
     #[inline(never)]
-    fn eval_list(&mut self, items: &[ExprRef], env: &Env) -> Result<Value> {
+    fn list_literal(&self, items: &[ExprRef], env: &Env) -> Value {
         crate::stats::bump(crate::stats::Counter::ListLiterals);
-        Ok(Value::list(
-            items.iter().map(|e| self.thunk(e, env)).collect(),
-        ))
+        Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
     }
 
     #[inline(never)]
@@ -112,15 +108,10 @@ impl Eval {
     #[inline]
     fn call_arg(&mut self, a: &ExprRef, env: &Env) -> Value {
         match &**a {
-            Expr::Attrs(def) if !def.recursive && def.dynamic.is_empty() => {
-                crate::stats::bump(crate::stats::Counter::SetLiterals);
-                self.build_attrs(def, env)
-                    .unwrap_or_else(|_| self.thunk(a, env))
-            }
-            Expr::List(items, _) => {
-                crate::stats::bump(crate::stats::Counter::ListLiterals);
-                Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
-            }
+            Expr::Attrs(def) if !def.recursive && def.dynamic.is_empty() => self
+                .build_attrs(def, env)
+                .unwrap_or_else(|_| self.thunk(a, env)),
+            Expr::List(items, _) => self.list_literal(items, env),
             _ => self.thunk(a, env),
         }
     }

@@ -187,11 +187,7 @@ impl Thunk {
     /// The value, if the thunk has been evaluated.
     #[inline]
     pub fn value(&self) -> Option<Value> {
-        // SAFETY: single-threaded, and no `&mut` into the state outlives `take`/`set`.
-        match unsafe { &*self.0.get() } {
-            ThunkState::Done(v) => Some(v.clone()),
-            _ => None,
-        }
+        self.value_ref().cloned()
     }
     /// A reference to the value, if the thunk has been evaluated. The caller must not
     /// evaluate anything while it holds the reference (evaluation may replace the state).
