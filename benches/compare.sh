@@ -149,9 +149,9 @@ for file in "${cases[@]}"; do
   fi
 
   k_ms="-"; kc_ms="-"; n_ms="-"; c_ms="-"
+  cold_cmd=("${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
   if [ "$interleave" = 1 ]; then
     # Every engine that ran correctly, timed in interleaved rounds (benches/interleave.py).
-    cold_cmd=("${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
     timed=(); slots=()
     if [ "$k_status" = ok ]; then timed+=("${kith_cmd[@]}" -- "${cold_cmd[@]}" --); slots+=(k kc); fi
     if [ "$n_status" = ok ]; then timed+=("${nix_cmd[@]}" --); slots+=(n); fi
@@ -167,7 +167,7 @@ for file in "${cases[@]}"; do
     fi
   else
     [ "$k_status" = ok ] && k_ms=$(time_ms "${kith_cmd[@]}")
-    [ "$k_status" = ok ] && kc_ms=$(time_ms "${kith_cmd[0]}" eval --no-ir-cache "${kith_cmd[@]:2}")
+    [ "$k_status" = ok ] && kc_ms=$(time_ms "${cold_cmd[@]}")
     [ "$n_status" = ok ] && n_ms=$(time_ms "${nix_cmd[@]}")
     [ ${#new_cmd[@]} -gt 0 ] && [ "${c_status:-}" = ok ] && c_ms=$(time_ms "${new_cmd[@]}")
   fi
