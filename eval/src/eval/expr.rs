@@ -8,6 +8,16 @@ use crate::symbol::{known, Symbol};
 use crate::value::Shared;
 use crate::value::{Attr, Attrs, Closure, Env, NixString, Value};
 
+/// Binds the fields of the node an `eval_*` arm was dispatched for (see
+/// [`Eval::eval_node`]): `node!(node, Expr::Not(e, span));`.
+macro_rules! node {
+    ($node:expr, $pat:pat) => {
+        let $pat = $node else {
+            unreachable!("dispatched on another kind of node")
+        };
+    };
+}
+
 impl Eval {
     /// Evaluates `expr` in `env` to weak head normal form.
     #[inline]
@@ -26,48 +36,41 @@ impl Eval {
     /// its own, kept out of line: this function is on the stack once per nested evaluation,
     /// and a small frame keeps deep evaluations within the data cache.
     fn eval_node(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
-        match &**expr {
+        // Every arm but the leaves is a call with the node and the environment only: four
+        // arguments in registers, so each is a tail call and this function needs no frame.
+        let node: &Expr = expr;
+        match node {
             Expr::Const(v, _) => Ok(v.clone()),
             Expr::Var { depth, slot, .. } => {
                 let v = lookup_ref(env, *depth, *slot);
                 self.force(v)
             }
-            Expr::Global(name, span) => self.eval_global(*name, *span),
-            Expr::WithVar(name, span) => self.eval_with_var(*name, *span, env),
+            Expr::Global(..) => self.eval_global(node),
+            Expr::WithVar(..) => self.eval_with_var(node, env),
             Expr::Attrs(def) => self.build_attrs(def, env),
-            Expr::List(items, _) => Ok(self.list_literal(items, env)),
-            Expr::Lambda(l) => Ok(Value::Lambda(Closure::new(l, env))),
-            Expr::Call { func, args, span } => self.eval_call(func, args, *span, env),
-            Expr::Select {
-                expr: e,
-                path,
-                default,
-                span,
-            } => self.eval_select(e, path, default.as_ref(), *span, env),
-            Expr::HasAttr { expr: e, path, .. } => self.eval_has_attr(e, path, env),
-            Expr::Let(l) => self.eval_let(&l.bindings, &l.inherit_sources, &l.body, env),
-            Expr::With { attrs, body, .. } => self.eval_with(attrs, body, env),
-            Expr::If {
-                cond, then, else_, ..
-            } => self.eval_if(cond, then, else_, env),
-            Expr::Assert {
-                cond,
-                body,
-                text,
-                span,
-            } => self.eval_assert(cond, body, text, *span, env),
-            Expr::Not(e, span) => self.eval_not(e, *span, env),
-            Expr::Neg(e, span) => self.eval_neg(e, *span, env),
-            Expr::Binary { op, lhs, rhs, span } => self.eval_binary(*op, lhs, rhs, *span, env),
-            Expr::Interpolate { parts, span } => self.eval_interpolate(parts, *span, env),
-            Expr::PathInterpolate { parts, span } => self.eval_path_interpolate(parts, *span, env),
-            Expr::SearchPath(p, span) => self.eval_search_path(p, *span),
-            Expr::CurPos(span) => Ok(self.pos_attrs(*span)),
+            Expr::List(..) => self.eval_list(node, env),
+            Expr::Lambda(..) => self.eval_lambda(node, env),
+            Expr::Call { .. } => self.eval_call(node, env),
+            Expr::Select { .. } => self.eval_select(node, env),
+            Expr::HasAttr { .. } => self.eval_has_attr(node, env),
+            Expr::Let(..) => self.eval_let(node, env),
+            Expr::With { .. } => self.eval_with(node, env),
+            Expr::If { .. } => self.eval_if(node, env),
+            Expr::Assert { .. } => self.eval_assert(node, env),
+            Expr::Not(..) => self.eval_not(node, env),
+            Expr::Neg(..) => self.eval_neg(node, env),
+            Expr::Binary { .. } => self.eval_binary(node, env),
+            Expr::Interpolate { .. } => self.eval_interpolate(node, env),
+            Expr::PathInterpolate { .. } => self.eval_path_interpolate(node, env),
+            Expr::SearchPath(..) => self.eval_search_path(node),
+            Expr::CurPos(span) => self.eval_cur_pos(*span),
         }
     }
 
     #[inline(never)]
-    fn eval_global(&mut self, name: Symbol, span: Span) -> Result<Value> {
+    fn eval_global(&mut self, node: &Expr) -> Result<Value> {
+        node!(node, Expr::Global(name, span));
+        let (name, span) = (*name, *span);
         match self.globals.get(&name) {
             Some(v) => {
                 let v = v.clone();
@@ -75,6 +78,23 @@ impl Eval {
             }
             None => Err(EvalError::new(format!("undefined variable '{name}'")).at(span)),
         }
+    }
+
+    #[inline(never)]
+    fn eval_list(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::List(items, _));
+        Ok(self.list_literal(items, env))
+    }
+
+    #[inline(never)]
+    fn eval_lambda(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Lambda(l));
+        Ok(Value::Lambda(Closure::new(l, env)))
+    }
+
+    #[inline(never)]
+    fn eval_cur_pos(&mut self, span: Span) -> Result<Value> {
+        Ok(self.pos_attrs(span))
     }
 
     /// A list literal's value: its elements, each as a thunk (building it evaluates nothing).
@@ -85,15 +105,11 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_call(
-        &mut self,
-        func: &ExprRef,
-        args: &[ExprRef],
-        span: Span,
-        env: &Env,
-    ) -> Result<Value> {
+    fn eval_call(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Call { func, args, span });
+        let span = *span;
         let f = self.eval(func, env)?;
-        if let [a] = args {
+        if let [a] = &args[..] {
             let arg = self.call_arg(a, env);
             return self.call(&f, arg, span);
         }
@@ -117,32 +133,31 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_let(
-        &mut self,
-        bindings: &[crate::ir::Binding],
-        inherit_sources: &[ExprRef],
-        body: &ExprRef,
-        env: &Env,
-    ) -> Result<Value> {
-        let frame = self.build_let_frame(bindings, inherit_sources, env);
-        self.eval(body, &frame)
+    fn eval_let(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Let(l));
+        let frame = self.build_let_frame(&l.bindings, &l.inherit_sources, env);
+        self.eval(&l.body, &frame)
     }
 
     #[inline(never)]
-    fn eval_with(&mut self, attrs: &ExprRef, body: &ExprRef, env: &Env) -> Result<Value> {
+    fn eval_with(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::With { attrs, body, .. });
         let a = self.thunk(attrs, env);
         let frame = Env::with(Some(env.clone()), a);
         self.eval(body, &frame)
     }
 
     #[inline(never)]
-    fn eval_if(
-        &mut self,
-        cond: &ExprRef,
-        then: &ExprRef,
-        else_: &ExprRef,
-        env: &Env,
-    ) -> Result<Value> {
+    fn eval_if(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(
+            node,
+            Expr::If {
+                cond,
+                then,
+                else_,
+                ..
+            }
+        );
         match self.eval(cond, env)? {
             Value::Bool(b) => self.eval(if b { then } else { else_ }, env),
             other => Err(self.not_a_condition(cond, &other)),
@@ -158,33 +173,39 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_not(&mut self, e: &ExprRef, span: Span, env: &Env) -> Result<Value> {
+    fn eval_not(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Not(e, span));
         match self.eval(e, env)? {
             Value::Bool(b) => Ok(Value::Bool(!b)),
-            other => Err(self.type_error("a Boolean", &other).at(span)),
+            other => Err(self.type_error("a Boolean", &other).at(*span)),
         }
     }
 
     #[inline(never)]
-    fn eval_neg(&mut self, e: &ExprRef, span: Span, env: &Env) -> Result<Value> {
+    fn eval_neg(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Neg(e, span));
         let v = self.eval(e, env)?;
-        super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(span)
+        super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(*span)
     }
 
     #[inline(never)]
-    fn eval_search_path(&mut self, p: &str, span: Span) -> Result<Value> {
-        self.find_in_search_path(p).at(span)
+    fn eval_search_path(&mut self, node: &Expr) -> Result<Value> {
+        node!(node, Expr::SearchPath(p, span));
+        self.find_in_search_path(p).at(*span)
     }
 
     #[inline(never)]
-    fn eval_assert(
-        &mut self,
-        cond: &ExprRef,
-        body: &ExprRef,
-        text: &str,
-        span: Span,
-        env: &Env,
-    ) -> Result<Value> {
+    fn eval_assert(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(
+            node,
+            Expr::Assert {
+                cond,
+                body,
+                text,
+                span,
+            }
+        );
+        let span = *span;
         let c = self.eval(cond, env).map_err(|e| {
             e.context(span, || {
                 format!("while evaluating the condition of the assertion '{text}'")
@@ -220,7 +241,9 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_path_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
+    fn eval_path_interpolate(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::PathInterpolate { parts, span });
+        let span = *span;
         let mut s = String::new();
         for p in parts {
             let v = self.eval(p, env)?;
@@ -263,7 +286,9 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_with_var(&mut self, name: Symbol, span: Span, env: &Env) -> Result<Value> {
+    fn eval_with_var(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::WithVar(name, span));
+        let (name, span) = (*name, *span);
         let mut frame: Option<&Env> = Some(env);
         while let Some(f) = frame {
             if f.is_with() {
@@ -297,14 +322,17 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_select(
-        &mut self,
-        e: &ExprRef,
-        path: &[AttrName],
-        default: Option<&ExprRef>,
-        span: Span,
-        env: &Env,
-    ) -> Result<Value> {
+    fn eval_select(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(
+            node,
+            Expr::Select {
+                expr: e,
+                path,
+                default,
+                span,
+            }
+        );
+        let (default, span) = (default.as_ref(), *span);
         let mut v = self.eval(e, env)?;
         for name in path {
             let sym = match self.attr_name(name, env)? {
@@ -340,7 +368,8 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_has_attr(&mut self, e: &ExprRef, path: &[AttrName], env: &Env) -> Result<Value> {
+    fn eval_has_attr(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::HasAttr { expr: e, path, .. });
         let mut v = self.eval(e, env)?;
         for (i, name) in path.iter().enumerate() {
             let Some(sym) = self.attr_name(name, env)? else {
@@ -363,14 +392,9 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_binary(
-        &mut self,
-        op: BinOp,
-        lhs: &ExprRef,
-        rhs: &ExprRef,
-        span: Span,
-        env: &Env,
-    ) -> Result<Value> {
+    fn eval_binary(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { op, lhs, rhs, span });
+        let (op, span) = (*op, *span);
         use super::ops;
         match op {
             BinOp::And | BinOp::Or | BinOp::Implies => {
@@ -472,7 +496,9 @@ impl Eval {
     }
 
     #[inline(never)]
-    fn eval_interpolate(&mut self, parts: &[ExprRef], span: Span, env: &Env) -> Result<Value> {
+    fn eval_interpolate(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Interpolate { parts, span });
+        let span = *span;
         let mut out = NixString::default();
         let opts = CoerceOpts {
             coerce_more: false,
