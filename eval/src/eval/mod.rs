@@ -205,11 +205,12 @@ impl Eval {
         // kind per force, not three.
         let result = match t.take(ThunkState::Blackhole(Span::NONE)) {
             ThunkState::Expr(e, env) => {
-                t.replace_blackhole(ThunkState::Blackhole(e.span()));
+                t.replace_blackhole(ThunkState::Evaluating(Rc::as_ptr(&e)));
                 self.guarded(|ev| ev.eval(&e, &env))
             }
-            ThunkState::Blackhole(span) => {
-                t.replace_blackhole(ThunkState::Blackhole(span));
+            state @ (ThunkState::Blackhole(_) | ThunkState::Evaluating(_)) => {
+                let span = blackhole_span(&state);
+                t.replace_blackhole(state);
                 return Err(infinite_recursion(span));
             }
             other => {
@@ -265,7 +266,9 @@ impl Eval {
                 self.guarded(|ev| ev.call(&Value::Lambda(c), Value::Thunk(x), span))
             }
             ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
-            ThunkState::Blackhole(span) => Err(infinite_recursion(span)),
+            ThunkState::Blackhole(_) | ThunkState::Evaluating(_) => {
+                Err(infinite_recursion(blackhole_span(&state)))
+            }
             ThunkState::Done(v) => Ok(v),
         }
     }
@@ -544,6 +547,9 @@ fn blackhole_span(state: &ThunkState) -> Span {
         ThunkState::Apply2(app) => app.span,
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => c.lambda.span,
         ThunkState::Blackhole(span) => *span,
+        // SAFETY: the evaluation that set this state keeps the expression alive and
+        // replaces the state before it ends.
+        ThunkState::Evaluating(e) => unsafe { (**e).span() },
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
     }
 }

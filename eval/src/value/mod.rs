@@ -129,8 +129,13 @@ pub enum ThunkState {
     ApplyThunk(Shared<Closure>, Shared<Thunk>),
     /// A computation written in Rust.
     Native(NativeThunk),
-    /// Being evaluated: forcing it again is infinite recursion.
+    /// Being evaluated: forcing it again is infinite recursion, reported at the span.
     Blackhole(Span),
+    /// Being evaluated from [`ThunkState::Expr`]: like `Blackhole`, at the expression's
+    /// span. The expression is kept alive by the evaluation that set this state (which
+    /// replaces it before it ends), so only a detected recursion reads it: forcing need
+    /// not look the span up.
+    Evaluating(*const Expr),
     /// Evaluated.
     Done(Value),
 }
@@ -214,14 +219,17 @@ impl Thunk {
         // is returned, so its destructor runs after the cell is consistent again.
         unsafe { std::mem::replace(&mut *self.0.get(), state) }
     }
-    /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`], which owns
-    /// nothing) without the destructor call a replacement of an unknown state needs.
+    /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`] or
+    /// [`ThunkState::Evaluating`], which own nothing) without the destructor call a replacement of an unknown state needs.
     #[inline(always)]
     pub fn replace_blackhole(&self, state: ThunkState) {
         // SAFETY: as in `take`; the state being overwritten is a blackhole, which has no
         // destructor to run (checked in debug builds).
         unsafe {
-            debug_assert!(matches!(*self.0.get(), ThunkState::Blackhole(_)));
+            debug_assert!(matches!(
+                *self.0.get(),
+                ThunkState::Blackhole(_) | ThunkState::Evaluating(_)
+            ));
             std::ptr::write(self.0.get(), state)
         }
     }
