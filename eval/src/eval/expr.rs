@@ -391,107 +391,160 @@ impl Eval {
         Ok(Value::Bool(true))
     }
 
-    #[inline(never)]
+    /// `lhs op rhs`: one function per kind of operator, so the common ones (`==`, `&&`)
+    /// get small frames of their own.
+    #[inline(always)]
     fn eval_binary(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { op, .. });
+        match op {
+            BinOp::And | BinOp::Or | BinOp::Implies => self.eval_logic(node, env),
+            BinOp::Eq | BinOp::NotEq => self.eval_equality(node, env),
+            BinOp::Update => self.eval_update(node, env),
+            BinOp::Concat => self.eval_concat(node, env),
+            BinOp::PipeRight | BinOp::PipeLeft => self.eval_pipe(node, env),
+            _ => self.eval_arith(node, env),
+        }
+    }
+
+    /// `&&`, `||`, `->`.
+    #[inline(never)]
+    fn eval_logic(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { op, lhs, rhs, span });
+        let l = match self.eval(lhs, env)? {
+            Value::Bool(b) => b,
+            other => return Err(self.bool_operand_error(*op, "left", &other, *span)),
+        };
+        let short = match op {
+            BinOp::And => (!l).then_some(false),
+            BinOp::Or => l.then_some(true),
+            _ => (!l).then_some(true),
+        };
+        if let Some(r) = short {
+            return Ok(Value::Bool(r));
+        }
+        match self.eval(rhs, env)? {
+            Value::Bool(b) => Ok(Value::Bool(b)),
+            other => Err(self.bool_operand_error(*op, "right", &other, *span)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bool_operand_error(&self, op: BinOp, side: &str, v: &Value, span: Span) -> Box<EvalError> {
+        self.type_error("a Boolean", v).at(span).context(span, || {
+            format!("in the {side} operand of the {} operator", bool_op_name(op))
+        })
+    }
+
+    /// `==`, `!=`.
+    #[inline(never)]
+    fn eval_equality(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { op, lhs, rhs, span });
+        let l = self.eval(lhs, env)?;
+        let r = self.eval(rhs, env)?;
+        let eq = match (&l, &r) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            _ => super::ops::equal(self, &l, &r).at(*span)?,
+        };
+        Ok(Value::Bool(eq == (*op == BinOp::Eq)))
+    }
+
+    /// `//`.
+    #[inline(never)]
+    fn eval_update(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { lhs, rhs, span, .. });
+        let span = *span;
+        let l = self.eval(lhs, env)?;
+        let r = self.eval(rhs, env)?;
+        crate::stats::bump(crate::stats::Counter::Updates);
+        let a = self.force_attrs(&l).at(span).map_err(|e| {
+            e.context(span, || {
+                "in the left operand of the update (//) operator".into()
+            })
+        })?;
+        let b = self.force_attrs(&r).at(span).map_err(|e| {
+            e.context(span, || {
+                "in the right operand of the update (//) operator".into()
+            })
+        })?;
+        // Nix returns an operand itself when the other one is empty.
+        if b.is_empty() {
+            return Ok(Value::Attrs(a));
+        }
+        if a.is_empty() {
+            return Ok(Value::Attrs(b));
+        }
+        Ok(Value::attrs(a.update(&b)))
+    }
+
+    /// `++`.
+    #[inline(never)]
+    fn eval_concat(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { lhs, rhs, span, .. });
+        let span = *span;
+        let l = self.eval(lhs, env)?;
+        let r = self.eval(rhs, env)?;
+        let a = self.force_list(&l).at(span).map_err(|e| {
+            e.context(span, || {
+                "in the left operand of the list concatenation (++) operator".into()
+            })
+        })?;
+        let b = self.force_list(&r).at(span).map_err(|e| {
+            e.context(span, || {
+                "in the right operand of the list concatenation (++) operator".into()
+            })
+        })?;
+        if b.is_empty() {
+            return Ok(Value::List(a));
+        }
+        if a.is_empty() {
+            return Ok(Value::List(b));
+        }
+        let mut v = Vec::with_capacity(a.len() + b.len());
+        v.extend(a.iter().cloned());
+        v.extend(b.iter().cloned());
+        Ok(Value::list(v))
+    }
+
+    /// `|>`, `<|` (experimental).
+    #[inline(never)]
+    fn eval_pipe(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        node!(node, Expr::Binary { op, lhs, rhs, span });
+        if !self.options.pipe_operators {
+            return Err(EvalError::new(
+                "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it",
+            )
+            .at(*span));
+        }
+        let (func, arg) = match op {
+            BinOp::PipeRight => (rhs, lhs),
+            _ => (lhs, rhs),
+        };
+        let f = self.eval(func, env)?;
+        let a = self.thunk(arg, env);
+        self.call(&f, a, *span)
+    }
+
+    /// Arithmetic and ordering: `+ - * / < <= > >=`.
+    #[inline(never)]
+    fn eval_arith(&mut self, node: &Expr, env: &Env) -> Result<Value> {
+        use super::ops;
         node!(node, Expr::Binary { op, lhs, rhs, span });
         let (op, span) = (*op, *span);
-        use super::ops;
+        let l = self.eval(lhs, env)?;
+        let r = self.eval(rhs, env)?;
+        if let (Value::Int(x), Value::Int(y)) = (&l, &r) {
+            if let Some(v) = int_op(op, *x, *y) {
+                return Ok(v);
+            }
+        }
         match op {
-            BinOp::And | BinOp::Or | BinOp::Implies => {
-                let l = self.eval(lhs, env)?;
-                let l = match l {
-                    Value::Bool(b) => b,
-                    other => {
-                        return Err(self.type_error("a Boolean", &other).at(span).context(span, || {
-                            format!("in the left operand of the {} operator", bool_op_name(op))
-                        }))
-                    }
-                };
-                let short = match op {
-                    BinOp::And => (!l).then_some(false),
-                    BinOp::Or => l.then_some(true),
-                    _ => (!l).then_some(true),
-                };
-                if let Some(r) = short {
-                    return Ok(Value::Bool(r));
-                }
-                match self.eval(rhs, env)? {
-                    Value::Bool(b) => Ok(Value::Bool(b)),
-                    other => Err(self.type_error("a Boolean", &other).at(span).context(span, || {
-                        format!("in the right operand of the {} operator", bool_op_name(op))
-                    })),
-                }
-            }
-            BinOp::PipeRight | BinOp::PipeLeft if !self.options.pipe_operators => {
-                Err(EvalError::new(
-                    "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it",
-                )
-                .at(span))
-            }
-            BinOp::PipeRight => {
-                let f = self.eval(rhs, env)?;
-                let a = self.thunk(lhs, env);
-                self.call(&f, a, span)
-            }
-            BinOp::PipeLeft => {
-                let f = self.eval(lhs, env)?;
-                let a = self.thunk(rhs, env);
-                self.call(&f, a, span)
-            }
-            _ => {
-                let l = self.eval(lhs, env)?;
-                let r = self.eval(rhs, env)?;
-                if let (Value::Int(x), Value::Int(y)) = (&l, &r) {
-                    if let Some(v) = int_op(op, *x, *y) {
-                        return Ok(v);
-                    }
-                }
-                match op {
-                    BinOp::Eq => Ok(Value::Bool(ops::equal(self, &l, &r).at(span)?)),
-                    BinOp::NotEq => Ok(Value::Bool(!ops::equal(self, &l, &r).at(span)?)),
-                    BinOp::Lt => Ok(Value::Bool(ops::compare(self, &l, &r).at(span)?.is_lt())),
-                    BinOp::Le => Ok(Value::Bool(!ops::compare(self, &r, &l).at(span)?.is_lt())),
-                    BinOp::Gt => Ok(Value::Bool(ops::compare(self, &r, &l).at(span)?.is_lt())),
-                    BinOp::Ge => Ok(Value::Bool(!ops::compare(self, &l, &r).at(span)?.is_lt())),
-                    BinOp::Update => {
-                        crate::stats::bump(crate::stats::Counter::Updates);
-                        let a = self.force_attrs(&l).at(span).map_err(|e| {
-                            e.context(span, || "in the left operand of the update (//) operator".into())
-                        })?;
-                        let b = self.force_attrs(&r).at(span).map_err(|e| {
-                            e.context(span, || "in the right operand of the update (//) operator".into())
-                        })?;
-                        // Nix returns an operand itself when the other one is empty.
-                        if b.is_empty() {
-                            return Ok(Value::Attrs(a));
-                        }
-                        if a.is_empty() {
-                            return Ok(Value::Attrs(b));
-                        }
-                        Ok(Value::attrs(a.update(&b)))
-                    }
-                    BinOp::Concat => {
-                        let a = self.force_list(&l).at(span).map_err(|e| {
-                            e.context(span, || "in the left operand of the list concatenation (++) operator".into())
-                        })?;
-                        let b = self.force_list(&r).at(span).map_err(|e| {
-                            e.context(span, || "in the right operand of the list concatenation (++) operator".into())
-                        })?;
-                        if b.is_empty() {
-                            return Ok(Value::List(a));
-                        }
-                        if a.is_empty() {
-                            return Ok(Value::List(b));
-                        }
-                        let mut v = Vec::with_capacity(a.len() + b.len());
-                        v.extend(a.iter().cloned());
-                        v.extend(b.iter().cloned());
-                        Ok(Value::list(v))
-                    }
-                    BinOp::Add => ops::add(self, &l, &r).at(span),
-                    _ => ops::arith(self, op, &l, &r).at(span),
-                }
-            }
+            BinOp::Lt => Ok(Value::Bool(ops::compare(self, &l, &r).at(span)?.is_lt())),
+            BinOp::Le => Ok(Value::Bool(!ops::compare(self, &r, &l).at(span)?.is_lt())),
+            BinOp::Gt => Ok(Value::Bool(ops::compare(self, &r, &l).at(span)?.is_lt())),
+            BinOp::Ge => Ok(Value::Bool(!ops::compare(self, &l, &r).at(span)?.is_lt())),
+            BinOp::Add => ops::add(self, &l, &r).at(span),
+            _ => ops::arith(self, op, &l, &r).at(span),
         }
     }
 
