@@ -108,7 +108,7 @@ pub fn install(ev: &mut Eval) {
         value: Thunk::native(|ev: &mut Eval| Ok(Value::Attrs(ev.builtins.clone()))),
         span: Span::NONE,
     });
-    let builtins = Shared::new(Attrs::from_entries(entries));
+    let builtins = Attrs::from_entries(entries);
     ev.globals.clear();
     for attr in builtins.iter() {
         let name = attr.name.as_str();

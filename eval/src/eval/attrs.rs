@@ -4,45 +4,21 @@ use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::ir::{AttrsDef, Binding, BindingValue, ExprRef};
 use crate::symbol::{known, Symbol};
-use crate::value::{Attr, Attrs, Env, Thunk, Value};
+use crate::value::{Attr, Attrs, AttrsBuilder, Env, Thunk, Value};
 
 impl Eval {
     /// Evaluates an attribute-set literal.
     #[inline(never)]
     pub(crate) fn build_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         crate::stats::bump(crate::stats::Counter::SetLiterals);
+        // Static names only (nearly every set): the entries go straight into the set.
+        if def.dynamic.is_empty() && !(def.recursive && has_overrides(def)) {
+            let mut set = AttrsBuilder::with_capacity(def.bindings.len());
+            self.static_entries(def, env, |attr| set.push(attr));
+            return Ok(Value::Attrs(set.finish()));
+        }
         let mut entries: Vec<Attr> = Vec::with_capacity(def.bindings.len() + def.dynamic.len());
-        // The static entries are made in symbol order, so that the set needs no sorting.
-        let order = def.symbol_order();
-        let nth = |k: usize| order.map_or(k, |o| o[k] as usize);
-        let inner = if def.recursive {
-            let frame = Env::new(Some(env.clone()), def.bindings.len());
-            let sources = self.source_values(&def.inherit_sources, &frame, true);
-            for k in 0..def.bindings.len() {
-                let i = nth(k);
-                let b = &def.bindings[i];
-                let value = self.binding_value(b, &sources, env, &frame, true);
-                frame.set(i, value.clone());
-                entries.push(Attr {
-                    name: b.name,
-                    value,
-                    span: b.span,
-                });
-            }
-            frame
-        } else {
-            let sources = self.source_values(&def.inherit_sources, env, false);
-            for k in 0..def.bindings.len() {
-                let b = &def.bindings[nth(k)];
-                let value = self.binding_value(b, &sources, env, env, false);
-                entries.push(Attr {
-                    name: b.name,
-                    value,
-                    span: b.span,
-                });
-            }
-            env.clone()
-        };
+        let inner = self.static_entries(def, env, |attr| entries.push(attr));
         let overridden = def.recursive && self.apply_overrides(def, &inner, &mut entries)?;
         if def.dynamic.is_empty() && !overridden {
             return Ok(Value::attrs(Attrs::from_sorted(entries)));
@@ -80,6 +56,43 @@ impl Eval {
             });
         }
         Ok(Value::attrs(Attrs::from_entries(entries)))
+    }
+
+    /// Makes the static attributes of `def` in symbol order, passing each to `push`; returns
+    /// the environment the set's values are evaluated in (the `rec` frame, or `env`).
+    #[inline(always)]
+    fn static_entries(&mut self, def: &AttrsDef, env: &Env, mut push: impl FnMut(Attr)) -> Env {
+        // The static entries are made in symbol order, so that the set needs no sorting.
+        let order = def.symbol_order();
+        let nth = |k: usize| order.map_or(k, |o| o[k] as usize);
+        if def.recursive {
+            let frame = Env::new(Some(env.clone()), def.bindings.len());
+            let sources = self.source_values(&def.inherit_sources, &frame, true);
+            for k in 0..def.bindings.len() {
+                let i = nth(k);
+                let b = &def.bindings[i];
+                let value = self.binding_value(b, &sources, env, &frame, true);
+                frame.set(i, value.clone());
+                push(Attr {
+                    name: b.name,
+                    value,
+                    span: b.span,
+                });
+            }
+            frame
+        } else {
+            let sources = self.source_values(&def.inherit_sources, env, false);
+            for k in 0..def.bindings.len() {
+                let b = &def.bindings[nth(k)];
+                let value = self.binding_value(b, &sources, env, env, false);
+                push(Attr {
+                    name: b.name,
+                    value,
+                    span: b.span,
+                });
+            }
+            env.clone()
+        }
     }
 
     /// The legacy `__overrides` attribute of a `rec` set: its attributes replace the set's
@@ -211,4 +224,11 @@ mod tests {
             "{ __overrides = { bar = \"qux\"; }; bar = \"qux\"; foo = \"bar\"; zz = \"qux\"; }"
         );
     }
+}
+
+/// Whether a `rec` set defines the legacy `__overrides` attribute (see
+/// [`Eval::apply_overrides`]).
+fn has_overrides(def: &AttrsDef) -> bool {
+    let name = known::overrides();
+    def.bindings.iter().any(|b| b.name == name)
 }

@@ -156,7 +156,7 @@ impl Eval {
         let mut ev = Eval {
             sources: Sources::default(),
             options,
-            builtins: Shared::new(Attrs::new()),
+            builtins: Attrs::new(),
             globals: Globals::default(),
             imports: HashMap::new(),
             call_depth: 0,

@@ -584,7 +584,7 @@ fn attr(name: &str, value: Value) -> Attr {
 }
 
 /// `sourceInfo`: `outPath` (with the store path as context) and the metadata.
-fn source_info(src: &SourceTree) -> Attrs {
+fn source_info(src: &SourceTree) -> Shared<Attrs> {
     let mut ctx = Context::new();
     ctx.insert(src.store_path.clone());
     let mut entries = vec![attr(
@@ -653,7 +653,7 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
 fn finish_flake(
     ev: &mut Eval,
     src: &SourceTree,
-    info: Attrs,
+    info: Shared<Attrs>,
     inputs: Value,
     outputs: Value,
 ) -> Result<Value> {

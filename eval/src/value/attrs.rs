@@ -1,8 +1,11 @@
 //! Attribute sets: entries sorted by interned name for binary-search lookup.
 
-use super::Value;
+use super::shared::Header;
+use super::{Shared, Value};
 use crate::source::Span;
 use crate::symbol::Symbol;
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::ptr::NonNull;
 
 /// One attribute: name, (possibly unforced) value and the position of its definition.
 #[derive(Clone)]
@@ -14,60 +17,198 @@ pub struct Attr {
 
 /// An attribute set. Entries are sorted by [`Symbol`] (interning order) and unique; use
 /// [`Attrs::sorted_by_name`] for Nix's lexicographic order.
-#[derive(Clone, Default)]
+///
+/// A set lives only behind a [`Shared<Attrs>`], in one allocation: the shared header, this
+/// head (length and capacity), then the entries. Looking an attribute up reads one block,
+/// and a set costs one allocation, not a header and a separate buffer (sets are most of
+/// what the module system allocates and keeps). Constructors therefore return
+/// `Shared<Attrs>`.
+#[repr(C)]
 pub struct Attrs {
-    entries: Vec<Attr>,
+    len: u32,
+    cap: u32,
+    /// Where the entries start (they follow the head).
+    entries: [Attr; 0],
+}
+
+/// Bytes from the start of a set's allocation to its head.
+const HEAD: usize = super::shared::value_offset::<Attrs>();
+
+/// The allocation of a set with room for `cap` entries.
+fn layout(cap: usize) -> Layout {
+    std::mem::size_of::<Attr>()
+        .checked_mul(cap)
+        .and_then(|n| n.checked_add(HEAD + std::mem::size_of::<Attrs>()))
+        .and_then(|n| Layout::from_size_align(n, std::mem::align_of::<Attrs>()).ok())
+        .expect("attribute set too large")
+}
+
+/// A set being built in place: its allocation, with room for a fixed number of entries,
+/// filled in symbol order ([`AttrsBuilder::finish`] makes it the set).
+pub struct AttrsBuilder {
+    ptr: NonNull<Header>,
+}
+
+impl AttrsBuilder {
+    /// A builder with room for `cap` entries.
+    pub fn with_capacity(cap: usize) -> AttrsBuilder {
+        let cap32 = u32::try_from(cap).expect("attribute set too large");
+        let layout = layout(cap);
+        // SAFETY: the layout has a non-zero size (the header and head); the header and
+        // head are written before anything reads them.
+        unsafe {
+            let p = alloc(layout);
+            let Some(ptr) = NonNull::new(p.cast::<Header>()) else {
+                handle_alloc_error(layout)
+            };
+            ptr.as_ptr().write(Header::new::<Attrs>());
+            p.add(HEAD).cast::<Attrs>().write(Attrs {
+                len: 0,
+                cap: cap32,
+                entries: [],
+            });
+            AttrsBuilder { ptr }
+        }
+    }
+    fn head(&mut self) -> &mut Attrs {
+        // SAFETY: the head was written by `with_capacity`; the block is not shared yet.
+        unsafe { &mut *self.ptr.as_ptr().cast::<u8>().add(HEAD).cast::<Attrs>() }
+    }
+    /// Appends `attr`, which must sort after the entries so far; there must be room.
+    #[inline]
+    pub fn push(&mut self, attr: Attr) {
+        let head = self.head();
+        assert!(head.len < head.cap, "attribute set block overfilled");
+        // SAFETY: slot `len` is within the allocation (`len < cap`) and unwritten.
+        unsafe { head.slot(head.len as usize).write(attr) };
+        head.len += 1;
+    }
+    fn extend_from_slice(&mut self, attrs: &[Attr]) {
+        for a in attrs {
+            self.push(a.clone());
+        }
+    }
+    /// Moves every entry of `entries` in (there must be room).
+    fn take_all(&mut self, mut entries: Vec<Attr>) {
+        let head = self.head();
+        let n = entries.len();
+        assert!(
+            n <= (head.cap - head.len) as usize,
+            "attribute set block overfilled"
+        );
+        // SAFETY: there is room for `n` more entries; they are moved (the vector forgets
+        // them before it is dropped).
+        unsafe {
+            std::ptr::copy_nonoverlapping(entries.as_ptr(), head.slot(head.len as usize), n);
+            entries.set_len(0);
+        }
+        head.len += n as u32;
+    }
+    /// The set of the entries pushed.
+    pub fn finish(mut self) -> Shared<Attrs> {
+        debug_assert!(self
+            .head()
+            .entries()
+            .windows(2)
+            .all(|w| w[0].name < w[1].name));
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        // SAFETY: the block holds a header for `Attrs`, an initialised head and `len`
+        // initialised entries; `free` releases it.
+        unsafe { Shared::from_header(ptr) }
+    }
+}
+
+impl Drop for AttrsBuilder {
+    fn drop(&mut self) {
+        // SAFETY: an unfinished block is freed as a finished one would be.
+        unsafe { free(self.ptr) }
+    }
+}
+
+/// Drops a set's entries and frees its allocation (its entry in the table of destructors).
+///
+/// # Safety
+/// `h` must be a set's allocation (made by [`AttrsBuilder`]) that nothing uses any more.
+pub(super) unsafe fn free(h: NonNull<Header>) {
+    unsafe {
+        let head = h.as_ptr().cast::<u8>().add(HEAD).cast::<Attrs>();
+        let (len, cap) = ((*head).len as usize, (*head).cap as usize);
+        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut((*head).slot(0), len));
+        dealloc(h.as_ptr().cast(), layout(cap));
+    }
 }
 
 impl Attrs {
     /// The empty set.
-    pub fn new() -> Self {
-        Attrs {
-            entries: Vec::new(),
-        }
+    pub fn new() -> Shared<Attrs> {
+        AttrsBuilder::with_capacity(0).finish()
     }
     /// Builds a set from entries in any order; for duplicate names the last one wins.
-    pub fn from_entries(mut entries: Vec<Attr>) -> Self {
+    pub fn from_entries(mut entries: Vec<Attr>) -> Shared<Attrs> {
         // Bindings often come in interning order already: then there is nothing to do.
-        if entries.windows(2).all(|w| w[0].name < w[1].name) {
-            return Attrs { entries };
+        if !entries.windows(2).all(|w| w[0].name < w[1].name) {
+            entries.sort_by_key(|a| a.name);
+            // Keep the last of each run of equal names (the sort is stable): the retained
+            // earlier slot takes the later entry's contents.
+            entries.dedup_by(|later, kept| {
+                let same = later.name == kept.name;
+                if same {
+                    std::mem::swap(later, kept);
+                }
+                same
+            });
         }
-        entries.sort_by_key(|a| a.name);
-        // Keep the last of each run of equal names (the sort is stable): the retained
-        // earlier slot takes the later entry's contents.
-        entries.dedup_by(|later, kept| {
-            let same = later.name == kept.name;
-            if same {
-                std::mem::swap(later, kept);
-            }
-            same
-        });
-        Attrs { entries }
+        Attrs::from_sorted(entries)
     }
     /// Builds a set from entries already sorted by symbol and unique.
-    pub fn from_sorted(entries: Vec<Attr>) -> Self {
+    pub fn from_sorted(entries: Vec<Attr>) -> Shared<Attrs> {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { entries }
+        let mut block = AttrsBuilder::with_capacity(entries.len());
+        block.take_all(entries);
+        block.finish()
+    }
+    /// A pointer to entry slot `i` (which may be past the initialised ones).
+    ///
+    /// # Safety
+    /// `self` must be the head of a set's allocation and `i <= cap`.
+    unsafe fn slot(&self, i: usize) -> *mut Attr {
+        // SAFETY: the entries follow the head in the same allocation (see `AttrsBuilder`).
+        unsafe {
+            (self as *const Attrs)
+                .add(1)
+                .cast::<Attr>()
+                .cast_mut()
+                .add(i)
+        }
+    }
+    /// The entries, in symbol order.
+    #[inline]
+    fn entries(&self) -> &[Attr] {
+        // SAFETY: a set is only reached through its allocation, whose first `len` entries
+        // are initialised and not mutated while it is shared.
+        unsafe { std::slice::from_raw_parts(self.slot(0), self.len as usize) }
     }
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len as usize
     }
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
     /// The attribute named `name`.
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
-        self.entries
+        let entries = self.entries();
+        entries
             .binary_search_by_key(&name, |a| a.name)
             .ok()
-            .map(|i| &self.entries[i])
+            .map(|i| &entries[i])
     }
     /// The index in [`Attrs::iter`] of the attribute named `name`.
     pub fn position(&self, name: Symbol) -> Option<usize> {
-        self.entries.binary_search_by_key(&name, |a| a.name).ok()
+        self.entries().binary_search_by_key(&name, |a| a.name).ok()
     }
     /// The value of the attribute named `name`.
     #[inline]
@@ -84,24 +225,19 @@ impl Attrs {
     }
     /// Entries in symbol order (cheap; not Nix's display order).
     pub fn iter(&self) -> std::slice::Iter<'_, Attr> {
-        self.entries.iter()
+        self.entries().iter()
     }
     /// Entries in Nix's order: lexicographic by name.
     pub fn sorted_by_name(&self) -> Vec<&Attr> {
-        let mut v: Vec<&Attr> = self.entries.iter().collect();
+        let mut v: Vec<&Attr> = self.entries().iter().collect();
         v.sort_by(|a, b| a.name.cmp_str(b.name));
         v
     }
-    /// `self // other`: attributes of `other` win.
-    pub fn update(&self, other: &Attrs) -> Attrs {
-        if other.is_empty() {
-            return self.clone();
-        }
-        if self.is_empty() {
-            return other.clone();
-        }
-        let (a, b) = (&self.entries, &other.entries);
-        let mut out = Vec::with_capacity(a.len() + b.len());
+    /// `self // other`: attributes of `other` win. The caller returns an operand itself
+    /// when the other is empty (as Nix does); this copies.
+    pub fn update(&self, other: &Attrs) -> Shared<Attrs> {
+        let (a, b) = (self.entries(), other.entries());
+        let mut out = AttrsBuilder::with_capacity(a.len() + b.len());
         if b.len() * 8 < a.len() {
             overlay_few(&mut out, a, b, true);
         } else if a.len() * 8 < b.len() {
@@ -109,16 +245,12 @@ impl Attrs {
         } else {
             merge(&mut out, a, b);
         }
-        Attrs { entries: out }
-    }
-    /// Consumes the set into its entries (symbol order).
-    pub fn into_entries(self) -> Vec<Attr> {
-        self.entries
+        out.finish()
     }
 }
 
 /// Merges sorted `a` and `b` into `out`; on equal names `b`'s entry wins.
-fn merge(out: &mut Vec<Attr>, a: &[Attr], b: &[Attr]) {
+fn merge(out: &mut AttrsBuilder, a: &[Attr], b: &[Attr]) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].name.cmp(&b[j].name) {
@@ -144,7 +276,7 @@ fn merge(out: &mut Vec<Attr>, a: &[Attr], b: &[Attr]) {
 /// Merges a few sorted entries `few` into the many sorted entries `many`, copying the runs
 /// of `many` between them in bulk (the common `big // { x = …; }`). On equal names the
 /// entry of `few` wins when `few_wins`, else the one of `many`.
-fn overlay_few(out: &mut Vec<Attr>, many: &[Attr], few: &[Attr], few_wins: bool) {
+fn overlay_few(out: &mut AttrsBuilder, many: &[Attr], few: &[Attr], few_wins: bool) {
     let mut i = 0;
     for attr in few {
         let rest = &many[i..];
@@ -166,7 +298,7 @@ fn overlay_few(out: &mut Vec<Attr>, many: &[Attr], few: &[Attr], few_wins: bool)
 mod tests {
     use super::*;
 
-    fn set(pairs: &[(&str, i64)]) -> Attrs {
+    fn set(pairs: &[(&str, i64)]) -> Shared<Attrs> {
         Attrs::from_entries(
             pairs
                 .iter()

@@ -8,7 +8,7 @@ mod env;
 mod shared;
 mod string;
 
-pub use attrs::{Attr, Attrs};
+pub use attrs::{Attr, Attrs, AttrsBuilder};
 pub use env::{Env, EnvFrame, Slots};
 pub use shared::Shared;
 pub use string::{first_context_element, Context, NixString};
@@ -254,8 +254,8 @@ impl Value {
         Value::List(Shared::new(items))
     }
     /// An attribute-set value.
-    pub fn attrs(a: Attrs) -> Value {
-        Value::Attrs(Shared::new(a))
+    pub fn attrs(a: Shared<Attrs>) -> Value {
+        Value::Attrs(a)
     }
     /// A path value.
     pub fn path(p: impl AsRef<str>) -> Value {

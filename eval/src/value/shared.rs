@@ -22,6 +22,22 @@ pub(super) struct Header {
     kind: u32,
 }
 
+impl Header {
+    /// The header of a new allocation of a `T`, with a count of one.
+    pub(super) fn new<T: HeapObject>() -> Header {
+        Header {
+            strong: Cell::new(1),
+            kind: T::KIND,
+        }
+    }
+}
+
+/// Bytes from the start of an allocation to its value (the header, padded to the value's
+/// alignment).
+pub(super) const fn value_offset<T: HeapObject>() -> usize {
+    std::mem::offset_of!(SharedBox<T>, value)
+}
+
 #[repr(C)]
 struct SharedBox<T> {
     header: Header,
@@ -35,21 +51,22 @@ pub trait HeapObject: Sized {
 }
 
 macro_rules! heap_objects {
-    ($($t:ty = $k:expr;)*) => {
+    ($($t:ty = $k:expr => $free:expr;)*) => {
         $(impl HeapObject for $t { const KIND: u32 = $k; })*
         /// Drops the value and frees the allocation, by [`HeapObject::KIND`].
-        static FREE: &[unsafe fn(NonNull<Header>)] = &[$(free::<$t>),*];
+        static FREE: &[unsafe fn(NonNull<Header>)] = &[$($free),*];
     };
 }
 
 heap_objects! {
-    NixString = 0;
-    Box<str> = 1;
-    Attrs = 2;
-    Vec<Value> = 3;
-    Closure = 4;
-    PrimOpApp = 5;
-    Thunk = 6;
+    NixString = 0 => free::<NixString>;
+    Box<str> = 1 => free::<Box<str>>;
+    // A set's entries follow it in the same allocation (see `attrs.rs`).
+    Attrs = 2 => super::attrs::free;
+    Vec<Value> = 3 => free::<Vec<Value>>;
+    Closure = 4 => free::<Closure>;
+    PrimOpApp = 5 => free::<PrimOpApp>;
+    Thunk = 6 => free::<Thunk>;
 }
 
 /// A single-threaded reference-counted pointer to a `T` (see the module documentation).
@@ -63,14 +80,23 @@ impl<T: HeapObject> Shared<T> {
     /// Moves `value` to the heap with a count of one.
     pub fn new(value: T) -> Shared<T> {
         let boxed = Box::new(SharedBox {
-            header: Header {
-                strong: Cell::new(1),
-                kind: T::KIND,
-            },
+            header: Header::new::<T>(),
             value,
         });
         Shared {
             ptr: NonNull::from(Box::leak(boxed)),
+            _owns: PhantomData,
+        }
+    }
+    /// Takes over the allocation at `h`, whose value a type-specific constructor has
+    /// initialised (as [`Shared::new`] would, with a count of one).
+    ///
+    /// # Safety
+    /// `h` must start an allocation holding a [`Header::new::<T>`] and an initialised `T`
+    /// at [`value_offset::<T>`], which `T`'s entry in [`FREE`] can free.
+    pub(super) unsafe fn from_header(h: NonNull<Header>) -> Shared<T> {
+        Shared {
+            ptr: h.cast(),
             _owns: PhantomData,
         }
     }
