@@ -200,6 +200,13 @@ impl Eval {
     }
 }
 
+/// Whether a `rec` set defines the legacy `__overrides` attribute (see
+/// [`Eval::apply_overrides`]).
+fn has_overrides(def: &AttrsDef) -> bool {
+    let name = known::overrides();
+    def.bindings.iter().any(|b| b.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::builtins::testing::eval;
@@ -224,11 +231,4 @@ mod tests {
             "{ __overrides = { bar = \"qux\"; }; bar = \"qux\"; foo = \"bar\"; zz = \"qux\"; }"
         );
     }
-}
-
-/// Whether a `rec` set defines the legacy `__overrides` attribute (see
-/// [`Eval::apply_overrides`]).
-fn has_overrides(def: &AttrsDef) -> bool {
-    let name = known::overrides();
-    def.bindings.iter().any(|b| b.name == name)
 }
