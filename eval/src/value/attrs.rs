@@ -1,11 +1,9 @@
 //! Attribute sets: entries sorted by interned name for binary-search lookup.
 
-use super::shared::Header;
+use super::block::{Builder, Head, Inline};
 use super::{Shared, Value};
 use crate::source::Span;
 use crate::symbol::Symbol;
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::ptr::NonNull;
 
 /// One attribute: name, (possibly unforced) value and the position of its definition.
 #[derive(Clone)]
@@ -18,126 +16,18 @@ pub struct Attr {
 /// An attribute set. Entries are sorted by [`Symbol`] (interning order) and unique; use
 /// [`Attrs::sorted_by_name`] for Nix's lexicographic order.
 ///
-/// A set lives only behind a [`Shared<Attrs>`], in one allocation: the shared header, this
-/// head (length and capacity), then the entries. Looking an attribute up reads one block,
-/// and a set costs one allocation, not a header and a separate buffer (sets are most of
-/// what the module system allocates and keeps). Constructors therefore return
-/// `Shared<Attrs>`.
-#[repr(C)]
-pub struct Attrs {
-    len: u32,
-    cap: u32,
-    /// Where the entries start (they follow the head).
-    entries: [Attr; 0],
+/// A set lives only behind a [`Shared<Attrs>`], its entries inline in the same allocation
+/// (see [`super::block`]); constructors therefore return `Shared<Attrs>`.
+#[repr(transparent)]
+pub struct Attrs(Head<Attr>);
+
+// SAFETY: `Attrs` is `repr(transparent)` over `Head<Attr>`.
+unsafe impl Inline for Attrs {
+    type Item = Attr;
 }
 
-/// Bytes from the start of a set's allocation to its head.
-const HEAD: usize = super::shared::value_offset::<Attrs>();
-
-/// The allocation of a set with room for `cap` entries.
-fn layout(cap: usize) -> Layout {
-    std::mem::size_of::<Attr>()
-        .checked_mul(cap)
-        .and_then(|n| n.checked_add(HEAD + std::mem::size_of::<Attrs>()))
-        .and_then(|n| Layout::from_size_align(n, std::mem::align_of::<Attrs>()).ok())
-        .expect("attribute set too large")
-}
-
-/// A set being built in place: its allocation, with room for a fixed number of entries,
-/// filled in symbol order ([`AttrsBuilder::finish`] makes it the set).
-pub struct AttrsBuilder {
-    ptr: NonNull<Header>,
-}
-
-impl AttrsBuilder {
-    /// A builder with room for `cap` entries.
-    pub fn with_capacity(cap: usize) -> AttrsBuilder {
-        let cap32 = u32::try_from(cap).expect("attribute set too large");
-        let layout = layout(cap);
-        // SAFETY: the layout has a non-zero size (the header and head); the header and
-        // head are written before anything reads them.
-        unsafe {
-            let p = alloc(layout);
-            let Some(ptr) = NonNull::new(p.cast::<Header>()) else {
-                handle_alloc_error(layout)
-            };
-            ptr.as_ptr().write(Header::new::<Attrs>());
-            p.add(HEAD).cast::<Attrs>().write(Attrs {
-                len: 0,
-                cap: cap32,
-                entries: [],
-            });
-            AttrsBuilder { ptr }
-        }
-    }
-    fn head(&mut self) -> &mut Attrs {
-        // SAFETY: the head was written by `with_capacity`; the block is not shared yet.
-        unsafe { &mut *self.ptr.as_ptr().cast::<u8>().add(HEAD).cast::<Attrs>() }
-    }
-    /// Appends `attr`, which must sort after the entries so far; there must be room.
-    #[inline]
-    pub fn push(&mut self, attr: Attr) {
-        let head = self.head();
-        assert!(head.len < head.cap, "attribute set block overfilled");
-        // SAFETY: slot `len` is within the allocation (`len < cap`) and unwritten.
-        unsafe { head.slot(head.len as usize).write(attr) };
-        head.len += 1;
-    }
-    fn extend_from_slice(&mut self, attrs: &[Attr]) {
-        for a in attrs {
-            self.push(a.clone());
-        }
-    }
-    /// Moves every entry of `entries` in (there must be room).
-    fn take_all(&mut self, mut entries: Vec<Attr>) {
-        let head = self.head();
-        let n = entries.len();
-        assert!(
-            n <= (head.cap - head.len) as usize,
-            "attribute set block overfilled"
-        );
-        // SAFETY: there is room for `n` more entries; they are moved (the vector forgets
-        // them before it is dropped).
-        unsafe {
-            std::ptr::copy_nonoverlapping(entries.as_ptr(), head.slot(head.len as usize), n);
-            entries.set_len(0);
-        }
-        head.len += n as u32;
-    }
-    /// The set of the entries pushed.
-    pub fn finish(mut self) -> Shared<Attrs> {
-        debug_assert!(self
-            .head()
-            .entries()
-            .windows(2)
-            .all(|w| w[0].name < w[1].name));
-        let ptr = self.ptr;
-        std::mem::forget(self);
-        // SAFETY: the block holds a header for `Attrs`, an initialised head and `len`
-        // initialised entries; `free` releases it.
-        unsafe { Shared::from_header(ptr) }
-    }
-}
-
-impl Drop for AttrsBuilder {
-    fn drop(&mut self) {
-        // SAFETY: an unfinished block is freed as a finished one would be.
-        unsafe { free(self.ptr) }
-    }
-}
-
-/// Drops a set's entries and frees its allocation (its entry in the table of destructors).
-///
-/// # Safety
-/// `h` must be a set's allocation (made by [`AttrsBuilder`]) that nothing uses any more.
-pub(super) unsafe fn free(h: NonNull<Header>) {
-    unsafe {
-        let head = h.as_ptr().cast::<u8>().add(HEAD).cast::<Attrs>();
-        let (len, cap) = ((*head).len as usize, (*head).cap as usize);
-        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut((*head).slot(0), len));
-        dealloc(h.as_ptr().cast(), layout(cap));
-    }
-}
+/// A set being built in place, entries pushed in symbol order (see [`Builder`]).
+pub type AttrsBuilder = Builder<Attrs>;
 
 impl Attrs {
     /// The empty set.
@@ -168,34 +58,18 @@ impl Attrs {
         block.take_all(entries);
         block.finish()
     }
-    /// A pointer to entry slot `i` (which may be past the initialised ones).
-    ///
-    /// # Safety
-    /// `self` must be the head of a set's allocation and `i <= cap`.
-    unsafe fn slot(&self, i: usize) -> *mut Attr {
-        // SAFETY: the entries follow the head in the same allocation (see `AttrsBuilder`).
-        unsafe {
-            (self as *const Attrs)
-                .add(1)
-                .cast::<Attr>()
-                .cast_mut()
-                .add(i)
-        }
-    }
     /// The entries, in symbol order.
     #[inline]
     fn entries(&self) -> &[Attr] {
-        // SAFETY: a set is only reached through its allocation, whose first `len` entries
-        // are initialised and not mutated while it is shared.
-        unsafe { std::slice::from_raw_parts(self.slot(0), self.len as usize) }
+        self.0.items()
     }
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.entries().len()
     }
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.entries().is_empty()
     }
     /// The attribute named `name`.
     #[inline]

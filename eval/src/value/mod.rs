@@ -4,6 +4,7 @@
 //! `docs/architecture.md` for the threading model. Cloning a value is cheap.
 
 mod attrs;
+mod block;
 mod env;
 mod shared;
 mod string;

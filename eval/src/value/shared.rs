@@ -61,8 +61,8 @@ macro_rules! heap_objects {
 heap_objects! {
     NixString = 0 => free::<NixString>;
     Box<str> = 1 => free::<Box<str>>;
-    // A set's entries follow it in the same allocation (see `attrs.rs`).
-    Attrs = 2 => super::attrs::free;
+    // Sets' and lists' items follow them in the same allocation (see `block.rs`).
+    Attrs = 2 => super::block::free::<Attrs>;
     Vec<Value> = 3 => free::<Vec<Value>>;
     Closure = 4 => free::<Closure>;
     PrimOpApp = 5 => free::<PrimOpApp>;
