@@ -10,7 +10,7 @@ use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::{known, Symbol, SymbolMap, SymbolSet};
 use crate::value::Shared;
-use crate::value::{Attr, Attrs, PrimOp, Thunk, Value};
+use crate::value::{Attr, Attrs, List, PrimOp, Thunk, Value};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
@@ -131,9 +131,8 @@ fn attr_names(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let names = attrs
         .sorted_by_name()
         .into_iter()
-        .map(|a| ev.name_string(a.name))
-        .collect();
-    Ok(Value::list(names))
+        .map(|a| ev.name_string(a.name));
+    Ok(Value::List(List::from_exact(names)))
 }
 
 /// `attrValues set`: the values, in the order of their names.
@@ -141,7 +140,7 @@ fn attr_values(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let what = "while evaluating the argument passed to builtins.attrValues";
     let attrs = with_ctx(ev.force_attrs(&args[0]), what)?;
     let values = attrs.sorted_by_name().into_iter().map(|a| a.value.clone());
-    Ok(Value::list(values.collect()))
+    Ok(Value::List(List::from_exact(values)))
 }
 
 /// `getAttr name set`: `set.${name}`.
@@ -421,7 +420,7 @@ fn element_key(ev: &mut Eval, elem: &Value) -> Result<Value> {
 }
 
 /// Calls `operator` on an element and forces its result as a list.
-fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Shared<Vec<Value>>> {
+fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Shared<crate::value::List>> {
     let r = ev.call(op, elem.clone(), Span::NONE)?;
     let what =
         "while evaluating the return value of the `operator` passed to builtins.genericClosure";

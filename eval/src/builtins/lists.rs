@@ -6,7 +6,7 @@ use crate::eval::Eval;
 use crate::source::Span;
 use crate::symbol::known;
 use crate::value::Shared;
-use crate::value::{Attr, Attrs, PrimOp, Thunk, Value};
+use crate::value::{Attr, Attrs, List, ListBuilder, PrimOp, Thunk, Value};
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -96,7 +96,12 @@ pub(super) fn fn_span(f: &Value) -> Span {
 }
 
 /// Forces argument `v` of `builtins.<name>` as a list (`which`: "first", "second", …).
-fn list_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Shared<Vec<Value>>> {
+fn list_arg(
+    ev: &mut Eval,
+    v: &Value,
+    which: &str,
+    name: &str,
+) -> Result<Shared<crate::value::List>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the {which} argument passed to builtins.{name}")
@@ -121,9 +126,8 @@ fn map(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let span = fn_span(&f);
     let items = list
         .iter()
-        .map(|x| Thunk::apply(f.clone(), x.clone(), span))
-        .collect();
-    Ok(Value::list(items))
+        .map(|x| Thunk::apply(f.clone(), x.clone(), span));
+    Ok(Value::List(List::from_exact(items)))
 }
 
 /// Calls the predicate `f` on `x` and forces the result as a Boolean.
@@ -154,7 +158,7 @@ fn filter(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 }
 
 /// Forces the list argument of `head`/`tail` (Nix quotes these names).
-fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Shared<Vec<Value>>> {
+fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Shared<crate::value::List>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the first argument passed to 'builtins.{name}'")
@@ -176,7 +180,7 @@ fn tail(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     if list.is_empty() {
         return fail("'builtins.tail' called on an empty list");
     }
-    Ok(Value::list(list[1..].to_vec()))
+    Ok(Value::List(List::concat(&[&list[1..]])))
 }
 
 /// `elemAt list n`: element `n` (from 0).
@@ -222,15 +226,14 @@ fn length(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 /// `concatLists lists`: the concatenation of a list of lists.
 fn concat_lists(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let lists = list_arg(ev, &args[0], "first", "concatLists")?;
-    let mut out = Vec::new();
+    let mut parts = Vec::with_capacity(lists.len());
     for l in lists.iter() {
-        let l = with_ctx(
+        parts.push(with_ctx(
             ev.force_list(l),
             "while evaluating a value of the list passed to builtins.concatLists",
-        )?;
-        out.extend(l.iter().cloned());
+        )?);
     }
-    Ok(Value::list(out))
+    Ok(Value::List(join(&parts)))
 }
 
 /// `concatMap f list`: `concatLists (map f list)`, applying `f` eagerly.
@@ -238,15 +241,24 @@ fn concat_map(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let f = fn_arg(ev, &args[0], "first", "concatMap")?;
     let list = list_arg(ev, &args[1], "second", "concatMap")?;
     let span = fn_span(&f);
-    let mut out = Vec::new();
+    let mut parts = Vec::with_capacity(list.len());
     for x in list.iter() {
         let r = ev.call(&f, x.clone(), Span::NONE)?;
-        let r = ev.force_list(&r).context(span, || {
+        parts.push(ev.force_list(&r).context(span, || {
             "while evaluating the return value of the function passed to builtins.concatMap".into()
-        })?;
-        out.extend(r.iter().cloned());
+        })?);
     }
-    Ok(Value::list(out))
+    Ok(Value::List(join(&parts)))
+}
+
+/// The lists `parts` joined (one that is the only non-empty part is shared, not copied).
+fn join(parts: &[Shared<List>]) -> Shared<List> {
+    let mut non_empty = parts.iter().filter(|p| !p.is_empty());
+    if let (Some(only), None) = (non_empty.next(), non_empty.next()) {
+        return only.clone();
+    }
+    let slices: Vec<&[Value]> = parts.iter().map(|p| &p[..]).collect();
+    List::concat(&slices)
 }
 
 /// `foldl' op nul list`: left fold, forcing each intermediate accumulator (but not `nul`
@@ -273,12 +285,13 @@ fn gen_list(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     }
     let f = fn_arg(ev, &args[0], "first", "genList")?;
     let span = fn_span(&f);
-    let mut items = Vec::new();
-    if items.try_reserve_exact(n as usize).is_err() {
+    let Ok(mut items) = ListBuilder::try_with_capacity(n as usize) else {
         return fail(format!("cannot create list of size {n}"));
+    };
+    for i in 0..n {
+        items.push(Thunk::apply(f.clone(), Value::Int(i), span));
     }
-    items.extend((0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i), span)));
-    Ok(Value::list(items))
+    Ok(Value::List(items.finish()))
 }
 
 /// `sort less list`: a stable sort by the comparator `less`; elements are forced first.

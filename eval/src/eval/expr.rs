@@ -6,7 +6,7 @@ use crate::ir::{AttrName, BinOp, Expr, ExprRef};
 use crate::source::Span;
 use crate::symbol::{known, Symbol};
 use crate::value::Shared;
-use crate::value::{Attr, Attrs, Closure, Env, NixString, Value};
+use crate::value::{Attr, Attrs, Closure, Env, List, NixString, Value};
 
 /// Binds the fields of the node an `eval_*` arm was dispatched for (see
 /// [`Eval::eval_node`]): `node!(node, Expr::Not(e, span));`.
@@ -101,7 +101,7 @@ impl Eval {
     #[inline(never)]
     fn list_literal(&self, items: &[ExprRef], env: &Env) -> Value {
         crate::stats::bump(crate::stats::Counter::ListLiterals);
-        Value::list(items.iter().map(|e| self.thunk(e, env)).collect())
+        Value::List(List::from_exact(items.iter().map(|e| self.thunk(e, env))))
     }
 
     #[inline(never)]
@@ -500,10 +500,7 @@ impl Eval {
         if a.is_empty() {
             return Ok(Value::List(b));
         }
-        let mut v = Vec::with_capacity(a.len() + b.len());
-        v.extend(a.iter().cloned());
-        v.extend(b.iter().cloned());
-        Ok(Value::list(v))
+        Ok(Value::List(List::concat(&[&a, &b])))
     }
 
     /// `|>`, `<|` (experimental).

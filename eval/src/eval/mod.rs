@@ -392,7 +392,7 @@ impl Eval {
         }
     }
     /// Forces `v` and requires a list.
-    pub fn force_list(&mut self, v: &Value) -> Result<Shared<Vec<Value>>> {
+    pub fn force_list(&mut self, v: &Value) -> Result<Shared<crate::value::List>> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(self.type_error("a list", &other)),

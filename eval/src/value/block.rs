@@ -62,13 +62,12 @@ const fn head_offset<B: Inline>() -> usize {
     value_offset::<B>()
 }
 
-/// The allocation of a block of `B` with room for `cap` items.
-fn layout<B: Inline>(cap: usize) -> Layout {
+/// The allocation of a block of `B` with room for `cap` items (`None`: too large).
+fn layout<B: Inline>(cap: usize) -> Option<Layout> {
     std::mem::size_of::<B::Item>()
         .checked_mul(cap)
         .and_then(|n| n.checked_add(head_offset::<B>() + std::mem::size_of::<B>()))
         .and_then(|n| Layout::from_size_align(n, std::mem::align_of::<B>()).ok())
-        .expect("object too large")
 }
 
 /// A block of `B` being filled: its allocation, with room for a fixed number of items
@@ -81,14 +80,23 @@ pub struct Builder<B: Inline> {
 impl<B: Inline> Builder<B> {
     /// A builder with room for `cap` items.
     pub fn with_capacity(cap: usize) -> Builder<B> {
-        let cap32 = u32::try_from(cap).expect("object too large");
-        let layout = layout::<B>(cap);
+        match Builder::try_with_capacity(cap) {
+            Ok(b) => b,
+            Err(Some(layout)) => handle_alloc_error(layout),
+            Err(None) => panic!("object too large"),
+        }
+    }
+    /// A builder with room for `cap` items, or why there is none: the layout the
+    /// allocator refused, or `None` when `cap` is beyond any layout.
+    pub fn try_with_capacity(cap: usize) -> Result<Builder<B>, Option<Layout>> {
+        let cap32 = u32::try_from(cap).map_err(|_| None)?;
+        let layout = layout::<B>(cap).ok_or(None)?;
         // SAFETY: the layout has a non-zero size (the header and head); both are written
         // before anything reads them.
         unsafe {
             let p = alloc(layout);
             let Some(ptr) = NonNull::new(p.cast::<Header>()) else {
-                handle_alloc_error(layout)
+                return Err(Some(layout));
             };
             ptr.as_ptr().write(Header::new::<B>());
             p.add(head_offset::<B>())
@@ -98,10 +106,10 @@ impl<B: Inline> Builder<B> {
                     cap: cap32,
                     items: [],
                 });
-            Builder {
+            Ok(Builder {
                 ptr,
                 _block: PhantomData,
-            }
+            })
         }
     }
     #[inline(always)]
@@ -178,6 +186,7 @@ pub(super) unsafe fn free<B: Inline>(h: NonNull<Header>) {
             .cast::<Head<B::Item>>();
         let (len, cap) = ((*head).len as usize, (*head).cap as usize);
         std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut((*head).slot(0), len));
-        dealloc(h.as_ptr().cast(), layout::<B>(cap));
+        let layout = layout::<B>(cap).expect("the block was allocated with this layout");
+        dealloc(h.as_ptr().cast(), layout);
     }
 }

@@ -6,11 +6,13 @@
 mod attrs;
 mod block;
 mod env;
+mod list;
 mod shared;
 mod string;
 
 pub use attrs::{Attr, Attrs, AttrsBuilder};
 pub use env::{Env, EnvFrame, Slots};
+pub use list::{List, ListBuilder};
 pub use shared::Shared;
 pub use string::{first_context_element, Context, NixString};
 
@@ -36,7 +38,7 @@ pub enum Value {
     /// An absolute, canonical path.
     Path(Shared<Box<str>>),
     Attrs(Shared<Attrs>),
-    List(Shared<Vec<Value>>),
+    List(Shared<List>),
     Lambda(Shared<Closure>),
     PrimOp(Shared<PrimOpApp>),
     Thunk(Shared<Thunk>),
@@ -252,7 +254,7 @@ impl Value {
     }
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Shared::new(items))
+        Value::List(List::from_vec(items))
     }
     /// An attribute-set value.
     pub fn attrs(a: Shared<Attrs>) -> Value {

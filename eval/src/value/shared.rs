@@ -8,7 +8,7 @@
 //! processor often mispredicts: it was a fifth of the evaluator's branch mispredictions).
 //! Only freeing the last reference looks at the type.
 
-use super::{Attrs, Closure, NixString, PrimOpApp, Thunk, Value};
+use super::{Attrs, Closure, List, NixString, PrimOpApp, Thunk};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -63,7 +63,7 @@ heap_objects! {
     Box<str> = 1 => free::<Box<str>>;
     // Sets' and lists' items follow them in the same allocation (see `block.rs`).
     Attrs = 2 => super::block::free::<Attrs>;
-    Vec<Value> = 3 => free::<Vec<Value>>;
+    List = 3 => super::block::free::<List>;
     Closure = 4 => free::<Closure>;
     PrimOpApp = 5 => free::<PrimOpApp>;
     Thunk = 6 => free::<Thunk>;
@@ -266,14 +266,14 @@ impl<T: HeapObject + std::fmt::Debug> std::fmt::Debug for Shared<T> {
 #[cfg(test)]
 mod tests {
     use super::Shared;
-    use crate::value::{Thunk, Value};
+    use crate::value::{List, NixString, Thunk, Value};
     use std::rc::Rc;
 
     /// A list holding a thunk whose computation owns `probe`: freeing the list frees the
     /// probe's clone.
-    fn list_owning(probe: &Rc<()>) -> Shared<Vec<Value>> {
+    fn list_owning(probe: &Rc<()>) -> Shared<List> {
         let p = probe.clone();
-        Shared::new(vec![Thunk::native(move |_| {
+        List::from_vec(vec![Thunk::native(move |_| {
             let _ = &p;
             Ok(Value::Null)
         })])
@@ -295,12 +295,12 @@ mod tests {
 
     #[test]
     fn get_mut_only_for_the_sole_reference() {
-        let mut a = Shared::new(vec![Value::Int(1)]);
-        Shared::get_mut(&mut a).unwrap().push(Value::Int(2));
+        let mut a = Shared::new(NixString::plain("a".to_string()));
+        Shared::get_mut(&mut a).unwrap().s.push('b');
         let b = a.clone();
         assert!(Shared::get_mut(&mut a).is_none());
         drop(b);
-        assert_eq!(a.len(), 2);
+        assert_eq!(a.s, "ab");
     }
 
     #[test]
