@@ -75,6 +75,11 @@ impl Attrs {
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
         let entries = self.entries();
+        // Small sets (most of them) are scanned: a run of predictable comparisons over a
+        // few cache lines beats a binary search's unpredictable branches.
+        if entries.len() <= 8 {
+            return entries.iter().find(|a| a.name == name);
+        }
         entries
             .binary_search_by_key(&name, |a| a.name)
             .ok()
@@ -193,6 +198,26 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect()
+    }
+
+    /// Lookups find every name and nothing else, in small (scanned) and large (searched)
+    /// sets.
+    #[test]
+    fn lookup_small_and_large() {
+        for n in [0usize, 1, 7, 8, 9, 30] {
+            let names: Vec<String> = (0..n).map(|i| format!("l{i}")).collect();
+            let a = set(&names.iter().map(|s| (s.as_str(), 1)).collect::<Vec<_>>());
+            for (i, name) in names.iter().enumerate() {
+                assert!(a.get(Symbol::new(name)).is_some());
+                assert_eq!(
+                    a.position(Symbol::new(name))
+                        .map(|p| a.iter().nth(p).unwrap().name),
+                    Some(Symbol::new(name)),
+                    "{i}"
+                );
+            }
+            assert!(a.get(Symbol::new("absent-name")).is_none());
+        }
     }
 
     /// Every shape of `//` (few into many, many into few, similar sizes) gives the merge.
