@@ -48,10 +48,12 @@ pub type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 impl EvalError {
     /// An error of kind `Eval` with `message` and no position.
+    #[cold]
     pub fn new(message: impl Into<String>) -> Box<EvalError> {
         Self::of_kind(ErrorKind::Eval, message)
     }
     /// An error of `kind` with `message`.
+    #[cold]
     pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> Box<EvalError> {
         Box::new(EvalError {
             kind,
@@ -80,12 +82,14 @@ pub trait ErrorExt {
 }
 
 impl ErrorExt for Box<EvalError> {
+    #[cold]
     fn at(mut self, span: Span) -> Self {
         if !self.span.is_some() {
             self.span = span;
         }
         self
     }
+    #[cold]
     fn context(mut self, span: Span, message: impl FnOnce() -> String) -> Self {
         if self.trace.len() < MAX_TRACE {
             self.trace.push(TraceFrame {
@@ -107,6 +111,7 @@ impl<T> ErrorExt for Result<T> {
 }
 
 /// Shorthand: `Err(EvalError::new(msg))`.
+#[cold]
 pub fn fail<T>(message: impl Into<String>) -> Result<T> {
     Err(EvalError::new(message))
 }
