@@ -326,6 +326,8 @@ fn lambda_desc(lambda: &Lambda) -> String {
 }
 
 /// `attempt to call something which is not a function but …`.
+#[cold]
+#[inline(never)]
 fn not_a_function(ev: &Eval, v: &Value) -> Box<EvalError> {
     EvalError::new(format!(
         "attempt to call something which is not a function but {}: {}",

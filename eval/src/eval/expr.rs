@@ -594,6 +594,8 @@ fn bool_op_name(op: BinOp) -> &'static str {
 }
 
 /// `attribute 'x' missing`, with Nix's "Did you mean" suggestions.
+#[cold]
+#[inline(never)]
 pub(crate) fn missing_attr(name: Symbol, attrs: &Attrs) -> Box<EvalError> {
     let want = name.as_str();
     let mut close: Vec<&str> = attrs

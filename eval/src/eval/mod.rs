@@ -427,6 +427,8 @@ impl Eval {
     }
 
     /// `expected <wanted> but found <type>: <value>`.
+    #[cold]
+    #[inline(never)]
     pub fn type_error(&self, wanted: &str, found: &Value) -> Box<EvalError> {
         EvalError::new(format!(
             "expected {} but found {}: {}",
@@ -578,6 +580,8 @@ fn stack_floor() -> usize {
 }
 
 /// `stack overflow; max-call-depth exceeded`.
+#[cold]
+#[inline(never)]
 pub fn stack_overflow() -> Box<EvalError> {
     EvalError::of_kind(
         ErrorKind::StackOverflow,
