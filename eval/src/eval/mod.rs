@@ -208,13 +208,15 @@ impl Eval {
                 t.replace_blackhole(ThunkState::Evaluating(Rc::as_ptr(&e)));
                 self.guarded(|ev| ev.eval(&e, &env))
             }
-            state @ (ThunkState::Blackhole(_) | ThunkState::Evaluating(_)) => {
+            state @ (ThunkState::Blackhole(_)
+            | ThunkState::Evaluating(_)
+            | ThunkState::EvaluatingCall(_)) => {
                 let span = blackhole_span(&state);
                 t.replace_blackhole(state);
                 return Err(infinite_recursion(span));
             }
             other => {
-                t.replace_blackhole(ThunkState::Blackhole(blackhole_span(&other)));
+                t.replace_blackhole(being_evaluated(&other));
                 self.run_thunk_state(other)
             }
         };
@@ -266,9 +268,9 @@ impl Eval {
                 self.guarded(|ev| ev.call(&Value::Lambda(c), Value::Thunk(x), span))
             }
             ThunkState::Native(f) => f(self).and_then(|v| self.force(&v)),
-            ThunkState::Blackhole(_) | ThunkState::Evaluating(_) => {
-                Err(infinite_recursion(blackhole_span(&state)))
-            }
+            ThunkState::Blackhole(_)
+            | ThunkState::Evaluating(_)
+            | ThunkState::EvaluatingCall(_) => Err(infinite_recursion(blackhole_span(&state))),
             ThunkState::Done(v) => Ok(v),
         }
     }
@@ -542,6 +544,17 @@ fn thunk_failed(t: &Thunk, e: Box<EvalError>) -> Box<EvalError> {
     e
 }
 
+/// The state of a thunk while its computation `state` runs: what a recursion through it
+/// is reported at, without reading anything the computation does not need itself.
+fn being_evaluated(state: &ThunkState) -> ThunkState {
+    match state {
+        ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => {
+            ThunkState::EvaluatingCall(Rc::as_ptr(&c.lambda))
+        }
+        other => ThunkState::Blackhole(blackhole_span(other)),
+    }
+}
+
 fn blackhole_span(state: &ThunkState) -> Span {
     match state {
         ThunkState::Expr(e, _) => e.span(),
@@ -552,6 +565,8 @@ fn blackhole_span(state: &ThunkState) -> Span {
         // SAFETY: the evaluation that set this state keeps the expression alive and
         // replaces the state before it ends.
         ThunkState::Evaluating(e) => unsafe { (**e).span() },
+        // SAFETY: as for `Evaluating`; the closure being applied keeps the lambda alive.
+        ThunkState::EvaluatingCall(l) => unsafe { (**l).span },
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
     }
 }

@@ -139,6 +139,10 @@ pub enum ThunkState {
     /// replaces it before it ends), so only a detected recursion reads it: forcing need
     /// not look the span up.
     Evaluating(*const Expr),
+    /// Being evaluated from [`ThunkState::ApplyInt`] or [`ThunkState::ApplyThunk`]: like
+    /// `Blackhole`, at the lambda's span, which is read only if a recursion is detected
+    /// (the evaluation keeps the closure, and so the lambda, alive).
+    EvaluatingCall(*const Lambda),
     /// Evaluated.
     Done(Value),
 }
@@ -231,7 +235,9 @@ impl Thunk {
         unsafe {
             debug_assert!(matches!(
                 *self.0.get(),
-                ThunkState::Blackhole(_) | ThunkState::Evaluating(_)
+                ThunkState::Blackhole(_)
+                    | ThunkState::Evaluating(_)
+                    | ThunkState::EvaluatingCall(_)
             ));
             std::ptr::write(self.0.get(), state)
         }
