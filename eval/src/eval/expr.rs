@@ -452,21 +452,8 @@ impl Eval {
     /// `//`.
     #[inline(never)]
     fn eval_update(&mut self, node: &Expr, env: &Env) -> Result<Value> {
-        node!(node, Expr::Binary { lhs, rhs, span, .. });
-        let span = *span;
-        let l = self.eval(lhs, env)?;
-        let r = self.eval(rhs, env)?;
+        let (a, b) = self.forced_operands(node, env, "update (//)", Eval::force_attrs)?;
         crate::stats::bump(crate::stats::Counter::Updates);
-        let a = self.force_attrs(&l).at(span).map_err(|e| {
-            e.context(span, || {
-                "in the left operand of the update (//) operator".into()
-            })
-        })?;
-        let b = self.force_attrs(&r).at(span).map_err(|e| {
-            e.context(span, || {
-                "in the right operand of the update (//) operator".into()
-            })
-        })?;
         // Nix returns an operand itself when the other one is empty.
         if b.is_empty() {
             return Ok(Value::Attrs(a));
@@ -480,20 +467,8 @@ impl Eval {
     /// `++`.
     #[inline(never)]
     fn eval_concat(&mut self, node: &Expr, env: &Env) -> Result<Value> {
-        node!(node, Expr::Binary { lhs, rhs, span, .. });
-        let span = *span;
-        let l = self.eval(lhs, env)?;
-        let r = self.eval(rhs, env)?;
-        let a = self.force_list(&l).at(span).map_err(|e| {
-            e.context(span, || {
-                "in the left operand of the list concatenation (++) operator".into()
-            })
-        })?;
-        let b = self.force_list(&r).at(span).map_err(|e| {
-            e.context(span, || {
-                "in the right operand of the list concatenation (++) operator".into()
-            })
-        })?;
+        let (a, b) =
+            self.forced_operands(node, env, "list concatenation (++)", Eval::force_list)?;
         if b.is_empty() {
             return Ok(Value::List(a));
         }
@@ -501,6 +476,31 @@ impl Eval {
             return Ok(Value::List(b));
         }
         Ok(Value::List(List::concat(&[&a, &b])))
+    }
+
+    /// The operands of the binary operator `node`, both evaluated (left first) and then
+    /// made into `T` by `force`, with Nix's context on failure ("in the left operand of
+    /// the update (//) operator").
+    #[inline(always)]
+    fn forced_operands<T>(
+        &mut self,
+        node: &Expr,
+        env: &Env,
+        operator: &str,
+        force: impl Fn(&mut Eval, &Value) -> Result<T>,
+    ) -> Result<(T, T)> {
+        node!(node, Expr::Binary { lhs, rhs, span, .. });
+        let span = *span;
+        let l = self.eval(lhs, env)?;
+        let r = self.eval(rhs, env)?;
+        let operand = |ev: &mut Eval, v: &Value, side: &str| {
+            force(ev, v).at(span).map_err(|e| {
+                e.context(span, || {
+                    format!("in the {side} operand of the {operator} operator")
+                })
+            })
+        };
+        Ok((operand(self, &l, "left")?, operand(self, &r, "right")?))
     }
 
     /// `|>`, `<|` (experimental).
