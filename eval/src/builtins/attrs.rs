@@ -10,7 +10,7 @@ use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::{known, Symbol, SymbolMap, SymbolSet};
 use crate::value::Shared;
-use crate::value::{Attr, Attrs, List, PrimOp, Thunk, Value};
+use crate::value::{Attr, Attrs, AttrsBuilder, List, PrimOp, Thunk, Value};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
@@ -182,26 +182,25 @@ fn remove_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     }
     drop.sort_unstable();
     drop.dedup();
-    let mut kept = Vec::with_capacity(attrs.len() - drop.len());
+    let mut kept = AttrsBuilder::with_capacity(attrs.len() - drop.len());
     let mut drop = drop.into_iter().peekable();
     for (i, a) in attrs.iter().enumerate() {
         if drop.next_if_eq(&i).is_none() {
             kept.push(a.clone());
         }
     }
-    Ok(Value::attrs(Attrs::from_sorted(kept)))
+    Ok(Value::Attrs(kept.finish()))
 }
 
 /// `intersectAttrs e1 e2`: the attributes of `e2` whose names are in `e1`.
 fn intersect_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let left = attrs_arg(ev, &args[0], "first", "intersectAttrs")?;
     let right = attrs_arg(ev, &args[1], "second", "intersectAttrs")?;
-    let kept = right
-        .iter()
-        .filter(|a| left.contains(a.name))
-        .cloned()
-        .collect();
-    Ok(Value::attrs(Attrs::from_sorted(kept)))
+    let mut kept = AttrsBuilder::with_capacity(left.len().min(right.len()));
+    for a in right.iter().filter(|a| left.contains(a.name)) {
+        kept.push(a.clone());
+    }
+    Ok(Value::Attrs(kept.finish()))
 }
 
 /// `listToAttrs [ { name; value; } … ]`; for duplicate names the first one wins.
@@ -244,19 +243,17 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 fn map_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let attrs = attrs_arg(ev, &args[1], "second", "mapAttrs")?;
     let f = &args[0];
-    let mapped = attrs
-        .iter()
-        .map(|a| {
-            let name = ev.name_string(a.name);
-            Attr {
-                name: a.name,
-                value: Thunk::apply2(f.clone(), name, a.value.clone(), Span::NONE),
-                // Nix gives mapped attributes no position (`unsafeGetAttrPos` is null).
-                span: Span::NONE,
-            }
-        })
-        .collect();
-    Ok(Value::attrs(Attrs::from_sorted(mapped)))
+    let mut mapped = AttrsBuilder::with_capacity(attrs.len());
+    for a in attrs.iter() {
+        let name = ev.name_string(a.name);
+        mapped.push(Attr {
+            name: a.name,
+            value: Thunk::apply2(f.clone(), name, a.value.clone(), Span::NONE),
+            // Nix gives mapped attributes no position (`unsafeGetAttrPos` is null).
+            span: Span::NONE,
+        });
+    }
+    Ok(Value::Attrs(mapped.finish()))
 }
 
 /// `catAttrs name sets`: the values of `name` in those sets that have it.
