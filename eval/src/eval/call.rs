@@ -44,7 +44,10 @@ impl Eval {
             args.push(arg);
             self.call_primop(p.op, &args, span)
         } else {
-            let mut args = p.args.clone();
+            // Sized for the arguments so far and this one: one allocation, where a clone
+            // and a push would allocate twice.
+            let mut args = Vec::with_capacity(p.args.len() + 1);
+            args.extend(p.args.iter().cloned());
             args.push(arg);
             Ok(Value::PrimOp(Shared::new(PrimOpApp { op: p.op, args })))
         }
