@@ -187,7 +187,7 @@ fn eval_target(ev: &mut Eval, target: &Target) -> kith_eval::error::Result<Drv> 
 fn auto_call(ev: &mut Eval, v: Value) -> kith_eval::error::Result<Value> {
     let v = ev.force(&v)?;
     if v.is_function() {
-        let empty = Value::attrs(Attrs::new());
+        let empty = Value::Attrs(Attrs::new());
         return ev.call(&v, empty, kith_eval::source::Span::NONE);
     }
     Ok(v)

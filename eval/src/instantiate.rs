@@ -346,7 +346,7 @@ fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) ->
             span: Span::NONE,
         });
     }
-    let arg = Value::attrs(Attrs::from_entries(entries));
+    let arg = Value::Attrs(Attrs::from_entries(entries));
     ev.call(&v, arg, Span::NONE)
 }
 

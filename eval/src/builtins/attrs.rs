@@ -236,7 +236,7 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
             span: value.span,
         });
     }
-    Ok(Value::attrs(Attrs::from_entries(out)))
+    Ok(Value::Attrs(Attrs::from_entries(out)))
 }
 
 /// `mapAttrs f set`: each value becomes the lazy `f name value`.
@@ -301,7 +301,7 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
             Thunk::apply2(f.clone(), name_value, Value::list(vs), span),
         ));
     }
-    Ok(Value::attrs(Attrs::from_sorted(out)))
+    Ok(Value::Attrs(Attrs::from_sorted(out)))
 }
 
 /// `functionArgs f`: `{ name = hasDefault; … }` for a pattern lambda, `{ }` for other
@@ -310,11 +310,11 @@ fn function_args(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let f = ev.force(&args[0])?;
     let closure = match &f {
         Value::Lambda(c) => c,
-        Value::PrimOp(_) => return Ok(Value::attrs(Attrs::new())),
+        Value::PrimOp(_) => return Ok(Value::Attrs(Attrs::new())),
         _ => return Err(EvalError::new("'functionArgs' requires a function")),
     };
     let Param::Pattern { formals, .. } = &closure.lambda.param else {
-        return Ok(Value::attrs(Attrs::new()));
+        return Ok(Value::Attrs(Attrs::new()));
     };
     let out = formals
         .iter()
@@ -324,7 +324,7 @@ fn function_args(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
             span: p.span,
         })
         .collect();
-    Ok(Value::attrs(Attrs::from_entries(out)))
+    Ok(Value::Attrs(Attrs::from_entries(out)))
 }
 
 /// `unsafeGetAttrPos name set`: `{ file; line; column; }` of the definition, or null.
@@ -358,7 +358,7 @@ fn group_by(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         .into_iter()
         .map(|(name, vs)| plain_attr(name, Value::list(vs)))
         .collect();
-    Ok(Value::attrs(Attrs::from_entries(out)))
+    Ok(Value::Attrs(Attrs::from_entries(out)))
 }
 
 /// `genericClosure { startSet; operator; }`: the elements reachable from `startSet` through
@@ -417,7 +417,7 @@ fn element_key(ev: &mut Eval, elem: &Value) -> Result<Value> {
 }
 
 /// Calls `operator` on an element and forces its result as a list.
-fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Shared<crate::value::List>> {
+fn operator_result(ev: &mut Eval, op: &Value, elem: &Value) -> Result<Shared<List>> {
     let r = ev.call(op, elem.clone(), Span::NONE)?;
     let what =
         "while evaluating the return value of the `operator` passed to builtins.genericClosure";

@@ -150,10 +150,10 @@ fn get_context(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
                 let outs = info.outputs.into_iter().map(Value::string).collect();
                 fields.push(attr("outputs", Value::list(outs)));
             }
-            attr(path, Value::attrs(Attrs::from_entries(fields)))
+            attr(path, Value::Attrs(Attrs::from_entries(fields)))
         })
         .collect();
-    Ok(Value::attrs(Attrs::from_entries(entries)))
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 /// `appendContext s ctx`: `s` with the context described in `getContext`'s format added.

@@ -206,7 +206,7 @@ fn try_eval(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         Err(e) if e.is_catchable() => (false, Value::Bool(false)),
         Err(e) => return Err(e),
     };
-    Ok(Value::attrs(Attrs::from_entries(vec![
+    Ok(Value::Attrs(Attrs::from_entries(vec![
         Attr {
             name: known::success(),
             value: Value::Bool(success),

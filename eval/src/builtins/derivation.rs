@@ -229,7 +229,7 @@ fn result(drv_path: &str, d: &Derivation) -> Value {
             span: Span::NONE,
         });
     }
-    Value::attrs(Attrs::from_entries(entries))
+    Value::Attrs(Attrs::from_entries(entries))
 }
 
 /// The `__json` value: a JSON object of the already serialised attributes.

@@ -1250,7 +1250,7 @@ fn parse_flake_ref_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Valu
             span: Span::NONE,
         })
         .collect();
-    Ok(Value::attrs(Attrs::from_entries(entries)))
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {

@@ -164,7 +164,7 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
             span: Span::NONE,
         });
     }
-    Ok(Value::attrs(Attrs::from_entries(entries)))
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 /// `builtins.readFileType path`: the type of the file itself (symlinks not followed).

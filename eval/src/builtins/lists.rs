@@ -96,12 +96,7 @@ pub(super) fn fn_span(f: &Value) -> Span {
 }
 
 /// Forces argument `v` of `builtins.<name>` as a list (`which`: "first", "second", …).
-fn list_arg(
-    ev: &mut Eval,
-    v: &Value,
-    which: &str,
-    name: &str,
-) -> Result<Shared<crate::value::List>> {
+fn list_arg(ev: &mut Eval, v: &Value, which: &str, name: &str) -> Result<Shared<List>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the {which} argument passed to builtins.{name}")
@@ -158,7 +153,7 @@ fn filter(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 }
 
 /// Forces the list argument of `head`/`tail` (Nix quotes these names).
-fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Shared<crate::value::List>> {
+fn quoted_list_arg(ev: &mut Eval, v: &Value, name: &str) -> Result<Shared<List>> {
     // The context is formatted only on failure: these run on every builtin call.
     ev.force_list(v).context(Span::NONE, || {
         format!("while evaluating the first argument passed to 'builtins.{name}'")
@@ -422,7 +417,7 @@ fn partition(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
             wrong.push(x);
         }
     }
-    Ok(Value::attrs(Attrs::from_entries(vec![
+    Ok(Value::Attrs(Attrs::from_entries(vec![
         Attr {
             name: known::right(),
             value: Value::list(right),

@@ -134,7 +134,7 @@ fn constants(ev: &Eval) -> Vec<(&'static str, Value)> {
         .iter()
         .filter(|_| !o.pure)
         .map(|(prefix, path)| {
-            Value::attrs(Attrs::from_entries(vec![
+            Value::Attrs(Attrs::from_entries(vec![
                 Attr {
                     name: Symbol::new("prefix"),
                     value: Value::string(prefix.clone()),

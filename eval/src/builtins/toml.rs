@@ -68,7 +68,7 @@ fn convert_table(t: toml::Table, timestamps: bool) -> std::result::Result<Value,
             span: Span::NONE,
         });
     }
-    Ok(Value::attrs(Attrs::from_entries(entries)))
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 fn convert(v: toml::Value, timestamps: bool) -> std::result::Result<Value, String> {
@@ -120,7 +120,7 @@ fn timestamp(d: &toml::value::Datetime) -> Value {
         }
         None => {}
     }
-    Value::attrs(Attrs::from_entries(vec![
+    Value::Attrs(Attrs::from_entries(vec![
         Attr {
             name: Symbol::new("_type"),
             value: Value::string("timestamp"),

@@ -125,7 +125,7 @@ fn parse_drv_name(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         value: Value::string(v),
         span: Span::NONE,
     };
-    Ok(Value::attrs(Attrs::from_entries(vec![
+    Ok(Value::Attrs(Attrs::from_entries(vec![
         attr("name", name),
         attr("version", version),
     ])))

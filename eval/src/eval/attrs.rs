@@ -21,7 +21,7 @@ impl Eval {
         let inner = self.static_entries(def, env, |attr| entries.push(attr));
         let overridden = def.recursive && self.apply_overrides(def, &inner, &mut entries)?;
         if def.dynamic.is_empty() && !overridden {
-            return Ok(Value::attrs(Attrs::from_sorted(entries)));
+            return Ok(Value::Attrs(Attrs::from_sorted(entries)));
         }
         for (name_expr, value_expr, span) in &def.dynamic {
             let name = self.eval(name_expr, &inner)?;
@@ -55,7 +55,7 @@ impl Eval {
                 span: *span,
             });
         }
-        Ok(Value::attrs(Attrs::from_entries(entries)))
+        Ok(Value::Attrs(Attrs::from_entries(entries)))
     }
 
     /// Makes the static attributes of `def` in symbol order, passing each to `push`; returns

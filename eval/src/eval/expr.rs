@@ -264,7 +264,7 @@ impl Eval {
     /// `{ file, line, column }` for a position, or null without one.
     pub fn pos_attrs(&self, span: Span) -> Value {
         match self.sources.describe(span) {
-            Some((file, line, column)) => Value::attrs(Attrs::from_entries(vec![
+            Some((file, line, column)) => Value::Attrs(Attrs::from_entries(vec![
                 Attr {
                     name: known::file(),
                     value: Value::string(file),
@@ -461,7 +461,7 @@ impl Eval {
         if a.is_empty() {
             return Ok(Value::Attrs(b));
         }
-        Ok(Value::attrs(a.update(&b)))
+        Ok(Value::Attrs(a.update(&b)))
     }
 
     /// `++`.

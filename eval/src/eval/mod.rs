@@ -4,7 +4,7 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::source::{Sources, Span};
 use crate::symbol::Symbol;
 use crate::value::Shared;
-use crate::value::{Attrs, NixString, Value};
+use crate::value::{Attrs, List, NixString, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -394,7 +394,7 @@ impl Eval {
         }
     }
     /// Forces `v` and requires a list.
-    pub fn force_list(&mut self, v: &Value) -> Result<Shared<crate::value::List>> {
+    pub fn force_list(&mut self, v: &Value) -> Result<Shared<List>> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(self.type_error("a list", &other)),

@@ -626,7 +626,7 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
     let src = node_source(ev, node)?;
     let info = source_info(&src);
     if !node.flake {
-        return Ok(Value::attrs(info));
+        return Ok(Value::Attrs(info));
     }
     if let Some(sub) = g.substitutes.get(&i) {
         return build_substitute(ev, g, i, &src, sub);
@@ -641,9 +641,9 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
     for (name, edge) in &node.inputs {
         input_entries.push(attr(name, edge_value(g, i, name, edge)));
     }
-    let inputs = Value::attrs(Attrs::from_entries(input_entries.clone()));
+    let inputs = Value::Attrs(Attrs::from_entries(input_entries.clone()));
     input_entries.push(attr("self", node_value(g, i)));
-    let args = Value::attrs(Attrs::from_entries(input_entries));
+    let args = Value::Attrs(Attrs::from_entries(input_entries));
     let outputs = ev.call(&outputs_fn, args, Span::NONE)?;
     finish_flake(ev, &src, info, inputs, outputs)
 }
@@ -664,10 +664,10 @@ fn finish_flake(
         attr("outPath", Value::string_ctx(flake_path(src), ctx)),
         attr("inputs", inputs),
         attr("outputs", outputs.clone()),
-        attr("sourceInfo", Value::attrs(info.clone())),
+        attr("sourceInfo", Value::Attrs(info.clone())),
         attr("_type", Value::string("flake")),
     ]);
-    Ok(Value::attrs(outputs_attrs.update(&info).update(&extra)))
+    Ok(Value::Attrs(outputs_attrs.update(&info).update(&extra)))
 }
 
 /// Splits `DIR#attr.path` into the directory and the attribute path (`""` if none).

@@ -139,9 +139,9 @@ pub(super) fn build_substitute(
         };
         inputs.push(attr(name, v));
     }
-    let inputs = Value::attrs(Attrs::from_entries(inputs));
+    let inputs = Value::Attrs(Attrs::from_entries(inputs));
     let skip = SKIPPED_SERVICES.iter().map(|s| Value::string(*s)).collect();
-    let args = Value::attrs(Attrs::from_entries(vec![
+    let args = Value::Attrs(Attrs::from_entries(vec![
         attr("src", Value::path(&root)),
         attr("nixpkgs", nixpkgs),
         attr("self", node_value(g, i)),

@@ -1,4 +1,5 @@
-//! Attribute sets: entries sorted by interned name for binary-search lookup.
+//! Attribute sets: entries sorted by interned name (small sets are scanned, larger ones
+//! binary-searched).
 
 use super::block::{Builder, Head, Inline};
 use super::{Shared, Value};
@@ -54,9 +55,7 @@ impl Attrs {
     /// Builds a set from entries already sorted by symbol and unique.
     pub fn from_sorted(entries: Vec<Attr>) -> Shared<Attrs> {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        let mut block = AttrsBuilder::with_capacity(entries.len());
-        block.take_all(entries);
-        block.finish()
+        AttrsBuilder::from_vec(entries)
     }
     /// The entries, in symbol order.
     #[inline]
@@ -74,20 +73,18 @@ impl Attrs {
     /// The attribute named `name`.
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
+        self.position(name).map(|i| &self.entries()[i])
+    }
+    /// The index in [`Attrs::iter`] of the attribute named `name`.
+    #[inline]
+    pub fn position(&self, name: Symbol) -> Option<usize> {
         let entries = self.entries();
         // Small sets (most of them) are scanned: a run of predictable comparisons over a
         // few cache lines beats a binary search's unpredictable branches.
         if entries.len() <= 8 {
-            return entries.iter().find(|a| a.name == name);
+            return entries.iter().position(|a| a.name == name);
         }
-        entries
-            .binary_search_by_key(&name, |a| a.name)
-            .ok()
-            .map(|i| &entries[i])
-    }
-    /// The index in [`Attrs::iter`] of the attribute named `name`.
-    pub fn position(&self, name: Symbol) -> Option<usize> {
-        self.entries().binary_search_by_key(&name, |a| a.name).ok()
+        entries.binary_search_by_key(&name, |a| a.name).ok()
     }
     /// The value of the attribute named `name`.
     #[inline]

@@ -57,16 +57,11 @@ pub unsafe trait Inline: HeapObject {
     type Item;
 }
 
-/// Bytes from the start of a block of `B` to its head.
-const fn head_offset<B: Inline>() -> usize {
-    value_offset::<B>()
-}
-
 /// The allocation of a block of `B` with room for `cap` items (`None`: too large).
 fn layout<B: Inline>(cap: usize) -> Option<Layout> {
     std::mem::size_of::<B::Item>()
         .checked_mul(cap)
-        .and_then(|n| n.checked_add(head_offset::<B>() + std::mem::size_of::<B>()))
+        .and_then(|n| n.checked_add(value_offset::<B>() + std::mem::size_of::<B>()))
         .and_then(|n| Layout::from_size_align(n, std::mem::align_of::<B>()).ok())
 }
 
@@ -99,7 +94,7 @@ impl<B: Inline> Builder<B> {
                 return Err(Some(layout));
             };
             ptr.as_ptr().write(Header::new::<B>());
-            p.add(head_offset::<B>())
+            p.add(value_offset::<B>())
                 .cast::<Head<B::Item>>()
                 .write(Head {
                     len: 0,
@@ -120,7 +115,7 @@ impl<B: Inline> Builder<B> {
                 .ptr
                 .as_ptr()
                 .cast::<u8>()
-                .add(head_offset::<B>())
+                .add(value_offset::<B>())
                 .cast::<Head<B::Item>>()
         }
     }
@@ -133,8 +128,14 @@ impl<B: Inline> Builder<B> {
         unsafe { head.slot(head.len as usize).write(item) };
         head.len += 1;
     }
+    /// The object of `items`, moved into a block of their size.
+    pub fn from_vec(items: Vec<B::Item>) -> Shared<B> {
+        let mut block = Builder::with_capacity(items.len());
+        block.take_all(items);
+        block.finish()
+    }
     /// Moves every item of `items` in; there must be room.
-    pub fn take_all(&mut self, mut items: Vec<B::Item>) {
+    fn take_all(&mut self, mut items: Vec<B::Item>) {
         let head = self.head();
         let n = items.len();
         assert!(n <= (head.cap - head.len) as usize, "block overfilled");
@@ -182,7 +183,7 @@ pub(super) unsafe fn free<B: Inline>(h: NonNull<Header>) {
         let head = h
             .as_ptr()
             .cast::<u8>()
-            .add(head_offset::<B>())
+            .add(value_offset::<B>())
             .cast::<Head<B::Item>>();
         let (len, cap) = ((*head).len as usize, (*head).cap as usize);
         std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut((*head).slot(0), len));

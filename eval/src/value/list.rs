@@ -35,9 +35,7 @@ impl List {
     }
     /// The list of `items`.
     pub fn from_vec(items: Vec<Value>) -> Shared<List> {
-        let mut list = ListBuilder::with_capacity(items.len());
-        list.take_all(items);
-        list.finish()
+        ListBuilder::from_vec(items)
     }
 }
 

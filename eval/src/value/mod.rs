@@ -226,8 +226,9 @@ impl Thunk {
         // is returned, so its destructor runs after the cell is consistent again.
         unsafe { std::mem::replace(&mut *self.0.get(), state) }
     }
-    /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`] or
-    /// [`ThunkState::Evaluating`], which own nothing) without the destructor call a replacement of an unknown state needs.
+    /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`],
+    /// [`ThunkState::Evaluating`] or [`ThunkState::EvaluatingCall`], which own nothing)
+    /// without the destructor call a replacement of an unknown state needs.
     #[inline(always)]
     pub fn replace_blackhole(&self, state: ThunkState) {
         // SAFETY: as in `take`; the state being overwritten is a blackhole, which has no
@@ -261,10 +262,6 @@ impl Value {
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(List::from_vec(items))
-    }
-    /// An attribute-set value.
-    pub fn attrs(a: Shared<Attrs>) -> Value {
-        Value::Attrs(a)
     }
     /// A path value.
     pub fn path(p: impl AsRef<str>) -> Value {

@@ -126,7 +126,7 @@ impl Parser<'_> {
         let mut entries = Vec::new();
         let mut tok = self.lx.next()?;
         if tok == Tok::EndObject {
-            return Ok(Value::attrs(Attrs::new()));
+            return Ok(Value::Attrs(Attrs::new()));
         }
         loop {
             let key = match tok {
@@ -146,7 +146,7 @@ impl Parser<'_> {
             });
             match self.lx.next()? {
                 Tok::Comma => tok = self.lx.next()?,
-                Tok::EndObject => return Ok(Value::attrs(Attrs::from_entries(entries))),
+                Tok::EndObject => return Ok(Value::Attrs(Attrs::from_entries(entries))),
                 t => return Err(self.syntax_error("object", &t, Some("'}'"))),
             }
         }
