@@ -212,7 +212,7 @@ fn select(ev: &mut Eval, root: Value, path: &str) -> kith_eval::error::Result<Va
 fn derivation_of(ev: &mut Eval, v: &Value, what: &str) -> kith_eval::error::Result<Drv> {
     let attrs = ev.force_attrs(v)?;
     let is_drv = match attrs.get_str("type").cloned() {
-        Some(t) => matches!(ev.force(&t)?, Value::String(s) if s.s == "derivation"),
+        Some(t) => matches!(ev.force(&t)?, Value::String(s) if s.s == b"derivation"),
         None => false,
     };
     let Some(drv_path) = attrs.get_str("drvPath").cloned().filter(|_| is_drv) else {
@@ -220,13 +220,13 @@ fn derivation_of(ev: &mut Eval, v: &Value, what: &str) -> kith_eval::error::Resu
             "'{what}' is not a derivation"
         )));
     };
-    let drv_path = ev.force_string(&drv_path)?.s.clone();
+    let drv_path = ev.force_string(&drv_path)?.encoded().into_owned();
     let names = match attrs.get_str("outputs").cloned() {
         Some(l) => {
             let l = ev.force_list(&l)?;
             let mut names = Vec::new();
             for n in l.iter() {
-                names.push(ev.force_string(n)?.s.clone());
+                names.push(ev.force_string(n)?.encoded().into_owned());
             }
             names
         }
@@ -237,7 +237,7 @@ fn derivation_of(ev: &mut Eval, v: &Value, what: &str) -> kith_eval::error::Resu
         if let Some(o) = attrs.get_str(&name).cloned() {
             let o = ev.force_attrs(&o)?;
             if let Some(p) = o.get_str("outPath").cloned() {
-                outputs.push((name, ev.force_string(&p)?.s.clone()));
+                outputs.push((name, ev.force_string(&p)?.encoded().into_owned()));
             }
         }
     }

@@ -3,7 +3,9 @@
 use clap::Args;
 use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
 use kith_eval::lower::lints::LintLevel;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,7 +17,7 @@ pub struct EvalArgs {
     file: Option<PathBuf>,
     /// Evaluate this expression instead of a file.
     #[arg(long, short = 'E', value_name = "EXPR")]
-    expr: Option<String>,
+    expr: Option<OsString>,
     /// Evaluate the result completely (all attributes and list elements).
     #[arg(long)]
     strict: bool,
@@ -38,10 +40,10 @@ pub struct EvalArgs {
     attr: Vec<String>,
     /// Pass NAME = EXPR to the function the input evaluates to.
     #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append)]
-    arg: Vec<String>,
+    arg: Vec<OsString>,
     /// Pass NAME = "STRING" to the function the input evaluates to.
     #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append)]
-    argstr: Vec<String>,
+    argstr: Vec<OsString>,
     /// Add a search-path entry (`PATH` or `PREFIX=PATH`), before `NIX_PATH`.
     #[arg(short = 'I', long = "include", value_name = "PATH")]
     include: Vec<String>,
@@ -129,8 +131,8 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         attrs: args.attr.clone(),
     };
     let outcome = kith_eval::flake::run_eval(&req);
-    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    let _ = std::io::stdout().write_all(&outcome.stdout_bytes());
+    let _ = std::io::stderr().write_all(&outcome.stderr_bytes());
     ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
 }
 
@@ -150,7 +152,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
         return run_flake(&args, installable, cwd);
     }
     let input = match (&args.expr, &args.file) {
-        (Some(e), _) => Input::Expr(e.clone()),
+        (Some(e), _) => Input::Expr(e.clone().into_vec()),
         (None, Some(f)) => Input::File(f.clone()),
         (None, None) => Input::File(PathBuf::from("default.nix")),
     };
@@ -167,13 +169,15 @@ pub fn run(args: EvalArgs) -> ExitCode {
         OutputFormat::Nix
     };
     req.attr_paths = args.attr;
+    // Names, expressions and strings are bytes, as Nix reads them.
+    let name = |n: &OsString| kith_eval::bytestr::from_os(n).into_owned();
     for pair in args.arg.chunks(2) {
-        req.args
-            .push((pair[0].clone(), AutoArg::Expr(pair[1].clone())));
+        let expr = AutoArg::Expr(pair[1].clone().into_vec());
+        req.args.push((name(&pair[0]), expr));
     }
     for pair in args.argstr.chunks(2) {
-        req.args
-            .push((pair[0].clone(), AutoArg::Str(pair[1].clone())));
+        let string = AutoArg::Str(pair[1].clone().into_vec());
+        req.args.push((name(&pair[0]), string));
     }
     req.include = args.include;
     req.nix_path = std::env::var("NIX_PATH").ok();
@@ -205,8 +209,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
         None => ErrorFormat::Nix,
     };
     let outcome = instantiate::run(&req);
-    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    let _ = std::io::stdout().write_all(&outcome.stdout_bytes());
+    let _ = std::io::stderr().write_all(&outcome.stderr_bytes());
     if outcome.exit_code == 0 {
         ExitCode::SUCCESS
     } else {

@@ -15,17 +15,17 @@ use std::path::{Path, PathBuf};
 pub enum Input {
     /// A file (a directory means its `default.nix`).
     File(PathBuf),
-    /// An expression's text (`--expr`).
-    Expr(String),
+    /// An expression's text (`--expr`), as bytes: Nix reads source that is not UTF-8.
+    Expr(Vec<u8>),
 }
 
 /// A function argument given on the command line.
 #[derive(Clone, Debug)]
 pub enum AutoArg {
     /// `--arg NAME EXPR`.
-    Expr(String),
+    Expr(Vec<u8>),
     /// `--argstr NAME STRING`.
-    Str(String),
+    Str(Vec<u8>),
 }
 
 /// How the result is printed.
@@ -117,12 +117,12 @@ impl Request {
                 "--arg" => {
                     let n = next("a name")?;
                     let e = next("an expression")?;
-                    self.args.push((n, AutoArg::Expr(e)));
+                    self.args.push((n, AutoArg::Expr(e.into_bytes())));
                 }
                 "--argstr" => {
                     let n = next("a name")?;
                     let s = next("a string")?;
-                    self.args.push((n, AutoArg::Str(s)));
+                    self.args.push((n, AutoArg::Str(s.into_bytes())));
                 }
                 "--max-call-depth" => {
                     let n = next("a number")?;
@@ -181,7 +181,7 @@ impl Request {
             let path = if path.contains("://") || path.starts_with('/') {
                 path
             } else {
-                canon_path(&self.cwd.join(&path).to_string_lossy())
+                canon_path(&crate::bytestr::from_os(self.cwd.join(&path).as_os_str()))
             };
             out.push((prefix, path));
         }
@@ -190,11 +190,26 @@ impl Request {
 }
 
 /// What a request produced: what `nix-instantiate` would print, and its exit code.
+///
+/// The texts are [`crate::bytestr`]-encoded, so that bytes of Nix strings that are not
+/// UTF-8 survive: [`Outcome::stdout_bytes`] and [`Outcome::stderr_bytes`] give the exact
+/// bytes to write. For output that is UTF-8 (almost all) the text is those bytes.
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
+}
+
+impl Outcome {
+    /// The bytes Nix would write to standard output.
+    pub fn stdout_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        crate::bytestr::decode(&self.stdout)
+    }
+    /// The bytes Nix would write to standard error.
+    pub fn stderr_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        crate::bytestr::decode(&self.stderr)
+    }
 }
 
 /// Runs a request.
@@ -256,7 +271,7 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
     if req.parse_only {
         let text = match &req.input {
             Input::File(p) => read_input(&req.cwd.join(p))?,
-            Input::Expr(e) => e.clone(),
+            Input::Expr(e) => crate::bytestr::encode(e).into_owned(),
         };
         let origin = match &req.input {
             Input::File(p) => crate::source::Origin::File(req.cwd.join(p)),
@@ -269,7 +284,7 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
     }
     let root = match &req.input {
         Input::File(p) => ev.eval_file(&req.cwd.join(p))?,
-        Input::Expr(e) => ev.eval_expr(e, &req.cwd)?,
+        Input::Expr(e) => ev.eval_expr(&crate::bytestr::encode(e), &req.cwd)?,
     };
     let paths: Vec<&str> = if req.attr_paths.is_empty() {
         vec![""]
@@ -312,8 +327,8 @@ fn read_input(path: &Path) -> Result<String> {
             crate::eval::io_reason(&e)
         ))
     })?;
-    String::from_utf8(bytes)
-        .map_err(|_| EvalError::new(format!("file '{}' is not valid UTF-8", p.display())))
+    // Source is bytes; the parser reads it encoded (crate::bytestr).
+    Ok(crate::bytestr::encode_owned(bytes))
 }
 
 /// Calls a function result with the `--arg`/`--argstr` values, as Nix's `autoCallFunction`.
@@ -335,7 +350,7 @@ fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) ->
         let value = match arg {
             AutoArg::Str(s) => Value::string(s.clone()),
             AutoArg::Expr(e) => {
-                let e = e.clone();
+                let e = crate::bytestr::encode(e).into_owned();
                 let base = cwd.to_path_buf();
                 crate::value::Thunk::native(move |ev: &mut Eval| ev.eval_expr(&e, &base))
             }

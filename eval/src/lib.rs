@@ -5,6 +5,7 @@
 //! `nix-instantiate --eval` does, and [`error`] renders errors as Nix does.
 
 pub mod builtins;
+pub mod bytestr;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;

@@ -39,7 +39,9 @@ impl Regex {
     /// Compiles `pattern` (POSIX ERE in libstdc++'s dialect).
     pub fn new(pattern: &str) -> Result<Regex, RegexError> {
         let groups = check_dialect(pattern)?;
-        let c_pattern = CString::new(pattern).map_err(|_| RegexError::Invalid)?;
+        // Patterns are bytes (a Nix string, crate::bytestr-encoded in `pattern`).
+        let c_pattern = CString::new(crate::bytestr::decode(pattern).into_owned())
+            .map_err(|_| RegexError::Invalid)?;
         // SAFETY: regex_t is a plain C struct for which all-zero is a valid initial state;
         // regcomp fully initialises it on success.
         let mut raw: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });

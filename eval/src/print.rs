@@ -126,7 +126,7 @@ pub(crate) fn write_scalar(out: &mut String, v: &Value) -> bool {
             let _ = write!(out, "{i}");
         }
         Value::Float(f) => out.push_str(&float_to_string_g(*f)),
-        Value::String(s) => escape_string(out, &s.s),
+        Value::String(s) => escape_string(out, &s.encoded()),
         Value::Path(p) => out.push_str(p),
         _ => return false,
     }
@@ -277,14 +277,12 @@ impl ErrorPrinter<'_> {
         match &v {
             Value::String(s) => {
                 if s.s.len() > MAX_STRING {
-                    let mut cut = MAX_STRING;
-                    while !s.s.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    escape_string(&mut self.out, &s.s[..cut]);
-                    let _ = write!(self.out, "«{} bytes elided»", s.s.len() - cut);
+                    // Cut at a byte count, as Nix does (even inside a character).
+                    let head = crate::bytestr::encode(&s.s[..MAX_STRING]);
+                    escape_string(&mut self.out, &head);
+                    let _ = write!(self.out, "«{} bytes elided»", s.s.len() - MAX_STRING);
                 } else {
-                    escape_string(&mut self.out, &s.s);
+                    escape_string(&mut self.out, &s.encoded());
                 }
             }
             Value::Attrs(a) => {

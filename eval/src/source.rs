@@ -70,7 +70,7 @@ impl SourceFile {
     /// How positions in this file are named: the path, or `«string»` for expressions.
     pub fn display_name(&self) -> String {
         match &self.origin {
-            Origin::File(p) => p.display().to_string(),
+            Origin::File(p) => crate::bytestr::from_os(p.as_os_str()).into_owned(),
             Origin::Expr { .. } => "«string»".into(),
             Origin::Internal => "«none»".into(),
         }

@@ -80,6 +80,15 @@ impl Symbol {
         Symbol::cached(s, |s| Some(interner().get_or_intern(s)))
             .expect("interning always gives a symbol")
     }
+    /// Interns a name given as bytes (Nix names need not be UTF-8); the symbol's text is
+    /// their [`crate::bytestr`] encoding.
+    pub fn from_bytes(b: &[u8]) -> Symbol {
+        Symbol::new(&crate::bytestr::encode(b))
+    }
+    /// The name's bytes (see [`Symbol::from_bytes`]).
+    pub fn bytes(self) -> std::borrow::Cow<'static, [u8]> {
+        crate::bytestr::decode(self.as_str())
+    }
     /// The symbol for `s` if `s` was interned already (no attribute can have a name that
     /// was not).
     pub fn existing(s: &str) -> Option<Symbol> {
@@ -126,12 +135,11 @@ impl Symbol {
     /// The text, from the shared interner.
     fn resolve(self) -> &'static str {
         // The interner lives for the whole process, so its strings do too.
-        let s: &str = interner().resolve(&self.0);
-        unsafe { std::mem::transmute::<&str, &'static str>(s) }
+        interner().resolve(&self.0)
     }
-    /// Lexicographic (byte-wise) comparison of the texts, Nix's attribute order.
+    /// Lexicographic comparison of the names' bytes, Nix's attribute order.
     pub fn cmp_str(self, other: Symbol) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        crate::bytestr::cmp(self.as_str(), other.as_str())
     }
 }
 

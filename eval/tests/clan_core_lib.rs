@@ -223,7 +223,7 @@ fn check_error(ev: &mut Eval, expr: &Value, want: &Value) -> Option<String> {
     };
     let text = |ev: &mut Eval, name: &str| -> Option<String> {
         let v = spec.get(Symbol::new(name))?.clone();
-        ev.force_string(&v).ok().map(|s| s.s.clone())
+        ev.force_string(&v).ok().map(|s| s.encoded().into_owned())
     };
     let want_type = text(ev, "type");
     let want_msg = text(ev, "msg");

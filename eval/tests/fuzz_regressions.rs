@@ -15,7 +15,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 /// Evaluates `text` as the fuzz target does.
 fn run_like_fuzzer(text: &str) -> i32 {
-    let mut req = Request::new(Input::Expr(text.to_string()), "/nonexistent".into());
+    let mut req = Request::new(Input::Expr(text.into()), "/nonexistent".into());
     req.strict = true;
     req.options.max_call_depth = 200;
     run(&req).exit_code

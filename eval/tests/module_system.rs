@@ -465,10 +465,13 @@ fn run_isolated(modules: &Arc<PathBuf>, check: Check) -> Outcome {
 fn request(modules: &Path, check: &Check) -> Request {
     let input = match check.kind {
         Kind::Expression => Input::File(check.pattern.clone().into()),
-        _ => Input::Expr(format!(
-            "import ./default.nix {{ modules = [ {} ];}}",
-            check.files.join(" ")
-        )),
+        _ => Input::Expr(
+            format!(
+                "import ./default.nix {{ modules = [ {} ];}}",
+                check.files.join(" ")
+            )
+            .into(),
+        ),
     };
     let mut req = Request::new(input, modules.to_path_buf());
     if !check.attr.is_empty() {

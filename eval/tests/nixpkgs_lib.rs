@@ -101,7 +101,7 @@ fn request(input: Input, cwd: &Path, json: bool, args: &[(&str, String)]) -> Req
     for (name, expr) in args {
         req.args.push((
             name.to_string(),
-            kith_eval::instantiate::AutoArg::Expr(expr.clone()),
+            kith_eval::instantiate::AutoArg::Expr(expr.clone().into_bytes()),
         ));
     }
     req.options.store_dir = "/nix/store".into();
@@ -177,7 +177,10 @@ fn walk(lib: &Path, skip: &[&str]) -> (Vec<String>, u64, Vec<String>) {
     let expr = WALK
         .replace("LIB", &lib.to_string_lossy())
         .replace("SKIP", &format!("[ {skip_list} ]"));
-    let out = run_big("lib walk", request(Input::Expr(expr), lib, true, &[]));
+    let out = run_big(
+        "lib walk",
+        request(Input::Expr(expr.into()), lib, true, &[]),
+    );
     assert_eq!(
         out.exit_code, 0,
         "the lib walk failed to evaluate:\n{}",

@@ -270,7 +270,7 @@ fn add_drv_output_dependencies(ev: &mut Eval, args: &[Value], _span: Span) -> Re
         _ => {
             return Err(EvalError::new(format!(
                 "context of string '{}' must have exactly one element, but has {}",
-                s.s,
+                s.encoded(),
                 s.ctx.len()
             )))
         }

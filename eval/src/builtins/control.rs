@@ -8,6 +8,7 @@ use crate::source::Span;
 use crate::symbol::known;
 use crate::value::{Attr, Attrs, PrimOp, Value};
 use std::collections::HashSet;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The primops of this topic.
 pub(super) static OPS: &[PrimOp] = &[
@@ -80,7 +81,7 @@ fn message_of(ev: &mut Eval, v: &Value, what: &str, copy_to_store: bool) -> Resu
         copy_to_store,
     };
     let s = with_ctx(ev.coerce_to_string(v, opts), what)?;
-    Ok(s.s)
+    Ok(s.encoded().into_owned())
 }
 
 /// `throw msg`: a catchable error whose message is `msg`.
@@ -125,7 +126,7 @@ fn deep_seq(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 fn trace(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
     let text = match &v {
-        Value::String(s) => s.s.clone(),
+        Value::String(s) => s.encoded().into_owned(),
         other => show_traced(ev, other),
     };
     emit(ev, format!("trace: {text}"));
@@ -144,7 +145,10 @@ fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.force_string(&args[0]),
         "while evaluating the first argument; the message passed to builtins.warn",
     )?;
-    emit(ev, format!("evaluation warning: {}", align_warning(&msg.s)));
+    emit(
+        ev,
+        format!("evaluation warning: {}", align_warning(&msg.encoded())),
+    );
     if ev.options.abort_on_warn {
         // Not catchable by `tryEval`, and without a position of its own, as in Nix.
         return Err(EvalError::new(
@@ -229,10 +233,13 @@ fn get_env(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     if ev.options.pure {
         return Ok(Value::string(""));
     }
-    let value = std::env::var_os(&name)
-        .map(|v| v.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Value::string(value))
+    // Names and values are bytes; a name no variable can have is simply unset.
+    let name = crate::bytestr::decode(&name);
+    if name.is_empty() || name.contains(&b'=') || name.contains(&0) {
+        return Ok(Value::string(""));
+    }
+    let value = std::env::var_os(std::ffi::OsStr::from_bytes(&name)).unwrap_or_default();
+    Ok(Value::string(value.into_vec()))
 }
 
 /// A value as `builtins.trace` prints it: unforced parts as `«thunk»`, no size limits.

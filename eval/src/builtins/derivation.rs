@@ -299,8 +299,8 @@ impl Gathered {
                 .context(Span::NONE, || {
                     "while evaluating an element of the argument list".into()
                 })?;
+            self.drv.args.push(s.encoded().into_owned());
             self.ctx.extend(s.ctx);
-            self.drv.args.push(s.s);
         }
         Ok(())
     }
@@ -309,7 +309,8 @@ impl Gathered {
     fn env_attr(&mut self, ev: &mut Eval, key: &str, v: &Value) -> Result<()> {
         let s = ev.coerce_to_string(v, COERCE_ENV)?;
         self.ctx.extend(s.ctx);
-        let s = s.s;
+        // Derivation text is kept encoded (crate::bytestr) and decoded when serialised.
+        let s = crate::bytestr::encode_owned(s.s);
         match key {
             "builder" => self.drv.builder = s.clone(),
             "system" => self.drv.platform = s.clone(),
@@ -339,13 +340,13 @@ impl Gathered {
         let text = ev.force_string(&text)?;
         self.ctx.extend(text.ctx.iter().cloned());
         if let Some(json) = &mut self.json {
-            json.push((key.to_string(), text.s.clone()));
+            json.push((key.to_string(), text.encoded().into_owned()));
         }
         match key {
             "builder" => {
                 let s = ev.force_string(v)?;
                 self.ctx.extend(s.ctx.iter().cloned());
-                self.drv.builder = s.s.clone();
+                self.drv.builder = s.encoded().into_owned();
             }
             "system" => self.drv.platform = ev.force_str_noctx(v)?,
             "outputHash" => self.output_hash = Some(ev.force_str_noctx(v)?),
@@ -572,7 +573,7 @@ fn store_path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         Value::Path(p) => p.to_string(),
         _ => ev
             .coerce_to_string(&v, CoerceOpts::default())
-            .map(|s| s.s)
+            .map(|s| s.encoded().into_owned())
             .context(span, || {
                 "while evaluating the first argument passed to 'builtins.storePath'".into()
             })?,

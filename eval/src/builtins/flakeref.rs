@@ -1243,7 +1243,7 @@ fn parse_flake_ref_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Valu
         .map(|(k, v)| Attr {
             name: Symbol::new(&k),
             value: match v {
-                FAttr::Str(s) => Value::string(s),
+                FAttr::Str(s) => Value::string_encoded(&s),
                 FAttr::Int(n) => Value::Int(n as i64),
                 FAttr::Bool(b) => Value::Bool(b),
             },
@@ -1269,7 +1269,7 @@ fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<
             }
             Value::Int(n) => FAttr::Int(*n as u64),
             Value::Bool(b) => FAttr::Bool(*b),
-            Value::String(s) => FAttr::Str(s.s.clone()),
+            Value::String(s) => FAttr::Str(s.encoded().into_owned()),
             _ => {
                 return Err(EvalError::new(format!(
                     "flake reference attribute sets may only contain integers, Booleans, \
@@ -1281,7 +1281,7 @@ fn flake_ref_to_string_op(ev: &mut Eval, args: &[Value], _span: Span) -> Result<
         attrs.insert(name, a);
     }
     let s = flake_ref_attrs_to_string(attrs).map_err(Box::<EvalError>::from)?;
-    Ok(Value::string(s))
+    Ok(Value::string_encoded(&s))
 }
 
 /// `builtins.getFlake ref`: the flake, as the flake loader gives it (`flake::get_flake`).
@@ -1305,7 +1305,7 @@ pub(super) fn validate_fetch_tree_args(ev: &mut Eval, arg: &Value, _span: Span) 
     let v = ev.force(arg)?;
     let (type_name, url) = match &v {
         Value::Attrs(set) => fetch_tree_attrs(ev, set)?,
-        Value::String(s) => (None, s.s.clone()),
+        Value::String(s) => (None, s.encoded().into_owned()),
         _ => return Ok(()),
     };
     if ev.options.pure {
@@ -1322,8 +1322,8 @@ fn fetch_tree_attrs(ev: &mut Eval, set: &Attrs) -> Result<(Option<String>, Strin
         let name = attr.name.as_str();
         let v = ev.force(&attr.value)?;
         match &v {
-            Value::String(s) if name == "type" => type_name = Some(s.s.clone()),
-            Value::String(s) if name == "url" => url = s.s.clone(),
+            Value::String(s) if name == "type" => type_name = Some(s.encoded().into_owned()),
+            Value::String(s) if name == "url" => url = s.encoded().into_owned(),
             _ if name == "type" || name == "publicKeys" => {}
             Value::Int(n) if *n < 0 => {
                 return Err(EvalError::new(format!(

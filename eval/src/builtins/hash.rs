@@ -44,7 +44,7 @@ fn hash_string(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         "while evaluating the second argument passed to builtins.hashString",
     )?;
     Ok(Value::string(
-        algo.digest(s.s.as_bytes()).to_string(HashFormat::Base16),
+        algo.digest(&s.s).to_string(HashFormat::Base16),
     ))
 }
 
@@ -57,7 +57,7 @@ fn hash_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     )?;
     let path = ev.real_path_of(&args[1], span)?;
     let data = ev
-        .read_bytes_mapped(std::path::Path::new(&path))
+        .read_bytes_mapped(&crate::bytestr::to_path(&path))
         .map_err(|e| {
             let reason = e.to_string();
             let reason = reason.split(" (os error").next().unwrap_or_default();

@@ -8,6 +8,7 @@ use crate::store::{self, AddPath, Ingestion};
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Context, PrimOp, Value};
 use std::collections::BTreeSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// The primops of this topic.
@@ -88,11 +89,14 @@ fn realise_path(ev: &mut Eval, v: &Value, ctx: &'static str) -> Result<(String, 
     let s = ev
         .coerce_to_string(&v, CoerceOpts::default())
         .context(Span::NONE, || ctx.into())?;
-    if !s.s.starts_with('/') {
-        let msg = format!("string '{}' doesn't represent an absolute path", s.s);
+    if !s.s.starts_with(b"/") {
+        let msg = format!(
+            "string '{}' doesn't represent an absolute path",
+            s.encoded()
+        );
         return Err(EvalError::new(msg).context(Span::NONE, || ctx.into()));
     }
-    Ok((canon_path(&s.s), s.ctx))
+    Ok((canon_path(&s.encoded()), s.ctx))
 }
 
 const REALISE: &str = "while realising the context of a path";
@@ -111,19 +115,17 @@ fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
     crate::purity::check_path(ev, &p).at(span)?;
-    let bytes = ev
-        .read_bytes_mapped(Path::new(&p))
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
-            _ => io_error("opening file", Path::new(&p), &e),
-        });
+    let file = crate::bytestr::to_path(&p);
+    let bytes = ev.read_bytes_mapped(&file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
+        _ => io_error("opening file", &file, &e),
+    });
     let bytes = bytes.at(span)?;
     if bytes.contains(&0) {
         let msg = format!("the contents of the file '{p}' cannot be represented as a Nix string");
         return Err(EvalError::new(msg).at(span));
     }
-    // Nix strings are bytes; kith's are UTF-8, so invalid sequences are replaced.
-    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Value::string(bytes))
 }
 
 /// `builtins.readDir path`: entry name → `"regular"`, `"directory"`, `"symlink"` or
@@ -134,7 +136,7 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         return Err(EvalError::new(format!("'{p}' is not a directory")).at(span));
     }
     let dir = std::fs::canonicalize(ev.real_fs_path(&p))
-        .map_err(|e| io_error("resolving", Path::new(&p), &e))
+        .map_err(|e| io_error("resolving", &crate::bytestr::to_path(&p), &e))
         .at(span)?;
     if !dir.is_dir() {
         return Err(EvalError::new(format!("'{}' is not a directory", dir.display())).at(span));
@@ -153,7 +155,8 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
             Ok(t) if t.is_file() => FileKind::Regular,
             _ => FileKind::Unknown,
         };
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_name = entry.file_name();
+        let name = crate::bytestr::from_os(&file_name);
         // Untracked files of a git flake source are not there.
         if ev.fs_path(&format!("{p}/{name}")).is_none() {
             continue;
@@ -175,7 +178,8 @@ fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     if ev.store_text(&p).is_some() {
         return Ok(Value::string(FileKind::Regular.as_str()));
     }
-    let real = store::resolve_ancestors(&ev.real_fs_path(&p).to_string_lossy()).at(span)?;
+    let real = ev.real_fs_path(&p);
+    let real = store::resolve_ancestors(&crate::bytestr::from_os(real.as_os_str())).at(span)?;
     let meta =
         std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
     Ok(Value::string(FileKind::of(&meta.at(span)?).as_str()))
@@ -185,7 +189,7 @@ fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// (symlinks followed); otherwise the path itself must exist (a dangling symlink does).
 fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
-    let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with('/') || s.s.ends_with("/."));
+    let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with(b"/") || s.s.ends_with(b"/."));
     let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
     // In pure mode a forbidden path does not exist, as in Nix.
     if !crate::purity::is_readable(ev, &p) {
@@ -198,7 +202,7 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let exists = if must_be_dir {
         std::fs::metadata(&real).is_ok_and(|m| m.is_dir())
     } else {
-        store::resolve_ancestors(&real.to_string_lossy()).is_ok()
+        store::resolve_ancestors(&crate::bytestr::from_os(real.as_os_str())).is_ok()
     };
     Ok(Value::Bool(exists))
 }
@@ -219,7 +223,7 @@ fn to_path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         "while evaluating the first argument passed to builtins.toPath",
     )
     .at(span)?;
-    Ok(Value::string_ctx(p, ctx))
+    Ok(Value::string_ctx(crate::bytestr::decode(&p), ctx))
 }
 
 /// A store path string, with itself as context.
@@ -248,10 +252,9 @@ fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         }
         refs.insert(c.clone());
     }
-    let p = store::make_text_path(&ev.options.store_dir, &name, contents.s.as_bytes(), &refs)
-        .at(span)?;
+    let p = store::make_text_path(&ev.options.store_dir, &name, &contents.s, &refs).at(span)?;
     // kith writes no store: reading the file later is answered from memory.
-    ev.map_store_text(p.clone(), contents.s.as_bytes());
+    ev.map_store_text(p.clone(), &contents.s);
     Ok(store_path_value(p))
 }
 
@@ -370,7 +373,8 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
         return Ok(store_path_value(p));
     }
     // Inside a flake source kith did not copy: hash the files where they really are.
-    let real = ev.real_fs_path(req.path).to_string_lossy().into_owned();
+    let real = ev.real_fs_path(req.path);
+    let real = crate::bytestr::from_os(real.as_os_str()).into_owned();
     let req = &AddPath {
         path: &real,
         name: req.name,
@@ -393,7 +397,7 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
 /// `filter path type`, which must return a Boolean.
 fn call_filter(ev: &mut Eval, f: &Value, p: &Path, kind: FileKind, span: Span) -> Result<bool> {
     let args = [
-        Value::string(p.to_string_lossy().into_owned()),
+        Value::string(p.as_os_str().as_bytes()),
         Value::string(kind.as_str()),
     ];
     let r = ev.call_n(f, &args, span)?;

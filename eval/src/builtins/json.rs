@@ -26,22 +26,15 @@ pub(super) static OPS: &[PrimOp] = &[
 
 /// `builtins.toJSON v`: the result keeps the context of every string inside `v`.
 fn to_json(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
-    let mut w = JsonWriter {
-        out: String::new(),
-        ctx: Context::new(),
-    };
-    w.value(ev, &args[0])?;
-    Ok(Value::string_ctx(w.out, w.ctx))
+    let (out, ctx) = JsonWriter::write(ev, &args[0])?;
+    Ok(Value::string_ctx(out, ctx))
 }
 
 /// `v` as JSON text, as `nix-instantiate --eval --json` prints it.
+/// The text is [`crate::bytestr`]-encoded, like all printed output.
 pub fn to_json_string(ev: &mut Eval, v: &Value) -> Result<String> {
-    let mut w = JsonWriter {
-        out: String::new(),
-        ctx: Context::new(),
-    };
-    w.value(ev, v)?;
-    Ok(w.out)
+    let text = JsonWriter::write(ev, v)?.0;
+    Ok(crate::bytestr::encode_owned(text.into_bytes()))
 }
 
 /// `builtins.fromJSON s`.
@@ -55,6 +48,58 @@ fn from_json(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 struct JsonWriter {
     out: String,
     ctx: Context,
+    /// The first string that is not UTF-8, as nlohmann::json reports it: Nix builds the
+    /// whole JSON value (forcing everything) before serialising it, so evaluation errors
+    /// come first.
+    not_utf8: Option<String>,
+}
+
+impl JsonWriter {
+    /// `v` as JSON text and the context of its strings.
+    fn write(ev: &mut Eval, v: &Value) -> Result<(String, Context)> {
+        let mut w = JsonWriter {
+            out: String::new(),
+            ctx: Context::new(),
+            not_utf8: None,
+        };
+        w.value(ev, v)?;
+        match w.not_utf8 {
+            None => Ok((w.out, w.ctx)),
+            Some(why) => Err(EvalError::new(format!(
+                "JSON serialization error: [json.exception.type_error.316] {why}"
+            ))),
+        }
+    }
+
+    /// Writes a JSON string from a Nix string's bytes.
+    fn string(&mut self, bytes: &[u8]) {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => escape_json(&mut self.out, s),
+            Err(e) => {
+                self.not_utf8.get_or_insert_with(|| not_utf8(bytes, &e));
+                escape_json(&mut self.out, &String::from_utf8_lossy(bytes));
+            }
+        }
+    }
+}
+
+/// nlohmann::json's words for a string that is not UTF-8: the index of the byte at which
+/// its decoder gives up (a bad lead byte, or the first bad byte after a good one), or the
+/// last byte of a string that ends inside a character.
+fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> String {
+    let start = e.valid_up_to();
+    match e.error_len() {
+        None => format!(
+            "incomplete UTF-8 string; last byte: 0x{:02X}",
+            bytes.last().copied().unwrap_or(0)
+        ),
+        Some(n) => {
+            let good_lead = (0xC2..=0xF4).contains(&bytes[start]);
+            let at = if good_lead { start + n } else { start };
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            format!("invalid UTF-8 byte at index {at}: 0x{byte:02X}")
+        }
+    }
 }
 
 impl JsonWriter {
@@ -69,7 +114,7 @@ impl JsonWriter {
                 }
                 Value::Float(f) => self.out.push_str(&json_float(*f)),
                 Value::String(s) => {
-                    escape_json(&mut self.out, &s.s);
+                    self.string(&s.s);
                     self.ctx.extend(s.ctx.iter().cloned());
                 }
                 Value::Path(_) => {
@@ -78,7 +123,7 @@ impl JsonWriter {
                         copy_to_store: true,
                     };
                     let s = ev.coerce_to_string(&v, opts)?;
-                    escape_json(&mut self.out, &s.s);
+                    self.string(&s.s);
                     self.ctx.extend(s.ctx);
                 }
                 Value::List(items) => self.list(ev, items)?,
@@ -140,7 +185,7 @@ impl JsonWriter {
             if i > 0 {
                 self.out.push(',');
             }
-            escape_json(&mut self.out, attr.name.as_str());
+            self.string(&attr.name.bytes());
             self.out.push(':');
             self.value(ev, &attr.value).context(attr.span, || {
                 format!("while evaluating attribute '{}'", attr.name.as_str())
@@ -163,7 +208,7 @@ impl JsonWriter {
         let r = ev.force(&r)?;
         let s = match &r {
             Value::String(s) => (**s).clone(),
-            Value::Path(p) => crate::value::NixString::plain(p.to_string()),
+            Value::Path(p) => crate::value::NixString::plain(crate::bytestr::decode(p)),
             Value::Attrs(inner)
                 if inner.contains(known::to_string()) || inner.contains(known::out_path()) =>
             {
@@ -186,7 +231,7 @@ impl JsonWriter {
                 return Err(EvalError::new(msg).at(span));
             }
         };
-        escape_json(&mut self.out, &s.s);
+        self.string(&s.s);
         self.ctx.extend(s.ctx);
         Ok(())
     }

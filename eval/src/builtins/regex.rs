@@ -1,7 +1,7 @@
 //! Builtins with POSIX extended regular expressions: `match` and `split`
 //! (leftmost-longest, see [`crate::posix_regex`]).
 
-use super::strings::{ctx, from_bytes, string_no_ctx};
+use super::strings::{ctx, string_no_ctx};
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
 use crate::posix_regex::{self, Captures, Regex, RegexError};
@@ -46,7 +46,7 @@ fn group_values(hay: &[u8], caps: &Captures) -> Value {
     let items = caps[1..]
         .iter()
         .map(|c| match c {
-            Some((s, e)) => Value::string(from_bytes(&hay[*s..*e])),
+            Some((s, e)) => Value::string(&hay[*s..*e]),
             None => Value::Null,
         })
         .collect();
@@ -64,7 +64,7 @@ fn match_(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.force_string(&args[1]),
         "while evaluating the second argument passed to builtins.match",
     )?;
-    let hay = s.s.as_bytes();
+    let hay = &s.s[..];
     match re.match_whole(hay).map_err(|e| regex_error(e, &pattern))? {
         Some(caps) => Ok(group_values(hay, &caps)),
         None => Ok(Value::Null),
@@ -83,7 +83,7 @@ fn split(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.force_string(&args[1]),
         "while evaluating the second argument passed to builtins.split",
     )?;
-    let hay = s.s.as_bytes();
+    let hay = &s.s[..];
     let matches = re.find_all(hay).map_err(|e| regex_error(e, &pattern))?;
     if matches.is_empty() {
         // Nix returns the argument itself, context included.
@@ -93,10 +93,10 @@ fn split(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let mut last = 0;
     for caps in &matches {
         let (start, end) = caps[0].unwrap_or((last, last));
-        out.push(Value::string(from_bytes(&hay[last..start])));
+        out.push(Value::string(&hay[last..start]));
         out.push(group_values(hay, caps));
         last = end;
     }
-    out.push(Value::string(from_bytes(&hay[last..])));
+    out.push(Value::string(&hay[last..]));
     Ok(Value::list(out))
 }

@@ -70,15 +70,17 @@ const COERCE_NO_COPY: CoerceOpts = CoerceOpts {
 };
 
 /// Forces a string argument whose context must be empty, failing as Nix's
-/// `forceStringNoCtx` does.
+/// `forceStringNoCtx` does. The text is [`crate::bytestr`]-encoded: bytes that are not
+/// UTF-8 are kept.
 pub(super) fn string_no_ctx(ev: &mut Eval, v: &Value, what: &str) -> Result<String> {
     let s = ctx(ev.force_string(v), what)?;
     match first_in_nix_order(&s.ctx) {
-        None => Ok(s.s.clone()),
+        None => Ok(s.encoded().into_owned()),
         Some(elem) => ctx(
             Err(EvalError::new(format!(
                 "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                s.s, elem
+                s.encoded(),
+                elem
             ))),
             what,
         ),
@@ -86,12 +88,6 @@ pub(super) fn string_no_ctx(ev: &mut Eval, v: &Value, what: &str) -> Result<Stri
 }
 
 pub(super) use crate::value::first_context_element as first_in_nix_order;
-
-/// Bytes back to a string. Byte-level operations can cut a multi-byte character, which
-/// Nix keeps as raw bytes; kith strings are UTF-8, so such pieces become U+FFFD.
-pub(super) fn from_bytes(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `toString x`: coercion with `toString`'s extra cases (null, Booleans, numbers, lists).
 fn to_string(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
@@ -139,7 +135,7 @@ fn substring(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.coerce_to_string(&args[2], COERCE),
         "while evaluating the third argument (the string) passed to builtins.substring",
     )?;
-    let bytes = s.s.as_bytes();
+    let bytes = &s.s[..];
     let start = usize::try_from(start)
         .unwrap_or(usize::MAX)
         .min(bytes.len());
@@ -147,11 +143,7 @@ fn substring(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         Ok(len) => start.saturating_add(len).min(bytes.len()),
         Err(_) => bytes.len(),
     };
-    let text = match s.s.get(start..end) {
-        Some(t) => t.to_string(),
-        None => from_bytes(&bytes[start..end]),
-    };
-    Ok(Value::string_ctx(text, s.ctx))
+    Ok(Value::string_ctx(&bytes[start..end], s.ctx))
 }
 
 /// `replaceStrings from to s`: at each position, the first matching `from` is replaced
@@ -185,13 +177,13 @@ fn replace_strings(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> 
     let mut context = s.ctx.clone();
     // Replacements are forced only when first used.
     let mut replacements: Vec<Option<Shared<NixString>>> = vec![None; to.len()];
-    let input = s.s.as_bytes();
+    let input = &s.s[..];
     let mut out: Vec<u8> = Vec::with_capacity(input.len());
     let mut p = 0;
     while p <= input.len() {
         let hit = patterns
             .iter()
-            .position(|pat| input[p..].starts_with(pat.s.as_bytes()));
+            .position(|pat| input[p..].starts_with(&pat.s));
         let Some(k) = hit else {
             out.extend(input.get(p));
             p += 1;
@@ -209,7 +201,7 @@ fn replace_strings(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> 
                 r
             }
         };
-        out.extend_from_slice(replacement.s.as_bytes());
+        out.extend_from_slice(&replacement.s);
         let pat_len = patterns[k].s.len();
         if pat_len == 0 {
             out.extend(input.get(p));
@@ -218,8 +210,7 @@ fn replace_strings(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> 
             p += pat_len;
         }
     }
-    let text = String::from_utf8(out).unwrap_or_else(|e| from_bytes(e.as_bytes()));
-    Ok(Value::string_ctx(text, context))
+    Ok(Value::string_ctx(out, context))
 }
 
 /// `concatStringsSep sep list`: the elements (coerced like `"${x}"`) joined by `sep`.
@@ -232,16 +223,16 @@ fn concat_strings_sep(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Valu
         ev.force_list(&args[1]),
         "while evaluating the second argument (the list of strings to concat) passed to builtins.concatStringsSep",
     )?;
-    let mut out = NixString::new(String::new(), sep.ctx.clone());
+    let mut out = NixString::new(Vec::new(), sep.ctx.clone());
     for (i, item) in list.iter().enumerate() {
         if i > 0 {
-            out.s.push_str(&sep.s);
+            out.s.extend_from_slice(&sep.s);
         }
         let s = ctx(
             ev.coerce_to_string(item, COERCE),
             "while evaluating one element of the list of strings to concat passed to builtins.concatStringsSep",
         )?;
-        out.s.push_str(&s.s);
+        out.s.extend_from_slice(&s.s);
         out.ctx.extend(s.ctx);
     }
     Ok(Value::String(out.into()))
@@ -249,10 +240,9 @@ fn concat_strings_sep(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Valu
 
 /// The last component of `path`, ignoring one trailing slash (Nix's `baseNameOf`:
 /// `"a/"` gives `"a"` but `"a//"` gives `""`).
-pub fn base_name(path: &str) -> &str {
-    let b = path.as_bytes();
+pub fn base_name(b: &[u8]) -> &[u8] {
     if b.is_empty() {
-        return "";
+        return b"";
     }
     let mut last = b.len() - 1;
     if last > 0 && b[last] == b'/' {
@@ -262,16 +252,15 @@ pub fn base_name(path: &str) -> &str {
         .iter()
         .rposition(|&c| c == b'/')
         .map_or(0, |i| i + 1);
-    // `start` and `last + 1` are next to ASCII slashes or the ends, so on char boundaries.
-    path.get(start..=last).unwrap_or("")
+    &b[start..=last]
 }
 
 /// Everything before the last slash: `"."` without one, `"/"` for a root-level name
 /// (Nix's `dirOf` on strings).
-pub fn dir_name(path: &str) -> &str {
-    match path.rfind('/') {
-        None => ".",
-        Some(0) => "/",
+pub fn dir_name(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b == b'/') {
+        None => b".",
+        Some(0) => b"/",
         Some(i) => &path[..i],
     }
 }
@@ -337,7 +326,7 @@ mod tests {
             ("a//", ""),
             ("/", ""),
         ] {
-            assert_eq!(base_name(input), want, "{input:?}");
+            assert_eq!(base_name(input.as_bytes()), want.as_bytes(), "{input:?}");
         }
     }
 
@@ -355,7 +344,7 @@ mod tests {
             ("/a", "/"),
             ("a/b/c/.//d", "a/b/c/./"),
         ] {
-            assert_eq!(dir_name(input), want, "{input:?}");
+            assert_eq!(dir_name(input.as_bytes()), want.as_bytes(), "{input:?}");
         }
     }
 

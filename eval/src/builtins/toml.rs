@@ -73,7 +73,7 @@ fn convert_table(t: toml::Table, timestamps: bool) -> std::result::Result<Value,
 
 fn convert(v: toml::Value, timestamps: bool) -> std::result::Result<Value, String> {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
-        toml::Value::String(s) => Ok(Value::string(check_nul(s)?)),
+        toml::Value::String(s) => Ok(Value::string_encoded(&check_nul(s)?)),
         toml::Value::Integer(i) => Ok(Value::Int(i)),
         toml::Value::Float(f) => Ok(Value::Float(f)),
         toml::Value::Boolean(b) => Ok(Value::Bool(b)),

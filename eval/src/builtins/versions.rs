@@ -122,7 +122,7 @@ fn parse_drv_name(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let (name, version) = split_drv_name(&s);
     let attr = |n: &str, v: &str| Attr {
         name: Symbol::new(n),
-        value: Value::string(v),
+        value: Value::string_encoded(v),
         span: Span::NONE,
     };
     Ok(Value::Attrs(Attrs::from_entries(vec![
@@ -141,7 +141,7 @@ fn split_version(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     Ok(Value::list(
         split_version_str(&s)
             .into_iter()
-            .map(Value::string)
+            .map(Value::string_encoded)
             .collect(),
     ))
 }

@@ -18,7 +18,8 @@ pub(super) static OPS: &[PrimOp] = &[PrimOp {
 /// `builtins.toXML v`: strict, without source locations; keeps the strings' context.
 fn to_xml(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let (s, ctx) = value_to_xml(ev, &args[0], true, false)?;
-    Ok(Value::string_ctx(s, ctx))
+    // The XML text holds crate::bytestr-encoded strings.
+    Ok(Value::string_ctx(crate::bytestr::decode(&s), ctx))
 }
 
 /// Renders `v` as Nix's XML printer does. `strict` forces everything (otherwise unforced
@@ -110,7 +111,7 @@ impl XmlWriter {
             Value::Bool(b) => self.empty("bool", &[("value", b.to_string())], depth),
             Value::String(s) => {
                 self.ctx.extend(s.ctx.iter().cloned());
-                self.empty("string", &[("value", s.s.clone())], depth);
+                self.empty("string", &[("value", s.encoded().into_owned())], depth);
             }
             Value::Path(p) => self.empty("path", &[("value", p.to_string())], depth),
             Value::Null => self.empty("null", &[], depth),
@@ -167,7 +168,7 @@ impl XmlWriter {
         };
         let v = if self.strict { ev.force(v)? } else { v.clone() };
         Ok(match v {
-            Value::String(s) => Some(s.s.clone()),
+            Value::String(s) => Some(s.encoded().into_owned()),
             _ => None,
         })
     }
@@ -226,7 +227,7 @@ fn is_derivation(ev: &mut Eval, a: &Attrs) -> Result<bool> {
         return Ok(false);
     };
     let t = ev.force(t)?;
-    Ok(matches!(&t, Value::String(s) if s.s == "derivation"))
+    Ok(matches!(&t, Value::String(s) if s.s == b"derivation"))
 }
 
 /// `path` (files only), `line` and `column` of a position.

@@ -27,7 +27,7 @@ impl Eval {
             let name = self.eval(name_expr, &inner)?;
             let name = match name {
                 Value::Null => continue,
-                Value::String(s) => Symbol::new(&s.s),
+                Value::String(s) => Symbol::from_bytes(&s.s),
                 other => {
                     return Err(self
                         .type_error("a string", &other)

@@ -20,7 +20,7 @@ impl Eval {
                     ctx.insert(store_path.clone());
                     Ok(NixString::new(store_path, ctx))
                 } else {
-                    Ok(NixString::plain(p.to_string()))
+                    Ok(NixString::plain(crate::bytestr::decode(p).into_owned()))
                 }
             }
             Value::Attrs(a) => {
@@ -40,9 +40,7 @@ impl Eval {
                 Err(cannot_coerce(self, &v))
             }
             Value::Null if opts.coerce_more => Ok(NixString::default()),
-            Value::Bool(b) if opts.coerce_more => {
-                Ok(NixString::plain(if *b { "1" } else { "" }.into()))
-            }
+            Value::Bool(b) if opts.coerce_more => Ok(NixString::plain(if *b { "1" } else { "" })),
             Value::Int(i) if opts.coerce_more => Ok(NixString::plain(i.to_string())),
             Value::Float(f) if opts.coerce_more => {
                 Ok(NixString::plain(crate::print::float_to_string(*f)))
@@ -52,12 +50,12 @@ impl Eval {
                 for (i, item) in items.iter().enumerate() {
                     let item = self.force(item)?;
                     let s = self.coerce_to_string(&item, opts)?;
-                    out.s.push_str(&s.s);
+                    out.s.extend_from_slice(&s.s);
                     out.ctx.extend(s.ctx);
                     // Nix separates with a space, except after an empty list.
                     let empty_list = matches!(&item, Value::List(l) if l.is_empty());
                     if i + 1 < items.len() && !empty_list {
-                        out.s.push(' ');
+                        out.s.push(b' ');
                     }
                 }
                 Ok(out)

@@ -244,7 +244,7 @@ impl Eval {
     fn eval_path_interpolate(&mut self, node: &Expr, env: &Env) -> Result<Value> {
         node!(node, Expr::PathInterpolate { parts, span });
         let span = *span;
-        let mut s = String::new();
+        let mut s = Vec::new();
         for p in parts {
             let v = self.eval(p, env)?;
             let part = self
@@ -256,9 +256,11 @@ impl Eval {
                     },
                 )
                 .at(span)?;
-            s.push_str(&part.s);
+            s.extend_from_slice(&part.s);
         }
-        Ok(Value::path(super::canon_path(&s)))
+        Ok(Value::path(super::canon_path(
+            &crate::bytestr::encode_owned(s),
+        )))
     }
 
     /// `{ file, line, column }` for a position, or null without one.
@@ -267,7 +269,7 @@ impl Eval {
             Some((file, line, column)) => Value::Attrs(Attrs::from_entries(vec![
                 Attr {
                     name: known::file(),
-                    value: Value::string(file),
+                    value: Value::string_encoded(&file),
                     span: Span::NONE,
                 },
                 Attr {
@@ -315,7 +317,7 @@ impl Eval {
     #[inline(never)]
     fn dynamic_attr_name(&mut self, e: &ExprRef, env: &Env) -> Result<Option<Symbol>> {
         match self.eval(e, env)? {
-            Value::String(s) => Ok(Some(Symbol::new(&s.s))),
+            Value::String(s) => Ok(Some(Symbol::from_bytes(&s.s))),
             Value::Null => Ok(None),
             other => Err(self.type_error("a string", &other).at(e.span())),
         }
@@ -560,7 +562,7 @@ impl Eval {
                 e.at(p.span())
                     .context(span, || "while evaluating a path segment".into())
             })?;
-            out.s.push_str(&s.s);
+            out.s.extend_from_slice(&s.s);
             out.ctx.extend(s.ctx);
         }
         Ok(Value::String(Shared::new(out)))

@@ -105,7 +105,7 @@ impl Eval {
                 .unwrap_or_else(|_| "/".into())
                 .join(path)
         };
-        let p = Value::path(canon_path(&abs.to_string_lossy()));
+        let p = Value::path(canon_path(&crate::bytestr::from_os(abs.as_os_str())));
         self.import_value(&p, Span::NONE)
     }
 
@@ -117,7 +117,7 @@ impl Eval {
             }
         }
         let p = self.real_path_of(path, span)?;
-        let mut file = PathBuf::from(&p);
+        let mut file = crate::bytestr::to_path(&p).into_owned();
         // Reads go through the flake-source overlay (`fs_path`); `file` stays as Nix names it.
         if self.is_dir_mapped(&file) {
             file.push("default.nix");
@@ -152,7 +152,7 @@ impl Eval {
     ) -> Result<Value> {
         let attrs = self.force_attrs(&scope)?;
         let p = self.real_path_of(path, span)?;
-        let mut file = PathBuf::from(&p);
+        let mut file = crate::bytestr::to_path(&p).into_owned();
         if self.is_dir_mapped(&file) {
             file.push("default.nix");
         }
@@ -178,14 +178,14 @@ impl Eval {
                         },
                     )
                     .at(span)?;
-                if !s.s.starts_with('/') {
+                if !s.s.starts_with(b"/") {
                     return Err(EvalError::new(format!(
                         "string '{}' doesn't represent an absolute path",
-                        s.s
+                        s.encoded()
                     ))
                     .at(span));
                 }
-                s.s
+                s.encoded().into_owned()
             }
         };
         crate::purity::check_path(self, &canon_path(&s)).at(span)?;
@@ -228,9 +228,9 @@ impl Eval {
             };
             let Some(rest) = rest else { continue };
             let candidate = if rest.is_empty() {
-                path.s.clone()
+                path.encoded().into_owned()
             } else {
-                format!("{}/{}", path.s, rest)
+                format!("{}/{}", path.encoded(), rest)
             };
             let candidate = canon_path(&candidate);
             crate::purity::check_path(self, &candidate).at(span)?;

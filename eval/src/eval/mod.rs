@@ -240,7 +240,7 @@ impl Eval {
         if self.name_strings.len() <= i {
             self.name_strings.resize(i + 1, None);
         }
-        let v = Value::string(name.as_str());
+        let v = Value::string_encoded(name.as_str());
         self.name_strings[i] = Some(v.clone());
         v
     }
@@ -416,14 +416,16 @@ impl Eval {
             other => Err(self.type_error("a string", &other)),
         }
     }
-    /// Forces `v` and requires a string without context, returning its text.
+    /// Forces `v` and requires a string without context, returning its text
+    /// ([`crate::bytestr`]-encoded: bytes that are not UTF-8 are kept).
     pub fn force_str_noctx(&mut self, v: &Value) -> Result<String> {
         let s = self.force_string(v)?;
         match crate::value::first_context_element(&s.ctx) {
-            None => Ok(s.s.clone()),
+            None => Ok(s.encoded().into_owned()),
             Some(elem) => Err(EvalError::new(format!(
                 "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                s.s, elem
+                s.encoded(),
+                elem
             ))),
         }
     }

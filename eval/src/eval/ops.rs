@@ -24,7 +24,11 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
             if !s.ctx.is_empty() {
                 return fail("a string that refers to a store path cannot be appended to a path");
             }
-            Ok(Value::path(super::canon_path(&format!("{p}{}", s.s))))
+            // Bytes: a path ending in half a character followed by its other half.
+            let mut joined = crate::bytestr::decode(p).into_owned();
+            joined.extend_from_slice(&s.s);
+            let joined = crate::bytestr::encode_owned(joined);
+            Ok(Value::path(super::canon_path(&joined)))
         }
         _ => {
             let opts = CoerceOpts {
@@ -33,9 +37,9 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
             };
             let l = ev.coerce_to_string(a, opts)?;
             let r = ev.coerce_to_string(b, opts)?;
-            let mut out = NixString::new(String::with_capacity(l.s.len() + r.s.len()), l.ctx);
-            out.s.push_str(&l.s);
-            out.s.push_str(&r.s);
+            let mut out = NixString::new(Vec::with_capacity(l.s.len() + r.s.len()), l.ctx);
+            out.s.extend_from_slice(&l.s);
+            out.s.extend_from_slice(&r.s);
             out.ctx.extend(r.ctx);
             Ok(Value::String(Shared::new(out)))
         }
@@ -258,7 +262,7 @@ fn is_derivation(ev: &mut Eval, a: &crate::value::Attrs) -> Result<bool> {
     match a.get(known::type_()) {
         Some(t) => {
             let t = t.clone();
-            Ok(matches!(ev.force(&t)?, Value::String(s) if s.s == "derivation"))
+            Ok(matches!(ev.force(&t)?, Value::String(s) if s.s == b"derivation"))
         }
         None => Ok(false),
     }
@@ -273,8 +277,8 @@ pub(crate) fn compare(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
         (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Ok(as_f64(&a)
             .partial_cmp(&as_f64(&b))
             .unwrap_or(Ordering::Equal)),
-        (Value::String(x), Value::String(y)) => Ok(x.s.as_bytes().cmp(y.s.as_bytes())),
-        (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
+        (Value::String(x), Value::String(y)) => Ok(x.s.cmp(&y.s)),
+        (Value::Path(x), Value::Path(y)) => Ok(crate::bytestr::cmp(x, y)),
         (Value::List(x), Value::List(y)) => {
             for (p, q) in x.iter().zip(y.iter()) {
                 // Nix checks equality first, then orders the first differing element.

@@ -114,7 +114,7 @@ fn parse_input(ev: &mut Eval, v: &Value, base: &Path, depth: usize) -> Result<Fl
             name => {
                 let v = ev.force(&a.value)?;
                 let text = match &v {
-                    Value::String(s) => s.s.clone(),
+                    Value::String(s) => s.encoded().into_owned(),
                     Value::Int(i) => i.to_string(),
                     Value::Bool(b) => b.to_string(),
                     _ => String::new(),

@@ -97,7 +97,7 @@ impl StoreOverlay {
                 return Resolved::Hidden;
             }
         }
-        Resolved::Real(entry.real.join(below))
+        Resolved::Real(entry.real.join(crate::bytestr::to_path(below)))
     }
 }
 
@@ -141,7 +141,7 @@ impl Eval {
 
     /// Reads a file through the overlay; errors name `file` as given.
     pub(crate) fn read_bytes_mapped(&self, file: &std::path::Path) -> std::io::Result<Vec<u8>> {
-        let name = file.to_string_lossy();
+        let name = crate::bytestr::from_os(file.as_os_str());
         if let Some(text) = self.store_text(&name) {
             return Ok(text.to_vec());
         }
@@ -160,14 +160,13 @@ impl Eval {
                 crate::eval::io_reason(&e)
             ))
         })?;
-        String::from_utf8(bytes).map_err(|_| {
-            crate::error::EvalError::new(format!("file '{}' is not valid UTF-8", file.display()))
-        })
+        // Nix reads source files as bytes; the parser gets them encoded.
+        Ok(crate::bytestr::encode_owned(bytes))
     }
 
     /// Whether `path` (possibly inside a mapped source) is a directory.
     pub(crate) fn is_dir_mapped(&self, path: &std::path::Path) -> bool {
-        self.fs_path(&path.to_string_lossy())
+        self.fs_path(&crate::bytestr::from_os(path.as_os_str()))
             .is_some_and(|p| p.is_dir())
     }
 
@@ -177,7 +176,7 @@ impl Eval {
     /// file (see [`Eval::store_text`]).
     pub fn fs_path(&self, path: &str) -> Option<PathBuf> {
         match self.overlay.resolve(&self.options.store_dir, path) {
-            Resolved::Unmapped => Some(PathBuf::from(path)),
+            Resolved::Unmapped => Some(crate::bytestr::to_path(path).into_owned()),
             Resolved::Real(p) => Some(p),
             Resolved::Hidden | Resolved::Text(_) => None,
         }
@@ -194,7 +193,7 @@ impl Eval {
     /// Whether `path` exists (a dangling symlink does), through the overlay.
     pub fn path_exists_mapped(&self, path: &str) -> bool {
         match self.overlay.resolve(&self.options.store_dir, path) {
-            Resolved::Unmapped => std::fs::symlink_metadata(path).is_ok(),
+            Resolved::Unmapped => std::fs::symlink_metadata(crate::bytestr::to_path(path)).is_ok(),
             Resolved::Real(p) => std::fs::symlink_metadata(p).is_ok(),
             Resolved::Hidden => false,
             Resolved::Text(_) => true,

@@ -136,7 +136,7 @@ impl<'a> Decoder<'a> {
             1 => Value::Bool(self.bool()?),
             2 => Value::Int(i64::from_le_bytes(self.eight()?)),
             3 => Value::Float(f64::from_bits(u64::from_le_bytes(self.eight()?))),
-            4 => Value::string(self.str()?),
+            4 => Value::string_encoded(self.str()?),
             5 => Value::path(self.str()?),
             _ => return None,
         })

@@ -104,7 +104,7 @@ impl Encoder {
             }
             Value::String(s) if s.ctx.is_empty() => {
                 self.byte(4);
-                self.str(&s.s);
+                self.str(&s.encoded());
             }
             Value::Path(p) => {
                 self.byte(5);

@@ -538,7 +538,7 @@ impl<'a> Lowerer<'a> {
     fn dynamic_name(&mut self, attr: &ast::Attr) -> Result<ExprRef> {
         match attr {
             ast::Attr::Ident(i) => rc(Expr::Const(
-                Value::string(self.ident_name(i).as_str()),
+                Value::string_encoded(self.ident_name(i).as_str()),
                 self.span(syn(i)),
             )),
             ast::Attr::Str(s) => self.string(s),
@@ -633,12 +633,13 @@ impl<'a> Lowerer<'a> {
                     Part::Interp(_) => String::new(),
                 })
                 .collect();
-            return rc(Expr::Const(Value::string(text), span));
+            // Source text is crate::bytestr-encoded: the literal's bytes are decoded.
+            return rc(Expr::Const(Value::string_encoded(&text), span));
         }
         let mut out = Vec::with_capacity(parts.len());
         for part in parts {
             out.push(match part {
-                Part::Text(t) => Rc::new(Expr::Const(Value::string(t), span)),
+                Part::Text(t) => Rc::new(Expr::Const(Value::string_encoded(&t), span)),
                 Part::Interp(i) => self.expr(self.need(i.expr(), syn(&i))?)?,
             });
         }
@@ -664,7 +665,7 @@ impl<'a> Lowerer<'a> {
                     } else {
                         text.to_string()
                     };
-                    parts.push(Rc::new(Expr::Const(Value::string(value), tspan)));
+                    parts.push(Rc::new(Expr::Const(Value::string_encoded(&value), tspan)));
                 }
                 NodeOrToken::Node(n) => {
                     let interpol = self.need(cast::<ast::Interpol>(n.clone()), &n)?;
@@ -675,7 +676,7 @@ impl<'a> Lowerer<'a> {
         }
         if parts.len() == 1 {
             if let Expr::Const(Value::String(s), _) = &*parts[0] {
-                return rc(Expr::Const(Value::path(s.as_str()), span));
+                return rc(Expr::Const(Value::path(s.encoded()), span));
             }
         }
         rc(Expr::PathInterpolate { parts, span })

@@ -12,7 +12,11 @@ pub(super) fn resolve_path(literal: &str, base_dir: &Path) -> String {
     let joined = if literal.starts_with('/') {
         literal.to_string()
     } else {
-        format!("{}/{}", base_dir.display(), literal)
+        format!(
+            "{}/{}",
+            crate::bytestr::from_os(base_dir.as_os_str()),
+            literal
+        )
     };
     let mut out = canon_path(&joined);
     if literal.len() > 1 && literal.ends_with('/') && !out.ends_with('/') {
@@ -24,8 +28,8 @@ pub(super) fn resolve_path(literal: &str, base_dir: &Path) -> String {
 /// Resolves a `~/…` literal: `$HOME` followed by the text after `~` (not canonicalised,
 /// as in Nix).
 pub(super) fn resolve_home(literal: &str) -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    format!("{}{}", home, &literal[1..])
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    format!("{}{}", crate::bytestr::from_os(&home), &literal[1..])
 }
 
 #[cfg(test)]

@@ -248,16 +248,16 @@ fn literals_and_paths() {
     assert!(matches!(&*items[1], Expr::Const(Value::Float(f), _) if *f == 2.5));
     assert!(matches!(&*items[2], Expr::Const(Value::Float(f), _) if *f == 0.5));
     assert!(matches!(&*items[3], Expr::Const(Value::Float(f), _) if *f == 1.0));
-    assert!(matches!(&*items[4], Expr::Const(Value::String(s), _) if s.as_str() == "http://x.y/z"));
+    assert!(matches!(&*items[4], Expr::Const(Value::String(s), _) if s.s == b"http://x.y/z"));
     assert!(matches!(&*items[5], Expr::Const(Value::Path(p), _) if &***p == "/dir/b"));
     assert!(matches!(&*items[6], Expr::Const(Value::Path(p), _) if &***p == "/c/d"));
     assert!(
-        matches!(&*items[7], Expr::Call { args, .. } if matches!(&*args[1], Expr::Const(crate::value::Value::String(s), _) if s.s == "nixpkgs/lib"))
+        matches!(&*items[7], Expr::Call { args, .. } if matches!(&*args[1], Expr::Const(crate::value::Value::String(s), _) if s.s == b"nixpkgs/lib"))
     );
     let Expr::PathInterpolate { parts, .. } = &*items[8] else {
         panic!()
     };
-    assert!(matches!(&*parts[0], Expr::Const(Value::String(s), _) if s.as_str() == "/dir/a/"));
+    assert!(matches!(&*parts[0], Expr::Const(Value::String(s), _) if s.s == b"/dir/a/"));
     assert_eq!(
         err("9223372036854775808"),
         "invalid integer '9223372036854775808'"
@@ -268,7 +268,7 @@ fn literals_and_paths() {
 #[test]
 fn strings() {
     let s = |text: &str| match &*ok(text) {
-        Expr::Const(Value::String(s), _) => s.as_str().to_string(),
+        Expr::Const(Value::String(s), _) => s.encoded().into_owned(),
         _ => panic!("not a constant string"),
     };
     assert_eq!(s(r#""a\nb\${c}$${d}""#), "a\nb${c}$${d}");

@@ -221,7 +221,8 @@ impl Derivation {
                 inputs.entry(hex(h)).or_default().insert(out.clone());
             }
         }
-        let h: [u8; 32] = Sha256::digest(self.unparse(mask, Some(&inputs)).as_bytes()).into();
+        let text = self.unparse(mask, Some(&inputs));
+        let h: [u8; 32] = Sha256::digest(crate::bytestr::decode(&text)).into();
         Ok(self.outputs.keys().map(|k| (k.clone(), h)).collect())
     }
 
@@ -256,7 +257,7 @@ impl Derivation {
         make_text_path(
             store_dir,
             &name,
-            self.unparse(false, None).as_bytes(),
+            &crate::bytestr::decode(&self.unparse(false, None)),
             &self.references(),
         )
     }

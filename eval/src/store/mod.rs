@@ -155,7 +155,8 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
         Some(text) => nar::nar_sha256_of_contents(&text, false),
         None => {
             // Inside a flake source kith did not copy: the real files, untracked ones left out.
-            let real = resolve_ancestors(&ev.real_fs_path(path).to_string_lossy())?;
+            let real = ev.real_fs_path(path);
+            let real = resolve_ancestors(&crate::bytestr::from_os(real.as_os_str()))?;
             nar::nar_sha256(&real, &mut ev.nar_filter_for(path))?
         }
     };
@@ -178,7 +179,7 @@ pub fn base_name(path: &str) -> &str {
 /// `path` with symlinks resolved in its parent directories but not in the last component;
 /// fails with Nix's message if it does not exist.
 pub fn resolve_ancestors(path: &str) -> Result<PathBuf> {
-    let p = Path::new(path);
+    let p = crate::bytestr::to_path(path);
     let resolved = match (p.parent(), p.file_name()) {
         (Some(parent), Some(file)) => std::fs::canonicalize(parent).map(|d| d.join(file)),
         _ => Ok(p.to_path_buf()),

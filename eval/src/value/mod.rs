@@ -252,11 +252,16 @@ impl Thunk {
 
 impl Value {
     /// A string value without context.
-    pub fn string(s: impl Into<String>) -> Value {
+    pub fn string(s: impl Into<Vec<u8>>) -> Value {
         Value::String(Shared::new(NixString::plain(s.into())))
     }
+    /// A string value without context from [`crate::bytestr`]-encoded text (a name, a
+    /// path, text that came from a Nix string).
+    pub fn string_encoded(s: &str) -> Value {
+        Value::string(crate::bytestr::decode(s).into_owned())
+    }
     /// A string value with context.
-    pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
+    pub fn string_ctx(s: impl Into<Vec<u8>>, ctx: Context) -> Value {
         Value::String(Shared::new(NixString::new(s.into(), ctx)))
     }
     /// A list value.

@@ -296,11 +296,11 @@ mod tests {
     #[test]
     fn get_mut_only_for_the_sole_reference() {
         let mut a = Shared::new(NixString::plain("a".to_string()));
-        Shared::get_mut(&mut a).unwrap().s.push('b');
+        Shared::get_mut(&mut a).unwrap().s.push(b'b');
         let b = a.clone();
         assert!(Shared::get_mut(&mut a).is_none());
         drop(b);
-        assert_eq!(a.s, "ab");
+        assert_eq!(a.s, b"ab");
     }
 
     #[test]

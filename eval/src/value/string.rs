@@ -7,28 +7,46 @@ use std::collections::BTreeSet;
 /// for one output).
 pub type Context = BTreeSet<String>;
 
-/// A string value.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A string value: bytes (Nix strings need not be UTF-8) and a context.
+#[derive(Clone, Default, PartialEq)]
 pub struct NixString {
-    pub s: String,
+    pub s: Vec<u8>,
     pub ctx: Context,
+}
+
+impl std::fmt::Debug for NixString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NixString")
+            .field("s", &bstr::BStr::new(&self.s))
+            .field("ctx", &self.ctx)
+            .finish()
+    }
 }
 
 impl NixString {
     /// A string with a context.
-    pub fn new(s: String, ctx: Context) -> Self {
-        NixString { s, ctx }
+    pub fn new(s: impl Into<Vec<u8>>, ctx: Context) -> Self {
+        NixString { s: s.into(), ctx }
     }
     /// A string without context.
-    pub fn plain(s: String) -> Self {
+    pub fn plain(s: impl Into<Vec<u8>>) -> Self {
         NixString {
-            s,
+            s: s.into(),
             ctx: Context::new(),
         }
     }
-    /// The text.
-    pub fn as_str(&self) -> &str {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
         &self.s
+    }
+    /// The text, if the bytes are UTF-8.
+    pub fn to_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.s).ok()
+    }
+    /// The bytes as text that keeps them all (see [`crate::bytestr`]): for names, paths and
+    /// messages.
+    pub fn encoded(&self) -> std::borrow::Cow<'_, str> {
+        crate::bytestr::encode(&self.s)
     }
 }
 

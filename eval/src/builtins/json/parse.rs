@@ -269,6 +269,10 @@ impl<'a> Lexer<'a> {
                     Err(e) => return Tok::Error(e),
                 },
                 Some(c) if (c as u32) < 0x20 => return Tok::Error(control_message(c)),
+                // A byte that is not UTF-8 (the text is crate::bytestr-encoded).
+                Some(c) if crate::bytestr::encoded_byte(c).is_some() => {
+                    return Tok::Error("invalid string: ill-formed UTF-8 byte")
+                }
                 Some(c) => out.push(c),
             }
         }
