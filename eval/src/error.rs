@@ -110,6 +110,15 @@ impl<T> ErrorExt for Result<T> {
     }
 }
 
+/// Writes `line` and a newline to stderr, ignoring write errors: a full or closed stderr
+/// must not stop an evaluation (Nix still prints the result after a failed `trace`).
+pub fn eprint_line(line: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes());
+    let _ = err.write_all(b"\n");
+}
+
 /// Shorthand: `Err(EvalError::new(msg))`.
 #[cold]
 pub fn fail<T>(message: impl Into<String>) -> Result<T> {

@@ -177,7 +177,7 @@ pub(crate) fn emit(ev: &mut Eval, line: String) {
     if ev.options.capture_diagnostics {
         ev.diagnostics.push(line);
     } else {
-        eprintln!("{line}");
+        crate::error::eprint_line(&line);
     }
 }
 
