@@ -206,7 +206,8 @@ const FLAKE_ATTRS: &[&str] = &["description", "inputs", "outputs", "nixConfig"];
 /// Evaluates `<flake>/flake.nix` (through the overlay) and checks its shape.
 fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Shared<Attrs>> {
     let file = format!("{}/flake.nix", flake_path(src));
-    if ev.fs_path(&file).is_none_or(|p| !p.is_file()) {
+    let found = ev.resolve_fs(&file, overlay::Follow::All)?.found;
+    if !matches!(found, overlay::Found::Real(p) if p.is_file()) {
         return Err(EvalError::new(format!(
             "source tree referenced by '{}' does not contain a '{}flake.nix' file",
             src.url,
