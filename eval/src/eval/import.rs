@@ -67,7 +67,8 @@ impl Eval {
         };
         let file = self.sources.add(origin, Rc::from(text));
         if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
-            if let Some(e) = big_stack(text, || cache.load(key, file)) {
+            let root_slots = u32::from(!scope.is_empty());
+            if let Some(e) = big_stack(text, || cache.load(key, file, text, root_slots)) {
                 return Ok(e);
             }
         }
