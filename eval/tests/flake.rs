@@ -658,3 +658,60 @@ fn symlinks_cannot_escape_a_pure_flake() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Issue 11, class 4: a `path:` input's `narHash` in `flake.lock` is checked when the input
+/// is used. Nix 2.26 (fresh `--store`, the dependency changed after `nix flake lock`):
+/// `mismatch in field 'narHash' of input '{"__final":true,"lastModified":1796516232,
+/// "narHash":"sha256-37zF…","path":"/tmp/k4/dep","type":"path"}', got '{…"narHash":
+/// "sha256-dPKG…"…}'`; an output that does not use the input still evaluates.
+#[test]
+fn a_path_input_must_match_its_locked_nar_hash() {
+    let root = std::env::temp_dir().join(format!("kith-flake-narhash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (dep, main) = (root.join("dep"), root.join("main"));
+    std::fs::create_dir_all(&dep).unwrap();
+    std::fs::create_dir_all(&main).unwrap();
+    std::fs::write(dep.join("flake.nix"), "{ outputs = _: { v = 1; }; }\n").unwrap();
+    let d = dep.display();
+    std::fs::write(
+        main.join("flake.nix"),
+        format!("{{ inputs.dep.url = \"path:{d}\"; outputs = {{ self, dep }}: {{ x = dep.v; y = 2; }}; }}\n"),
+    )
+    .unwrap();
+    let locked = "sha256-37zF8G1j1i66QZ/KIDUmtiFx/NRTITrdxSdHIG2HQBw=";
+    let lock = format!(
+        r#"{{"nodes":{{"dep":{{"locked":{{"lastModified":1796516232,"narHash":"{locked}","path":"{d}","type":"path"}},"original":{{"path":"{d}","type":"path"}}}},"root":{{"inputs":{{"dep":"dep"}}}}}},"root":"root","version":7}}"#
+    );
+    std::fs::write(main.join("flake.lock"), lock).unwrap();
+    let eval = |attr: &str| {
+        let mut ev = Eval::new(EvalOptions {
+            pure: true,
+            ..EvalOptions::default()
+        });
+        let f = flake::load(&mut ev, &main, &FlakeOptions::default()).unwrap();
+        flake::select_output(&mut ev, &f, "main", attr)
+            .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v))
+            .map_err(|e| e.message.clone())
+    };
+    // As locked.
+    std::fs::write(dep.join("data"), "hello\n").unwrap();
+    assert_eq!(eval("x"), Ok("1".into()));
+    // Changed after locking.
+    std::fs::write(dep.join("data"), "changed\n").unwrap();
+    assert_eq!(eval("y"), Ok("2".into()));
+    let entry = |h: &str| {
+        format!(
+            r#"{{"__final":true,"lastModified":1796516232,"narHash":"{h}","path":"{d}","type":"path"}}"#
+        )
+    };
+    let got = "sha256-dPKGpiL9C7VwQohvGPQi0v5pntB2kHu6RmgsrmH6Diw=";
+    assert_eq!(
+        eval("x"),
+        Err(format!(
+            "mismatch in field 'narHash' of input '{}', got '{}'",
+            entry(locked),
+            entry(got)
+        ))
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
