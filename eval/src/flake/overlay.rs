@@ -10,6 +10,7 @@
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
 use crate::store;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -30,6 +31,9 @@ struct Entry {
 pub struct StoreOverlay {
     entries: HashMap<String, Entry>,
     texts: HashMap<String, Rc<[u8]>>,
+    /// [`Eval::resolve_fs`] results (an import resolves its path three times); cleared
+    /// whenever a mapping is added.
+    resolved: RefCell<HashMap<(Box<str>, Follow), FsPath>>,
 }
 
 /// Where a path's contents are.
@@ -51,6 +55,7 @@ impl StoreOverlay {
     /// restricts which paths below it exist.
     pub fn add(&mut self, store_path: String, real: PathBuf, visible: Option<Visible>) {
         self.entries.insert(store_path, Entry { real, visible });
+        self.resolved.get_mut().clear();
     }
 
     /// Records the text file `store_path` (a `builtins.toFile` result) with `contents`.
@@ -58,6 +63,7 @@ impl StoreOverlay {
         self.texts
             .entry(store_path)
             .or_insert_with(|| contents.into());
+        self.resolved.get_mut().clear();
     }
 
     /// Whether `path` is exactly a mapped source's store path.
@@ -120,7 +126,7 @@ impl StoreOverlay {
 }
 
 /// How far [`Eval::resolve_fs`] follows symlinks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Follow {
     /// Every component, the last one too (`readFile`, `readDir`, `import`, `hashFile`,
     /// `builtins.path`, `filterSource`): Nix's `SymlinkResolution::Full`.
@@ -177,6 +183,7 @@ impl Eval {
         if !self.options.pure && self.overlay.is_empty() {
             // Outside pure mode and flakes the host's own resolution is Nix's.
             let found = match follow {
+                Follow::All if std::fs::symlink_metadata(path).is_err() => Found::Missing,
                 Follow::All => Found::Real(PathBuf::from(path)),
                 Follow::Ancestors | Follow::Nothing => match store::resolve_ancestors(path) {
                     Ok(p) => Found::Real(p),
@@ -188,6 +195,17 @@ impl Eval {
                 found,
             });
         }
+        let key = (Box::<str>::from(path), follow);
+        if let Some(r) = self.overlay.resolved.borrow().get(&key) {
+            return Ok(r.clone());
+        }
+        let r = self.walk(path, follow)?;
+        self.overlay.resolved.borrow_mut().insert(key, r.clone());
+        Ok(r)
+    }
+
+    /// [`Eval::resolve_fs`] without its memo.
+    fn walk(&self, path: &str, follow: Follow) -> Result<FsPath> {
         if follow == Follow::Nothing {
             crate::purity::check_path_exact(self, path)?;
         }
