@@ -150,6 +150,10 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
             return Ok(Value::Attrs(Attrs::from_entries(entries)));
         }
     }
+    // Errors name the directory with every link resolved, as Nix's do.
+    let dir = std::fs::canonicalize(&dir)
+        .map_err(|e| io_error("resolving", Path::new(&p), &e))
+        .at(span)?;
     if !dir.is_dir() {
         return Err(EvalError::new(format!("'{}' is not a directory", dir.display())).at(span));
     }
