@@ -82,8 +82,12 @@ pub fn run(args: BuildArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     if args.drv_path {
-        println!("{}", drv.drv_path);
-        return ExitCode::SUCCESS;
+        let line = format!("{}\n", drv.drv_path);
+        return if crate::write_output(line.as_bytes(), b"") {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     let realised = match &target {
         Target::Flake {
@@ -95,20 +99,22 @@ pub fn run(args: BuildArgs) -> ExitCode {
     };
     match realised.and_then(|r| check(&drv, r)) {
         Ok(paths) => {
-            let mut out = std::io::stdout().lock();
-            for p in paths {
-                let _ = writeln!(out, "{p}");
+            let text: String = paths.iter().map(|p| format!("{p}\n")).collect();
+            if crate::write_output(text.as_bytes(), b"") {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
-            ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
     }
 }
 
 fn fail(msg: &str) -> ExitCode {
-    let _ = std::io::stderr().write_all(msg.as_bytes());
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(msg.as_bytes());
     if !msg.ends_with('\n') {
-        eprintln!();
+        let _ = err.write_all(b"\n");
     }
     ExitCode::FAILURE
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
 use kith_eval::lower::lints::LintLevel;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,8 +131,9 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         attrs: args.attr.clone(),
     };
     let outcome = kith_eval::flake::run_eval(&req);
-    let _ = std::io::stdout().write_all(&outcome.stdout_bytes());
-    let _ = std::io::stderr().write_all(&outcome.stderr_bytes());
+    if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
+        return ExitCode::FAILURE;
+    }
     ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
 }
 
@@ -209,8 +210,9 @@ pub fn run(args: EvalArgs) -> ExitCode {
         None => ErrorFormat::Nix,
     };
     let outcome = instantiate::run(&req);
-    let _ = std::io::stdout().write_all(&outcome.stdout_bytes());
-    let _ = std::io::stderr().write_all(&outcome.stderr_bytes());
+    if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
+        return ExitCode::FAILURE;
+    }
     if outcome.exit_code == 0 {
         ExitCode::SUCCESS
     } else {

@@ -39,6 +39,28 @@ enum Command {
     Build(build_cmd::BuildArgs),
 }
 
+/// Writes a command's output: `stdout` to standard output, then `stderr` to standard error.
+/// A failed write to stdout (a full disk, `>/dev/full`) is an error, as in `nix eval`
+/// (`error: writing to file: No space left on device`, exit 1); failed writes to stderr
+/// are ignored, so a full or closed stderr never turns a result into a failure.
+pub(crate) fn write_output(stdout: &[u8], stderr: &[u8]) -> bool {
+    use std::io::Write;
+    let written = {
+        let mut out = std::io::stdout().lock();
+        out.write_all(stdout).and_then(|()| out.flush())
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(stderr);
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            let reason = kith_eval::eval::io_reason(&e);
+            let _ = writeln!(err, "error: writing to file: {reason}");
+            false
+        }
+    }
+}
+
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
     let cli = Cli::parse();
@@ -48,8 +70,10 @@ fn main() -> ExitCode {
     };
     if std::env::var_os("KITH_SHOW_STATS").is_some() {
         match kith_eval::stats::report() {
-            Some(json) => eprintln!("{json}"),
-            None => eprintln!("kith: KITH_SHOW_STATS needs a build with `--features stats`"),
+            Some(json) => kith_eval::error::eprint_line(&json),
+            None => kith_eval::error::eprint_line(
+                "kith: KITH_SHOW_STATS needs a build with `--features stats`",
+            ),
         }
     }
     code

@@ -110,6 +110,17 @@ impl<T> ErrorExt for Result<T> {
     }
 }
 
+/// Writes `line` and a newline to stderr, ignoring write errors: a full or closed stderr
+/// must not stop an evaluation (Nix still prints the result after a failed `trace`).
+///
+/// `line` is [`crate::bytestr`]-encoded text: stderr gets the bytes it stands for.
+pub fn eprint_line(line: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(&crate::bytestr::decode(line));
+    let _ = err.write_all(b"\n");
+}
+
 /// Shorthand: `Err(EvalError::new(msg))`.
 #[cold]
 pub fn fail<T>(message: impl Into<String>) -> Result<T> {

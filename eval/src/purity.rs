@@ -27,14 +27,15 @@ pub fn forbidden(path: &str) -> Box<EvalError> {
 /// Checks that `path` (canonical, absolute) may be read; the error names the first
 /// forbidden ancestor, as Nix's symlink-resolving reads (`readFile`, `import`, `path`,
 /// `"${./p}"`, …) report it.
+///
+/// Symlinks are followed component by component ([`Eval::resolve_fs`]), each component
+/// checked, so a link cannot lead out of the allowed paths.
 pub fn check_path(ev: &Eval, path: &str) -> Result<()> {
     if !ev.options.pure {
         return Ok(());
     }
-    match first_forbidden(ev, path) {
-        Some(p) => Err(forbidden(p)),
-        None => Ok(()),
-    }
+    ev.resolve_fs(path, crate::flake::overlay::Follow::All)
+        .map(|_| ())
 }
 
 /// Like [`check_path`], naming the whole path (Nix's reads that do not resolve symlinks,
@@ -48,7 +49,7 @@ pub fn check_path_exact(ev: &Eval, path: &str) -> Result<()> {
 
 /// Whether `path` may be read (always outside pure mode).
 pub fn is_readable(ev: &Eval, path: &str) -> bool {
-    !ev.options.pure || first_forbidden(ev, path).is_none()
+    check_path(ev, path).is_ok()
 }
 
 /// The shortest prefix of `path` (at component boundaries) that is not allowed.
@@ -70,7 +71,10 @@ fn first_forbidden<'a>(ev: &Eval, path: &'a str) -> Option<&'a str> {
 
 /// One prefix: the store directory and its ancestors, or at or below a store path that
 /// is a mapped source or exists on disk.
-fn is_allowed(ev: &Eval, prefix: &str) -> bool {
+pub(crate) fn is_allowed(ev: &Eval, prefix: &str) -> bool {
+    if !ev.options.pure {
+        return true;
+    }
     let store_dir = ev.options.store_dir.trim_end_matches('/');
     if is_ancestor_or_self(prefix, store_dir) {
         return true;

@@ -508,3 +508,210 @@ fn get_flake_of_itself_is_infinite_recursion_not_a_hang() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The flake of `symlinks_cannot_escape_a_pure_flake`, byte for byte as it was given to Nix.
+const SYMLINK_FLAKE: &str = r#"{ outputs = { self }: {
+  host = builtins.readFile ./host;
+  up = builtins.readDir ./up;
+  chain = builtins.readFile ./chain1;
+  inner = builtins.readFile ./inner;
+  root = builtins.readDir ./.;
+  parent = builtins.readDir ../.;
+  out = builtins.readFile ./out;
+  out2 = builtins.readFile ./out2;
+  hashHost = builtins.hashFile "sha256" ./host;
+  existsHost = builtins.pathExists ./host;
+  existsOut = builtins.pathExists ./out;
+  typeHost = builtins.readFileType ./host;
+  pathHost = builtins.path { path = ./host; };
+  pathHostStr = "${./host}";
+  filterHost = builtins.filterSource (p: t: true) ./host;
+  importHost = import ./host;
+  pathUp = builtins.path { path = ./up; };
+  readUpFile = builtins.readFile ./up/kf-outside;
+  self = "${self}";
+  hashInner = builtins.hashFile "sha256" ./inner;
+  pathInner = "${./inner}";
+  pathSub = "${./sub}";
+  typeUpOut = builtins.readFileType ./up/kf-outside;
+  existsUpOut = builtins.pathExists ./up/kf-outside;
+  rootDir = builtins.readDir /.;
+  loop = builtins.readFile ./loop;
+  existsHostSlash = builtins.pathExists "${toString ./host}/";
+  typeEtc = builtins.readFileType ./host/x;
+  readEtcDir = builtins.readDir "${toString ./host}/..";
+}; }
+"#;
+
+/// Issue 11, class 3: symlinks in a flake (to `/etc/hostname`, to `..`, chains, loops)
+/// cannot be used to read outside the flake in pure mode. Expected values and messages are
+/// Nix 2.26's, from the same tree in `/tmp/kf` (with `/tmp/kf-outside` next to it):
+///
+/// ```text
+/// nix --extra-experimental-features 'nix-command flakes' --store /tmp/kstore \
+///   eval --offline --json path:/tmp/kf#ATTR
+/// ```
+///
+/// (its messages name the chroot store's real directory, `/tmp/kstore/nix/store`, where
+/// kith, like Nix with the default store, names `/nix/store`; `rootDir` lists `tmp` there).
+#[test]
+fn symlinks_cannot_escape_a_pure_flake() {
+    use std::os::unix::fs::symlink;
+    let root = std::env::temp_dir().join(format!("kith-flake-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let dir = root.join("kf");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/file"), "inner\n").unwrap();
+    std::fs::write(root.join("kf-outside"), "OUT\n").unwrap();
+    std::fs::write(dir.join("flake.nix"), SYMLINK_FLAKE).unwrap();
+    for (link, target) in [
+        ("host", "/etc/hostname"),
+        ("up", ".."),
+        ("chain1", "chain2"),
+        ("chain2", "/etc/hostname"),
+        ("inner", "sub/file"),
+        ("out", "../kf-outside"),
+        ("out2", "up/kf-outside"),
+        ("loop", "loop"),
+    ] {
+        symlink(target, dir.join(link)).unwrap();
+    }
+    let src = "/nix/store/qpjzkb1ip6d7bnh6b3p4kmhasnpdh0a4-source";
+    let forbidden = |p: &str| {
+        Err(format!(
+            "access to absolute path '{p}' is forbidden in pure evaluation mode (use '--impure' to override)"
+        ))
+    };
+    let listing = r#"{"chain1":"symlink","chain2":"symlink","flake.nix":"regular","host":"symlink","inner":"symlink","loop":"symlink","out":"symlink","out2":"symlink","sub":"directory","up":"symlink"}"#;
+    let store_listing = r#"{"qpjzkb1ip6d7bnh6b3p4kmhasnpdh0a4-source":"directory"}"#;
+    let ok = |s: &str| Ok(s.to_string());
+    let cases: Vec<(&str, Result<String, String>)> = vec![
+        ("host", forbidden("/etc")),
+        ("up", ok(store_listing)),
+        ("chain", forbidden("/etc")),
+        ("inner", ok(r#""inner\n""#)),
+        ("root", ok(listing)),
+        ("parent", ok(store_listing)),
+        ("out", forbidden("/nix/store/kf-outside")),
+        ("out2", forbidden("/nix/store/kf-outside")),
+        ("hashHost", forbidden("/etc")),
+        ("existsHost", ok("true")),
+        ("existsOut", ok("true")),
+        ("typeHost", ok(r#""symlink""#)),
+        ("pathHost", forbidden("/etc")),
+        (
+            "pathHostStr",
+            ok(r#""/nix/store/m6rjrxiqf0b7l25cnh9q828lzc4a5xsk-host""#),
+        ),
+        ("filterHost", forbidden("/etc")),
+        ("importHost", forbidden("/etc")),
+        ("readUpFile", forbidden("/nix/store/kf-outside")),
+        ("self", Ok(format!("\"{src}\""))),
+        (
+            "hashInner",
+            ok(r#""940a68104d3b690442453f4be394b0a14721a174127d84c1c2f834b7ad05d684""#),
+        ),
+        (
+            "pathInner",
+            ok(r#""/nix/store/82dd2sr46bc0nr6q7ap3hq3mf8cdbsz5-inner""#),
+        ),
+        (
+            "pathSub",
+            ok(r#""/nix/store/hpn0kimq9zcc1z6g1cyws86blbm0wvmr-sub""#),
+        ),
+        ("typeUpOut", Err(format!("path '{src}/up' is a symlink"))),
+        ("existsUpOut", ok("false")),
+        ("rootDir", ok(r#"{"nix":"directory"}"#)),
+        (
+            "loop",
+            Err(format!("infinite symlink recursion in path '{src}/loop'")),
+        ),
+        ("existsHostSlash", ok("false")),
+        ("typeEtc", Err(format!("path '{src}/host' is a symlink"))),
+        ("readEtcDir", ok(listing)),
+    ];
+    let mut ev = Eval::new(EvalOptions {
+        pure: true,
+        ..EvalOptions::default()
+    });
+    let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
+    for (attr, want) in cases {
+        let got = flake::select_output(&mut ev, &f, "kf", attr)
+            .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v))
+            .map_err(|e| e.message.clone());
+        assert_eq!(got, want, "{attr}");
+    }
+
+    // Impure, the links are followed where they point (here: the host's files).
+    let mut ev = Eval::new(EvalOptions::default());
+    let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
+    for attr in ["inner", "existsHost", "typeHost"] {
+        assert!(
+            flake::select_output(&mut ev, &f, "kf", attr).is_ok(),
+            "{attr}"
+        );
+    }
+    if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
+        let v = flake::select_output(&mut ev, &f, "kf", "host").unwrap();
+        let got = kith_eval::builtins::to_json_string(&mut ev, &v).unwrap();
+        assert!(got.contains(host.trim()), "{got}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Issue 11, class 4: a `path:` input's `narHash` in `flake.lock` is checked when the input
+/// is used. Nix 2.26 (fresh `--store`, the dependency changed after `nix flake lock`):
+/// `mismatch in field 'narHash' of input '{"__final":true,"lastModified":1796516232,
+/// "narHash":"sha256-37zF…","path":"/tmp/k4/dep","type":"path"}', got '{…"narHash":
+/// "sha256-dPKG…"…}'`; an output that does not use the input still evaluates.
+#[test]
+fn a_path_input_must_match_its_locked_nar_hash() {
+    let root = std::env::temp_dir().join(format!("kith-flake-narhash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (dep, main) = (root.join("dep"), root.join("main"));
+    std::fs::create_dir_all(&dep).unwrap();
+    std::fs::create_dir_all(&main).unwrap();
+    std::fs::write(dep.join("flake.nix"), "{ outputs = _: { v = 1; }; }\n").unwrap();
+    let d = dep.display();
+    std::fs::write(
+        main.join("flake.nix"),
+        format!("{{ inputs.dep.url = \"path:{d}\"; outputs = {{ self, dep }}: {{ x = dep.v; y = 2; }}; }}\n"),
+    )
+    .unwrap();
+    let locked = "sha256-37zF8G1j1i66QZ/KIDUmtiFx/NRTITrdxSdHIG2HQBw=";
+    let lock = format!(
+        r#"{{"nodes":{{"dep":{{"locked":{{"lastModified":1796516232,"narHash":"{locked}","path":"{d}","type":"path"}},"original":{{"path":"{d}","type":"path"}}}},"root":{{"inputs":{{"dep":"dep"}}}}}},"root":"root","version":7}}"#
+    );
+    std::fs::write(main.join("flake.lock"), lock).unwrap();
+    let eval = |attr: &str| {
+        let mut ev = Eval::new(EvalOptions {
+            pure: true,
+            ..EvalOptions::default()
+        });
+        let f = flake::load(&mut ev, &main, &FlakeOptions::default()).unwrap();
+        flake::select_output(&mut ev, &f, "main", attr)
+            .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v))
+            .map_err(|e| e.message.clone())
+    };
+    // As locked.
+    std::fs::write(dep.join("data"), "hello\n").unwrap();
+    assert_eq!(eval("x"), Ok("1".into()));
+    // Changed after locking.
+    std::fs::write(dep.join("data"), "changed\n").unwrap();
+    assert_eq!(eval("y"), Ok("2".into()));
+    let entry = |h: &str| {
+        format!(
+            r#"{{"__final":true,"lastModified":1796516232,"narHash":"{h}","path":"{d}","type":"path"}}"#
+        )
+    };
+    let got = "sha256-dPKGpiL9C7VwQohvGPQi0v5pntB2kHu6RmgsrmH6Diw=";
+    assert_eq!(
+        eval("x"),
+        Err(format!(
+            "mismatch in field 'narHash' of input '{}', got '{}'",
+            entry(locked),
+            entry(got)
+        ))
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

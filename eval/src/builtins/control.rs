@@ -181,11 +181,7 @@ pub(crate) fn emit(ev: &mut Eval, line: String) {
     if ev.options.capture_diagnostics {
         ev.diagnostics.push(line);
     } else {
-        // The line is crate::bytestr-encoded: stderr gets the bytes it stands for. A closed
-        // or full stderr is no error (Nix still prints the result).
-        let mut bytes = crate::bytestr::decode(&line).into_owned();
-        bytes.push(b'\n');
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), &bytes);
+        crate::error::eprint_line(&line);
     }
 }
 

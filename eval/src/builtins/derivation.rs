@@ -363,9 +363,9 @@ impl Gathered {
             _ => {}
         }
         if LEGACY_CHECKS.contains(&key) {
-            eprintln!(
+            crate::error::eprint_line(&format!(
                 "warning: 'structuredAttrs' disables the effect of the derivation attribute '{key}'; use 'outputChecks.<output>.{key}' instead"
-            );
+            ));
         }
         Ok(())
     }
@@ -457,10 +457,10 @@ fn parse_output_hash(text: &str, algo: Option<HashAlgo>) -> Result<Hash> {
         algo,
         bytes: vec![0; algo.size()],
     };
-    eprintln!(
+    crate::error::eprint_line(&format!(
         "warning: found empty hash, assuming '{}'",
         h.to_string(HashFormat::Sri)
-    );
+    ));
     Ok(h)
 }
 

@@ -1,7 +1,7 @@
 //! Builtins on hashes: `hashString`, `hashFile`, `convertHash`.
 
 use super::strings::{ctx, string_no_ctx};
-use crate::error::{EvalError, Result};
+use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::Eval;
 use crate::hash_format::{Hash, HashAlgo, HashFormat};
 use crate::source::Span;
@@ -58,6 +58,7 @@ fn hash_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let path = ev.real_path_of(&args[1], span)?;
     let data = ev
         .read_bytes_mapped(&crate::bytestr::to_path(&path))
+        .at(span)?
         .map_err(|e| {
             let reason = e.to_string();
             let reason = reason.split(" (os error").next().unwrap_or_default();

@@ -2,6 +2,7 @@
 
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{canon_path, CoerceOpts, Eval};
+use crate::flake::overlay::{Follow, Found, FsPath};
 use crate::source::Span;
 use crate::store::nar::{io_error, FileKind};
 use crate::store::{self, AddPath, Ingestion};
@@ -102,24 +103,26 @@ fn realise_path(ev: &mut Eval, v: &Value, ctx: &'static str) -> Result<(String, 
 const REALISE: &str = "while realising the context of a path";
 
 /// Like [`realise_path`], failing with Nix's message if nothing exists there.
-fn existing_path(ev: &mut Eval, v: &Value) -> Result<String> {
+/// Symlinks are resolved as `follow` says ([`Eval::resolve_fs`]).
+fn existing_path(ev: &mut Eval, v: &Value, follow: Follow) -> Result<(String, FsPath)> {
     let (p, _) = realise_path(ev, v, REALISE)?;
-    crate::purity::check_path(ev, &p)?;
-    if !ev.path_exists_mapped(&p) {
+    let r = ev.resolve_fs(&p, follow)?;
+    if matches!(r.found, Found::Missing) {
         return Err(EvalError::new(format!("path '{p}' does not exist")));
     }
-    Ok(p)
+    Ok((p, r))
 }
 
 /// `builtins.readFile path`.
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
-    crate::purity::check_path(ev, &p).at(span)?;
-    let file = crate::bytestr::to_path(&p);
-    let bytes = ev.read_bytes_mapped(&file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
-        _ => io_error("opening file", &file, &e),
-    });
+    let bytes = ev
+        .read_bytes_mapped(&crate::bytestr::to_path(&p))
+        .at(span)?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
+            _ => io_error("opening file", &crate::bytestr::to_path(&p), &e),
+        });
     let bytes = bytes.at(span)?;
     if bytes.contains(&0) {
         let msg = format!("the contents of the file '{p}' cannot be represented as a Nix string");
@@ -131,11 +134,27 @@ fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// `builtins.readDir path`: entry name → `"regular"`, `"directory"`, `"symlink"` or
 /// `"unknown"`. Symlinks to directories are followed for the directory itself.
 fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let p = existing_path(ev, &args[0]).at(span)?;
-    if ev.store_text(&p).is_some() {
+    let (p, resolved) = existing_path(ev, &args[0], Follow::All).at(span)?;
+    let Found::Real(dir) = resolved.found else {
         return Err(EvalError::new(format!("'{p}' is not a directory")).at(span));
+    };
+    // The store directory and its ancestors, in pure mode or without a store here: only
+    // the way to the flake's sources, as Nix lists only the paths it allows.
+    if ev.options.pure || !dir.is_dir() {
+        if let Some(names) = ev.store_ancestor_entries(&resolved.virt) {
+            let entries = names
+                .into_iter()
+                .map(|(name, is_dir)| Attr {
+                    name: Symbol::new(&name),
+                    value: Value::string(if is_dir { "directory" } else { "regular" }),
+                    span: Span::NONE,
+                })
+                .collect();
+            return Ok(Value::Attrs(Attrs::from_entries(entries)));
+        }
     }
-    let dir = std::fs::canonicalize(ev.real_fs_path(&p))
+    // Errors name the directory with every link resolved, as Nix's do.
+    let dir = std::fs::canonicalize(&dir)
         .map_err(|e| io_error("resolving", &crate::bytestr::to_path(&p), &e))
         .at(span)?;
     if !dir.is_dir() {
@@ -158,7 +177,7 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         let file_name = entry.file_name();
         let name = crate::bytestr::from_os(&file_name);
         // Untracked files of a git flake source are not there.
-        if ev.fs_path(&format!("{p}/{name}")).is_none() {
+        if ev.is_hidden(&format!("{}/{name}", resolved.virt)) {
             continue;
         }
         entries.push(Attr {
@@ -172,14 +191,11 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 
 /// `builtins.readFileType path`: the type of the file itself (symlinks not followed).
 fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
-    crate::purity::check_path_exact(ev, &p).at(span)?;
-    let p = existing_path(ev, &Value::path(p)).at(span)?;
-    if ev.store_text(&p).is_some() {
-        return Ok(Value::string(FileKind::Regular.as_str()));
-    }
-    let real = ev.real_fs_path(&p);
-    let real = store::resolve_ancestors(&crate::bytestr::from_os(real.as_os_str())).at(span)?;
+    let (_, resolved) = existing_path(ev, &args[0], Follow::Nothing).at(span)?;
+    let real = match resolved.found {
+        Found::Real(real) => real,
+        _ => return Ok(Value::string(FileKind::Regular.as_str())),
+    };
     let meta =
         std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
     Ok(Value::string(FileKind::of(&meta.at(span)?).as_str()))
@@ -191,18 +207,22 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
     let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with(b"/") || s.s.ends_with(b"/."));
     let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
-    // In pure mode a forbidden path does not exist, as in Nix.
-    if !crate::purity::is_readable(ev, &p) {
-        return Ok(Value::Bool(false));
-    }
-    if ev.store_text(&p).is_some() {
-        return Ok(Value::Bool(!must_be_dir));
-    }
-    let real = ev.real_fs_path(&p);
-    let exists = if must_be_dir {
-        std::fs::metadata(&real).is_ok_and(|m| m.is_dir())
+    let follow = if must_be_dir {
+        Follow::All
     } else {
-        store::resolve_ancestors(&crate::bytestr::from_os(real.as_os_str())).is_ok()
+        Follow::Ancestors
+    };
+    let resolved = match ev.resolve_fs(&p, follow) {
+        Ok(r) => r,
+        // In pure mode a forbidden path does not exist, as in Nix.
+        Err(_) if ev.options.pure => return Ok(Value::Bool(false)),
+        Err(e) => return Err(e.at(span)),
+    };
+    let exists = match resolved.found {
+        Found::Missing => false,
+        Found::Text(_) => !must_be_dir,
+        Found::Real(real) if must_be_dir => std::fs::metadata(&real).is_ok_and(|m| m.is_dir()),
+        Found::Real(real) => std::fs::symlink_metadata(&real).is_ok(),
     };
     Ok(Value::Bool(exists))
 }
@@ -361,20 +381,22 @@ fn path_arg(ev: &mut Eval, a: &mut PathArgs, attr: &Attr) -> Result<()> {
 /// type; the result is a string with the store path as context.
 fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span) -> Result<Value> {
     let store_dir = ev.options.store_dir.clone();
-    crate::purity::check_path(ev, req.path).map_err(|e| {
+    let adding = |e: Box<EvalError>| {
         e.at(span)
             .context(span, || format!("while adding path '{}'", req.path))
-    })?;
-    if let Some(text) = ev.store_text(req.path) {
-        let p = store::add_text_file(&store_dir, req, &text).map_err(|e| {
-            e.at(span)
-                .context(span, || format!("while adding path '{}'", req.path))
-        })?;
-        return Ok(store_path_value(p));
-    }
-    // Inside a flake source kith did not copy: hash the files where they really are.
-    let real = ev.real_fs_path(req.path);
-    let real = crate::bytestr::from_os(real.as_os_str()).into_owned();
+    };
+    let real = match ev.resolve_fs(req.path, Follow::All).map_err(adding)?.found {
+        Found::Text(text) => {
+            let p = store::add_text_file(&store_dir, req, &text).map_err(adding)?;
+            return Ok(store_path_value(p));
+        }
+        // Inside a flake source kith did not copy: hash the files where they really are.
+        Found::Real(real) => crate::bytestr::from_os(real.as_os_str()).into_owned(),
+        Found::Missing => {
+            let msg = format!("path '{}' does not exist", req.path);
+            return Err(adding(EvalError::new(msg)));
+        }
+    };
     let req = &AddPath {
         path: &real,
         name: req.name,

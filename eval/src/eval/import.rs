@@ -2,6 +2,7 @@
 
 use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
+use crate::flake::overlay::{Follow, Found};
 use crate::ir::ExprRef;
 use crate::source::{Origin, Span};
 use crate::symbol::Symbol;
@@ -66,7 +67,8 @@ impl Eval {
         };
         let file = self.sources.add(origin, Rc::from(text));
         if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
-            if let Some(e) = big_stack(text, || cache.load(key, file)) {
+            let root_slots = u32::from(!scope.is_empty());
+            if let Some(e) = big_stack(text, || cache.load(key, file, text, root_slots)) {
                 return Ok(e);
             }
         }
@@ -118,8 +120,8 @@ impl Eval {
         }
         let p = self.real_path_of(path, span)?;
         let mut file = crate::bytestr::to_path(&p).into_owned();
-        // Reads go through the flake-source overlay (`fs_path`); `file` stays as Nix names it.
-        if self.is_dir_mapped(&file) {
+        // Reads go through `resolve_fs`; `file` stays as Nix names it.
+        if self.is_dir_mapped(&file).at(span)? {
             file.push("default.nix");
         }
         if let Some(v) = self.imports.get(&file) {
@@ -153,7 +155,7 @@ impl Eval {
         let attrs = self.force_attrs(&scope)?;
         let p = self.real_path_of(path, span)?;
         let mut file = crate::bytestr::to_path(&p).into_owned();
-        if self.is_dir_mapped(&file) {
+        if self.is_dir_mapped(&file).at(span)? {
             file.push("default.nix");
         }
         let text = self.read_source_mapped(&file)?;
@@ -188,8 +190,8 @@ impl Eval {
                 s.encoded().into_owned()
             }
         };
-        crate::purity::check_path(self, &canon_path(&s)).at(span)?;
-        if !self.path_exists_mapped(&s) {
+        let resolved = self.resolve_fs(&canon_path(&s), Follow::All).at(span)?;
+        if matches!(resolved.found, Found::Missing) {
             return Err(EvalError::new(format!("path '{s}' does not exist")).at(span));
         }
         Ok(s)
@@ -233,9 +235,11 @@ impl Eval {
                 format!("{}/{}", path.encoded(), rest)
             };
             let candidate = canon_path(&candidate);
-            crate::purity::check_path(self, &candidate).at(span)?;
-            let exists = self.store_text(&candidate).is_some()
-                || self.fs_path(&candidate).is_some_and(|p| p.exists());
+            let exists = match self.resolve_fs(&candidate, Follow::All).at(span)?.found {
+                Found::Text(_) => true,
+                Found::Real(p) => p.exists(),
+                Found::Missing => false,
+            };
             if exists {
                 return Ok(Value::path(candidate));
             }

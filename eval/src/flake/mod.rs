@@ -206,7 +206,8 @@ const FLAKE_ATTRS: &[&str] = &["description", "inputs", "outputs", "nixConfig"];
 /// Evaluates `<flake>/flake.nix` (through the overlay) and checks its shape.
 fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Shared<Attrs>> {
     let file = format!("{}/flake.nix", flake_path(src));
-    if ev.fs_path(&file).is_none_or(|p| !p.is_file()) {
+    let found = ev.resolve_fs(&file, overlay::Follow::All)?.found;
+    if !matches!(found, overlay::Found::Real(p) if p.is_file()) {
         return Err(EvalError::new(format!(
             "source tree referenced by '{}' does not contain a '{}flake.nix' file",
             src.url,
@@ -475,8 +476,14 @@ impl Locker<'_> {
         let source = match local_path {
             Some(dir) => {
                 let src = local_source(&self.ev.options.store_dir, &dir, true)?;
-                self.register(&src);
-                NodeSource::Ready(src)
+                match locked_hash_mismatch(&locked, &src) {
+                    // An error only if the input is used, as in Nix.
+                    Some(msg) => NodeSource::Unavailable(msg),
+                    None => {
+                        self.register(&src);
+                        NodeSource::Ready(src)
+                    }
+                }
             }
             None => NodeSource::Locked(locked),
         };
@@ -496,6 +503,43 @@ impl Locker<'_> {
         )?;
         Ok(Edge::Node(idx))
     }
+}
+
+/// For a lock entry read in place (a `path:` input), Nix 2.26's error when the entry's
+/// `narHash` is not the directory's:
+/// `mismatch in field 'narHash' of input '{…locked}', got '{…actual}'`, both the lock
+/// entry's attributes as JSON with sorted keys and `"__final":true`, the second with the
+/// actual hash.
+fn locked_hash_mismatch(
+    locked: &serde_json::Map<String, serde_json::Value>,
+    src: &SourceTree,
+) -> Option<String> {
+    let want = locked.get("narHash")?.as_str()?;
+    let got = src.meta.iter().find_map(|(k, v)| match (k.as_str(), v) {
+        ("narHash", source::Meta::Str(h)) => Some(h.clone()),
+        _ => None,
+    })?;
+    let same = matches!(
+        (crate::store::parse_sha256(want), crate::store::parse_sha256(&got)),
+        (Ok(w), Ok(g)) if w == g
+    );
+    if same {
+        return None;
+    }
+    let render = |nar_hash: &str| {
+        let mut m: BTreeMap<&str, serde_json::Value> = locked
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        m.insert("__final", serde_json::Value::Bool(true));
+        m.insert("narHash", serde_json::Value::from(nar_hash));
+        serde_json::to_string(&m).unwrap_or_default()
+    };
+    Some(format!(
+        "mismatch in field 'narHash' of input '{}', got '{}'",
+        render(want),
+        render(&got)
+    ))
 }
 
 /// The lock graph with the (lazy) value of each node.

@@ -4,11 +4,15 @@
 //! flake print as `/nix/store/<hash>-source/…`. kith computes the same store path and
 //! records here which directory holds its files (and, for git sources, which of them are
 //! tracked). `builtins.toFile` results are kept here too, as their contents in memory.
-//! File-reading primitives ask [`Eval::fs_path`] where a path really is, and
-//! [`Eval::store_text`] first whether it is such an in-memory file.
+//! File-reading primitives ask [`Eval::resolve_fs`] where a path really is (and, in pure
+//! mode, whether it may be read).
 
+use crate::bytestr::{from_os, to_path};
+use crate::error::{EvalError, Result};
 use crate::eval::Eval;
-use std::collections::{HashMap, HashSet};
+use crate::store;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -28,6 +32,9 @@ struct Entry {
 pub struct StoreOverlay {
     entries: HashMap<String, Entry>,
     texts: HashMap<String, Rc<[u8]>>,
+    /// [`Eval::resolve_fs`] results (an import resolves its path three times); cleared
+    /// whenever a mapping is added.
+    resolved: RefCell<HashMap<(Box<str>, Follow), FsPath>>,
 }
 
 /// Where a path's contents are.
@@ -49,6 +56,7 @@ impl StoreOverlay {
     /// restricts which paths below it exist.
     pub fn add(&mut self, store_path: String, real: PathBuf, visible: Option<Visible>) {
         self.entries.insert(store_path, Entry { real, visible });
+        self.resolved.get_mut().clear();
     }
 
     /// Records the text file `store_path` (a `builtins.toFile` result) with `contents`.
@@ -56,6 +64,12 @@ impl StoreOverlay {
         self.texts
             .entry(store_path)
             .or_insert_with(|| contents.into());
+        self.resolved.get_mut().clear();
+    }
+
+    /// Whether `path` is exactly a mapped source's store path.
+    fn is_root(&self, path: &str) -> bool {
+        self.entries.contains_key(path)
     }
 
     /// Whether nothing is mapped.
@@ -97,7 +111,7 @@ impl StoreOverlay {
                 return Resolved::Hidden;
             }
         }
-        Resolved::Real(entry.real.join(crate::bytestr::to_path(below)))
+        Resolved::Real(entry.real.join(to_path(below)))
     }
 }
 
@@ -112,17 +126,206 @@ impl StoreOverlay {
     }
 }
 
-/// Where hidden paths are "read" from: a path that never exists, so reads fail as for a
-/// missing file.
-const NOWHERE: &str = "/proc/kith-filtered-out-path";
+/// How far [`Eval::resolve_fs`] follows symlinks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Follow {
+    /// Every component, the last one too (`readFile`, `readDir`, `import`, `hashFile`,
+    /// `builtins.path`, `filterSource`): Nix's `SymlinkResolution::Full`.
+    All,
+    /// The parent directories only (`pathExists`, `"${./p}"`, which copies a symlink as a
+    /// symlink): Nix's `SymlinkResolution::Ancestors`.
+    Ancestors,
+    /// None; a symlink among the parent directories is an error (`readFileType`).
+    Nothing,
+}
+
+/// What a path resolved to.
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// A file, directory or symlink at this real location.
+    Real(PathBuf),
+    /// A `builtins.toFile` result kept in memory.
+    Text(Rc<[u8]>),
+    /// Nothing (or a file filtered out of a git source).
+    Missing,
+}
+
+/// A path after [`Eval::resolve_fs`]: its symlink-free name in Nix's file system (store
+/// paths as Nix shows them) and where its contents really are.
+#[derive(Clone, Debug)]
+pub struct FsPath {
+    pub virt: String,
+    pub found: Found,
+}
+
+/// One component of a path as the walk sees it.
+enum Node {
+    Missing,
+    Text(Rc<[u8]>),
+    Link(String),
+    Other,
+}
+
+/// Nix's bound on the symlinks followed while resolving one path.
+const MAX_LINKS: u32 = 1024;
 
 impl Eval {
-    /// [`Eval::fs_path`], with a never-existing path for filtered-out files.
-    pub fn real_fs_path(&self, path: &str) -> PathBuf {
-        self.fs_path(path).unwrap_or_else(|| PathBuf::from(NOWHERE))
+    /// Resolves `path` (canonical, absolute) the way Nix resolves a path in the file system
+    /// it evaluates in, where every flake source is a store path: symlinks are followed
+    /// component by component (as `follow` says) *inside that file system*, so a link
+    /// `../x` in a flake source points next to the source in the store, not next to the
+    /// directory kith reads the source from. In pure mode every component looked at must
+    /// be allowed ([`crate::purity`]), so no chain of links leads outside the flake, its
+    /// inputs and the store; the error names the first component that is not, as Nix does.
+    ///
+    /// This is the one place where a path the evaluator reads is mapped to a real file:
+    /// every file-reading builtin goes through it.
+    pub fn resolve_fs(&self, path: &str, follow: Follow) -> Result<FsPath> {
+        if !self.options.pure && self.overlay.is_empty() {
+            // Outside pure mode and flakes the host's own resolution is Nix's.
+            let found = match follow {
+                Follow::All if std::fs::symlink_metadata(to_path(path)).is_err() => Found::Missing,
+                Follow::All => Found::Real(to_path(path).into_owned()),
+                Follow::Ancestors | Follow::Nothing => match store::resolve_ancestors(path) {
+                    Ok(p) => Found::Real(p),
+                    Err(_) => Found::Missing,
+                },
+            };
+            return Ok(FsPath {
+                virt: path.to_string(),
+                found,
+            });
+        }
+        let key = (Box::<str>::from(path), follow);
+        if let Some(r) = self.overlay.resolved.borrow().get(&key) {
+            return Ok(r.clone());
+        }
+        let r = self.walk(path, follow)?;
+        self.overlay.resolved.borrow_mut().insert(key, r.clone());
+        Ok(r)
     }
 
-    /// A NAR filter hiding the untracked files below `path` if it lies in a git source.
+    /// [`Eval::resolve_fs`] without its memo.
+    fn walk(&self, path: &str, follow: Follow) -> Result<FsPath> {
+        if follow == Follow::Nothing {
+            crate::purity::check_path_exact(self, path)?;
+        }
+        let store_dir = self.options.store_dir.trim_end_matches('/');
+        let mut todo: VecDeque<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        let mut done = String::new();
+        let mut links = 0u32;
+        let missing = |done: &str, c: &str, todo: &VecDeque<String>| {
+            let mut virt = format!("{done}/{c}");
+            for rest in todo {
+                virt.push('/');
+                virt.push_str(rest);
+            }
+            Ok(FsPath {
+                virt,
+                found: Found::Missing,
+            })
+        };
+        while let Some(c) = todo.pop_front() {
+            match c.as_str() {
+                "." => continue,
+                ".." => {
+                    done.truncate(done.rfind('/').unwrap_or(0));
+                    continue;
+                }
+                _ => {}
+            }
+            let cand = format!("{done}/{c}");
+            let last = todo.is_empty();
+            if follow != Follow::Nothing && !crate::purity::is_allowed(self, &cand) {
+                return Err(crate::purity::forbidden(&cand));
+            }
+            match self.lstat_virtual(store_dir, &cand) {
+                Node::Missing => return missing(&done, &c, &todo),
+                Node::Text(t) if last => {
+                    return Ok(FsPath {
+                        virt: cand,
+                        found: Found::Text(t),
+                    })
+                }
+                Node::Text(_) => return missing(&done, &c, &todo),
+                Node::Link(_) if !last && follow == Follow::Nothing => {
+                    return Err(EvalError::new(format!("path '{cand}' is a symlink")));
+                }
+                Node::Link(target) if !last || follow == Follow::All => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(EvalError::new(format!(
+                            "infinite symlink recursion in path '{path}'"
+                        )));
+                    }
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    for part in target.split('/').rev().filter(|p| !p.is_empty()) {
+                        todo.push_front(part.to_string());
+                    }
+                }
+                Node::Link(_) | Node::Other => done = cand,
+            }
+        }
+        if done.is_empty() {
+            done.push('/');
+        }
+        // `done` names no symlink (but a mapped source's root), so its real location is
+        // the overlay's, or itself.
+        let real = self.real_of(store_dir, &done);
+        Ok(FsPath {
+            virt: done,
+            found: Found::Real(real),
+        })
+    }
+
+    /// The real location of `path`, one component of a walk.
+    fn real_of(&self, store_dir: &str, path: &str) -> PathBuf {
+        match self.overlay.resolve(store_dir, path) {
+            Resolved::Real(p) => p,
+            _ => to_path(path).into_owned(),
+        }
+    }
+
+    /// What `path` is, without following a symlink there. The store directory and its
+    /// ancestors are directories even if this machine has no store; a mapped source's
+    /// root is the directory it is read from.
+    fn lstat_virtual(&self, store_dir: &str, path: &str) -> Node {
+        if store_dir == path
+            || store_dir
+                .strip_prefix(path)
+                .is_some_and(|r| r.starts_with('/'))
+        {
+            return Node::Other;
+        }
+        let real = match self.overlay.resolve(store_dir, path) {
+            Resolved::Hidden => return Node::Missing,
+            Resolved::Text(t) => return Node::Text(t),
+            Resolved::Unmapped => to_path(path).into_owned(),
+            Resolved::Real(p) => {
+                if self.overlay.is_root(path) {
+                    return Node::Other;
+                }
+                p
+            }
+        };
+        match std::fs::symlink_metadata(&real) {
+            Err(_) => Node::Missing,
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&real) {
+                Ok(t) => Node::Link(from_os(t.as_os_str()).into_owned()),
+                Err(_) => Node::Missing,
+            },
+            Ok(_) => Node::Other,
+        }
+    }
+
+    /// A NAR filter hiding the untracked files below `path` (a resolved path, see
+    /// [`FsPath::virt`]) if it lies in a git source.
     pub fn nar_filter_for(
         &self,
         path: &str,
@@ -134,27 +337,29 @@ impl Eval {
                 None => true,
                 Some((root, set)) => p
                     .strip_prefix(root)
-                    .is_ok_and(|r| set.contains(r.to_string_lossy().as_ref())),
+                    .is_ok_and(|r| set.contains(from_os(r.as_os_str()).as_ref())),
             })
         }
     }
 
-    /// Reads a file through the overlay; errors name `file` as given.
-    pub(crate) fn read_bytes_mapped(&self, file: &std::path::Path) -> std::io::Result<Vec<u8>> {
-        let name = crate::bytestr::from_os(file.as_os_str());
-        if let Some(text) = self.store_text(&name) {
-            return Ok(text.to_vec());
-        }
-        std::fs::read(self.real_fs_path(&name))
+    /// Reads a file through [`Eval::resolve_fs`]: resolution errors (pure mode, symlink
+    /// loops) outside, I/O errors inside.
+    pub(crate) fn read_bytes_mapped(
+        &self,
+        file: &std::path::Path,
+    ) -> Result<std::io::Result<Vec<u8>>> {
+        let r = self.resolve_fs(&from_os(file.as_os_str()), Follow::All)?;
+        Ok(match r.found {
+            Found::Text(text) => Ok(text.to_vec()),
+            Found::Real(p) => std::fs::read(p),
+            Found::Missing => Err(std::io::ErrorKind::NotFound.into()),
+        })
     }
 
     /// Reads a Nix source file through the overlay; errors name `file` as given.
-    pub(crate) fn read_source_mapped(
-        &self,
-        file: &std::path::Path,
-    ) -> crate::error::Result<String> {
-        let bytes = self.read_bytes_mapped(file).map_err(|e| {
-            crate::error::EvalError::new(format!(
+    pub(crate) fn read_source_mapped(&self, file: &std::path::Path) -> Result<String> {
+        let bytes = self.read_bytes_mapped(file)?.map_err(|e| {
+            EvalError::new(format!(
                 "opening file '{}': {}",
                 file.display(),
                 crate::eval::io_reason(&e)
@@ -164,22 +369,10 @@ impl Eval {
         Ok(crate::bytestr::encode_owned(bytes))
     }
 
-    /// Whether `path` (possibly inside a mapped source) is a directory.
-    pub(crate) fn is_dir_mapped(&self, path: &std::path::Path) -> bool {
-        self.fs_path(&crate::bytestr::from_os(path.as_os_str()))
-            .is_some_and(|p| p.is_dir())
-    }
-
-    /// The real location of `path` for reading: itself, its source directory if it is
-    /// inside a flake source kith did not copy to the store, or `None` if it is filtered
-    /// out of such a source (then it does not exist, as in Nix) or is an in-memory text
-    /// file (see [`Eval::store_text`]).
-    pub fn fs_path(&self, path: &str) -> Option<PathBuf> {
-        match self.overlay.resolve(&self.options.store_dir, path) {
-            Resolved::Unmapped => Some(crate::bytestr::to_path(path).into_owned()),
-            Resolved::Real(p) => Some(p),
-            Resolved::Hidden | Resolved::Text(_) => None,
-        }
+    /// Whether `path` (possibly inside a mapped source) is a directory, symlinks followed.
+    pub(crate) fn is_dir_mapped(&self, path: &std::path::Path) -> Result<bool> {
+        let r = self.resolve_fs(&from_os(path.as_os_str()), Follow::All)?;
+        Ok(matches!(r.found, Found::Real(p) if p.is_dir()))
     }
 
     /// The contents of `path` if it is a `builtins.toFile` result kith keeps in memory.
@@ -190,14 +383,32 @@ impl Eval {
         }
     }
 
-    /// Whether `path` exists (a dangling symlink does), through the overlay.
-    pub fn path_exists_mapped(&self, path: &str) -> bool {
-        match self.overlay.resolve(&self.options.store_dir, path) {
-            Resolved::Unmapped => std::fs::symlink_metadata(crate::bytestr::to_path(path)).is_ok(),
-            Resolved::Real(p) => std::fs::symlink_metadata(p).is_ok(),
-            Resolved::Hidden => false,
-            Resolved::Text(_) => true,
+    /// Whether `path` is a file filtered out of a git source (it does not exist).
+    pub(crate) fn is_hidden(&self, path: &str) -> bool {
+        self.overlay.resolve(&self.options.store_dir, path) == Resolved::Hidden
+    }
+
+    /// The entries of the store directory or one of its ancestors, as a pure evaluation
+    /// sees them: only the way down to the flake's sources, and those sources (Nix lists
+    /// only allowed paths there).
+    pub(crate) fn store_ancestor_entries(&self, dir: &str) -> Option<Vec<(String, bool)>> {
+        let store_dir = self.options.store_dir.trim_end_matches('/');
+        if dir == store_dir {
+            let mut names: Vec<(String, bool)> = self
+                .overlay
+                .entries
+                .iter()
+                .map(|(k, e)| (crate::store::base_name(k).to_string(), e.real.is_dir()))
+                .collect();
+            names.sort();
+            return Some(names);
         }
+        let rest = if dir == "/" {
+            store_dir.strip_prefix('/')
+        } else {
+            store_dir.strip_prefix(dir)?.strip_prefix('/')
+        }?;
+        Some(vec![(rest.split('/').next()?.to_string(), true)])
     }
 
     /// Records a `builtins.toFile` result, so that reading it works without a store.

@@ -144,7 +144,7 @@ pub fn git_source(
     let digest = nar::nar_sha256(top, &mut |p: &Path, _k: FileKind| {
         let rel = p
             .strip_prefix(top)
-            .map(|r| r.to_string_lossy().into_owned());
+            .map(|r| crate::bytestr::from_os(r.as_os_str()).into_owned());
         Ok(rel.is_ok_and(|r| vis.contains(&r)))
     })?;
     let mut meta = Vec::new();
@@ -188,7 +188,8 @@ fn tracked_paths(repo: &git2::Repository) -> Result<HashSet<String>> {
         if entry.mode == 0o160000 {
             continue;
         }
-        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        // File names are bytes: the visible set holds them encoded (crate::bytestr).
+        let path = crate::bytestr::encode(&entry.path).into_owned();
         let mut prefix = path.as_str();
         while let Some((parent, _)) = prefix.rsplit_once('/') {
             if !out.insert(parent.to_string()) {

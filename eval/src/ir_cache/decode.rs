@@ -14,14 +14,16 @@ use std::rc::Rc;
 /// Nesting deeper than this is not a file kith wrote (the parser rejects deeper input).
 const MAX_DEPTH: usize = 20_000;
 
-/// Decodes an entry written by [`super::encode::encode`], with spans in `file`.
-pub fn decode(bytes: &[u8], file: FileId) -> Option<ExprRef> {
+/// Decodes an entry written by [`super::encode::encode`], with spans in `file`, whose
+/// text is `text` (every span must lie within it, on character boundaries).
+pub fn decode(bytes: &[u8], file: FileId, text: &str) -> Option<ExprRef> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let mut d = Decoder {
         buf: rest,
         pos: 0,
         symbols: Vec::new(),
         file,
+        text,
         depth: 0,
     };
     let n = d.len()?;
@@ -39,6 +41,7 @@ struct Decoder<'a> {
     pos: usize,
     symbols: Vec<Symbol>,
     file: FileId,
+    text: &'a str,
     depth: usize,
 }
 
@@ -105,6 +108,11 @@ impl<'a> Decoder<'a> {
             1 => {
                 let start = self.u32()?;
                 let end = self.u32()?;
+                // Errors and `__curPos` slice the text at spans.
+                let ok = start <= end
+                    && self.text.is_char_boundary(start as usize)
+                    && self.text.is_char_boundary(end as usize);
+                ok.then_some(())?;
                 Some(Span {
                     file: self.file,
                     start,

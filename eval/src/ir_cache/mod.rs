@@ -11,9 +11,11 @@
 //! Lint settings are not in the key: with any lint on, the cache is not used (lints report
 //! while lowering).
 //!
-//! **Entries.** `MAGIC`, a blake3 checksum of the rest, a symbol table, then the expression
-//! tree in preorder (LEB128 numbers, spans as offsets into the file). A missing, truncated
-//! or corrupt entry is ignored and the file lowered again. Entries are written to a
+//! **Entries.** A blake3 checksum of the rest, the entry's own key, `MAGIC`, a symbol
+//! table, then the expression tree in preorder (LEB128 numbers, spans as offsets into the
+//! file). A missing, truncated or corrupt entry, one stored under another key, one that is
+//! not a regular file, or one whose IR breaks the evaluator's invariants (`validate.rs`) is
+//! ignored and the file lowered again (and the entry rewritten). Entries are written to a
 //! temporary file and renamed into place, so readers never see a partial entry; failures
 //! to write (read-only or full disk) are ignored too.
 //!
@@ -22,6 +24,7 @@
 
 mod decode;
 mod encode;
+mod validate;
 
 use crate::ir::ExprRef;
 use crate::source::FileId;
@@ -29,7 +32,11 @@ use crate::symbol::Symbol;
 use std::path::{Path, PathBuf};
 
 /// The first bytes of every entry (the format's version is in the name).
-const MAGIC: &[u8; 8] = b"kithIR1\0";
+const MAGIC: &[u8; 8] = b"kithIR2\0";
+
+/// The largest entry read back (far above any real file's IR); a bigger file is not an
+/// entry kith wrote.
+const MAX_ENTRY: u64 = 256 << 20;
 
 /// Expression tags of the encoding.
 mod tag {
@@ -135,14 +142,31 @@ impl IrCache {
         self.dir.join(key.to_hex().as_str())
     }
 
-    /// The cached IR for `key`, with spans in `file`, if a valid entry exists.
-    pub(crate) fn load(&self, key: &blake3::Hash, file: FileId) -> Option<ExprRef> {
-        let bytes = std::fs::read(self.entry(key)).ok()?;
-        let (sum, body) = bytes.split_at_checked(32)?;
-        if blake3::hash(body).as_bytes() != sum {
+    /// The cached IR for `key`, with spans in `file` (whose text is `text`), if a valid
+    /// entry exists. The file is evaluated in a root frame of `root_slots` slots.
+    ///
+    /// Nothing in the cache directory is trusted: the entry must be a regular file (a FIFO
+    /// or device there is never waited on), of bounded size, with a correct checksum,
+    /// written for this very key (an entry moved under another key is refused), and its
+    /// IR must decode and pass [`validate::valid`]. Anything else is a miss.
+    pub(crate) fn load(
+        &self,
+        key: &blake3::Hash,
+        file: FileId,
+        text: &str,
+        root_slots: u32,
+    ) -> Option<ExprRef> {
+        let bytes = read_entry(&self.entry(key))?;
+        let (sum, rest) = bytes.split_at_checked(32)?;
+        if blake3::hash(rest).as_bytes() != sum {
             return None;
         }
-        decode::decode(body, file)
+        let (stored_key, body) = rest.split_at_checked(32)?;
+        if stored_key != key.as_bytes() {
+            return None;
+        }
+        let e = decode::decode(body, file, text)?;
+        validate::valid(&e, root_slots).then_some(e)
     }
 
     /// Writes the entry for `key` (atomically; errors are ignored: the cache is optional).
@@ -150,6 +174,10 @@ impl IrCache {
         let Some(body) = encode::encode(expr) else {
             return;
         };
+        let mut keyed = Vec::with_capacity(32 + body.len());
+        keyed.extend_from_slice(key.as_bytes());
+        keyed.extend_from_slice(&body);
+        let body = keyed;
         if !self.pruned.replace(true) {
             self.prune();
         }
@@ -202,7 +230,11 @@ impl IrCache {
             std::process::id()
         ));
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            // `create_new`: never open (and block on) something already there.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             f.write_all(blake3::hash(body).as_bytes())?;
             f.write_all(body)?;
             // No fsync: a torn entry after a crash fails its checksum and is ignored.
@@ -213,6 +245,26 @@ impl IrCache {
         }
         result
     }
+}
+
+/// Reads the entry at `path` without ever blocking: opened non-blocking and without
+/// following a symlink, it must be a regular file (checked on the open file, so it cannot
+/// be swapped in between) of at most [`MAX_ENTRY`] bytes.
+fn read_entry(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_ENTRY {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
 }
 
 /// Hashes `b` with its length, so that adjacent fields cannot run together.

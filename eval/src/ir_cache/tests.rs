@@ -1,5 +1,6 @@
 use super::*;
 use crate::eval::{Eval, EvalOptions};
+use crate::ir::Expr;
 
 /// A source touching every expression form and constant kind the encoding has.
 const EVERYTHING: &str = r#"
@@ -70,7 +71,8 @@ fn encoding_round_trips_every_form() {
         .compile(crate::source::Origin::File(file.clone()), EVERYTHING)
         .unwrap();
     let bytes = encode::encode(&e).expect("every form is encodable");
-    let back = decode::decode(&bytes, FileId(0)).expect("decodes");
+    let back = decode::decode(&bytes, FileId(0), EVERYTHING).expect("decodes");
+    assert!(validate::valid(&back, 0), "lowered IR passes validation");
     assert_eq!(encode::encode(&back).unwrap(), bytes);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -151,9 +153,9 @@ fn corrupt_or_truncated_entries_are_ignored() {
         assert_eq!(run(options(&cache), &file), expected);
     }
     // Every prefix of a valid body decodes to nothing or fails cleanly, never panics.
-    let body = &good[32..];
+    let body = &good[64..];
     for n in 0..body.len() {
-        assert!(decode::decode(&body[..n], FileId(0)).is_none());
+        assert!(decode::decode(&body[..n], FileId(0), EVERYTHING).is_none());
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -262,7 +264,194 @@ fn decoding_altered_entries_never_panics() {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut b = body.clone();
             b[i] ^= flip;
-            let _ = decode::decode(&b, FileId(0));
+            let _ = decode::decode(&b, FileId(0), EVERYTHING);
         }
     }
+}
+
+/// Runs `f` on another thread, failing if it takes longer than `secs` seconds (a blocked
+/// read must fail the test, not hang it).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .expect("timed out: reading the cache blocked")
+}
+
+#[test]
+fn a_fifo_or_special_file_as_an_entry_is_a_miss_not_a_hang() {
+    let dir = temp_dir("fifo");
+    let cache = dir.join("cache");
+    let file = dir.join("f.nix");
+    std::fs::write(&file, "[ 1 2 ]").unwrap();
+    assert_eq!(run(options(&cache), &file), "[ 1 2 ]");
+    let entry = entries(&cache).pop().unwrap();
+    let mkfifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    // The entry as a FIFO, a symlink to one, a directory, a symlink to a device.
+    let placements: [&dyn Fn(&Path); 4] = [
+        &|e| mkfifo(e),
+        &|e| std::os::unix::fs::symlink(&fifo, e).unwrap(),
+        &|e| std::fs::create_dir(e).unwrap(),
+        &|e| std::os::unix::fs::symlink("/dev/zero", e).unwrap(),
+    ];
+    for (i, place) in placements.iter().enumerate() {
+        // Whatever is there (the last run may have rewritten the entry).
+        if std::fs::remove_file(&entry).is_err() {
+            let _ = std::fs::remove_dir(&entry);
+        }
+        place(&entry);
+        let (cache, file) = (cache.clone(), file.clone());
+        let got = within(20, move || run(options(&cache), &file));
+        assert_eq!(got, "[ 1 2 ]", "placement {i}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_entry_moved_under_another_key_is_not_used() {
+    let dir = temp_dir("moved");
+    let cache = dir.join("cache");
+    let (a, b) = (dir.join("a.nix"), dir.join("b.nix"));
+    std::fs::write(&a, "\"a\"").unwrap();
+    std::fs::write(&b, "\"b\"").unwrap();
+    assert_eq!(run(options(&cache), &a), "\"a\"");
+    let entry_a = entries(&cache).pop().unwrap();
+    assert_eq!(run(options(&cache), &b), "\"b\"");
+    let entry_b = entries(&cache).into_iter().find(|e| *e != entry_a).unwrap();
+    // a's entry (checksum and all) under b's key: b still evaluates to "b".
+    std::fs::copy(&entry_a, &entry_b).unwrap();
+    assert_eq!(run(options(&cache), &b), "\"b\"");
+    // The refused entry was rewritten with b's own IR.
+    assert_ne!(
+        std::fs::read(&entry_a).unwrap(),
+        std::fs::read(&entry_b).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A program whose IR has every kind of scope: `let`, `rec`, lambdas with patterns, `@`,
+/// defaults, `with`, `inherit` and `inherit (…)`.
+const SCOPES: &str = r#"
+let
+  a = 1;
+  f = { x, y ? x + a, ... }@args: let z = x * y; in [ z args.x ];
+  r = rec { p = a; q = p + 1; inherit a; inherit (s) k; ${"d"} = q; };
+  s = { k = 2; };
+  g = x: y: with s; x + y + k;
+in
+[ (f { x = 3; }) r.q r.k (g 1 2) (builtins.length [ a ]) ]
+"#;
+
+#[test]
+fn forged_entries_with_a_valid_checksum_never_panic() {
+    // Mutate every byte of a real entry (past its checksum and key), recompute the checksum
+    // so the reader gets past it, and evaluate: each forged entry must be refused (and the
+    // file lowered again) or evaluate without a panic.
+    let dir = temp_dir("forged");
+    let cache = dir.join("cache");
+    let file = dir.join("f.nix");
+    std::fs::write(&file, SCOPES).unwrap();
+    let expected = run(options(&cache), &file);
+    let entry = entries(&cache).pop().unwrap();
+    let good = std::fs::read(&entry).unwrap();
+    let mut outcomes = [0usize; 3];
+    for i in 64..good.len() {
+        for flip in [0x01u8, 0x02, 0x10, 0x80, 0xff] {
+            let mut b = good.clone();
+            b[i] ^= flip;
+            let sum = *blake3::hash(&b[32..]).as_bytes();
+            b[..32].copy_from_slice(&sum);
+            std::fs::write(&entry, &b).unwrap();
+            let result = std::panic::catch_unwind(|| {
+                let mut ev = Eval::new(options(&cache));
+                let v = ev.eval_file(&file).map_err(|e| e.message.clone())?;
+                crate::print::print_value(&mut ev, &v, true).map_err(|e| e.message.clone())
+            });
+            match result {
+                Err(_) => panic!("byte {i} ^ {flip:#x}: the forged entry panicked"),
+                Ok(Ok(out)) if out == expected => outcomes[0] += 1,
+                Ok(Ok(_)) => outcomes[1] += 1,
+                Ok(Err(_)) => outcomes[2] += 1,
+            }
+        }
+    }
+    // Most forgeries are refused (same result); a changed constant or name may still
+    // decode to another valid program, which is harmless.
+    assert!(outcomes[0] > outcomes[1] + outcomes[2], "{outcomes:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn out_of_range_variables_are_refused() {
+    // Hand-made IR a checksum cannot catch: a variable one frame or one slot too far.
+    let mut ev = Eval::new(EvalOptions::default());
+    let e = ev
+        .compile(
+            crate::source::Origin::File(PathBuf::from("/x/v.nix")),
+            "let a = 1; in x: a",
+        )
+        .unwrap();
+    assert!(validate::valid(&e, 0));
+    let var = |depth, slot| Expr::Var {
+        depth,
+        slot,
+        name: Symbol::new("a"),
+        span: crate::source::Span::NONE,
+    };
+    assert!(validate::valid(&var(0, 0), 1));
+    assert!(!validate::valid(&var(0, 0), 0));
+    assert!(!validate::valid(&var(1, 0), 1));
+    assert!(!validate::valid(&var(0, 1), 1));
+    assert!(!validate::valid(&var(u32::MAX, u32::MAX), 1));
+}
+
+#[test]
+fn every_corpus_file_passes_validation() {
+    // Validation must refuse forgeries, never what lowering produces: every file of the
+    // corpus (when it is there) round-trips and validates, plain and as a scopedImport.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    if !root.is_dir() {
+        eprintln!("no corpus at {}: skipped", root.display());
+        return;
+    }
+    let mut stack = vec![root];
+    let mut checked = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "nix") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            for scope in [&[][..], &[Symbol::new("scopedName")][..]] {
+                let mut ev = Eval::new(EvalOptions::default());
+                let origin = crate::source::Origin::File(p.clone());
+                let Ok(e) = ev.compile_scoped(origin, &text, scope) else {
+                    continue;
+                };
+                let Some(bytes) = encode::encode(&e) else {
+                    continue;
+                };
+                let back = decode::decode(&bytes, FileId(0), &text).expect("decodes");
+                let slots = u32::from(!scope.is_empty());
+                assert!(validate::valid(&back, slots), "{}", p.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
 }

@@ -286,7 +286,7 @@ impl<'a> Lowerer<'a> {
         match found {
             Some((LintLevel::Fatal, msg)) => Err(self.error(ErrorKind::Parse, msg, span)),
             Some((_, msg)) => {
-                eprintln!("warning: {msg}");
+                crate::error::eprint_line(&format!("warning: {msg}"));
                 Ok(())
             }
             None => Ok(()),

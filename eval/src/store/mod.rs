@@ -10,6 +10,7 @@ pub mod nar;
 
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
+use crate::flake::overlay::{Follow, Found};
 use crate::hash_format::{base16_encode, nix32_encode, Hash, HashAlgo};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -140,7 +141,8 @@ thread_local! {
 /// The store path `"${path}"` would copy `path` to (its NAR, named after its base name).
 /// Nothing is written.
 pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
-    crate::purity::check_path(ev, path)?;
+    // `"${./link}"` copies the symlink itself.
+    let resolved = ev.resolve_fs(path, Follow::Ancestors)?;
     if let Some(p) = COPIED.with(|c| c.borrow().get(path).cloned()) {
         return Ok(p);
     }
@@ -150,15 +152,12 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
         ));
     }
     let name = base_name(path);
-    let digest = match ev.store_text(path) {
+    let digest = match resolved.found {
         // A `builtins.toFile` result kith keeps in memory.
-        Some(text) => nar::nar_sha256_of_contents(&text, false),
-        None => {
-            // Inside a flake source kith did not copy: the real files, untracked ones left out.
-            let real = ev.real_fs_path(path);
-            let real = resolve_ancestors(&crate::bytestr::from_os(real.as_os_str()))?;
-            nar::nar_sha256(&real, &mut ev.nar_filter_for(path))?
-        }
+        Found::Text(text) => nar::nar_sha256_of_contents(&text, false),
+        // Inside a flake source kith did not copy: the real files, untracked ones left out.
+        Found::Real(real) => nar::nar_sha256(&real, &mut ev.nar_filter_for(&resolved.virt))?,
+        Found::Missing => return Err(EvalError::new(format!("path '{path}' does not exist"))),
     };
     let store_path = make_fixed_output_path(
         &ev.options.store_dir,
