@@ -59,7 +59,7 @@ struct JsonWriter {
 
 impl JsonWriter {
     fn value(&mut self, ev: &mut Eval, v: &Value) -> Result<()> {
-        ev.nested(|ev| {
+        ev.descend(|ev| {
             let v = ev.force(v)?;
             match &v {
                 Value::Null => self.out.push_str("null"),
