@@ -59,7 +59,8 @@ struct JsonWriter {
 
 impl JsonWriter {
     fn value(&mut self, ev: &mut Eval, v: &Value) -> Result<()> {
-        ev.descend(|ev| {
+        // A call level per value, as in Nix (`eval-fail-toJSON-stack-overflow`).
+        ev.nested(|ev| {
             let v = ev.force(v)?;
             match &v {
                 Value::Null => self.out.push_str("null"),

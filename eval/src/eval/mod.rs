@@ -281,11 +281,13 @@ impl Eval {
         }
     }
 
-    /// Forces `v` and everything inside it (`builtins.deepSeq`, `--strict`).
+    /// Forces `v` and everything inside it (`builtins.deepSeq`, `--strict`). Like C++
+    /// Nix, it counts levels against `max-call-depth` (Nix's lang test
+    /// `eval-fail-deepseq-stack-overflow`).
     pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
         let mut seen = std::collections::HashSet::new();
         let v = self.force(v)?;
-        self.force_deep_inner(&v, &mut seen)?;
+        self.force_deep_inner(&v, &mut seen, 0)?;
         Ok(v)
     }
 
@@ -293,7 +295,11 @@ impl Eval {
         &mut self,
         v: &Value,
         seen: &mut std::collections::HashSet<usize>,
+        depth: usize,
     ) -> Result<()> {
+        if depth > self.options.max_call_depth {
+            return Err(stack_overflow());
+        }
         match v {
             Value::Attrs(a) => {
                 if !seen.insert(Shared::as_ptr(a) as usize) {
@@ -305,7 +311,7 @@ impl Eval {
                             format!("while evaluating the attribute '{}'", attr.name)
                         })
                     })?;
-                    self.descend(|ev| ev.force_deep_inner(&x, seen))?;
+                    self.guarded(|ev| ev.force_deep_inner(&x, seen, depth + 1))?;
                 }
             }
             Value::List(l) => {
@@ -314,7 +320,7 @@ impl Eval {
                 }
                 for item in l.iter() {
                     let x = self.force(item)?;
-                    self.descend(|ev| ev.force_deep_inner(&x, seen))?;
+                    self.guarded(|ev| ev.force_deep_inner(&x, seen, depth + 1))?;
                 }
             }
             _ => {}
