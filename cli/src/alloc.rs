@@ -117,33 +117,52 @@ fn populate(p: *mut u8, len: usize) {
 #[cfg(not(target_os = "linux"))]
 fn populate(_: *mut u8, _: usize) {}
 
+/// Ends the process as C++ Nix does when memory runs out: `error: out of memory` and exit
+/// status 1 (Rust's default would print `memory allocation of N bytes failed` and abort
+/// with SIGABRT; its hook, `set_alloc_error_hook`, is unstable). Every failed allocation
+/// comes here, so kith never returns null to its callers: no allocation in kith is
+/// optional, and none is large unless the input asks for it.
+#[cold]
+#[inline(never)]
+fn out_of_memory() -> ! {
+    const MSG: &[u8] = b"error: out of memory\n";
+    // SAFETY: plain system calls: a write from a static buffer, then the end of the
+    // process without running destructors or atexit handlers (which might allocate).
+    unsafe {
+        libc::write(2, MSG.as_ptr().cast(), MSG.len());
+        libc::_exit(1)
+    }
+}
+
+/// `p`, unless the allocation failed.
+#[inline(always)]
+fn allocated(p: *mut u8) -> *mut u8 {
+    if p.is_null() {
+        out_of_memory()
+    }
+    p
+}
+
 /// The global allocator (see the module documentation). For blocks outside the pool it
 /// calls mimalloc's plain `mi_malloc` where its natural alignment suffices (the `mimalloc`
-/// crate always takes the slower `mi_malloc_aligned` path).
+/// crate always takes the slower `mi_malloc_aligned` path). A failed allocation ends the
+/// process ([`out_of_memory`]).
 pub struct KithAlloc;
 
 unsafe impl GlobalAlloc for KithAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if pooled(layout) {
-            POOL.with(|p| unsafe { p.alloc(class(layout.size())) })
-        } else if layout.align() <= MI_MIN_ALIGN {
-            unsafe { libmimalloc_sys::mi_malloc(layout.size()) }.cast()
-        } else {
-            unsafe { libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()) }.cast()
-        }
+        allocated(unsafe { self.alloc_or_null(layout) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if !pooled(layout) && layout.align() <= MI_MIN_ALIGN {
             // mimalloc knows when fresh memory is already zero.
-            return unsafe { libmimalloc_sys::mi_zalloc(layout.size()) }.cast();
+            return allocated(unsafe { libmimalloc_sys::mi_zalloc(layout.size()) }.cast());
         }
         let p = unsafe { self.alloc(layout) };
-        if !p.is_null() {
-            unsafe { p.write_bytes(0, layout.size()) };
-        }
+        unsafe { p.write_bytes(0, layout.size()) };
         p
     }
 
@@ -161,22 +180,36 @@ unsafe impl GlobalAlloc for KithAlloc {
         // SAFETY: the caller guarantees `new_size` with `layout`'s alignment is a valid layout.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         if !pooled(layout) && !pooled(new_layout) {
-            return unsafe {
-                libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align())
-            }
-            .cast();
+            return allocated(
+                unsafe {
+                    libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align())
+                }
+                .cast(),
+            );
         }
         if pooled(layout) && pooled(new_layout) && class(layout.size()) == class(new_size) {
             return ptr;
         }
         let new = unsafe { self.alloc(new_layout) };
-        if !new.is_null() {
-            unsafe {
-                std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
-            }
+        unsafe {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
         }
         new
+    }
+}
+
+impl KithAlloc {
+    /// A block for `layout`, or null if there is no memory.
+    #[inline(always)]
+    unsafe fn alloc_or_null(&self, layout: Layout) -> *mut u8 {
+        if pooled(layout) {
+            POOL.with(|p| unsafe { p.alloc(class(layout.size())) })
+        } else if layout.align() <= MI_MIN_ALIGN {
+            unsafe { libmimalloc_sys::mi_malloc(layout.size()) }.cast()
+        } else {
+            unsafe { libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()) }.cast()
+        }
     }
 }
 

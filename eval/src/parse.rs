@@ -5,11 +5,13 @@
 //! reports. A few constructs rnix accepts but Nix rejects (an indented string as an
 //! attribute name) are also reported here.
 //!
-//! Before parsing, two linear scans reject input rnix would choke on: nesting deeper than
+//! Before parsing, a linear scan rejects input rnix would choke on: nesting deeper than
 //! [`MAX_DEPTH`] (`expression nested too deeply (limit 10000)`; C++ Nix's parser has a
-//! similar limit and says `memory exhausted`), and shapes on which rnix's tokenizer or
-//! rowan's node cache take quadratic time (`expression too complex to parse`), such as
-//! thousands of operators without spaces. Ordinary code, however large, passes both.
+//! similar limit and says `memory exhausted`), and nesting so deep overall that rowan's
+//! node cache would take quadratic time (`expression too complex to parse`). Ordinary
+//! code, however large, passes. (rnix's tokenizer used to take quadratic time on long
+//! runs of path-like characters such as `a.b.c…` or `-----1`; the vendored copy in
+//! `vendor/rnix` scans each run once.)
 
 use crate::error::{ErrorKind, EvalError, Result};
 use crate::source::{FileId, Span};
@@ -17,8 +19,12 @@ use rnix::{ParseError, SyntaxKind, SyntaxKind::*, SyntaxNode, TextRange};
 use std::borrow::Cow;
 
 /// Stack made available to rnix's recursive-descent parser, which recurses once per
-/// nesting level (e.g. per `[` of a deeply nested list).
-const PARSE_STACK: usize = 1 << 30;
+/// nesting level (e.g. per `(` or `let`), up to [`MAX_DEPTH`] levels and at most one per
+/// token: this much per level it may reach, and at least [`MIN_PARSE_STACK`]. Sized by
+/// the input, so that ordinary files do not reserve a large stack (which fails under a
+/// small `ulimit -v`).
+const PARSE_STACK_PER_LEVEL: usize = 32 * 1024;
+const MIN_PARSE_STACK: usize = 4 << 20;
 
 /// Parses `text` (the contents of `file`) into an rnix syntax tree.
 ///
@@ -30,13 +36,19 @@ const PARSE_STACK: usize = 1 << 30;
 /// contents from the original text.
 pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
     let normalized = normalize_newlines(text);
-    if let Err((message, offset)) =
-        check_token_runs(&normalized).and_then(|()| check_nesting(&normalized))
-    {
-        return Err(syntax_error(message, file, offset, text.len()));
-    }
-    let parsed = stacker::grow(PARSE_STACK, || {
-        let parse = rnix::Root::parse(&normalized);
+    let tokens = match check_nesting(&normalized) {
+        Ok(tokens) => tokens,
+        Err((message, offset)) => return Err(syntax_error(message, file, offset, text.len())),
+    };
+    // rnix nests at most MAX_DEPTH levels (its own count: `let … in` chains, which the
+    // estimate does not see as nesting, stop there too), and gets the stack for it.
+    let levels = tokens.saturating_add(64).min(MAX_DEPTH);
+    let stack = usize::try_from(levels)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(PARSE_STACK_PER_LEVEL)
+        .max(MIN_PARSE_STACK);
+    let parsed = stacker::grow(stack, || {
+        let parse = rnix::Root::parse_with_max_depth(&normalized, MAX_DEPTH as u32);
         let root = parse.tree();
         let error = first_error(&normalized, &root, parse.errors());
         // Dropping a deep tree recurses too; do it on the big stack.
@@ -51,6 +63,9 @@ pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
     parsed.map_err(|(message, offset)| syntax_error(message, file, offset, text.len()))
 }
 
+/// The error for input that would take too long to parse.
+const TOO_COMPLEX: &str = "expression too complex to parse";
+
 /// Deepest nesting [`check_nesting`] accepts. C++ Nix's parser gives up at a similar depth
 /// (its parser stack holds 10 000 entries: about 5 000 nested lists).
 pub const MAX_DEPTH: u64 = 10_000;
@@ -61,127 +76,6 @@ pub const MAX_DEPTH: u64 = 10_000;
 /// files, even large generated ones, stay far below it.
 const MAX_DEPTH_SUM: u64 = 150_000_000;
 const DEPTH_SUM_PER_BYTE: u64 = 20;
-
-/// Most tokenizing work [`check_token_runs`] accepts (some 5 ns a unit), plus
-/// [`RUN_COST_PER_BYTE`] per byte of input.
-const MAX_RUN_COST: u64 = 100_000_000;
-const RUN_COST_PER_BYTE: u64 = 16;
-
-/// The error for input that would take too long to parse.
-const TOO_COMPLEX: &str = "expression too complex to parse";
-
-/// A lexical context of [`check_token_runs`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lex {
-    /// Code, with the number of `{` open since it started.
-    Code(u32),
-    /// A `"` string.
-    Str,
-    /// A `''` string.
-    IndStr,
-}
-
-/// Rejects input whose tokenizing would take very long, returning the error message and
-/// the offset where the budget ran out.
-///
-/// rnix's tokenizer scans ahead over the whole run of path-like characters
-/// (`[A-Za-z0-9._+/-]`) at each token that starts inside such a run, to decide whether
-/// it is a path, so a run of many short tokens (`-----1`, `1+1+1…`, `a.a.a…`) costs its
-/// length squared. This walks the text once, skipping strings and comments, and estimates
-/// each run's cost as its length times one more than its punctuation characters.
-fn check_token_runs(text: &str) -> std::result::Result<(), (String, usize)> {
-    let bytes = text.as_bytes();
-    let mut stack = vec![Lex::Code(0)];
-    let budget = MAX_RUN_COST.saturating_add(RUN_COST_PER_BYTE.saturating_mul(text.len() as u64));
-    let mut cost: u64 = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let top = stack.last().copied().unwrap_or(Lex::Code(0));
-        let rest = &bytes[i..];
-        i += match top {
-            Lex::Str => match rest {
-                [b'\\', ..] => 2,
-                [b'"', ..] => pop(&mut stack, 1),
-                [b'$', b'{', ..] => push(&mut stack, Lex::Code(0), 2),
-                _ => 1,
-            },
-            Lex::IndStr => match rest {
-                [b'\'', b'\'', b'\\', ..] => 4,
-                [b'\'', b'\'', b'$' | b'\'', ..] => 3,
-                [b'\'', b'\'', ..] => pop(&mut stack, 2),
-                [b'$', b'{', ..] => push(&mut stack, Lex::Code(0), 2),
-                _ => 1,
-            },
-            Lex::Code(braces) => match rest {
-                [b'"', ..] => push(&mut stack, Lex::Str, 1),
-                [b'\'', b'\'', ..] => push(&mut stack, Lex::IndStr, 2),
-                [b'#', ..] => rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()),
-                [b'/', b'*', ..] => find(rest, b"*/").map_or(rest.len(), |e| e + 2),
-                [b'$', b'{', ..] | [b'{', ..] => {
-                    set_top(&mut stack, Lex::Code(braces + 1));
-                    if rest[0] == b'$' {
-                        2
-                    } else {
-                        1
-                    }
-                }
-                [b'}', ..] if braces == 0 => pop(&mut stack, 1),
-                [b'}', ..] => {
-                    set_top(&mut stack, Lex::Code(braces - 1));
-                    1
-                }
-                _ => {
-                    let (len, punct) = path_run(rest);
-                    cost = cost.saturating_add(len as u64 * (punct + 1));
-                    if cost > budget {
-                        return Err((TOO_COMPLEX.into(), i));
-                    }
-                    len.max(1)
-                }
-            },
-        };
-    }
-    Ok(())
-}
-
-fn push(stack: &mut Vec<Lex>, lex: Lex, len: usize) -> usize {
-    stack.push(lex);
-    len
-}
-
-fn pop(stack: &mut Vec<Lex>, len: usize) -> usize {
-    if stack.len() > 1 {
-        stack.pop();
-    }
-    len
-}
-
-fn set_top(stack: &mut [Lex], lex: Lex) {
-    if let Some(top) = stack.last_mut() {
-        *top = lex;
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The length of the run of path-like characters at the start of `bytes` (stopping
-/// before a comment), and how many of them are punctuation.
-fn path_run(bytes: &[u8]) -> (usize, u64) {
-    let mut punct = 0;
-    let mut len = 0;
-    while let Some(&b) = bytes.get(len) {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => {}
-            b'/' if bytes.get(len + 1) == Some(&b'*') => break,
-            b'.' | b'+' | b'-' | b'/' => punct += 1,
-            _ => break,
-        }
-        len += 1;
-    }
-    (len, punct)
-}
 
 /// A nesting level opened by a bracket-like token.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -260,6 +154,8 @@ impl Nesting {
             TOKEN_IN if top == Frame::Let => self.pop(),
             TOKEN_SEMICOLON if top == Frame::Inherit => self.pop(),
             TOKEN_SEMICOLON | TOKEN_COMMA | TOKEN_ASSIGN => self.reset(),
+            // `a.b.c…` is one selection with a flat attribute path, however long.
+            TOKEN_DOT => {}
             _ if !starts && !ends_operand(kind) => self.grow(),
             _ => {}
         }
@@ -270,14 +166,14 @@ impl Nesting {
 /// Estimates, from tokens alone, how deep rnix's syntax tree for `text` gets, and rejects
 /// input nested deeper than [`MAX_DEPTH`] (or so deep overall that parsing would take
 /// long), returning the error message and the offset of the token where the limit was
-/// crossed.
+/// crossed; otherwise the number of tokens.
 ///
 /// rnix recurses once per nesting level and rowan's node cache hashes subtrees
 /// recursively, quadratically in their depth, so 100 000 nested brackets would take
 /// minutes and a huge stack. The estimate errs on the deep side: each open bracket, unary
-/// or binary operator, `.`, `or`, keyword and application counts one level, until the
+/// or binary operator, `or`, keyword and application counts one level, until the
 /// enclosing bracket closes or a `;`, `,`, `=` or list element ends the expression.
-fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
+fn check_nesting(text: &str) -> std::result::Result<u64, (String, usize)> {
     let mut state = Nesting {
         frames: vec![(Frame::Group, 0)],
         depth: 1,
@@ -285,6 +181,7 @@ fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
     };
     let budget = MAX_DEPTH_SUM.saturating_add(DEPTH_SUM_PER_BYTE.saturating_mul(text.len() as u64));
     let mut sum: u64 = 0;
+    let mut tokens: u64 = 0;
     let mut offset = 0usize;
     for (kind, s) in rnix::tokenize(text) {
         let at = offset;
@@ -293,6 +190,7 @@ fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
             continue;
         }
         state.token(kind);
+        tokens += 1;
         sum = sum.saturating_add(state.depth);
         if state.depth > MAX_DEPTH {
             return Err((
@@ -304,7 +202,7 @@ fn check_nesting(text: &str) -> std::result::Result<(), (String, usize)> {
             return Err((TOO_COMPLEX.into(), at));
         }
     }
-    Ok(())
+    Ok(tokens)
 }
 
 /// Whether a token is an operand by itself (a name, number, path, URI or `__curPos`).
@@ -413,7 +311,7 @@ fn describe(text: &str, root: &SyntaxNode, error: &ParseError) -> (String, usize
     let eof = || text.len();
     match error {
         ParseError::RecursionLimitExceeded => (
-            format!("expression nested too deeply (limit {RNIX_MAX_DEPTH})"),
+            format!("expression nested too deeply (limit {MAX_DEPTH})"),
             recursion_limit_offset(root, text.trim_end().len()),
         ),
         ParseError::UnexpectedEOF => ("syntax error, unexpected end of file".into(), eof()),
@@ -454,10 +352,6 @@ fn describe(text: &str, root: &SyntaxNode, error: &ParseError) -> (String, usize
         _ => ("syntax error".into(), 0),
     }
 }
-
-/// How many expressions rnix's parser nests (parentheses, attribute values, `let`, `if`,
-/// function bodies, interpolations, …) before giving up.
-const RNIX_MAX_DEPTH: u32 = 512;
 
 /// Where rnix gave up because of its recursion limit: the start of the innermost error
 /// node reaching the end of the text (rnix skips everything after that point).
@@ -695,17 +589,18 @@ mod tests {
         assert_eq!((msg.as_str(), at), (limit.as_str(), MAX_DEPTH as u32 - 1));
         assert_eq!(err(&deep("!", "true", "", 100_000)).0, limit);
         assert_eq!(err(&vec!["1"; 100_000].join(" + ")).0, limit);
-        // rnix's own limit, with a position.
-        let (msg, at) = err(&deep("(", "1", ")", 1000));
-        assert_eq!(
-            (msg.as_str(), at),
-            ("expression nested too deeply (limit 512)", 512)
-        );
-        // Long runs of short tokens without spaces.
-        assert_eq!(
-            err(&deep("-", "1", "", 100_000)).0,
-            "expression too complex to parse"
-        );
+        // Nix parses these; rnix 0.15.1 stopped at 512 levels.
+        assert!(parse(&deep("(", "1", ")", 1000), FileId(0)).is_ok());
+        let chain: String = (0..1000).map(|i| format!("if x then {i} else ")).collect();
+        assert!(parse(&format!("{chain}0"), FileId(0)).is_ok());
+        // rnix's own limit (now MAX_DEPTH) stops what the estimate does not see as nesting.
+        let lets: String = (0..20_000)
+            .map(|i| format!("let a{i} = {i}; in "))
+            .collect();
+        assert_eq!(err(&format!("{lets}a0")).0, limit);
+        // Long runs of short tokens without spaces: nesting, no longer a quadratic cost.
+        assert_eq!(err(&deep("-", "1", "", 100_000)).0, limit);
+        assert!(parse(&format!("x{}", ".b".repeat(100_000)), FileId(0)).is_ok());
     }
 
     #[test]

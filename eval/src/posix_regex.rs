@@ -33,6 +33,8 @@ pub struct Regex {
     raw: Box<libc::regex_t>,
     /// Number of parenthesised groups.
     groups: usize,
+    /// The stack the C library needs to compile and run it (see [`c_stack`]).
+    stack: usize,
 }
 
 impl Regex {
@@ -40,15 +42,21 @@ impl Regex {
     pub fn new(pattern: &str) -> Result<Regex, RegexError> {
         let groups = check_dialect(pattern)?;
         // Patterns are bytes (a Nix string, crate::bytestr-encoded in `pattern`).
-        let c_pattern = CString::new(crate::bytestr::decode(pattern).into_owned())
-            .map_err(|_| RegexError::Invalid)?;
+        let bytes = crate::bytestr::decode(pattern).into_owned();
+        if nfa_states(&bytes) > STATE_LIMIT {
+            return Err(RegexError::Space);
+        }
+        let c_pattern = CString::new(bytes).map_err(|_| RegexError::Invalid)?;
         // SAFETY: regex_t is a plain C struct for which all-zero is a valid initial state;
         // regcomp fully initialises it on success.
         let mut raw: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        let stack = c_stack(pattern.len());
         // SAFETY: `raw` points to writable memory and `c_pattern` is NUL-terminated.
-        let rc = unsafe { libc::regcomp(&mut *raw, c_pattern.as_ptr(), libc::REG_EXTENDED) };
+        let rc = stacker::maybe_grow(stack, stack, || unsafe {
+            libc::regcomp(&mut *raw, c_pattern.as_ptr(), libc::REG_EXTENDED)
+        });
         match rc {
-            0 => Ok(Regex { raw, groups }),
+            0 => Ok(Regex { raw, groups, stack }),
             libc::REG_ESPACE => Err(RegexError::Space),
             _ => Err(RegexError::Invalid),
         }
@@ -85,7 +93,7 @@ impl Regex {
         // SAFETY: `self.raw` was initialised by regcomp; `slots` has `groups + 1` entries;
         // `buf` ends with a NUL byte, and with REG_STARTEND the C library matches only
         // `buf[..len]`.
-        let rc = unsafe {
+        let rc = stacker::maybe_grow(self.stack, self.stack, || unsafe {
             libc::regexec(
                 &*self.raw,
                 buf.as_ptr() as *const libc::c_char,
@@ -93,7 +101,7 @@ impl Regex {
                 slots.as_mut_ptr(),
                 REG_STARTEND,
             )
-        };
+        });
         match rc {
             0 => Ok(Some(slots.iter().map(span_of).collect())),
             libc::REG_NOMATCH => Ok(None),
@@ -224,6 +232,118 @@ fn bracket_end(p: &[u8], start: usize) -> usize {
         }
     }
     p.len()
+}
+
+/// The stack the C library may need for a pattern of `len` bytes. glibc's `regcomp` and
+/// `regexec` recurse over the pattern's nesting and over chains of empty transitions
+/// (`((((a))))`, `()()()`), which a pattern can make as long as itself; they run with this
+/// much stack (grown on the heap when the thread has less left), so that a pattern of
+/// 15 000 nested groups, which C++ Nix accepts, does not overflow the stack.
+fn c_stack(len: usize) -> usize {
+    (256 * 1024usize).saturating_add(len.saturating_mul(1024))
+}
+
+/// libstdc++'s `_GLIBCXX_REGEX_STATE_LIMIT`: C++ Nix's regex engine refuses a pattern
+/// whose automaton has more states (`memory limit exceeded by regular expression`).
+const STATE_LIMIT: u64 = 100_000;
+
+/// The number of states of libstdc++'s automaton for `pattern`, as its compiler builds it
+/// (a repeated expression is copied once per repetition, besides the original), so that a
+/// pattern C++ Nix refuses at once (`a{1000}{1000}{1000}`) is refused here before the C
+/// library tries to build a billion states. Saturating; malformed parts count as ordinary
+/// characters (the C library rejects them afterwards).
+fn nfa_states(p: &[u8]) -> u64 {
+    /// One level of parentheses: the states of its finished part and of its last atom
+    /// (which a quantifier repeats).
+    #[derive(Default)]
+    struct Level {
+        done: u64,
+        last: u64,
+    }
+    impl Level {
+        fn atom(&mut self, states: u64) {
+            self.done = self.done.saturating_add(self.last);
+            self.last = states;
+        }
+    }
+    let mut levels = vec![Level::default()];
+    let mut i = 0;
+    while i < p.len() {
+        let top = levels.len() - 1;
+        match p[i] {
+            b'\\' => {
+                levels[top].atom(1);
+                i += 2;
+                continue;
+            }
+            b'[' => {
+                levels[top].atom(1);
+                i = bracket_end(p, i);
+                continue;
+            }
+            b'(' => levels.push(Level::default()),
+            b')' if top > 0 => {
+                let inner = levels.pop().unwrap_or_default();
+                let states = inner.done.saturating_add(inner.last).saturating_add(3);
+                levels[top - 1].atom(states);
+            }
+            b'|' => {
+                let l = &mut levels[top];
+                l.done = l.done.saturating_add(l.last).saturating_add(2);
+                l.last = 0;
+            }
+            b'*' | b'+' => levels[top].last = levels[top].last.saturating_add(1),
+            b'?' => levels[top].last = levels[top].last.saturating_add(2),
+            b'{' => match interval(p, i) {
+                Some((copies, joins, end)) => {
+                    let l = &mut levels[top];
+                    l.last = l.last.saturating_mul(copies).saturating_add(joins);
+                    i = end;
+                    continue;
+                }
+                None => levels[top].atom(1),
+            },
+            _ => levels[top].atom(1),
+        }
+        i += 1;
+    }
+    levels
+        .iter()
+        .fold(5u64, |n, l| n.saturating_add(l.done).saturating_add(l.last))
+}
+
+/// What the interval `{min}`, `{min,}` or `{min,max}` at `p[start] == b'{'` makes of the
+/// expression before it in libstdc++'s automaton: how many copies of it there are (the
+/// original included) and how many states join them; then the index past the interval.
+/// `None` if it is malformed.
+fn interval(p: &[u8], start: usize) -> Option<(u64, u64, usize)> {
+    let number = |mut i: usize| -> Option<(u64, usize)> {
+        let from = i;
+        let mut n = 0u64;
+        while let Some(d) = p.get(i).filter(|c| c.is_ascii_digit()) {
+            n = n.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        (i > from).then_some((n, i))
+    };
+    let (min, i) = number(start + 1)?;
+    match p.get(i)? {
+        // The original and `min` copies, and a state after them.
+        b'}' => Some((min.saturating_add(1), 1, i + 1)),
+        b',' => match number(i + 1) {
+            // The original and `max` copies; a state for each optional one, two to join
+            // them.
+            Some((max, j)) if p.get(j) == Some(&b'}') => Some((
+                max.saturating_add(1),
+                max.saturating_sub(min).saturating_add(2),
+                j + 1,
+            )),
+            // The original, `min` copies and one more in a loop.
+            None if p.get(i + 1) == Some(&b'}') => Some((min.saturating_add(2), 2, i + 2)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -384,6 +504,43 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn automaton_size_as_libstdcxx() {
+        // The largest patterns C++ Nix 2.26 accepts, and the smallest it refuses
+        // (`memory limit exceeded by regular expression`).
+        for (pattern, ok) in [
+            ("a{99993}", true),
+            ("a{99994}", false),
+            ("(a){24997}", true),
+            ("(a){33000}", false),
+            ("a*{49990}", true),
+            ("a*{49999}", false),
+            ("a{1,49995}", true),
+            ("a{1000}{99}", false),
+            ("a{1000}{1000}{1000}", false),
+        ] {
+            assert_eq!(
+                nfa_states(pattern.as_bytes()) <= STATE_LIMIT,
+                ok,
+                "{pattern}"
+            );
+        }
+        assert_eq!(
+            Regex::new("a{1000}{1000}{1000}").err(),
+            Some(RegexError::Space)
+        );
+    }
+
+    #[test]
+    fn deeply_nested_groups_compile() {
+        // C++ Nix matches this; glibc's recursion needs more than a test thread's stack.
+        let n = 15_000;
+        let pattern = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        let r = Regex::new(&pattern).unwrap();
+        let caps = r.match_whole(b"a").unwrap().unwrap();
+        assert_eq!(caps.len(), n + 1);
     }
 
     #[test]

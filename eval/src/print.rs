@@ -146,7 +146,7 @@ pub fn print_value(ev: &mut Eval, v: &Value, strict: bool) -> Result<String> {
         seen: HashSet::new(),
         strict,
     };
-    p.print(ev, &v, None, 0)?;
+    p.print(ev, &v, None)?;
     Ok(p.out)
 }
 
@@ -159,7 +159,7 @@ struct Printer {
 impl Printer {
     /// `slot` identifies the place the value was stored (a thunk), for Nix's repeated-value
     /// detection of small lists, which Nix stores inline in the slot.
-    fn print(&mut self, ev: &mut Eval, v: &Value, slot: Option<usize>, depth: usize) -> Result<()> {
+    fn print(&mut self, ev: &mut Eval, v: &Value, slot: Option<usize>) -> Result<()> {
         let v = match v {
             Value::Thunk(_) => match v.peek() {
                 Some(x) => x,
@@ -171,9 +171,6 @@ impl Printer {
             },
             v => v.clone(),
         };
-        if depth > 10_000 {
-            return Err(crate::eval::stack_overflow());
-        }
         if write_scalar(&mut self.out, &v) {
             return Ok(());
         }
@@ -192,9 +189,7 @@ impl Printer {
                     write_attr_name(&mut self.out, attr.name.as_str());
                     self.out.push_str(" = ");
                     let slot = thunk_slot(&attr.value);
-                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                        self.print(ev, &attr.value, slot, depth + 1)
-                    })?;
+                    ev.descend(|ev| self.print(ev, &attr.value, slot))?;
                     self.out.push_str("; ");
                 }
                 self.out.push('}');
@@ -216,9 +211,7 @@ impl Printer {
                 self.out.push_str("[ ");
                 for item in l.iter() {
                     let slot = thunk_slot(item);
-                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                        self.print(ev, item, slot, depth + 1)
-                    })?;
+                    ev.descend(|ev| self.print(ev, item, slot))?;
                     self.out.push(' ');
                 }
                 self.out.push(']');

@@ -104,6 +104,7 @@ fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> String {
 
 impl JsonWriter {
     fn value(&mut self, ev: &mut Eval, v: &Value) -> Result<()> {
+        // A call level per value, as in Nix (`eval-fail-toJSON-stack-overflow`).
         ev.nested(|ev| {
             let v = ev.force(v)?;
             match &v {

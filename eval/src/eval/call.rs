@@ -59,9 +59,13 @@ impl Eval {
         match f {
             Value::Attrs(a) => match a.get(known::functor()) {
                 Some(functor) => {
+                    // One call level, as in Nix: a functor returning itself
+                    // (`__functor = self: self`) ends at `max-call-depth`.
                     let functor = functor.clone();
-                    let g = self.call(&functor, f.clone(), span)?;
-                    self.call(&g, arg, span)
+                    self.nested(|ev| {
+                        let g = ev.call(&functor, f.clone(), span)?;
+                        ev.call(&g, arg, span)
+                    })
                 }
                 None => Err(not_a_function(self, f).at(span)),
             },

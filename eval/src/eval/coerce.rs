@@ -27,15 +27,17 @@ impl Eval {
                 if let Some(f) = a.get(known::to_string()) {
                     let f = f.clone();
                     let r = self.call(&f, v.clone(), Span::NONE)?;
-                    return self.coerce_to_string(&r, opts).map_err(|e| {
-                        e.context(Span::NONE, || {
-                            "while evaluating the result of the `__toString` attribute".into()
-                        })
-                    });
+                    return self
+                        .descend(|ev| ev.coerce_to_string(&r, opts))
+                        .map_err(|e| {
+                            e.context(Span::NONE, || {
+                                "while evaluating the result of the `__toString` attribute".into()
+                            })
+                        });
                 }
                 if let Some(p) = a.get(known::out_path()) {
                     let p = p.clone();
-                    return self.coerce_to_string(&p, opts);
+                    return self.descend(|ev| ev.coerce_to_string(&p, opts));
                 }
                 Err(cannot_coerce(self, &v))
             }
@@ -49,7 +51,7 @@ impl Eval {
                 let mut out = NixString::default();
                 for (i, item) in items.iter().enumerate() {
                     let item = self.force(item)?;
-                    let s = self.coerce_to_string(&item, opts)?;
+                    let s = self.descend(|ev| ev.coerce_to_string(&item, opts))?;
                     out.s.extend_from_slice(&s.s);
                     out.ctx.extend(s.ctx);
                     // Nix separates with a space, except after an empty list.

@@ -81,6 +81,10 @@ pub struct Eval {
     pub(crate) imports: HashMap<PathBuf, Value>,
     /// Current nesting of function calls.
     pub(crate) call_depth: usize,
+    /// Current nesting of structural recursion into values (see [`Eval::descend`]).
+    value_depth: usize,
+    /// Stack segments [`Eval::guarded`] has added and not yet left.
+    stack_segments: usize,
     /// Flake sources kith located but did not copy: store path → directory.
     pub(crate) overlay: crate::flake::overlay::StoreOverlay,
     /// Lowest stack address evaluation may reach on the current segment (see
@@ -160,6 +164,8 @@ impl Eval {
             globals: Globals::default(),
             imports: HashMap::new(),
             call_depth: 0,
+            value_depth: 0,
+            stack_segments: 0,
             overlay: Default::default(),
             stack_floor: usize::MAX,
             diagnostics: Vec::new(),
@@ -275,7 +281,9 @@ impl Eval {
         }
     }
 
-    /// Forces `v` and everything inside it (`builtins.deepSeq`, `--strict`).
+    /// Forces `v` and everything inside it (`builtins.deepSeq`, `--strict`). Like C++
+    /// Nix, it counts levels against `max-call-depth` (Nix's lang test
+    /// `eval-fail-deepseq-stack-overflow`).
     pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
         let mut seen = std::collections::HashSet::new();
         let v = self.force(v)?;
@@ -454,11 +462,33 @@ impl Eval {
         r
     }
 
+    /// Runs `f` one level deeper into a value: the recursion of `==`, `<`, string
+    /// coercion, printing, `toJSON`, `toXML`, `deepSeq` and the like over nested lists and
+    /// sets, which calls no function and so is not bounded by `max-call-depth`. It runs on
+    /// a grown stack ([`Eval::guarded`]), so deep values work however deep; a cyclic value
+    /// (`let x = { a = x; }; …`) fails with the error C++ Nix gives when its stack
+    /// overflows (`stack overflow (possible infinite recursion)`) after
+    /// [`MAX_VALUE_DEPTH`] levels instead of taking all memory.
+    #[inline]
+    pub(crate) fn descend<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.value_depth >= MAX_VALUE_DEPTH {
+            return Err(value_too_deep());
+        }
+        self.value_depth += 1;
+        let r = self.guarded(f);
+        self.value_depth -= 1;
+        r
+    }
+
     /// Runs `f` with at least [`RED_ZONE`] bytes of stack, continuing on a new stack segment
     /// when the current one is nearly used up. The common case is one comparison of the
     /// stack pointer with `stack_floor`, the red-zone boundary of the current segment.
+    ///
+    /// The segments in use are bounded by [`MAX_STACK_SEGMENTS`]: recursion beyond that
+    /// (a cycle through values, or a huge `max-call-depth`) ends with the error C++ Nix
+    /// gives when its stack overflows, before the segments take all memory.
     #[inline(always)]
-    pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+    pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if stack_address() > self.stack_floor {
             f(self)
         } else {
@@ -468,14 +498,25 @@ impl Eval {
 
     #[cold]
     #[inline(never)]
-    fn guarded_slow<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
-        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-            let outer = self.stack_floor;
+    fn guarded_slow<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let outer = self.stack_floor;
+        let r = if stacker::remaining_stack().is_some_and(|n| n >= RED_ZONE) {
+            // Room on this segment after all (the floor was unknown or stale).
             self.stack_floor = stack_floor();
-            let r = f(self);
-            self.stack_floor = outer;
+            f(self)
+        } else if self.stack_segments >= MAX_STACK_SEGMENTS {
+            return Err(value_too_deep());
+        } else {
+            self.stack_segments += 1;
+            let r = stacker::grow(STACK_SEGMENT, || {
+                self.stack_floor = stack_floor();
+                f(self)
+            });
+            self.stack_segments -= 1;
             r
-        })
+        };
+        self.stack_floor = outer;
+        r
     }
 
     /// Compares values as `builtins.lessThan` / `<` does.
@@ -573,10 +614,19 @@ fn blackhole_span(state: &ThunkState) -> Span {
     }
 }
 
+/// How deep [`Eval::descend`] goes into a value before reporting a stack overflow. C++
+/// Nix compares and coerces values 100 000 levels deep on its stack (and overflows it
+/// printing them); a level here takes up to about 600 bytes of (grown) stack, so this
+/// bounds a cyclic value's recursion to about 120 MiB.
+pub(crate) const MAX_VALUE_DEPTH: usize = 200_000;
+
 /// Stack that must remain before evaluation goes deeper on the current segment.
 pub(crate) const RED_ZONE: usize = 128 * 1024;
 /// Size of each extra stack segment.
 const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+/// How many extra stack segments evaluation may use at once: 1 GiB of stack (C++ Nix's
+/// own stack is 64 MiB; kith evaluates deeper, e.g. lazy chains of 100 000 thunks).
+const MAX_STACK_SEGMENTS: usize = 512;
 
 /// An address in the current stack frame: the stack pointer, give or take a few bytes.
 #[inline(always)]
@@ -603,6 +653,17 @@ pub fn stack_overflow() -> Box<EvalError> {
     EvalError::of_kind(
         ErrorKind::StackOverflow,
         "stack overflow; max-call-depth exceeded",
+    )
+}
+
+/// `stack overflow (possible infinite recursion)`: what C++ Nix reports when recursion
+/// into a value (not a function call) overflows its stack; see [`Eval::descend`].
+#[cold]
+#[inline(never)]
+pub fn value_too_deep() -> Box<EvalError> {
+    EvalError::of_kind(
+        ErrorKind::StackOverflow,
+        "stack overflow (possible infinite recursion)",
     )
 }
 

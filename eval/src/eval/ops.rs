@@ -6,7 +6,7 @@ use crate::ir::BinOp;
 use crate::print::show_for_error as show;
 use crate::symbol::known;
 use crate::value::Shared;
-use crate::value::{NixString, Value};
+use crate::value::{List, NixString, Value};
 use std::cmp::Ordering;
 
 /// `a + b` on forced operands.
@@ -214,7 +214,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
                 if same_object(p, q) {
                     continue;
                 }
-                if let Some(r) = diff(ev, p, q, explain)? {
+                if let Some(r) = ev.descend(|ev| diff(ev, p, q, explain))? {
                     return Ok(Some(r));
                 }
             }
@@ -227,7 +227,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
             if is_derivation(ev, x)? && is_derivation(ev, y)? {
                 if let (Some(p), Some(q)) = (x.get(known::out_path()), y.get(known::out_path())) {
                     let (p, q) = (p.clone(), q.clone());
-                    return diff(ev, &p, &q, explain);
+                    return ev.descend(|ev| diff(ev, &p, &q, explain));
                 }
             }
             if x.len() != y.len() || x.iter().zip(y.iter()).any(|(p, q)| p.name != q.name) {
@@ -241,7 +241,7 @@ fn diff(ev: &mut Eval, a: &Value, b: &Value, explain: bool) -> Result<Option<Str
                 if same_object(&p.value, &q.value) {
                     continue;
                 }
-                if let Some(r) = diff(ev, &p.value, &q.value, explain)? {
+                if let Some(r) = ev.descend(|ev| diff(ev, &p.value, &q.value, explain))? {
                     return Ok(Some(r));
                 }
             }
@@ -273,37 +273,75 @@ pub(crate) fn compare(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
     let a = ev.force(a)?;
     let b = ev.force(b)?;
     match (&a, &b) {
+        (Value::List(x), Value::List(y)) => match compare_lists(ev, x, y)? {
+            ListOrder::Equal => Ok(Ordering::Equal),
+            ListOrder::Decided(o) => Ok(o),
+        },
+        _ => compare_forced(ev, &a, &b),
+    }
+}
+
+/// How two lists compare: equal (`==`), or ordered by their first unequal element.
+enum ListOrder {
+    Equal,
+    /// By the first unequal elements, whose order may still be `Equal` (`NaN`s).
+    Decided(Ordering),
+}
+
+/// Compares two lists as Nix does (for each element, `==` first, then the order of the
+/// first unequal pair), in one pass: Nix compares the elements that are lists again after
+/// comparing them for equality, which takes quadratic time on nested lists. Here two lists
+/// are compared by this same function, which tells equal from ordered at once.
+fn compare_lists(ev: &mut Eval, x: &List, y: &List) -> Result<ListOrder> {
+    for (p, q) in x.iter().zip(y.iter()) {
+        let p = ev.force(p)?;
+        let q = ev.force(q)?;
+        if let (Value::List(p), Value::List(q)) = (&p, &q) {
+            if Shared::ptr_eq(p, q) {
+                continue;
+            }
+            match ev.descend(|ev| compare_lists(ev, p, q))? {
+                ListOrder::Equal => continue,
+                decided => return Ok(decided),
+            }
+        }
+        // Nix checks equality first, then orders the first differing element.
+        if !ev.descend(|ev| equal(ev, &p, &q))? {
+            return Ok(ListOrder::Decided(compare_forced(ev, &p, &q)?));
+        }
+    }
+    Ok(match x.len().cmp(&y.len()) {
+        Ordering::Equal => ListOrder::Equal,
+        o => ListOrder::Decided(o),
+    })
+}
+
+/// [`compare`] of two values already forced.
+fn compare_forced(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
+    match (a, b) {
         (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Ok(as_f64(&a)
-            .partial_cmp(&as_f64(&b))
-            .unwrap_or(Ordering::Equal)),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            Ok(as_f64(a).partial_cmp(&as_f64(b)).unwrap_or(Ordering::Equal))
+        }
         (Value::String(x), Value::String(y)) => Ok(x.s.cmp(&y.s)),
         (Value::Path(x), Value::Path(y)) => Ok(crate::bytestr::cmp(x, y)),
-        (Value::List(x), Value::List(y)) => {
-            for (p, q) in x.iter().zip(y.iter()) {
-                // Nix checks equality first, then orders the first differing element.
-                if !equal(ev, p, q)? {
-                    return compare(ev, p, q);
-                }
-            }
-            Ok(x.len().cmp(&y.len()))
-        }
+        (Value::List(_), Value::List(_)) => compare(ev, a, b),
         _ => {
-            if std::mem::discriminant(&a) == std::mem::discriminant(&b) {
+            if std::mem::discriminant(a) == std::mem::discriminant(b) {
                 Err(EvalError::new(format!(
                     "cannot compare {} with {}; values of that type are incomparable (values are {} and {})",
                     a.type_desc(),
                     b.type_desc(),
-                    show(ev, &a),
-                    show(ev, &b)
+                    show(ev, a),
+                    show(ev, b)
                 )))
             } else {
                 Err(EvalError::new(format!(
                     "cannot compare {} with {}; values are {} and {}",
                     a.type_desc(),
                     b.type_desc(),
-                    show(ev, &a),
-                    show(ev, &b)
+                    show(ev, a),
+                    show(ev, b)
                 )))
             }
         }

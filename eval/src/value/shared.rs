@@ -194,9 +194,55 @@ unsafe fn release(h: NonNull<Header>) {
 }
 
 /// Frees an allocation whose last reference went away (its type's entry in [`FREE`]).
+///
+/// Freeing a value drops what it holds, which may free further values: a list nested
+/// 200 000 deep would free itself 200 000 calls deep and overflow the stack. Frees
+/// therefore nest directly only [`MAX_NESTED_FREES`] deep; below that, an allocation whose
+/// count reaches zero is put on [`PENDING`] and freed by the outermost free once the
+/// current one is done (a work list instead of recursion). The common case (a count that
+/// does not reach zero) never gets here, and a free within the first levels costs one
+/// thread-local counter update.
 #[inline(never)]
 unsafe fn free_last(h: NonNull<Header>) {
-    FREE[h.as_ref().kind as usize](h)
+    let depth = FREE_DEPTH.get();
+    if depth >= MAX_NESTED_FREES {
+        defer_free(h);
+        return;
+    }
+    FREE_DEPTH.set(depth + 1);
+    FREE[h.as_ref().kind as usize](h);
+    if depth == 0 {
+        // The outermost free: free what deeper ones put aside, each again with
+        // `MAX_NESTED_FREES` levels of room.
+        while let Some(next) = pop_pending() {
+            FREE[next.as_ref().kind as usize](next);
+        }
+    }
+    FREE_DEPTH.set(depth);
+}
+
+/// How deep frees nest on the stack before further ones are put on [`PENDING`].
+const MAX_NESTED_FREES: u32 = 64;
+
+thread_local! {
+    /// How many [`free_last`] calls are running on this thread.
+    static FREE_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Allocations whose last reference went away below [`MAX_NESTED_FREES`] nested
+    /// frees, waiting for the outermost free.
+    static PENDING: std::cell::RefCell<Vec<NonNull<Header>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Puts `h` aside for the outermost [`free_last`] (or leaks it if the thread is ending and
+/// its work list is gone).
+#[cold]
+fn defer_free(h: NonNull<Header>) {
+    let _ = PENDING.try_with(|p| p.borrow_mut().push(h));
+}
+
+/// The next allocation put aside by [`defer_free`].
+fn pop_pending() -> Option<NonNull<Header>> {
+    PENDING.try_with(|p| p.borrow_mut().pop()).ok().flatten()
 }
 
 /// Drops the value at `h` (a `SharedBox<T>`) and frees its memory.
@@ -301,6 +347,46 @@ mod tests {
         assert!(Shared::get_mut(&mut a).is_none());
         drop(b);
         assert_eq!(a.s, b"ab");
+    }
+
+    #[test]
+    fn deep_values_are_freed_without_recursion() {
+        use crate::value::{Attr, Attrs, Closure, Env};
+        // A list in a list … 1 000 000 deep, a set in a set, and thunks and closures
+        // holding each other: freeing them recursively would overflow the test thread's
+        // stack.
+        let mut v = Value::Null;
+        for _ in 0..1_000_000 {
+            v = Value::list(vec![v]);
+        }
+        drop(v);
+        let mut v = Value::Null;
+        for _ in 0..1_000_000 {
+            v = Value::Attrs(Attrs::from_sorted(vec![Attr {
+                name: crate::symbol::Symbol::new("a"),
+                value: v,
+                span: crate::source::Span::NONE,
+            }]));
+        }
+        drop(v);
+        let lambda = std::rc::Rc::new(crate::ir::Lambda {
+            name: None,
+            param: crate::ir::Param::Ident(crate::symbol::Symbol::new("x")),
+            body: std::rc::Rc::new(crate::ir::Expr::Const(
+                Value::Null,
+                crate::source::Span::NONE,
+            )),
+            span: crate::source::Span::NONE,
+        });
+        let mut v = Value::Null;
+        for i in 0..1_000_000 {
+            v = if i % 2 == 0 {
+                Thunk::of(crate::value::ThunkState::Done(v))
+            } else {
+                Value::Lambda(Closure::new(&lambda, &Env::one(None, v)))
+            };
+        }
+        drop(v);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+let x = { __functor = self: x; }; in x 1
