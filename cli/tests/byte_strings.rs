@@ -25,33 +25,24 @@ fn os(b: &[u8]) -> &OsStr {
     OsStr::from_bytes(b)
 }
 
+/// `kith eval --argstr x VALUE -E EXPR`.
+fn with_argstr(value: &[u8], expr: &str) -> Vec<u8> {
+    let args = [
+        os(b"--argstr"),
+        os(b"x"),
+        os(value),
+        os(b"-E"),
+        OsStr::new(expr),
+    ];
+    kith(&args, &[])
+}
+
 #[test]
 fn expression_argument_and_argstr_keep_bytes() {
     assert_eq!(kith(&[os(b"-E"), os(b"\"\xff\"")], &[]), b"\"\xff\"\n");
+    assert_eq!(with_argstr(b"a\xff", "{x}: x"), b"\"a\xff\"\n");
     assert_eq!(
-        kith(
-            &[
-                os(b"--argstr"),
-                os(b"x"),
-                os(b"a\xff"),
-                os(b"-E"),
-                os(b"{x}: x")
-            ],
-            &[]
-        ),
-        b"\"a\xff\"\n"
-    );
-    assert_eq!(
-        kith(
-            &[
-                os(b"--argstr"),
-                os(b"x"),
-                os(b"a\xff"),
-                os(b"-E"),
-                os(b"{x}: builtins.stringLength x")
-            ],
-            &[]
-        ),
+        with_argstr(b"a\xff", "{x}: builtins.stringLength x"),
         b"2\n"
     );
 }

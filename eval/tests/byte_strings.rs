@@ -53,6 +53,19 @@ fn value_in(dir: &Path, text: &[u8]) -> Vec<u8> {
 
 const PRELUDE: &str = r#"let e = "é"; h1 = builtins.substring 0 1 e; h2 = builtins.substring 1 1 e; names = builtins.attrNames (builtins.readDir ./d); in "#;
 
+/// Checks each `(expression, Nix's output)` pair, the expression prefixed by [`PRELUDE`].
+fn check(dir: &Path, cases: &[(&str, &[u8])]) {
+    for (expr, want) in cases {
+        let got = value_in(dir, format!("{PRELUDE}{expr}").as_bytes());
+        assert_eq!(
+            got,
+            *want,
+            "{expr}: got {:?}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+}
+
 #[test]
 fn byte_level_operations_keep_bytes() {
     let fx = Fixture::new("ops");
@@ -85,15 +98,7 @@ fn byte_level_operations_keep_bytes() {
             b"\"<?xml version='1.0' encoding='utf-8'?>\\n<expr>\\n  <string value=\\\"\xc3\\\" />\\n</expr>\\n\"",
         ),
     ];
-    for (expr, want) in cases {
-        let text = format!("{PRELUDE}{expr}");
-        assert_eq!(
-            value_in(&fx.0, text.as_bytes()),
-            *want,
-            "{expr}: got {:?}",
-            String::from_utf8_lossy(&value_in(&fx.0, text.as_bytes()))
-        );
-    }
+    check(&fx.0, cases);
 }
 
 #[test]
@@ -113,10 +118,7 @@ fn attribute_names_are_bytes() {
         ),
         ("builtins.getAttr h1 { \"${h1}\" = 7; }", b"7"),
     ];
-    for (expr, want) in cases {
-        let text = format!("{PRELUDE}{expr}");
-        assert_eq!(value_in(&fx.0, text.as_bytes()), *want, "{expr}");
-    }
+    check(&fx.0, cases);
 }
 
 #[test]
@@ -139,10 +141,7 @@ fn files_and_names_keep_bytes() {
             b"\"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\"",
         ),
     ];
-    for (expr, want) in cases {
-        let text = format!("{PRELUDE}{expr}");
-        assert_eq!(value_in(&fx.0, text.as_bytes()), *want, "{expr}");
-    }
+    check(&fx.0, cases);
 }
 
 #[test]
