@@ -211,12 +211,13 @@ unsafe fn free_last(h: NonNull<Header>) {
     }
     FREE_DEPTH.set(depth + 1);
     FREE[h.as_ref().kind as usize](h);
-    if depth == 0 {
+    if depth == 0 && ANY_PENDING.get() {
         // The outermost free: free what deeper ones put aside, each again with
-        // `MAX_NESTED_FREES` levels of room.
+        // `MAX_NESTED_FREES` levels of room (they may put more aside: the loop drains it).
         while let Some(next) = pop_pending() {
             FREE[next.as_ref().kind as usize](next);
         }
+        ANY_PENDING.set(false);
     }
     FREE_DEPTH.set(depth);
 }
@@ -227,6 +228,9 @@ const MAX_NESTED_FREES: u32 = 64;
 thread_local! {
     /// How many [`free_last`] calls are running on this thread.
     static FREE_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Whether [`PENDING`] may hold anything: the outermost free looks at the work list
+    /// (a thread-local with a destructor, dearer to reach) only then.
+    static ANY_PENDING: Cell<bool> = const { Cell::new(false) };
     /// Allocations whose last reference went away below [`MAX_NESTED_FREES`] nested
     /// frees, waiting for the outermost free.
     static PENDING: std::cell::RefCell<Vec<NonNull<Header>>> =
@@ -237,6 +241,7 @@ thread_local! {
 /// its work list is gone).
 #[cold]
 fn defer_free(h: NonNull<Header>) {
+    ANY_PENDING.set(true);
     let _ = PENDING.try_with(|p| p.borrow_mut().push(h));
 }
 
