@@ -52,11 +52,6 @@ pub fn encode_owned(bytes: Vec<u8>) -> String {
 #[cold]
 fn encode_slow(mut bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 8);
-    let push_raw = |out: &mut String, raw: &[u8]| {
-        for &b in raw {
-            out.push(char::from_u32(BASE + u32::from(b)).unwrap_or('\u{FFFD}'));
-        }
-    };
     while !bytes.is_empty() {
         let (valid, rest) = match std::str::from_utf8(bytes) {
             Ok(s) => (s, &[][..]),
@@ -65,20 +60,27 @@ fn encode_slow(mut bytes: &[u8]) -> String {
                 let bad_len = e.error_len().unwrap_or(bad.len());
                 // The first `valid_up_to` bytes are valid UTF-8.
                 let s = std::str::from_utf8(ok).unwrap_or_default();
-                push_valid(&mut out, s, push_raw);
+                push_valid(&mut out, s);
                 push_raw(&mut out, &bad[..bad_len]);
                 bytes = &bad[bad_len..];
                 continue;
             }
         };
-        push_valid(&mut out, valid, push_raw);
+        push_valid(&mut out, valid);
         bytes = rest;
     }
     out
 }
 
+/// Appends each of `raw`'s bytes (all 0x80 or above) as its encoded character.
+fn push_raw(out: &mut String, raw: &[u8]) {
+    for &b in raw {
+        out.push(char::from_u32(BASE + u32::from(b)).unwrap_or('\u{FFFD}'));
+    }
+}
+
 /// Appends valid text, encoding the characters of the reserved range byte by byte.
-fn push_valid(out: &mut String, s: &str, push_raw: impl Fn(&mut String, &[u8])) {
+fn push_valid(out: &mut String, s: &str) {
     for c in s.chars() {
         if encoded_byte(c).is_some() {
             let mut buf = [0; 4];

@@ -116,12 +116,13 @@ fn existing_path(ev: &mut Eval, v: &Value, follow: Follow) -> Result<(String, Fs
 /// `builtins.readFile path`.
 fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let (p, _) = realise_path(ev, &args[0], REALISE).at(span)?;
+    let file = crate::bytestr::to_path(&p);
     let bytes = ev
-        .read_bytes_mapped(&crate::bytestr::to_path(&p))
+        .read_bytes_mapped(&file)
         .at(span)?
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::IsADirectory => EvalError::new("reading from file: Is a directory"),
-            _ => io_error("opening file", &crate::bytestr::to_path(&p), &e),
+            _ => io_error("opening file", &file, &e),
         });
     let bytes = bytes.at(span)?;
     if bytes.contains(&0) {
