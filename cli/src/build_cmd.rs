@@ -9,9 +9,9 @@
 
 use clap::Args;
 use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::flake::{self, FlakeOptions};
 use kith_eval::symbol::Symbol;
 use kith_eval::value::{Attrs, Value};
+use kith_flake::{self as flake, FlakeOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

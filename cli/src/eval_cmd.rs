@@ -114,14 +114,14 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
         options.store_dir = dir;
     }
-    let flake_options = kith_eval::flake::FlakeOptions {
+    let flake_options = kith_flake::FlakeOptions {
         overrides: args
             .override_input
             .chunks(2)
             .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
             .collect(),
     };
-    let req = kith_eval::flake::EvalRequest {
+    let req = kith_flake::EvalRequest {
         installable: installable.to_string(),
         options: flake_options,
         json: args.json,
@@ -130,7 +130,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
         explain: args.explain,
         attrs: args.attr.clone(),
     };
-    let outcome = kith_eval::flake::run_eval(&req);
+    let outcome = kith_flake::run_eval(&req);
     if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
         return ExitCode::FAILURE;
     }
@@ -171,7 +171,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
     };
     req.attr_paths = args.attr;
     // Names, expressions and strings are bytes, as Nix reads them.
-    let name = |n: &OsString| kith_eval::bytestr::from_os(n).into_owned();
+    let name = |n: &OsString| kith_eval::kith_store::bytestr::from_os(n).into_owned();
     for pair in args.arg.chunks(2) {
         let expr = AutoArg::Expr(pair[1].clone().into_vec());
         req.args.push((name(&pair[0]), expr));
@@ -209,7 +209,9 @@ pub fn run(args: EvalArgs) -> ExitCode {
         None if std::io::stderr().is_terminal() => ErrorFormat::Fancy,
         None => ErrorFormat::Nix,
     };
-    let outcome = instantiate::run(&req);
+    let outcome = instantiate::run_with(&req, |ev| {
+        ev.set_flake_loader(std::rc::Rc::new(kith_flake::Loader::default()))
+    });
     if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
         return ExitCode::FAILURE;
     }

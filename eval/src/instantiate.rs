@@ -214,9 +214,16 @@ impl Outcome {
 
 /// Runs a request.
 pub fn run(req: &Request) -> Outcome {
+    run_with(req, |_| {})
+}
+
+/// Runs a request on an evaluator that `configure` has set up (its file system, its flake
+/// loader for `builtins.getFlake`).
+pub fn run_with(req: &Request, configure: impl FnOnce(&mut Eval)) -> Outcome {
     let mut options = req.options.clone();
     options.search_path = req.search_path();
     let mut ev = Eval::new(options);
+    configure(&mut ev);
     let mut out = Outcome::default();
     let result = run_in(&mut ev, req, &mut out.stdout);
     // Captured warnings and traces come before the error, as Nix prints them.
@@ -270,7 +277,7 @@ fn strip_ansi(s: &str) -> String {
 fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
     if req.parse_only {
         let text = match &req.input {
-            Input::File(p) => read_input(&req.cwd.join(p))?,
+            Input::File(p) => read_input(ev, &req.cwd.join(p))?,
             Input::Expr(e) => crate::bytestr::encode(e).into_owned(),
         };
         let origin = match &req.input {
@@ -314,13 +321,13 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
     Ok(())
 }
 
-fn read_input(path: &Path) -> Result<String> {
-    let p = if path.is_dir() {
+fn read_input(ev: &Eval, path: &Path) -> Result<String> {
+    let p = if ev.is_dir(path) {
         path.join("default.nix")
     } else {
         path.to_path_buf()
     };
-    let bytes = std::fs::read(&p).map_err(|e| {
+    let bytes = ev.fs.read(&p).map_err(|e| {
         EvalError::new(format!(
             "opening file '{}': {}",
             p.display(),
@@ -406,7 +413,7 @@ fn select_attr_path(
 }
 
 /// Splits an attribute path (`a."b.c".0`) at dots outside double quotes.
-pub(crate) fn split_attr_path(path: &str) -> Vec<String> {
+pub fn split_attr_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     if path.is_empty() {
         return out;

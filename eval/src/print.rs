@@ -1,6 +1,7 @@
 //! Rendering values as Nix does: `nix-instantiate --eval` output and values in error
 //! messages.
 
+use crate::bytestr::quoted_escape;
 use crate::error::Result;
 use crate::eval::Eval;
 use crate::value::Shared;
@@ -62,20 +63,6 @@ pub fn float_to_string(f: f64) -> String {
         return if f < 0.0 { "-inf".into() } else { "inf".into() };
     }
     format!("{f:.6}")
-}
-
-/// The escape of `c` that Nix string literals, JSON strings and ATerm strings (`.drv`
-/// files) share: `"`, `\`, newline, carriage return and tab. Each format adds its own
-/// rules on top (`${` in Nix, other control characters in JSON).
-pub(crate) fn quoted_escape(c: char) -> Option<&'static str> {
-    match c {
-        '"' => Some("\\\""),
-        '\\' => Some("\\\\"),
-        '\n' => Some("\\n"),
-        '\r' => Some("\\r"),
-        '\t' => Some("\\t"),
-        _ => None,
-    }
 }
 
 /// Writes `s` as a Nix string literal: quoted, with `"`, `\`, `${`, newlines and tabs escaped.

@@ -15,7 +15,7 @@
 
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
-use crate::flake::overlay::Resolved;
+use crate::vfs::Resolved;
 
 /// Nix's wording of a forbidden access.
 pub fn forbidden(path: &str) -> Box<EvalError> {
@@ -34,8 +34,7 @@ pub fn check_path(ev: &Eval, path: &str) -> Result<()> {
     if !ev.options.pure {
         return Ok(());
     }
-    ev.resolve_fs(path, crate::flake::overlay::Follow::All)
-        .map(|_| ())
+    ev.resolve_fs(path, crate::vfs::Follow::All).map(|_| ())
 }
 
 /// Like [`check_path`], naming the whole path (Nix's reads that do not resolve symlinks,
@@ -88,7 +87,7 @@ pub(crate) fn is_allowed(ev: &Eval, prefix: &str) -> bool {
     let base = rest.split('/').next().unwrap_or("");
     let root = format!("{store_dir}/{base}");
     ev.overlay.resolve(store_dir, &root) != Resolved::Unmapped
-        || std::fs::symlink_metadata(&root).is_ok()
+        || ev.fs.lstat(crate::bytestr::to_path(&root).as_ref()).is_ok()
 }
 
 /// Whether `a` is `b` or one of its ancestor directories.

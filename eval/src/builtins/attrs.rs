@@ -5,7 +5,6 @@ use super::control::with_ctx;
 use super::lists::fn_span;
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::Eval;
-use crate::ir::Param;
 use crate::print::show_for_error;
 use crate::source::Span;
 use crate::symbol::{known, Symbol, SymbolMap, SymbolSet};
@@ -308,19 +307,15 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 /// functions.
 fn function_args(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let f = ev.force(&args[0])?;
-    let closure = match &f {
-        Value::Lambda(c) => c,
-        Value::PrimOp(_) => return Ok(Value::Attrs(Attrs::new())),
-        _ => return Err(EvalError::new("'functionArgs' requires a function")),
-    };
-    let Param::Pattern { formals, .. } = &closure.lambda.param else {
-        return Ok(Value::Attrs(Attrs::new()));
-    };
-    let out = formals
-        .iter()
+    if !f.is_function() {
+        return Err(EvalError::new("'functionArgs' requires a function"));
+    }
+    let out = f
+        .formals()
+        .into_iter()
         .map(|p| Attr {
             name: p.name,
-            value: Value::Bool(p.default.is_some()),
+            value: Value::Bool(p.has_default),
             span: p.span,
         })
         .collect();

@@ -175,13 +175,20 @@ fn align_warning(text: &str) -> String {
     out
 }
 
-/// Prints a `trace:`/`evaluation warning:` line to stderr, or keeps it in
-/// `ev.diagnostics` when the embedder asked for that.
+/// Prints a `trace:`/`evaluation warning:` line (see [`Eval::emit_line`]).
 pub(crate) fn emit(ev: &mut Eval, line: String) {
-    if ev.options.capture_diagnostics {
-        ev.diagnostics.push(line);
-    } else {
-        crate::error::eprint_line(&line);
+    ev.emit_line(line)
+}
+
+impl Eval {
+    /// Prints a diagnostic line (`trace: …`, `evaluation warning: …`) to stderr, or keeps
+    /// it in [`Eval::diagnostics`] when [`crate::EvalOptions::capture_diagnostics`] is set.
+    pub fn emit_line(&mut self, line: String) {
+        if self.options.capture_diagnostics {
+            self.diagnostics.push(line);
+        } else {
+            crate::error::eprint_line(&line);
+        }
     }
 }
 

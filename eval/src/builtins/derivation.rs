@@ -11,9 +11,9 @@ use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{CoerceOpts, Eval};
 use crate::hash_format::{Hash, HashAlgo, HashFormat};
 use crate::source::{Origin, Span};
-use crate::store::derivation::{self as drv, Derivation, FixedMethod, Output};
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Context, Env, PrimOp, Thunk, Value};
+use kith_store::derivation::{self as drv, Derivation, FixedMethod, Output};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -151,7 +151,7 @@ const LEGACY_CHECKS: &[&str] = &[
 ];
 
 fn strict_internal(ev: &mut Eval, name: &str, attrs: &Attrs, span: Span) -> Result<Value> {
-    if let Err(m) = crate::store::check_name(name) {
+    if let Err(m) = kith_store::path::check_name(name) {
         let msg = format!("invalid derivation name: {m}. Please pass a different 'name'.");
         return Err(EvalError::new(msg).at(span));
     }
@@ -209,8 +209,10 @@ fn strict_internal(ev: &mut Eval, name: &str, attrs: &Attrs, span: Span) -> Resu
     }
     let store_dir = ev.options.store_dir.clone();
     g.set_outputs(&store_dir).at(span)?;
-    let drv_path = g.drv.drv_path(&store_dir).at(span)?;
-    drv::register(&drv_path, &g.drv).at(span)?;
+    let drv_path = g.drv.drv_path(&store_dir).map_err(Box::from).at(span)?;
+    drv::register(&drv_path, &g.drv)
+        .map_err(Box::from)
+        .at(span)?;
     Ok(result(&drv_path, &g.drv))
 }
 
@@ -397,7 +399,7 @@ impl Gathered {
                 self.drv.env.insert(out.clone(), String::new());
                 self.drv.outputs.insert(out.clone(), Output::default());
             }
-            return self.drv.fill_output_paths(store_dir);
+            return Ok(self.drv.fill_output_paths(store_dir)?);
         };
         if self.outputs.len() != 1 || !self.outputs.contains("out") {
             return Err(EvalError::new(
@@ -509,7 +511,7 @@ fn url_and_name(
         (true, true) => "source".to_string(),
         (true, false) => base_name_of(&url).to_string(),
     };
-    if let Err(m) = crate::store::check_name(&name) {
+    if let Err(m) = kith_store::path::check_name(&name) {
         let hint = match source {
             NameSource::PlainUrl => format!(
                 "Please pass an attribute set with 'url' and 'name' attributes to '{who}',  so that it can create a valid store path."

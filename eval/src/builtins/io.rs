@@ -2,12 +2,12 @@
 
 use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{canon_path, CoerceOpts, Eval};
-use crate::flake::overlay::{Follow, Found, FsPath};
 use crate::source::Span;
-use crate::store::nar::{io_error, FileKind};
-use crate::store::{self, AddPath, Ingestion};
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Context, PrimOp, Value};
+use crate::vfs::{Follow, Found, FsPath};
+use kith_store::fs::{io_message, FileKind};
+use kith_store::path::{self as store, AddPath, Ingestion};
 use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -141,7 +141,7 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     };
     // The store directory and its ancestors, in pure mode or without a store here: only
     // the way to the flake's sources, as Nix lists only the paths it allows.
-    if ev.options.pure || !dir.is_dir() {
+    if ev.options.pure || !ev.is_dir(&dir) {
         if let Some(names) = ev.store_ancestor_entries(&resolved.virt) {
             let entries = names
                 .into_iter()
@@ -155,27 +155,20 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         }
     }
     // Errors name the directory with every link resolved, as Nix's do.
-    let dir = std::fs::canonicalize(&dir)
+    let fs = ev.fs.clone();
+    let dir = fs
+        .canonicalize(&dir)
         .map_err(|e| io_error("resolving", &crate::bytestr::to_path(&p), &e))
         .at(span)?;
-    if !dir.is_dir() {
+    if !ev.is_dir(&dir) {
         return Err(EvalError::new(format!("'{}' is not a directory", dir.display())).at(span));
     }
-    let rd = std::fs::read_dir(&dir)
+    let rd = fs
+        .read_dir(&dir)
         .map_err(|e| io_error("opening directory", &dir, &e))
         .at(span)?;
     let mut entries = Vec::new();
-    for entry in rd {
-        let entry = entry
-            .map_err(|e| io_error("reading directory", &dir, &e))
-            .at(span)?;
-        let kind = match entry.file_type() {
-            Ok(t) if t.is_symlink() => FileKind::Symlink,
-            Ok(t) if t.is_dir() => FileKind::Directory,
-            Ok(t) if t.is_file() => FileKind::Regular,
-            _ => FileKind::Unknown,
-        };
-        let file_name = entry.file_name();
+    for (file_name, kind) in rd {
         let name = crate::bytestr::from_os(&file_name);
         // Untracked files of a git flake source are not there.
         if ev.is_hidden(&format!("{}/{name}", resolved.virt)) {
@@ -197,9 +190,11 @@ fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         Found::Real(real) => real,
         _ => return Ok(Value::string(FileKind::Regular.as_str())),
     };
-    let meta =
-        std::fs::symlink_metadata(&real).map_err(|e| io_error("getting status of", &real, &e));
-    Ok(Value::string(FileKind::of(&meta.at(span)?).as_str()))
+    let meta = ev
+        .fs
+        .lstat(&real)
+        .map_err(|e| io_error("getting status of", &real, &e));
+    Ok(Value::string(meta.at(span)?.kind.as_str()))
 }
 
 /// `builtins.pathExists path`. A string ending in `/` or `/.` must name a directory
@@ -222,8 +217,8 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let exists = match resolved.found {
         Found::Missing => false,
         Found::Text(_) => !must_be_dir,
-        Found::Real(real) if must_be_dir => std::fs::metadata(&real).is_ok_and(|m| m.is_dir()),
-        Found::Real(real) => std::fs::symlink_metadata(&real).is_ok(),
+        Found::Real(real) if must_be_dir => ev.is_dir(&real),
+        Found::Real(real) => ev.fs.lstat(&real).is_ok(),
     };
     Ok(Value::Bool(exists))
 }
@@ -273,7 +268,9 @@ fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         }
         refs.insert(c.clone());
     }
-    let p = store::make_text_path(&ev.options.store_dir, &name, &contents.s, &refs).at(span)?;
+    let p = store::make_text_path(&ev.options.store_dir, &name, &contents.s, &refs)
+        .map_err(Box::from)
+        .at(span)?;
     // kith writes no store: reading the file later is answered from memory.
     ev.map_store_text(p.clone(), &contents.s);
     Ok(store_path_value(p))
@@ -388,7 +385,7 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
     };
     let real = match ev.resolve_fs(req.path, Follow::All).map_err(adding)?.found {
         Found::Text(text) => {
-            let p = store::add_text_file(&store_dir, req, &text).map_err(adding)?;
+            let p = store::add_text_file(&store_dir, req, &text).map_err(|e| adding(e.into()))?;
             return Ok(store_path_value(p));
         }
         // Inside a flake source kith did not copy: hash the files where they really are.
@@ -404,9 +401,10 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
         method: req.method,
         expected: req.expected,
     };
+    let fs = ev.fs.clone();
     let result = match filter {
-        None => store::add_path(&store_dir, req, &mut |_, _| Ok(true)),
-        Some(f) => store::add_path(&store_dir, req, &mut |p: &Path, kind: FileKind| {
+        None => store::add_path::<Box<EvalError>>(&*fs, &store_dir, req, &mut |_, _| Ok(true)),
+        Some(f) => store::add_path(&*fs, &store_dir, req, &mut |p: &Path, kind: FileKind| {
             call_filter(ev, &f, p, kind, span)
         }),
     };
@@ -415,6 +413,11 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
             .context(span, || format!("while adding path '{}'", req.path))
     })?;
     Ok(store_path_value(p))
+}
+
+/// `<what> '<path>': <reason>`, as Nix words system errors.
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Box<EvalError> {
+    EvalError::new(io_message(what, path, e))
 }
 
 /// `filter path type`, which must return a Boolean.

@@ -243,7 +243,7 @@ impl JsonWriter {
 pub fn escape_json(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        match (crate::print::quoted_escape(c), c) {
+        match (crate::bytestr::quoted_escape(c), c) {
             (Some(e), _) => out.push_str(e),
             (None, c) if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", c as u32);

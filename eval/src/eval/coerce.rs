@@ -15,7 +15,7 @@ impl Eval {
             Value::String(s) => Ok((**s).clone()),
             Value::Path(p) => {
                 if opts.copy_to_store {
-                    let store_path = crate::store::copy_path_to_store(self, p)?;
+                    let store_path = self.copy_path_to_store(p)?;
                     let mut ctx = crate::value::Context::new();
                     ctx.insert(store_path.clone());
                     Ok(NixString::new(store_path, ctx))

@@ -2,37 +2,14 @@
 
 use super::Eval;
 use crate::error::{ErrorExt, EvalError, Result};
-use crate::flake::overlay::{Follow, Found};
 use crate::ir::ExprRef;
 use crate::source::{Origin, Span};
 use crate::symbol::Symbol;
 use crate::value::{Env, Value};
+use crate::vfs::{Follow, Found};
+pub use kith_store::canon_path;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-
-/// Canonicalises a path lexically as Nix does: absolute, no `.`/`..` components, no
-/// repeated or trailing slashes. Symlinks are not resolved.
-pub fn canon_path(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    if parts.is_empty() {
-        return "/".into();
-    }
-    let mut out = String::with_capacity(p.len());
-    for c in parts {
-        out.push('/');
-        out.push_str(c);
-    }
-    out
-}
 
 /// Runs `f`, on a large stack when `text` is big: syntax trees and IR of deeply nested
 /// input are built, encoded and dropped recursively.
@@ -268,14 +245,5 @@ impl Eval {
             .cloned()
             .unwrap_or(Value::list(vec![]));
         self.find_file(&sp, lookup, Span::NONE)
-    }
-}
-
-/// The OS's wording of an I/O error, without Rust's "(os error N)" suffix.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }

@@ -1,10 +1,12 @@
 //! The evaluator: forces thunks, evaluates lowered expressions, calls functions.
 
 use crate::error::{ErrorExt, EvalError, Result};
+use crate::host::FlakeLoader;
 use crate::source::{Sources, Span};
 use crate::symbol::Symbol;
 use crate::value::Shared;
 use crate::value::{Attrs, List, NixString, Value};
+use kith_store::fs::FileSystem;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -86,7 +88,13 @@ pub struct Eval {
     /// Stack segments [`Eval::guarded`] has added and not yet left.
     stack_segments: usize,
     /// Flake sources kith located but did not copy: store path → directory.
-    pub(crate) overlay: crate::flake::overlay::StoreOverlay,
+    pub(crate) overlay: crate::vfs::StoreOverlay,
+    /// The file system every read goes through (see [`Eval::set_file_system`]).
+    pub(crate) fs: Rc<dyn FileSystem>,
+    /// What `builtins.getFlake` calls (see [`Eval::set_flake_loader`]).
+    pub(crate) flake_loader: Option<Rc<dyn FlakeLoader>>,
+    /// `"${path}"` store paths already computed, by source path.
+    pub(crate) copied: HashMap<String, String>,
     /// Lowest stack address evaluation may reach on the current segment (see
     /// [`Eval::guarded`]); `usize::MAX` (unknown: take the slow path) until the first check.
     stack_floor: usize,
@@ -94,10 +102,6 @@ pub struct Eval {
     pub diagnostics: Vec<String>,
     /// The lowered-file cache, when [`EvalOptions::ir_cache_dir`] is set.
     pub(crate) ir_cache: Option<crate::ir_cache::IrCache>,
-    /// Flakes loaded by `builtins.getFlake`, by reference: one load per reference and
-    /// evaluation, so a flake that gets itself reports infinite recursion instead of
-    /// loading itself forever.
-    pub(crate) flakes: HashMap<String, Value>,
     /// Each attribute name as a string value, made once (see [`Eval::name_string`]).
     name_strings: Vec<Option<Value>>,
 }
@@ -146,7 +150,7 @@ mod call;
 mod coerce;
 mod expr;
 mod import;
-pub use import::io_reason;
+pub use kith_store::fs::io_reason;
 mod ops;
 
 pub use import::canon_path;
@@ -167,10 +171,12 @@ impl Eval {
             value_depth: 0,
             stack_segments: 0,
             overlay: Default::default(),
+            fs: Rc::new(kith_store::fs::OsFileSystem),
+            flake_loader: None,
+            copied: HashMap::new(),
             stack_floor: usize::MAX,
             diagnostics: Vec::new(),
             ir_cache: None,
-            flakes: HashMap::new(),
             name_strings: Vec::new(),
         };
         ev.ir_cache = ev
@@ -180,6 +186,25 @@ impl Eval {
             .map(crate::ir_cache::IrCache::new);
         crate::builtins::install(&mut ev);
         ev
+    }
+
+    /// Reads every file through `fs` from now on (by default the host's, through
+    /// `std::fs`): an embedder's in-memory tree, an editor's unsaved buffers, or a file
+    /// system that refuses everything.
+    pub fn set_file_system(&mut self, fs: Rc<dyn FileSystem>) {
+        self.fs = fs;
+        self.overlay.forget_resolved();
+    }
+
+    /// The file system reads go through.
+    pub fn file_system(&self) -> &Rc<dyn FileSystem> {
+        &self.fs
+    }
+
+    /// Lets `builtins.getFlake` load flakes with `loader` (by default it has none and
+    /// fails).
+    pub fn set_flake_loader(&mut self, loader: Rc<dyn FlakeLoader>) {
+        self.flake_loader = Some(loader);
     }
 
     /// The `builtins` attribute set.

@@ -335,3 +335,35 @@ impl Value {
         }
     }
 }
+
+/// One formal argument of a function with a set pattern (`{ a, b ? 1, ... }:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Formal {
+    /// The argument's name.
+    pub name: crate::symbol::Symbol,
+    /// Whether it has a default (`b ? 1`).
+    pub has_default: bool,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+impl Value {
+    /// The formal arguments of a function with a set pattern, in the order Nix sorts
+    /// them (`builtins.functionArgs`); empty for any other value.
+    pub fn formals(&self) -> Vec<Formal> {
+        match self {
+            Value::Lambda(c) => match &c.lambda.param {
+                crate::ir::Param::Pattern { formals, .. } => formals
+                    .iter()
+                    .map(|f| Formal {
+                        name: f.name,
+                        has_default: f.default.is_some(),
+                        span: f.span,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}

@@ -12,10 +12,11 @@
 //!   --override-input data path:/tmp/kfx/data
 //! ```
 
+#[path = "../../eval/tests/common/mod.rs"]
 mod common;
 
-use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::flake::{self, FlakeOptions};
+use kith_eval::EvalOptions;
+use kith_flake::{self as flake, FlakeOptions};
 use std::path::{Path, PathBuf};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/flakes");
@@ -55,13 +56,13 @@ fn overrides(root: &Path) -> FlakeOptions {
 
 /// `nix eval --json main#attr` for each attribute.
 fn eval_json(root: &Path, opts: &FlakeOptions, attrs: &[&str]) -> Vec<Result<String, String>> {
-    let mut ev = Eval::new(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default());
     let f = flake::load(&mut ev, &root.join("main"), opts).unwrap();
     attrs
         .iter()
         .map(|a| {
             let v = flake::select_output(&mut ev, &f, "main", a).map_err(|e| e.message.clone())?;
-            kith_eval::builtins::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
+            kith_eval::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
         })
         .collect()
 }
@@ -187,7 +188,7 @@ fn missing_outputs_is_an_error() {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("flake.nix"), "{ description = \"x\"; }").unwrap();
-    let mut ev = Eval::new(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default());
     let Err(err) = flake::load(&mut ev, &root, &FlakeOptions::default()) else {
         panic!("a flake without outputs loaded");
     };
@@ -259,7 +260,7 @@ fn explain_names_the_substitute() {
         return;
     }
     let line = |opts: &FlakeOptions| {
-        let mut ev = Eval::new(EvalOptions::default());
+        let mut ev = kith_flake::evaluator(EvalOptions::default());
         let (_, report) = flake::load_explained(&mut ev, &case, opts).unwrap();
         report
             .into_iter()
@@ -304,11 +305,11 @@ fn check_conformance(opts: &FlakeOptions) {
         let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
         let want_err = std::fs::read_to_string(case.join("expected-error.txt")).ok();
         for (view, sel) in views {
-            let mut ev = Eval::new(EvalOptions::default());
+            let mut ev = kith_flake::evaluator(EvalOptions::default());
             let f = flake::load(&mut ev, &case, opts).unwrap();
             let mut path_of = |s: &str| {
                 let v = flake::select_output(&mut ev, &f, "case", s).unwrap();
-                let s = kith_eval::builtins::to_json_string(&mut ev, &v).unwrap();
+                let s = kith_eval::to_json_string(&mut ev, &v).unwrap();
                 serde_json::from_str::<String>(&s).unwrap()
             };
             let reps = vec![
@@ -317,7 +318,7 @@ fn check_conformance(opts: &FlakeOptions) {
                 (path_of(".outPath"), "@CASE@"),
             ];
             let got = flake::select_output(&mut ev, &f, "case", sel)
-                .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v));
+                .and_then(|v| kith_eval::to_json_string(&mut ev, &v));
             match (got, expected.get(view)) {
                 (Ok(text), Some(want)) => {
                     let got: serde_json::Value =
@@ -343,14 +344,14 @@ fn check_conformance(opts: &FlakeOptions) {
 
 /// `expr` evaluated (impure unless `pure`) and printed as JSON, or the error message.
 fn eval_expr_json(expr: &str, pure: bool) -> Result<String, String> {
-    let mut ev = Eval::new(EvalOptions {
+    let mut ev = kith_flake::evaluator(EvalOptions {
         pure,
         ..EvalOptions::default()
     });
     let v = ev
         .eval_expr(expr, Path::new("/"))
         .map_err(|e| e.message.clone())?;
-    kith_eval::builtins::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
+    kith_eval::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
 }
 
 #[test]
@@ -630,20 +631,20 @@ fn symlinks_cannot_escape_a_pure_flake() {
         ("typeEtc", Err(format!("path '{src}/host' is a symlink"))),
         ("readEtcDir", ok(listing)),
     ];
-    let mut ev = Eval::new(EvalOptions {
+    let mut ev = kith_flake::evaluator(EvalOptions {
         pure: true,
         ..EvalOptions::default()
     });
     let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
     for (attr, want) in cases {
         let got = flake::select_output(&mut ev, &f, "kf", attr)
-            .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v))
+            .and_then(|v| kith_eval::to_json_string(&mut ev, &v))
             .map_err(|e| e.message.clone());
         assert_eq!(got, want, "{attr}");
     }
 
     // Impure, the links are followed where they point (here: the host's files).
-    let mut ev = Eval::new(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default());
     let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
     for attr in ["inner", "existsHost", "typeHost"] {
         assert!(
@@ -653,7 +654,7 @@ fn symlinks_cannot_escape_a_pure_flake() {
     }
     if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
         let v = flake::select_output(&mut ev, &f, "kf", "host").unwrap();
-        let got = kith_eval::builtins::to_json_string(&mut ev, &v).unwrap();
+        let got = kith_eval::to_json_string(&mut ev, &v).unwrap();
         assert!(got.contains(host.trim()), "{got}");
     }
     let _ = std::fs::remove_dir_all(&root);
@@ -684,13 +685,13 @@ fn a_path_input_must_match_its_locked_nar_hash() {
     );
     std::fs::write(main.join("flake.lock"), lock).unwrap();
     let eval = |attr: &str| {
-        let mut ev = Eval::new(EvalOptions {
+        let mut ev = kith_flake::evaluator(EvalOptions {
             pure: true,
             ..EvalOptions::default()
         });
         let f = flake::load(&mut ev, &main, &FlakeOptions::default()).unwrap();
         flake::select_output(&mut ev, &f, "main", attr)
-            .and_then(|v| kith_eval::builtins::to_json_string(&mut ev, &v))
+            .and_then(|v| kith_eval::to_json_string(&mut ev, &v))
             .map_err(|e| e.message.clone())
     };
     // As locked.

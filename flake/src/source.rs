@@ -1,11 +1,12 @@
 //! Flake sources: where their files are, and the store path and metadata (`narHash`,
 //! `lastModified`, `rev`, …) Nix would give them, computed without copying anything.
 
-use super::overlay::Visible;
-use crate::error::{EvalError, Result};
-use crate::hash_format::base64_encode;
-use crate::store::nar::{self, FileKind};
-use crate::store::{make_fixed_output_path, Ingestion};
+use kith_eval::Visible;
+use kith_eval::{EvalError, Result};
+use kith_store::fs::{FileKind, OsFileSystem};
+use kith_store::hash::base64_encode;
+use kith_store::nar;
+use kith_store::path::{make_fixed_output_path, Ingestion};
 use std::collections::{BTreeSet, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -83,13 +84,13 @@ fn time_meta(meta: &mut Vec<(String, Meta)>, secs: i64) {
 }
 
 fn source_path(store_dir: &str, digest: &[u8; 32]) -> Result<String> {
-    make_fixed_output_path(
+    Ok(make_fixed_output_path(
         store_dir,
         "source",
         Ingestion::Recursive,
         digest,
         &BTreeSet::new(),
-    )
+    )?)
 }
 
 /// A `path:` source: the whole directory, `lastModified` the newest modification time in it.
@@ -99,7 +100,7 @@ pub fn path_source(store_dir: &str, dir: &Path) -> Result<SourceTree> {
     let mut newest = std::fs::symlink_metadata(&real)
         .map(|m| m.mtime())
         .unwrap_or(0);
-    let digest = nar::nar_sha256(&real, &mut |p: &Path, _| {
+    let digest = nar::nar_sha256::<kith_store::Error>(&OsFileSystem, &real, &mut |p: &Path, _| {
         if let Ok(m) = std::fs::symlink_metadata(p) {
             newest = newest.max(m.mtime());
         }
@@ -141,12 +142,13 @@ pub fn git_source(
 ) -> Result<SourceTree> {
     let visible = Rc::new(tracked_paths(repo)?);
     let vis = visible.clone();
-    let digest = nar::nar_sha256(top, &mut |p: &Path, _k: FileKind| {
-        let rel = p
-            .strip_prefix(top)
-            .map(|r| crate::bytestr::from_os(r.as_os_str()).into_owned());
-        Ok(rel.is_ok_and(|r| vis.contains(&r)))
-    })?;
+    let digest =
+        nar::nar_sha256::<kith_store::Error>(&OsFileSystem, top, &mut |p: &Path, _k: FileKind| {
+            let rel = p
+                .strip_prefix(top)
+                .map(|r| kith_store::bytestr::from_os(r.as_os_str()).into_owned());
+            Ok(rel.is_ok_and(|r| vis.contains(&r)))
+        })?;
     let mut meta = Vec::new();
     let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let dirty = is_dirty(repo)?;
@@ -189,7 +191,7 @@ fn tracked_paths(repo: &git2::Repository) -> Result<HashSet<String>> {
             continue;
         }
         // File names are bytes: the visible set holds them encoded (crate::bytestr).
-        let path = crate::bytestr::encode(&entry.path).into_owned();
+        let path = kith_store::bytestr::encode(&entry.path).into_owned();
         let mut prefix = path.as_str();
         while let Some((parent, _)) = prefix.rsplit_once('/') {
             if !out.insert(parent.to_string()) {
@@ -230,7 +232,7 @@ pub fn locked_store_path(
             describe_locked(locked)
         )));
     };
-    let digest = crate::store::parse_sha256(nar_hash).map_err(EvalError::new)?;
+    let digest = kith_store::path::parse_sha256(nar_hash).map_err(EvalError::new)?;
     Ok((source_path(store_dir, &digest)?, digest))
 }
 
@@ -247,7 +249,7 @@ pub enum Fetch {
 /// store path from `narHash`, used if it is in the store, else (with [`Fetch::ViaNix`])
 /// fetched by Nix.
 pub fn locked_source(
-    ev: &mut crate::eval::Eval,
+    ev: &mut kith_eval::Eval,
     name: &str,
     locked: &serde_json::Map<String, serde_json::Value>,
     fetch: Fetch,
@@ -255,7 +257,7 @@ pub fn locked_source(
     let url = describe_locked(locked);
     let (store_path, digest) = locked_store_path(&ev.options.store_dir, name, locked)?;
     if std::fs::symlink_metadata(&store_path).is_err() {
-        let locked_url = crate::builtins::flakeref::locked_url(locked)?;
+        let locked_url = kith_store::flakeref::locked_url(locked)?;
         if fetch == Fetch::Never {
             return Err(EvalError::new(format!(
                 "input '{name}' ({url}) is not in the store and fetching is off (--offline); fetch it with `nix flake prefetch '{locked_url}'` or `nix flake archive` (expected at '{store_path}')"

@@ -13,18 +13,19 @@ pub mod fetch;
 pub mod get_flake;
 pub mod inputs;
 pub mod lock;
-pub mod overlay;
 pub mod source;
 pub mod substitute;
 
-use crate::error::{EvalError, Result};
-use crate::eval::Eval;
-use crate::instantiate::split_attr_path;
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::value::Shared;
-use crate::value::{Attr, Attrs, Context, Thunk, Value};
+pub use get_flake::Loader;
+
 use inputs::{FlakeInput, InputRef};
+use kith_eval::instantiate::split_attr_path;
+use kith_eval::Eval;
+use kith_eval::Shared;
+use kith_eval::Span;
+use kith_eval::Symbol;
+use kith_eval::{Attr, Attrs, Context, Thunk, Value};
+use kith_eval::{EvalError, Result};
 use lock::{LockFile, LockedInput};
 use source::{Meta, SourceTree};
 use std::cell::RefCell;
@@ -129,7 +130,7 @@ fn load_tree(
         lock_changed: false,
     };
     for (name, path) in &opts.overrides {
-        let dir = crate::eval::canon_path(&path.to_string_lossy());
+        let dir = kith_store::canon_path(&path.to_string_lossy());
         locker.cli_overrides.insert(inputs::split_input_path(name));
         locker.overrides.insert(
             inputs::split_input_path(name),
@@ -206,8 +207,8 @@ const FLAKE_ATTRS: &[&str] = &["description", "inputs", "outputs", "nixConfig"];
 /// Evaluates `<flake>/flake.nix` (through the overlay) and checks its shape.
 fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Shared<Attrs>> {
     let file = format!("{}/flake.nix", flake_path(src));
-    let found = ev.resolve_fs(&file, overlay::Follow::All)?.found;
-    if !matches!(found, overlay::Found::Real(p) if p.is_file()) {
+    let found = ev.resolve_fs(&file, kith_eval::Follow::All)?.found;
+    if !matches!(found, kith_eval::Found::Real(p) if p.is_file()) {
         return Err(EvalError::new(format!(
             "source tree referenced by '{}' does not contain a '{}flake.nix' file",
             src.url,
@@ -239,16 +240,10 @@ fn flake_file(ev: &mut Eval, src: &SourceTree) -> Result<Shared<Attrs>> {
 
 /// The names of a function's formal arguments (`{ self, nixpkgs, ... }:`).
 fn formal_names(v: &Value) -> Vec<String> {
-    match v {
-        Value::Lambda(c) => match &c.lambda.param {
-            crate::ir::Param::Pattern { formals, .. } => formals
-                .iter()
-                .map(|f| f.name.as_str().to_string())
-                .collect(),
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
+    v.formals()
+        .into_iter()
+        .map(|f| f.name.as_str().to_string())
+        .collect()
 }
 
 impl Locker<'_> {
@@ -520,7 +515,7 @@ fn locked_hash_mismatch(
         _ => None,
     })?;
     let same = matches!(
-        (crate::store::parse_sha256(want), crate::store::parse_sha256(&got)),
+        (kith_store::path::parse_sha256(want), kith_store::path::parse_sha256(&got)),
         (Ok(w), Ok(g)) if w == g
     );
     if same {
@@ -714,6 +709,13 @@ fn finish_flake(
     Ok(Value::Attrs(outputs_attrs.update(&info).update(&extra)))
 }
 
+/// An evaluator whose `builtins.getFlake` loads flakes with kith's [`Loader`].
+pub fn evaluator(options: kith_eval::EvalOptions) -> Eval {
+    let mut ev = Eval::new(options);
+    ev.set_flake_loader(Rc::new(Loader::default()));
+    ev
+}
+
 /// Splits `DIR#attr.path` into the directory and the attribute path (`""` if none).
 pub fn split_installable(s: &str) -> (&str, &str) {
     match s.split_once('#') {
@@ -776,7 +778,7 @@ pub struct EvalRequest {
     pub installable: String,
     pub options: FlakeOptions,
     pub json: bool,
-    pub eval_options: crate::eval::EvalOptions,
+    pub eval_options: kith_eval::EvalOptions,
     /// Directory relative paths resolve against.
     pub cwd: PathBuf,
     /// `--explain`: print how each input was resolved to stderr.
@@ -788,9 +790,9 @@ pub struct EvalRequest {
 
 /// Runs `nix eval FLAKE#ATTR [--json]` (and any further `-A` paths): the printed values,
 /// one per line, and the exit code. Stops at the first error, keeping the values before it.
-pub fn run_eval(req: &EvalRequest) -> crate::instantiate::Outcome {
-    let mut ev = Eval::new(req.eval_options.clone());
-    let mut out = crate::instantiate::Outcome::default();
+pub fn run_eval(req: &EvalRequest) -> kith_eval::instantiate::Outcome {
+    let mut ev = evaluator(req.eval_options.clone());
+    let mut out = kith_eval::instantiate::Outcome::default();
     let mut report = Vec::new();
     let result = eval_in(&mut ev, req, &mut report, &mut out.stdout);
     if req.explain {
@@ -818,7 +820,7 @@ fn eval_in(
     for (_, p) in opts.overrides.iter_mut() {
         *p = req.cwd.join(&*p);
     }
-    let dir = PathBuf::from(crate::eval::canon_path(&dir.to_string_lossy()));
+    let dir = PathBuf::from(kith_store::canon_path(&dir.to_string_lossy()));
     let (flake, lines) = load_explained(ev, &dir, &opts)?;
     *report = lines;
     let url = match source::find_git(&dir) {
@@ -829,9 +831,9 @@ fn eval_in(
     for path in own.into_iter().chain(req.attrs.iter().map(String::as_str)) {
         let v = select_output(ev, &flake, &url, path)?;
         let text = if req.json {
-            crate::builtins::to_json_string(ev, &v)?
+            kith_eval::to_json_string(ev, &v)?
         } else {
-            crate::print::print_value(ev, &v, true)?
+            kith_eval::print_value(ev, &v, true)?
         };
         stdout.push_str(&text);
         stdout.push('\n');

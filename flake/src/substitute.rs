@@ -8,10 +8,10 @@ use super::{
     attr, finish_flake, flake_path, node_value, resolve_path, source, source_info, Edge, Graph,
     NodeSource, Substitute,
 };
-use crate::error::Result;
-use crate::eval::Eval;
-use crate::source::Span;
-use crate::value::{Attrs, Value};
+use kith_eval::Eval;
+use kith_eval::Result;
+use kith_eval::Span;
+use kith_eval::{Attrs, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;

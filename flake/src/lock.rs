@@ -1,6 +1,6 @@
 //! `flake.lock` (versions 5 to 7): nodes, the root, inputs and `follows` paths.
 
-use crate::error::{EvalError, Result};
+use kith_eval::{EvalError, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,7 +71,9 @@ impl LockFile {
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::parse(&text, &path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(crate::store::nar::io_error("reading", &path, &e)),
+            Err(e) => Err(EvalError::new(kith_store::fs::io_message(
+                "reading", &path, &e,
+            ))),
         }
     }
 

@@ -2,8 +2,8 @@
 //! `nix flake prefetch --json <locked url>` copies it to the store and reports its path.
 //! kith itself still writes nothing to the store.
 
-use crate::error::{EvalError, Result};
-use crate::eval::Eval;
+use kith_eval::Eval;
+use kith_eval::{EvalError, Result};
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -55,7 +55,7 @@ pub fn prefetch(
         }
     };
     let line = format!("kith: fetching input '{name}' via nix flake prefetch {url}");
-    crate::builtins::control::emit(ev, line);
+    ev.emit_line(line);
     let out = child.wait_with_output().map_err(|e| {
         EvalError::new(format!(
             "running `nix flake prefetch` for input '{name}': {e}"

@@ -5,16 +5,12 @@
 //! `<storeDir>/<nix32 of the 20-byte compressed sha256 of a fingerprint>-<name>`, the
 //! fingerprint being `<type>:sha256:<hex digest>:<storeDir>:<name>`.
 
-pub mod derivation;
-pub mod nar;
-
-use crate::error::{EvalError, Result};
-use crate::eval::Eval;
-use crate::flake::overlay::{Follow, Found};
-use crate::hash_format::{base16_encode, nix32_encode, Hash, HashAlgo};
+use crate::error::{Error, Result};
+use crate::fs::FileSystem;
+use crate::hash::{base16_encode, nix32_encode, Hash, HashAlgo};
+use crate::nar;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The longest allowed store path name.
@@ -81,7 +77,7 @@ pub fn make_store_path(store_dir: &str, ty: &str, digest: &[u8; 32], name: &str)
     let h = Sha256::digest(fingerprint.as_bytes());
     let base = format!("{}-{name}", nix32_encode(&compress_hash(&h, 20)));
     if let Err(m) = check_name(name) {
-        return Err(EvalError::new(format!(
+        return Err(Error::new(format!(
             "path '{base}' is not a valid store path: {m}"
         )));
     }
@@ -133,43 +129,6 @@ pub fn parse_sha256(s: &str) -> std::result::Result<[u8; 32], String> {
     <[u8; 32]>::try_from(h.bytes).map_err(|_| format!("hash '{s}' is not a SHA-256 hash"))
 }
 
-thread_local! {
-    /// `copy_path_to_store` results by source path.
-    static COPIED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-/// The store path `"${path}"` would copy `path` to (its NAR, named after its base name).
-/// Nothing is written.
-pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
-    // `"${./link}"` copies the symlink itself.
-    let resolved = ev.resolve_fs(path, Follow::Ancestors)?;
-    if let Some(p) = COPIED.with(|c| c.borrow().get(path).cloned()) {
-        return Ok(p);
-    }
-    if path.ends_with(".drv") {
-        return Err(EvalError::new(
-            "file names are not allowed to end in '.drv'",
-        ));
-    }
-    let name = base_name(path);
-    let digest = match resolved.found {
-        // A `builtins.toFile` result kith keeps in memory.
-        Found::Text(text) => nar::nar_sha256_of_contents(&text, false),
-        // Inside a flake source kith did not copy: the real files, untracked ones left out.
-        Found::Real(real) => nar::nar_sha256(&real, &mut ev.nar_filter_for(&resolved.virt))?,
-        Found::Missing => return Err(EvalError::new(format!("path '{path}' does not exist"))),
-    };
-    let store_path = make_fixed_output_path(
-        &ev.options.store_dir,
-        name,
-        Ingestion::Recursive,
-        &digest,
-        &BTreeSet::new(),
-    )?;
-    COPIED.with(|c| c.borrow_mut().insert(path.to_string(), store_path.clone()));
-    Ok(store_path)
-}
-
 /// The last component of a canonical path (`""` for `/`).
 pub fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -177,15 +136,15 @@ pub fn base_name(path: &str) -> &str {
 
 /// `path` with symlinks resolved in its parent directories but not in the last component;
 /// fails with Nix's message if it does not exist.
-pub fn resolve_ancestors(path: &str) -> Result<PathBuf> {
+pub fn resolve_ancestors(fs: &dyn FileSystem, path: &str) -> Result<PathBuf> {
     let p = crate::bytestr::to_path(path);
     let resolved = match (p.parent(), p.file_name()) {
-        (Some(parent), Some(file)) => std::fs::canonicalize(parent).map(|d| d.join(file)),
+        (Some(parent), Some(file)) => fs.canonicalize(parent).map(|d| d.join(file)),
         _ => Ok(p.to_path_buf()),
     };
     match resolved {
-        Ok(r) if std::fs::symlink_metadata(&r).is_ok() => Ok(r),
-        _ => Err(EvalError::new(format!("path '{path}' does not exist"))),
+        Ok(r) if fs.lstat(&r).is_ok() => Ok(r),
+        _ => Err(Error::new(format!("path '{path}' does not exist"))),
     }
 }
 
@@ -199,19 +158,21 @@ pub struct AddPath<'a> {
     pub expected: Option<[u8; 32]>,
 }
 
-/// The store path `path` would be added as, `filter` deciding which entries below it go
-/// in. Fails like Nix when the result differs from the expected hash's path.
-pub fn add_path(
+/// The store path `path` (read from `fs`) would be added as, `filter` deciding which
+/// entries below it go in. Fails like Nix when the result differs from the expected hash's
+/// path.
+pub fn add_path<E: From<Error>>(
+    fs: &dyn FileSystem,
     store_dir: &str,
     args: &AddPath<'_>,
-    filter: &mut nar::Filter<'_>,
-) -> Result<String> {
-    let real = resolve_ancestors(args.path)?;
+    filter: &mut nar::Filter<'_, E>,
+) -> std::result::Result<String, E> {
+    let real = resolve_ancestors(fs, args.path)?;
     let digest = match args.method {
-        Ingestion::Recursive => nar::nar_sha256(&real, filter)?,
-        Ingestion::Flat => flat_sha256(&real)?,
+        Ingestion::Recursive => nar::nar_sha256(fs, &real, filter)?,
+        Ingestion::Flat => flat_sha256(fs, &real)?,
     };
-    added_path(store_dir, args, &digest)
+    Ok(added_path(store_dir, args, &digest)?)
 }
 
 /// [`add_path`] for an in-memory text file (a `builtins.toFile` result) with `contents`;
@@ -231,7 +192,7 @@ fn added_path(store_dir: &str, args: &AddPath<'_>, digest: &[u8; 32]) -> Result<
     if let Some(expected) = &args.expected {
         let want = make_fixed_output_path(store_dir, args.name, args.method, expected, &refs)?;
         if want != actual {
-            return Err(EvalError::new(format!(
+            return Err(Error::new(format!(
                 "store path mismatch in (possibly filtered) path added from '{}'",
                 args.path
             )));
@@ -241,13 +202,39 @@ fn added_path(store_dir: &str, args: &AddPath<'_>, digest: &[u8; 32]) -> Result<
 }
 
 /// SHA-256 of a regular file for flat ingestion (symlinks followed, as Nix reads them).
-fn flat_sha256(path: &Path) -> Result<[u8; 32]> {
-    let meta = std::fs::metadata(path).map_err(|e| nar::io_error("getting status of", path, &e))?;
-    if meta.is_dir() {
+fn flat_sha256(fs: &dyn FileSystem, path: &Path) -> Result<[u8; 32]> {
+    let meta = fs
+        .stat(path)
+        .map_err(|e| Error::new(crate::fs::io_message("getting status of", path, &e)))?;
+    if meta.kind == crate::fs::FileKind::Directory {
         // Nix's wording (2.26) when flat-hashing a directory.
-        return Err(EvalError::new("reading from file: Is a directory"));
+        return Err(Error::new("reading from file: Is a directory"));
     }
-    nar::file_sha256(path)
+    nar::file_sha256(fs, path)
+}
+
+/// Canonicalises a path lexically as Nix does: absolute, no `.`/`..` components, no
+/// repeated or trailing slashes. Symlinks are not resolved.
+pub fn canon_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return "/".into();
+    }
+    let mut out = String::with_capacity(p.len());
+    for c in parts {
+        out.push('/');
+        out.push_str(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -280,7 +267,8 @@ mod tests {
     }
 
     fn source_path(p: &Path) -> String {
-        let digest = nar::nar_sha256(p, &mut |_, _| Ok(true)).unwrap();
+        let digest =
+            nar::nar_sha256::<Error>(&crate::fs::OsFileSystem, p, &mut |_, _| Ok(true)).unwrap();
         let name = base_name(p.to_str().unwrap());
         make_fixed_output_path(
             "/nix/store",
@@ -314,7 +302,7 @@ mod tests {
             "/nix/store/bfx9c1m433spyvhkysv9vq47c1ga2jsh-d"
         );
         // Flat: builtins.path { path = ./f; recursive = false; }
-        let digest = nar::file_sha256(&root.join("f")).unwrap();
+        let digest = nar::file_sha256(&crate::fs::OsFileSystem, &root.join("f")).unwrap();
         let flat = make_fixed_output_path(
             "/nix/store",
             "f",

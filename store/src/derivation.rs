@@ -6,9 +6,9 @@
 //! is a text path of the final text. Derivations computed in this thread are remembered
 //! ([`register`]) so that later derivations depending on them can be hashed.
 
-use super::{hex, make_store_path, make_text_path};
-use crate::error::{EvalError, Result};
-use crate::hash_format::{Hash, HashAlgo};
+use crate::error::{Error, Result};
+use crate::hash::{Hash, HashAlgo};
+use crate::path::{hex, make_store_path, make_text_path};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -108,7 +108,7 @@ fn push_plain(out: &mut String, s: &str) {
 fn push_escaped(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        match crate::print::quoted_escape(c) {
+        match crate::bytestr::quoted_escape(c) {
             Some(e) => out.push_str(e),
             None => out.push(c),
         }
@@ -214,7 +214,7 @@ impl Derivation {
             let known = lookup_known(drv_path)?;
             for out in outs {
                 let h = known.hashes.get(out).ok_or_else(|| {
-                    EvalError::new(format!(
+                    Error::new(format!(
                         "derivation '{drv_path}' does not have an output named '{out}'"
                     ))
                 })?;
@@ -293,7 +293,7 @@ pub fn register(drv_path: &str, drv: &Derivation) -> Result<()> {
 pub fn lookup_known(drv_path: &str) -> Result<Rc<Known>> {
     KNOWN
         .with(|k| k.borrow().get(drv_path).cloned())
-        .ok_or_else(|| EvalError::new(format!("path '{drv_path}' is not valid")))
+        .ok_or_else(|| Error::new(format!("path '{drv_path}' is not valid")))
 }
 
 /// The closure of `path` under references: the path itself, and for derivations known

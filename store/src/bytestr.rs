@@ -1,7 +1,7 @@
 //! Nix's byte strings carried in Rust `str`, losslessly.
 //!
 //! Nix strings, attribute names, paths and source files are byte strings: they need not be
-//! UTF-8. String *values* are stored as bytes ([`crate::value::NixString`]); text that
+//! UTF-8. String *values* are stored as bytes (`NixString` in kith-eval); text that
 //! travels through `str`-based machinery (the parser, interned symbols, paths, messages) is
 //! [`encode`]d: valid UTF-8 stays as it is, and every other byte `b` (0x80–0xFF) becomes the
 //! private-use character U+10FF00 + `b`. Characters of that range that were in the input
@@ -210,5 +210,19 @@ mod tests {
                 assert_eq!(cmp(&encode(a), &encode(b)), a.cmp(b), "{a:?} {b:?}");
             }
         }
+    }
+}
+
+/// The escape of `c` that Nix string literals, JSON strings and ATerm strings (`.drv`
+/// files) share: `"`, `\`, newline, carriage return and tab. Each format adds its own
+/// rules on top (`${` in Nix, other control characters in JSON).
+pub fn quoted_escape(c: char) -> Option<&'static str> {
+    match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        _ => None,
     }
 }

@@ -5,10 +5,11 @@
 //! prefetch itself), so it needs `nix` on `PATH` and a writable `/nix/store` (root without
 //! a daemon, as in CI with Debian's nix-bin); otherwise it says so and passes.
 
+#[path = "../../eval/tests/common/mod.rs"]
 mod common;
 
-use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::flake::{self, FlakeOptions};
+use kith_eval::EvalOptions;
+use kith_flake::{self as flake, FlakeOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -78,7 +79,7 @@ fn delete(path: &str) {
 }
 
 fn eval(root: &Path, offline: bool, attr: &str) -> Result<String, String> {
-    let mut ev = Eval::new(EvalOptions {
+    let mut ev = kith_flake::evaluator(EvalOptions {
         pure: true,
         offline,
         capture_diagnostics: true,
@@ -86,7 +87,7 @@ fn eval(root: &Path, offline: bool, attr: &str) -> Result<String, String> {
     });
     let f = flake::load(&mut ev, root, &FlakeOptions::default()).map_err(|e| e.message.clone())?;
     let v = flake::select_output(&mut ev, &f, "root", attr).map_err(|e| e.message.clone())?;
-    kith_eval::builtins::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
+    kith_eval::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
 }
 
 #[test]

@@ -9,17 +9,38 @@
 
 use super::source::{self, Meta, SourceTree};
 use super::FlakeOptions;
-use crate::builtins::flakeref::{locked_url, parse_to_json};
-use crate::error::{ErrorExt, EvalError, Result};
-use crate::eval::Eval;
-use crate::source::Span;
-use crate::value::Value;
+use kith_eval::Eval;
+use kith_eval::Span;
+use kith_eval::{ErrorExt, EvalError, Result};
+use kith_eval::{FlakeLoader, Value};
+use kith_store::flakeref::{locked_url, parse_to_json};
 use serde_json::{Map, Value as Json};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 
-/// `builtins.getFlake s`, called at `span`.
-pub fn get_flake(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
-    let attrs = parse_to_json(s).at(span)?;
+/// kith's flake loader for `builtins.getFlake`: install it with
+/// [`Eval::set_flake_loader`]. Each reference is loaded once per evaluator, so a flake that
+/// gets itself reports infinite recursion instead of loading itself forever.
+#[derive(Default)]
+pub struct Loader {
+    flakes: RefCell<HashMap<String, Value>>,
+}
+
+impl FlakeLoader for Loader {
+    fn get_flake(&self, ev: &mut Eval, url: &str, span: Span) -> Result<Value> {
+        if let Some(v) = self.flakes.borrow().get(url).cloned() {
+            return ev.force(&v);
+        }
+        let v = load_reference(ev, url, span)?;
+        self.flakes.borrow_mut().insert(url.to_string(), v.clone());
+        ev.force(&v)
+    }
+}
+
+/// `builtins.getFlake s`, called at `span`: the flake's value, unforced.
+fn load_reference(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
+    let attrs = parse_to_json(s).map_err(Box::from).at(span)?;
     if ev.options.pure && !is_locked(&attrs) {
         let pos = match ev.sources.describe(span) {
             Some((file, line, col)) => format!("{file}:{line}:{col}"),
@@ -30,14 +51,9 @@ pub fn get_flake(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
         ))
         .at(span));
     }
-    if let Some(v) = ev.flakes.get(s) {
-        let v = v.clone();
-        return ev.force(&v);
-    }
     let src = flake_source(ev, s, &attrs).at(span)?;
     let (v, _) = super::load_tree(ev, src, &FlakeOptions::default()).at(span)?;
-    ev.flakes.insert(s.to_string(), v.clone());
-    ev.force(&v)
+    Ok(v)
 }
 
 fn get<'a>(attrs: &'a Map<String, Json>, key: &str) -> Option<&'a str> {
@@ -167,8 +183,8 @@ fn check_nar_hash(s: &str, src: &SourceTree, attrs: &Map<String, Json>) -> Resul
         ("narHash", Meta::Str(h)) => Some(h.as_str()),
         _ => None,
     });
-    let same = match (crate::store::parse_sha256(want), got) {
-        (Ok(w), Some(g)) => crate::store::parse_sha256(g).is_ok_and(|g| g == w),
+    let same = match (kith_store::path::parse_sha256(want), got) {
+        (Ok(w), Some(g)) => kith_store::path::parse_sha256(g).is_ok_and(|g| g == w),
         _ => false,
     };
     if same {

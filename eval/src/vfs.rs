@@ -10,7 +10,8 @@
 use crate::bytestr::{from_os, to_path};
 use crate::error::{EvalError, Result};
 use crate::eval::Eval;
-use crate::store;
+use kith_store::fs::FileKind;
+use kith_store::path::{base_name, resolve_ancestors};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -64,6 +65,11 @@ impl StoreOverlay {
         self.texts
             .entry(store_path)
             .or_insert_with(|| contents.into());
+        self.resolved.get_mut().clear();
+    }
+
+    /// Forgets the memo of resolved paths (the file system changed).
+    pub(crate) fn forget_resolved(&mut self) {
         self.resolved.get_mut().clear();
     }
 
@@ -184,9 +190,9 @@ impl Eval {
         if !self.options.pure && self.overlay.is_empty() {
             // Outside pure mode and flakes the host's own resolution is Nix's.
             let found = match follow {
-                Follow::All if std::fs::symlink_metadata(to_path(path)).is_err() => Found::Missing,
+                Follow::All if self.fs.lstat(&to_path(path)).is_err() => Found::Missing,
                 Follow::All => Found::Real(to_path(path).into_owned()),
-                Follow::Ancestors | Follow::Nothing => match store::resolve_ancestors(path) {
+                Follow::Ancestors | Follow::Nothing => match resolve_ancestors(&*self.fs, path) {
                     Ok(p) => Found::Real(p),
                     Err(_) => Found::Missing,
                 },
@@ -314,9 +320,9 @@ impl Eval {
                 p
             }
         };
-        match std::fs::symlink_metadata(&real) {
+        match self.fs.lstat(&real) {
             Err(_) => Node::Missing,
-            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&real) {
+            Ok(m) if m.kind == FileKind::Symlink => match self.fs.read_link(&real) {
                 Ok(t) => Node::Link(from_os(t.as_os_str()).into_owned()),
                 Err(_) => Node::Missing,
             },
@@ -329,8 +335,7 @@ impl Eval {
     pub fn nar_filter_for(
         &self,
         path: &str,
-    ) -> impl FnMut(&std::path::Path, crate::store::nar::FileKind) -> crate::error::Result<bool>
-    {
+    ) -> impl FnMut(&std::path::Path, FileKind) -> crate::error::Result<bool> {
         let vis = self.overlay.visibility(&self.options.store_dir, path);
         move |p, _| {
             Ok(match &vis {
@@ -351,7 +356,7 @@ impl Eval {
         let r = self.resolve_fs(&from_os(file.as_os_str()), Follow::All)?;
         Ok(match r.found {
             Found::Text(text) => Ok(text.to_vec()),
-            Found::Real(p) => std::fs::read(p),
+            Found::Real(p) => self.fs.read(&p),
             Found::Missing => Err(std::io::ErrorKind::NotFound.into()),
         })
     }
@@ -372,7 +377,14 @@ impl Eval {
     /// Whether `path` (possibly inside a mapped source) is a directory, symlinks followed.
     pub(crate) fn is_dir_mapped(&self, path: &std::path::Path) -> Result<bool> {
         let r = self.resolve_fs(&from_os(path.as_os_str()), Follow::All)?;
-        Ok(matches!(r.found, Found::Real(p) if p.is_dir()))
+        Ok(matches!(r.found, Found::Real(p) if self.is_dir(&p)))
+    }
+
+    /// Whether `real` is a directory (symlinks followed) in the evaluator's file system.
+    pub(crate) fn is_dir(&self, real: &std::path::Path) -> bool {
+        self.fs
+            .stat(real)
+            .is_ok_and(|s| s.kind == FileKind::Directory)
     }
 
     /// The contents of `path` if it is a `builtins.toFile` result kith keeps in memory.
@@ -398,7 +410,7 @@ impl Eval {
                 .overlay
                 .entries
                 .iter()
-                .map(|(k, e)| (crate::store::base_name(k).to_string(), e.real.is_dir()))
+                .map(|(k, e)| (base_name(k).to_string(), self.is_dir(&e.real)))
                 .collect();
             names.sort();
             return Some(names);

@@ -1,8 +1,8 @@
 //! The inputs a `flake.nix` declares (`inputs.<name>.{url,flake,follows,inputs}`).
 
-use crate::error::{EvalError, Result};
-use crate::eval::Eval;
-use crate::value::{Attrs, Value};
+use kith_eval::Eval;
+use kith_eval::{Attrs, Value};
+use kith_eval::{EvalError, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -66,7 +66,7 @@ pub fn parse_ref(s: &str, base: &Path) -> InputRef {
         return InputRef::Remote(s.to_string());
     };
     let joined = base.join(rest);
-    let dir = PathBuf::from(crate::eval::canon_path(&joined.to_string_lossy()));
+    let dir = PathBuf::from(kith_store::canon_path(&joined.to_string_lossy()));
     InputRef::Local { dir, path_type }
 }
 

@@ -1,0 +1,151 @@
+//! The file-system interface the evaluator reads through, and the host's implementation.
+//!
+//! Everything in kith that reads a file (the evaluator's `import`, `readFile`, `readDir`,
+//! `pathExists`, path hashing into the store, NAR serialisation) does so through a
+//! [`FileSystem`]. An embedder can give the evaluator its own (an editor's unsaved
+//! buffers, an in-memory tree for tests, a sandbox that refuses everything); kith's own
+//! tools use [`OsFileSystem`]. The interface is read-only: evaluation never writes.
+
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// The type of a file as Nix sees it (`readDir`, `readFileType`, path filters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A regular file.
+    Regular,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// Anything else (device, FIFO, socket).
+    Unknown,
+}
+
+impl FileKind {
+    /// The kind of the file `t` describes.
+    pub fn of(t: std::fs::FileType) -> FileKind {
+        if t.is_symlink() {
+            FileKind::Symlink
+        } else if t.is_dir() {
+            FileKind::Directory
+        } else if t.is_file() {
+            FileKind::Regular
+        } else {
+            FileKind::Unknown
+        }
+    }
+
+    /// The name Nix uses (`readDir`, `readFileType`, path filters).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Regular => "regular",
+            FileKind::Directory => "directory",
+            FileKind::Symlink => "symlink",
+            FileKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// What [`FileSystem::lstat`] and [`FileSystem::stat`] report of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// The file's type.
+    pub kind: FileKind,
+    /// Whether the owner may execute it (NAR's `executable` flag).
+    pub executable: bool,
+    /// Its size in bytes.
+    pub len: u64,
+}
+
+/// Read-only access to a file system. Paths are absolute; errors are the OS's
+/// (`NotFound` for a missing file), which callers word as Nix does.
+pub trait FileSystem {
+    /// The file at `path`, not following a symlink there.
+    fn lstat(&self, path: &Path) -> io::Result<Stat>;
+    /// The file at `path`, symlinks followed.
+    fn stat(&self, path: &Path) -> io::Result<Stat>;
+    /// The target of the symlink at `path`.
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf>;
+    /// The entries of the directory at `path` (any order), each with its type (a symlink
+    /// is [`FileKind::Symlink`]).
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>>;
+    /// A reader over the contents of the file at `path`, symlinks followed.
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>>;
+    /// `path` with every symlink resolved; fails if it does not exist.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+
+    /// The whole contents of the file at `path`.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.open(path)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
+
+/// The host's file system, through `std::fs`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OsFileSystem;
+
+fn stat_of(m: std::fs::Metadata) -> Stat {
+    Stat {
+        kind: FileKind::of(m.file_type()),
+        executable: m.permissions().mode() & 0o100 != 0,
+        len: m.len(),
+    }
+}
+
+impl FileSystem for OsFileSystem {
+    fn lstat(&self, path: &Path) -> io::Result<Stat> {
+        std::fs::symlink_metadata(path).map(stat_of)
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<Stat> {
+        std::fs::metadata(path).map(stat_of)
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let kind = entry
+                .file_type()
+                .map(FileKind::of)
+                .unwrap_or(FileKind::Unknown);
+            out.push((entry.file_name(), kind));
+        }
+        Ok(out)
+    }
+
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(std::fs::File::open(path)?))
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+}
+
+/// `<what> '<path>': <reason>`, as Nix words system errors.
+pub fn io_message(what: &str, path: &Path, e: &io::Error) -> String {
+    format!("{what} '{}': {}", path.display(), io_reason(e))
+}
+
+/// The OS's wording of an I/O error, without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

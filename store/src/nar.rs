@@ -1,0 +1,200 @@
+//! NAR (Nix ARchive) serialisation of a file-system tree, streamed into a SHA-256 hasher.
+//!
+//! The format: every token is a length-prefixed (u64, little endian) byte string padded
+//! with zeros to a multiple of 8 bytes. A tree is
+//! `nix-archive-1 ( type regular [executable ""] contents <bytes> )`,
+//! `( type symlink target <target> )` or
+//! `( type directory entry ( name <name> node <tree> ) … )` with entries sorted by name.
+
+use crate::error::Error;
+use crate::fs::{io_message, FileKind, FileSystem, Stat};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Decides whether a directory entry (absolute path, kind) goes into the archive; its
+/// error type is the caller's (a path filter may be a Nix function that fails).
+pub type Filter<'a, E> = dyn FnMut(&Path, FileKind) -> Result<bool, E> + 'a;
+
+/// SHA-256 of the NAR serialisation of `path` in `fs`. `filter` is asked about every entry
+/// below `path` (not `path` itself); excluded directories are not descended into.
+pub fn nar_sha256<E: From<Error>>(
+    fs: &dyn FileSystem,
+    path: &Path,
+    filter: &mut Filter<'_, E>,
+) -> Result<[u8; 32], E> {
+    let mut w = NarWriter {
+        fs,
+        h: Sha256::new(),
+        buf: vec![0u8; 64 * 1024],
+    };
+    w.token(b"nix-archive-1");
+    w.node(path, filter)?;
+    Ok(w.h.finalize().into())
+}
+
+/// SHA-256 of the NAR serialisation of a single regular file with `contents`.
+pub fn nar_sha256_of_contents(contents: &[u8], executable: bool) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut token = |s: &[u8]| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s);
+        h.update(&[0u8; 8][..padding(s.len() as u64)]);
+    };
+    token(b"nix-archive-1");
+    token(b"(");
+    token(b"type");
+    token(b"regular");
+    if executable {
+        token(b"executable");
+        token(b"");
+    }
+    token(b"contents");
+    token(contents);
+    token(b")");
+    h.finalize().into()
+}
+
+/// SHA-256 of the contents of the file at `path` in `fs` (for flat ingestion).
+pub fn file_sha256(fs: &dyn FileSystem, path: &Path) -> Result<[u8; 32], Error> {
+    let mut f = fs
+        .open(path)
+        .map_err(|e| io_error("opening file", path, &e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| io_error("reading file", path, &e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}
+
+/// The zero bytes that pad a NAR token of `len` bytes to a multiple of 8.
+fn padding(len: u64) -> usize {
+    (8 - (len % 8) as usize) % 8
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::new(io_message(what, path, e))
+}
+
+struct NarWriter<'f> {
+    fs: &'f dyn FileSystem,
+    h: Sha256,
+    /// The read buffer, shared by every file of the archive (zeroing one per file cost
+    /// more than hashing small files).
+    buf: Vec<u8>,
+}
+
+impl NarWriter<'_> {
+    fn token(&mut self, s: &[u8]) {
+        self.h.update((s.len() as u64).to_le_bytes());
+        self.h.update(s);
+        self.pad(s.len() as u64);
+    }
+
+    fn pad(&mut self, len: u64) {
+        self.h.update(&[0u8; 8][..padding(len)]);
+    }
+
+    fn node<E: From<Error>>(&mut self, path: &Path, filter: &mut Filter<'_, E>) -> Result<(), E> {
+        let meta = (self.fs)
+            .lstat(path)
+            .map_err(|e| io_error("getting status of", path, &e))?;
+        self.token(b"(");
+        match meta.kind {
+            FileKind::Regular => self.regular(path, &meta)?,
+            FileKind::Directory => {
+                self.token(b"type");
+                self.token(b"directory");
+                self.directory(path, filter)?;
+            }
+            FileKind::Symlink => {
+                let target = (self.fs)
+                    .read_link(path)
+                    .map_err(|e| io_error("reading symlink", path, &e))?;
+                self.token(b"type");
+                self.token(b"symlink");
+                self.token(b"target");
+                self.token(target.as_os_str().as_bytes());
+            }
+            FileKind::Unknown => {
+                return Err(Error::new(format!(
+                    "file '{}' has an unsupported type",
+                    path.display()
+                ))
+                .into())
+            }
+        }
+        self.token(b")");
+        Ok(())
+    }
+
+    fn regular(&mut self, path: &Path, meta: &Stat) -> Result<(), Error> {
+        self.token(b"type");
+        self.token(b"regular");
+        if meta.executable {
+            self.token(b"executable");
+            self.token(b"");
+        }
+        self.token(b"contents");
+        let declared = meta.len;
+        self.h.update(declared.to_le_bytes());
+        let mut f = (self.fs)
+            .open(path)
+            .map_err(|e| io_error("opening file", path, &e))?;
+        let mut total = 0u64;
+        loop {
+            let n = f
+                .read(&mut self.buf)
+                .map_err(|e| io_error("reading file", path, &e))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            self.h.update(&self.buf[..n]);
+        }
+        if total != declared {
+            return Err(Error::new(format!(
+                "file '{}' changed while it was being read",
+                path.display()
+            )));
+        }
+        self.pad(total);
+        Ok(())
+    }
+
+    fn directory<E: From<Error>>(
+        &mut self,
+        path: &Path,
+        filter: &mut Filter<'_, E>,
+    ) -> Result<(), E> {
+        let mut names = (self.fs)
+            .read_dir(path)
+            .map_err(|e| io_error("opening directory", path, &e))?;
+        names.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (name, _) in names {
+            let child = path.join(&name);
+            let meta = (self.fs)
+                .lstat(&child)
+                .map_err(|e| io_error("getting status of", &child, &e))?;
+            if !filter(&child, meta.kind)? {
+                continue;
+            }
+            self.token(b"entry");
+            self.token(b"(");
+            self.token(b"name");
+            self.token(name.as_bytes());
+            self.token(b"node");
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node(&child, filter))?;
+            self.token(b")");
+        }
+        Ok(())
+    }
+}
