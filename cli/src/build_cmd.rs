@@ -8,9 +8,9 @@
 //! --print-out-paths` does.
 
 use clap::Args;
-use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::symbol::Symbol;
-use kith_eval::value::{Attrs, Value};
+use kith_eval::Symbol;
+use kith_eval::{Attrs, Value};
+use kith_eval::{Eval, EvalOptions};
 use kith_flake::{self as flake, FlakeOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -147,7 +147,7 @@ fn target(args: &BuildArgs, cwd: &Path) -> Target {
 
 /// `p` against `cwd`, lexically canonical.
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    PathBuf::from(kith_eval::eval::canon_path(&cwd.join(p).to_string_lossy()))
+    PathBuf::from(kith_eval::canon_path(&cwd.join(p).to_string_lossy()))
 }
 
 /// Evaluates the target with kith: its derivation path and outputs.
@@ -167,7 +167,7 @@ fn kith_drv(target: &Target, args: &BuildArgs) -> Result<Drv, String> {
     result
 }
 
-fn eval_target(ev: &mut Eval, target: &Target) -> kith_eval::error::Result<Drv> {
+fn eval_target(ev: &mut Eval, target: &Target) -> kith_eval::Result<Drv> {
     let (v, what) = match target {
         Target::Flake {
             dir,
@@ -190,22 +190,22 @@ fn eval_target(ev: &mut Eval, target: &Target) -> kith_eval::error::Result<Drv> 
 }
 
 /// Calls a function with `{}` (Nix's auto-call without `--arg`s).
-fn auto_call(ev: &mut Eval, v: Value) -> kith_eval::error::Result<Value> {
+fn auto_call(ev: &mut Eval, v: Value) -> kith_eval::Result<Value> {
     let v = ev.force(&v)?;
     if v.is_function() {
         let empty = Value::Attrs(Attrs::new());
-        return ev.call(&v, empty, kith_eval::source::Span::NONE);
+        return ev.call(&v, empty, kith_eval::Span::NONE);
     }
     Ok(v)
 }
 
 /// Follows `-A`'s attribute path, auto-calling functions on the way as `nix-build` does.
-fn select(ev: &mut Eval, root: Value, path: &str) -> kith_eval::error::Result<Value> {
+fn select(ev: &mut Eval, root: Value, path: &str) -> kith_eval::Result<Value> {
     let mut v = auto_call(ev, root)?;
     for name in path.split('.').filter(|s| !s.is_empty()) {
         let attrs = ev.force_attrs(&v)?;
         let Some(next) = attrs.get(Symbol::new(name)).cloned() else {
-            return Err(kith_eval::error::EvalError::new(format!(
+            return Err(kith_eval::EvalError::new(format!(
                 "attribute '{name}' in selection path '{path}' not found"
             )));
         };
@@ -215,14 +215,14 @@ fn select(ev: &mut Eval, root: Value, path: &str) -> kith_eval::error::Result<Va
 }
 
 /// The `drvPath` and output paths of a derivation value.
-fn derivation_of(ev: &mut Eval, v: &Value, what: &str) -> kith_eval::error::Result<Drv> {
+fn derivation_of(ev: &mut Eval, v: &Value, what: &str) -> kith_eval::Result<Drv> {
     let attrs = ev.force_attrs(v)?;
     let is_drv = match attrs.get_str("type").cloned() {
         Some(t) => matches!(ev.force(&t)?, Value::String(s) if s.s == b"derivation"),
         None => false,
     };
     let Some(drv_path) = attrs.get_str("drvPath").cloned().filter(|_| is_drv) else {
-        return Err(kith_eval::error::EvalError::new(format!(
+        return Err(kith_eval::EvalError::new(format!(
             "'{what}' is not a derivation"
         )));
     };

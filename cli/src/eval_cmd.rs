@@ -2,7 +2,7 @@
 
 use clap::Args;
 use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
-use kith_eval::lower::lints::LintLevel;
+use kith_eval::LintLevel;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::os::unix::ffi::OsStringExt;
@@ -104,7 +104,7 @@ pub struct EvalArgs {
 
 /// Runs `kith eval --flake DIR#ATTR`, or with `-A PATH…` several attributes of one flake.
 fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
-    let mut options = kith_eval::eval::EvalOptions {
+    let mut options = kith_eval::EvalOptions {
         pure: !args.impure,
         max_call_depth: args.max_call_depth,
         offline: args.offline,
@@ -142,7 +142,7 @@ fn ir_cache_dir(args: &EvalArgs) -> Option<PathBuf> {
     if args.no_ir_cache {
         None
     } else {
-        kith_eval::ir_cache::default_dir()
+        kith_eval::default_ir_cache_dir()
     }
 }
 

@@ -54,7 +54,7 @@ pub(crate) fn write_output(stdout: &[u8], stderr: &[u8]) -> bool {
     match written {
         Ok(()) => true,
         Err(e) => {
-            let reason = kith_eval::eval::io_reason(&e);
+            let reason = kith_eval::kith_store::fs::io_reason(&e);
             let _ = writeln!(err, "error: writing to file: {reason}");
             false
         }
@@ -70,8 +70,8 @@ fn main() -> ExitCode {
     };
     if std::env::var_os("KITH_SHOW_STATS").is_some() {
         match kith_eval::stats::report() {
-            Some(json) => kith_eval::error::eprint_line(&json),
-            None => kith_eval::error::eprint_line(
+            Some(json) => kith_eval::eprint_line(&json),
+            None => kith_eval::eprint_line(
                 "kith: KITH_SHOW_STATS needs a build with `--features stats`",
             ),
         }

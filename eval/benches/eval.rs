@@ -14,9 +14,8 @@
 //! Run: `cargo bench -p kith-eval --bench eval` (all) or `… -- eval/fib` (a filter).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::source::{FileId, Origin};
-use kith_eval::value::Env;
+use kith_eval::Origin;
+use kith_eval::{Eval, EvalOptions};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -68,8 +67,9 @@ fn cases() -> Vec<Case> {
 fn bench_parse(c: &mut Criterion, cases: &[Case]) {
     let mut group = c.benchmark_group("parse");
     for case in cases {
+        let mut ev = Eval::new(options());
         group.bench_function(&case.name, |b| {
-            b.iter(|| kith_eval::parse::parse(black_box(&case.text), FileId(0)))
+            b.iter(|| ev.check_syntax(Origin::File(case.path.clone()), black_box(&case.text)))
         });
     }
     group.finish();
@@ -94,7 +94,7 @@ fn bench_compile(c: &mut Criterion, cases: &[Case]) {
 }
 
 /// A fresh evaluator with `case` compiled, for one timed evaluation.
-fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
+fn prepared(case: &Case) -> Option<(Eval, kith_eval::Program)> {
     let mut ev = Eval::new(options());
     let expr = ev
         .compile(Origin::File(case.path.clone()), &case.text)
@@ -103,9 +103,9 @@ fn prepared(case: &Case) -> Option<(Eval, kith_eval::ir::ExprRef)> {
 }
 
 /// Evaluates and prints strictly, as `kith eval --strict` does.
-fn evaluate(ev: &mut Eval, expr: &kith_eval::ir::ExprRef) -> Option<String> {
-    let v = ev.eval(expr, &Env::new(None, 0)).ok()?;
-    kith_eval::print::print_value(ev, &v, true).ok()
+fn evaluate(ev: &mut Eval, expr: &kith_eval::Program) -> Option<String> {
+    let v = ev.evaluate(expr).ok()?;
+    kith_eval::print_value(ev, &v, true).ok()
 }
 
 fn bench_eval(c: &mut Criterion, cases: &[Case]) {

@@ -62,11 +62,6 @@ impl Regex {
         }
     }
 
-    /// Number of parenthesised groups.
-    pub fn groups(&self) -> usize {
-        self.groups
-    }
-
     /// The leftmost-longest match in `hay` that starts at or after `start`. Anchors and
     /// context see the whole of `hay` (`^` does not match at `start > 0`).
     pub fn search(&self, hay: &[u8], start: usize) -> Result<Option<Captures>, RegexError> {

@@ -24,31 +24,13 @@ pub fn forbidden(path: &str) -> Box<EvalError> {
     ))
 }
 
-/// Checks that `path` (canonical, absolute) may be read; the error names the first
-/// forbidden ancestor, as Nix's symlink-resolving reads (`readFile`, `import`, `path`,
-/// `"${./p}"`, …) report it.
-///
-/// Symlinks are followed component by component ([`Eval::resolve_fs`]), each component
-/// checked, so a link cannot lead out of the allowed paths.
-pub fn check_path(ev: &Eval, path: &str) -> Result<()> {
-    if !ev.options.pure {
-        return Ok(());
-    }
-    ev.resolve_fs(path, crate::vfs::Follow::All).map(|_| ())
-}
-
-/// Like [`check_path`], naming the whole path (Nix's reads that do not resolve symlinks,
-/// such as `builtins.readFileType`).
+/// Checks that `path` may be read in pure mode, naming the whole path (Nix's reads that do
+/// not resolve symlinks, such as `builtins.readFileType`).
 pub fn check_path_exact(ev: &Eval, path: &str) -> Result<()> {
     if ev.options.pure && first_forbidden(ev, path).is_some() {
         return Err(forbidden(path));
     }
     Ok(())
-}
-
-/// Whether `path` may be read (always outside pure mode).
-pub fn is_readable(ev: &Eval, path: &str) -> bool {
-    check_path(ev, path).is_ok()
 }
 
 /// The shortest prefix of `path` (at component boundaries) that is not allowed.
@@ -113,6 +95,11 @@ mod tests {
         ev
     }
 
+    /// Whether `path` may be read, symlinks resolved, as every reading builtin checks.
+    fn check_path(ev: &Eval, path: &str) -> Result<()> {
+        ev.resolve_fs(path, crate::vfs::Follow::All).map(|_| ())
+    }
+
     #[test]
     fn names_the_first_forbidden_component() {
         let ev = pure_eval();
@@ -132,14 +119,14 @@ mod tests {
         .is_ok());
         assert!(check_path(&ev, "/nix/store").is_ok());
         assert!(check_path(&ev, "/nix/store/00000000000000000000000000000000-missing").is_err());
-        assert!(!is_readable(&ev, "/etc"));
+        assert!(check_path(&ev, "/etc").is_err());
     }
 
     #[test]
     fn impure_allows_everything() {
         let ev = Eval::new(EvalOptions::default());
         assert!(check_path(&ev, "/etc/passwd").is_ok());
-        assert!(is_readable(&ev, "/etc"));
+        assert!(check_path(&ev, "/etc").is_ok());
     }
 
     fn eval_pure(expr: &str) -> std::result::Result<String, String> {

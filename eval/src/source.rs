@@ -110,6 +110,10 @@ impl Sources {
         });
         FileId(self.files.len() as u32 - 1)
     }
+    /// The id the next [`Sources::add`] returns.
+    pub fn next_id(&self) -> FileId {
+        FileId(self.files.len() as u32)
+    }
     /// The source with this id.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)

@@ -181,20 +181,14 @@ pub mod known {
         name = "name";
         value = "value";
         key = "key";
-        body = "body";
         file = "file";
         line = "line";
         column = "column";
-        path = "path";
-        prefix = "prefix";
         success = "success";
         right = "right";
         wrong = "wrong";
         operator = "operator";
         start_set = "startSet";
-        outputs = "outputs";
-        drv_path = "drvPath";
-        ignore_nulls = "__ignoreNulls";
         overrides = "__overrides";
     }
 }

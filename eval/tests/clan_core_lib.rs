@@ -21,10 +21,10 @@
 
 mod common;
 
-use kith_eval::error::{ErrorKind, EvalError};
-use kith_eval::eval::{Eval, EvalOptions};
-use kith_eval::symbol::Symbol;
-use kith_eval::value::Value;
+use kith_eval::Symbol;
+use kith_eval::Value;
+use kith_eval::{ErrorKind, EvalError};
+use kith_eval::{Eval, EvalOptions};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -271,7 +271,7 @@ fn error_type(e: &EvalError) -> &'static str {
 
 /// A value as Nix shows it in error messages.
 fn show(ev: &Eval, v: &Value) -> String {
-    clip(&kith_eval::print::show_for_error(ev, v))
+    clip(&kith_eval::show_for_error(ev, v))
 }
 
 /// An error's message on one line.

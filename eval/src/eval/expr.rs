@@ -21,7 +21,7 @@ macro_rules! node {
 impl Eval {
     /// Evaluates `expr` in `env` to weak head normal form.
     #[inline]
-    pub fn eval(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
+    pub(crate) fn eval(&mut self, expr: &ExprRef, env: &Env) -> Result<Value> {
         match &**expr {
             Expr::Const(v, _) => Ok(v.clone()),
             Expr::Var { depth, slot, .. } => {

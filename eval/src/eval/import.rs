@@ -22,9 +22,33 @@ fn big_stack<T>(text: &str, f: impl FnOnce() -> T) -> T {
 }
 
 impl Eval {
-    /// Parses and lowers `text`, registering it as a source.
+    /// Parses and lowers `text`, registering it as a source: a program to
+    /// [`Eval::evaluate`]. Syntax errors and the static errors Nix reports while parsing
+    /// (undefined variables, duplicate attributes) are reported here.
     pub fn compile(&mut self, origin: Origin, text: &str) -> Result<ExprRef> {
         self.compile_scoped(origin, text, &[])
+    }
+
+    /// Evaluates a compiled program to weak head normal form.
+    pub fn evaluate(&mut self, program: &ExprRef) -> Result<Value> {
+        self.eval(program, &Env::new(None, 0))
+    }
+
+    /// Checks that `text` is syntactically valid Nix; the error is Nix's for the first
+    /// problem (its source registered, so that its span can be shown). Nothing is
+    /// lowered or evaluated.
+    pub fn check_syntax(&mut self, origin: Origin, text: &str) -> Result<()> {
+        match crate::parse::parse(text, self.sources.next_id()) {
+            Ok(root) => {
+                // A deep tree is dropped recursively.
+                big_stack(text, move || drop(root));
+                Ok(())
+            }
+            Err(e) => {
+                self.sources.add(origin, text.into());
+                Err(e)
+            }
+        }
     }
 
     /// Like [`Eval::compile`], with extra names bound dynamically around the whole file

@@ -101,7 +101,7 @@ fn errors_from_cached_files_point_at_the_same_place() {
     std::fs::write(&file, "let x = { a = 1; }; in\n  x.b + 1\n").unwrap();
     let message = |opts| {
         let mut ev = Eval::new(opts);
-        let e = ev.eval_file(&file).err().expect("fails");
+        let e = ev.eval_file(&file).expect_err("fails");
         e.render(&ev.sources)
     };
     let plain = message(EvalOptions::default());

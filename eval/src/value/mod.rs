@@ -11,7 +11,7 @@ mod shared;
 mod string;
 
 pub use attrs::{Attr, Attrs, AttrsBuilder};
-pub use env::{Env, EnvFrame, Slots};
+pub use env::{Env, Slots};
 pub use list::{List, ListBuilder};
 pub use shared::Shared;
 pub use string::{first_context_element, Context, NixString};
@@ -364,6 +364,26 @@ impl Value {
                 _ => Vec::new(),
             },
             _ => Vec::new(),
+        }
+    }
+}
+
+/// Shallow: scalars with their value, containers with their size, functions and thunks by
+/// kind (forcing is never done here).
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Float(x) => write!(f, "Float({x})"),
+            Value::String(s) => write!(f, "String({:?})", s.encoded()),
+            Value::Path(p) => write!(f, "Path({p:?})"),
+            Value::Attrs(a) => write!(f, "Attrs({} attributes)", a.len()),
+            Value::List(l) => write!(f, "List({} items)", l.len()),
+            Value::Lambda(_) => f.write_str("Lambda"),
+            Value::PrimOp(_) => f.write_str("PrimOp"),
+            Value::Thunk(_) => f.write_str("Thunk"),
         }
     }
 }
