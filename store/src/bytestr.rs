@@ -151,6 +151,20 @@ fn in_encoded_char(s: &[u8], i: usize) -> bool {
     s[start] == 0xF4 && s.get(start + 1) == Some(&0x8F) && s.get(start + 2) >= Some(&0xBE)
 }
 
+/// The escape of `c` that Nix string literals, JSON strings and ATerm strings (`.drv`
+/// files) share: `"`, `\`, newline, carriage return and tab. Each format adds its own
+/// rules on top (`${` in Nix, other control characters in JSON).
+pub fn quoted_escape(c: char) -> Option<&'static str> {
+    match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,19 +224,5 @@ mod tests {
                 assert_eq!(cmp(&encode(a), &encode(b)), a.cmp(b), "{a:?} {b:?}");
             }
         }
-    }
-}
-
-/// The escape of `c` that Nix string literals, JSON strings and ATerm strings (`.drv`
-/// files) share: `"`, `\`, newline, carriage return and tab. Each format adds its own
-/// rules on top (`${` in Nix, other control characters in JSON).
-pub fn quoted_escape(c: char) -> Option<&'static str> {
-    match c {
-        '"' => Some("\\\""),
-        '\\' => Some("\\\\"),
-        '\n' => Some("\\n"),
-        '\r' => Some("\\r"),
-        '\t' => Some("\\t"),
-        _ => None,
     }
 }
