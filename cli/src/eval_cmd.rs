@@ -1,8 +1,9 @@
 //! `kith eval`: the command-line face of `kith_eval::instantiate`.
 
 use clap::Args;
-use kith_eval::instantiate::{self, AutoArg, ErrorFormat, Input, OutputFormat, Request};
-use kith_eval::LintLevel;
+use kith_eval::instantiate::{
+    self, AutoArg, ErrorFormat, Input, OutputFormat, OutputOptions, Request,
+};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::os::unix::ffi::OsStringExt;
@@ -18,7 +19,8 @@ pub struct EvalArgs {
     /// Evaluate this expression instead of a file.
     #[arg(long, short = 'E', value_name = "EXPR")]
     expr: Option<OsString>,
-    /// Evaluate the result completely (all attributes and list elements).
+    /// Evaluate the result completely (all attributes and list elements). Implied by
+    /// `--flake`, as `nix eval` always does.
     #[arg(long)]
     strict: bool,
     /// Print the result as JSON.
@@ -31,30 +33,32 @@ pub struct EvalArgs {
     #[arg(long)]
     no_location: bool,
     /// Only parse the input; exit non-zero on a syntax error.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "flake")]
     parse: bool,
     /// Select an attribute path of the result (repeatable; each result is printed on its own
     /// line). With `--flake`, each is a flake output selected as `DIR#ATTRPATH` would be,
     /// the flake being loaded and evaluated once.
     #[arg(short = 'A', long = "attr", value_name = "ATTRPATH")]
     attr: Vec<String>,
-    /// Pass NAME = EXPR to the function the input evaluates to.
-    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append)]
+    /// Pass NAME = EXPR to the function the input evaluates to (not with `--flake`: flake
+    /// outputs are not auto-called, as in `nix eval`).
+    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append, conflicts_with = "flake")]
     arg: Vec<OsString>,
-    /// Pass NAME = "STRING" to the function the input evaluates to.
-    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append)]
+    /// Pass NAME = "STRING" to the function the input evaluates to (not with `--flake`).
+    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append, conflicts_with = "flake")]
     argstr: Vec<OsString>,
-    /// Add a search-path entry (`PATH` or `PREFIX=PATH`), before `NIX_PATH`.
+    /// Add a search-path entry (`PATH` or `PREFIX=PATH`), before `NIX_PATH` (only used by
+    /// impure evaluation: with `--flake`, only with `--impure`).
     #[arg(short = 'I', long = "include", value_name = "PATH")]
     include: Vec<String>,
     /// Maximum function-call depth before a stack-overflow error.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_call_depth: usize,
-    /// Allow impure builtins (`getEnv`, `currentTime`, reading any path). The default for
-    /// plain files, as in `nix-instantiate`.
+    /// Allow impure builtins (`getEnv`, `currentTime`, reading any path) and the search
+    /// path. The default for plain files, as in `nix-instantiate`.
     #[arg(long)]
     impure: bool,
-    /// Restrict to pure evaluation, as flakes are.
+    /// Restrict to pure evaluation, as flakes are (the default with `--flake`).
     #[arg(long, conflicts_with = "impure")]
     pure_eval: bool,
     /// Enable experimental language features (`pipe-operators`, `parse-toml-timestamps`).
@@ -102,39 +106,94 @@ pub struct EvalArgs {
     no_ir_cache: bool,
 }
 
-/// Runs `kith eval --flake DIR#ATTR`, or with `-A PATH…` several attributes of one flake.
-fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
+/// The evaluator settings the flags give (but the search path), pure or not as `pure` says.
+fn eval_options(args: &EvalArgs, pure: bool) -> kith_eval::EvalOptions {
     let mut options = kith_eval::EvalOptions {
-        pure: !args.impure,
+        pure,
         max_call_depth: args.max_call_depth,
         offline: args.offline,
         ir_cache_dir: ir_cache_dir(args),
         ..Default::default()
     };
+    let lints = [
+        ("short-path-literals", &args.lint_short_path_literals),
+        ("absolute-path-literals", &args.lint_absolute_path_literals),
+        ("url-literals", &args.lint_url_literals),
+    ];
+    for (name, level) in lints {
+        if let Some(level) = level {
+            // clap admits only valid levels.
+            let _ = instantiate::set_lint(&mut options, name, level);
+        }
+    }
+    for features in &args.extra_experimental_features {
+        instantiate::enable_experimental_features(&mut options, features);
+    }
     if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
         options.store_dir = dir;
     }
-    let flake_options = kith_flake::FlakeOptions {
-        overrides: args
-            .override_input
-            .chunks(2)
-            .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
-            .collect(),
-    };
+    options
+}
+
+/// How values are printed.
+fn output_options(args: &EvalArgs) -> OutputOptions {
+    OutputOptions {
+        format: if args.json {
+            OutputFormat::Json
+        } else if args.xml {
+            OutputFormat::Xml
+        } else {
+            OutputFormat::Nix
+        },
+        strict: args.strict,
+        xml_location: !args.no_location,
+    }
+}
+
+/// How errors are rendered: `--error-format`, else `fancy` on a terminal.
+fn error_format(args: &EvalArgs) -> ErrorFormat {
+    match args.error_format.as_deref() {
+        Some("fancy") => ErrorFormat::Fancy,
+        Some(_) => ErrorFormat::Nix,
+        None if std::io::stderr().is_terminal() => ErrorFormat::Fancy,
+        None => ErrorFormat::Nix,
+    }
+}
+
+/// Runs `kith eval --flake DIR#ATTR`, or with `-A PATH…` several attributes of one flake.
+fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
+    let mut eval_options = eval_options(args, !args.impure);
+    let nix_path = std::env::var("NIX_PATH").ok();
+    eval_options.search_path = instantiate::search_path(&args.include, nix_path.as_deref(), &cwd);
     let req = kith_flake::EvalRequest {
         installable: installable.to_string(),
-        options: flake_options,
-        json: args.json,
-        eval_options: options,
+        options: kith_flake::FlakeOptions {
+            overrides: args
+                .override_input
+                .chunks(2)
+                .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
+                .collect(),
+        },
+        output: output_options(args),
+        error_format: error_format(args),
+        eval_options,
         cwd,
         explain: args.explain,
         attrs: args.attr.clone(),
     };
-    let outcome = kith_flake::run_eval(&req);
+    exit(&kith_flake::run_eval(&req))
+}
+
+/// Writes an outcome; its exit code.
+fn exit(outcome: &instantiate::Outcome) -> ExitCode {
     if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
         return ExitCode::FAILURE;
     }
-    ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
+    if outcome.exit_code == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(outcome.exit_code.clamp(1, 255) as u8)
+    }
 }
 
 /// The lowered-file cache directory, unless `--no-ir-cache`.
@@ -158,17 +217,15 @@ pub fn run(args: EvalArgs) -> ExitCode {
         (None, None) => Input::File(PathBuf::from("default.nix")),
     };
     let mut req = Request::new(input, cwd);
-    req.options.ir_cache_dir = ir_cache_dir(&args);
-    req.strict = args.strict;
+    req.options = eval_options(&args, args.pure_eval);
+    req.include = args.include.clone();
+    req.nix_path = std::env::var("NIX_PATH").ok();
+    let output = output_options(&args);
+    req.strict = output.strict;
+    req.format = output.format;
+    req.xml_location = output.xml_location;
     req.parse_only = args.parse;
-    req.xml_location = !args.no_location;
-    req.format = if args.json {
-        OutputFormat::Json
-    } else if args.xml {
-        OutputFormat::Xml
-    } else {
-        OutputFormat::Nix
-    };
+    req.error_format = error_format(&args);
     req.attr_paths = args.attr;
     // Names, expressions and strings are bytes, as Nix reads them.
     let name = |n: &OsString| kith_eval::kith_store::bytestr::from_os(n).into_owned();
@@ -180,44 +237,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
         let string = AutoArg::Str(pair[1].clone().into_vec());
         req.args.push((name(&pair[0]), string));
     }
-    req.include = args.include;
-    req.nix_path = std::env::var("NIX_PATH").ok();
-    req.options.max_call_depth = args.max_call_depth;
-    req.options.pure = args.pure_eval;
-    req.options.offline = args.offline;
-    let level = |l: &Option<String>| l.as_deref().and_then(LintLevel::parse).unwrap_or_default();
-    req.options.lints.short_path = level(&args.lint_short_path_literals);
-    req.options.lints.absolute_path = level(&args.lint_absolute_path_literals);
-    req.options.lints.url = level(&args.lint_url_literals);
-    for feature in args
-        .extra_experimental_features
-        .iter()
-        .flat_map(|f| f.split_whitespace())
-    {
-        match feature {
-            "pipe-operators" => req.options.pipe_operators = true,
-            "parse-toml-timestamps" => req.options.toml_timestamps = true,
-            _ => {}
-        }
-    }
-    if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
-        req.options.store_dir = dir;
-    }
-    req.error_format = match args.error_format.as_deref() {
-        Some("fancy") => ErrorFormat::Fancy,
-        Some(_) => ErrorFormat::Nix,
-        None if std::io::stderr().is_terminal() => ErrorFormat::Fancy,
-        None => ErrorFormat::Nix,
-    };
     let outcome = instantiate::run_with(&req, |ev| {
         ev.set_flake_loader(std::rc::Rc::new(kith_flake::Loader::default()))
     });
-    if !crate::write_output(&outcome.stdout_bytes(), &outcome.stderr_bytes()) {
-        return ExitCode::FAILURE;
-    }
-    if outcome.exit_code == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(outcome.exit_code.clamp(1, 255) as u8)
-    }
+    exit(&outcome)
 }

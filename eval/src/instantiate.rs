@@ -1,11 +1,14 @@
 //! `nix-instantiate --eval` as a library call: the request, running it, and its output.
 //!
 //! The CLI's `kith eval` and the language-suite conformance test both go through [`run`],
-//! so their behaviour cannot drift apart.
+//! so their behaviour cannot drift apart. Its stages are public for the other front ends
+//! (`kith eval --flake`, `kith build`): attribute-path selection and auto-calling
+//! ([`select_attr_path`], [`auto_call`], [`select_for_build`]), the output stage
+//! ([`render_value`], [`render_error`], [`finish`]) and [`derivation_info`].
 
 use crate::error::{EvalError, Result};
 use crate::eval::{canon_path, Eval, EvalOptions};
-use crate::source::Span;
+use crate::source::{Sources, Span};
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Value};
 use std::path::{Path, PathBuf};
@@ -38,6 +41,26 @@ pub enum OutputFormat {
     Json,
     /// `--xml`.
     Xml,
+}
+
+/// How a selected value is printed: `nix-instantiate --eval`'s output flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputOptions {
+    pub format: OutputFormat,
+    /// `--strict`: evaluate the value completely (JSON output always is).
+    pub strict: bool,
+    /// `--xml` output carries source positions (off with `--no-location`).
+    pub xml_location: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            format: OutputFormat::Nix,
+            strict: false,
+            xml_location: true,
+        }
+    }
 }
 
 /// A `nix-instantiate --eval`-style request.
@@ -131,13 +154,7 @@ impl Request {
                 }
                 "--extra-experimental-features" | "--experimental-features" => {
                     let features = next("a list of features")?;
-                    for feature in features.split_whitespace() {
-                        match feature {
-                            "pipe-operators" => self.options.pipe_operators = true,
-                            "parse-toml-timestamps" => self.options.toml_timestamps = true,
-                            _ => {}
-                        }
-                    }
+                    enable_experimental_features(&mut self.options, &features);
                 }
                 "--option" => {
                     let name = next("a name")?;
@@ -148,15 +165,7 @@ impl Request {
                 }
                 other if other.starts_with("--lint-") => {
                     let level = next("a level")?;
-                    let level = crate::lower::lints::LintLevel::parse(&level)
-                        .ok_or_else(|| format!("invalid lint level '{level}'"))?;
-                    let lints = &mut self.options.lints;
-                    match other {
-                        "--lint-short-path-literals" => lints.short_path = level,
-                        "--lint-absolute-path-literals" => lints.absolute_path = level,
-                        "--lint-url-literals" => lints.url = level,
-                        _ => return Err(format!("unrecognised flag '{other}'")),
-                    }
+                    set_lint(&mut self.options, &other["--lint-".len()..], &level)?;
                 }
                 other => return Err(format!("unrecognised flag '{other}'")),
             }
@@ -164,29 +173,73 @@ impl Request {
         Ok(())
     }
 
-    /// The search path: `-I` entries, then `NIX_PATH`'s, as `(prefix, path)` pairs.
-    fn search_path(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let env_entries = self.nix_path.as_deref().unwrap_or("");
-        let entries = self
-            .include
-            .iter()
-            .map(String::as_str)
-            .chain(env_entries.split(':').filter(|s| !s.is_empty()));
-        for e in entries {
-            let (prefix, path) = match e.split_once('=') {
-                Some((p, rest)) if !e.starts_with('/') => (p.to_string(), rest.to_string()),
-                _ => (String::new(), e.to_string()),
-            };
-            let path = if path.contains("://") || path.starts_with('/') {
-                path
-            } else {
-                canon_path(&crate::bytestr::from_os(self.cwd.join(&path).as_os_str()))
-            };
-            out.push((prefix, path));
+    /// How the selected values are printed.
+    pub fn output(&self) -> OutputOptions {
+        OutputOptions {
+            format: self.format,
+            strict: self.strict,
+            xml_location: self.xml_location,
         }
-        out
     }
+}
+
+/// The search path: `-I` entries (`include`), then `NIX_PATH`'s, as `(prefix, path)`
+/// pairs; relative paths are resolved against `cwd`.
+pub fn search_path(
+    include: &[String],
+    nix_path: Option<&str>,
+    cwd: &Path,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let entries = include
+        .iter()
+        .map(String::as_str)
+        .chain(nix_path.unwrap_or("").split(':').filter(|s| !s.is_empty()));
+    for e in entries {
+        let (prefix, path) = match e.split_once('=') {
+            Some((p, rest)) if !e.starts_with('/') => (p.to_string(), rest.to_string()),
+            _ => (String::new(), e.to_string()),
+        };
+        let path = if path.contains("://") || path.starts_with('/') {
+            path
+        } else {
+            canon_path(&crate::bytestr::from_os(cwd.join(&path).as_os_str()))
+        };
+        out.push((prefix, path));
+    }
+    out
+}
+
+/// Turns on the experimental language features named in `features` (whitespace-separated,
+/// as Nix's `--extra-experimental-features`): `pipe-operators`, `parse-toml-timestamps`.
+/// Other names are accepted and ignored.
+pub fn enable_experimental_features(options: &mut EvalOptions, features: &str) {
+    for feature in features.split_whitespace() {
+        match feature {
+            "pipe-operators" => options.pipe_operators = true,
+            "parse-toml-timestamps" => options.toml_timestamps = true,
+            _ => {}
+        }
+    }
+}
+
+/// Sets the lint `--lint-NAME` (`short-path-literals`, `absolute-path-literals`,
+/// `url-literals`) to `level` (`ignore`, `warn`, `fatal`).
+pub fn set_lint(
+    options: &mut EvalOptions,
+    name: &str,
+    level: &str,
+) -> std::result::Result<(), String> {
+    let parsed = crate::lower::lints::LintLevel::parse(level)
+        .ok_or_else(|| format!("invalid lint level '{level}'"))?;
+    let lints = &mut options.lints;
+    match name {
+        "short-path-literals" => lints.short_path = parsed,
+        "absolute-path-literals" => lints.absolute_path = parsed,
+        "url-literals" => lints.url = parsed,
+        _ => return Err(format!("unrecognised flag '--lint-{name}'")),
+    }
+    Ok(())
 }
 
 /// What a request produced: what `nix-instantiate` would print, and its exit code.
@@ -221,37 +274,45 @@ pub fn run(req: &Request) -> Outcome {
 /// loader for `builtins.getFlake`).
 pub fn run_with(req: &Request, configure: impl FnOnce(&mut Eval)) -> Outcome {
     let mut options = req.options.clone();
-    options.search_path = req.search_path();
+    options.search_path = search_path(&req.include, req.nix_path.as_deref(), &req.cwd);
     let mut ev = Eval::new(options);
     configure(&mut ev);
     let mut out = Outcome::default();
     let result = run_in(&mut ev, req, &mut out.stdout);
-    // Captured warnings and traces come before the error, as Nix prints them.
+    finish(ev, result, req.error_format, &mut out);
+    out
+}
+
+/// Ends a run on `ev`: appends the warnings and traces `ev` captured
+/// ([`EvalOptions::capture_diagnostics`]) to `out.stderr`, then `result`'s error, if any,
+/// rendered as `format` (setting exit code 1), as Nix prints them; then frees `ev`.
+pub fn finish(mut ev: Eval, result: Result<()>, format: ErrorFormat, out: &mut Outcome) {
     for line in ev.diagnostics.drain(..) {
         out.stderr.push_str(&line);
         out.stderr.push('\n');
     }
-    match result {
-        Ok(()) => {}
-        Err(e) => {
-            match req.error_format {
-                ErrorFormat::Nix => out.stderr.push_str(&strip_ansi(&e.render(&ev.sources))),
-                ErrorFormat::Fancy => {
-                    let report = crate::diagnostic::to_report(&e, &ev.sources);
-                    let handler = miette::GraphicalReportHandler::new();
-                    let mut text = String::new();
-                    if handler.render_report(&mut text, report.as_ref()).is_err() {
-                        text = e.render(&ev.sources);
-                    }
-                    out.stderr.push_str(&text);
-                }
-            }
-            out.exit_code = 1;
-        }
+    if let Err(e) = result {
+        out.stderr.push_str(&render_error(&e, &ev.sources, format));
+        out.exit_code = 1;
     }
     // Values and lowered code are freed recursively: deep structures need a large stack.
     stacker::grow(512 * 1024 * 1024, move || drop(ev));
-    out
+}
+
+/// An error as `format` renders it: Nix's text without ANSI escapes, or miette's report.
+pub fn render_error(e: &EvalError, sources: &Sources, format: ErrorFormat) -> String {
+    match format {
+        ErrorFormat::Nix => strip_ansi(&e.render(sources)),
+        ErrorFormat::Fancy => {
+            let report = crate::diagnostic::to_report(e, sources);
+            let handler = miette::GraphicalReportHandler::new();
+            let mut text = String::new();
+            if handler.render_report(&mut text, report.as_ref()).is_err() {
+                text = e.render(sources);
+            }
+            text
+        }
+    }
 }
 
 /// Removes ANSI CSI escape sequences (`ESC [ … final`), as Nix's logger does for output
@@ -272,6 +333,22 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+/// A selected value as `nix-instantiate --eval` prints it in `output`'s format, ending in
+/// a newline.
+pub fn render_value(ev: &mut Eval, v: &Value, output: OutputOptions) -> Result<String> {
+    let mut text = match output.format {
+        OutputFormat::Nix => crate::print::print_value(ev, v, output.strict)?,
+        OutputFormat::Json => crate::builtins::to_json_string(ev, v)?,
+        OutputFormat::Xml => {
+            crate::builtins::to_xml_string(ev, v, output.strict, output.xml_location)?
+        }
+    };
+    if output.format != OutputFormat::Xml || !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
@@ -306,17 +383,7 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         } else {
             auto_call(ev, v, &req.args, &req.cwd)?
         };
-        let text = match req.format {
-            OutputFormat::Nix => crate::print::print_value(ev, &v, req.strict)?,
-            OutputFormat::Json => crate::builtins::to_json_string(ev, &v)?,
-            OutputFormat::Xml => {
-                crate::builtins::to_xml_string(ev, &v, req.strict, req.xml_location)?
-            }
-        };
-        stdout.push_str(&text);
-        if req.format != OutputFormat::Xml || !text.ends_with('\n') {
-            stdout.push('\n');
-        }
+        stdout.push_str(&render_value(ev, &v, req.output())?);
     }
     Ok(())
 }
@@ -338,8 +405,11 @@ fn read_input(ev: &Eval, path: &Path) -> Result<String> {
     Ok(crate::bytestr::encode_owned(bytes))
 }
 
-/// Calls a function result with the `--arg`/`--argstr` values, as Nix's `autoCallFunction`.
-fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) -> Result<Value> {
+/// Nix's `autoCallFunction`: forces `v` and, if it is a function with a pattern
+/// (`{ a, b ? 1, ... }:`), calls it with those of `args` (`--arg`/`--argstr`) it names
+/// (all of them with `...`); `--arg` expressions are evaluated lazily against `cwd`. Any
+/// other value, including a `x: …` function, is returned as it is.
+pub fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) -> Result<Value> {
     let v = ev.force(&v)?;
     let Value::Lambda(c) = &v else { return Ok(v) };
     let crate::ir::Param::Pattern {
@@ -372,9 +442,12 @@ fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) ->
     ev.call(&v, arg, Span::NONE)
 }
 
-/// Selects an `-A` path (`a.b.0."c.d"`): attribute names and list indices. As Nix's
-/// `findAlongAttrPath`, each function met on the way is auto-called (even without arguments).
-fn select_attr_path(
+/// Selects an `-A` path (`a.b.0."c.d"`, split by [`split_attr_path`]): attribute names
+/// and list indices. As Nix's `findAlongAttrPath`, each value met on the way, `root`
+/// included, is [auto-called](auto_call) with `args` (even when there are none) before
+/// selecting from it; the selected value itself is not. `nix-instantiate --eval` then
+/// calls it only when `args` is not empty; `nix-build` always does ([`select_for_build`]).
+pub fn select_attr_path(
     ev: &mut Eval,
     root: &Value,
     path: &str,
@@ -412,6 +485,64 @@ fn select_attr_path(
     Ok(v)
 }
 
+/// Selects what `nix-build FILE -A path` builds from `root`: [`select_attr_path`], then
+/// the result [auto-called](auto_call) (as Nix's `getDerivations` does, with or without
+/// `args`).
+pub fn select_for_build(
+    ev: &mut Eval,
+    root: &Value,
+    path: &str,
+    args: &[(String, AutoArg)],
+    cwd: &Path,
+) -> Result<Value> {
+    let v = select_attr_path(ev, root, path, args, cwd)?;
+    auto_call(ev, v, args, cwd)
+}
+
+/// A derivation as the evaluator computed it (nothing is written to the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerivationInfo {
+    /// The `.drv` store path.
+    pub drv_path: String,
+    /// Output name → output store path, in the derivation's `outputs` order.
+    pub outputs: Vec<(String, String)>,
+}
+
+/// The `drvPath` and output paths of the derivation value `v` (an attribute set with
+/// `type = "derivation"`); otherwise the error `'{what}' is not a derivation`.
+pub fn derivation_info(ev: &mut Eval, v: &Value, what: &str) -> Result<DerivationInfo> {
+    let attrs = ev.force_attrs(v)?;
+    let is_drv = match attrs.get_str("type").cloned() {
+        Some(t) => matches!(ev.force(&t)?, Value::String(s) if s.s == b"derivation"),
+        None => false,
+    };
+    let Some(drv_path) = attrs.get_str("drvPath").cloned().filter(|_| is_drv) else {
+        return Err(EvalError::new(format!("'{what}' is not a derivation")));
+    };
+    let drv_path = ev.force_string(&drv_path)?.encoded().into_owned();
+    let names = match attrs.get_str("outputs").cloned() {
+        Some(l) => {
+            let l = ev.force_list(&l)?;
+            let mut names = Vec::new();
+            for n in l.iter() {
+                names.push(ev.force_string(n)?.encoded().into_owned());
+            }
+            names
+        }
+        None => vec!["out".to_string()],
+    };
+    let mut outputs = Vec::new();
+    for name in names {
+        if let Some(o) = attrs.get_str(&name).cloned() {
+            let o = ev.force_attrs(&o)?;
+            if let Some(p) = o.get_str("outPath").cloned() {
+                outputs.push((name, ev.force_string(&p)?.encoded().into_owned()));
+            }
+        }
+    }
+    Ok(DerivationInfo { drv_path, outputs })
+}
+
 /// Splits an attribute path (`a."b.c".0`) at dots outside double quotes.
 pub fn split_attr_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -429,4 +560,54 @@ pub fn split_attr_path(path: &str) -> Vec<String> {
     }
     out.push(cur);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(ev: &mut Eval, src: &str) -> Value {
+        ev.eval_expr(src, Path::new("/")).unwrap()
+    }
+
+    #[test]
+    fn build_selection_quotes_dots_and_auto_calls_the_result() {
+        let mut ev = Eval::new(EvalOptions::default());
+        let root = eval(
+            &mut ev,
+            r#"{ a."b.c" = { n ? 1 }: { inherit n; }; a.b.c = 2; }"#,
+        );
+        let cwd = Path::new("/");
+        let v = select_for_build(&mut ev, &root, r#"a."b.c""#, &[], cwd).unwrap();
+        assert_eq!(
+            crate::print::print_value(&mut ev, &v, true).unwrap(),
+            "{ n = 1; }"
+        );
+        // `nix-instantiate --eval` leaves the selected function uncalled without arguments.
+        let f = select_attr_path(&mut ev, &root, r#"a."b.c""#, &[], cwd).unwrap();
+        assert!(ev.force(&f).unwrap().is_function());
+        let args = [("n".to_string(), AutoArg::Str(b"x".to_vec()))];
+        let v = select_for_build(&mut ev, &root, r#"a."b.c".n"#, &args, cwd).unwrap();
+        assert_eq!(
+            crate::print::print_value(&mut ev, &v, true).unwrap(),
+            "\"x\""
+        );
+    }
+
+    #[test]
+    fn derivation_info_reads_drv_path_and_outputs() {
+        let mut ev = Eval::new(EvalOptions::default());
+        let v = eval(
+            &mut ev,
+            r#"derivation { name = "d"; system = "x"; builder = "/b"; outputs = [ "out" "dev" ]; }"#,
+        );
+        let info = derivation_info(&mut ev, &v, "d").unwrap();
+        assert!(info.drv_path.ends_with("-d.drv"), "{info:?}");
+        let names: Vec<&str> = info.outputs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["out", "dev"]);
+        assert!(info.outputs[1].1.ends_with("-d-dev"), "{info:?}");
+        let not = eval(&mut ev, "{ drvPath = \"/nix/store/x.drv\"; }");
+        let err = derivation_info(&mut ev, &not, "x").unwrap_err();
+        assert_eq!(err.message, "'x' is not a derivation");
+    }
 }

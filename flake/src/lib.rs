@@ -13,13 +13,15 @@ pub mod fetch;
 pub mod get_flake;
 pub mod inputs;
 pub mod lock;
+pub mod realise;
 pub mod source;
 pub mod substitute;
 
 pub use get_flake::Loader;
+pub use realise::{build, BuildRequest, BuildTarget};
 
 use inputs::{FlakeInput, InputRef};
-use kith_eval::instantiate::split_attr_path;
+use kith_eval::instantiate::{split_attr_path, ErrorFormat, OutputOptions};
 use kith_eval::Eval;
 use kith_eval::Shared;
 use kith_eval::Span;
@@ -777,7 +779,12 @@ pub struct EvalRequest {
     /// `DIR#attr.path`.
     pub installable: String,
     pub options: FlakeOptions,
-    pub json: bool,
+    /// How each value is printed, as by `nix-instantiate --eval` (`--json`, `--xml`,
+    /// `--no-location`). `nix eval` evaluates its result completely, so `strict` is
+    /// always implied.
+    pub output: OutputOptions,
+    /// How an error is rendered.
+    pub error_format: ErrorFormat,
     pub eval_options: kith_eval::EvalOptions,
     /// Directory relative paths resolve against.
     pub cwd: PathBuf,
@@ -788,8 +795,10 @@ pub struct EvalRequest {
     pub attrs: Vec<String>,
 }
 
-/// Runs `nix eval FLAKE#ATTR [--json]` (and any further `-A` paths): the printed values,
-/// one per line, and the exit code. Stops at the first error, keeping the values before it.
+/// Runs `nix eval FLAKE#ATTR` (and any further `-A` paths): the printed values, one per
+/// line, and the exit code; the output and error stages are `nix-instantiate --eval`'s
+/// ([`kith_eval::instantiate::render_value`], [`kith_eval::instantiate::finish`]). Stops
+/// at the first error, keeping the values before it.
 pub fn run_eval(req: &EvalRequest) -> kith_eval::instantiate::Outcome {
     let mut ev = evaluator(req.eval_options.clone());
     let mut out = kith_eval::instantiate::Outcome::default();
@@ -800,11 +809,7 @@ pub fn run_eval(req: &EvalRequest) -> kith_eval::instantiate::Outcome {
             out.stderr.push_str(&format!("kith: input {line}\n"));
         }
     }
-    if let Err(e) = result {
-        out.stderr.push_str(&e.render(&ev.sources));
-        out.exit_code = 1;
-    }
-    stacker::grow(512 * 1024 * 1024, move || drop(ev));
+    kith_eval::instantiate::finish(ev, result, req.error_format, &mut out);
     out
 }
 
@@ -827,16 +832,14 @@ fn eval_in(
         Some(_) => format!("git+file://{}", dir.display()),
         None => format!("path:{}", dir.display()),
     };
+    let output = OutputOptions {
+        strict: true,
+        ..req.output
+    };
     let own = (!attr.is_empty() || req.attrs.is_empty()).then_some(attr);
     for path in own.into_iter().chain(req.attrs.iter().map(String::as_str)) {
         let v = select_output(ev, &flake, &url, path)?;
-        let text = if req.json {
-            kith_eval::to_json_string(ev, &v)?
-        } else {
-            kith_eval::print_value(ev, &v, true)?
-        };
-        stdout.push_str(&text);
-        stdout.push('\n');
+        stdout.push_str(&kith_eval::instantiate::render_value(ev, &v, output)?);
     }
     Ok(())
 }
