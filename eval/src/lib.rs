@@ -4,6 +4,9 @@
 //! evaluation over [`value`]s) with [`builtins`]; [`print`] renders values as
 //! `nix-instantiate --eval` does, and [`error`] renders errors as Nix does.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod builtins;
 pub mod bytestr;
 pub mod diagnostic;

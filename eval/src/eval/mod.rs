@@ -152,7 +152,7 @@ mod ops;
 pub use import::canon_path;
 
 use crate::error::ErrorKind;
-use crate::value::{Application, Application2, Env, Thunk, ThunkState};
+use crate::value::{Application, Application2, Env, InFlight, Thunk, ThunkState};
 
 impl Eval {
     /// A new evaluator with `options`.
@@ -209,9 +209,13 @@ impl Eval {
         // an infinite recursion through it is reported at. `replace_blackhole` writes over
         // a blackhole without running a destructor (it has none): one jump on the state's
         // kind per force, not three.
+        //
+        // A panic unwinding out of the evaluation leaves the thunk a plain blackhole (see
+        // `Unwinding`): an `Evaluating` state must not outlive what it points to.
+        let unwinding = Unwinding(t);
         let result = match t.take(ThunkState::Blackhole(Span::NONE)) {
             ThunkState::Expr(e, env) => {
-                t.replace_blackhole(ThunkState::Evaluating(Rc::as_ptr(&e)));
+                t.replace_blackhole(ThunkState::Evaluating(InFlight::new(&e)));
                 self.guarded(|ev| ev.eval(&e, &env))
             }
             state @ (ThunkState::Blackhole(_)
@@ -219,6 +223,7 @@ impl Eval {
             | ThunkState::EvaluatingCall(_)) => {
                 let span = blackhole_span(&state);
                 t.replace_blackhole(state);
+                std::mem::forget(unwinding);
                 return Err(infinite_recursion(span));
             }
             other => {
@@ -226,6 +231,7 @@ impl Eval {
                 self.run_thunk_state(other)
             }
         };
+        std::mem::forget(unwinding);
         match result {
             Ok(v) => {
                 t.replace_blackhole(ThunkState::Done(v.clone()));
@@ -565,6 +571,21 @@ fn evaluated(v: &Value) -> Option<&Value> {
     }
 }
 
+/// Resets a thunk under evaluation to a blackhole when dropped, which only happens when a
+/// panic unwinds through [`Eval::force_thunk`] (it is forgotten otherwise): the
+/// expression or closure an `Evaluating`/`EvaluatingCall` state points to is dropped by
+/// the unwinding, and may be freed before the thunk is forced again.
+struct Unwinding<'a>(&'a Thunk);
+
+impl Drop for Unwinding<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        // The state is one `force_thunk` set (a blackhole or an in-flight pointer); no
+        // reference into it is live, the evaluation that could hold one having unwound.
+        self.0.replace_blackhole(ThunkState::Blackhole(Span::NONE));
+    }
+}
+
 /// Where a thunk being forced is reported if it is forced again (infinite recursion).
 /// `infinite recursion encountered`, at the thunk being forced again.
 #[cold]
@@ -592,7 +613,7 @@ fn thunk_failed(t: &Thunk, e: Box<EvalError>) -> Box<EvalError> {
 fn being_evaluated(state: &ThunkState) -> ThunkState {
     match state {
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => {
-            ThunkState::EvaluatingCall(Rc::as_ptr(&c.lambda))
+            ThunkState::EvaluatingCall(InFlight::new(&c.lambda))
         }
         other => ThunkState::Blackhole(blackhole_span(other)),
     }
@@ -605,11 +626,12 @@ fn blackhole_span(state: &ThunkState) -> Span {
         ThunkState::Apply2(app) => app.span,
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => c.lambda.span,
         ThunkState::Blackhole(span) => *span,
-        // SAFETY: the evaluation that set this state keeps the expression alive and
-        // replaces the state before it ends.
-        ThunkState::Evaluating(e) => unsafe { (**e).span() },
+        // SAFETY: `state` is (or was just taken from) a thunk's current state, and the
+        // evaluation that set it keeps the expression alive and replaces the state before
+        // it ends, also on unwinding (`Unwinding`).
+        ThunkState::Evaluating(e) => unsafe { e.get() }.span(),
         // SAFETY: as for `Evaluating`; the closure being applied keeps the lambda alive.
-        ThunkState::EvaluatingCall(l) => unsafe { (**l).span },
+        ThunkState::EvaluatingCall(l) => unsafe { l.get() }.span,
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
     }
 }
