@@ -161,10 +161,7 @@ fn kith_drv(target: &Target, args: &BuildArgs) -> Result<Drv, String> {
         options.store_dir = dir;
     }
     let mut ev = Eval::new(options);
-    let result = eval_target(&mut ev, target).map_err(|e| e.render(&ev.sources));
-    // Values are freed recursively and may be deeply nested; the process ends soon anyway.
-    std::mem::forget(ev);
-    result
+    eval_target(&mut ev, target).map_err(|e| e.render(&ev.sources))
 }
 
 fn eval_target(ev: &mut Eval, target: &Target) -> kith_eval::error::Result<Drv> {

@@ -242,8 +242,6 @@ pub fn run(req: &Request) -> Outcome {
             out.exit_code = 1;
         }
     }
-    // Values and lowered code are freed recursively: deep structures need a large stack.
-    stacker::grow(512 * 1024 * 1024, move || drop(ev));
     out
 }
 

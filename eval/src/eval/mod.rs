@@ -708,6 +708,111 @@ pub(crate) fn lookup_ref(env: &Env, depth: u32, slot: u32) -> &Value {
 mod tests {
     use crate::builtins::testing::{error, eval};
 
+    /// Deep IR (files nested about as deep as the parser allows, loaded from text and from
+    /// the IR cache) and a deep value are evaluated, then freed with the evaluator, on a
+    /// thread with a small stack: evaluation grows its stack as it recurses, and frees do
+    /// not recurse.
+    #[test]
+    fn deep_code_and_values_are_freed_on_a_small_stack() {
+        let dir = std::env::temp_dir().join(format!("kith-deep-drop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = 9_000;
+        let lists = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let parens = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        let sum = format!("{}1", "1 + ".repeat(n));
+        let files: Vec<_> = [lists, parens, sum]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let file = dir.join(format!("deep{i}.nix"));
+                std::fs::write(&file, text).unwrap();
+                file
+            })
+            .collect();
+        let cache = dir.join("cache");
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for _ in 0..2 {
+                    // The second round loads the file's IR from the cache.
+                    let mut ev = super::Eval::new(super::EvalOptions {
+                        ir_cache_dir: Some(cache.clone()),
+                        ..Default::default()
+                    });
+                    let mut values = Vec::new();
+                    for file in &files {
+                        let v = ev.eval_file(file).unwrap_or_else(|e| panic!("{}", e.message));
+                        ev.force_deep(&v).unwrap_or_else(|e| panic!("{}", e.message));
+                        values.push(v);
+                    }
+                    let deep = ev
+                        .eval_expr(
+                            "builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) 200000)",
+                            std::path::Path::new("/"),
+                        )
+                        .unwrap();
+                    drop(ev);
+                    drop((values, deep));
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A panic out of a thunk's evaluation leaves it a blackhole, not a state pointing at
+    /// code the unwinding freed; forcing it again is an error.
+    #[test]
+    fn a_thunk_left_by_a_panic_is_a_blackhole() {
+        use crate::value::{Env, Thunk, ThunkState, Value};
+        let mut ev = super::Eval::new(Default::default());
+        let e = ev
+            .compile(
+                crate::source::Origin::Expr {
+                    base_dir: "/".into(),
+                },
+                "x: x 1",
+            )
+            .unwrap();
+        let panics = Thunk::native(|_| panic!("native code panics"));
+        // `(x: x 1) panics`, applied in an `Expr` thunk that owns the only reference to
+        // the lambda's code.
+        let f = ev.eval(&e, &Env::new(None, 0)).unwrap();
+        drop(e);
+        let Value::Lambda(c) = f else { unreachable!() };
+        let call = Thunk::apply(Value::Lambda(c.clone()), panics, c.lambda.span);
+        drop(c);
+        let Value::Thunk(t) = &call else {
+            unreachable!()
+        };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ev.force(&call)));
+        assert!(r.is_err());
+        assert!(t.inspect(|s| matches!(s, ThunkState::Blackhole(_))));
+        let err = ev.force(&call).map(|_| ()).unwrap_err();
+        assert!(
+            err.message.contains("infinite recursion"),
+            "{}",
+            err.message
+        );
+        let inner = Thunk::expr(
+            ev.compile(
+                crate::source::Origin::Expr {
+                    base_dir: "/".into(),
+                },
+                "let x = x; in x",
+            )
+            .unwrap(),
+            Env::new(None, 0),
+        );
+        let err = ev.force(&inner).map(|_| ()).unwrap_err();
+        assert!(
+            err.message.contains("infinite recursion"),
+            "{}",
+            err.message
+        );
+    }
+
     #[test]
     fn literal_arguments_built_at_once_evaluate_nothing() {
         // A set or list literal passed to a function is built when the call is made, but
