@@ -295,8 +295,7 @@ pub fn finish(mut ev: Eval, result: Result<()>, format: ErrorFormat, out: &mut O
         out.stderr.push_str(&render_error(&e, &ev.sources, format));
         out.exit_code = 1;
     }
-    // Values and lowered code are freed recursively: deep structures need a large stack.
-    stacker::grow(512 * 1024 * 1024, move || drop(ev));
+    drop(ev);
 }
 
 /// An error as `format` renders it: Nix's text without ANSI escapes, or miette's report.

@@ -103,6 +103,15 @@ pub enum Expr {
     CurPos(Span),
 }
 
+/// Detaches the dynamic components of an attribute path.
+fn detach_path(path: &mut [AttrName], work: &mut Vec<Expr>) {
+    for p in path {
+        if let AttrName::Dynamic(e) = p {
+            detach(e, work);
+        }
+    }
+}
+
 // Expressions are the tree every evaluation step reads: keep them within 48 bytes (64 with
 // the `Rc` counts), rarer large ones boxed. `repr(u8)` lays out each variant's fields in
 // order after the tag, so a `span` (three `u32`s) written first fills the tag's word.
@@ -232,7 +241,141 @@ pub struct Formal {
     pub span: Span,
 }
 
+/// Dropping an expression frees its subtree with a work list, not by recursion: a chain of
+/// 10 000 nested expressions (`[[[…]]]`, `1 + 1 + …`) would otherwise need a deep stack to
+/// free. Each child that this is the last owner of is emptied (its contents moved to the
+/// list, a leaf left in place), so the drop glue that runs afterwards frees only leaves;
+/// the list's expressions are emptied in turn as they are dropped.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut work = Vec::new();
+        self.detach_children(&mut work);
+        while let Some(mut e) = work.pop() {
+            e.detach_children(&mut work);
+            // `e` now holds only leaves and shared children: its drop does not go deep.
+        }
+    }
+}
+
+/// Moves the contents of `child` onto `work`, leaving a leaf, if this is its last reference
+/// and it has children (a leaf or a shared child is freed, or released, without recursion).
+#[inline]
+fn detach(child: &mut ExprRef, work: &mut Vec<Expr>) {
+    if let Some(e) = Rc::get_mut(child) {
+        if !e.is_leaf() {
+            work.push(std::mem::replace(e, Expr::CurPos(Span::NONE)));
+        }
+    }
+}
+
 impl Expr {
+    /// Whether the expression holds no other expressions.
+    #[inline]
+    fn is_leaf(&self) -> bool {
+        matches!(
+            self,
+            Expr::Const(..)
+                | Expr::Var { .. }
+                | Expr::Global(..)
+                | Expr::WithVar(..)
+                | Expr::SearchPath(..)
+                | Expr::CurPos(_)
+        )
+    }
+
+    /// Detaches (see [`detach`]) every expression this one holds directly or through
+    /// definitions only it holds (a lambda's body and defaults, a set's values).
+    fn detach_children(&mut self, work: &mut Vec<Expr>) {
+        let bindings = |bindings: &mut Vec<Binding>, work: &mut Vec<Expr>| {
+            for b in bindings {
+                match &mut b.value {
+                    BindingValue::Expr(e) | BindingValue::Inherit(e) => detach(e, work),
+                    BindingValue::InheritFrom { .. } => {}
+                }
+            }
+        };
+        match self {
+            Expr::Const(..)
+            | Expr::Var { .. }
+            | Expr::Global(..)
+            | Expr::WithVar(..)
+            | Expr::SearchPath(..)
+            | Expr::CurPos(_) => {}
+            Expr::Attrs(a) => {
+                if let Some(a) = Rc::get_mut(a) {
+                    bindings(&mut a.bindings, work);
+                    for (name, value, _) in &mut a.dynamic {
+                        detach(name, work);
+                        detach(value, work);
+                    }
+                    a.inherit_sources.iter_mut().for_each(|e| detach(e, work));
+                }
+            }
+            Expr::List(items, _)
+            | Expr::Interpolate { parts: items, .. }
+            | Expr::PathInterpolate { parts: items, .. } => {
+                items.iter_mut().for_each(|e| detach(e, work))
+            }
+            Expr::Lambda(l) => {
+                if let Some(l) = Rc::get_mut(l) {
+                    detach(&mut l.body, work);
+                    if let Param::Pattern { formals, .. } = &mut l.param {
+                        for f in formals {
+                            if let Some(d) = &mut f.default {
+                                detach(d, work);
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::Call { func, args, .. } => {
+                detach(func, work);
+                args.iter_mut().for_each(|e| detach(e, work));
+            }
+            Expr::Select {
+                expr,
+                path,
+                default,
+                ..
+            } => {
+                detach(expr, work);
+                detach_path(path, work);
+                if let Some(d) = default {
+                    detach(d, work);
+                }
+            }
+            Expr::HasAttr { expr, path, .. } => {
+                detach(expr, work);
+                detach_path(path, work);
+            }
+            Expr::Let(l) => {
+                bindings(&mut l.bindings, work);
+                l.inherit_sources.iter_mut().for_each(|e| detach(e, work));
+                detach(&mut l.body, work);
+            }
+            Expr::With { attrs, body, .. } => {
+                detach(attrs, work);
+                detach(body, work);
+            }
+            Expr::If {
+                cond, then, else_, ..
+            } => {
+                detach(cond, work);
+                detach(then, work);
+                detach(else_, work);
+            }
+            Expr::Assert { cond, body, .. } => {
+                detach(cond, work);
+                detach(body, work);
+            }
+            Expr::Not(e, _) | Expr::Neg(e, _) => detach(e, work),
+            Expr::Binary { lhs, rhs, .. } => {
+                detach(lhs, work);
+                detach(rhs, work);
+            }
+        }
+    }
+
     /// The node's span.
     pub fn span(&self) -> Span {
         match self {

@@ -125,6 +125,9 @@
 //! assert!(e.is_catchable());
 //! ```
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod builtins;
 mod diagnostic;
 mod error;

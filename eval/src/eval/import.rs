@@ -11,14 +11,18 @@ pub use kith_store::canon_path;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Runs `f`, on a large stack when `text` is big: syntax trees and IR of deeply nested
-/// input are built, encoded and dropped recursively.
-fn big_stack<T>(text: &str, f: impl FnOnce() -> T) -> T {
-    if text.len() > 16 * 1024 {
-        stacker::grow(512 * 1024 * 1024, f)
-    } else {
-        f()
-    }
+/// Drops the syntax tree of `text`. rowan frees a tree recursively, a few frames per
+/// nesting level, and `text` may nest 10 000 levels (the parser's limit): the tree is
+/// dropped on a grown stack unless plenty is left. Parsing, lowering and the IR cache
+/// grow the stack as they recurse, and IR and values are freed without recursion, so this
+/// is the only step of loading a file that needs it done here.
+fn drop_syntax_tree(text: &str, root: rnix::Root) {
+    const PER_BYTE: usize = 256;
+    let needed = text
+        .len()
+        .saturating_mul(PER_BYTE)
+        .clamp(64 * 1024, 64 * 1024 * 1024);
+    stacker::maybe_grow(needed, needed, move || drop(root));
 }
 
 impl Eval {
@@ -40,8 +44,7 @@ impl Eval {
     pub fn check_syntax(&mut self, origin: Origin, text: &str) -> Result<()> {
         match crate::parse::parse(text, self.sources.next_id()) {
             Ok(root) => {
-                // A deep tree is dropped recursively.
-                big_stack(text, move || drop(root));
+                drop_syntax_tree(text, root);
                 Ok(())
             }
             Err(e) => {
@@ -69,20 +72,25 @@ impl Eval {
         let file = self.sources.add(origin, Rc::from(text));
         if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
             let root_slots = u32::from(!scope.is_empty());
-            if let Some(e) = big_stack(text, || cache.load(key, file, text, root_slots)) {
+            if let Some(e) = cache.load(key, file, text, root_slots) {
                 return Ok(e);
             }
         }
         let globals = &self.globals;
-        let sources = &self.sources;
-        let lints = self.options.lints;
-        let e = big_stack(text, || {
-            let root = crate::parse::parse(text, file)?;
-            let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
-            crate::lower::lower(sources, file, &root, &is_global, !scope.is_empty(), lints)
-        })?;
+        let root = crate::parse::parse(text, file)?;
+        let is_global = |s: Symbol| globals.contains_key(&s) && !scope.contains(&s);
+        let e = crate::lower::lower(
+            &self.sources,
+            file,
+            &root,
+            &is_global,
+            !scope.is_empty(),
+            self.options.lints,
+        );
+        drop_syntax_tree(text, root);
+        let e = e?;
         if let (Some(key), Some(cache)) = (&cache_key, &self.ir_cache) {
-            big_stack(text, || cache.store(key, &e));
+            cache.store(key, &e);
         }
         Ok(e)
     }

@@ -156,7 +156,7 @@ mod ops;
 pub use import::canon_path;
 
 use crate::error::ErrorKind;
-use crate::value::{Application, Application2, Env, Thunk, ThunkState};
+use crate::value::{Application, Application2, Env, InFlight, Thunk, ThunkState};
 
 impl Eval {
     /// A new evaluator with `options`.
@@ -234,9 +234,13 @@ impl Eval {
         // an infinite recursion through it is reported at. `replace_blackhole` writes over
         // a blackhole without running a destructor (it has none): one jump on the state's
         // kind per force, not three.
+        //
+        // A panic unwinding out of the evaluation leaves the thunk a plain blackhole (see
+        // `Unwinding`): an `Evaluating` state must not outlive what it points to.
+        let unwinding = Unwinding(t);
         let result = match t.take(ThunkState::Blackhole(Span::NONE)) {
             ThunkState::Expr(e, env) => {
-                t.replace_blackhole(ThunkState::Evaluating(Rc::as_ptr(&e)));
+                t.replace_blackhole(ThunkState::Evaluating(InFlight::new(&e)));
                 self.guarded(|ev| ev.eval(&e, &env))
             }
             state @ (ThunkState::Blackhole(_)
@@ -244,6 +248,7 @@ impl Eval {
             | ThunkState::EvaluatingCall(_)) => {
                 let span = blackhole_span(&state);
                 t.replace_blackhole(state);
+                std::mem::forget(unwinding);
                 return Err(infinite_recursion(span));
             }
             other => {
@@ -251,6 +256,7 @@ impl Eval {
                 self.run_thunk_state(other)
             }
         };
+        std::mem::forget(unwinding);
         match result {
             Ok(v) => {
                 t.replace_blackhole(ThunkState::Done(v.clone()));
@@ -590,6 +596,21 @@ fn evaluated(v: &Value) -> Option<&Value> {
     }
 }
 
+/// Resets a thunk under evaluation to a blackhole when dropped, which only happens when a
+/// panic unwinds through [`Eval::force_thunk`] (it is forgotten otherwise): the
+/// expression or closure an `Evaluating`/`EvaluatingCall` state points to is dropped by
+/// the unwinding, and may be freed before the thunk is forced again.
+struct Unwinding<'a>(&'a Thunk);
+
+impl Drop for Unwinding<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        // The state is one `force_thunk` set (a blackhole or an in-flight pointer); no
+        // reference into it is live, the evaluation that could hold one having unwound.
+        self.0.replace_blackhole(ThunkState::Blackhole(Span::NONE));
+    }
+}
+
 /// Where a thunk being forced is reported if it is forced again (infinite recursion).
 /// `infinite recursion encountered`, at the thunk being forced again.
 #[cold]
@@ -617,7 +638,7 @@ fn thunk_failed(t: &Thunk, e: Box<EvalError>) -> Box<EvalError> {
 fn being_evaluated(state: &ThunkState) -> ThunkState {
     match state {
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => {
-            ThunkState::EvaluatingCall(Rc::as_ptr(&c.lambda))
+            ThunkState::EvaluatingCall(InFlight::new(&c.lambda))
         }
         other => ThunkState::Blackhole(blackhole_span(other)),
     }
@@ -630,11 +651,12 @@ fn blackhole_span(state: &ThunkState) -> Span {
         ThunkState::Apply2(app) => app.span,
         ThunkState::ApplyInt(c, _) | ThunkState::ApplyThunk(c, _) => c.lambda.span,
         ThunkState::Blackhole(span) => *span,
-        // SAFETY: the evaluation that set this state keeps the expression alive and
-        // replaces the state before it ends.
-        ThunkState::Evaluating(e) => unsafe { (**e).span() },
+        // SAFETY: `state` is (or was just taken from) a thunk's current state, and the
+        // evaluation that set it keeps the expression alive and replaces the state before
+        // it ends, also on unwinding (`Unwinding`).
+        ThunkState::Evaluating(e) => unsafe { e.get() }.span(),
         // SAFETY: as for `Evaluating`; the closure being applied keeps the lambda alive.
-        ThunkState::EvaluatingCall(l) => unsafe { (**l).span },
+        ThunkState::EvaluatingCall(l) => unsafe { l.get() }.span,
         ThunkState::Native(_) | ThunkState::Done(_) => Span::NONE,
     }
 }
@@ -710,6 +732,111 @@ pub(crate) fn lookup_ref(env: &Env, depth: u32, slot: u32) -> &Value {
 #[cfg(test)]
 mod tests {
     use crate::builtins::testing::{error, eval};
+
+    /// Deep IR (files nested about as deep as the parser allows, loaded from text and from
+    /// the IR cache) and a deep value are evaluated, then freed with the evaluator, on a
+    /// thread with a small stack: evaluation grows its stack as it recurses, and frees do
+    /// not recurse.
+    #[test]
+    fn deep_code_and_values_are_freed_on_a_small_stack() {
+        let dir = std::env::temp_dir().join(format!("kith-deep-drop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = 9_000;
+        let lists = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let parens = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        let sum = format!("{}1", "1 + ".repeat(n));
+        let files: Vec<_> = [lists, parens, sum]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let file = dir.join(format!("deep{i}.nix"));
+                std::fs::write(&file, text).unwrap();
+                file
+            })
+            .collect();
+        let cache = dir.join("cache");
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for _ in 0..2 {
+                    // The second round loads the file's IR from the cache.
+                    let mut ev = super::Eval::new(super::EvalOptions {
+                        ir_cache_dir: Some(cache.clone()),
+                        ..Default::default()
+                    });
+                    let mut values = Vec::new();
+                    for file in &files {
+                        let v = ev.eval_file(file).unwrap_or_else(|e| panic!("{}", e.message));
+                        ev.force_deep(&v).unwrap_or_else(|e| panic!("{}", e.message));
+                        values.push(v);
+                    }
+                    let deep = ev
+                        .eval_expr(
+                            "builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) 200000)",
+                            std::path::Path::new("/"),
+                        )
+                        .unwrap();
+                    drop(ev);
+                    drop((values, deep));
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A panic out of a thunk's evaluation leaves it a blackhole, not a state pointing at
+    /// code the unwinding freed; forcing it again is an error.
+    #[test]
+    fn a_thunk_left_by_a_panic_is_a_blackhole() {
+        use crate::value::{Env, Thunk, ThunkState, Value};
+        let mut ev = super::Eval::new(Default::default());
+        let e = ev
+            .compile(
+                crate::source::Origin::Expr {
+                    base_dir: "/".into(),
+                },
+                "x: x 1",
+            )
+            .unwrap();
+        let panics = Thunk::native(|_| panic!("native code panics"));
+        // `(x: x 1) panics`, applied in an `Expr` thunk that owns the only reference to
+        // the lambda's code.
+        let f = ev.eval(&e, &Env::new(None, 0)).unwrap();
+        drop(e);
+        let Value::Lambda(c) = f else { unreachable!() };
+        let call = Thunk::apply(Value::Lambda(c.clone()), panics, c.lambda.span);
+        drop(c);
+        let Value::Thunk(t) = &call else {
+            unreachable!()
+        };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ev.force(&call)));
+        assert!(r.is_err());
+        assert!(t.inspect(|s| matches!(s, ThunkState::Blackhole(_))));
+        let err = ev.force(&call).map(|_| ()).unwrap_err();
+        assert!(
+            err.message.contains("infinite recursion"),
+            "{}",
+            err.message
+        );
+        let inner = Thunk::expr(
+            ev.compile(
+                crate::source::Origin::Expr {
+                    base_dir: "/".into(),
+                },
+                "let x = x; in x",
+            )
+            .unwrap(),
+            Env::new(None, 0),
+        );
+        let err = ev.force(&inner).map(|_| ()).unwrap_err();
+        assert!(
+            err.message.contains("infinite recursion"),
+            "{}",
+            err.message
+        );
+    }
 
     #[test]
     fn literal_arguments_built_at_once_evaluate_nothing() {

@@ -179,6 +179,9 @@ impl<B: Inline> Drop for Builder<B> {
 /// # Safety
 /// `h` must be a block of `B` (made by [`Builder`]) that nothing uses any more.
 pub(super) unsafe fn free<B: Inline>(h: NonNull<Header>) {
+    // SAFETY: `h` starts a block of `B` (the caller's contract): a head at the value
+    // offset whose first `len` items are initialised, allocated with `layout::<B>(cap)`.
+    // The items are dropped once and the memory freed; nothing uses the block afterwards.
     unsafe {
         let head = h
             .as_ptr()

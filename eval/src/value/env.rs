@@ -156,17 +156,37 @@ impl Env {
     }
     /// A reference to the value in slot `i`.
     ///
-    /// Valid while the frame lives: slots are only replaced (by [`Env::set`]) while a
-    /// frame is being built, never while a reference from here is held.
+    /// Valid while the frame lives: slots are only replaced (by `Env::set`, private to the
+    /// crate) while a frame is being built, never while a reference from here is held.
+    /// Safe code outside the crate cannot replace a slot, so this does not compile:
+    ///
+    /// ```compile_fail,E0624
+    /// use kith_eval::value::{Env, Value};
+    /// let env = Env::one(None, Value::Int(1));
+    /// let v = env.get_ref(0);
+    /// env.set(0, Value::Null);
+    /// assert!(matches!(v, Value::Int(1)));
+    /// ```
+    ///
+    /// while the same reads do:
+    ///
+    /// ```
+    /// use kith_eval::value::{Env, Value};
+    /// let env = Env::one(None, Value::Int(1));
+    /// let v = env.get_ref(0);
+    /// assert!(matches!(v, Value::Int(1)));
+    /// ```
     #[inline]
     pub fn get_ref(&self, i: usize) -> &Value {
-        // SAFETY: an initialised slot of a live frame; see above for mutation.
+        // SAFETY: an initialised slot of a live frame (kept alive by `self`, which the
+        // result borrows); see above for mutation.
         unsafe { &*self.slot(i) }
     }
-    /// Sets slot `i` (used while building recursive scopes).
-    pub fn set(&self, i: usize, v: Value) {
-        // SAFETY: single-threaded, no reference into the slot is live (see `get_ref`); the
-        // old value is dropped after the slot holds the new one.
+    /// Sets slot `i` (used while building recursive scopes). No reference from
+    /// [`Env::get_ref`] into the slot may be live.
+    pub(crate) fn set(&self, i: usize, v: Value) {
+        // SAFETY: single-threaded, no reference into the slot is live (the caller's
+        // contract); the old value is dropped after the slot holds the new one.
         let old = unsafe { std::ptr::replace(self.slot(i), v) };
         drop(old);
     }
@@ -209,13 +229,20 @@ impl Drop for Env {
 unsafe fn free_frames(mut frame: NonNull<EnvFrame>) {
     loop {
         let p = frame.as_ptr();
-        let len = (*p).len();
-        let slots = (p as *mut u8).add(SLOTS_OFFSET) as *mut Value;
-        for i in 0..len {
-            std::ptr::drop_in_place(slots.add(i));
-        }
-        let parent = std::ptr::read(&(*p).parent);
-        dealloc(p as *mut u8, EnvFrame::layout(len));
+        // SAFETY: `frame` is a live frame (made by `EnvFrame::make`) with no references
+        // left: its `len` slots after the head are initialised and dropped once here, the
+        // parent is moved out once, then the allocation is freed with the layout it was
+        // made with; nothing reads the frame afterwards.
+        let parent = unsafe {
+            let len = (*p).len();
+            let slots = (p as *mut u8).add(SLOTS_OFFSET) as *mut Value;
+            for i in 0..len {
+                std::ptr::drop_in_place(slots.add(i));
+            }
+            let parent = std::ptr::read(&(*p).parent);
+            dealloc(p as *mut u8, EnvFrame::layout(len));
+            parent
+        };
         let Some(parent) = parent else { return };
         let parent = std::mem::ManuallyDrop::new(parent);
         if !count_down(&parent.strong) {

@@ -21,6 +21,7 @@ use crate::eval::Eval;
 use crate::ir::{Expr, Lambda};
 use crate::source::Span;
 use std::cell::UnsafeCell;
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 /// A Nix value, possibly not yet evaluated ([`Value::Thunk`]).
@@ -108,8 +109,40 @@ pub struct PrimOpApp {
 /// A delayed computation, evaluated at most once.
 ///
 /// The state sits in an `UnsafeCell`: the evaluator is single-threaded and never keeps a
-/// reference into the state across evaluation ([`Thunk::take`] moves it out first), so a
+/// reference into the state across evaluation (`Thunk::take` moves it out first), so a
 /// borrow flag would only cost space and time. 24 bytes of state, 40 with the `Rc` counts.
+///
+/// Only the evaluator changes a thunk's state (the methods that do are private to the
+/// crate), so the reference [`Thunk::inspect`] lends cannot be invalidated by safe code.
+/// This does not compile outside the crate:
+///
+/// ```compile_fail,E0624
+/// use kith_eval::value::{Thunk, ThunkState, Value};
+/// let v = Thunk::native(|_| Ok(Value::Null));
+/// let Value::Thunk(t) = &v else { unreachable!() };
+/// t.inspect(|_state| t.set(ThunkState::Done(Value::Int(1))));
+/// ```
+///
+/// while reading the thunk from the closure does:
+///
+/// ```
+/// use kith_eval::value::{Thunk, Value};
+/// let v = Thunk::native(|_| Ok(Value::Null));
+/// let Value::Thunk(t) = &v else { unreachable!() };
+/// assert!(t.inspect(|_state| t.value()).is_none());
+/// ```
+///
+/// Nor can safe code make a state that claims to be under evaluation:
+///
+/// ```compile_fail,E0423
+/// use kith_eval::value::{InFlight, Thunk, ThunkState};
+/// let _ = Thunk::of(ThunkState::Evaluating(InFlight(std::ptr::NonNull::dangling())));
+/// ```
+///
+/// ```
+/// use kith_eval::{source::Span, value::{Thunk, ThunkState}};
+/// let _ = Thunk::of(ThunkState::Blackhole(Span::NONE));
+/// ```
 pub struct Thunk(UnsafeCell<ThunkState>);
 
 /// A thunk's computation written in Rust.
@@ -138,13 +171,38 @@ pub enum ThunkState {
     /// span. The expression is kept alive by the evaluation that set this state (which
     /// replaces it before it ends), so only a detected recursion reads it: forcing need
     /// not look the span up.
-    Evaluating(*const Expr),
+    Evaluating(InFlight<Expr>),
     /// Being evaluated from [`ThunkState::ApplyInt`] or [`ThunkState::ApplyThunk`]: like
     /// `Blackhole`, at the lambda's span, which is read only if a recursion is detected
     /// (the evaluation keeps the closure, and so the lambda, alive).
-    EvaluatingCall(*const Lambda),
+    EvaluatingCall(InFlight<Lambda>),
     /// Evaluated.
     Done(Value),
+}
+
+/// What a thunk under evaluation is reported at if it is forced again: a pointer to an
+/// expression or lambda that the running evaluation keeps alive. Only the evaluator makes
+/// one (the field is private), and it replaces the state holding it before the pointee
+/// can go away, also when a panic unwinds the evaluation.
+pub struct InFlight<T>(NonNull<T>);
+
+impl<T> InFlight<T> {
+    /// A pointer to `target`, which the caller keeps alive while a thunk's state holds it.
+    #[inline(always)]
+    pub(crate) fn new(target: &T) -> InFlight<T> {
+        InFlight(NonNull::from(target))
+    }
+    /// The target.
+    ///
+    /// # Safety
+    /// The evaluation that made this must still be running (so the target is alive): true
+    /// of any `InFlight` read from a thunk's current state, since the evaluator replaces
+    /// such a state before its evaluation ends.
+    #[inline]
+    pub(crate) unsafe fn get(&self) -> &T {
+        // SAFETY: the target is alive (the caller's contract).
+        unsafe { self.0.as_ref() }
+    }
 }
 
 /// The pending application of a [`ThunkState::Apply`].
@@ -212,27 +270,33 @@ impl Thunk {
             _ => None,
         }
     }
-    /// Runs `f` on the current state (which it must not keep).
+    /// Runs `f` on the current state (which it must not keep). `f` cannot change the
+    /// state: only the evaluator does, and `f` gets no evaluator.
     #[inline]
     pub fn inspect<T>(&self, f: impl FnOnce(&ThunkState) -> T) -> T {
-        // SAFETY: as in `value`; `f` cannot reach this thunk's state mutably (only the
-        // evaluator mutates it, through `take`/`set`, and `f` gets no evaluator).
+        // SAFETY: single-threaded, and nothing `f` can reach replaces the state: outside
+        // the crate nothing can, inside it only `take`/`set`/`replace_blackhole` do, which
+        // are never called from an `inspect` closure.
         f(unsafe { &*self.0.get() })
     }
-    /// Replaces the state, returning the old one.
+    /// Replaces the state, returning the old one. No reference into the state (from
+    /// [`Thunk::inspect`] or `value_ref`) may be live.
     #[inline]
-    pub fn take(&self, state: ThunkState) -> ThunkState {
-        // SAFETY: no reference into the state is live while it is replaced; the old state
-        // is returned, so its destructor runs after the cell is consistent again.
+    pub(crate) fn take(&self, state: ThunkState) -> ThunkState {
+        // SAFETY: no reference into the state is live while it is replaced (the caller's
+        // contract above); the old state is returned, so its destructor runs after the
+        // cell is consistent again.
         unsafe { std::mem::replace(&mut *self.0.get(), state) }
     }
     /// Replaces the state of a thunk being evaluated ([`ThunkState::Blackhole`],
     /// [`ThunkState::Evaluating`] or [`ThunkState::EvaluatingCall`], which own nothing)
-    /// without the destructor call a replacement of an unknown state needs.
+    /// without the destructor call a replacement of an unknown state needs. As for `take`,
+    /// no reference into the state may be live.
     #[inline(always)]
-    pub fn replace_blackhole(&self, state: ThunkState) {
-        // SAFETY: as in `take`; the state being overwritten is a blackhole, which has no
-        // destructor to run (checked in debug builds).
+    pub(crate) fn replace_blackhole(&self, state: ThunkState) {
+        // SAFETY: as in `take`. The state overwritten is a blackhole, which has no
+        // destructor to run (checked in debug builds; were it not, its contents would leak,
+        // which is safe).
         unsafe {
             debug_assert!(matches!(
                 *self.0.get(),
@@ -243,9 +307,10 @@ impl Thunk {
             std::ptr::write(self.0.get(), state)
         }
     }
-    /// Sets the state (the old one is dropped after the new one is in place).
+    /// Sets the state (the old one is dropped after the new one is in place). As for
+    /// `take`, no reference into the state may be live.
     #[inline]
-    pub fn set(&self, state: ThunkState) {
+    pub(crate) fn set(&self, state: ThunkState) {
         drop(self.take(state));
     }
 }

@@ -178,7 +178,8 @@ counts!(u32, usize);
 /// `h` must be the header of a live allocation made by [`Shared::new`].
 #[inline(always)]
 pub(super) unsafe fn retain(h: NonNull<Header>) {
-    count_up(&h.as_ref().strong);
+    // SAFETY: the header of a live allocation (the caller's contract).
+    count_up(unsafe { &h.as_ref().strong });
 }
 
 /// Drops a reference to the allocation at `h`, freeing it with the last one.
@@ -188,8 +189,10 @@ pub(super) unsafe fn retain(h: NonNull<Header>) {
 /// must own the reference it gives up.
 #[inline(always)]
 unsafe fn release(h: NonNull<Header>) {
-    if count_down(&h.as_ref().strong) {
-        free_last(h);
+    // SAFETY: the header of a live allocation (the caller's contract).
+    if count_down(unsafe { &h.as_ref().strong }) {
+        // SAFETY: that was the last reference, which the caller owned.
+        unsafe { free_last(h) };
     }
 }
 
@@ -202,6 +205,10 @@ unsafe fn release(h: NonNull<Header>) {
 /// current one is done (a work list instead of recursion). The common case (a count that
 /// does not reach zero) never gets here, and a free within the first levels costs one
 /// thread-local counter update.
+///
+/// # Safety
+/// `h` must be the header of a live allocation made by [`Shared::new`] (or a type's own
+/// constructor, see [`Shared::from_header`]) whose last reference went away.
 #[inline(never)]
 unsafe fn free_last(h: NonNull<Header>) {
     let depth = FREE_DEPTH.get();
@@ -210,12 +217,16 @@ unsafe fn free_last(h: NonNull<Header>) {
         return;
     }
     FREE_DEPTH.set(depth + 1);
-    FREE[h.as_ref().kind as usize](h);
+    // SAFETY: `h` is live and unreferenced (the caller's contract), so its type's entry in
+    // `FREE` (chosen by the kind its constructor wrote) may free it.
+    unsafe { FREE[h.as_ref().kind as usize](h) };
     if depth == 0 && ANY_PENDING.get() {
         // The outermost free: free what deeper ones put aside, each again with
         // `MAX_NESTED_FREES` levels of room (they may put more aside: the loop drains it).
         while let Some(next) = pop_pending() {
-            FREE[next.as_ref().kind as usize](next);
+            // SAFETY: `defer_free` put aside a live allocation whose last reference went
+            // away, and it is taken off the list once.
+            unsafe { FREE[next.as_ref().kind as usize](next) };
         }
         ANY_PENDING.set(false);
     }
@@ -251,8 +262,13 @@ fn pop_pending() -> Option<NonNull<Header>> {
 }
 
 /// Drops the value at `h` (a `SharedBox<T>`) and frees its memory.
+///
+/// # Safety
+/// `h` must be an allocation made by [`Shared::new::<T>`] that nothing references any more.
 unsafe fn free<T>(h: NonNull<Header>) {
-    drop(Box::from_raw(h.as_ptr() as *mut SharedBox<T>));
+    // SAFETY: `Shared::new` made the allocation from a `Box<SharedBox<T>>`, and this is
+    // its only owner now.
+    drop(unsafe { Box::from_raw(h.as_ptr() as *mut SharedBox<T>) });
 }
 
 impl<T: HeapObject> Clone for Shared<T> {
