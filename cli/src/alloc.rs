@@ -5,7 +5,7 @@
 //! `dealloc` as well as to `alloc`, so blocks of up to [`MAX_POOLED`] bytes can live on plain
 //! per-thread, per-size free lists: a pop to allocate and a push to free, a few instructions
 //! each, where `mi_malloc`/`mi_free` look up the page and its owner every time (a tenth of the
-//! evaluator's instructions on the module-system benchmarks; see docs/benchmarks.md).
+//! evaluator's instructions on the module-system benchmarks; history of docs/benchmarks.md).
 //! The pool takes its memory from mimalloc in [`CHUNK`]-byte chunks (each populated in one
 //! system call, see [`populate`]) and keeps freed blocks for reuse at the same size: it never
 //! hands memory back, which suits a command-line process. Larger or over-aligned blocks go

@@ -15,7 +15,7 @@ static GLOBAL: alloc::KithAlloc = alloc::KithAlloc;
 /// Turns transparent huge pages off for this process. With THP, mimalloc's heap is faulted
 /// in 2 MiB at a time and the kernel zeroes several times the memory kith uses (measured on
 /// `benches/cases/modules-submodules-1k.nix`: 0.1–0.4 s of system time against 0.1 s with
-/// 4 KiB pages, for the same user time and peak memory; see docs/benchmarks.md).
+/// 4 KiB pages, for the same user time and peak memory; history of docs/benchmarks.md).
 fn disable_transparent_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only this process's flag.
     unsafe {

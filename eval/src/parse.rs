@@ -66,7 +66,7 @@ pub fn parse(text: &str, file: FileId) -> Result<rnix::Root> {
 /// The error for input that would take too long to parse.
 const TOO_COMPLEX: &str = "expression too complex to parse";
 
-/// Deepest nesting [`check_nesting`] accepts. C++ Nix's parser gives up at a similar depth
+/// Deepest nesting `check_nesting` accepts. C++ Nix's parser gives up at a similar depth
 /// (its parser stack holds 10 000 entries: about 5 000 nested lists).
 pub const MAX_DEPTH: u64 = 10_000;
 

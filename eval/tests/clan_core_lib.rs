@@ -16,8 +16,9 @@
 //! `clan_core_lib_expected_failures.txt` (`path  # reason`); the test fails when an
 //! unlisted test fails or a listed one passes. `KITH_CLAN_LIB_BLESS=1` rewrites the list.
 //!
-//! The corpus lives outside the repository at `../shared/corpus`; when it is absent the
-//! test says so and passes.
+//! The corpus lives outside the repository at `../shared/corpus` (`KITH_CORPUS_DIR`
+//! overrides it); when it is absent the test says so and passes, or fails with
+//! `KITH_REQUIRE_CORPUS=1`.
 
 mod common;
 
@@ -30,10 +31,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::Duration;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
 const EXPECTED_FAILURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/clan_core_lib_expected_failures.txt"
@@ -97,33 +96,21 @@ struct Outcome {
 
 #[test]
 fn clan_core_lib() {
-    let Ok(corpus) = std::fs::canonicalize(CORPUS) else {
-        report(&format!(
-            "clan-core lib: corpus not found at {CORPUS}; skipped\n"
-        ));
+    let Some(corpus) = common::corpus("", "clan-core lib") else {
         return;
     };
-    if !corpus.join("clan-core/lib").is_dir() {
-        report("clan-core lib: clan-core not in the corpus; skipped\n");
+    if common::present(&corpus.join("clan-core/lib"), "clan-core lib").is_none() {
         return;
     }
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("clan-core-lib".into())
-        .stack_size(STACK)
-        .spawn(move || {
-            let _ = tx.send(run_tests(&corpus));
-        });
-    if let Err(e) = spawned {
-        panic!("clan-core lib: could not start a thread: {e}");
-    }
-    let outcomes = match rx.recv_timeout(TIMEOUT) {
+    let outcomes = match common::run_isolated("clan-core-lib".into(), STACK, TIMEOUT, move || {
+        run_tests(&corpus)
+    }) {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => panic!("clan-core lib: the test sets do not evaluate: {e}"),
         Err(e) => panic!("clan-core lib: evaluation did not finish: {e}"),
     };
     let expected = read_expected_failures();
-    if std::env::var_os("KITH_CLAN_LIB_BLESS").is_some_and(|v| v == "1") {
+    if common::env_flag("KITH_CLAN_LIB_BLESS") {
         bless(&outcomes, &expected);
     }
     let unexpected = summarize(&outcomes, &expected);

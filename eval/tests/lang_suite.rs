@@ -8,38 +8,39 @@
 //!   in `X.err.exp`;
 //! - `parse-okay-X` / `parse-fail-X`: `--parse` succeeds / fails.
 //!
+//! Each case is a test of its own, named as its file without `.nix` (a custom harness,
+//! `libtest-mimic`, lists the corpus at run time): `cargo test --release -p kith-eval --test
+//! lang_suite -- --exact eval-okay-attrs5` runs one case (without `--exact`, every case whose
+//! name contains the text), `-- --list` lists them.
+//!
 //! Cases known to fail are listed in `lang_suite_expected_failures.txt` (`name  # reason`).
-//! The test fails when an unlisted case fails or a listed case passes, so the list only
-//! shrinks. `KITH_LANG_SUITE_BLESS=1` rewrites the list from the current failures (keeping
-//! existing reasons); it is a maintainer's helper, never run by CI.
+//! A case fails when it fails unlisted or passes listed, so the list only shrinks; the test
+//! `expected-failures-list` fails when the list names a case the suite does not have.
+//! `KITH_LANG_SUITE_BLESS=1` rewrites the list from the current failures (keeping existing
+//! reasons and the entries of cases not run); it is a maintainer's helper, never run by CI.
 //!
 //! The corpus lives outside the repository at `../shared/corpus` (relative to the workspace
-//! root); when it is absent the test says so and passes. The suite runs from a temporary
-//! copy with the corpus' lost symlinks restored (`lang_suite/workdir.rs`).
+//! root, `KITH_CORPUS_DIR` overrides it); when it is absent the test says so and passes, or
+//! fails with `KITH_REQUIRE_CORPUS=1`. The suite runs from a temporary copy with the corpus'
+//! lost symlinks restored (`lang_suite/workdir.rs`).
 
 mod common;
 #[path = "lang_suite/workdir.rs"]
 mod workdir;
 
 use kith_eval::instantiate::{run, Input, OutputFormat, Request};
+use libtest_mimic::{Arguments, Trial};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const LANG_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/nix-lang-tests/tests/functional/lang"
-);
 const EXPECTED_FAILURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/lang_suite_expected_failures.txt"
 );
-/// Cases run in parallel on this many workers (CI machines have 2 cores).
-const WORKERS: usize = 2;
 /// Each case runs on its own thread with this stack, as deep Nix code needs it.
 const CASE_STACK: usize = 256 << 20;
 /// A case still running after this long counts as a failure ("timeout").
@@ -98,12 +99,9 @@ impl Dirs {
     }
 }
 
-#[test]
-fn lang_suite() {
-    let Ok(lang) = std::fs::canonicalize(LANG_DIR) else {
-        report(&format!(
-            "lang suite: corpus not found at {LANG_DIR}; skipped\n"
-        ));
+fn main() {
+    let args = Arguments::from_args();
+    let Some(lang) = common::corpus("nix-lang-tests/tests/functional/lang", "lang suite") else {
         return;
     };
     let work = match workdir::WorkDir::create(&lang) {
@@ -119,17 +117,65 @@ fn lang_suite() {
     set_environment(&dirs);
 
     let cases = discover(&dirs.lang);
-    let outcomes = run_all(&dirs, cases);
-    let expected = read_expected_failures();
+    let expected = Arc::new(read_expected_failures());
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let mut trials: Vec<Trial> = cases
+        .iter()
+        .map(|case| trial(&dirs, case.clone(), &expected, &outcomes))
+        .collect();
+    let known: BTreeSet<String> = cases.iter().map(|c| c.name.clone()).collect();
+    let list = Arc::clone(&expected);
+    trials.push(Trial::test("expected-failures-list", move || {
+        let stale: Vec<&str> = list
+            .keys()
+            .filter(|n| !known.contains(n.as_str()))
+            .map(String::as_str)
+            .collect();
+        match stale.as_slice() {
+            [] => Ok(()),
+            _ => Err(format!(
+                "not cases of the suite, remove them from the list: {}",
+                stale.join(" ")
+            )
+            .into()),
+        }
+    }));
 
-    if std::env::var_os("KITH_LANG_SUITE_BLESS").is_some_and(|v| v == "1") {
-        bless(&dirs, &outcomes, &expected);
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !args.list {
+        let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+        outcomes.sort_by(|a, b| (a.case.kind, &a.case.name).cmp(&(b.case.kind, &b.case.name)));
+        if common::env_flag("KITH_LANG_SUITE_BLESS") {
+            bless(&dirs, &cases, &outcomes, &expected);
+        }
+        summarize(&outcomes, &expected);
     }
-    let unexpected = summarize(&outcomes, &expected);
-    assert!(
-        unexpected == 0,
-        "lang suite: {unexpected} unexpected results (see above)"
-    );
+    // `exit` skips destructors: the working copy goes first.
+    drop(work);
+    conclusion.exit();
+}
+
+/// The test of one case: runs it on a big-stack thread, records the outcome for the
+/// summary, and judges it against the expected-failure list.
+fn trial(
+    dirs: &Arc<Dirs>,
+    case: Case,
+    expected: &BTreeMap<String, String>,
+    outcomes: &Arc<Mutex<Vec<Outcome>>>,
+) -> Trial {
+    let (dirs, outcomes) = (Arc::clone(dirs), Arc::clone(outcomes));
+    let listed = expected.contains_key(&case.name);
+    Trial::test(case.name.clone(), move || {
+        let thread_case = case.clone();
+        let failure =
+            common::run_isolated(case.name.clone(), CASE_STACK, CASE_TIMEOUT, move || {
+                check(&dirs, &thread_case)
+            })
+            .unwrap_or_else(Some);
+        let verdict = common::verdict(failure.as_deref(), listed);
+        outcomes.lock().unwrap().push(Outcome { case, failure });
+        verdict
+    })
 }
 
 /// The process environment `lang.sh` gives `nix-instantiate`, set before any evaluation.
@@ -177,35 +223,6 @@ fn discover(lang: &Path) -> Vec<Case> {
 /// with neither (e.g. only `.exp-disabled`) is not run.
 fn has_expectation(lang: &Path, name: &str) -> bool {
     lang.join(format!("{name}.exp")).exists() || lang.join(format!("{name}.exp.xml")).exists()
-}
-
-fn run_all(dirs: &Arc<Dirs>, cases: Vec<Case>) -> Vec<Outcome> {
-    let dirs = Arc::clone(dirs);
-    common::run_parallel(cases, WORKERS, move |case| run_isolated(&dirs, case))
-}
-
-/// Runs one case on a fresh thread; a panic or a timeout is a failure. A timed-out thread
-/// is left running (it cannot be stopped) and ends with the process.
-fn run_isolated(dirs: &Arc<Dirs>, case: Case) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    let thread_dirs = Arc::clone(dirs);
-    let thread_case = case.clone();
-    let spawned = std::thread::Builder::new()
-        .name(case.name.clone())
-        .stack_size(CASE_STACK)
-        .spawn(move || {
-            let failure = check(&thread_dirs, &thread_case);
-            let _ = tx.send(failure);
-        });
-    let failure = match spawned {
-        Err(e) => Some(format!("could not start a thread: {e}")),
-        Ok(_) => match rx.recv_timeout(CASE_TIMEOUT) {
-            Ok(failure) => failure,
-            Err(mpsc::RecvTimeoutError::Timeout) => Some("timeout".into()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Some("panicked".into()),
-        },
-    };
-    Outcome { case, failure }
 }
 
 /// Runs a case; `None` if it passed, else a one-line hint of what went wrong.
@@ -360,8 +377,9 @@ fn read_expected_failures() -> BTreeMap<String, String> {
     common::read_expected_failures(EXPECTED_FAILURES)
 }
 
-/// Prints the per-category counts and every unexpected result; returns how many there were.
-fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize {
+/// Prints the per-category counts of the cases that ran, the ones that timed out or
+/// panicked, and the totals (the unexpected results are the failed tests above).
+fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) {
     let mut out = String::new();
     for kind in Kind::ALL {
         let of_kind: Vec<_> = outcomes.iter().filter(|o| o.case.kind == kind).collect();
@@ -374,33 +392,6 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
             of_kind.len() - passed
         );
     }
-    let mut unexpected = 0;
-    for o in outcomes {
-        let listed = expected.contains_key(&o.case.name);
-        match (&o.failure, listed) {
-            (Some(why), false) => {
-                unexpected += 1;
-                let _ = writeln!(out, "UNEXPECTED FAILURE {}: {}", o.case.name, why);
-            }
-            (None, true) => {
-                unexpected += 1;
-                let _ = writeln!(
-                    out,
-                    "UNEXPECTED PASS {}: now passes, remove it from the list",
-                    o.case.name
-                );
-            }
-            _ => {}
-        }
-    }
-    let known: BTreeSet<&str> = outcomes.iter().map(|o| o.case.name.as_str()).collect();
-    for name in expected.keys().filter(|n| !known.contains(n.as_str())) {
-        unexpected += 1;
-        let _ = writeln!(
-            out,
-            "STALE ENTRY {name}: not a case of the suite, remove it from the list"
-        );
-    }
     for kind in ["timeout", "panicked"] {
         let names: Vec<&str> = outcomes
             .iter()
@@ -411,10 +402,15 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
             let _ = writeln!(out, "{kind} ({}): {}", names.len(), names.join(" "));
         }
     }
+    let listed = |o: &&Outcome| expected.contains_key(&o.case.name);
     let passed = outcomes.iter().filter(|o| o.failure.is_none()).count();
     let listed_failing = outcomes
         .iter()
-        .filter(|o| o.failure.is_some() && expected.contains_key(&o.case.name))
+        .filter(|o| o.failure.is_some() && listed(o))
+        .count();
+    let unexpected = outcomes
+        .iter()
+        .filter(|o| o.failure.is_some() != listed(o))
         .count();
     let _ = writeln!(
         out,
@@ -426,7 +422,6 @@ fn summarize(outcomes: &[Outcome], expected: &BTreeMap<String, String>) -> usize
     );
     let _ = writeln!(out, "lang-suite: {passed} passed, {unexpected} failed");
     report(&out);
-    unexpected
 }
 
 /// Writes to the real stderr, past the test harness's output capture, so the counts show
@@ -438,20 +433,27 @@ fn report(text: &str) {
 }
 
 /// Rewrites the expected-failure list from the current failures, keeping known reasons.
-fn bless(dirs: &Dirs, outcomes: &[Outcome], expected: &BTreeMap<String, String>) {
+fn bless(dirs: &Dirs, cases: &[Case], outcomes: &[Outcome], expected: &BTreeMap<String, String>) {
     let mut text = String::from(
         "# Language-suite cases kith does not pass yet: `name  # reason`, one per line.\n\
          # The test fails when a case listed here passes (remove it) or an unlisted case fails.\n\
          # Regenerate with `KITH_LANG_SUITE_BLESS=1 cargo test --release -p kith-eval --test lang_suite`\n\
          # (keeps existing reasons; new entries get a guessed reason or `TODO: triage`).\n",
     );
-    for o in outcomes {
-        let Some(why) = &o.failure else { continue };
-        let reason = match expected.get(&o.case.name) {
-            Some(r) if !r.is_empty() => r.clone(),
-            _ => guess_reason(dirs, &o.case.name, why),
+    let ran: BTreeMap<&str, &Option<String>> = outcomes
+        .iter()
+        .map(|o| (o.case.name.as_str(), &o.failure))
+        .collect();
+    // In the suite's order; a case filtered out of this run keeps its entry.
+    for case in cases {
+        let name = case.name.as_str();
+        let reason = match (ran.get(name), expected.get(name)) {
+            (Some(None), _) | (None, None) => continue,
+            (_, Some(r)) if !r.is_empty() => r.clone(),
+            (Some(Some(why)), _) => guess_reason(dirs, name, why),
+            (None, Some(r)) => r.clone(),
         };
-        let _ = writeln!(text, "{}  # {}", o.case.name, reason);
+        let _ = writeln!(text, "{name}  # {reason}");
     }
     match std::fs::write(EXPECTED_FAILURES, text) {
         Ok(()) => report(&format!("lang suite: blessed {EXPECTED_FAILURES}\n")),

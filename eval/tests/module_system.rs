@@ -18,37 +18,35 @@
 //!   regex `RE` (`grep -zP`);
 //! - `checkExpression FILE` passes when `--strict` evaluation of `FILE` succeeds.
 //!
-//! Checks are named by their line in `modules.sh`. Lines the interpreter cannot handle are
-//! reported as skipped with the reason. Checks known to fail are listed in
-//! `module_system_expected_failures.txt` (`LINE description  # reason`); the test fails when
-//! an unlisted check fails or a listed one passes. `KITH_MODULE_SYSTEM_BLESS=1` rewrites
-//! the list from the current failures, keeping existing reasons.
+//! Each check is a test of its own (a custom harness, `libtest-mimic`, reads the script at
+//! run time), named `line-N` after the line of `modules.sh` it starts on, with its kind:
+//! `cargo test --release -p kith-eval --test module_system -- --exact line-123` runs one,
+//! `-- --list` lists them (`[checkConfigOutput] line-123`). Lines the interpreter cannot
+//! handle are ignored tests, with the reason. Checks known to fail are listed in
+//! `module_system_expected_failures.txt` (`LINE description  # reason`); a check fails when
+//! it fails unlisted or passes listed. `KITH_MODULE_SYSTEM_BLESS=1` rewrites the list from
+//! the current failures, keeping existing reasons and the entries of checks not run.
 //!
-//! The corpus lives outside the repository at `../shared/corpus`; when it is absent the
-//! test says so and passes.
+//! The corpus lives outside the repository at `../shared/corpus` (`KITH_CORPUS_DIR`
+//! overrides it); when it is absent the checks are skipped with a message, or fail with
+//! `KITH_REQUIRE_CORPUS=1`. The shell interpreter's own tests (`shell::…`) always run.
 
 mod common;
 
 use kith_eval::instantiate::{run, Input, OutputFormat, Request};
+use libtest_mimic::{Arguments, Trial};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const TESTS_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/nixpkgs-lib/lib/tests"
-);
 const EXPECTED_FAILURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/module_system_expected_failures.txt"
 );
-/// Checks run in parallel on this many workers (CI machines have 2 cores).
-const WORKERS: usize = 2;
 /// Each check runs on its own thread with this stack, as deep Nix code needs it.
 const CHECK_STACK: usize = 256 << 20;
 /// A check still running after this long counts as a failure ("timeout").
@@ -89,14 +87,18 @@ struct Check {
 }
 
 impl Check {
-    /// A one-line description: `checkConfigOutput config.value ./a.nix ./b.nix`.
-    fn describe(&self) -> String {
-        let name = match self.kind {
+    /// The `modules.sh` function the check calls.
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
             Kind::Output => "checkConfigOutput",
             Kind::Error => "checkConfigError",
             Kind::Expression => "checkExpression",
-        };
-        let mut s = String::from(name);
+        }
+    }
+
+    /// A one-line description: `checkConfigOutput config.value ./a.nix ./b.nix`.
+    fn describe(&self) -> String {
+        let mut s = String::from(self.kind_name());
         for w in std::iter::once(&self.attr).chain(&self.files) {
             if !w.is_empty() {
                 s.push(' ');
@@ -125,31 +127,72 @@ struct Outcome {
     failure: Option<String>,
 }
 
-#[test]
-fn module_system() {
-    let Ok(tests) = std::fs::canonicalize(TESTS_DIR) else {
-        report(&format!(
-            "module-system: corpus not found at {TESTS_DIR}; skipped\n"
-        ));
-        return;
-    };
-    let modules = tests.join("modules");
-    let script = match std::fs::read_to_string(tests.join("modules.sh")) {
-        Ok(s) => s,
-        Err(e) => panic!("module-system: cannot read modules.sh: {e}"),
-    };
-    set_environment(&modules);
-    let (checks, skipped) = parse_script(&script);
-    let outcomes = run_all(&Arc::new(modules), checks);
-    let expected = read_expected_failures();
-    if std::env::var_os("KITH_MODULE_SYSTEM_BLESS").is_some_and(|v| v == "1") {
-        bless(&outcomes, &expected);
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = shell_tests::trials();
+    let mut outcomes = None;
+    if let Some(tests) = common::corpus("nixpkgs-lib/lib/tests", "module-system") {
+        let script = match std::fs::read_to_string(tests.join("modules.sh")) {
+            Ok(s) => s,
+            Err(e) => panic!("module-system: cannot read modules.sh: {e}"),
+        };
+        let modules = Arc::new(tests.join("modules"));
+        set_environment(&modules);
+        let (checks, skipped) = parse_script(&script);
+        let expected = read_expected_failures();
+        let record = Arc::new(Mutex::new(Vec::new()));
+        trials.extend(
+            checks
+                .iter()
+                .map(|check| trial(&modules, check.clone(), &expected, &record)),
+        );
+        trials.extend(skipped.iter().map(|s| {
+            let reason = s.reason.clone();
+            Trial::test(format!("line-{}", s.line), move || {
+                Err(format!("modules.sh cannot be interpreted here: {reason}").into())
+            })
+            .with_ignored_flag(true)
+        }));
+        outcomes = Some((checks, skipped, expected, record));
     }
-    let unexpected = summarize(&outcomes, &skipped, &expected);
-    assert!(
-        unexpected == 0,
-        "module-system: {unexpected} unexpected results (see above)"
-    );
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let (false, Some((checks, skipped, expected, record))) = (args.list, outcomes) {
+        let mut outcomes = std::mem::take(&mut *record.lock().unwrap());
+        outcomes.sort_by_key(|o| o.check.line);
+        if common::env_flag("KITH_MODULE_SYSTEM_BLESS") {
+            bless(&checks, &outcomes, &expected);
+        }
+        summarize(&checks, &outcomes, &skipped, &expected);
+    }
+    conclusion.exit();
+}
+
+/// The test of one check: runs it on a big-stack thread, records the outcome for the
+/// summary, and judges it against the expected-failure list.
+fn trial(
+    modules: &Arc<PathBuf>,
+    check: Check,
+    expected: &BTreeMap<usize, String>,
+    record: &Arc<Mutex<Vec<Outcome>>>,
+) -> Trial {
+    let (modules, record) = (Arc::clone(modules), Arc::clone(record));
+    let listed = expected.contains_key(&check.line);
+    let kind = check.kind_name();
+    Trial::test(format!("line-{}", check.line), move || {
+        let thread_check = check.clone();
+        let failure = common::run_isolated(
+            format!("modules.sh:{}", check.line),
+            CHECK_STACK,
+            CHECK_TIMEOUT,
+            move || perform(&modules, &thread_check),
+        )
+        .unwrap_or_else(Some);
+        let verdict = common::verdict(failure.as_deref(), listed)
+            .map_err(|e| format!("{}: {}", check.describe(), e.message().unwrap_or("")).into());
+        record.lock().unwrap().push(Outcome { check, failure });
+        verdict
+    })
+    .with_kind(kind)
 }
 
 /// The process environment for evaluation, set before any evaluation.
@@ -433,34 +476,6 @@ fn find_brace(word: &[(char, bool)]) -> Option<(usize, usize, Vec<usize>)> {
 // Running checks.
 // ---------------------------------------------------------------------------------------
 
-fn run_all(modules: &Arc<PathBuf>, checks: Vec<Check>) -> Vec<Outcome> {
-    let modules = Arc::clone(modules);
-    common::run_parallel(checks, WORKERS, move |check| run_isolated(&modules, check))
-}
-
-/// Runs one check on a fresh thread; a panic or a timeout is a failure. A timed-out
-/// thread is left running (it cannot be stopped) and ends with the process.
-fn run_isolated(modules: &Arc<PathBuf>, check: Check) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    let thread_modules = Arc::clone(modules);
-    let thread_check = check.clone();
-    let spawned = std::thread::Builder::new()
-        .name(format!("modules.sh:{}", check.line))
-        .stack_size(CHECK_STACK)
-        .spawn(move || {
-            let _ = tx.send(perform(&thread_modules, &thread_check));
-        });
-    let failure = match spawned {
-        Err(e) => Some(format!("could not start a thread: {e}")),
-        Ok(_) => match rx.recv_timeout(CHECK_TIMEOUT) {
-            Ok(failure) => failure,
-            Err(mpsc::RecvTimeoutError::Timeout) => Some("timeout".into()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Some("panicked".into()),
-        },
-    };
-    Outcome { check, failure }
-}
-
 /// The request `evalConfig` (or `checkExpression`) makes.
 fn request(modules: &Path, check: &Check) -> Request {
     let input = match check.kind {
@@ -732,78 +747,60 @@ fn read_expected_failures() -> BTreeMap<usize, String> {
         .collect()
 }
 
-/// Prints the counts and every unexpected result; returns how many there were.
+/// Prints the counts of the checks that ran, the lines that could not be interpreted and
+/// the list's entries that are not checks (the unexpected results are the failed tests).
 fn summarize(
+    checks: &[Check],
     outcomes: &[Outcome],
     skipped: &[Skipped],
     expected: &BTreeMap<usize, String>,
-) -> usize {
+) {
     let mut text = String::new();
-    let mut unexpected = 0;
-    let mut seen = BTreeSet::new();
-    let (mut passed, mut failed) = (0, 0);
-    for o in outcomes {
-        seen.insert(o.check.line);
-        let listed = expected.contains_key(&o.check.line);
-        match (&o.failure, listed) {
-            (None, false) => passed += 1,
-            (None, true) => {
-                passed += 1;
-                unexpected += 1;
-                let _ = writeln!(
-                    text,
-                    "  now passes (remove from the list): {} {}",
-                    o.check.line,
-                    o.check.describe()
-                );
-            }
-            (Some(_), true) => failed += 1,
-            (Some(why), false) => {
-                failed += 1;
-                unexpected += 1;
-                let _ = writeln!(
-                    text,
-                    "  FAIL {} {}: {why}",
-                    o.check.line,
-                    o.check.describe()
-                );
-            }
-        }
-    }
     for s in skipped {
         let _ = writeln!(text, "  skipped {}: {}", s.line, s.reason);
     }
-    for line in expected.keys().filter(|l| !seen.contains(l)) {
+    let lines: BTreeSet<usize> = checks.iter().map(|c| c.line).collect();
+    for line in expected.keys().filter(|l| !lines.contains(l)) {
         let _ = writeln!(text, "  listed but not a check: {line}");
     }
+    let passed = outcomes.iter().filter(|o| o.failure.is_none()).count();
     let _ = writeln!(
         text,
-        "module-system: {passed} passed, {failed} failed, {} skipped",
+        "module-system: {passed} passed, {} failed, {} skipped",
+        outcomes.len() - passed,
         skipped.len()
     );
     report(&text);
-    unexpected
 }
 
-/// Rewrites the expected-failure list from the current failures, keeping known reasons.
-fn bless(outcomes: &[Outcome], expected: &BTreeMap<usize, String>) {
+/// Rewrites the expected-failure list from the current failures, keeping known reasons
+/// and the entries of checks filtered out of this run.
+fn bless(checks: &[Check], outcomes: &[Outcome], expected: &BTreeMap<usize, String>) {
     let mut text = String::from(
         "# modules.sh checks kith does not pass yet: `LINE description  # reason`.\n\
          # The test fails when a check listed here passes (remove it) or an unlisted one fails.\n\
          # Regenerate with `KITH_MODULE_SYSTEM_BLESS=1 cargo test --release -p kith-eval --test module_system`.\n",
     );
-    for o in outcomes {
-        let Some(why) = &o.failure else { continue };
-        let reason = expected
-            .get(&o.check.line)
-            .filter(|r| !r.is_empty())
-            .cloned()
-            .unwrap_or_else(|| why.clone());
+    let ran: BTreeMap<usize, &Option<String>> = outcomes
+        .iter()
+        .map(|o| (o.check.line, &o.failure))
+        .collect();
+    for check in checks {
+        let listed = expected.get(&check.line);
+        let reason = match ran.get(&check.line) {
+            Some(None) => continue,
+            Some(Some(why)) => listed.filter(|r| !r.is_empty()).unwrap_or(why),
+            // Filtered out of this run: the entry stays as it is.
+            None => match listed {
+                Some(r) => r,
+                None => continue,
+            },
+        };
         let _ = writeln!(
             text,
             "{} {}  # {}",
-            o.check.line,
-            o.check.describe(),
+            check.line,
+            check.describe(),
             reason.replace('\n', " ")
         );
     }
@@ -819,11 +816,28 @@ fn report(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-#[cfg(test)]
+/// The shell interpreter's own tests.
 mod shell_tests {
     use super::*;
 
-    #[test]
+    /// The tests as trials, named `shell::…`.
+    pub fn trials() -> Vec<Trial> {
+        let tests: [(&str, fn()); 3] = [
+            ("words_quotes_and_positional", words_quotes_and_positional),
+            ("braces_expand_unless_quoted", braces_expand_unless_quoted),
+            ("ere_braces", ere_braces),
+        ];
+        tests
+            .into_iter()
+            .map(|(name, test)| {
+                Trial::test(format!("shell::{name}"), move || {
+                    test();
+                    Ok(())
+                })
+            })
+            .collect()
+    }
+
     fn words_quotes_and_positional() {
         let pos = vec!["config.x".to_string(), "./a.nix".to_string()];
         let w = split_words(r#"checkConfigOutput '^"42"$' "$@" ./b.nix"#, &pos).unwrap();
@@ -844,13 +858,11 @@ mod shell_tests {
         assert_eq!(w, ["c", "^42$", "a\\'b"]);
     }
 
-    #[test]
     fn braces_expand_unless_quoted() {
         let w = split_words("c ./d/{a.nix,b.nix} '{x,y}'", &[]).unwrap();
         assert_eq!(w, ["c", "./d/a.nix", "./d/b.nix", "{x,y}"]);
     }
 
-    #[test]
     fn ere_braces() {
         assert_eq!(ere_to_rust("^{}$"), "^\\{\\}$");
         assert_eq!(ere_to_rust("a{2,3}"), "a{2,3}");

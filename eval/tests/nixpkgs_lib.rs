@@ -17,17 +17,15 @@
 //! nixpkgs' `lib/tests/modules.sh` is covered by `module_system.rs`.
 //!
 //! The corpus lives outside the repository at `../shared/corpus/nixpkgs-lib` (relative to
-//! the workspace root); when it is absent each test says so and passes.
+//! the workspace root, `KITH_CORPUS_DIR` overrides it); when it is absent each test says so
+//! and passes, or fails with `KITH_REQUIRE_CORPUS=1`.
+
+mod common;
 
 use kith_eval::instantiate::{run, Input, Outcome, Request};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::Duration;
 
-const LIB_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/nixpkgs-lib/lib"
-);
 const WALK_EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nixpkgs_lib_walk.exp");
 /// Each case runs on its own thread with this stack, as deep Nix code needs it.
 const CASE_STACK: usize = 256 << 20;
@@ -82,13 +80,7 @@ in {
 
 /// The corpus's `lib` directory, or `None` (after saying so) when it is absent.
 fn lib_dir(test: &str) -> Option<PathBuf> {
-    match std::fs::canonicalize(LIB_DIR) {
-        Ok(dir) => Some(dir),
-        Err(_) => {
-            eprintln!("{test}: nixpkgs lib corpus not found at {LIB_DIR}; skipped");
-            None
-        }
-    }
+    common::corpus("nixpkgs-lib/lib", test)
 }
 
 /// `nix-instantiate --eval --strict [--json]` of `input` from `cwd`, with `args` as `--arg`s.
@@ -112,21 +104,8 @@ fn request(input: Input, cwd: &Path, json: bool, args: &[(&str, String)]) -> Req
 
 /// Runs `req` on a big-stack thread, failing the test on a timeout or panic.
 fn run_big(name: &str, req: Request) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(name.into())
-        .stack_size(CASE_STACK)
-        .spawn(move || {
-            let _ = tx.send(run(&req));
-        });
-    if let Err(e) = spawned {
-        panic!("{name}: could not start a thread: {e}");
-    }
-    match rx.recv_timeout(CASE_TIMEOUT) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{name}: timed out"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{name}: panicked"),
-    }
+    common::run_isolated(name.into(), CASE_STACK, CASE_TIMEOUT, move || run(&req))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// Evaluates `file` (relative to `lib/`) strictly and checks it prints `expected`.

@@ -7,13 +7,19 @@
 //!
 //! Without `nix-instantiate` on `PATH` the differential part is skipped (with a message);
 //! CI installs Debian's `nix-bin` so that it always runs.
+//!
+//! Each seed is a test of its own (a custom harness, `libtest-mimic`): `cargo test
+//! --release -p kith-eval --test store_parity -- --exact seed-5eed` runs one.
 
 #[path = "store_parity/generator.rs"]
 mod generator;
 
 use kith_eval::instantiate::{self, Input, OutputFormat, Request};
+use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Seeds of the generated fixtures (each a different tree and expression).
 const SEEDS: &[u64] = &[1, 2, 3, 0x5eed, 0xdead_beef];
@@ -86,43 +92,70 @@ fn differences(kith: &str, nix: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn generated_store_paths_match_nix() {
-    let mut skipped = false;
-    for &seed in SEEDS {
-        let (root, fx) = fixture(seed);
-        let file = root.join("default.nix");
-        let kith = kith_json(&file).unwrap_or_else(|e| panic!("kith failed (seed {seed}): {e}"));
-        // The evaluation itself must cover every generated entry.
-        let parsed: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&kith).expect("kith printed JSON");
-        assert_eq!(parsed.len(), fx.entries.len(), "seed {seed}");
-        match nix_json(&file) {
-            None => skipped = true,
-            Some(Err(e)) => panic!("nix-instantiate failed on seed {seed}: {e}"),
-            Some(Ok(nix)) => {
-                if kith != nix {
-                    let diff = differences(&kith, &nix);
-                    panic!(
-                        "store paths differ from Nix's for seed {seed} (fixture kept in {}):\n{}",
-                        root.display(),
-                        diff.join("\n")
-                    );
+fn main() {
+    let args = Arguments::from_args();
+    let no_nix = Arc::new(AtomicBool::new(false));
+    let mut trials: Vec<Trial> = SEEDS
+        .iter()
+        .map(|&seed| {
+            let no_nix = Arc::clone(&no_nix);
+            Trial::test(format!("seed-{seed:x}"), move || {
+                if !store_paths_match_nix(seed)? {
+                    no_nix.store(true, Ordering::Relaxed);
                 }
-            }
-        }
-        // `KITH_KEEP_PARITY_FIXTURES=1` keeps the trees for inspection.
-        if std::env::var_os("KITH_KEEP_PARITY_FIXTURES").is_none() {
-            let _ = std::fs::remove_dir_all(&root);
-        }
-    }
-    if skipped {
+                Ok(())
+            })
+        })
+        .collect();
+    trials.push(Trial::test("generator_is_deterministic", || {
+        generator_is_deterministic();
+        Ok(())
+    }));
+    let conclusion = libtest_mimic::run(&args, trials);
+    if no_nix.load(Ordering::Relaxed) {
         println!("nix-instantiate is not on PATH: skipped the differential comparison with Nix");
     }
+    conclusion.exit();
+}
+
+/// The store paths of the fixture of `seed` are the ones Nix computes; `Ok(false)` when
+/// `nix-instantiate` is missing (then only kith's side is checked).
+fn store_paths_match_nix(seed: u64) -> Result<bool, Failed> {
+    let (root, fx) = fixture(seed);
+    let file = root.join("default.nix");
+    let kith = kith_json(&file).map_err(|e| format!("kith failed: {e}"))?;
+    // The evaluation itself must cover every generated entry.
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&kith).map_err(|e| format!("kith printed no JSON object: {e}"))?;
+    if parsed.len() != fx.entries.len() {
+        return Err(format!(
+            "kith printed {} entries, the fixture has {}",
+            parsed.len(),
+            fx.entries.len()
+        )
+        .into());
+    }
+    let compared = match nix_json(&file) {
+        None => false,
+        Some(Err(e)) => return Err(format!("nix-instantiate failed: {e}").into()),
+        Some(Ok(nix)) if kith != nix => {
+            return Err(format!(
+                "store paths differ from Nix's (fixture kept in {}):\n{}",
+                root.display(),
+                differences(&kith, &nix).join("\n")
+            )
+            .into());
+        }
+        Some(Ok(_)) => true,
+    };
+    // `KITH_KEEP_PARITY_FIXTURES=1` keeps the trees for inspection.
+    if std::env::var_os("KITH_KEEP_PARITY_FIXTURES").is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(compared)
 }
 
 /// The generator is deterministic: the same seed gives the same expression.
-#[test]
 fn generator_is_deterministic() {
     let a = std::env::temp_dir().join(format!("kith-store-parity-det-a-{}", std::process::id()));
     let b = std::env::temp_dir().join(format!("kith-store-parity-det-b-{}", std::process::id()));

@@ -20,7 +20,6 @@ use kith_flake::{self as flake, FlakeOptions};
 use std::path::{Path, PathBuf};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/flakes");
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -212,11 +211,10 @@ fn placeholders(text: &str, reps: &[(String, &str)]) -> String {
 
 /// The inputs overridden to corpus directories.
 fn corpus_overrides(pairs: &[(&str, &str)]) -> FlakeOptions {
-    let corpus = Path::new(SHARED).join("corpus");
     FlakeOptions {
         overrides: pairs
             .iter()
-            .map(|(n, d)| (n.to_string(), corpus.join(d)))
+            .map(|(n, d)| (n.to_string(), common::corpus_path(d)))
             .collect(),
     }
 }
@@ -254,9 +252,9 @@ fn conformance_cases_with_two_overrides() {
 /// `--explain` says which way clan-core was loaded.
 #[test]
 fn explain_names_the_substitute() {
-    let case = Path::new(SHARED).join("conformance/cases/01-machine-sources");
-    if !case.is_dir() {
-        eprintln!("skipped: {} is absent", case.display());
+    let what = "explain_names_the_substitute";
+    let case = common::shared_path("conformance/cases/01-machine-sources");
+    if common::present(&case, what).is_none() || common::corpus("", what).is_none() {
         return;
     }
     let line = |opts: &FlakeOptions| {
@@ -281,11 +279,14 @@ fn explain_names_the_substitute() {
 /// Loads every conformance case with `opts` and compares the three views with
 /// `expected.json` (paths written as `@CASE@`/`@CORPUS@`).
 fn check_conformance(opts: &FlakeOptions) {
-    let cases = Path::new(SHARED).join("conformance/cases");
-    let Ok(entries) = std::fs::read_dir(&cases) else {
-        eprintln!("skipped: {} is absent", cases.display());
+    let what = "conformance cases as flakes";
+    let Some(cases) = common::present(&common::shared_path("conformance/cases"), what) else {
         return;
     };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let entries = std::fs::read_dir(&cases).unwrap();
     let views = [
         ("exports", "clan.exports"),
         (

@@ -704,7 +704,7 @@ pub fn stack_overflow() -> Box<EvalError> {
 }
 
 /// `stack overflow (possible infinite recursion)`: what C++ Nix reports when recursion
-/// into a value (not a function call) overflows its stack; see [`Eval::descend`].
+/// into a value (not a function call) overflows its stack; see `Eval::descend`.
 #[cold]
 #[inline(never)]
 pub fn value_too_deep() -> Box<EvalError> {

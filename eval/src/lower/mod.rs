@@ -3,7 +3,7 @@
 //! Variables are resolved to frame slots here; the static errors Nix reports while parsing
 //! (undefined variables, duplicate attributes or formals, dynamic attributes in `let`,
 //! invalid integers) are reported here too. Nested attribute paths are merged like Nix's
-//! parser does (see [`attrs`]). Lowering recurses once per nesting level, on a stack grown
+//! parser does (see `lower/attrs.rs`). Lowering recurses once per nesting level, on a stack grown
 //! on demand with `stacker`.
 
 mod attrs;

@@ -9,6 +9,10 @@ use crate::symbol::Symbol;
 use crate::value::Value;
 use std::path::Path;
 
+/// Where the shared corpus is (`KITH_CORPUS_DIR`, `KITH_REQUIRE_CORPUS`).
+#[path = "../../tests/common/corpus.rs"]
+mod corpus;
+
 const GLOBALS: &[&str] = &[
     "true",
     "false",
@@ -338,14 +342,10 @@ fn check_deep_nesting(n: usize) {
 /// Parses and lowers every file of Nix's language test suite; reports the counts.
 #[test]
 fn corpus() {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpus/nix-lang-tests/tests/functional/lang"
-    ));
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("corpus not found at {}; skipped", dir.display());
+    let Some(dir) = corpus::corpus("nix-lang-tests/tests/functional/lang", "lower::corpus") else {
         return;
     };
+    let entries = std::fs::read_dir(dir).unwrap();
     let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
     let (mut ok_pass, mut ok_fail, mut fail_pass, mut fail_fail) = (0, 0, 0, 0);

@@ -18,7 +18,7 @@ pub struct Attr {
 /// [`Attrs::sorted_by_name`] for Nix's lexicographic order.
 ///
 /// A set lives only behind a [`Shared<Attrs>`], its entries inline in the same allocation
-/// (see [`super::block`]); constructors therefore return `Shared<Attrs>`.
+/// (see `value/block.rs`); constructors therefore return `Shared<Attrs>`.
 #[repr(transparent)]
 pub struct Attrs(Head<Attr>);
 
@@ -27,7 +27,7 @@ unsafe impl Inline for Attrs {
     type Item = Attr;
 }
 
-/// A set being built in place, entries pushed in symbol order (see [`Builder`]).
+/// A set being built in place, entries pushed in symbol order (see `value/block.rs`).
 pub type AttrsBuilder = Builder<Attrs>;
 
 impl Attrs {

@@ -20,7 +20,7 @@ pub type Slots = SmallVec<[Value; 4]>;
 /// The head of a frame; its slots follow it in the same allocation.
 ///
 /// Slots are written while the frame is built and read by cloning; no reference into them
-/// outlives a [`EnvFrame::set`], so they need no borrow flag.
+/// outlives an [`Env::set`], so they need no borrow flag.
 #[repr(C)]
 pub struct EnvFrame {
     strong: Cell<u32>,

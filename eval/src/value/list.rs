@@ -13,7 +13,7 @@ unsafe impl Inline for List {
     type Item = Value;
 }
 
-/// A list being built in place (see [`Builder`]).
+/// A list being built in place (see `value/block.rs`).
 pub type ListBuilder = Builder<List>;
 
 impl List {

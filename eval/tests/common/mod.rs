@@ -1,47 +1,56 @@
-//! Helpers shared by the corpus-driven test harnesses (language suite, module system,
-//! clan-core library): running cases in parallel, expected-failure lists, short hints.
+//! Helpers shared by the corpus-driven tests (language suite, module system, clan-core
+//! library, nixpkgs lib, flakes): finding the shared corpus (`corpus.rs`), running a case
+//! on a big-stack thread, expected-failure lists, short hints.
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::sync::{mpsc, Arc, Mutex};
+mod corpus;
 
-/// Runs `run` on every item on `workers` threads; results come back in the items' order.
-pub fn run_parallel<T, O, F>(items: Vec<T>, workers: usize, run: F) -> Vec<O>
+#[allow(unused_imports)]
+pub use corpus::*;
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Runs `run` on a fresh thread named `name` with `stack` bytes of stack (deep Nix code
+/// needs big stacks) and returns its result; `Err("panicked")` if it panicked,
+/// `Err("timeout")` if it was still running after `timeout`. A timed-out thread is left
+/// running (it cannot be stopped) and ends with the process.
+pub fn run_isolated<T, F>(
+    name: String,
+    stack: usize,
+    timeout: Duration,
+    run: F,
+) -> Result<T, String>
 where
     T: Send + 'static,
-    O: Send + 'static,
-    F: Fn(T) -> O + Send + Sync + 'static,
+    F: FnOnce() -> T + Send + 'static,
 {
-    let total = items.len();
-    let queue = Arc::new(Mutex::new(
-        items.into_iter().enumerate().rev().collect::<Vec<_>>(),
-    ));
-    let run = Arc::new(run);
-    let (tx, rx) = mpsc::channel::<(usize, O)>();
-    let handles: Vec<_> = (0..workers)
-        .map(|_| {
-            let queue = Arc::clone(&queue);
-            let run = Arc::clone(&run);
-            let tx = tx.clone();
-            std::thread::spawn(move || loop {
-                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
-                let Some((i, item)) = next else { break };
-                if tx.send((i, run(item))).is_err() {
-                    break;
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    let mut results: Vec<Option<O>> = (0..total).map(|_| None).collect();
-    for (i, o) in rx {
-        results[i] = Some(o);
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(name)
+        .stack_size(stack)
+        .spawn(move || {
+            let _ = tx.send(run());
+        });
+    if let Err(e) = spawned {
+        return Err(format!("could not start a thread: {e}"));
     }
-    for h in handles {
-        let _ = h.join();
+    rx.recv_timeout(timeout).map_err(|e| match e {
+        mpsc::RecvTimeoutError::Timeout => "timeout".into(),
+        mpsc::RecvTimeoutError::Disconnected => "panicked".into(),
+    })
+}
+
+/// A case's verdict against its suite's expected-failure list: a failure passes when the
+/// case is listed, and a listed case that passes fails (so the list only shrinks).
+pub fn verdict(failure: Option<&str>, listed: bool) -> Result<(), libtest_mimic::Failed> {
+    match (failure, listed) {
+        (Some(why), false) => Err(why.into()),
+        (None, true) => Err("now passes: remove it from the expected-failure list".into()),
+        _ => Ok(()),
     }
-    results.into_iter().flatten().collect()
 }
 
 /// Parses an expected-failure list: `name  # reason` per line; `#` lines are comments.
