@@ -10,7 +10,8 @@
 //! `src/a/b.rs` or `src/a/b/mod.rs`). The scan is a plain token scan, so it can only
 //! over-approximate (hashing an extra file only costs cache misses). The reached files are
 //! written to `$OUT_DIR/ir_digest_files.rs` (a list `include!`d by `src/ir_cache/tests.rs`,
-//! which checks that what lowering uses is in it).
+//! which checks that what lowering uses is in it). Paths into kith-store (`kith_store::…`)
+//! bring in all of that crate's sources.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -24,8 +25,28 @@ const ROOTS: &[&str] = &[
     "src/ir_cache/mod.rs",
 ];
 
+/// The sources of kith-store, the one kith crate kith-eval depends on.
+const STORE_SRC: &str = "../store/src";
+
 fn main() {
-    let files = reached_files(Path::new("src"), ROOTS);
+    let mut files = reached_files(Path::new("src"), ROOTS);
+    // Code reached through `kith_store::…` (lowering uses its `canon_path` and byte
+    // strings): the scan does not follow paths into another crate, so a reached file that
+    // names kith-store brings in all of its sources.
+    let names_store = files
+        .iter()
+        .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("kith_store")));
+    if names_store {
+        for dir in source_dirs(Path::new(STORE_SRC)) {
+            println!("cargo:rerun-if-changed={}", dir.display());
+            for e in std::fs::read_dir(&dir).expect("reading a source directory") {
+                let p = e.expect("a directory entry").path();
+                if p.extension().is_some_and(|x| x == "rs") {
+                    files.insert(p);
+                }
+            }
+        }
+    }
     // std's SipHash with its fixed keys: deterministic for one toolchain, which is all a
     // cache key needs (another toolchain just misses the cache).
     use std::hash::Hasher;
