@@ -452,3 +452,36 @@ impl std::fmt::Debug for Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{InFlight, Thunk, ThunkState, Value};
+    use crate::ir::Expr;
+    use crate::source::Span;
+    use std::rc::Rc;
+
+    #[test]
+    fn thunk_states_are_replaced_and_freed() {
+        let v = Thunk::native(|_| Ok(Value::string("owned")));
+        let Value::Thunk(t) = &v else { unreachable!() };
+        assert!(t.inspect(|s| matches!(s, ThunkState::Native(_))));
+        // As the evaluator does: move the state out, mark the thunk in flight, finish.
+        let expr = Rc::new(Expr::CurPos(Span::NONE));
+        let old = t.take(ThunkState::Blackhole(Span::NONE));
+        t.replace_blackhole(ThunkState::Evaluating(InFlight::new(&*expr)));
+        t.inspect(|s| match s {
+            // SAFETY: `expr` is alive.
+            ThunkState::Evaluating(e) => assert_eq!(unsafe { e.get() }.span(), Span::NONE),
+            _ => panic!("not in flight"),
+        });
+        drop(old);
+        t.replace_blackhole(ThunkState::Done(Value::list(vec![Value::string("a")])));
+        assert!(matches!(t.value(), Some(Value::List(l)) if l.len() == 1));
+        assert!(t.value_ref().is_some());
+        t.set(ThunkState::Done(Value::Null));
+        assert!(matches!(t.value(), Some(Value::Null)));
+        let copy = v.clone();
+        drop(v);
+        assert!(matches!(copy.peek(), Some(Value::Null)));
+    }
+}
