@@ -413,15 +413,16 @@ fn out_of_range_variables_are_refused() {
     assert!(!validate::valid(&var(u32::MAX, u32::MAX), 1));
 }
 
+#[path = "../../tests/common/corpus.rs"]
+mod corpus;
+
 #[test]
 fn every_corpus_file_passes_validation() {
     // Validation must refuse forgeries, never what lowering produces: every file of the
     // corpus (when it is there) round-trips and validates, plain and as a scopedImport.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    if !root.is_dir() {
-        eprintln!("no corpus at {}: skipped", root.display());
+    let Some(root) = corpus::corpus("", "ir_cache::every_corpus_file_passes_validation") else {
         return;
-    }
+    };
     let mut stack = vec![root];
     let mut checked = 0;
     while let Some(d) = stack.pop() {

@@ -1,9 +1,9 @@
 //! Path literals: resolution against the file's directory (canonicalised lexically by
-//! `crate::eval::canon_path`, shared with the evaluator).
+//! `kith_store::canon_path`, shared with the evaluator).
 
 use std::path::Path;
 
-pub(super) use crate::eval::canon_path;
+pub(super) use kith_store::canon_path;
 
 /// Resolves a path literal's text (`./a`, `../a`, `a/b`, `/abs`) against `base_dir`, like
 /// Nix's `absPath` followed by `canonPath`. A trailing `/` (the literal prefix of an
