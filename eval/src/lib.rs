@@ -149,6 +149,11 @@ mod symbol;
 mod value;
 mod vfs;
 
+/// The corpus location and its absence, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/corpus.rs"]
+mod test_corpus;
+
 pub use kith_store;
 pub(crate) use kith_store::{bytestr, hash as hash_format};
 

@@ -181,7 +181,7 @@ impl Eval {
     /// component by component (as `follow` says) *inside that file system*, so a link
     /// `../x` in a flake source points next to the source in the store, not next to the
     /// directory kith reads the source from. In pure mode every component looked at must
-    /// be allowed ([`crate::purity`]), so no chain of links leads outside the flake, its
+    /// be allowed (`purity.rs`), so no chain of links leads outside the flake, its
     /// inputs and the store; the error names the first component that is not, as Nix does.
     ///
     /// This is the one place where a path the evaluator reads is mapped to a real file:

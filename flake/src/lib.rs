@@ -7,7 +7,8 @@
 //! returns the flake value `builtins.getFlake` would: outputs, `inputs`, `outPath`,
 //! `sourceInfo`, `_type = "flake"`. Each source gets the store path Nix would copy it to
 //! (`/nix/store/<hash>-source`, the NAR hash of the tracked files for git), mapped in the
-//! evaluator's [overlay] to the directory the files are really read from.
+//! evaluator's file-system view (`Eval::map_store_path`) to the directory the files are
+//! really read from.
 
 pub mod fetch;
 pub mod get_flake;

@@ -36,7 +36,7 @@ pub struct EvalOptions {
     pub abort_on_warn: bool,
     /// Warnings and traces are kept in [`Eval::diagnostics`] instead of going to stderr.
     pub capture_diagnostics: bool,
-    /// Directory of the on-disk cache of lowered files ([`crate::ir_cache`]); `None`
+    /// Directory of the on-disk cache of lowered files (see [`crate::default_ir_cache_dir`]); `None`
     /// (the default) lowers every file from its text.
     pub ir_cache_dir: Option<PathBuf>,
     /// `--offline`: never run Nix to fetch a locked flake input missing from the store.

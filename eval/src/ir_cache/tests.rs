@@ -413,14 +413,13 @@ fn out_of_range_variables_are_refused() {
     assert!(!validate::valid(&var(u32::MAX, u32::MAX), 1));
 }
 
-#[path = "../../tests/common/corpus.rs"]
-mod corpus;
-
 #[test]
 fn every_corpus_file_passes_validation() {
     // Validation must refuse forgeries, never what lowering produces: every file of the
     // corpus (when it is there) round-trips and validates, plain and as a scopedImport.
-    let Some(root) = corpus::corpus("", "ir_cache::every_corpus_file_passes_validation") else {
+    let Some(root) =
+        crate::test_corpus::corpus("", "ir_cache::every_corpus_file_passes_validation")
+    else {
         return;
     };
     let mut stack = vec![root];

@@ -9,10 +9,6 @@ use crate::symbol::Symbol;
 use crate::value::Value;
 use std::path::Path;
 
-/// Where the shared corpus is (`KITH_CORPUS_DIR`, `KITH_REQUIRE_CORPUS`).
-#[path = "../../tests/common/corpus.rs"]
-mod corpus;
-
 const GLOBALS: &[&str] = &[
     "true",
     "false",
@@ -342,7 +338,9 @@ fn check_deep_nesting(n: usize) {
 /// Parses and lowers every file of Nix's language test suite; reports the counts.
 #[test]
 fn corpus() {
-    let Some(dir) = corpus::corpus("nix-lang-tests/tests/functional/lang", "lower::corpus") else {
+    let Some(dir) =
+        crate::test_corpus::corpus("nix-lang-tests/tests/functional/lang", "lower::corpus")
+    else {
         return;
     };
     let entries = std::fs::read_dir(dir).unwrap();
