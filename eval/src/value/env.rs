@@ -161,20 +161,24 @@ impl Env {
     /// Safe code outside the crate cannot replace a slot, so this does not compile:
     ///
     /// ```compile_fail,E0624
-    /// use kith_eval::value::{Env, Value};
-    /// let env = Env::one(None, Value::Int(1));
-    /// let v = env.get_ref(0);
-    /// env.set(0, Value::Null);
-    /// assert!(matches!(v, Value::Int(1)));
+    /// use kith_eval::{Eval, EvalOptions, Value};
+    /// let mut ev = Eval::new(EvalOptions::default());
+    /// let f = ev.eval_expr("let x = 1; in y: x", "/".as_ref()).unwrap();
+    /// let Value::Lambda(c) = &f else { unreachable!() };
+    /// let v = c.env.get_ref(0);
+    /// c.env.set(0, Value::Null);
+    /// println!("{v:?}");
     /// ```
     ///
     /// while the same reads do:
     ///
     /// ```
-    /// use kith_eval::value::{Env, Value};
-    /// let env = Env::one(None, Value::Int(1));
-    /// let v = env.get_ref(0);
-    /// assert!(matches!(v, Value::Int(1)));
+    /// use kith_eval::{Eval, EvalOptions, Value};
+    /// let mut ev = Eval::new(EvalOptions::default());
+    /// let f = ev.eval_expr("let x = 1; in y: x", "/".as_ref()).unwrap();
+    /// let Value::Lambda(c) = &f else { unreachable!() };
+    /// let v = c.env.get_ref(0);
+    /// println!("{v:?}");
     /// ```
     #[inline]
     pub fn get_ref(&self, i: usize) -> &Value {

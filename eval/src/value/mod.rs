@@ -117,31 +117,34 @@ pub struct PrimOpApp {
 /// This does not compile outside the crate:
 ///
 /// ```compile_fail,E0624
-/// use kith_eval::value::{Thunk, ThunkState, Value};
+/// use kith_eval::{Thunk, Value};
 /// let v = Thunk::native(|_| Ok(Value::Null));
 /// let Value::Thunk(t) = &v else { unreachable!() };
-/// t.inspect(|_state| t.set(ThunkState::Done(Value::Int(1))));
+/// t.inspect(|_state| t.set(unimplemented!()));
 /// ```
 ///
 /// while reading the thunk from the closure does:
 ///
 /// ```
-/// use kith_eval::value::{Thunk, Value};
+/// use kith_eval::{Thunk, Value};
 /// let v = Thunk::native(|_| Ok(Value::Null));
 /// let Value::Thunk(t) = &v else { unreachable!() };
 /// assert!(t.inspect(|_state| t.value()).is_none());
 /// ```
 ///
-/// Nor can safe code make a state that claims to be under evaluation:
+/// Nor can safe code make a state that claims to be under evaluation (the states are not
+/// part of the public API, and an in-flight pointer can only be made by the evaluator):
 ///
-/// ```compile_fail,E0423
-/// use kith_eval::value::{InFlight, Thunk, ThunkState};
-/// let _ = Thunk::of(ThunkState::Evaluating(InFlight(std::ptr::NonNull::dangling())));
+/// ```compile_fail
+/// use kith_eval::Thunk;
+/// let _ = Thunk::of(kith_eval::ThunkState::Evaluating(std::ptr::null()));
 /// ```
 ///
+/// A thunk an embedder makes is a computation in Rust:
+///
 /// ```
-/// use kith_eval::{source::Span, value::{Thunk, ThunkState}};
-/// let _ = Thunk::of(ThunkState::Blackhole(Span::NONE));
+/// use kith_eval::{Thunk, Value};
+/// let _ = Thunk::native(|_| Ok(Value::Null));
 /// ```
 pub struct Thunk(UnsafeCell<ThunkState>);
 
