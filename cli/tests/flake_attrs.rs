@@ -1,7 +1,7 @@
 //! `kith eval --flake DIR --attr A --attr B`: one result per line, in order, from one
 //! flake load; `DIR#ATTR` still works and comes first.
 
-use std::process::Command;
+mod common;
 
 /// A flake without inputs in a fresh temporary directory.
 fn flake_dir() -> std::path::PathBuf {
@@ -17,20 +17,11 @@ fn flake_dir() -> std::path::PathBuf {
 }
 
 fn kith(args: &[&str]) -> (String, String, Option<i32>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
-        .env(
-            "KITH_CACHE_DIR",
-            std::env::temp_dir().join("kith-cli-flake-attrs-cache"),
-        )
-        .arg("eval")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    let cache = std::env::temp_dir().join("kith-cli-flake-attrs-cache");
+    let args: Vec<&str> = std::iter::once("eval")
+        .chain(args.iter().copied())
+        .collect();
+    common::run_kith(None, &cache, &args)
 }
 
 #[test]

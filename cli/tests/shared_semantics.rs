@@ -2,30 +2,18 @@
 //! selected one way (quoted names may contain dots), and `kith eval --flake` honours the
 //! same output, error and evaluator flags as the file path.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/flakes");
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
 
 /// A fresh temporary directory: the fixture flakes, plus `values/`, a flake whose outputs
 /// are `values/v.nix`'s value, so each output can also be evaluated through the file path.
 fn fixture(tag: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("kith-cli-shared-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    copy_dir(Path::new(FIXTURES), &root);
+    common::fixtures::copy_dir(Path::new(FIXTURES), &root);
     let values = root.join("values");
     std::fs::create_dir_all(&values).unwrap();
     std::fs::write(
@@ -48,18 +36,7 @@ fn fixture(tag: &str) -> PathBuf {
 
 /// Runs `kith ARGS` in `dir`: stdout, stderr, exit code.
 fn kith(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
-        .current_dir(dir)
-        .env("KITH_CACHE_DIR", dir.join(".kith-cache"))
-        .env_remove("NIX_PATH")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    common::run_kith(Some(dir), &dir.join(".kith-cache"), args)
 }
 
 /// `kith ARGS` that must succeed: its stdout.

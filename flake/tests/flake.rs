@@ -21,25 +21,12 @@ use std::path::{Path, PathBuf};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/flakes");
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// The fixture set in a fresh temporary directory, `main/` a git repository with
 /// `flake.nix` and `sub.nix` committed as described above.
 fn fixture(tag: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("kith-flake-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    copy_dir(Path::new(FIXTURES), &root);
+    common::fixtures::copy_dir(Path::new(FIXTURES), &root);
     common::git_commit(&root.join("main"), &["flake.nix", "sub.nix"], "fixture\n");
     root
 }

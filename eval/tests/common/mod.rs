@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod corpus;
+pub mod fixtures;
 
 #[allow(unused_imports)]
 pub use corpus::*;
