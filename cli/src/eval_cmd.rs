@@ -111,7 +111,6 @@ fn eval_options(args: &EvalArgs, pure: bool) -> kith_eval::EvalOptions {
     let mut options = kith_eval::EvalOptions {
         pure,
         max_call_depth: args.max_call_depth,
-        offline: args.offline,
         ir_cache_dir: ir_cache_dir(args),
         ..Default::default()
     };
@@ -173,6 +172,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
                 .chunks(2)
                 .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
                 .collect(),
+            offline: args.offline,
         },
         output: output_options(args),
         error_format: error_format(args),
@@ -238,7 +238,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
         req.args.push((name(&pair[0]), string));
     }
     let outcome = instantiate::run_with(&req, |ev| {
-        ev.set_flake_loader(std::rc::Rc::new(kith_flake::Loader::default()))
+        ev.set_flake_loader(std::rc::Rc::new(kith_flake::Loader::new(args.offline)))
     });
     exit(&outcome)
 }

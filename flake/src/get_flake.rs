@@ -25,6 +25,17 @@ use std::path::Path;
 #[derive(Default)]
 pub struct Loader {
     flakes: RefCell<HashMap<String, Value>>,
+    offline: bool,
+}
+
+impl Loader {
+    /// A loader that fetches missing flakes through Nix unless `offline`.
+    pub fn new(offline: bool) -> Loader {
+        Loader {
+            flakes: RefCell::default(),
+            offline,
+        }
+    }
 }
 
 impl FlakeLoader for Loader {
@@ -32,14 +43,14 @@ impl FlakeLoader for Loader {
         if let Some(v) = self.flakes.borrow().get(url).cloned() {
             return ev.force(&v);
         }
-        let v = load_reference(ev, url, span)?;
+        let v = load_reference(ev, url, span, self.offline)?;
         self.flakes.borrow_mut().insert(url.to_string(), v.clone());
         ev.force(&v)
     }
 }
 
 /// `builtins.getFlake s`, called at `span`: the flake's value, unforced.
-fn load_reference(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
+fn load_reference(ev: &mut Eval, s: &str, span: Span, offline: bool) -> Result<Value> {
     let attrs = parse_to_json(s).map_err(Box::from).at(span)?;
     if ev.options.pure && !is_locked(&attrs) {
         let pos = match ev.sources.describe(span) {
@@ -51,8 +62,13 @@ fn load_reference(ev: &mut Eval, s: &str, span: Span) -> Result<Value> {
         ))
         .at(span));
     }
-    let src = flake_source(ev, s, &attrs).at(span)?;
-    let (v, _) = super::load_tree(ev, src, &FlakeOptions::default()).at(span)?;
+    let fetch = source::Fetch::unless_offline(offline);
+    let src = flake_source(ev, s, &attrs, fetch).at(span)?;
+    let opts = FlakeOptions {
+        offline,
+        ..FlakeOptions::default()
+    };
+    let (v, _) = super::load_tree(ev, src, &opts).at(span)?;
     Ok(v)
 }
 
@@ -71,7 +87,12 @@ fn is_locked(attrs: &Map<String, Json>) -> bool {
 }
 
 /// Where the flake `s` (parsed into `attrs`) is, and its store path.
-fn flake_source(ev: &mut Eval, s: &str, attrs: &Map<String, Json>) -> Result<SourceTree> {
+fn flake_source(
+    ev: &mut Eval,
+    s: &str,
+    attrs: &Map<String, Json>,
+    fetch: source::Fetch,
+) -> Result<SourceTree> {
     let store_dir = ev.options.store_dir.clone();
     let dir = get(attrs, "dir").unwrap_or("").to_string();
     let ty = get(attrs, "type").unwrap_or("");
@@ -96,7 +117,7 @@ fn flake_source(ev: &mut Eval, s: &str, attrs: &Map<String, Json>) -> Result<Sou
                 "cannot find flake '{url}' in the flake registries (kith uses no flake registry; give a URL or a path)"
             )));
         }
-        _ => return remote_source(ev, s, attrs),
+        _ => return remote_source(ev, s, attrs, fetch),
     };
     check_nar_hash(s, &src, attrs)?;
     src.url = s.to_string();
@@ -152,13 +173,13 @@ fn git_work_tree(
 
 /// A reference kith does not read in place: from the store by its `narHash`, fetched by
 /// Nix if missing (or, without a `narHash`, fetched by Nix to learn it).
-fn remote_source(ev: &mut Eval, s: &str, attrs: &Map<String, Json>) -> Result<SourceTree> {
+fn remote_source(
+    ev: &mut Eval,
+    s: &str,
+    attrs: &Map<String, Json>,
+    fetch: source::Fetch,
+) -> Result<SourceTree> {
     let mut attrs = attrs.clone();
-    let fetch = if ev.options.offline {
-        source::Fetch::Never
-    } else {
-        source::Fetch::ViaNix
-    };
     if !attrs.contains_key("narHash") {
         if fetch == source::Fetch::Never {
             return Err(EvalError::new(format!(

@@ -45,6 +45,8 @@ const MAX_DEPTH: usize = 32;
 pub struct FlakeOptions {
     /// `--override-input NAME DIR`: input path (`a/b`) → local directory.
     pub overrides: Vec<(String, PathBuf)>,
+    /// `--offline`: never run Nix to fetch a locked input missing from the store.
+    pub offline: bool,
 }
 
 /// Where a lock-graph node's source comes from.
@@ -169,6 +171,7 @@ fn load_tree(
     let store_dir = locker.ev.options.store_dir.clone();
     let mut graph = Graph {
         nodes: locker.nodes,
+        fetch: source::Fetch::unless_offline(opts.offline),
         values: RefCell::new(HashMap::new()),
         substitutes: HashMap::new(),
     };
@@ -543,6 +546,8 @@ fn locked_hash_mismatch(
 /// The lock graph with the (lazy) value of each node.
 struct Graph {
     nodes: Vec<Node>,
+    /// Whether missing locked inputs may be fetched through Nix.
+    fetch: source::Fetch,
     values: RefCell<HashMap<usize, Value>>,
     /// Nodes built from their source tree instead of their `flake.nix`.
     substitutes: HashMap<usize, Substitute>,
@@ -646,17 +651,11 @@ fn source_info(src: &SourceTree) -> Shared<Attrs> {
 
 /// Fetches node `i`'s source (from the store for locked inputs, fetched by Nix if
 /// missing and allowed).
-fn node_source(ev: &mut Eval, node: &Node) -> Result<SourceTree> {
+fn node_source(ev: &mut Eval, node: &Node, fetch: source::Fetch) -> Result<SourceTree> {
     match &node.source {
         NodeSource::Ready(s) => Ok(s.clone()),
         NodeSource::Unavailable(msg) => Err(EvalError::new(msg.clone())),
-        NodeSource::Locked(locked) => {
-            let fetch = match ev.options.offline {
-                true => source::Fetch::Never,
-                false => source::Fetch::ViaNix,
-            };
-            source::locked_source(ev, &node.name, locked, fetch)
-        }
+        NodeSource::Locked(locked) => source::locked_source(ev, &node.name, locked, fetch),
     }
 }
 
@@ -665,7 +664,7 @@ fn node_source(ev: &mut Eval, node: &Node) -> Result<SourceTree> {
 /// `inputs`, `outputs`, `sourceInfo`, `_type = "flake"`.
 fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
     let node = &g.nodes[i];
-    let src = node_source(ev, node)?;
+    let src = node_source(ev, node, g.fetch)?;
     let info = source_info(&src);
     if !node.flake {
         return Ok(Value::Attrs(info));
@@ -712,10 +711,11 @@ fn finish_flake(
     Ok(Value::Attrs(outputs_attrs.update(&info).update(&extra)))
 }
 
-/// An evaluator whose `builtins.getFlake` loads flakes with kith's [`Loader`].
-pub fn evaluator(options: kith_eval::EvalOptions) -> Eval {
+/// An evaluator whose `builtins.getFlake` loads flakes with kith's [`Loader`] (fetching
+/// missing inputs through Nix unless `offline`).
+pub fn evaluator(options: kith_eval::EvalOptions, offline: bool) -> Eval {
     let mut ev = Eval::new(options);
-    ev.set_flake_loader(Rc::new(Loader::default()));
+    ev.set_flake_loader(Rc::new(Loader::new(offline)));
     ev
 }
 
@@ -801,7 +801,7 @@ pub struct EvalRequest {
 /// ([`kith_eval::instantiate::render_value`], [`kith_eval::instantiate::finish`]). Stops
 /// at the first error, keeping the values before it.
 pub fn run_eval(req: &EvalRequest) -> kith_eval::instantiate::Outcome {
-    let mut ev = evaluator(req.eval_options.clone());
+    let mut ev = evaluator(req.eval_options.clone(), req.options.offline);
     let mut out = kith_eval::instantiate::Outcome::default();
     let mut report = Vec::new();
     let result = eval_in(&mut ev, req, &mut report, &mut out.stdout);

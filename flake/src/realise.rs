@@ -33,7 +33,7 @@ pub struct BuildRequest {
     pub target: BuildTarget,
     /// The directory relative paths resolve against.
     pub cwd: PathBuf,
-    /// Evaluator settings; `pure` and `offline` are set from the fields below.
+    /// Evaluator settings; `pure` is set from the fields below.
     pub eval_options: EvalOptions,
     /// Allow impure evaluation of a flake (files are always evaluated impurely, as by
     /// `nix-build`); passed on to `nix build`.
@@ -115,15 +115,16 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
 fn kith_derivation(req: &BuildRequest, target: &Target) -> Result<DerivationInfo, String> {
     let mut options = req.eval_options.clone();
     options.pure = matches!(target, Target::Flake { .. }) && !req.impure;
-    options.offline = req.offline;
-    let mut ev = crate::evaluator(options);
-    let result = eval_target(&mut ev, target, &req.cwd).map_err(|e| e.render(&ev.sources));
-    // Values are freed recursively and may be deeply nested; the process ends soon anyway.
-    std::mem::forget(ev);
-    result
+    let mut ev = crate::evaluator(options, req.offline);
+    eval_target(&mut ev, target, &req.cwd, req.offline).map_err(|e| e.render(&ev.sources))
 }
 
-fn eval_target(ev: &mut Eval, target: &Target, cwd: &Path) -> kith_eval::Result<DerivationInfo> {
+fn eval_target(
+    ev: &mut Eval,
+    target: &Target,
+    cwd: &Path,
+    offline: bool,
+) -> kith_eval::Result<DerivationInfo> {
     let (v, what) = match target {
         Target::Flake {
             dir,
@@ -132,6 +133,7 @@ fn eval_target(ev: &mut Eval, target: &Target, cwd: &Path) -> kith_eval::Result<
         } => {
             let opts = FlakeOptions {
                 overrides: overrides.clone(),
+                offline,
             };
             let f = crate::load(ev, dir, &opts)?;
             let url = format!("{}", dir.display());

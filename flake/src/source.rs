@@ -245,6 +245,17 @@ pub enum Fetch {
     ViaNix,
 }
 
+impl Fetch {
+    /// [`Fetch::Never`] when `offline`, else [`Fetch::ViaNix`].
+    pub fn unless_offline(offline: bool) -> Fetch {
+        if offline {
+            Fetch::Never
+        } else {
+            Fetch::ViaNix
+        }
+    }
+}
+
 /// A locked input of a type kith does not read in place (github, git, tarball, …): its
 /// store path from `narHash`, used if it is in the store, else (with [`Fetch::ViaNix`])
 /// fetched by Nix.

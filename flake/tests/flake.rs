@@ -37,12 +37,13 @@ fn overrides(root: &Path) -> FlakeOptions {
             .iter()
             .map(|n| (n.to_string(), root.join(n)))
             .collect(),
+        offline: false,
     }
 }
 
 /// `nix eval --json main#attr` for each attribute.
 fn eval_json(root: &Path, opts: &FlakeOptions, attrs: &[&str]) -> Vec<Result<String, String>> {
-    let mut ev = kith_flake::evaluator(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
     let f = flake::load(&mut ev, &root.join("main"), opts).unwrap();
     attrs
         .iter()
@@ -174,7 +175,7 @@ fn missing_outputs_is_an_error() {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("flake.nix"), "{ description = \"x\"; }").unwrap();
-    let mut ev = kith_flake::evaluator(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
     let Err(err) = flake::load(&mut ev, &root, &FlakeOptions::default()) else {
         panic!("a flake without outputs loaded");
     };
@@ -203,6 +204,7 @@ fn corpus_overrides(pairs: &[(&str, &str)]) -> FlakeOptions {
             .iter()
             .map(|(n, d)| (n.to_string(), common::corpus_path(d)))
             .collect(),
+        offline: false,
     }
 }
 
@@ -245,7 +247,7 @@ fn explain_names_the_substitute() {
         return;
     }
     let line = |opts: &FlakeOptions| {
-        let mut ev = kith_flake::evaluator(EvalOptions::default());
+        let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
         let (_, report) = flake::load_explained(&mut ev, &case, opts).unwrap();
         report
             .into_iter()
@@ -293,7 +295,7 @@ fn check_conformance(opts: &FlakeOptions) {
         let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
         let want_err = std::fs::read_to_string(case.join("expected-error.txt")).ok();
         for (view, sel) in views {
-            let mut ev = kith_flake::evaluator(EvalOptions::default());
+            let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
             let f = flake::load(&mut ev, &case, opts).unwrap();
             let mut path_of = |s: &str| {
                 let v = flake::select_output(&mut ev, &f, "case", s).unwrap();
@@ -332,10 +334,13 @@ fn check_conformance(opts: &FlakeOptions) {
 
 /// `expr` evaluated (impure unless `pure`) and printed as JSON, or the error message.
 fn eval_expr_json(expr: &str, pure: bool) -> Result<String, String> {
-    let mut ev = kith_flake::evaluator(EvalOptions {
-        pure,
-        ..EvalOptions::default()
-    });
+    let mut ev = kith_flake::evaluator(
+        EvalOptions {
+            pure,
+            ..EvalOptions::default()
+        },
+        false,
+    );
     let v = ev
         .eval_expr(expr, Path::new("/"))
         .map_err(|e| e.message.clone())?;
@@ -619,10 +624,13 @@ fn symlinks_cannot_escape_a_pure_flake() {
         ("typeEtc", Err(format!("path '{src}/host' is a symlink"))),
         ("readEtcDir", ok(listing)),
     ];
-    let mut ev = kith_flake::evaluator(EvalOptions {
-        pure: true,
-        ..EvalOptions::default()
-    });
+    let mut ev = kith_flake::evaluator(
+        EvalOptions {
+            pure: true,
+            ..EvalOptions::default()
+        },
+        false,
+    );
     let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
     for (attr, want) in cases {
         let got = flake::select_output(&mut ev, &f, "kf", attr)
@@ -632,7 +640,7 @@ fn symlinks_cannot_escape_a_pure_flake() {
     }
 
     // Impure, the links are followed where they point (here: the host's files).
-    let mut ev = kith_flake::evaluator(EvalOptions::default());
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
     let f = flake::load(&mut ev, &dir, &FlakeOptions::default()).unwrap();
     for attr in ["inner", "existsHost", "typeHost"] {
         assert!(
@@ -673,10 +681,13 @@ fn a_path_input_must_match_its_locked_nar_hash() {
     );
     std::fs::write(main.join("flake.lock"), lock).unwrap();
     let eval = |attr: &str| {
-        let mut ev = kith_flake::evaluator(EvalOptions {
-            pure: true,
-            ..EvalOptions::default()
-        });
+        let mut ev = kith_flake::evaluator(
+            EvalOptions {
+                pure: true,
+                ..EvalOptions::default()
+            },
+            false,
+        );
         let f = flake::load(&mut ev, &main, &FlakeOptions::default()).unwrap();
         flake::select_output(&mut ev, &f, "main", attr)
             .and_then(|v| kith_eval::to_json_string(&mut ev, &v))

@@ -79,13 +79,19 @@ fn delete(path: &str) {
 }
 
 fn eval(root: &Path, offline: bool, attr: &str) -> Result<String, String> {
-    let mut ev = kith_flake::evaluator(EvalOptions {
-        pure: true,
+    let mut ev = kith_flake::evaluator(
+        EvalOptions {
+            pure: true,
+            capture_diagnostics: true,
+            ..EvalOptions::default()
+        },
         offline,
-        capture_diagnostics: true,
-        ..EvalOptions::default()
-    });
-    let f = flake::load(&mut ev, root, &FlakeOptions::default()).map_err(|e| e.message.clone())?;
+    );
+    let opts = FlakeOptions {
+        offline,
+        ..FlakeOptions::default()
+    };
+    let f = flake::load(&mut ev, root, &opts).map_err(|e| e.message.clone())?;
     let v = flake::select_output(&mut ev, &f, "root", attr).map_err(|e| e.message.clone())?;
     kith_eval::to_json_string(&mut ev, &v).map_err(|e| e.message.clone())
 }

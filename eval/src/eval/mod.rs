@@ -39,8 +39,6 @@ pub struct EvalOptions {
     /// Directory of the on-disk cache of lowered files (see [`crate::default_ir_cache_dir`]); `None`
     /// (the default) lowers every file from its text.
     pub ir_cache_dir: Option<PathBuf>,
-    /// `--offline`: never run Nix to fetch a locked flake input missing from the store.
-    pub offline: bool,
 }
 
 impl Default for EvalOptions {
@@ -57,7 +55,6 @@ impl Default for EvalOptions {
             abort_on_warn: false,
             capture_diagnostics: false,
             ir_cache_dir: None,
-            offline: false,
         }
     }
 }
