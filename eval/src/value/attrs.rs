@@ -53,7 +53,7 @@ impl Attrs {
         Attrs::from_sorted(entries)
     }
     /// Builds a set from entries already sorted by symbol and unique.
-    pub fn from_sorted(entries: Vec<Attr>) -> Shared<Attrs> {
+    pub(crate) fn from_sorted(entries: Vec<Attr>) -> Shared<Attrs> {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
         AttrsBuilder::from_vec(entries)
     }

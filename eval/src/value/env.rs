@@ -112,23 +112,23 @@ impl EnvFrame {
 
 impl Env {
     /// A new scope with `n` slots (all `null` until set) under `parent`.
-    pub fn new(parent: Option<Env>, n: usize) -> Env {
+    pub(crate) fn new(parent: Option<Env>, n: usize) -> Env {
         EnvFrame::make(parent, n, false, |_| Value::Null)
     }
     /// A new scope holding `values` under `parent`.
-    pub fn from_values(parent: Option<Env>, values: Slots) -> Env {
+    pub(crate) fn from_values(parent: Option<Env>, values: Slots) -> Env {
         let n = values.len();
         let mut values = values.into_iter();
         EnvFrame::make(parent, n, false, |_| values.next().unwrap_or(Value::Null))
     }
     /// A new scope with one slot holding `v`.
     #[inline]
-    pub fn one(parent: Option<Env>, v: Value) -> Env {
+    pub(crate) fn one(parent: Option<Env>, v: Value) -> Env {
         let mut v = Some(v);
         EnvFrame::make(parent, 1, false, |_| v.take().unwrap_or(Value::Null))
     }
     /// A `with` scope whose attribute set is `attrs`.
-    pub fn with(parent: Option<Env>, attrs: Value) -> Env {
+    pub(crate) fn with(parent: Option<Env>, attrs: Value) -> Env {
         let mut v = Some(attrs);
         EnvFrame::make(parent, 1, true, |_| v.take().unwrap_or(Value::Null))
     }

@@ -80,7 +80,7 @@ pub struct Closure {
 impl Closure {
     /// The closure of `lambda` over `env`, as a value's payload.
     #[inline]
-    pub fn new(lambda: &Rc<Lambda>, env: &Env) -> Shared<Closure> {
+    pub(crate) fn new(lambda: &Rc<Lambda>, env: &Env) -> Shared<Closure> {
         crate::stats::bump(crate::stats::Counter::Closures);
         Shared::new(Closure {
             lambda: lambda.clone(),
@@ -224,7 +224,7 @@ pub struct Application2 {
 
 impl Thunk {
     /// A thunk that evaluates `expr` in `env`.
-    pub fn expr(expr: Rc<Expr>, env: Env) -> Value {
+    pub(crate) fn expr(expr: Rc<Expr>, env: Env) -> Value {
         Thunk::of(ThunkState::Expr(expr, env))
     }
     /// A thunk for the application `f arg`, reported at `span`.
@@ -253,7 +253,7 @@ impl Thunk {
     }
     /// A thunk in state `state`.
     #[inline]
-    pub fn of(state: ThunkState) -> Value {
+    pub(crate) fn of(state: ThunkState) -> Value {
         crate::stats::bump(crate::stats::Counter::Thunks);
         Value::Thunk(Shared::new(Thunk(UnsafeCell::new(state))))
     }
