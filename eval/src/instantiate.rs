@@ -6,7 +6,7 @@
 //! ([`select_attr_path`], [`auto_call`], [`select_for_build`]), the output stage
 //! ([`render_value`], [`render_error`], [`finish`]) and [`derivation_info`].
 
-use crate::error::{EvalError, Result};
+use crate::error::{ErrorExt, EvalError, Result};
 use crate::eval::{canon_path, Eval, EvalOptions};
 use crate::source::{Sources, Span};
 use crate::symbol::Symbol;
@@ -404,12 +404,23 @@ fn read_input(ev: &Eval, path: &Path) -> Result<String> {
     Ok(crate::bytestr::encode_owned(bytes))
 }
 
-/// Nix's `autoCallFunction`: forces `v` and, if it is a function with a pattern
-/// (`{ a, b ? 1, ... }:`), calls it with those of `args` (`--arg`/`--argstr`) it names
-/// (all of them with `...`); `--arg` expressions are evaluated lazily against `cwd`. Any
-/// other value, including a `x: …` function, is returned as it is.
+/// Nix's `autoCallFunction`: forces `v`; a set with `__functor` is called with itself
+/// first; a function with a pattern (`{ a, b ? 1, ... }:`) is called with those of `args`
+/// (`--arg`/`--argstr`) it names (all of them with `...`), and without `...` a formal that
+/// has neither an argument nor a default is Nix's "argument without a value" error.
+/// `--arg` expressions are evaluated lazily against `cwd`. Any other value, including a
+/// `x: …` function, is returned as it is.
 pub fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path) -> Result<Value> {
-    let v = ev.force(&v)?;
+    let mut v = ev.force(&v)?;
+    // `__functor` sets, as many times as they nest (each call is a function call, so the
+    // evaluator's call depth bounds a set whose functor returns itself).
+    while let Value::Attrs(a) = &v {
+        let Some(functor) = a.get_str("__functor").cloned() else {
+            return Ok(v);
+        };
+        let called = ev.call(&functor, v.clone(), Span::NONE)?;
+        v = ev.force(&called)?;
+    }
     let Value::Lambda(c) = &v else { return Ok(v) };
     let crate::ir::Param::Pattern {
         formals, ellipsis, ..
@@ -417,6 +428,23 @@ pub fn auto_call(ev: &mut Eval, v: Value, args: &[(String, AutoArg)], cwd: &Path
     else {
         return Ok(v);
     };
+    let given = |sym: Symbol| args.iter().any(|(n, _)| Symbol::new(n) == sym);
+    if !*ellipsis {
+        if let Some(f) = formals
+            .iter()
+            .find(|f| f.default.is_none() && !given(f.name))
+        {
+            return Err(EvalError::new(format!(
+                "cannot evaluate a function that has an argument without a value ('{}')\n\
+                 Nix attempted to evaluate a function as a top level expression; in\n\
+                 this case it must have its arguments supplied either by default\n\
+                 values, or passed explicitly with '--arg' or '--argstr'. See\n\
+                 https://nixos.org/manual/nix/stable/language/constructs.html#functions.",
+                f.name.as_str()
+            ))
+            .at(f.span));
+        }
+    }
     let mut entries = Vec::new();
     for (name, arg) in args {
         let sym = Symbol::new(name);
@@ -567,6 +595,40 @@ mod tests {
 
     fn eval(ev: &mut Eval, src: &str) -> Value {
         ev.eval_expr(src, Path::new("/")).unwrap()
+    }
+
+    /// `nix-instantiate --eval -E EXPR ARGS…` through [`run`].
+    fn run_expr(expr: &str, args: &[&str]) -> Outcome {
+        let mut req = Request::new(Input::Expr(expr.as_bytes().to_vec()), "/".into());
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        req.apply_flags(&args).unwrap();
+        run(&req)
+    }
+
+    /// Outputs of Nix 2.26 (`nix-instantiate --eval -E …`).
+    #[test]
+    fn auto_call_is_nix_auto_call_function() {
+        // A set with `__functor` is called with itself, then auto-called.
+        let functor = "{ __functor = self: { x ? 1, y }: x + y + self.k; k = 100; }";
+        assert_eq!(run_expr(functor, &["--arg", "y", "5"]).stdout, "106\n");
+        // A formal with neither an argument nor a default.
+        let out = run_expr("{ a, b ? 2 }: a + b", &["--arg", "b", "3"]);
+        assert_eq!(out.exit_code, 1);
+        assert_eq!(
+            out.stderr,
+            "error: cannot evaluate a function that has an argument without a value ('a')
+       Nix attempted to evaluate a function as a top level expression; in
+       this case it must have its arguments supplied either by default
+       values, or passed explicitly with '--arg' or '--argstr'. See
+       https://nixos.org/manual/nix/stable/language/constructs.html#functions.
+       at «string»:1:3:
+            1| { a, b ? 2 }: a + b
+             |   ^
+"
+        );
+        // With `...` every argument is passed and the call reports what is missing.
+        let out = run_expr("{ a, ... }: a", &["--arg", "b", "3"]);
+        assert!(out.stderr.contains("called without required argument 'a'"));
     }
 
     #[test]
