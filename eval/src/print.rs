@@ -147,6 +147,8 @@ impl Printer {
     /// `slot` identifies the place the value was stored (a thunk), for Nix's repeated-value
     /// detection of small lists, which Nix stores inline in the slot.
     fn print(&mut self, ev: &mut Eval, v: &Value, slot: Option<usize>) -> Result<()> {
+        // Not behind a thunk: a lambda here may stand for a thunk Nix has not forced.
+        let stored_directly = !matches!(v, Value::Thunk(_));
         let v = match v {
             Value::Thunk(_) => match v.peek() {
                 Some(x) => x,
@@ -202,6 +204,10 @@ impl Printer {
                     self.out.push(' ');
                 }
                 self.out.push(']');
+            }
+            // A lambda stored where Nix keeps a thunk, and not forced yet: Nix's `<CODE>`.
+            Value::Lambda(c) if !c.is_forced() && !self.strict && stored_directly => {
+                self.out.push_str("<CODE>")
             }
             Value::Lambda(_) => self.out.push_str("<LAMBDA>"),
             Value::PrimOp(p) if p.args.is_empty() => self.out.push_str("<PRIMOP>"),
@@ -347,6 +353,44 @@ impl ErrorPrinter<'_> {
                     self.out.push_str("«thunk»");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Eval, EvalOptions};
+
+    /// Non-strict printing, as `nix-instantiate --eval -E EXPR`.
+    fn lazy_print(expr: &str) -> String {
+        let mut ev = Eval::new(EvalOptions::default());
+        let v = ev.eval_expr(expr, std::path::Path::new("/")).unwrap();
+        super::print_value(&mut ev, &v, false).unwrap()
+    }
+
+    /// A lambda where Nix keeps a thunk prints as `<CODE>` until forced or called (outputs
+    /// of Nix 2.26).
+    #[test]
+    fn lambdas_print_as_unevaluated_until_forced() {
+        let cases = [
+            ("{ f = x: x; }", "{ f = <CODE>; }"),
+            ("[ (x: x) 1 ]", "[ <CODE> 1 ]"),
+            ("x: x", "<LAMBDA>"),
+            ("let s = { f = x: x; }; in builtins.seq s.f s", "{ f = <LAMBDA>; }"),
+            (
+                "let g = x: x; in { f = g; h = if true then g else 1; }",
+                "{ f = <CODE>; h = <CODE>; }",
+            ),
+            (
+                "let g = x: x; s = { f = g; h = if true then g else 1; }; in builtins.seq s.h s",
+                "{ f = <LAMBDA>; h = <LAMBDA>; }",
+            ),
+            ("let f = x: x; in builtins.seq (f 1) { inherit f; }", "{ f = <LAMBDA>; }"),
+            ("builtins.listToAttrs [ { name = \"f\"; value = x: x; } ]", "{ f = <CODE>; }"),
+            ("map (x: y: y) [ 1 ]", "[ <CODE> ]"),
+        ];
+        for (expr, nix) in cases {
+            assert_eq!(lazy_print(expr), nix, "{expr}");
         }
     }
 }

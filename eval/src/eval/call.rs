@@ -27,6 +27,7 @@ impl Eval {
         match f {
             Value::Lambda(c) => {
                 crate::stats::bump(crate::stats::Counter::FunctionCalls);
+                c.mark_forced();
                 self.nested(|ev| ev.call_lambda(c, arg, span))
             }
             Value::PrimOp(p) => self.call_builtin(p, arg, span),

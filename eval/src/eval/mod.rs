@@ -219,6 +219,10 @@ impl Eval {
                 Some(v) => Ok(v),
                 None => self.force_thunk(t),
             },
+            Value::Lambda(c) => {
+                c.mark_forced();
+                Ok(v.clone())
+            }
             _ => Ok(v.clone()),
         }
     }
@@ -384,7 +388,7 @@ impl Eval {
             Expr::Global(name, _) if self.globals.contains_key(name) => {
                 self.globals.get(name).cloned().unwrap_or(Value::Null)
             }
-            Expr::Lambda(l) => Value::Lambda(crate::value::Closure::new(l, env)),
+            Expr::Lambda(l) => Value::Lambda(crate::value::Closure::lazy(l, env)),
             Expr::Select {
                 expr: base, path, ..
             } => match &**base {

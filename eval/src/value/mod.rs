@@ -75,17 +75,50 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 pub struct Closure {
     pub lambda: Rc<Lambda>,
     pub env: Env,
+    /// Whether the closure counts as evaluated, as C++ Nix sees it. Where Nix makes a thunk
+    /// for a lambda in a lazy position (an attribute, list element, binding or argument),
+    /// kith makes the closure at once ([`Closure::lazy`]): it prints as an unevaluated
+    /// thunk (`<CODE>`) until something forces or calls it, exactly when Nix's thunk
+    /// would be forced. Copies share the flag, as copies of Nix's thunk pointer do.
+    forced: std::cell::Cell<bool>,
 }
 
 impl Closure {
-    /// The closure of `lambda` over `env`, as a value's payload.
+    /// The closure of `lambda` over `env`, as a value's payload (an evaluated lambda).
     #[inline]
     pub(crate) fn new(lambda: &Rc<Lambda>, env: &Env) -> Shared<Closure> {
+        Closure::make(lambda, env, true)
+    }
+
+    /// The closure of `lambda` over `env` made where Nix would make a thunk: unevaluated
+    /// until forced (see [`Closure::is_forced`]).
+    #[inline]
+    pub(crate) fn lazy(lambda: &Rc<Lambda>, env: &Env) -> Shared<Closure> {
+        Closure::make(lambda, env, false)
+    }
+
+    #[inline]
+    fn make(lambda: &Rc<Lambda>, env: &Env, forced: bool) -> Shared<Closure> {
         crate::stats::bump(crate::stats::Counter::Closures);
         Shared::new(Closure {
             lambda: lambda.clone(),
             env: env.clone(),
+            forced: std::cell::Cell::new(forced),
         })
+    }
+
+    /// Whether Nix would see this closure as evaluated (it was made by evaluating a lambda,
+    /// or forced or called since): `nix-instantiate --eval` prints `<LAMBDA>` for it, and
+    /// `<CODE>` otherwise.
+    #[inline]
+    pub fn is_forced(&self) -> bool {
+        self.forced.get()
+    }
+
+    /// Marks the closure as forced.
+    #[inline(always)]
+    pub(crate) fn mark_forced(&self) {
+        self.forced.set(true);
     }
 }
 
