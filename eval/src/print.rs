@@ -376,7 +376,10 @@ mod tests {
             ("{ f = x: x; }", "{ f = <CODE>; }"),
             ("[ (x: x) 1 ]", "[ <CODE> 1 ]"),
             ("x: x", "<LAMBDA>"),
-            ("let s = { f = x: x; }; in builtins.seq s.f s", "{ f = <LAMBDA>; }"),
+            (
+                "let s = { f = x: x; }; in builtins.seq s.f s",
+                "{ f = <LAMBDA>; }",
+            ),
             (
                 "let g = x: x; in { f = g; h = if true then g else 1; }",
                 "{ f = <CODE>; h = <CODE>; }",
@@ -385,8 +388,14 @@ mod tests {
                 "let g = x: x; s = { f = g; h = if true then g else 1; }; in builtins.seq s.h s",
                 "{ f = <LAMBDA>; h = <LAMBDA>; }",
             ),
-            ("let f = x: x; in builtins.seq (f 1) { inherit f; }", "{ f = <LAMBDA>; }"),
-            ("builtins.listToAttrs [ { name = \"f\"; value = x: x; } ]", "{ f = <CODE>; }"),
+            (
+                "let f = x: x; in builtins.seq (f 1) { inherit f; }",
+                "{ f = <LAMBDA>; }",
+            ),
+            (
+                "builtins.listToAttrs [ { name = \"f\"; value = x: x; } ]",
+                "{ f = <CODE>; }",
+            ),
             ("map (x: y: y) [ 1 ]", "[ <CODE> ]"),
         ];
         for (expr, nix) in cases {
