@@ -368,8 +368,8 @@ mod tests {
         super::print_value(&mut ev, &v, false).unwrap()
     }
 
-    /// A lambda where Nix keeps a thunk prints as `<CODE>` until forced or called (outputs
-    /// of Nix 2.26).
+    /// A lambda where Nix keeps a thunk prints as `<CODE>` until forced or called, and `[ ]`
+    /// is never a thunk (outputs of Nix 2.26).
     #[test]
     fn lambdas_print_as_unevaluated_until_forced() {
         let cases = [
@@ -397,6 +397,8 @@ mod tests {
                 "{ f = <CODE>; }",
             ),
             ("map (x: y: y) [ 1 ]", "[ <CODE> ]"),
+            // `[ ]` is a constant (Nix 2.26), `{ }` a thunk.
+            ("[ [ ] { } ]", "[ [ ] <CODE> ]"),
         ];
         for (expr, nix) in cases {
             assert_eq!(lazy_print(expr), nix, "{expr}");

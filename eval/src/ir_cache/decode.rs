@@ -146,6 +146,7 @@ impl<'a> Decoder<'a> {
             3 => Value::Float(f64::from_bits(u64::from_le_bytes(self.eight()?))),
             4 => Value::string_encoded(self.str()?),
             5 => Value::path(self.str()?),
+            6 => Value::list(Vec::new()),
             _ => return None,
         })
     }

@@ -110,6 +110,7 @@ impl Encoder {
                 self.byte(5);
                 self.str(p);
             }
+            Value::List(l) if l.is_empty() => self.byte(6),
             _ => return None,
         }
         Some(())

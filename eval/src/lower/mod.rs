@@ -221,6 +221,11 @@ impl<'a> Lowerer<'a> {
                     .items()
                     .map(|e| self.expr(e))
                     .collect::<Result<Vec<_>>>()?;
+                if items.is_empty() {
+                    // `[ ]` is a constant, as in Nix (2.26 prints it as `[ ]` even where
+                    // other literals are unevaluated thunks).
+                    return rc(Expr::Const(Value::list(Vec::new()), span));
+                }
                 rc(Expr::List(items, span))
             }
             ast::Expr::BinOp(b) => self.bin_op(&b, span),
