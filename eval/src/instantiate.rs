@@ -352,15 +352,22 @@ pub fn render_value(ev: &mut Eval, v: &Value, output: OutputOptions) -> Result<S
 
 fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
     if req.parse_only {
-        let text = match &req.input {
-            Input::File(p) => read_input(ev, &req.cwd.join(p))?,
-            Input::Expr(e) => crate::bytestr::encode(e).into_owned(),
-        };
-        let origin = match &req.input {
-            Input::File(p) => crate::source::Origin::File(req.cwd.join(p)),
-            Input::Expr(_) => crate::source::Origin::Expr {
-                base_dir: req.cwd.clone(),
-            },
+        let (text, origin) = match &req.input {
+            // The file `import` would read: it must exist, a directory means its
+            // `default.nix`, and reads go through the evaluator's file system.
+            Input::File(p) => {
+                let abs = canon_path(&crate::bytestr::from_os(req.cwd.join(p).as_os_str()));
+                let p = ev.real_path_of(&Value::path(abs), Span::NONE)?;
+                let file = ev.source_file(&crate::bytestr::to_path(&p))?;
+                let text = ev.read_source_mapped(&file)?;
+                (text, crate::source::Origin::File(file))
+            }
+            Input::Expr(e) => {
+                let origin = crate::source::Origin::Expr {
+                    base_dir: req.cwd.clone(),
+                };
+                (crate::bytestr::encode(e).into_owned(), origin)
+            }
         };
         ev.compile(origin, &text)?;
         return Ok(());
@@ -385,23 +392,6 @@ fn run_in(ev: &mut Eval, req: &Request, stdout: &mut String) -> Result<()> {
         stdout.push_str(&render_value(ev, &v, req.output())?);
     }
     Ok(())
-}
-
-fn read_input(ev: &Eval, path: &Path) -> Result<String> {
-    let p = if ev.is_dir(path) {
-        path.join("default.nix")
-    } else {
-        path.to_path_buf()
-    };
-    let bytes = ev.fs.read(&p).map_err(|e| {
-        EvalError::new(format!(
-            "opening file '{}': {}",
-            p.display(),
-            crate::eval::io_reason(&e)
-        ))
-    })?;
-    // Source is bytes; the parser reads it encoded (crate::bytestr).
-    Ok(crate::bytestr::encode_owned(bytes))
 }
 
 /// Nix's `autoCallFunction`: forces `v`; a set with `__functor` is called with itself
@@ -603,6 +593,30 @@ mod tests {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         req.apply_flags(&args).unwrap();
         run(&req)
+    }
+
+    /// `--parse FILE` reads what `import` reads, with Nix 2.26's errors.
+    #[test]
+    fn parse_reads_the_file_import_reads() {
+        let dir = std::env::temp_dir().join(format!("kith-parse-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("default.nix"), "1 +\n").unwrap();
+        let parse = |file: &Path| {
+            let mut req = Request::new(Input::File(file.to_path_buf()), "/".into());
+            req.parse_only = true;
+            run(&req)
+        };
+        let out = parse(&dir);
+        assert_eq!(out.exit_code, 1);
+        let at = format!("at {}:2:1:", dir.join("default.nix").display());
+        assert!(out.stderr.contains(&at), "{}", out.stderr);
+        let missing = dir.join("missing.nix");
+        assert_eq!(
+            parse(&missing).stderr,
+            format!("error: path '{}' does not exist\n", missing.display())
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Outputs of Nix 2.26 (`nix-instantiate --eval -E …`).

@@ -129,7 +129,7 @@ fn trace(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         Value::String(s) => s.encoded().into_owned(),
         other => show_traced(ev, other),
     };
-    emit(ev, format!("trace: {text}"));
+    ev.emit_line(format!("trace: {text}"));
     ev.force(&args[1])
 }
 
@@ -145,10 +145,10 @@ fn warn(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
         ev.force_string(&args[0]),
         "while evaluating the first argument; the message passed to builtins.warn",
     )?;
-    emit(
-        ev,
-        format!("evaluation warning: {}", align_warning(&msg.encoded())),
-    );
+    ev.emit_line(format!(
+        "evaluation warning: {}",
+        align_warning(&msg.encoded())
+    ));
     if ev.options.abort_on_warn {
         // Not catchable by `tryEval`, and without a position of its own, as in Nix.
         return Err(EvalError::new(
@@ -173,11 +173,6 @@ fn align_warning(text: &str) -> String {
         out.push_str(line);
     }
     out
-}
-
-/// Prints a `trace:`/`evaluation warning:` line (see [`Eval::emit_line`]).
-pub(crate) fn emit(ev: &mut Eval, line: String) {
-    ev.emit_line(line)
 }
 
 impl Eval {

@@ -60,9 +60,10 @@ fn hash_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         .read_bytes_mapped(&crate::bytestr::to_path(&path))
         .at(span)?
         .map_err(|e| {
-            let reason = e.to_string();
-            let reason = reason.split(" (os error").next().unwrap_or_default();
-            EvalError::new(format!("reading file '{path}': {reason}"))
+            EvalError::new(format!(
+                "reading file '{path}': {}",
+                kith_store::fs::io_reason(&e)
+            ))
         })?;
     Ok(Value::string(
         algo.digest(&data).to_string(HashFormat::Base16),

@@ -128,17 +128,23 @@ impl Eval {
             }
         }
         let p = self.real_path_of(path, span)?;
-        let mut file = crate::bytestr::to_path(&p).into_owned();
-        // Reads go through `resolve_fs`; `file` stays as Nix names it.
-        if self.is_dir_mapped(&file).at(span)? {
-            file.push("default.nix");
-        }
+        let file = self.source_file(&crate::bytestr::to_path(&p)).at(span)?;
         if let Some(v) = self.imports.get(&file) {
             let v = v.clone();
             return self.force(&v);
         }
         let text = self.read_source_mapped(&file)?;
         self.import_text(file, &text)
+    }
+
+    /// The Nix file `path` names: itself, or its `default.nix` if it is a directory (symlinks
+    /// followed, through [`Eval::resolve_fs`]); the result stays as Nix names it.
+    pub(crate) fn source_file(&self, path: &Path) -> Result<PathBuf> {
+        let mut file = path.to_path_buf();
+        if self.is_dir_mapped(&file)? {
+            file.push("default.nix");
+        }
+        Ok(file)
     }
 
     /// Evaluates (once) the source `text` of `file`.
@@ -163,10 +169,7 @@ impl Eval {
     ) -> Result<Value> {
         let attrs = self.force_attrs(&scope)?;
         let p = self.real_path_of(path, span)?;
-        let mut file = crate::bytestr::to_path(&p).into_owned();
-        if self.is_dir_mapped(&file).at(span)? {
-            file.push("default.nix");
-        }
+        let file = self.source_file(&crate::bytestr::to_path(&p)).at(span)?;
         let text = self.read_source_mapped(&file)?;
         let names: Vec<Symbol> = attrs.iter().map(|a| a.name).collect();
         let e = self.compile_scoped(Origin::File(file), &text, &names)?;
