@@ -29,13 +29,10 @@ const ROOTS: &[&str] = &[
 const STORE_SRC: &str = "../store/src";
 
 fn main() {
-    let mut files = reached_files(Path::new("src"), ROOTS);
+    let (mut files, names_store) = reached_files(Path::new("src"), ROOTS);
     // Code reached through `kith_store::…` (lowering uses its `canon_path` and byte
     // strings): the scan does not follow paths into another crate, so a reached file that
     // names kith-store brings in all of its sources.
-    let names_store = files
-        .iter()
-        .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("kith_store")));
     if names_store {
         for dir in source_dirs(Path::new(STORE_SRC)) {
             println!("cargo:rerun-if-changed={}", dir.display());
@@ -87,8 +84,10 @@ fn source_dirs(dir: &Path) -> Vec<PathBuf> {
 /// A module path from the crate root (`["eval", "import"]`; `[]` is the crate root).
 type ModPath = Vec<String>;
 
-/// The files reached from `roots` (paths under `src`, e.g. `src/lower/mod.rs`), sorted.
-fn reached_files(src: &Path, roots: &[&str]) -> BTreeSet<PathBuf> {
+/// The files reached from `roots` (paths under `src`, e.g. `src/lower/mod.rs`), sorted, and
+/// whether any of them names kith-store.
+fn reached_files(src: &Path, roots: &[&str]) -> (BTreeSet<PathBuf>, bool) {
+    let mut names_store = false;
     // Files of modules declared with `#[path]`, which the standard layout cannot find.
     let mut declared: BTreeMap<ModPath, PathBuf> = BTreeMap::new();
     let mut seen = BTreeSet::new();
@@ -109,6 +108,7 @@ fn reached_files(src: &Path, roots: &[&str]) -> BTreeSet<PathBuf> {
             continue;
         }
         let text = std::fs::read_to_string(&file).expect("reading a source file");
+        names_store |= text.contains("kith_store");
         let tokens = tokenize(&text);
         let (mods, paths) = scan(&tokens, &module);
         for (child, path_attr) in mods {
@@ -134,7 +134,7 @@ fn reached_files(src: &Path, roots: &[&str]) -> BTreeSet<PathBuf> {
             todo.extend(reached);
         }
     }
-    seen
+    (seen, names_store)
 }
 
 /// The module path of `file` under the standard layout (`src/a/b.rs`, `src/a/b/mod.rs`).
