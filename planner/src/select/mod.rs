@@ -1,0 +1,1 @@
+//! Clan's selector language (`clan select`): parsing, application to values, and output.
