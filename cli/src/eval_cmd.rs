@@ -173,6 +173,7 @@ fn run_flake(args: &EvalArgs, installable: &str, cwd: PathBuf) -> ExitCode {
                 .map(|p| (p[0].clone(), PathBuf::from(&p[1])))
                 .collect(),
             offline: args.offline,
+            ..Default::default()
         },
         output: output_options(args),
         error_format: error_format(args),

@@ -47,6 +47,30 @@ pub struct FlakeOptions {
     pub overrides: Vec<(String, PathBuf)>,
     /// `--offline`: never run Nix to fetch a locked input missing from the store.
     pub offline: bool,
+    /// Replacements of the root flake's inputs as its `outputs` function receives them
+    /// (`self.inputs` is left as it is); see [`InputWrapper`].
+    pub input_wrappers: Vec<InputWrapper>,
+}
+
+/// A replacement for one input of the root flake in the arguments of its `outputs`
+/// function: `wrap` receives the input's real (lazy, possibly unavailable) value and
+/// returns what `outputs` sees instead. kith-inventory uses it to find the clan a flake
+/// declares without running clan-core's code.
+#[derive(Clone)]
+pub struct InputWrapper {
+    /// The input's name in the root flake's `inputs`.
+    pub input: String,
+    /// Builds the replacement from the real input's value and its source path (a lazy
+    /// string: the input's directory, found without evaluating the input).
+    pub wrap: Rc<dyn Fn(Value, Value) -> Value>,
+}
+
+impl std::fmt::Debug for InputWrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputWrapper")
+            .field("input", &self.input)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where a lock-graph node's source comes from.
@@ -174,6 +198,7 @@ fn load_tree(
         fetch: source::Fetch::unless_offline(opts.offline),
         values: RefCell::new(HashMap::new()),
         substitutes: HashMap::new(),
+        wrappers: opts.input_wrappers.clone(),
     };
     graph.substitutes = plan_substitutes(&graph, &store_dir);
     let report = explain(&graph, &store_dir);
@@ -551,6 +576,8 @@ struct Graph {
     values: RefCell<HashMap<usize, Value>>,
     /// Nodes built from their source tree instead of their `flake.nix`.
     substitutes: HashMap<usize, Substitute>,
+    /// Replacements of the root's inputs in its `outputs` arguments.
+    wrappers: Vec<InputWrapper>,
 }
 
 /// A clan-core node built by the source-tree substitute.
@@ -683,10 +710,41 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
         input_entries.push(attr(name, edge_value(g, i, name, edge)));
     }
     let inputs = Value::Attrs(Attrs::from_entries(input_entries.clone()));
+    if i == 0 {
+        for entry in &mut input_entries {
+            if let Some(w) = g.wrappers.iter().find(|w| entry.name.as_str() == w.input) {
+                let path = source_path_value(g, node.inputs.get(entry.name.as_str()), &entry.value);
+                entry.value = (w.wrap)(entry.value.clone(), path);
+            }
+        }
+    }
     input_entries.push(attr("self", node_value(g, i)));
     let args = Value::Attrs(Attrs::from_entries(input_entries));
     let outputs = ev.call(&outputs_fn, args, Span::NONE)?;
     finish_flake(ev, &src, info, inputs, outputs)
+}
+
+/// The source path of the input at `edge` as a lazy string: the node's source directory,
+/// without building its value (for a `follows` edge, the value's `outPath`).
+fn source_path_value(g: &Rc<Graph>, edge: Option<&Edge>, value: &Value) -> Value {
+    match edge {
+        Some(Edge::Node(j)) => {
+            let g = g.clone();
+            let j = *j;
+            Thunk::native(move |ev: &mut Eval| {
+                let src = node_source(ev, &g.nodes[j], g.fetch)?;
+                Ok(Value::string(flake_path(&src)))
+            })
+        }
+        _ => {
+            let value = value.clone();
+            Thunk::native(move |ev: &mut Eval| {
+                let set = ev.force_attrs(&value)?;
+                let out = set.get_str("outPath").cloned().unwrap_or(Value::Null);
+                ev.force(&out)
+            })
+        }
+    }
 }
 
 /// A flake's value from its outputs: the outputs updated with the source info and

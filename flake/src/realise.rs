@@ -134,6 +134,7 @@ fn eval_target(
             let opts = FlakeOptions {
                 overrides: overrides.clone(),
                 offline,
+                ..FlakeOptions::default()
             };
             let f = crate::load(ev, dir, &opts)?;
             let url = format!("{}", dir.display());

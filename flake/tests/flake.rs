@@ -38,6 +38,7 @@ fn overrides(root: &Path) -> FlakeOptions {
             .map(|n| (n.to_string(), root.join(n)))
             .collect(),
         offline: false,
+        ..FlakeOptions::default()
     }
 }
 
@@ -205,6 +206,7 @@ fn corpus_overrides(pairs: &[(&str, &str)]) -> FlakeOptions {
             .map(|(n, d)| (n.to_string(), common::corpus_path(d)))
             .collect(),
         offline: false,
+        ..FlakeOptions::default()
     }
 }
 

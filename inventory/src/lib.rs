@@ -5,3 +5,10 @@
 //! computes: machines and tags, role membership, settings, service exports and constraint
 //! checks. Where it meets something it does not model it says so (an `Unsupported` error) instead
 //! of guessing; the caller then asks the reference path.
+
+mod error;
+pub mod modsys;
+
+pub use error::{Error, Result};
+pub mod clan;
+mod schema;

@@ -1,0 +1,213 @@
+//! Finding the clan a flake declares, and evaluating its top-level module natively.
+//!
+//! The user's `flake.nix` is evaluated by kith's evaluator with the `clan-core` input
+//! replaced, in the arguments of `outputs`, by a stand-in whose `lib.clan` and
+//! `lib.buildClan` return a marker holding the module they were given. The module is then
+//! evaluated by [`crate::modsys`] against clan's option declarations ([`crate::schema`])
+//! and a stand-in of clan-core's source modules (`sources.nix`), never running clan-core.
+
+use crate::error::{Error, Result};
+use crate::modsys::merge::{eval_submodule, Ctx};
+use crate::modsys::{attr, attrs, Def};
+use crate::schema;
+use kith_eval::{Eval, Span, Thunk, Value};
+use kith_flake::{FlakeOptions, InputWrapper};
+use std::path::Path;
+use std::rc::Rc;
+
+/// The stand-in for the `clan-core` input (see the module documentation).
+const CAPTURE: &str = r#"
+real: path:
+let
+  marker = kind: module:
+    let
+      r = {
+        __kithClan = { inherit kind module real path; };
+        config = r;
+        clanInternals = r;
+        nixosConfigurations = { };
+        darwinConfigurations = { };
+        nixosModules = { };
+        darwinModules = { };
+      };
+    in
+    r;
+in
+{
+  lib = {
+    clan = marker "clan";
+    buildClan = marker "buildClan";
+  };
+  outPath = path;
+  inputs = real.inputs;
+}
+"#;
+
+/// The error clan's CLI shows for a flake without a `clan` output.
+pub const NO_CLAN_OUTPUT: &str = "This flake does not export the 'clan' attribute. Please write 'clan = clan.config;' into the outputs of your flake.nix.";
+
+/// A clan found in a flake, with its top-level configuration evaluated lazily.
+pub struct Clan {
+    /// The flake's value (outputs, `inputs`, `outPath`, …), as the user's code sees it.
+    pub flake: Value,
+    /// clan's top-level `config` (lazy).
+    pub config: Value,
+    /// clan-core's source directory (where its files would be; only used in names).
+    pub core: String,
+    /// The entry point the flake used: `clan` (`lib.clan`) or `buildClan`.
+    pub entry: String,
+    /// The real `clan-core` input (lazy; may be unavailable).
+    pub clan_core: Value,
+}
+
+/// Loads the flake in `dir` and finds its clan.
+pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
+    let capture = ev.eval_expr(CAPTURE, Path::new("/"))?;
+    let mut opts = opts.clone();
+    let cap = capture.clone();
+    opts.input_wrappers.push(InputWrapper {
+        input: "clan-core".into(),
+        wrap: Rc::new(move |real, path| {
+            Thunk::apply2(cap.clone(), real, path, Span::NONE)
+        }),
+    });
+    let flake = kith_flake::load(ev, dir, &opts)?;
+    let outputs = ev.force_attrs(&flake)?;
+    let Some(clan_out) = outputs.get_str("clan").cloned() else {
+        return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT)));
+    };
+    let clan_out = ev.force_attrs(&clan_out)?;
+    let Some(marker) = clan_out.get_str("__kithClan").cloned() else {
+        return Err(Error::unsupported(
+            "the flake's `clan` output is not the result of clan-core.lib.clan or buildClan",
+        ));
+    };
+    let marker = ev.force_attrs(&marker)?;
+    let kind = ev.force_str_noctx(marker.get_str("kind").expect("marker kind"))?;
+    let module = marker.get_str("module").cloned().expect("marker module");
+    let real = marker.get_str("real").cloned().expect("marker real");
+    let m = ev.force_attrs(&module)?;
+    let Some(self_value) = m.get_str("self").cloned() else {
+        return Err(Error::unsupported("`lib.clan` called without `self`"));
+    };
+    let core = ev.force_str_noctx(marker.get_str("path").expect("marker path"))?;
+    let config = evaluate(ev, &core, module, self_value, real.clone())?;
+    Ok(Clan {
+        flake,
+        config,
+        core,
+        entry: kind,
+        clan_core: real,
+    })
+}
+
+/// Evaluates clan's top-level module `m` (lazily) and returns its `config`.
+pub fn evaluate(
+    ev: &mut Eval,
+    core: &str,
+    m: Value,
+    self_value: Value,
+    clan_core: Value,
+) -> Result<Value> {
+    let lib = lib_of(&self_value, &clan_core);
+    let inventory = Rc::new(schema::inventory(core));
+    let mut top = schema::clan(core, inventory);
+    set_defaults(&mut top, self_value.clone());
+    let sources = ev.eval_expr(include_str!("sources.nix"), Path::new("/"))?;
+    let sources = ev.call(
+        &sources,
+        attrs(vec![attr("core", Value::string(core))]),
+        Span::NONE,
+    )?;
+    let nixpkgs = input_of(&self_value, &clan_core, "nixpkgs");
+    let nix_darwin = input_of(&self_value, &clan_core, "nix-darwin");
+    let special = vec![
+        ("self".to_string(), self_value.clone()),
+        ("nixpkgs".to_string(), nixpkgs),
+        ("nix-darwin".to_string(), nix_darwin),
+        ("clan-core".to_string(), clan_core.clone()),
+        ("clanLib".to_string(), select(&clan_core, "clanLib")),
+    ];
+    top.special = Some(Rc::new(move |_| special.clone()));
+    let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
+    let unknown: Rc<str> = Rc::from("<unknown-file>");
+    let ctx = Ctx {
+        loc: Vec::new(),
+        name: None,
+        parent: Value::Null,
+        lib,
+    };
+    let defs = vec![Def::new(&default_file, sources), Def::new(&unknown, m)];
+    Ok(eval_submodule(ev, &ctx, &Rc::new(top), defs))
+}
+
+/// `self` defaults to the special argument, `directory` to `toString self`.
+fn set_defaults(top: &mut crate::modsys::Schema, self_value: Value) {
+    use crate::modsys::{Decl, Node, Ty};
+    for (name, node) in &mut top.options {
+        let s = self_value.clone();
+        match *name {
+            "self" => {
+                *node = Node::Opt(Decl {
+                    ty: Ty::Raw,
+                    default: Some(Rc::new(move |_, _| Ok(s.clone()))),
+                    apply_unique: false,
+                })
+            }
+            "directory" => {
+                *node = Node::Opt(Decl {
+                    ty: Ty::Raw,
+                    default: Some(Rc::new(move |ev: &mut Eval, _| {
+                        let set = ev.force_attrs(&s)?;
+                        let out = set.get_str("outPath").cloned().unwrap_or(Value::Null);
+                        let out = ev.force(&out)?;
+                        Ok(match out {
+                            Value::Path(p) => Value::string(p.to_string()),
+                            v => v,
+                        })
+                    })),
+                    apply_unique: false,
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `v.name`, lazily.
+fn select(v: &Value, name: &'static str) -> Value {
+    let v = v.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let set = ev.force_attrs(&v)?;
+        match set.get_str(name) {
+            Some(x) => ev.force(x),
+            None => Err(kith_eval::EvalError::new(format!("attribute '{name}' missing"))),
+        }
+    })
+}
+
+/// `self.inputs.<name> or clan-core.inputs.<name>`, lazily.
+fn input_of(self_value: &Value, clan_core: &Value, name: &'static str) -> Value {
+    let s = self_value.clone();
+    let c = clan_core.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let set = ev.force_attrs(&s)?;
+        if let Some(inputs) = set.get_str("inputs") {
+            let inputs = ev.force_attrs(inputs)?;
+            if let Some(x) = inputs.get_str(name) {
+                return ev.force(x);
+            }
+        }
+        let inputs = select(&c, "inputs");
+        let inputs = ev.force_attrs(&inputs)?;
+        match inputs.get_str(name) {
+            Some(x) => ev.force(x),
+            None => Err(kith_eval::EvalError::new(format!("attribute '{name}' missing"))),
+        }
+    })
+}
+
+/// nixpkgs' `lib`, as clan-core's evaluation uses it.
+fn lib_of(self_value: &Value, clan_core: &Value) -> Value {
+    select(&input_of(self_value, clan_core, "nixpkgs"), "lib")
+}

@@ -1,0 +1,585 @@
+//! Merging definitions by type (`mergeDefinitions`), and submodules evaluated lazily.
+
+use super::pretty::show_defs;
+use super::props::{self, OPTION_DEFAULT_PRIORITY};
+use super::types::{Decl, Node, Schema, Ty};
+use super::{attr, attrs, collect, show_option, throw, Args, Collected, Def};
+use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Where a merge happens.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The option path.
+    pub loc: Vec<String>,
+    /// The attribute name of the enclosing `attrsOf` element, if any (`name`).
+    pub name: Option<String>,
+    /// The `config` of the enclosing submodule.
+    pub parent: Value,
+    /// `lib`.
+    pub lib: Value,
+}
+
+impl Ctx {
+    /// The context of a child option `name`.
+    pub fn child(&self, name: &str) -> Ctx {
+        let mut loc = self.loc.clone();
+        loc.push(name.to_string());
+        Ctx {
+            loc,
+            ..self.clone()
+        }
+    }
+}
+
+const PRIORITY_SUGGESTION: &str =
+    "Use `lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.";
+
+/// Merges the definitions of an option declared by `decl` in `decl_file`.
+pub fn merge_option(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    decl: &Decl,
+    decl_file: &Rc<str>,
+    mut defs: Vec<Def>,
+) -> Result<Value> {
+    if let Some(d) = &decl.default {
+        let v = d(ev, ctx)?;
+        defs.push(Def::new(
+            decl_file,
+            attrs(vec![
+                attr("_type", Value::string("override")),
+                attr("priority", Value::Int(OPTION_DEFAULT_PRIORITY)),
+                attr("content", v),
+            ]),
+        ));
+    }
+    let (defs, _) = props::normalise(ev, &defs)?;
+    if defs.is_empty() {
+        return match &decl.ty {
+            Ty::ListOf(_) => Ok(Value::list(Vec::new())),
+            Ty::AttrsOf(..) => Ok(attrs(Vec::new())),
+            Ty::NullOr(_) => Ok(Value::Null),
+            Ty::Submodule(s) => Ok(eval_submodule(ev, ctx, s, Vec::new())),
+            _ => Err(throw(format!(
+                "The option `{}' was accessed but has no value defined. Try setting the option.",
+                show_option(&ctx.loc)
+            ))),
+        };
+    }
+    let v = merge_type(ev, ctx, &decl.ty, defs)?;
+    if decl.apply_unique {
+        let list = ev.force_list(&v)?;
+        let mut out: Vec<Value> = Vec::new();
+        for x in list.iter() {
+            let mut dup = false;
+            for y in &out {
+                if ev.equal(x, y)? {
+                    dup = true;
+                    break;
+                }
+            }
+            if !dup {
+                out.push(x.clone());
+            }
+        }
+        return Ok(Value::list(out));
+    }
+    Ok(v)
+}
+
+/// Whether `v` passes `ty`'s `check`.
+fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
+    let v = ev.force(v)?;
+    Ok(match ty {
+        Ty::Str => matches!(v, Value::String(_)),
+        Ty::Int => matches!(v, Value::Int(_)),
+        Ty::Bool => matches!(v, Value::Bool(_)),
+        Ty::Path => matches!(v, Value::Path(_) | Value::String(_)),
+        Ty::Raw => true,
+        Ty::Enum(vals) => match &v {
+            Value::String(s) => vals.iter().any(|x| x.as_bytes() == s.as_bytes()),
+            _ => false,
+        },
+        Ty::StrMatching(p) => match &v {
+            Value::String(s) => string_matches(ev, p, &s.encoded())?,
+            _ => false,
+        },
+        Ty::NullOr(t) => matches!(v, Value::Null) || check(ev, t, &v)?,
+        Ty::ListOf(_) => matches!(v, Value::List(_)),
+        Ty::AttrsOf(..) => matches!(v, Value::Attrs(_)),
+        Ty::Submodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
+        Ty::UniqueSettings | Ty::Deferred => true,
+        Ty::NamesOrAttrsOf(_) => matches!(v, Value::Attrs(_) | Value::List(_)),
+    })
+}
+
+/// `builtins.match pattern s != null`, through the evaluator (POSIX semantics).
+fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
+    let m = ev.builtins().get_str("match").cloned().expect("builtins.match");
+    let f = ev.call(&m, Value::string(pattern), kith_eval::Span::NONE)?;
+    let r = ev.call(&f, Value::string(s), kith_eval::Span::NONE)?;
+    Ok(!matches!(ev.force(&r)?, Value::Null))
+}
+
+fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_eval::EvalError> {
+    let shown = show_defs(ev, invalid);
+    throw(format!(
+        "A definition for option `{}' is not of type `{}'. Definition values:{shown}",
+        show_option(&ctx.loc),
+        ty.description()
+    ))
+}
+
+/// Type-checks and merges normalised definitions (at least one).
+pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
+    if !matches!(ty, Ty::UniqueSettings | Ty::Raw | Ty::Deferred) {
+        let mut invalid = Vec::new();
+        for d in &defs {
+            if !check(ev, ty, &d.value)? {
+                invalid.push(d.clone());
+            }
+        }
+        if !invalid.is_empty() {
+            return Err(type_error(ev, ctx, ty, &invalid));
+        }
+    }
+    match ty {
+        Ty::Str | Ty::Int | Ty::Bool | Ty::Enum(_) | Ty::StrMatching(_) | Ty::Path => {
+            merge_equal(ev, ctx, &defs)
+        }
+        Ty::Raw => merge_one(ev, ctx, &defs, ""),
+        Ty::NullOr(t) => {
+            let mut nulls = 0;
+            for d in &defs {
+                if matches!(ev.force(&d.value)?, Value::Null) {
+                    nulls += 1;
+                }
+            }
+            if nulls == defs.len() {
+                Ok(Value::Null)
+            } else if nulls > 0 {
+                let files: Vec<String> = defs.iter().map(|d| format!("`{}'", d.file)).collect();
+                Err(throw(format!(
+                    "The option `{}` is defined both null and not null, in {}.",
+                    show_option(&ctx.loc),
+                    files.join(" and ")
+                )))
+            } else {
+                merge_type(ev, ctx, t, defs)
+            }
+        }
+        Ty::ListOf(t) => {
+            let mut out = Vec::new();
+            for (n, d) in defs.iter().enumerate() {
+                let list = ev.force_list(&d.value)?;
+                for (m, x) in list.iter().enumerate() {
+                    let mut vals = Vec::new();
+                    props::discharge(ev, x, &mut vals)?;
+                    for v in vals {
+                        let ectx = ctx.child(&format!("[definition {}-entry {}]", n + 1, m + 1));
+                        let def = Def {
+                            file: d.file.clone(),
+                            span: d.span,
+                            value: v,
+                        };
+                        out.push(lazy_merge(&ectx, t, vec![def]));
+                    }
+                }
+            }
+            Ok(Value::list(out))
+        }
+        Ty::AttrsOf(t, lazy) => {
+            let mut names: Vec<(Symbol, Vec<Def>)> = Vec::new();
+            for d in &defs {
+                let set = ev.force_attrs(&d.value)?;
+                for a in set.iter() {
+                    let def = Def {
+                        file: d.file.clone(),
+                        span: a.span,
+                        value: a.value.clone(),
+                    };
+                    match names.iter_mut().find(|(n, _)| *n == a.name) {
+                        Some((_, v)) => v.push(def),
+                        None => names.push((a.name, vec![def])),
+                    }
+                }
+            }
+            let mut entries = Vec::new();
+            for (name, defs) in names {
+                let span = defs.first().map(|d| d.span).unwrap_or(kith_eval::Span::NONE);
+                let mut ectx = ctx.child(name.as_str());
+                ectx.name = Some(name.as_str().to_string());
+                if !lazy {
+                    let mut any = false;
+                    for d in &defs {
+                        let mut vals = Vec::new();
+                        props::discharge(ev, &d.value, &mut vals)?;
+                        any |= !vals.is_empty();
+                    }
+                    if !any {
+                        continue;
+                    }
+                }
+                let decl = Decl::new((**t).clone());
+                let file: Rc<str> = Rc::from("");
+                let value = Thunk::native(move |ev: &mut Eval| {
+                    merge_option(ev, &ectx, &decl, &file, defs)
+                });
+                entries.push(Attr { name, value, span });
+            }
+            Ok(Value::Attrs(Attrs::from_entries(entries)))
+        }
+        Ty::Submodule(schema) => Ok(eval_submodule(ev, ctx, schema, defs)),
+        Ty::UniqueSettings => merge_settings(ev, ctx, defs),
+        Ty::Deferred => {
+            let modules = defs
+                .into_iter()
+                .map(|d| {
+                    attrs(vec![
+                        attr("_file", Value::string(&*d.file)),
+                        attr("imports", Value::list(vec![d.value])),
+                    ])
+                })
+                .collect();
+            Ok(attrs(vec![attr("imports", Value::list(modules))]))
+        }
+        Ty::NamesOrAttrsOf(t) => {
+            let mut coerced = Vec::with_capacity(defs.len());
+            for d in defs {
+                let v = ev.force(&d.value)?;
+                let value = match &v {
+                    Value::List(l) => {
+                        let mut entries = Vec::new();
+                        for x in l.iter() {
+                            let n = ev.force_str_noctx(x)?;
+                            entries.push(attr(&n, attrs(Vec::new())));
+                        }
+                        attrs(entries)
+                    }
+                    _ => v.clone(),
+                };
+                coerced.push(Def { value, ..d });
+            }
+            merge_type(ev, ctx, &Ty::AttrsOf(t.clone(), false), coerced)
+        }
+    }
+}
+
+/// An element merged only when forced.
+fn lazy_merge(ctx: &Ctx, ty: &Rc<Ty>, defs: Vec<Def>) -> Value {
+    let ctx = ctx.clone();
+    let ty = ty.clone();
+    Thunk::native(move |ev: &mut Eval| merge_type(ev, &ctx, &ty, defs))
+}
+
+/// `mergeEqualOption`.
+fn merge_equal(ev: &mut Eval, ctx: &Ctx, defs: &[Def]) -> Result<Value> {
+    let first = &defs[0];
+    for d in &defs[1..] {
+        if !ev.equal(&first.value, &d.value)? {
+            let shown = show_defs(ev, &[first.clone(), d.clone()]);
+            return Err(throw(format!(
+                "The option `{}' has conflicting definition values:{shown}\n{PRIORITY_SUGGESTION}",
+                show_option(&ctx.loc)
+            )));
+        }
+    }
+    Ok(first.value.clone())
+}
+
+/// `mergeOneOption`/`mergeUniqueOption`.
+fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Value> {
+    if defs.len() == 1 {
+        return Ok(defs[0].value.clone());
+    }
+    let shown = show_defs(ev, defs);
+    Err(throw(format!(
+        "The option `{}' is defined multiple times while it's expected to be unique.\n{message}\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
+        show_option(&ctx.loc)
+    )))
+}
+
+/// clan's `uniqueDeferredSerializableModule`: one definition, an attribute set without
+/// `imports`, serialisable; merged into the deferred-module form
+/// `{ imports = [ { _file = "<file>, via option <loc>"; imports = [ value ]; } ]; }`.
+fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
+    if defs.len() > 1 {
+        let shown = show_defs(ev, &defs);
+        return Err(throw(format!(
+            "The option `{}' is defined multiple times while it's expected to be unique.\n------\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
+            show_option(&ctx.loc)
+        )));
+    }
+    let d = &defs[0];
+    let v = ev.force(&d.value)?;
+    let Value::Attrs(set) = &v else {
+        return Err(crate::error::unsupported_eval(format!(
+            "settings of {} that are not an attribute set",
+            show_option(&ctx.loc)
+        )));
+    };
+    if set.get_str("imports").is_some() {
+        return Err(throw("uniqueDeferredSerializableModule doesn't allow nested imports"));
+    }
+    let file = format!("{}, via option {}", d.file, show_option(&ctx.loc));
+    let inner = attrs(vec![
+        attr("_file", Value::string(file)),
+        attr("imports", Value::list(vec![v.clone()])),
+    ]);
+    Ok(attrs(vec![attr("imports", Value::list(vec![inner]))]))
+}
+
+/// The state of a submodule evaluation, filled once its modules are collected.
+struct Submodule {
+    modules: Vec<Collected>,
+    extra: Vec<(&'static str, Def)>,
+}
+
+/// Evaluates a submodule of `schema` from `defs` (each a module), lazily: the returned
+/// value is its `config`.
+pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<Def>) -> Value {
+    let _ = ev;
+    let state: Rc<RefCell<Option<Rc<Submodule>>>> = Rc::new(RefCell::new(None));
+    let config_cell: Rc<RefCell<Option<Value>>> = Rc::new(RefCell::new(None));
+    let config = {
+        let state = state.clone();
+        let schema = schema.clone();
+        let ctx = ctx.clone();
+        let cell = config_cell.clone();
+        Thunk::native(move |ev: &mut Eval| {
+            let self_value = cell.borrow().clone().unwrap_or(Value::Null);
+            let sub = state.borrow().clone();
+            let Some(sub) = sub else {
+                return Err(kith_eval::EvalError::new("infinite recursion encountered"));
+            };
+            build_config(ev, &ctx, &schema, &sub, &self_value)
+        })
+    };
+    *config_cell.borrow_mut() = Some(config.clone());
+    let schema = schema.clone();
+    let ctx = ctx.clone();
+    let config2 = config.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        if state.borrow().is_none() {
+            let mut special = schema.special.as_ref().map(|f| f(&ctx)).unwrap_or_default();
+            if let Some(n) = &ctx.name {
+                special.push(("name".into(), Value::string(n.as_str())));
+            }
+            let args = Args {
+                lib: ctx.lib.clone(),
+                class: schema.class,
+                special,
+            };
+            let roots = defs.iter().map(|d| (d.file.clone(), d.value.clone())).collect();
+            let modules = collect(ev, roots, &config2, &args)?;
+            let extra = match &schema.extra {
+                Some(f) => f(ev, &ctx)?,
+                None => Vec::new(),
+            };
+            *state.borrow_mut() = Some(Rc::new(Submodule { modules, extra }));
+        }
+        ev.force(&config2)
+    })
+}
+
+/// The definitions of `name` in the collected modules (and the type's extra definitions).
+fn defs_of(sub: &Submodule, name: &str) -> Vec<Def> {
+    let sym = Symbol::new(name);
+    let mut out = Vec::new();
+    for m in &sub.modules {
+        for p in &m.pieces {
+            if let Some(a) = p.get_attr(sym) {
+                out.push(Def {
+                    file: m.file.clone(),
+                    span: a.span,
+                    value: a.value.clone(),
+                });
+            }
+        }
+    }
+    for (n, d) in &sub.extra {
+        if *n == name {
+            out.push(d.clone());
+        }
+    }
+    out
+}
+
+/// The `config` attribute set of a submodule: one lazily merged attribute per option.
+fn build_config(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    schema: &Rc<Schema>,
+    sub: &Rc<Submodule>,
+    self_value: &Value,
+) -> Result<Value> {
+    let mut inner = ctx.clone();
+    inner.parent = self_value.clone();
+    // Unmatched definitions: names no option declares.
+    let mut defined: Vec<Symbol> = Vec::new();
+    for m in &sub.modules {
+        for p in &m.pieces {
+            for a in p.iter() {
+                if !defined.contains(&a.name) {
+                    defined.push(a.name);
+                }
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    for (name, node) in &schema.options {
+        let defs = defs_of(sub, name);
+        entries.push(node_value(ev, &inner.child(name), node, &schema.decl_file, defs)?);
+        if let Some(last) = entries.last_mut() {
+            last.name = Symbol::new(name);
+        }
+    }
+    for name in defined {
+        if schema.options.iter().any(|(n, _)| *n == name.as_str()) {
+            continue;
+        }
+        let defs = defs_of(sub, name.as_str());
+        match &schema.freeform {
+            Some(ty) => {
+                let decl = Decl::new(ty.clone());
+                let c = inner.child(name.as_str());
+                let file = schema.decl_file.clone();
+                let span = defs[0].span;
+                entries.push(Attr {
+                    name,
+                    span,
+                    value: Thunk::native(move |ev: &mut Eval| {
+                        merge_option(ev, &c, &decl, &file, defs)
+                    }),
+                });
+            }
+            None => {
+                let names: Vec<&str> = schema.options.iter().map(|(n, _)| *n).collect();
+                return Err(does_not_exist(ev, &inner.child(name.as_str()), &names, &defs));
+            }
+        }
+    }
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
+}
+
+/// The value of an option or a namespace of options.
+fn node_value(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    node: &Node,
+    decl_file: &Rc<str>,
+    defs: Vec<Def>,
+) -> Result<Attr> {
+    let name = Symbol::new(ctx.loc.last().map(String::as_str).unwrap_or(""));
+    let span = defs.first().map(|d| d.span).unwrap_or(kith_eval::Span::NONE);
+    let value = match node {
+        Node::Opt(decl) => {
+            let c = ctx.clone();
+            let decl = decl.clone();
+            let file = decl_file.clone();
+            Thunk::native(move |ev: &mut Eval| merge_option(ev, &c, &decl, &file, defs))
+        }
+        Node::Group(children) => {
+            // Split each definition into its attributes.
+            let mut pieces: Vec<(Rc<str>, Shared<Attrs>)> = Vec::new();
+            for d in &defs {
+                let mut vals = Vec::new();
+                props::push_down(ev, &d.value, &mut vals)?;
+                for v in vals {
+                    pieces.push((d.file.clone(), ev.force_attrs(&v)?));
+                }
+            }
+            let mut entries = Vec::new();
+            for (child, cnode) in children {
+                let sym = Symbol::new(child);
+                let cdefs: Vec<Def> = pieces
+                    .iter()
+                    .filter_map(|(f, p)| {
+                        p.get_attr(sym).map(|a| Def {
+                            file: f.clone(),
+                            span: a.span,
+                            value: a.value.clone(),
+                        })
+                    })
+                    .collect();
+                entries.push(node_value(ev, &ctx.child(child), cnode, decl_file, cdefs)?);
+            }
+            for (f, p) in &pieces {
+                for a in p.iter() {
+                    if !children.iter().any(|(c, _)| *c == a.name.as_str()) {
+                        let names: Vec<&str> = children.iter().map(|(n, _)| *n).collect();
+                        let d = Def {
+                            file: f.clone(),
+                            span: a.span,
+                            value: a.value.clone(),
+                        };
+                        return Err(does_not_exist(ev, &ctx.child(a.name.as_str()), &names, &[d]));
+                    }
+                }
+            }
+            Value::Attrs(Attrs::from_entries(entries))
+        }
+    };
+    Ok(Attr { name, value, span })
+}
+
+/// The module system's error for a definition of an undeclared option.
+pub fn does_not_exist(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    siblings: &[&str],
+    defs: &[Def],
+) -> Box<kith_eval::EvalError> {
+    let shown = show_defs(ev, &defs[..1.min(defs.len())]);
+    let invalid = ctx.loc.last().cloned().unwrap_or_default();
+    let parent = &ctx.loc[..ctx.loc.len().saturating_sub(1)];
+    let mut cands: Vec<(usize, &str)> = siblings
+        .iter()
+        .map(|s| (levenshtein(&invalid, s), *s))
+        .collect();
+    if cands.len() >= 100 {
+        cands.retain(|(d, _)| *d <= 2);
+    }
+    cands.sort_by_key(|(d, _)| *d);
+    cands.truncate(3);
+    let show = |s: &str| {
+        let mut l = parent.to_vec();
+        l.push(s.to_string());
+        format!("`{}'", show_option(&l))
+    };
+    let suggestion = match cands.len() {
+        0 => String::new(),
+        1 => format!("\n\nDid you mean {}?", show(cands[0].1)),
+        n => format!(
+            "\n\nDid you mean {} or {}?",
+            cands[..n - 1]
+                .iter()
+                .map(|(_, s)| show(s))
+                .collect::<Vec<_>>()
+                .join(", "),
+            show(cands[n - 1].1)
+        ),
+    };
+    throw(format!(
+        "The option `{}' does not exist. Definition values:{shown}{suggestion}",
+        show_option(&ctx.loc)
+    ))
+}
+
+/// Edit distance, as `lib.strings.levenshtein`.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

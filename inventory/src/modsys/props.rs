@@ -1,0 +1,190 @@
+//! Definition properties as nixpkgs' module system handles them: `mkMerge`, `mkIf`,
+//! `mkOverride` (`mkDefault`, `mkForce`, option defaults) and `mkOrder` (`mkBefore`,
+//! `mkAfter`).
+
+use super::Def;
+use kith_eval::{Attrs, Eval, Result, Shared, Value};
+
+/// The priority of a plain definition.
+pub const DEFAULT_PRIORITY: i64 = 100;
+/// The priority of an option's `default` (`mkOptionDefault`).
+pub const OPTION_DEFAULT_PRIORITY: i64 = 1500;
+/// The order priority of a definition without `mkOrder`.
+const DEFAULT_ORDER_PRIORITY: i64 = 1000;
+
+/// The `_type` of a forced attribute set, if it is a string.
+pub fn type_tag(ev: &mut Eval, set: &Attrs) -> Result<Option<String>> {
+    match set.get_str("_type") {
+        Some(t) => {
+            let t = ev.force(t)?;
+            Ok(match t {
+                Value::String(s) => Some(s.encoded().into_owned()),
+                _ => None,
+            })
+        }
+        None => Ok(None),
+    }
+}
+
+/// The property a value carries (`_type` of an attribute set), with the set.
+fn property(ev: &mut Eval, v: &Value) -> Result<Option<(String, Shared<Attrs>)>> {
+    let v = ev.force(v)?;
+    if let Value::Attrs(set) = &v {
+        if let Some(t) = type_tag(ev, set)? {
+            return Ok(Some((t, set.clone())));
+        }
+    }
+    Ok(None)
+}
+
+fn field(set: &Attrs, name: &str) -> Value {
+    set.get_str(name).cloned().unwrap_or(Value::Null)
+}
+
+/// `dischargeProperties`: flattens `mkMerge` and evaluates `mkIf`.
+pub fn discharge(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
+    match property(ev, v)? {
+        Some((t, set)) if t == "merge" => {
+            let contents = ev.force_list(&field(&set, "contents"))?;
+            for c in contents.iter() {
+                discharge(ev, c, out)?;
+            }
+            Ok(())
+        }
+        Some((t, set)) if t == "if" => {
+            let cond = ev.force(&field(&set, "condition"))?;
+            match cond {
+                Value::Bool(true) => discharge(ev, &field(&set, "content"), out),
+                Value::Bool(false) => Ok(()),
+                _ => Err(kith_eval::EvalError::of_kind(
+                    kith_eval::ErrorKind::Throw,
+                    "‘mkIf’ called with a non-Boolean condition",
+                )),
+            }
+        }
+        _ => {
+            out.push(v.clone());
+            Ok(())
+        }
+    }
+}
+
+/// A definition after discharging, with its override priority resolved.
+#[derive(Clone)]
+pub struct Prioritised {
+    /// The definition, with any `mkOverride` stripped.
+    pub def: Def,
+    /// Its override priority.
+    pub priority: i64,
+}
+
+/// `dischargeProperties` on every definition, then `filterOverrides'` (keeps the
+/// definitions of the highest priority, stripped) and `sortProperties` (when any has an
+/// order). Returns the surviving definitions and the highest priority.
+pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
+    let mut flat: Vec<Prioritised> = Vec::new();
+    for d in defs {
+        let mut vals = Vec::new();
+        discharge(ev, &d.value, &mut vals)?;
+        for v in vals {
+            let (priority, value) = match property(ev, &v)? {
+                Some((t, set)) if t == "override" => {
+                    (ev.force_int(&field(&set, "priority"))?, field(&set, "content"))
+                }
+                _ => (DEFAULT_PRIORITY, v),
+            };
+            flat.push(Prioritised {
+                def: Def {
+                    file: d.file.clone(),
+                    span: d.span,
+                    value,
+                },
+                priority,
+            });
+        }
+    }
+    let highest = flat.iter().map(|p| p.priority).min().unwrap_or(9999);
+    let mut kept: Vec<Def> = flat
+        .into_iter()
+        .filter(|p| p.priority == highest)
+        .map(|p| p.def)
+        .collect();
+    let mut orders = Vec::with_capacity(kept.len());
+    let mut any_order = false;
+    for d in &mut kept {
+        match property(ev, &d.value)? {
+            Some((t, set)) if t == "order" => {
+                any_order = true;
+                orders.push(ev.force_int(&field(&set, "priority"))?);
+                d.value = field(&set, "content");
+            }
+            _ => orders.push(DEFAULT_ORDER_PRIORITY),
+        }
+    }
+    if any_order {
+        let mut paired: Vec<(i64, Def)> = orders.into_iter().zip(kept).collect();
+        // Nix's `sort` with a strict less-than is stable.
+        paired.sort_by_key(|(p, _)| *p);
+        kept = paired.into_iter().map(|(_, d)| d).collect();
+    }
+    Ok((kept, highest))
+}
+
+/// `pushDownProperties` on a module's `config` (or an attribute-set definition): the
+/// attribute sets it stands for, with `mkIf`/`mkOverride` moved onto their attributes.
+pub fn push_down(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
+    match property(ev, v)? {
+        Some((t, set)) if t == "merge" => {
+            let contents = ev.force_list(&field(&set, "contents"))?;
+            for c in contents.iter() {
+                push_down(ev, c, out)?;
+            }
+            Ok(())
+        }
+        Some((t, set)) if t == "if" || t == "override" => {
+            let mut inner = Vec::new();
+            push_down(ev, &field(&set, "content"), &mut inner)?;
+            for c in inner {
+                let c = ev.force(&c)?;
+                match &c {
+                    Value::Attrs(a) => {
+                        let wrapped = a
+                            .iter()
+                            .map(|attr| kith_eval::Attr {
+                                name: attr.name,
+                                span: attr.span,
+                                value: rewrap(&set, &attr.value),
+                            })
+                            .collect();
+                        out.push(Value::Attrs(Attrs::from_entries(wrapped)));
+                    }
+                    _ => out.push(c.clone()),
+                }
+            }
+            Ok(())
+        }
+        _ => {
+            out.push(v.clone());
+            Ok(())
+        }
+    }
+}
+
+/// `set` (an `mkIf` or `mkOverride`) around `content` instead of its own content.
+fn rewrap(set: &Attrs, content: &Value) -> Value {
+    let entries = set
+        .iter()
+        .map(|a| {
+            if a.name.as_str() == "content" {
+                kith_eval::Attr {
+                    name: a.name,
+                    span: a.span,
+                    value: content.clone(),
+                }
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    Value::Attrs(Attrs::from_entries(entries))
+}

@@ -1,0 +1,139 @@
+//! Option types and declarations the native module system knows.
+
+use super::merge::Ctx;
+use super::Def;
+use kith_eval::{Eval, Result, Value};
+use std::rc::Rc;
+
+/// An option type (a subset of `lib.types`).
+#[derive(Clone)]
+pub enum Ty {
+    /// `types.str`.
+    Str,
+    /// `types.int`.
+    Int,
+    /// `types.bool`.
+    Bool,
+    /// `types.path`.
+    Path,
+    /// `types.raw`: one definition, any value, not evaluated.
+    Raw,
+    /// `types.enum [ … ]` of strings.
+    Enum(Rc<[&'static str]>),
+    /// `types.strMatching pattern` (the pattern as Nix's `builtins.match` reads it).
+    StrMatching(&'static str),
+    /// `types.nullOr t`.
+    NullOr(Rc<Ty>),
+    /// `types.listOf t`.
+    ListOf(Rc<Ty>),
+    /// `types.attrsOf t` (`lazy`: `types.lazyAttrsOf t`).
+    AttrsOf(Rc<Ty>, bool),
+    /// `types.submoduleWith { modules = …; }` with a native schema.
+    Submodule(Rc<Schema>),
+    /// clan's `uniqueDeferredSerializableModule` (settings).
+    UniqueSettings,
+    /// `types.deferredModule`: any number of module definitions, kept unevaluated.
+    Deferred,
+    /// `types.coercedTo (listOf str) (genAttrs …) (attrsOf t)`: a list of names stands
+    /// for `{ name = { }; … }`.
+    NamesOrAttrsOf(Rc<Ty>),
+}
+
+impl Ty {
+    /// The type's `description`, as error messages show it.
+    pub fn description(&self) -> String {
+        match self {
+            Ty::Str => "string".into(),
+            Ty::Int => "signed integer".into(),
+            Ty::Bool => "boolean".into(),
+            Ty::Path => "path".into(),
+            Ty::Raw => "raw value".into(),
+            Ty::Enum(vals) => format!(
+                "one of {}",
+                vals.iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Ty::StrMatching(p) => format!("string matching the pattern {p}"),
+            Ty::NullOr(t) => format!("null or {}", t.description()),
+            Ty::ListOf(t) => format!("list of {}", t.description()),
+            Ty::AttrsOf(t, lazy) => format!(
+                "{}attribute set of {}",
+                if *lazy { "lazy " } else { "" },
+                t.description()
+            ),
+            Ty::Submodule(_) => "submodule".into(),
+            Ty::UniqueSettings | Ty::Deferred => "module".into(),
+            Ty::NamesOrAttrsOf(t) => format!(
+                "attribute set of {} or list of string convertible to it",
+                t.description()
+            ),
+        }
+    }
+}
+
+/// Computes an option's default in its submodule's context.
+pub type DefaultFn = Rc<dyn Fn(&mut Eval, &Ctx) -> Result<Value>>;
+
+/// Extra definitions a submodule type's own modules make, by option name.
+pub type ExtraDefs = Rc<dyn Fn(&mut Eval, &Ctx) -> Result<Vec<(&'static str, Def)>>>;
+
+/// Special arguments of a submodule's modules, from its context.
+pub type SpecialArgs = Rc<dyn Fn(&Ctx) -> Vec<(String, Value)>>;
+
+/// An option declaration.
+#[derive(Clone)]
+pub struct Decl {
+    /// The type.
+    pub ty: Ty,
+    /// `default`, if any (defined at priority 1500 from the declaring file).
+    pub default: Option<DefaultFn>,
+    /// `apply = lib.unique`.
+    pub apply_unique: bool,
+}
+
+impl Decl {
+    /// An option of type `ty` without a default.
+    pub fn new(ty: Ty) -> Decl {
+        Decl {
+            ty,
+            default: None,
+            apply_unique: false,
+        }
+    }
+
+    /// An option of type `ty` with a constant default.
+    pub fn with_default(ty: Ty, default: impl Fn() -> Value + 'static) -> Decl {
+        Decl {
+            ty,
+            default: Some(Rc::new(move |_, _| Ok(default()))),
+            apply_unique: false,
+        }
+    }
+}
+
+/// An option or a namespace of options (`deploy.targetHost`).
+#[derive(Clone)]
+pub enum Node {
+    /// An option.
+    Opt(Decl),
+    /// Options under a name.
+    Group(Vec<(&'static str, Node)>),
+}
+
+/// The declarations of a submodule type.
+pub struct Schema {
+    /// Declared options.
+    pub options: Vec<(&'static str, Node)>,
+    /// `freeformType`, if any.
+    pub freeform: Option<Ty>,
+    /// The file declaring the options (named for defaults).
+    pub decl_file: Rc<str>,
+    /// `_class` of the submodule evaluation.
+    pub class: Option<&'static str>,
+    /// Definitions the type's own modules add.
+    pub extra: Option<ExtraDefs>,
+    /// Special arguments of its modules.
+    pub special: Option<SpecialArgs>,
+}
