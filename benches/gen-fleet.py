@@ -635,6 +635,8 @@ def main():
     m = a.instances if a.instances is not None else a.n // 50 + 5
     if m < 5:
         sys.exit("gen-fleet: --instances must be at least 5 (one of each kind)")
+    if m > 5 * a.n:
+        sys.exit("gen-fleet: --instances must be at most 5 N (each instance needs a machine of its own)")
     if os.path.exists(a.out) and os.listdir(a.out):
         if not a.force:
             sys.exit(f"gen-fleet: {a.out} is not empty (use --force to replace it)")
