@@ -12,3 +12,4 @@ pub mod modsys;
 pub use error::{Error, Result};
 pub mod clan;
 mod schema;
+pub mod serialize;

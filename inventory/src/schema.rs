@@ -277,6 +277,8 @@ pub fn inventory(core: &str) -> Schema {
             ("_inventoryFile", opt(Ty::Raw)),
             ("noInstanceOptions", opt_default(Ty::Bool, || Value::Bool(false))),
             ("options", opt(Ty::Deferred)),
+            // Removed (`mkRemovedOptionModule`): a definition fails the serialisation.
+            ("services", opt_default(null_or(Ty::Deferred), || Value::Null)),
             ("modules", opt_default(Ty::Deferred, || attrs(Vec::new()))),
             ("assertions", opt_default(Ty::Deferred, || Value::list(Vec::new()))),
             ("meta", opt(Ty::Submodule(Rc::new(meta(core))))),
