@@ -76,17 +76,16 @@ pub fn apply(
 /// Whether `s` is a store path with nothing after its name (`<store>/<hash>-<name>`), as
 /// clan's `is_pure_store_path`.
 pub fn is_pure_store_path(store_dir: &str, s: &str) -> bool {
-    let Some(rest) = s
-        .strip_prefix(store_dir)
-        .and_then(|r| r.strip_prefix('/'))
-    else {
+    let Some(rest) = s.strip_prefix(store_dir).and_then(|r| r.strip_prefix('/')) else {
         return false;
     };
     let Some((hash, name)) = rest.split_once('-') else {
         return false;
     };
     !hash.is_empty()
-        && hash.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-._?=".contains(&b))
@@ -263,7 +262,10 @@ impl Walker<'_> {
 
     fn on_scalar(&mut self, v: &Value, sel: &Selector) -> Result<Json, ApplyError> {
         if !self.clan() {
-            return Err(ApplyError::Other(format!("unexpected type {}", v.type_of())));
+            return Err(ApplyError::Other(format!(
+                "unexpected type {}",
+                v.type_of()
+            )));
         }
         match sel {
             Selector::Maybe(_) => Ok(Json::Object(Map::new())),

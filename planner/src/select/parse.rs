@@ -262,7 +262,7 @@ impl fmt::Display for Selector {
                         SetItem::Str(s) if s.is_empty() => f.write_str("\"\"")?,
                         SetItem::Str(s) => {
                             if s.starts_with('?') {
-                                f.write_str("\\")?;
+                                f.write_str("\\?")?;
                                 escaped(f, &s[1..], &['\\', ',', '}', '"'])?;
                             } else {
                                 escaped(f, s, &['\\', ',', '}', '"'])?;
