@@ -3,6 +3,19 @@
 //! [`select_reference`] answers a selector the *reference* way: the flake is loaded and
 //! evaluated by kith's evaluator, the selector applied with [`apply::Semantics::Clan`],
 //! and the result printed as `clan select` prints it.
+//!
+//! ```
+//! use kith_eval::{Eval, EvalOptions};
+//! use kith_planner::select::{apply, dumps, parse, Semantics};
+//! use std::path::Path;
+//!
+//! let mut ev = Eval::new(EvalOptions::default());
+//! let v = ev.eval_expr(r#"{ m = { jon.ip = "10.0.0.1"; sara = { }; }; }"#, Path::new("/"))?;
+//! let sel = parse("m.*.?ip").unwrap();
+//! let json = apply(&mut ev, &v, &sel, Semantics::Clan).unwrap();
+//! assert_eq!(dumps(&json), "{\n    \"jon\": {\n        \"ip\": \"10.0.0.1\"\n    },\n    \"sara\": {}\n}");
+//! # Ok::<(), Box<kith_eval::EvalError>>(())
+//! ```
 
 pub mod apply;
 pub mod output;
@@ -82,7 +95,8 @@ pub fn select_reference(
         options.store_dir = dir;
     }
     let mut ev = kith_flake::evaluator(options, opts.offline);
-    let (flake, inputs) = match kith_flake::load_explained(&mut ev, flake_dir, opts) {
+    let dir = PathBuf::from(kith_eval::canon_path(&flake_dir.to_string_lossy()));
+    let (flake, inputs) = match kith_flake::load_explained(&mut ev, &dir, opts) {
         Ok(loaded) => loaded,
         Err(e) => {
             let reason = ApplyError::Eval(e).reason(&ev);

@@ -260,14 +260,13 @@ impl fmt::Display for Selector {
                     }
                     match item {
                         SetItem::Str(s) if s.is_empty() => f.write_str("\"\"")?,
-                        SetItem::Str(s) => {
-                            if s.starts_with('?') {
+                        SetItem::Str(s) => match s.strip_prefix('?') {
+                            Some(tail) => {
                                 f.write_str("\\?")?;
-                                escaped(f, &s[1..], &['\\', ',', '}', '"'])?;
-                            } else {
-                                escaped(f, s, &['\\', ',', '}', '"'])?;
+                                escaped(f, tail, &['\\', ',', '}', '"'])?;
                             }
-                        }
+                            None => escaped(f, s, &['\\', ',', '}', '"'])?,
+                        },
                         SetItem::Maybe(s) => {
                             f.write_str("?")?;
                             escaped(f, s, &['\\', ',', '}', '"'])?;
