@@ -49,7 +49,6 @@ pub fn run(args: SelectArgs) -> ExitCode {
             .collect(),
         offline: args.offline,
     };
-    let flake = cwd.join(flake);
     let result = select_reference(&flake, &args.selector, &opts);
     let mut stderr = String::new();
     let inputs = match &result {

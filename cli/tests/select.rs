@@ -126,3 +126,46 @@ fn errors_and_explain() {
         ("ValueError: expected ., but got {c}\n", Some(1))
     );
 }
+
+#[test]
+fn missing_or_invalid_flake() {
+    let cache = std::env::temp_dir().join(format!("kith-select-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("kith-select-noflake-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let (_, err, code) = common::run_kith(None, &cache, &["select", "x", "--flake", d]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        format!("{d}: \nFlake is invalid. Could not find a flake.nix file in '{d}'.\n")
+    );
+    let gone = format!("{d}/gone");
+    let (_, err, code) = common::run_kith(None, &cache, &["select", "x", "--flake", &gone]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        format!("{gone}: \nFlake '{gone}' does not exist or is not a valid flake.\n")
+    );
+    std::fs::write(
+        dir.join("flake.nix"),
+        "{ outputs = _: { a = { b = 1; }; }; }",
+    )
+    .unwrap();
+    let (out, err, code) =
+        common::run_kith(Some(&dir), &cache, &["select", "a.?b", "--flake", "."]);
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("{\n    \"b\": 1\n}\n", "", Some(0))
+    );
+    let (_, err, code) = common::run_kith(
+        Some(&dir),
+        &cache,
+        &["select", "clan.exports", "--flake", "."],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("Reason: This flake does not export the 'clan' attribute. \n"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

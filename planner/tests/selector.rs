@@ -347,7 +347,7 @@ fn nix_select_tests() {
         let clan = apply(&mut ev, &data, &sels, Semantics::Clan);
         match clan {
             Ok(v) => assert_eq!(v, want, "{sel} (clan)"),
-            Err(ApplyError::Other(m)) if sel.contains("somelists.?") => {
+            Err(ApplyError::Cache(m)) if sel.contains("somelists.?") => {
                 assert!(m.contains("MAYBE"), "{sel}: {m}")
             }
             Err(e) => panic!("{sel} (clan): {}", e.reason(&ev)),

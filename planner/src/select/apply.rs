@@ -33,8 +33,11 @@ pub enum ApplyError {
     /// An evaluation error (a `throw`, a missing attribute in nix-select, `toJSON` of a
     /// function, …).
     Eval(Box<EvalError>),
-    /// Another error, with its message.
+    /// Another error of the selection (a `throw` of nix-select), with its message.
     Other(String),
+    /// An error clan's cache raises while storing Nix's answer (`?N` on a list): clan
+    /// prints it as it is, not as a failed select.
+    Cache(String),
 }
 
 impl From<Box<EvalError>> for ApplyError {
@@ -57,7 +60,7 @@ impl ApplyError {
                 let after = text.rsplit_once("error:").map_or(text.as_str(), |(_, a)| a);
                 after.trim().to_string()
             }
-            ApplyError::Other(m) => m.clone(),
+            ApplyError::Other(m) | ApplyError::Cache(m) => m.clone(),
         }
     }
 }
@@ -203,8 +206,8 @@ impl Walker<'_> {
         if !is_int {
             return Err(fail(format!("cannot convert {text} to int")));
         }
-        match t.parse::<usize>() {
-            Ok(i) if i < len => Ok(i),
+        match t.parse::<i64>().map(usize::try_from) {
+            Ok(Ok(i)) if i < len => Ok(i),
             _ => Err(fail(format!("list index {t} is out of bounds"))),
         }
     }
@@ -247,7 +250,7 @@ impl Walker<'_> {
             }
             Selector::Maybe(k) => {
                 if self.clan() {
-                    return Err(ApplyError::Other(
+                    return Err(ApplyError::Cache(
                         "Expected dict for value in MAYBE, got <class 'list'>".into(),
                     ));
                 }

@@ -55,6 +55,9 @@ pub enum SelectErrorKind {
     Parse(SelectorError),
     /// Loading, evaluating or selecting failed: the reason clan prints.
     Reason(String),
+    /// Another of clan's errors, printed as it is (a missing or invalid flake directory,
+    /// an answer clan's cache cannot store).
+    Clan(String),
 }
 
 impl fmt::Display for SelectError {
@@ -63,6 +66,7 @@ impl fmt::Display for SelectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             SelectErrorKind::Parse(e) => write!(f, "ValueError: {e}"),
+            SelectErrorKind::Clan(m) => f.write_str(m),
             SelectErrorKind::Reason(r) => write!(
                 f,
                 "Error on: $ clan select '{}'\n  Reason: {r}. Use flag '--debug' to see full nix trace.",
@@ -74,8 +78,9 @@ impl fmt::Display for SelectError {
 
 impl std::error::Error for SelectError {}
 
-/// Answers `selector` on the flake in `flake_dir` by evaluating it with kith (the
-/// reference path): the text `clan select` prints.
+/// Answers `selector` on the flake in `flake_dir` (relative to the current directory if
+/// relative) by evaluating it with kith (the reference path): the text `clan select`
+/// prints.
 pub fn select_reference(
     flake_dir: &Path,
     selector: &str,
@@ -95,7 +100,19 @@ pub fn select_reference(
         options.store_dir = dir;
     }
     let mut ev = kith_flake::evaluator(options, opts.offline);
-    let dir = PathBuf::from(kith_eval::canon_path(&flake_dir.to_string_lossy()));
+    let id = flake_dir.display();
+    if std::fs::metadata(flake_dir).is_err() {
+        let msg = format!("{id}: \nFlake '{id}' does not exist or is not a valid flake.");
+        return Err(fail(SelectErrorKind::Clan(msg), Vec::new()));
+    }
+    if !flake_dir.join("flake.nix").is_file() {
+        let msg = format!("{id}: \nFlake is invalid. Could not find a flake.nix file in '{id}'.");
+        return Err(fail(SelectErrorKind::Clan(msg), Vec::new()));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let dir = PathBuf::from(kith_eval::canon_path(
+        &cwd.join(flake_dir).to_string_lossy(),
+    ));
     let (flake, inputs) = match kith_flake::load_explained(&mut ev, &dir, opts) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -108,6 +125,7 @@ pub fn select_reference(
             text: dumps(&json),
             inputs,
         }),
+        Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
         Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),
     }
 }
