@@ -3,6 +3,7 @@
 mod alloc;
 mod build_cmd;
 mod eval_cmd;
+mod select_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Compute a derivation with kith and have Nix realise it, as `nix build`.
     Build(build_cmd::BuildArgs),
+    /// Select values from a clan's flake, printing what `clan select` prints.
+    #[command(alias = "se")]
+    Select(select_cmd::SelectArgs),
 }
 
 /// Writes a command's output: `stdout` to standard output, then `stderr` to standard error.
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Build(args) => build_cmd::run(args),
+        Command::Select(args) => select_cmd::run(args),
     };
     if std::env::var_os("KITH_SHOW_STATS").is_some() {
         match kith_eval::stats::report() {

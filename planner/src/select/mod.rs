@@ -1,1 +1,150 @@
 //! Clan's selector language (`clan select`): parsing, application to values, and output.
+//!
+//! [`select_reference`] answers a selector the *reference* way: the flake is loaded and
+//! evaluated by kith's evaluator, the selector applied with [`apply::Semantics::Clan`],
+//! and the result printed as `clan select` prints it.
+//!
+//! ```
+//! use kith_eval::{Eval, EvalOptions};
+//! use kith_planner::select::{apply, dumps, parse, Semantics};
+//! use std::path::Path;
+//!
+//! let mut ev = Eval::new(EvalOptions::default());
+//! let v = ev.eval_expr(r#"{ m = { jon.ip = "10.0.0.1"; sara = { }; }; }"#, Path::new("/"))?;
+//! let sel = parse("m.*.?ip").unwrap();
+//! let json = apply(&mut ev, &v, &sel, Semantics::Clan).unwrap();
+//! assert_eq!(dumps(&json), "{\n    \"jon\": {\n        \"ip\": \"10.0.0.1\"\n    },\n    \"sara\": {}\n}");
+//! # Ok::<(), Box<kith_eval::EvalError>>(())
+//! ```
+
+pub mod apply;
+pub mod output;
+pub mod parse;
+
+pub use apply::{apply, ApplyError, Semantics};
+pub use output::dumps;
+pub use parse::{parse, Selector, SelectorError, SetItem};
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The answer to a selector.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The printed result (without a trailing newline).
+    pub text: String,
+    /// One line per flake input saying how it was resolved (`kith_flake::load_explained`).
+    pub inputs: Vec<String>,
+}
+
+/// Why a selector could not be answered.
+#[derive(Clone, Debug)]
+pub struct SelectError {
+    /// The selector as the user wrote it.
+    pub selector: String,
+    /// What went wrong.
+    pub kind: SelectErrorKind,
+    /// How the flake's inputs were resolved, if the flake was read that far.
+    pub inputs: Vec<String>,
+}
+
+/// The kinds of [`SelectError`].
+#[derive(Clone, Debug)]
+pub enum SelectErrorKind {
+    /// The selector does not parse (clan raises a `ValueError`).
+    Parse(SelectorError),
+    /// Loading, evaluating or selecting failed: the reason clan prints.
+    Reason(String),
+    /// Another of clan's errors, printed as it is (a missing or invalid flake directory,
+    /// an answer clan's cache cannot store).
+    Clan(String),
+}
+
+impl fmt::Display for SelectError {
+    /// Clan's text: `Error on: $ clan select '<sel>'` and `  Reason: …` on the next line
+    /// (a parse error reads as Python's `ValueError: …`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SelectErrorKind::Parse(e) => write!(f, "ValueError: {e}"),
+            SelectErrorKind::Clan(m) => f.write_str(m),
+            SelectErrorKind::Reason(r) => write!(
+                f,
+                "Error on: $ clan select '{}'\n  Reason: {r}. Use flag '--debug' to see full nix trace.",
+                self.selector
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SelectError {}
+
+/// Answers `selector` on the flake in `flake_dir` (relative to the current directory if
+/// relative) by evaluating it with kith (the reference path): the text `clan select`
+/// prints.
+pub fn select_reference(
+    flake_dir: &Path,
+    selector: &str,
+    opts: &kith_flake::FlakeOptions,
+) -> Result<Answer, SelectError> {
+    let fail = |kind, inputs| SelectError {
+        selector: selector.to_string(),
+        kind,
+        inputs,
+    };
+    let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e), Vec::new()))?;
+    let mut options = kith_eval::EvalOptions {
+        ir_cache_dir: kith_eval::default_ir_cache_dir(),
+        ..Default::default()
+    };
+    if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
+        options.store_dir = dir;
+    }
+    let mut ev = kith_flake::evaluator(options, opts.offline);
+    let id = flake_dir.display();
+    if std::fs::metadata(flake_dir).is_err() {
+        let msg = format!("{id}: \nFlake '{id}' does not exist or is not a valid flake.");
+        return Err(fail(SelectErrorKind::Clan(msg), Vec::new()));
+    }
+    if !flake_dir.join("flake.nix").is_file() {
+        let msg = format!("{id}: \nFlake is invalid. Could not find a flake.nix file in '{id}'.");
+        return Err(fail(SelectErrorKind::Clan(msg), Vec::new()));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let dir = PathBuf::from(kith_eval::canon_path(
+        &cwd.join(flake_dir).to_string_lossy(),
+    ));
+    let (flake, inputs) = match kith_flake::load_explained(&mut ev, &dir, opts) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            let reason = ApplyError::Eval(e).reason(&ev);
+            return Err(fail(SelectErrorKind::Reason(reason), Vec::new()));
+        }
+    };
+    match apply(&mut ev, &flake, &selectors, Semantics::Clan) {
+        Ok(json) => Ok(Answer {
+            text: dumps(&json),
+            inputs,
+        }),
+        Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
+        Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),
+    }
+}
+
+/// The markers that make a directory a clan's top level, in the order clan searches for
+/// them (`clan_lib/dirs`: each marker is looked for in every ancestor before the next).
+pub const TOPLEVEL_MARKERS: [&str; 5] = [".clan-flake", ".git", ".hg", ".svn", "flake.nix"];
+
+/// The default `--flake` of clan's commands: `clan_dir` (`$CLAN_DIR`) if set and not
+/// empty, else the first ancestor of `cwd` holding `.clan-flake`, then `.git`, `.hg`,
+/// `.svn`, `flake.nix` (the file-system root itself is never searched, as in clan).
+pub fn default_flake_dir(clan_dir: Option<&std::ffi::OsStr>, cwd: &Path) -> Option<PathBuf> {
+    if let Some(dir) = clan_dir.filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    TOPLEVEL_MARKERS.iter().find_map(|marker| {
+        cwd.ancestors()
+            .filter(|dir| dir.parent().is_some())
+            .find(|dir| dir.join(marker).exists())
+            .map(Path::to_path_buf)
+    })
+}

@@ -1,0 +1,78 @@
+//! `kith select`: the command-line face of `kith_planner::select`, as `clan select`.
+
+use clap::Args;
+use kith_planner::select::{default_flake_dir, select_reference};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `kith select`, named as `clan select`'s.
+#[derive(Args, Debug)]
+pub struct SelectArgs {
+    /// The selector (`a.b`, `*`, `{a,?b}`, `?c`, `"quoted.name"`).
+    selector: String,
+    /// The clan's flake directory (default: `$CLAN_DIR`, else the first ancestor of the
+    /// current directory with `.clan-flake`, then `.git`, `.hg`, `.svn`, `flake.nix`).
+    #[arg(long, value_name = "PATH")]
+    flake: Option<PathBuf>,
+    /// Use the directory PATH for the input NAME (`a/b` for nested inputs).
+    #[arg(long, num_args = 2, value_names = ["NAME", "PATH"], action = clap::ArgAction::Append)]
+    override_input: Vec<String>,
+    /// Print to stderr where the answer came from and how each input was resolved.
+    #[arg(long)]
+    explain: bool,
+    /// Do not use a cached answer (kith answers by evaluating for now).
+    #[arg(long)]
+    no_cache: bool,
+    /// Do not fetch locked flake inputs missing from the store.
+    #[arg(long)]
+    offline: bool,
+}
+
+/// Runs `kith select`.
+pub fn run(args: SelectArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let clan_dir = std::env::var_os("CLAN_DIR");
+    let Some(flake) = args
+        .flake
+        .clone()
+        .or_else(|| default_flake_dir(clan_dir.as_deref(), &cwd))
+    else {
+        let msg = "error: no clan flake found: pass --flake PATH or set CLAN_DIR\n";
+        crate::write_output(b"", msg.as_bytes());
+        return ExitCode::FAILURE;
+    };
+    let opts = kith_flake::FlakeOptions {
+        overrides: args
+            .override_input
+            .chunks(2)
+            .map(|p| (p[0].clone(), cwd.join(&p[1])))
+            .collect(),
+        offline: args.offline,
+    };
+    let result = select_reference(&flake, &args.selector, &opts);
+    let mut stderr = String::new();
+    let inputs = match &result {
+        Ok(answer) => &answer.inputs,
+        Err(e) => &e.inputs,
+    };
+    if args.explain {
+        stderr.push_str("kith: answered from the reference path (flake evaluated by kith)\n");
+        for line in inputs {
+            stderr.push_str(&format!("kith: input {line}\n"));
+        }
+    }
+    match result {
+        Ok(answer) => {
+            if crate::write_output(format!("{}\n", answer.text).as_bytes(), stderr.as_bytes()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            stderr.push_str(&format!("{e}\n"));
+            crate::write_output(b"", stderr.as_bytes());
+            ExitCode::FAILURE
+        }
+    }
+}
