@@ -1,7 +1,7 @@
 //! `kith select`: the command-line face of `kith_planner::select`, as `clan select`.
 
 use clap::Args;
-use kith_planner::select::{default_flake_dir, select_reference};
+use kith_planner::select::{default_flake_dir, select};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,15 +48,19 @@ pub fn run(args: SelectArgs) -> ExitCode {
             .map(|p| (p[0].clone(), cwd.join(&p[1])))
             .collect(),
         offline: args.offline,
+        ..Default::default()
     };
-    let result = select_reference(&flake, &args.selector, &opts);
+    let result = select(&flake, &args.selector, &opts, args.no_cache);
     let mut stderr = String::new();
     let inputs = match &result {
         Ok(answer) => &answer.inputs,
         Err(e) => &e.inputs,
     };
     if args.explain {
-        stderr.push_str("kith: answered from the reference path (flake evaluated by kith)\n");
+        match &result {
+            Ok(answer) => stderr.push_str(&format!("kith: {}\n", answer.how)),
+            Err(_) => stderr.push_str("kith: the answer failed (see below)\n"),
+        }
         for line in inputs {
             stderr.push_str(&format!("kith: input {line}\n"));
         }

@@ -67,9 +67,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     let cap = capture.clone();
     opts.input_wrappers.push(InputWrapper {
         input: "clan-core".into(),
-        wrap: Rc::new(move |real, path| {
-            Thunk::apply2(cap.clone(), real, path, Span::NONE)
-        }),
+        wrap: Rc::new(move |real, path| Thunk::apply2(cap.clone(), real, path, Span::NONE)),
     });
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
@@ -181,7 +179,9 @@ fn select(v: &Value, name: &'static str) -> Value {
         let set = ev.force_attrs(&v)?;
         match set.get_str(name) {
             Some(x) => ev.force(x),
-            None => Err(kith_eval::EvalError::new(format!("attribute '{name}' missing"))),
+            None => Err(kith_eval::EvalError::new(format!(
+                "attribute '{name}' missing"
+            ))),
         }
     })
 }
@@ -202,7 +202,9 @@ fn input_of(self_value: &Value, clan_core: &Value, name: &'static str) -> Value 
         let inputs = ev.force_attrs(&inputs)?;
         match inputs.get_str(name) {
             Some(x) => ev.force(x),
-            None => Err(kith_eval::EvalError::new(format!("attribute '{name}' missing"))),
+            None => Err(kith_eval::EvalError::new(format!(
+                "attribute '{name}' missing"
+            ))),
         }
     })
 }

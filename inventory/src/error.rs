@@ -57,6 +57,7 @@ pub(crate) fn unsupported_eval(reason: impl fmt::Display) -> Box<EvalError> {
 
 /// Converts a native-engine error into an evaluator error (to raise it from inside a lazy
 /// value).
+#[allow(dead_code)]
 pub(crate) fn into_eval(e: Error) -> Box<EvalError> {
     match e {
         Error::Eval(e) => e,

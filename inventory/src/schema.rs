@@ -141,7 +141,10 @@ fn machine(core: &str) -> Schema {
                 Node::Group(vec![
                     ("targetHost", null_str()),
                     ("buildHost", null_str()),
-                    ("forwardAgent", opt_default(null_or(Ty::Bool), || Value::Null)),
+                    (
+                        "forwardAgent",
+                        opt_default(null_or(Ty::Bool), || Value::Null),
+                    ),
                 ]),
             ),
         ],
@@ -182,7 +185,10 @@ fn machine(core: &str) -> Schema {
 /// `{ settings = …; }`: a role's machine or tag entry.
 fn settings_holder(core: &str) -> Schema {
     Schema {
-        options: vec![("settings", opt_default(Ty::UniqueSettings, || attrs(Vec::new())))],
+        options: vec![(
+            "settings",
+            opt_default(Ty::UniqueSettings, || attrs(Vec::new())),
+        )],
         freeform: None,
         decl_file: core_file(core, "modules/inventoryClass/inventory.nix"),
         class: None,
@@ -198,9 +204,10 @@ fn role(core: &str) -> Schema {
         options: vec![
             (
                 "machines",
-                opt_default(Ty::AttrsOf(Rc::new(Ty::Submodule(holder.clone())), false), || {
-                    attrs(Vec::new())
-                }),
+                opt_default(
+                    Ty::AttrsOf(Rc::new(Ty::Submodule(holder.clone())), false),
+                    || attrs(Vec::new()),
+                ),
             ),
             (
                 "tags",
@@ -208,7 +215,10 @@ fn role(core: &str) -> Schema {
                     attrs(Vec::new())
                 }),
             ),
-            ("settings", opt_default(Ty::UniqueSettings, || attrs(Vec::new()))),
+            (
+                "settings",
+                opt_default(Ty::UniqueSettings, || attrs(Vec::new())),
+            ),
             (
                 "extraModules",
                 opt_default(Ty::ListOf(Rc::new(Ty::Raw)), || Value::list(Vec::new())),
@@ -275,12 +285,21 @@ pub fn inventory(core: &str) -> Schema {
     Schema {
         options: vec![
             ("_inventoryFile", opt(Ty::Raw)),
-            ("noInstanceOptions", opt_default(Ty::Bool, || Value::Bool(false))),
+            (
+                "noInstanceOptions",
+                opt_default(Ty::Bool, || Value::Bool(false)),
+            ),
             ("options", opt(Ty::Deferred)),
             // Removed (`mkRemovedOptionModule`): a definition fails the serialisation.
-            ("services", opt_default(null_or(Ty::Deferred), || Value::Null)),
+            (
+                "services",
+                opt_default(null_or(Ty::Deferred), || Value::Null),
+            ),
             ("modules", opt_default(Ty::Deferred, || attrs(Vec::new()))),
-            ("assertions", opt_default(Ty::Deferred, || Value::list(Vec::new()))),
+            (
+                "assertions",
+                opt_default(Ty::Deferred, || Value::list(Vec::new())),
+            ),
             ("meta", opt(Ty::Submodule(Rc::new(meta(core))))),
             (
                 "tags",
@@ -313,9 +332,20 @@ pub fn inventory(core: &str) -> Schema {
 /// engine does not read are kept as unevaluated module definitions.
 pub fn clan(core: &str, inventory: Rc<Schema>) -> Schema {
     let mut options = vec![
-        ("inventory", opt_default(Ty::Submodule(inventory), || attrs(Vec::new()))),
-        ("machines", opt_default(Ty::AttrsOf(Rc::new(Ty::Deferred), false), || attrs(Vec::new()))),
-        ("modules", opt_default(Ty::AttrsOf(Rc::new(Ty::Raw), false), || attrs(Vec::new()))),
+        (
+            "inventory",
+            opt_default(Ty::Submodule(inventory), || attrs(Vec::new())),
+        ),
+        (
+            "machines",
+            opt_default(Ty::AttrsOf(Rc::new(Ty::Deferred), false), || {
+                attrs(Vec::new())
+            }),
+        ),
+        (
+            "modules",
+            opt_default(Ty::AttrsOf(Rc::new(Ty::Raw), false), || attrs(Vec::new())),
+        ),
         ("meta", opt(Ty::Deferred)),
         ("self", opt(Ty::Raw)),
         ("directory", opt(Ty::Raw)),

@@ -69,10 +69,7 @@ fn check_view(
     };
     let flake = ev.force_attrs(&clan.flake).unwrap();
     let out = string_of(&mut ev, flake.get_str("outPath").unwrap());
-    let reps = vec![
-        (clan.core.clone(), "@CORPUS@/clan-core"),
-        (out, "@CASE@"),
-    ];
+    let reps = vec![(clan.core.clone(), "@CORPUS@/clan-core"), (out, "@CASE@")];
     let got = view(&mut ev, &clan).and_then(|v| Ok(ev.to_json(&v)?));
     match (got, expected.get(key)) {
         (Ok(json), Some(want)) => {

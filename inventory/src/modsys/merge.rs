@@ -117,7 +117,11 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
 
 /// `builtins.match pattern s != null`, through the evaluator (POSIX semantics).
 fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
-    let m = ev.builtins().get_str("match").cloned().expect("builtins.match");
+    let m = ev
+        .builtins()
+        .get_str("match")
+        .cloned()
+        .expect("builtins.match");
     let f = ev.call(&m, Value::string(pattern), kith_eval::Span::NONE)?;
     let r = ev.call(&f, Value::string(s), kith_eval::Span::NONE)?;
     Ok(!matches!(ev.force(&r)?, Value::Null))
@@ -208,7 +212,10 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             }
             let mut entries = Vec::new();
             for (name, defs) in names {
-                let span = defs.first().map(|d| d.span).unwrap_or(kith_eval::Span::NONE);
+                let span = defs
+                    .first()
+                    .map(|d| d.span)
+                    .unwrap_or(kith_eval::Span::NONE);
                 let mut ectx = ctx.child(name.as_str());
                 ectx.name = Some(name.as_str().to_string());
                 if !lazy {
@@ -224,9 +231,8 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                 }
                 let decl = Decl::new((**t).clone());
                 let file: Rc<str> = Rc::from("");
-                let value = Thunk::native(move |ev: &mut Eval| {
-                    merge_option(ev, &ectx, &decl, &file, defs)
-                });
+                let value =
+                    Thunk::native(move |ev: &mut Eval| merge_option(ev, &ectx, &decl, &file, defs));
                 entries.push(Attr { name, value, span });
             }
             Ok(Value::Attrs(Attrs::from_entries(entries)))
@@ -321,7 +327,9 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
         )));
     };
     if set.get_str("imports").is_some() {
-        return Err(throw("uniqueDeferredSerializableModule doesn't allow nested imports"));
+        return Err(throw(
+            "uniqueDeferredSerializableModule doesn't allow nested imports",
+        ));
     }
     let file = format!("{}, via option {}", d.file, show_option(&ctx.loc));
     let inner = attrs(vec![
@@ -372,7 +380,10 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                 class: schema.class,
                 special,
             };
-            let roots = defs.iter().map(|d| (d.file.clone(), d.value.clone())).collect();
+            let roots = defs
+                .iter()
+                .map(|d| (d.file.clone(), d.value.clone()))
+                .collect();
             let modules = collect(ev, roots, &config2, &args)?;
             let extra = match &schema.extra {
                 Some(f) => f(ev, &ctx)?,
@@ -431,7 +442,13 @@ fn build_config(
     let mut entries = Vec::new();
     for (name, node) in &schema.options {
         let defs = defs_of(sub, name);
-        entries.push(node_value(ev, &inner.child(name), node, &schema.decl_file, defs)?);
+        entries.push(node_value(
+            ev,
+            &inner.child(name),
+            node,
+            &schema.decl_file,
+            defs,
+        )?);
         if let Some(last) = entries.last_mut() {
             last.name = Symbol::new(name);
         }
@@ -457,7 +474,12 @@ fn build_config(
             }
             None => {
                 let names: Vec<&str> = schema.options.iter().map(|(n, _)| *n).collect();
-                return Err(does_not_exist(ev, &inner.child(name.as_str()), &names, &defs));
+                return Err(does_not_exist(
+                    ev,
+                    &inner.child(name.as_str()),
+                    &names,
+                    &defs,
+                ));
             }
         }
     }
@@ -473,7 +495,10 @@ fn node_value(
     defs: Vec<Def>,
 ) -> Result<Attr> {
     let name = Symbol::new(ctx.loc.last().map(String::as_str).unwrap_or(""));
-    let span = defs.first().map(|d| d.span).unwrap_or(kith_eval::Span::NONE);
+    let span = defs
+        .first()
+        .map(|d| d.span)
+        .unwrap_or(kith_eval::Span::NONE);
     let value = match node {
         Node::Opt(decl) => {
             let c = ctx.clone();
@@ -515,7 +540,12 @@ fn node_value(
                             span: a.span,
                             value: a.value.clone(),
                         };
-                        return Err(does_not_exist(ev, &ctx.child(a.name.as_str()), &names, &[d]));
+                        return Err(does_not_exist(
+                            ev,
+                            &ctx.child(a.name.as_str()),
+                            &names,
+                            &[d],
+                        ));
                     }
                 }
             }

@@ -133,12 +133,10 @@ pub fn collect(
         }
         let set = match &v {
             Value::Attrs(s) => s.clone(),
-            _ => {
-                return Err(throw(format!(
-                    "Module `{file}' is not a module: expected an attribute set or a function, got {}",
-                    v.type_desc()
-                )))
-            }
+            _ => return Err(throw(format!(
+                "Module `{file}' is not a module: expected an attribute set or a function, got {}",
+                v.type_desc()
+            ))),
         };
         if let Some(k) = set.get_str("key") {
             let k = ev.force_string(k)?.encoded().into_owned();
@@ -155,8 +153,19 @@ pub fn collect(
                 _ => ev.force_string(&f)?.encoded().into_owned(),
             });
         }
-        let structural = ["imports", "_file", "key", "_class", "disabledModules", "config", "options", "freeformType", "require"];
-        let has_config_or_options = set.get_str("config").is_some() || set.get_str("options").is_some();
+        let structural = [
+            "imports",
+            "_file",
+            "key",
+            "_class",
+            "disabledModules",
+            "config",
+            "options",
+            "freeformType",
+            "require",
+        ];
+        let has_config_or_options =
+            set.get_str("config").is_some() || set.get_str("options").is_some();
         if let Some(c) = set.get_str("_class") {
             let c = ev.force(c)?;
             if !matches!(c, Value::Null) {
@@ -176,7 +185,9 @@ pub fn collect(
                     _ => false,
                 };
                 if !empty {
-                    return Err(unsupported_eval(format!("`{unsupported}' in module `{file}'")));
+                    return Err(unsupported_eval(format!(
+                        "`{unsupported}' in module `{file}'"
+                    )));
                 }
             }
         }
@@ -239,7 +250,10 @@ pub fn collect(
 /// Calls a function module as `lib.evalModules` does: with `lib`, `config`, `options`,
 /// the special arguments and `_class`, plus every named argument it asks for.
 fn call_module(ev: &mut Eval, f: &Value, config: &Value, args: &Args) -> Result<Value> {
-    let mut entries: Vec<Attr> = vec![attr("lib", args.lib.clone()), attr("config", config.clone())];
+    let mut entries: Vec<Attr> = vec![
+        attr("lib", args.lib.clone()),
+        attr("config", config.clone()),
+    ];
     entries.push(attr(
         "options",
         kith_eval::Thunk::native(|_| Err(unsupported_eval("a module reading `options'"))),

@@ -12,7 +12,12 @@ pub fn show_defs(ev: &mut Eval, defs: &[Def]) -> String {
         out.push_str(&format!("\n- In `{}'", d.file));
         if let Ok(p) = to_pretty(ev, &d.value, 0) {
             let lines: Vec<&str> = p.split('\n').collect();
-            let mut shown = lines.iter().take(5).copied().collect::<Vec<_>>().join("\n    ");
+            let mut shown = lines
+                .iter()
+                .take(5)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n    ");
             if lines.len() > 5 {
                 shown.push_str("\n    ...");
             }
@@ -30,9 +35,10 @@ pub fn show_defs(ev: &mut Eval, defs: &[Def]) -> String {
 /// `lib.strings.escapeNixIdentifier`.
 pub fn escape_identifier(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s
-            .chars()
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-')
         && !matches!(
             s,
@@ -111,7 +117,10 @@ pub fn to_pretty(ev: &mut Eval, v: &Value, indent: usize) -> kith_eval::Result<S
                 let mut parts = Vec::new();
                 for attr in a.sorted_by_name() {
                     let val = to_pretty(ev, &attr.value, indent + 1)?;
-                    parts.push(format!("{} = {val};", escape_identifier(attr.name.as_str())));
+                    parts.push(format!(
+                        "{} = {val};",
+                        escape_identifier(attr.name.as_str())
+                    ));
                 }
                 format!("{{\n{pad}{}\n{end}}}", parts.join(&format!("\n{pad}")))
             }

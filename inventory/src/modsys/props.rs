@@ -88,9 +88,10 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
         discharge(ev, &d.value, &mut vals)?;
         for v in vals {
             let (priority, value) = match property(ev, &v)? {
-                Some((t, set)) if t == "override" => {
-                    (ev.force_int(&field(&set, "priority"))?, field(&set, "content"))
-                }
+                Some((t, set)) if t == "override" => (
+                    ev.force_int(&field(&set, "priority"))?,
+                    field(&set, "content"),
+                ),
                 _ => (DEFAULT_PRIORITY, v),
             };
             flat.push(Prioritised {

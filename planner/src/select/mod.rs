@@ -35,6 +35,8 @@ pub struct Answer {
     pub text: String,
     /// One line per flake input saying how it was resolved (`kith_flake::load_explained`).
     pub inputs: Vec<String>,
+    /// What answered and why (`--explain`).
+    pub how: String,
 }
 
 /// Why a selector could not be answered.
@@ -81,6 +83,65 @@ impl std::error::Error for SelectError {}
 /// Answers `selector` on the flake in `flake_dir` (relative to the current directory if
 /// relative) by evaluating it with kith (the reference path): the text `clan select`
 /// prints.
+pub fn select(
+    flake_dir: &Path,
+    selector: &str,
+    opts: &kith_flake::FlakeOptions,
+    no_cache: bool,
+) -> Result<Answer, SelectError> {
+    use crate::native::{inventory_view, Outcome, INVENTORY_VIEW};
+    let fail = |kind| SelectError {
+        selector: selector.to_string(),
+        kind,
+        inputs: Vec::new(),
+    };
+    let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e)))?;
+    let native = selectors.len() >= INVENTORY_VIEW.len()
+        && selectors
+            .iter()
+            .zip(INVENTORY_VIEW)
+            .all(|(s, n)| matches!(s, Selector::Str(x) if x == n));
+    if !native || !flake_dir.join("flake.nix").is_file() {
+        return select_reference(flake_dir, selector, opts);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let dir = PathBuf::from(kith_eval::canon_path(
+        &cwd.join(flake_dir).to_string_lossy(),
+    ));
+    match inventory_view(&dir, opts, no_cache) {
+        Outcome::Value(json, how) => {
+            let mut ev = kith_eval::Eval::new(kith_eval::EvalOptions::default());
+            let value = kith_eval::Value::from_json(&json);
+            match apply(
+                &mut ev,
+                &value,
+                &selectors[INVENTORY_VIEW.len()..],
+                Semantics::Clan,
+            ) {
+                Ok(json) => Ok(Answer {
+                    text: dumps(&json),
+                    inputs: Vec::new(),
+                    how,
+                }),
+                Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m))),
+                Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)))),
+            }
+        }
+        Outcome::Unsupported(reason) => {
+            let mut answer = select_reference(flake_dir, selector, opts)?;
+            answer.how = format!(
+                "the native engine does not model this clan ({reason}): answered from the reference path"
+            );
+            Ok(answer)
+        }
+        Outcome::Error(e, ev) => Err(fail(SelectErrorKind::Reason(
+            ApplyError::Eval(e).reason(&ev),
+        ))),
+    }
+}
+
+/// [`select`] through the reference path only: the flake evaluated by kith's evaluator,
+/// clan-core's own code computing every view.
 pub fn select_reference(
     flake_dir: &Path,
     selector: &str,
@@ -124,6 +185,7 @@ pub fn select_reference(
         Ok(json) => Ok(Answer {
             text: dumps(&json),
             inputs,
+            how: "answered from the reference path: kith evaluated the flake with clan-core's own code (the native engine answers clanInternals.inventoryClass.inventorySerialization…)".into(),
         }),
         Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
         Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),

@@ -1,0 +1,147 @@
+//! A file system that records what an evaluation observed, so that a cached answer can be
+//! checked against the files it depended on.
+
+use kith_eval::{FileKind, FileSystem, OsFileSystem, Stat};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One observation: what a read of `path` saw, as a digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// `read`, `list`, `stat` or `link`.
+    pub op: String,
+    /// The path read.
+    pub path: PathBuf,
+    /// blake3 of what was seen (content, sorted listing, kind, link target), or `missing`.
+    pub digest: String,
+}
+
+impl Observation {
+    /// Observes `path` again with `op`, now.
+    pub fn observe(op: &str, path: &Path) -> Observation {
+        let digest = match op {
+            "read" => std::fs::read(path).map(|b| blake3::hash(&b).to_hex().to_string()),
+            "list" => std::fs::read_dir(path).map(|rd| {
+                let mut names: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .map(|e| {
+                        let kind = e
+                            .file_type()
+                            .map(|t| FileKind::of(t).as_str())
+                            .unwrap_or("?");
+                        format!("{}\0{kind}", e.file_name().to_string_lossy())
+                    })
+                    .collect();
+                names.sort();
+                blake3::hash(names.join("\n").as_bytes())
+                    .to_hex()
+                    .to_string()
+            }),
+            "link" => std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned()),
+            "tree" => tree_digest(path),
+            _ => std::fs::symlink_metadata(path)
+                .map(|m| FileKind::of(m.file_type()).as_str().to_string()),
+        };
+        Observation {
+            op: op.to_string(),
+            path: path.to_path_buf(),
+            digest: digest.unwrap_or_else(|_| "missing".into()),
+        }
+    }
+
+    /// Whether `path` still looks as it did.
+    pub fn holds(&self) -> bool {
+        Observation::observe(&self.op, &self.path) == *self
+    }
+}
+
+/// blake3 of a directory tree's metadata: every entry's relative path, kind, size and
+/// modification time (`.git` left out). Any edit, addition or removal changes it.
+fn tree_digest(root: &Path) -> io::Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = blake3::Hasher::new();
+    let mut stack = vec![root.to_path_buf()];
+    std::fs::metadata(root)?;
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if e.file_name() == ".git" {
+                continue;
+            }
+            let m = e.metadata()?;
+            let p = e.path();
+            h.update(
+                p.strip_prefix(root)
+                    .unwrap_or(&p)
+                    .as_os_str()
+                    .as_encoded_bytes(),
+            );
+            h.update(FileKind::of(m.file_type()).as_str().as_bytes());
+            h.update(&m.len().to_le_bytes());
+            h.update(&m.mtime().to_le_bytes());
+            h.update(&m.mtime_nsec().to_le_bytes());
+            if m.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// The host's file system, remembering every path read (observed on demand by
+/// [`RecordingFs::observations`]).
+#[derive(Default)]
+pub struct RecordingFs {
+    seen: RefCell<Vec<(&'static str, PathBuf)>>,
+}
+
+impl RecordingFs {
+    fn note(&self, op: &'static str, path: &Path) {
+        self.seen.borrow_mut().push((op, path.to_path_buf()));
+    }
+
+    /// What the recorded reads see now, deduplicated, in a stable order.
+    pub fn observations(&self) -> Vec<Observation> {
+        let mut seen = self.seen.borrow().clone();
+        seen.sort();
+        seen.dedup();
+        seen.iter()
+            .map(|(op, p)| Observation::observe(op, p))
+            .collect()
+    }
+}
+
+impl FileSystem for RecordingFs {
+    fn lstat(&self, path: &Path) -> io::Result<Stat> {
+        self.note("stat", path);
+        OsFileSystem.lstat(path)
+    }
+    fn stat(&self, path: &Path) -> io::Result<Stat> {
+        self.note("stat", path);
+        OsFileSystem.stat(path)
+    }
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.note("link", path);
+        OsFileSystem.read_link(path)
+    }
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>> {
+        self.note("list", path);
+        OsFileSystem.read_dir(path)
+    }
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>> {
+        self.note("read", path);
+        OsFileSystem.open(path)
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.note("stat", path);
+        OsFileSystem.canonicalize(path)
+    }
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.note("read", path);
+        OsFileSystem.read(path)
+    }
+}
