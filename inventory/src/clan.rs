@@ -3,7 +3,7 @@
 //! The user's `flake.nix` is evaluated by kith's evaluator with the `clan-core` input
 //! replaced, in the arguments of `outputs`, by a stand-in whose `lib.clan` and
 //! `lib.buildClan` return a marker holding the module they were given. The module is then
-//! evaluated by [`crate::modsys`] against clan's option declarations ([`crate::schema`])
+//! evaluated by [`crate::modsys`] against clan's option declarations (the private `schema` module)
 //! and a stand-in of clan-core's source modules (`sources.nix`), never running clan-core.
 
 use crate::error::{Error, Result};

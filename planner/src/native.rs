@@ -18,7 +18,7 @@ pub enum Outcome {
     /// The native engine does not model this clan: why.
     Unsupported(String),
     /// The clan's own error (clan-core's message), with the evaluator that rendered it.
-    Error(Box<kith_eval::EvalError>, Eval),
+    Error(Box<kith_eval::EvalError>, Box<Eval>),
 }
 
 /// The inventory view of the clan in `dir` (canonical), from the cache unless `no_cache`,
@@ -77,7 +77,7 @@ pub fn inventory_view(dir: &Path, opts: &kith_flake::FlakeOptions, no_cache: boo
             )
         }
         Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
-        Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, ev),
+        Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, Box::new(ev)),
     }
 }
 

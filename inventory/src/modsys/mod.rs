@@ -133,10 +133,12 @@ pub fn collect(
         }
         let set = match &v {
             Value::Attrs(s) => s.clone(),
-            _ => return Err(throw(format!(
+            _ => {
+                return Err(throw(format!(
                 "Module `{file}' is not a module: expected an attribute set or a function, got {}",
                 v.type_desc()
-            ))),
+            )))
+            }
         };
         if let Some(k) = set.get_str("key") {
             let k = ev.force_string(k)?.encoded().into_owned();
