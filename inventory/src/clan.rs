@@ -58,6 +58,10 @@ pub struct Clan {
     pub entry: String,
     /// The real `clan-core` input (lazy; may be unavailable).
     pub clan_core: Value,
+    /// nixpkgs' `lib` as the clan's modules receive it (lazy).
+    pub lib: Value,
+    /// The services, once built (see [`crate::services::services`]).
+    pub(crate) services: std::cell::RefCell<Option<Rc<crate::services::Services>>>,
 }
 
 /// Loads the flake in `dir` and finds its clan.
@@ -89,6 +93,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         return Err(Error::unsupported("`lib.clan` called without `self`"));
     };
     let core = ev.force_str_noctx(marker.get_str("path").expect("marker path"))?;
+    let lib = lib_of(&self_value, &real);
     let config = evaluate(ev, &core, module, self_value, real.clone())?;
     Ok(Clan {
         flake,
@@ -96,6 +101,8 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         core,
         entry: kind,
         clan_core: real,
+        lib,
+        services: Default::default(),
     })
 }
 
@@ -150,6 +157,8 @@ fn set_defaults(top: &mut crate::modsys::Schema, self_value: Value) {
                     ty: Ty::Raw,
                     default: Some(Rc::new(move |_, _| Ok(s.clone()))),
                     apply_unique: false,
+                    apply: None,
+                    file: None,
                 })
             }
             "directory" => {
@@ -165,6 +174,8 @@ fn set_defaults(top: &mut crate::modsys::Schema, self_value: Value) {
                         })
                     })),
                     apply_unique: false,
+                    apply: None,
+                    file: None,
                 })
             }
             _ => {}

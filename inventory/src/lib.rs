@@ -13,3 +13,4 @@ pub use error::{Error, Result};
 pub mod clan;
 mod schema;
 pub mod serialize;
+pub mod services;

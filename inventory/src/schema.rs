@@ -60,6 +60,8 @@ fn meta(core: &str) -> Schema {
                     ty: Ty::StrMatching(DOMAIN_PATTERN),
                     default: Some(domain_default),
                     apply_unique: false,
+                    apply: None,
+                    file: None,
                 }),
             ),
         ],
@@ -117,6 +119,8 @@ fn machine(core: &str) -> Schema {
                         Ok(Value::string(ctx.name.clone().unwrap_or_default()))
                     })),
                     apply_unique: false,
+                    apply: None,
+                    file: None,
                 }),
             ),
             ("description", null_str()),
@@ -134,15 +138,17 @@ fn machine(core: &str) -> Schema {
                     ty: Ty::ListOf(Rc::new(Ty::Str)),
                     default: Some(Rc::new(|_, _| Ok(Value::list(Vec::new())))),
                     apply_unique: true,
+                    apply: None,
+                    file: None,
                 }),
             ),
             (
                 "deploy",
                 Node::Group(vec![
-                    ("targetHost", null_str()),
-                    ("buildHost", null_str()),
+                    ("targetHost".into(), null_str()),
+                    ("buildHost".into(), null_str()),
                     (
-                        "forwardAgent",
+                        "forwardAgent".into(),
                         opt_default(null_or(Ty::Bool), || Value::Null),
                     ),
                 ]),
@@ -248,6 +254,8 @@ fn instance(core: &str) -> Schema {
                         Ok(Value::string(ctx.loc[n.saturating_sub(3)].as_str()))
                     })),
                     apply_unique: false,
+                    apply: None,
+                    file: None,
                 }),
             ),
         ],
@@ -372,7 +380,12 @@ pub fn clan(core: &str, inventory: Rc<Schema>) -> Schema {
         "templates",
         "vars",
     ] {
-        options.push((name, opt(Ty::Deferred)));
+        if name == "exports" {
+            // Null unless the clan defines some (the native engine does not model them yet).
+            options.push((name, opt_default(null_or(Ty::Deferred), || Value::Null)));
+        } else {
+            options.push((name, opt(Ty::Deferred)));
+        }
     }
     Schema {
         options,

@@ -108,3 +108,31 @@ fn inventory_view_equals_clan_core() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn exports_view_equals_clan_core() {
+    let mut failures = Vec::new();
+    for case in cases("native exports view") {
+        check_view(
+            &case,
+            "exports",
+            kith_inventory::services::exports,
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn cli_checks_view_equals_clan_core() {
+    let mut failures = Vec::new();
+    for case in cases("native cliChecks view") {
+        check_view(
+            &case,
+            "cliChecks",
+            kith_inventory::services::cli_checks,
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

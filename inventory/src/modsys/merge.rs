@@ -44,6 +44,7 @@ pub fn merge_option(
     decl_file: &Rc<str>,
     mut defs: Vec<Def>,
 ) -> Result<Value> {
+    let decl_file = decl.file.as_ref().unwrap_or(decl_file);
     if let Some(d) = &decl.default {
         let v = d(ev, ctx)?;
         defs.push(Def::new(
@@ -57,11 +58,16 @@ pub fn merge_option(
     }
     let (defs, _) = props::normalise(ev, &defs)?;
     if defs.is_empty() {
-        return match &decl.ty {
+        let mut ty = &decl.ty;
+        while let Ty::Named(_, t) = ty {
+            ty = t;
+        }
+        return match ty {
             Ty::ListOf(_) => Ok(Value::list(Vec::new())),
             Ty::AttrsOf(..) => Ok(attrs(Vec::new())),
             Ty::NullOr(_) => Ok(Value::Null),
             Ty::Submodule(s) => Ok(eval_submodule(ev, ctx, s, Vec::new())),
+            Ty::NixSubmodule(_) => Ok(attrs(Vec::new())),
             _ => Err(throw(format!(
                 "The option `{}' was accessed but has no value defined. Try setting the option.",
                 show_option(&ctx.loc)
@@ -69,6 +75,9 @@ pub fn merge_option(
         };
     }
     let v = merge_type(ev, ctx, &decl.ty, defs)?;
+    if let Some(apply) = &decl.apply {
+        return ev.call(apply, v, kith_eval::Span::NONE);
+    }
     if decl.apply_unique {
         let list = ev.force_list(&v)?;
         let mut out: Vec<Value> = Vec::new();
@@ -112,6 +121,21 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
         Ty::Submodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
         Ty::UniqueSettings | Ty::Deferred => true,
         Ty::NamesOrAttrsOf(_) => matches!(v, Value::Attrs(_) | Value::List(_)),
+        Ty::NixScalar { check, .. } => {
+            let r = ev.call(check, v.clone(), kith_eval::Span::NONE)?;
+            ev.force_bool(&r)?
+        }
+        Ty::Named(_, t) => check(ev, t, &v)?,
+        Ty::NixSubmodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
+        Ty::AttrTag(tags) => match &v {
+            Value::Attrs(a) => {
+                a.len() == 1
+                    && tags
+                        .iter()
+                        .any(|(n, _)| Some(n.as_str()) == a.iter().next().map(|x| x.name.as_str()))
+            }
+            _ => false,
+        },
     })
 }
 
@@ -138,7 +162,10 @@ fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_ev
 
 /// Type-checks and merges normalised definitions (at least one).
 pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
-    if !matches!(ty, Ty::UniqueSettings | Ty::Raw | Ty::Deferred) {
+    if !matches!(
+        ty,
+        Ty::UniqueSettings | Ty::Raw | Ty::Deferred | Ty::NixSubmodule(_)
+    ) {
         let mut invalid = Vec::new();
         for d in &defs {
             if !check(ev, ty, &d.value)? {
@@ -150,8 +177,41 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         }
     }
     match ty {
-        Ty::Str | Ty::Int | Ty::Bool | Ty::Enum(_) | Ty::StrMatching(_) | Ty::Path => {
-            merge_equal(ev, ctx, &defs)
+        Ty::Str
+        | Ty::Int
+        | Ty::Bool
+        | Ty::Enum(_)
+        | Ty::StrMatching(_)
+        | Ty::Path
+        | Ty::NixScalar { .. } => merge_equal(ev, ctx, &defs),
+        Ty::Named(_, t) => merge_type(ev, ctx, t, defs),
+        Ty::NixSubmodule(s) => Ok(eval_nix_submodule(ev, ctx, s, defs)),
+        Ty::AttrTag(tags) => {
+            let first = ev.force_attrs(&defs[0].value)?;
+            let choice = first.iter().next().map(|a| a.name.as_str()).unwrap_or("");
+            let mut inner = Vec::new();
+            for d in &defs {
+                let set = ev.force_attrs(&d.value)?;
+                let here = set.iter().next().map(|a| a.name.as_str()).unwrap_or("");
+                if here != choice {
+                    let files: Vec<String> = defs.iter().map(|d| format!("`{}'", d.file)).collect();
+                    return Err(throw(format!(
+                        "The option `{}` is defined both as `{choice}` and `{here}`, in {}.",
+                        show_option(&ctx.loc),
+                        files.join(" and ")
+                    )));
+                }
+                inner.push(Def {
+                    file: d.file.clone(),
+                    span: d.span,
+                    value: set.get_str(choice).cloned().unwrap_or(Value::Null),
+                });
+            }
+            let (_, decl) = tags.iter().find(|(n, _)| n == choice).expect("checked");
+            let c = ctx.child(choice);
+            let file: Rc<str> = Rc::from("");
+            let v = merge_option(ev, &c, decl, &file, inner)?;
+            Ok(attrs(vec![attr(choice, v)]))
         }
         Ty::Raw => merge_one(ev, ctx, &defs, ""),
         Ty::NullOr(t) => {
@@ -343,6 +403,8 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
 struct Submodule {
     modules: Vec<Collected>,
     extra: Vec<(&'static str, Def)>,
+    /// Declared options: the schema's, then the modules'.
+    nodes: Vec<(String, Node)>,
 }
 
 /// Evaluates a submodule of `schema` from `defs` (each a module), lazily: the returned
@@ -389,7 +451,21 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                 Some(f) => f(ev, &ctx)?,
                 None => Vec::new(),
             };
-            *state.borrow_mut() = Some(Rc::new(Submodule { modules, extra }));
+            let mut nodes: Vec<(String, Node)> = schema
+                .options
+                .iter()
+                .map(|(n, node)| (n.to_string(), node.clone()))
+                .collect();
+            for m in &modules {
+                if let Some(o) = &m.options {
+                    super::declare::add_declarations(ev, &m.file, o, &mut nodes)?;
+                }
+            }
+            *state.borrow_mut() = Some(Rc::new(Submodule {
+                modules,
+                extra,
+                nodes,
+            }));
         }
         ev.force(&config2)
     })
@@ -440,7 +516,7 @@ fn build_config(
         }
     }
     let mut entries = Vec::new();
-    for (name, node) in &schema.options {
+    for (name, node) in &sub.nodes {
         let defs = defs_of(sub, name);
         entries.push(node_value(
             ev,
@@ -454,7 +530,7 @@ fn build_config(
         }
     }
     for name in defined {
-        if schema.options.iter().any(|(n, _)| *n == name.as_str()) {
+        if sub.nodes.iter().any(|(n, _)| n == name.as_str()) {
             continue;
         }
         let defs = defs_of(sub, name.as_str());
@@ -473,7 +549,7 @@ fn build_config(
                 });
             }
             None => {
-                let names: Vec<&str> = schema.options.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = sub.nodes.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(does_not_exist(
                     ev,
                     &inner.child(name.as_str()),
@@ -533,8 +609,8 @@ fn node_value(
             }
             for (f, p) in &pieces {
                 for a in p.iter() {
-                    if !children.iter().any(|(c, _)| *c == a.name.as_str()) {
-                        let names: Vec<&str> = children.iter().map(|(n, _)| *n).collect();
+                    if !children.iter().any(|(c, _)| c == a.name.as_str()) {
+                        let names: Vec<&str> = children.iter().map(|(n, _)| n.as_str()).collect();
                         let d = Def {
                             file: f.clone(),
                             span: a.span,
@@ -612,4 +688,33 @@ fn levenshtein(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Evaluates a submodule type declared in Nix: its own modules, then the definitions.
+fn eval_nix_submodule(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    sub: &Rc<super::types::NixSubmodule>,
+    defs: Vec<Def>,
+) -> Value {
+    let file: Rc<str> = Rc::from("<unknown-file>");
+    let mut all: Vec<Def> = sub
+        .modules
+        .iter()
+        .map(|m| Def::new(&file, m.clone()))
+        .collect();
+    all.extend(defs);
+    let special = sub.special.clone();
+    let mut ctx = ctx.clone();
+    ctx.name = ctx.loc.last().cloned();
+    let ctx = &ctx;
+    let schema = Rc::new(Schema {
+        options: Vec::new(),
+        freeform: None,
+        decl_file: file,
+        class: None,
+        extra: None,
+        special: Some(Rc::new(move |_| special.clone())),
+    });
+    eval_submodule(ev, ctx, &schema, all)
 }

@@ -6,12 +6,13 @@
 //! errors are the module system's messages word for word, and anything it does not model
 //! raises [`crate::Error::Unsupported`].
 
+mod declare;
 pub mod merge;
 pub mod pretty;
 pub mod props;
 mod types;
 
-pub use types::{Decl, DefaultFn, Node, Schema, Ty};
+pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;
 use kith_eval::{Attr, Attrs, ErrorKind, Eval, EvalError, Result, Shared, Span, Symbol, Value};
@@ -73,12 +74,15 @@ pub fn attrs(entries: Vec<Attr>) -> Value {
     Value::Attrs(Attrs::from_entries(entries))
 }
 
-/// A module after collection: its file and its `config`, pushed down into attribute sets.
+/// A module after collection: its file, its `options` and its `config`, pushed down into
+/// attribute sets.
 pub struct Collected {
     /// `_file` or the path it was imported from.
     pub file: Rc<str>,
     /// The pieces of its `config` (after `pushDownProperties`).
     pub pieces: Vec<Shared<Attrs>>,
+    /// Its option declarations, if any.
+    pub options: Option<Value>,
 }
 
 /// What function modules receive besides `config`.
@@ -179,7 +183,7 @@ pub fn collect(
                 }
             }
         }
-        for unsupported in ["disabledModules", "options", "freeformType", "require"] {
+        for unsupported in ["disabledModules", "freeformType", "require"] {
             if let Some(x) = set.get_str(unsupported) {
                 let empty = match ev.force(x)? {
                     Value::List(l) => l.is_empty(),
@@ -243,7 +247,12 @@ pub fn collect(
                 queue.push_back((file.clone(), None, m.clone()));
             }
         }
-        out.push(Collected { file, pieces });
+        let options = set.get_str("options").cloned();
+        out.push(Collected {
+            file,
+            pieces,
+            options,
+        });
     }
     out.reverse();
     Ok(out)

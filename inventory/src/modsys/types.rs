@@ -37,6 +37,28 @@ pub enum Ty {
     /// `types.coercedTo (listOf str) (genAttrs …) (attrsOf t)`: a list of names stands
     /// for `{ name = { }; … }`.
     NamesOrAttrsOf(Rc<Ty>),
+    /// A scalar type declared in Nix whose merge is `mergeEqualOption` (`str`, `int`,
+    /// `ints.*`, `port`, `enum`, `strMatching`, …): checked by its own `check`.
+    NixScalar {
+        /// The type's `check` function.
+        check: Value,
+        /// The type's `description`.
+        description: Rc<str>,
+    },
+    /// A type declared in Nix, with the description Nix gives it.
+    Named(Rc<str>, Rc<Ty>),
+    /// `types.submoduleWith` declared in Nix: its modules and special arguments.
+    NixSubmodule(Rc<NixSubmodule>),
+    /// `types.attrTag { tag = mkOption …; }`.
+    AttrTag(Rc<Vec<(String, Decl)>>),
+}
+
+/// A submodule type declared in Nix.
+pub struct NixSubmodule {
+    /// `getSubModules`.
+    pub modules: Vec<Value>,
+    /// `specialArgs` of the type.
+    pub special: Vec<(String, Value)>,
 }
 
 impl Ty {
@@ -69,6 +91,17 @@ impl Ty {
                 "attribute set of {} or list of string convertible to it",
                 t.description()
             ),
+            Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
+                description.to_string()
+            }
+            Ty::NixSubmodule(_) => "submodule".into(),
+            Ty::AttrTag(tags) => format!(
+                "attribute-tagged union with choices: {}",
+                tags.iter()
+                    .map(|(n, _)| super::pretty::escape_identifier(n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -91,6 +124,10 @@ pub struct Decl {
     pub default: Option<DefaultFn>,
     /// `apply = lib.unique`.
     pub apply_unique: bool,
+    /// `apply`, declared in Nix.
+    pub apply: Option<Value>,
+    /// The declaring file, if not the schema's.
+    pub file: Option<Rc<str>>,
 }
 
 impl Decl {
@@ -100,6 +137,8 @@ impl Decl {
             ty,
             default: None,
             apply_unique: false,
+            apply: None,
+            file: None,
         }
     }
 
@@ -108,7 +147,7 @@ impl Decl {
         Decl {
             ty,
             default: Some(Rc::new(move |_, _| Ok(default()))),
-            apply_unique: false,
+            ..Decl::new(Ty::Raw)
         }
     }
 }
@@ -119,7 +158,7 @@ pub enum Node {
     /// An option.
     Opt(Decl),
     /// Options under a name.
-    Group(Vec<(&'static str, Node)>),
+    Group(Vec<(String, Node)>),
 }
 
 /// The declarations of a submodule type.

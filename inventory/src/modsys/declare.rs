@@ -1,0 +1,195 @@
+//! Option declarations written in Nix (`options.x = lib.mkOption { type = …; }`), read
+//! into the native module system's [`Node`]s and [`Ty`]s.
+
+use super::types::{Decl, NixSubmodule, Node, Ty};
+use crate::error::unsupported_eval;
+use kith_eval::{Eval, Result, Value};
+use std::rc::Rc;
+
+/// Adds the declarations of one module's `options` to `nodes` (a name declared twice as
+/// an option is not modelled: nixpkgs would merge the declarations).
+pub fn add_declarations(
+    ev: &mut Eval,
+    file: &Rc<str>,
+    options: &Value,
+    nodes: &mut Vec<(String, Node)>,
+) -> Result<()> {
+    let set = ev.force_attrs(options)?;
+    for a in set.sorted_by_name() {
+        let node = node_of(ev, file, &a.value)?;
+        let name = a.name.as_str().to_string();
+        match nodes.iter_mut().find(|(n, _)| *n == name) {
+            None => nodes.push((name, node)),
+            Some((_, Node::Group(children))) => match node {
+                Node::Group(more) => {
+                    for (cn, c) in more {
+                        add_node(children, cn, c)?;
+                    }
+                }
+                Node::Opt(_) => {
+                    return Err(unsupported_eval(format!("option `{name}' declared twice")))
+                }
+            },
+            Some(_) => return Err(unsupported_eval(format!("option `{name}' declared twice"))),
+        }
+    }
+    Ok(())
+}
+
+fn add_node(children: &mut Vec<(String, Node)>, name: String, node: Node) -> Result<()> {
+    match children.iter_mut().find(|(n, _)| *n == name) {
+        None => {
+            children.push((name, node));
+            Ok(())
+        }
+        Some((_, Node::Group(existing))) => match node {
+            Node::Group(more) => {
+                for (cn, c) in more {
+                    add_node(existing, cn, c)?;
+                }
+                Ok(())
+            }
+            Node::Opt(_) => Err(unsupported_eval(format!("option `{name}' declared twice"))),
+        },
+        Some(_) => Err(unsupported_eval(format!("option `{name}' declared twice"))),
+    }
+}
+
+/// An option declaration (`_type = "option"`) or a namespace of them.
+fn node_of(ev: &mut Eval, file: &Rc<str>, v: &Value) -> Result<Node> {
+    let set = ev.force_attrs(v)?;
+    if super::props::type_tag(ev, &set)?.as_deref() == Some("option") {
+        return Ok(Node::Opt(decl_of(ev, file, &set)?));
+    }
+    let mut children = Vec::new();
+    for a in set.sorted_by_name() {
+        children.push((a.name.as_str().to_string(), node_of(ev, file, &a.value)?));
+    }
+    Ok(Node::Group(children))
+}
+
+/// A declaration from `mkOption`'s attributes.
+fn decl_of(ev: &mut Eval, file: &Rc<str>, set: &kith_eval::Attrs) -> Result<Decl> {
+    let ty = match set.get_str("type") {
+        Some(t) => ty_of(ev, t)?,
+        None => return Err(unsupported_eval("an option without a type")),
+    };
+    let default = set.get_str("default").cloned().map(|d| {
+        let f: super::DefaultFn = Rc::new(move |_, _| Ok(d.clone()));
+        f
+    });
+    let apply = match set.get_str("apply") {
+        Some(a) => match ev.force(a)? {
+            Value::Null => None,
+            f => Some(f),
+        },
+        None => None,
+    };
+    Ok(Decl {
+        ty,
+        default,
+        apply_unique: false,
+        apply,
+        file: Some(file.clone()),
+    })
+}
+
+/// Names of `mkOptionType`s merged with `mergeEqualOption` and checked by `check` alone.
+fn is_equal_scalar(name: &str) -> bool {
+    matches!(
+        name,
+        "str"
+            | "int"
+            | "bool"
+            | "float"
+            | "path"
+            | "intBetween"
+            | "unsignedInt"
+            | "positiveInt"
+            | "numberBetween"
+            | "numberNonnegative"
+            | "numberPositive"
+            | "nonEmptyStr"
+            | "singleLineStr"
+            | "enum"
+    ) || name.starts_with("strMatching ")
+        || name.starts_with("signedInt")
+        || name.starts_with("unsignedInt")
+}
+
+/// A native type for a `lib.types` value.
+pub fn ty_of(ev: &mut Eval, t: &Value) -> Result<Ty> {
+    let set = ev.force_attrs(t)?;
+    let name = match set.get_str("name") {
+        Some(n) => ev.force_string(n)?.encoded().into_owned(),
+        None => return Err(unsupported_eval("an option type without a name")),
+    };
+    let description: Rc<str> = match set.get_str("description") {
+        Some(d) => match ev.force(d)? {
+            Value::String(s) => Rc::from(s.encoded().as_ref()),
+            _ => Rc::from(name.as_str()),
+        },
+        None => Rc::from(name.as_str()),
+    };
+    let nested = |ev: &mut Eval, key: &str| -> Result<Ty> {
+        let n = set.get_str("nestedTypes").cloned().unwrap_or(Value::Null);
+        let n = ev.force_attrs(&n)?;
+        match n.get_str(key) {
+            Some(e) => ty_of(ev, e),
+            None => Err(unsupported_eval(format!(
+                "option type `{name}' without {key}"
+            ))),
+        }
+    };
+    let inner = if is_equal_scalar(&name) {
+        let check = set.get_str("check").cloned().unwrap_or(Value::Null);
+        return Ok(Ty::NixScalar { check, description });
+    } else {
+        match name.as_str() {
+            "raw" => Ty::Raw,
+            "deferredModule" => Ty::Deferred,
+            "listOf" => Ty::ListOf(Rc::new(nested(ev, "elemType")?)),
+            "attrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), false),
+            "lazyAttrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), true),
+            "nullOr" => Ty::NullOr(Rc::new(nested(ev, "elemType")?)),
+            "submodule" => {
+                let modules = match set.get_str("getSubModules") {
+                    Some(m) => ev.force_list(m)?.iter().cloned().collect(),
+                    None => Vec::new(),
+                };
+                let functor = set.get_str("functor").cloned().unwrap_or(Value::Null);
+                let functor = ev.force_attrs(&functor)?;
+                let payload = functor.get_str("payload").cloned().unwrap_or(Value::Null);
+                let mut special = Vec::new();
+                if let Value::Attrs(p) = ev.force(&payload)? {
+                    if let Some(sa) = p.get_str("specialArgs") {
+                        if let Value::Attrs(sa) = ev.force(sa)? {
+                            for a in sa.iter() {
+                                special.push((a.name.as_str().to_string(), a.value.clone()));
+                            }
+                        }
+                    }
+                    if let Some(c) = p.get_str("class") {
+                        if !matches!(ev.force(c)?, Value::Null) {
+                            return Err(unsupported_eval("a submodule type with a class"));
+                        }
+                    }
+                }
+                Ty::NixSubmodule(Rc::new(NixSubmodule { modules, special }))
+            }
+            "attrTag" => {
+                let n = set.get_str("nestedTypes").cloned().unwrap_or(Value::Null);
+                let n = ev.force_attrs(&n)?;
+                let file: Rc<str> = Rc::from("<attrTag {...}>");
+                let mut tags = Vec::new();
+                for a in n.sorted_by_name() {
+                    let opt = ev.force_attrs(&a.value)?;
+                    tags.push((a.name.as_str().to_string(), decl_of(ev, &file, &opt)?));
+                }
+                Ty::AttrTag(Rc::new(tags))
+            }
+            other => return Err(unsupported_eval(format!("option type `{other}'"))),
+        }
+    };
+    Ok(Ty::Named(description, Rc::new(inner)))
+}

@@ -1,0 +1,397 @@
+//! Exports: each group's keys from its service-level `exports`, `perInstance` and
+//! `perMachine` results (scope-checked), merged across groups into `clan.exports` with the
+//! enabled export interfaces; and the constraint checks (`cliChecks`).
+
+use super::group::Group;
+use super::ClanCtx;
+use crate::error::unsupported_eval;
+use crate::modsys::merge::eval_submodule;
+use crate::modsys::{attr, attrs, throw, Def, Schema};
+use kith_eval::{Attr, Attrs, Eval, Result, Symbol, Thunk, Value};
+use std::rc::Rc;
+
+/// The core export interfaces (`config.exportInterfaces` of clan-core) and their files.
+const INTERFACES: [(&str, &str); 6] = [
+    ("auth", "auth.nix"),
+    ("dataMesher", "data-mesher.nix"),
+    ("endpoints", "endpoints.nix"),
+    ("generators", "generators.nix"),
+    ("networking", "networking.nix"),
+    ("peer", "peer.nix"),
+];
+
+/// The expected parts of a scope check, and the details its error adds.
+struct Scope {
+    service: String,
+    instance: String,
+    role: String,
+    machine: String,
+    details: String,
+}
+
+/// `clanLib.checkScope`: `Ok` if `key` parses into four parts that match the expected
+/// non-empty ones, else clan-core's error.
+fn check_scope(key: &str, s: &Scope) -> Result<()> {
+    let parts: Vec<&str> = key.split(':').collect();
+    if parts.len() != 4 {
+        return Err(throw(format!(
+            "parseScope: invalid scope string format.\nGot '{key}'\nfix:\n- use the provided 'mkExports' utility or\n- use buildScopeKey\n"
+        )));
+    }
+    let checks = [
+        (
+            &s.service,
+            parts[0],
+            "service name",
+            format!("Expected: \"{}:...\"", s.service),
+            false,
+        ),
+        (
+            &s.instance,
+            parts[1],
+            "instance name",
+            format!("Expected: \":...:{}:...\"", s.instance),
+            false,
+        ),
+        (
+            &s.role,
+            parts[2],
+            "role name",
+            format!("Expected: \":...:{}:...\"", s.role),
+            true,
+        ),
+        (
+            &s.machine,
+            parts[3],
+            "machine name",
+            format!("Expected: \":...:{}\"", s.machine),
+            true,
+        ),
+    ];
+    for (want, got, what, expected, caret) in checks {
+        if !want.is_empty() && want != got {
+            let caret = if caret { "            ^\n" } else { "" };
+            return Err(throw(format!(
+                "Export scope mismatch: incorrect {what}\nScope key: \"{key}\"\n{caret}{expected}\n{}\n",
+                s.details
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A definition whose value is scope-checked when forced (`checkExports`).
+fn checked(file: &Rc<str>, key: &str, value: Value, scope: Rc<Scope>) -> Def {
+    let key = key.to_string();
+    Def::new(
+        file,
+        Thunk::native(move |ev: &mut Eval| {
+            check_scope(&key, &scope)?;
+            ev.force(&value)
+        }),
+    )
+}
+
+fn sorted_attrs(ev: &mut Eval, v: &Value) -> Result<Vec<Attr>> {
+    let a = ev.force_attrs(v)?;
+    Ok(a.sorted_by_name().into_iter().cloned().collect())
+}
+
+fn get(ev: &mut Eval, v: &Value, name: &str) -> Result<Value> {
+    let a = ev.force_attrs(v)?;
+    a.get_str(name)
+        .cloned()
+        .ok_or_else(|| kith_eval::EvalError::new(format!("attribute '{name}' missing")))
+}
+
+/// One group's exports: key → definitions (service-level, then `perInstance`, then
+/// `perMachine`, as the module system orders them).
+fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>> {
+    let s = g.service_name(ev)?;
+    let file: Rc<str> = Rc::from(
+        format!(
+            "{}/lib/inventory/distributed-service/service-module.nix",
+            g.cc.core
+        )
+        .as_str(),
+    );
+    let mut out: Vec<(String, Vec<Def>)> = Vec::new();
+    let mut add = |key: &str, def: Def| match out.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => v.push(def),
+        None => out.push((key.to_string(), vec![def])),
+    };
+    let service_level = get(ev, &g.config, "exports")?;
+    for a in sorted_attrs(ev, &service_level)? {
+        add(a.name.as_str(), Def::new(&file, a.value.clone()));
+    }
+    for (i, _) in &g.instances {
+        g.check_roles(ev, i)?;
+    }
+    // perInstance: roles, then instances, then machines (each sorted).
+    let mut per_instance: Vec<(String, Vec<Value>)> = Vec::new();
+    for r in g.role_names(ev)? {
+        for (i, roles) in &g.instances {
+            let Some(role) = roles.iter().find(|x| x.name == r) else {
+                continue;
+            };
+            for m in &role.members {
+                let cfg = g.per_instance(ev, i, &r, m)?;
+                let ex = get(ev, &cfg, "exports")?;
+                let scope = Rc::new(Scope {
+                    service: s.clone(),
+                    instance: i.clone(),
+                    role: r.clone(),
+                    machine: m.clone(),
+                    details: format!(
+                        "Export validation failed in service '{s}'\n\nContext:\n  - Service: {s}\n  - Instance: {i}\n  - Role: {r}\n  - Machine: {m}\n  - Source: perInstance exports\n\nProblem: Export keys must match their context.\n\nHint: Use 'mkExports' helper to ensure correct scope:\n  roles.{r}.perInstance = {{ mkExports, ... }}: {{\n    exports = mkExports {{\n      # your exports here\n    }};\n  }};\n\nRefer to https://clan.lol/docs for more information on exports.\n"
+                    ),
+                });
+                for a in sorted_attrs(ev, &ex)? {
+                    let d = checked(&file, a.name.as_str(), a.value.clone(), scope.clone());
+                    match per_instance.iter_mut().find(|(k, _)| k == a.name.as_str()) {
+                        Some((_, v)) => v.push(d.value),
+                        None => per_instance.push((a.name.as_str().to_string(), vec![d.value])),
+                    }
+                }
+            }
+        }
+    }
+    for (k, vals) in per_instance {
+        add(
+            &k,
+            Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
+        );
+    }
+    // perMachine: every machine of any instance, sorted.
+    let mut machines: Vec<String> = g
+        .instances
+        .iter()
+        .flat_map(|(_, rs)| rs.iter().flat_map(|r| r.members.iter().cloned()))
+        .collect();
+    machines.sort();
+    machines.dedup();
+    let mut per_machine: Vec<(String, Vec<Value>)> = Vec::new();
+    for m in &machines {
+        let cfg = g.per_machine(ev, m)?;
+        let ex = get(ev, &cfg, "exports")?;
+        let scope = Rc::new(Scope {
+            service: s.clone(),
+            instance: String::new(),
+            role: String::new(),
+            machine: m.clone(),
+            details: format!(
+                "Export validation failed in service '{s}'\n\nContext:\n  - Service: {s}\n  - Machine: {m}\n  - Source: perMachine exports\n\nProblem: Export keys must match their context.\n\nHint: Use 'mkExports' helper to ensure correct scope:\n  perMachine = {{ mkExports, ... }}: {{\n    exports = mkExports {{\n      # your exports here\n    }};\n  }};\n\nRefer to https://clan.lol/docs for more information on exports.\n"
+            ),
+        });
+        for a in sorted_attrs(ev, &ex)? {
+            let d = checked(&file, a.name.as_str(), a.value.clone(), scope.clone());
+            match per_machine.iter_mut().find(|(k, _)| k == a.name.as_str()) {
+                Some((_, v)) => v.push(d.value),
+                None => per_machine.push((a.name.as_str().to_string(), vec![d.value])),
+            }
+        }
+    }
+    for (k, vals) in per_machine {
+        add(
+            &k,
+            Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
+        );
+    }
+    Ok(out)
+}
+
+/// `clan.exports` (lazy): every group's keys, each checked against its service's scope
+/// and `manifest.exports.out`, merged with the enabled interfaces.
+pub(crate) fn global_exports(cc: &Rc<ClanCtx>, groups: &[Rc<Group>]) -> Value {
+    let groups: Vec<Rc<Group>> = groups.to_vec();
+    let cc = cc.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        user_exports_unsupported(ev, &cc)?;
+        let mut keys: Vec<(String, usize, Vec<Def>)> = Vec::new();
+        for (gi, g) in groups.iter().enumerate() {
+            for (k, defs) in group_exports(ev, g)? {
+                match keys.iter_mut().find(|(x, _, _)| *x == k) {
+                    Some((_, _, d)) => d.extend(defs),
+                    None => keys.push((k, gi, defs)),
+                }
+            }
+        }
+        let mut entries = Vec::new();
+        for (k, gi, defs) in keys {
+            let g = groups[gi].clone();
+            let cc = cc.clone();
+            let key = k.clone();
+            let value = Thunk::native(move |ev: &mut Eval| key_value(ev, &cc, &g, &key, defs));
+            entries.push(Attr {
+                name: Symbol::new(&k),
+                value,
+                span: kith_eval::Span::NONE,
+            });
+        }
+        Ok(Value::Attrs(Attrs::from_entries(entries)))
+    })
+}
+
+/// The user's own `clan.exports` definitions are not modelled yet.
+fn user_exports_unsupported(ev: &mut Eval, cc: &ClanCtx) -> Result<()> {
+    let cfg = ev.force_attrs(&cc.config)?;
+    let ex = ev.force(cfg.get_str("exports").expect("declared option"))?;
+    if !matches!(ex, Value::Null) {
+        return Err(unsupported_eval("definitions of clan.exports in the clan"));
+    }
+    Ok(())
+}
+
+/// `Available export interfaces` (the list clan-core's errors show).
+fn available() -> String {
+    let names: Vec<&str> = INTERFACES.iter().map(|(n, _)| *n).collect();
+    format!("Available export interfaces\n\n{}\n", names.join("\n"))
+}
+
+/// One key of `clan.exports`.
+fn key_value(
+    ev: &mut Eval,
+    cc: &ClanCtx,
+    g: &Rc<Group>,
+    key: &str,
+    defs: Vec<Def>,
+) -> Result<Value> {
+    let s = g.service_name(ev)?;
+    check_scope(
+        key,
+        &Scope {
+            service: s.clone(),
+            instance: String::new(),
+            role: String::new(),
+            machine: String::new(),
+            details: format!(
+                "Export validation failed in service '{s}'\n\nContext:\n  - Service: {s}\n  - Source: exports\n\nProblem: Services can only export to their own scope (here: \"{s}:::\")\n"
+            ),
+        },
+    )?;
+    let manifest = get(ev, &g.config, "manifest")?;
+    let exports = get(ev, &manifest, "exports")?;
+    let out = get(ev, &exports, "out")?;
+    let out = ev.force_list(&out)?;
+    if out.is_empty() {
+        return Err(throw(format!(
+            "Service: '{s}' doesn't allow exports\n\n- Add 'manifest.exports.out = [ ]' to the service\n\n{}\n",
+            available()
+        )));
+    }
+    let mut interfaces = Vec::new();
+    for t in out.iter() {
+        let t = ev.force_string(t)?.encoded().into_owned();
+        let Some((_, f)) = INTERFACES.iter().find(|(n, _)| *n == t) else {
+            return Err(throw(format!(
+                "Export interface: '{t}' doesn't exist\nService: '{s}'\n\n- Remove it from 'manifest.exports.out'\n- Add it to 'clan.exportInterfaces.{t}'\n\n{}\n",
+                available()
+            )));
+        };
+        let path = format!("{}/modules/clan/export-modules/{f}", cc.core);
+        let module = ev.eval_file(std::path::Path::new(&path))?;
+        interfaces.push(attr(&t, module));
+    }
+    let file: Rc<str> =
+        Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
+    let schema = Rc::new(Schema {
+        options: Vec::new(),
+        freeform: None,
+        decl_file: file.clone(),
+        class: None,
+        extra: None,
+        special: None,
+    });
+    // The interface options are declared by a module of their own.
+    let mut all = vec![Def::new(
+        &file,
+        declarations_module(ev, cc, attrs(interfaces))?,
+    )];
+    all.extend(defs);
+    let v = eval_submodule(
+        ev,
+        &cc.ctx(vec!["exports".into(), key.into()]),
+        &schema,
+        all,
+    );
+    ev.force(&v)
+}
+
+/// A module declaring `options.<t> = mkOption { type = nullOr (submodule <interface>); default = null; }`
+/// for each enabled interface: built with the clan's own `lib`.
+fn declarations_module(ev: &mut Eval, cc: &ClanCtx, interfaces: Value) -> Result<Value> {
+    let f = ev.eval_expr(
+        "lib: interfaces: { options = builtins.mapAttrs (_: v: lib.mkOption { type = lib.types.nullOr (lib.types.submodule v); default = null; }) interfaces; }",
+        std::path::Path::new("/"),
+    )?;
+    let f = ev.call(&f, cc.lib.clone(), kith_eval::Span::NONE)?;
+    ev.call(&f, interfaces, kith_eval::Span::NONE)
+}
+
+/// `clanInternals.cliChecks`: per group (in group-id order) the constraint violations.
+pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Value> {
+    let services = super::services(ev, clan)?;
+    let mut out = Vec::new();
+    for g in &services.groups {
+        let s = g.service_name(ev)?;
+        let manifest = get(ev, &g.config, "manifest")?;
+        let constraints = get(ev, &manifest, "constraints")?;
+        let max = get(ev, &constraints, "maxInstances")?;
+        let max = ev.force(&max)?;
+        let count = g.instances.len() as i64;
+        let check = |id: String, message: String| {
+            attrs(vec![
+                attr("id", Value::string(id)),
+                attr("message", Value::string(message)),
+                attr("severity", Value::string("error")),
+            ])
+        };
+        if let Value::Int(n) = max {
+            if count > n {
+                out.push(check(
+                    format!("{s}-maxInstances"),
+                    format!(
+                        "Service '{s}' allows at most {n} instance(s) but {count} are defined."
+                    ),
+                ));
+            }
+        }
+        let roles = get(ev, &constraints, "roles")?;
+        for r in sorted_attrs(ev, &roles)? {
+            let role = r.name.as_str();
+            let rc = ev.force_attrs(&r.value)?;
+            let min = ev.force(rc.get_str("minMachines").expect("declared option"))?;
+            let maxm = ev.force(rc.get_str("maxMachines").expect("declared option"))?;
+            for (i, iroles) in &g.instances {
+                g.check_roles(ev, i)?;
+                let k = iroles
+                    .iter()
+                    .find(|x| x.name == role)
+                    .map(|x| x.members.len() as i64)
+                    .unwrap_or(0);
+                if let Value::Int(n) = min {
+                    if k < n {
+                        out.push(check(
+                            format!("{s}-{i}-{role}-minMachines"),
+                            format!("Role '{role}' of service '{s}' instance '{i}' requires at least {n} machine(s) but {k} are assigned."),
+                        ));
+                    }
+                }
+                if let Value::Int(n) = maxm {
+                    if k > n {
+                        out.push(check(
+                            format!("{s}-{i}-{role}-maxMachines"),
+                            format!("Role '{role}' of service '{s}' instance '{i}' allows at most {n} machine(s) but {k} are assigned."),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::list(out))
+}
+
+/// `clan.exports` of `clan`.
+pub fn exports(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Value> {
+    Ok(super::services(ev, clan)?.exports.clone())
+}

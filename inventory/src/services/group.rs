@@ -1,0 +1,535 @@
+//! One service group: the instances of one resolved module, evaluated together as
+//! clan-core's `_services.allServices.<id>`.
+
+use super::roles::{self, Role};
+use super::{resolve, schema, ClanCtx};
+use crate::error::unsupported_eval;
+use crate::modsys::merge::eval_submodule;
+use crate::modsys::{attr, attrs, throw, Def, Schema};
+use kith_eval::{Eval, Result, Thunk, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// (instance, role, machine or none for role-level settings).
+type SettingsKey = (String, String, Option<String>);
+
+/// Instances in name order with their resolved roles.
+type Instances = Vec<(String, Vec<Role>)>;
+
+/// A service group and its lazily computed parts.
+pub(crate) struct Group {
+    /// `<input or <clan-core>>-<module name>`.
+    pub id: String,
+    /// Instances in name order, with their resolved roles.
+    pub instances: Vec<(String, Vec<Role>)>,
+    /// The service module's `config` (lazy).
+    pub config: Value,
+    pub(crate) cc: Rc<ClanCtx>,
+    settings: RefCell<HashMap<SettingsKey, Value>>,
+    per_instance: RefCell<HashMap<(String, String, String), Value>>,
+    per_machine: RefCell<HashMap<String, Value>>,
+}
+
+fn file(cc: &ClanCtx, rel: &str) -> Rc<str> {
+    Rc::from(format!("{}/{rel}", cc.core).as_str())
+}
+
+/// Groups the inventory's instances by resolved module, in group-id order.
+pub(crate) fn groups(ev: &mut Eval, cc: &Rc<ClanCtx>) -> Result<Vec<Rc<Group>>> {
+    let inv = ev.force_attrs(&cc.inventory)?;
+    let instances = ev.force_attrs(inv.get_str("instances").expect("declared option"))?;
+    let tags = roles::machine_tags(ev, cc)?;
+    // id → (module spec of the first instance, instances)
+    let mut by_id: Vec<(String, Value, Instances)> = Vec::new();
+    for i in instances.sorted_by_name() {
+        let inst = ev.force_attrs(&i.value)?;
+        let module = inst.get_str("module").cloned().expect("declared option");
+        let m = ev.force_attrs(&module)?;
+        let input = match ev.force(m.get_str("input").expect("declared option"))? {
+            Value::Null => None,
+            v => Some(ev.force_string(&v)?.encoded().into_owned()),
+        };
+        let name = ev.force_string(m.get_str("name").expect("declared option"))?;
+        let id = format!(
+            "{}-{}",
+            input.as_deref().unwrap_or("<clan-core>"),
+            name.encoded()
+        );
+        let resolved = roles::resolve(ev, &tags, i.name.as_str(), &i.value)?;
+        match by_id.iter_mut().find(|(g, _, _)| *g == id) {
+            Some((_, _, list)) => list.push((i.name.as_str().to_string(), resolved)),
+            None => by_id.push((id, module, vec![(i.name.as_str().to_string(), resolved)])),
+        }
+    }
+    by_id.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(by_id
+        .into_iter()
+        .map(|(id, module, instances)| make_group(ev, cc, id, module, instances))
+        .collect())
+}
+
+fn make_group(
+    ev: &mut Eval,
+    cc: &Rc<ClanCtx>,
+    id: String,
+    module_spec: Value,
+    instances: Vec<(String, Vec<Role>)>,
+) -> Rc<Group> {
+    let ds_file = file(cc, "modules/clan/distributed-services.nix");
+    // config.instances as the service sees it.
+    let inst_value = attrs(
+        instances
+            .iter()
+            .map(|(name, roles)| {
+                let roles = attrs(
+                    roles
+                        .iter()
+                        .map(|r| attr(&r.name, r.value.clone()))
+                        .collect(),
+                );
+                attr(name, attrs(vec![attr("roles", roles)]))
+            })
+            .collect(),
+    );
+    let mut schema: Schema = schema::service(&cc.core);
+    let extra_file = ds_file.clone();
+    let spec = module_spec.clone();
+    schema.extra = Some(Rc::new(move |_, _| {
+        Ok(vec![
+            ("instances", Def::new(&extra_file, inst_value.clone())),
+            ("module", Def::new(&extra_file, spec.clone())),
+        ])
+    }));
+    let meta = meta_of(cc);
+    let directory = directory_of(cc);
+    let exports_cc = cc.clone();
+    let exports = Thunk::native(move |ev: &mut Eval| {
+        let v = exports_cc.exports.borrow().clone();
+        ev.force(&v)
+    });
+    let clan_lib = {
+        let c = cc.clan_core.clone();
+        Thunk::native(move |ev: &mut Eval| {
+            let set = ev.force_attrs(&c)?;
+            match set.get_str("clanLib") {
+                Some(l) => ev.force(l),
+                None => Err(unsupported_eval("a clan-core input without clanLib")),
+            }
+        })
+    };
+    let special = vec![
+        ("clanLib".to_string(), clan_lib),
+        ("directory".to_string(), directory),
+        ("exports".to_string(), exports),
+        ("meta".to_string(), meta),
+        (
+            "_ctx".to_string(),
+            Value::list(vec![Value::string(id.as_str())]),
+        ),
+    ];
+    schema.special = Some(Rc::new(move |_| special.clone()));
+    // The resolved module, found only when the group is evaluated.
+    let (input, name) = spec_parts(&module_spec);
+    let cc2 = cc.clone();
+    let module = Thunk::native(move |ev: &mut Eval| {
+        let (input, name) = (input.clone(), name.clone());
+        let input = ev.force(&input)?;
+        let input = match input {
+            Value::Null => None,
+            v => Some(ev.force_string(&v)?.encoded().into_owned()),
+        };
+        let name = ev.force_string(&name)?.encoded().into_owned();
+        let m = resolve::resolve(ev, &cc2, input.as_deref(), &name)?;
+        ev.force(&m)
+    });
+    let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
+    ctx.name = Some(id.clone());
+    let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
+    Rc::new(Group {
+        id,
+        instances,
+        config,
+        cc: cc.clone(),
+        settings: RefCell::default(),
+        per_instance: RefCell::default(),
+        per_machine: RefCell::default(),
+    })
+}
+
+fn spec_parts(spec: &Value) -> (Value, Value) {
+    let s1 = spec.clone();
+    let s2 = spec.clone();
+    (
+        Thunk::native(move |ev: &mut Eval| {
+            let a = ev.force_attrs(&s1)?;
+            ev.force(a.get_str("input").expect("declared option"))
+        }),
+        Thunk::native(move |ev: &mut Eval| {
+            let a = ev.force_attrs(&s2)?;
+            ev.force(a.get_str("name").expect("declared option"))
+        }),
+    )
+}
+
+/// `inventory.meta` (lazy).
+pub(crate) fn meta_of(cc: &ClanCtx) -> Value {
+    let inv = cc.inventory.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let a = ev.force_attrs(&inv)?;
+        ev.force(a.get_str("meta").expect("declared option"))
+    })
+}
+
+/// `varsDirectory` if set, else `directory` (lazy).
+fn directory_of(cc: &ClanCtx) -> Value {
+    let cfg = cc.config.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let a = ev.force_attrs(&cfg)?;
+        let vars = ev.force(a.get_str("varsDirectory").expect("declared option"))?;
+        if !matches!(vars, Value::Null) {
+            return Ok(vars);
+        }
+        ev.force(a.get_str("directory").expect("declared option"))
+    })
+}
+
+fn attr_of(ev: &mut Eval, v: &Value, name: &str) -> Result<Value> {
+    let a = ev.force_attrs(v)?;
+    match a.get_str(name) {
+        Some(x) => Ok(x.clone()),
+        None => Err(kith_eval::EvalError::new(format!(
+            "attribute '{name}' missing"
+        ))),
+    }
+}
+
+fn names_of(ev: &mut Eval, v: &Value) -> Result<Vec<String>> {
+    let a = ev.force_attrs(v)?;
+    Ok(a.sorted_by_name()
+        .iter()
+        .map(|x| x.name.as_str().to_string())
+        .collect())
+}
+
+impl Group {
+    /// `config.manifest.name`.
+    pub fn service_name(&self, ev: &mut Eval) -> Result<String> {
+        let m = attr_of(ev, &self.config, "manifest")?;
+        let n = attr_of(ev, &m, "name")?;
+        Ok(ev.force_string(&n)?.encoded().into_owned())
+    }
+
+    /// Role names the service defines (sorted).
+    pub fn role_names(&self, ev: &mut Eval) -> Result<Vec<String>> {
+        let r = attr_of(ev, &self.config, "roles")?;
+        names_of(ev, &r)
+    }
+
+    /// Throws clan-core's error if instance `i` uses a role the service does not define.
+    pub fn check_roles(&self, ev: &mut Eval, i: &str) -> Result<()> {
+        let defined = self.role_names(ev)?;
+        let Some((_, roles)) = self.instances.iter().find(|(n, _)| n == i) else {
+            return Ok(());
+        };
+        let unmatched: Vec<&str> = roles
+            .iter()
+            .map(|r| r.name.as_str())
+            .filter(|r| !defined.iter().any(|d| d == r))
+            .collect();
+        if unmatched.is_empty() {
+            return Ok(());
+        }
+        let name = self.service_name(ev)?;
+        Err(throw(format!(
+            "Instance: 'instances.{i}' uses the following roles:\n{}\n\nBut the clan-service module '{name}' only defines roles:\n{}\n\nError context: {}\n",
+            serde_json::to_string(&unmatched).unwrap_or_default(),
+            serde_json::to_string(&defined).unwrap_or_default(),
+            self.id
+        )))
+    }
+
+    fn role(&self, i: &str, r: &str) -> Option<&Role> {
+        self.instances
+            .iter()
+            .find(|(n, _)| n == i)
+            .and_then(|(_, roles)| roles.iter().find(|x| x.name == r))
+    }
+
+    /// The final settings of (instance, role[, machine]) (`finalSettings.config`).
+    pub fn settings(
+        self: &Rc<Self>,
+        ev: &mut Eval,
+        i: &str,
+        r: &str,
+        m: Option<&str>,
+    ) -> Result<Value> {
+        let key = (i.to_string(), r.to_string(), m.map(str::to_string));
+        if let Some(v) = self.settings.borrow().get(&key) {
+            return Ok(v.clone());
+        }
+        let role = self
+            .role(i, r)
+            .ok_or_else(|| kith_eval::EvalError::new(format!("attribute '{r}' missing")))?;
+        let roles = attr_of(ev, &self.config, "roles")?;
+        let svc_role = attr_of(ev, &roles, r)?;
+        let interface = attr_of(ev, &svc_role, "interface")?;
+        let role_settings = attr_of(ev, &role.value, "settings")?;
+        let machine_settings = match m {
+            Some(m) => {
+                let machines = attr_of(ev, &role.value, "machines")?;
+                let entry = attr_of(ev, &machines, m)?;
+                attr_of(ev, &entry, "settings")?
+            }
+            None => attrs(Vec::new()),
+        };
+        let wrap = |f: String, v: Value| {
+            attrs(vec![
+                attr("_file", Value::string(f)),
+                attr("imports", Value::list(vec![v])),
+            ])
+        };
+        let unknown: Rc<str> = Rc::from("<unknown-file>");
+        let defs = vec![
+            Def::new(
+                &unknown,
+                wrap(
+                    format!("Via clan.service module: roles.{r}.interface"),
+                    interface,
+                ),
+            ),
+            Def::new(
+                &unknown,
+                wrap(
+                    format!("Via clan.service module: instances.{i}.roles.{r}.settings"),
+                    role_settings,
+                ),
+            ),
+            Def::new(&unknown, machine_settings),
+        ];
+        let mut loc = vec![
+            self.id.clone(),
+            "instances".into(),
+            i.into(),
+            "roles".into(),
+            r.into(),
+        ];
+        if let Some(m) = m {
+            loc.push("machines".into());
+            loc.push(m.into());
+        }
+        loc.push("settings".into());
+        let meta = meta_of(&self.cc);
+        let schema = Rc::new(Schema {
+            options: Vec::new(),
+            freeform: None,
+            decl_file: unknown.clone(),
+            class: None,
+            extra: None,
+            special: Some(Rc::new(move |_| vec![("meta".to_string(), meta.clone())])),
+        });
+        let v = eval_submodule(ev, &self.cc.ctx(loc), &schema, defs);
+        self.settings.borrow_mut().insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// `applySettings instanceName`: every role of the instance with its role-level and
+    /// per-machine final settings (lazy).
+    pub fn applied_roles(self: &Rc<Self>, i: &str) -> Value {
+        let Some((_, roles)) = self.instances.iter().find(|(n, _)| n == i) else {
+            return attrs(Vec::new());
+        };
+        let mut entries = Vec::new();
+        for r in roles {
+            let g = self.clone();
+            let (i2, r2) = (i.to_string(), r.name.clone());
+            let settings = Thunk::native(move |ev: &mut Eval| {
+                let v = g.settings(ev, &i2, &r2, None)?;
+                ev.force(&v)
+            });
+            let mut machines = Vec::new();
+            for m in &r.members {
+                let g = self.clone();
+                let (i3, r3, m3) = (i.to_string(), r.name.clone(), m.clone());
+                let s = Thunk::native(move |ev: &mut Eval| {
+                    let v = g.settings(ev, &i3, &r3, Some(&m3))?;
+                    ev.force(&v)
+                });
+                machines.push(attr(m, attrs(vec![attr("settings", s)])));
+            }
+            entries.push(attr(
+                &r.name,
+                attrs(vec![
+                    attr("machines", attrs(machines)),
+                    attr("settings", settings),
+                ]),
+            ));
+        }
+        attrs(entries)
+    }
+
+    fn mk_exports(ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
+        for p in parts {
+            let chars: Vec<char> = p.chars().collect();
+            let bad = chars.len() <= 3
+                && chars.contains(&':')
+                && (chars.len() == 1
+                    || (chars.len() == 2 && (chars[0] == ':' || chars[1] == ':'))
+                    || (chars.len() == 3 && chars[1] == ':'));
+            if bad {
+                let f = ev.eval_expr("msg: _: throw msg", std::path::Path::new("/"))?;
+                let msg = format!("mkExportsScope: {p} cannot contain the \":\" character\n");
+                return Ok(Thunk::apply(f, Value::string(msg), kith_eval::Span::NONE));
+            }
+        }
+        let f = ev.eval_expr("key: v: { ${key} = v; }", std::path::Path::new("/"))?;
+        Ok(Thunk::apply(
+            f,
+            Value::string(parts.join(":")),
+            kith_eval::Span::NONE,
+        ))
+    }
+
+    /// The `perInstance` module of role `r` evaluated for (instance `i`, machine `m`):
+    /// its `config`.
+    pub fn per_instance(
+        self: &Rc<Self>,
+        ev: &mut Eval,
+        i: &str,
+        r: &str,
+        m: &str,
+    ) -> Result<Value> {
+        let key = (i.to_string(), r.to_string(), m.to_string());
+        if let Some(v) = self.per_instance.borrow().get(&key) {
+            return Ok(v.clone());
+        }
+        let roles = attr_of(ev, &self.config, "roles")?;
+        let svc_role = attr_of(ev, &roles, r)?;
+        let per = attr_of(ev, &svc_role, "perInstance")?;
+        let s = self.service_name(ev)?;
+        let applied = self.applied_roles(i);
+        let mut machine_roles: Vec<String> = self
+            .instances
+            .iter()
+            .find(|(n, _)| n == i)
+            .map(|(_, rs)| {
+                rs.iter()
+                    .filter(|x| x.members.iter().any(|y| y == m))
+                    .map(|x| x.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        machine_roles.sort();
+        let machine = attrs(vec![
+            attr("name", Value::string(m)),
+            attr(
+                "roles",
+                Value::list(
+                    machine_roles
+                        .iter()
+                        .map(|x| Value::string(x.as_str()))
+                        .collect(),
+                ),
+            ),
+        ]);
+        let g = self.clone();
+        let (i2, r2, m2) = (i.to_string(), r.to_string(), m.to_string());
+        let settings = Thunk::native(move |ev: &mut Eval| {
+            let v = g.settings(ev, &i2, &r2, Some(&m2))?;
+            ev.force(&v)
+        });
+        let special = vec![
+            (
+                "mkExports".to_string(),
+                Self::mk_exports(ev, [&s, i, r, m])?,
+            ),
+            ("instanceName".to_string(), Value::string(i)),
+            ("roles".to_string(), applied),
+            ("exports".to_string(), self.exports_value()),
+            ("meta".to_string(), meta_of(&self.cc)),
+            ("machine".to_string(), machine),
+            ("settings".to_string(), settings),
+            (
+                "extendSettings".to_string(),
+                Thunk::native(|_| Err(unsupported_eval("`extendSettings' in perInstance"))),
+            ),
+        ];
+        let v = self.eval_per(ev, per, special);
+        self.per_instance.borrow_mut().insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// The `perMachine` module evaluated for machine `m`: its `config`.
+    pub fn per_machine(self: &Rc<Self>, ev: &mut Eval, m: &str) -> Result<Value> {
+        if let Some(v) = self.per_machine.borrow().get(m) {
+            return Ok(v.clone());
+        }
+        let per = attr_of(ev, &self.config, "perMachine")?;
+        let s = self.service_name(ev)?;
+        let mut roles: Vec<String> = Vec::new();
+        let mut instances = Vec::new();
+        for (i, rs) in &self.instances {
+            if rs.iter().any(|r| r.members.iter().any(|x| x == m)) {
+                for r in rs {
+                    if r.members.iter().any(|x| x == m) {
+                        roles.push(r.name.clone());
+                    }
+                }
+                instances.push(attr(i, attrs(vec![attr("roles", self.applied_roles(i))])));
+            }
+        }
+        roles.sort();
+        roles.dedup();
+        let machine = attrs(vec![
+            attr("name", Value::string(m)),
+            attr(
+                "roles",
+                Value::list(roles.iter().map(|x| Value::string(x.as_str())).collect()),
+            ),
+        ]);
+        let context = self.id.clone();
+        let special = vec![
+            ("machine".to_string(), machine),
+            ("exports".to_string(), self.exports_value()),
+            ("meta".to_string(), meta_of(&self.cc)),
+            ("instances".to_string(), attrs(instances)),
+            (
+                "mkExports".to_string(),
+                Self::mk_exports(ev, [&s, "", "", m])?,
+            ),
+            (
+                "settings".to_string(),
+                Thunk::native(move |_| {
+                    Err(throw(format!(
+                        "'perMachine' doesn't have a 'settings' argument.\n\nAlternatives:\n- 'instances.<instanceName>.roles.<roleName>.settings' should be used instead.\n- 'instances.<instanceName>.roles.<roleName>.machines.<machineName>.settings' should be used instead.\n\nIf that is insufficient, you might also consider using 'roles.<roleName>.perInstance' instead of 'perMachine'.\n\nError context: {context}\n"
+                    )))
+                }),
+            ),
+        ];
+        let v = self.eval_per(ev, per, special);
+        self.per_machine
+            .borrow_mut()
+            .insert(m.to_string(), v.clone());
+        Ok(v)
+    }
+
+    fn exports_value(&self) -> Value {
+        let cc = self.cc.clone();
+        Thunk::native(move |ev: &mut Eval| {
+            let v = cc.exports.borrow().clone();
+            ev.force(&v)
+        })
+    }
+
+    fn eval_per(&self, ev: &mut Eval, module: Value, special: Vec<(String, Value)>) -> Value {
+        let unknown: Rc<str> = Rc::from("<unknown-file>");
+        let mut schema = schema::per_module(&unknown);
+        schema.special = Some(Rc::new(move |_| special.clone()));
+        eval_submodule(
+            ev,
+            &self.cc.ctx(Vec::new()),
+            &Rc::new(schema),
+            vec![Def::new(&unknown, module)],
+        )
+    }
+}

@@ -1,0 +1,73 @@
+//! clan services natively (clan-inventory.md §2.8, §3): instances grouped by resolved
+//! module, role membership, each group's service module evaluated with a native schema,
+//! settings per (instance, role, machine), `perInstance`/`perMachine` called with
+//! clan-core's arguments, exports checked and merged, and constraints to `cliChecks`.
+//! The service modules themselves (user code) run in the evaluator.
+
+mod exports;
+mod group;
+mod resolve;
+mod roles;
+mod schema;
+
+pub use exports::{cli_checks, exports};
+
+use crate::clan::Clan;
+use crate::error::Result;
+use crate::modsys::merge::Ctx;
+use kith_eval::{Eval, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The services of a clan: every group, evaluated lazily, and the global exports.
+pub struct Services {
+    /// Groups in group-id order.
+    pub(crate) groups: Vec<Rc<group::Group>>,
+    /// `clan.exports` (lazy; the services read it too).
+    pub exports: Value,
+}
+
+/// What services need from the clan.
+pub(crate) struct ClanCtx {
+    pub config: Value,
+    pub inventory: Value,
+    pub lib: Value,
+    pub core: String,
+    pub clan_core: Value,
+    /// `clan.exports`, set once built (services read it lazily).
+    pub exports: RefCell<Value>,
+}
+
+impl ClanCtx {
+    pub(crate) fn ctx(&self, loc: Vec<String>) -> Ctx {
+        Ctx {
+            loc,
+            name: None,
+            parent: Value::Null,
+            lib: self.lib.clone(),
+        }
+    }
+}
+
+/// The services of `clan` (built once; nothing of a group is evaluated until read).
+pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
+    if let Some(s) = clan.services.borrow().as_ref() {
+        return Ok(s.clone());
+    }
+    let cfg = ev.force_attrs(&clan.config)?;
+    let inventory = cfg.get_str("inventory").cloned().expect("declared option");
+    let cc = Rc::new(ClanCtx {
+        config: clan.config.clone(),
+        inventory,
+        lib: clan.lib.clone(),
+        core: clan.core.clone(),
+        clan_core: clan.clan_core.clone(),
+        exports: RefCell::new(Value::Null),
+    });
+    let groups = group::groups(ev, &cc)?;
+    let exports = exports::global_exports(&cc, &groups);
+    *cc.exports.borrow_mut() = exports.clone();
+    let s = Rc::new(Services { groups, exports });
+    *clan.services.borrow_mut() = Some(s.clone());
+    Ok(s)
+}
