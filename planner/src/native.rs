@@ -11,6 +11,36 @@ use std::rc::Rc;
 /// The selector prefix of the view the native engine computes.
 pub const INVENTORY_VIEW: [&str; 3] = ["clanInternals", "inventoryClass", "inventorySerialization"];
 
+/// A view the native engine computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// `clanInternals.inventoryClass.inventorySerialization`.
+    Inventory,
+    /// `clan.exports`.
+    Exports,
+    /// `clanInternals.cliChecks`.
+    CliChecks,
+}
+
+impl View {
+    /// The selector path of the view.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            View::Inventory => &INVENTORY_VIEW,
+            View::Exports => &["clan", "exports"],
+            View::CliChecks => &["clanInternals", "cliChecks"],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            View::Inventory => "inventorySerialization",
+            View::Exports => "exports",
+            View::CliChecks => "cliChecks",
+        }
+    }
+}
+
 /// How a native answer was found.
 pub enum Outcome {
     /// The view's value, and what answered (for `--explain`).
@@ -21,19 +51,15 @@ pub enum Outcome {
     Error(Box<kith_eval::EvalError>, Box<Eval>),
 }
 
-/// The inventory view of the clan in `dir` (canonical), from the cache unless `no_cache`,
-/// else computed natively (and cached).
-pub fn inventory_view(dir: &Path, opts: &kith_flake::FlakeOptions, no_cache: bool) -> Outcome {
+/// A view of the clan in `dir` (canonical), from the cache unless `no_cache`, else
+/// computed natively (and cached).
+pub fn view(dir: &Path, opts: &kith_flake::FlakeOptions, which: View, no_cache: bool) -> Outcome {
     let overrides: Vec<String> = opts
         .overrides
         .iter()
         .map(|(n, p)| format!("{n}={}", p.display()))
         .collect();
-    let key = cache::key(&[
-        &dir.to_string_lossy(),
-        &overrides.join("\0"),
-        "inventorySerialization",
-    ]);
+    let key = cache::key(&[&dir.to_string_lossy(), &overrides.join("\0"), which.name()]);
     let cache_dir = cache::dir();
     if !no_cache {
         if let Some(d) = &cache_dir {
@@ -57,7 +83,11 @@ pub fn inventory_view(dir: &Path, opts: &kith_flake::FlakeOptions, no_cache: boo
     let mut ev = kith_flake::evaluator(options, opts.offline);
     ev.set_file_system(fs.clone());
     let result = clan::load(&mut ev, dir, opts).and_then(|c| {
-        let v = kith_inventory::serialize::inventory_serialization(&mut ev, &c)?;
+        let v = match which {
+            View::Inventory => kith_inventory::serialize::inventory_serialization(&mut ev, &c)?,
+            View::Exports => kith_inventory::services::exports(&mut ev, &c)?,
+            View::CliChecks => kith_inventory::services::cli_checks(&mut ev, &c)?,
+        };
         Ok(ev.to_json(&v)?)
     });
     match result {

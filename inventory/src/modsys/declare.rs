@@ -124,13 +124,10 @@ pub fn ty_of(ev: &mut Eval, t: &Value) -> Result<Ty> {
         Some(n) => ev.force_string(n)?.encoded().into_owned(),
         None => return Err(unsupported_eval("an option type without a name")),
     };
-    let description: Rc<str> = match set.get_str("description") {
-        Some(d) => match ev.force(d)? {
-            Value::String(s) => Rc::from(s.encoded().as_ref()),
-            _ => Rc::from(name.as_str()),
-        },
-        None => Rc::from(name.as_str()),
-    };
+    let description = set
+        .get_str("description")
+        .cloned()
+        .unwrap_or_else(|| Value::string(name.as_str()));
     let nested = |ev: &mut Eval, key: &str| -> Result<Ty> {
         let n = set.get_str("nestedTypes").cloned().unwrap_or(Value::Null);
         let n = ev.force_attrs(&n)?;

@@ -153,10 +153,10 @@ fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
 
 fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_eval::EvalError> {
     let shown = show_defs(ev, invalid);
+    let description = ty.describe(ev);
     throw(format!(
-        "A definition for option `{}' is not of type `{}'. Definition values:{shown}",
+        "A definition for option `{}' is not of type `{description}'. Definition values:{shown}",
         show_option(&ctx.loc),
-        ty.description()
     ))
 }
 

@@ -42,11 +42,11 @@ pub enum Ty {
     NixScalar {
         /// The type's `check` function.
         check: Value,
-        /// The type's `description`.
-        description: Rc<str>,
+        /// The type's `description` (lazy: some are costly to compute).
+        description: Value,
     },
-    /// A type declared in Nix, with the description Nix gives it.
-    Named(Rc<str>, Rc<Ty>),
+    /// A type declared in Nix, with the description Nix gives it (lazy).
+    Named(Value, Rc<Ty>),
     /// `types.submoduleWith` declared in Nix: its modules and special arguments.
     NixSubmodule(Rc<NixSubmodule>),
     /// `types.attrTag { tag = mkOption …; }`.
@@ -62,6 +62,22 @@ pub struct NixSubmodule {
 }
 
 impl Ty {
+    /// The type's `description`, as error messages show it (the description of a type
+    /// declared in Nix is evaluated).
+    pub fn describe(&self, ev: &mut Eval) -> String {
+        match self {
+            Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
+                match ev.force(description) {
+                    Ok(Value::String(s)) => s.encoded().into_owned(),
+                    _ => "<type>".into(),
+                }
+            }
+            Ty::NullOr(t) => format!("null or {}", t.describe(ev)),
+            Ty::ListOf(t) => format!("list of {}", t.describe(ev)),
+            _ => self.description(),
+        }
+    }
+
     /// The type's `description`, as error messages show it.
     pub fn description(&self) -> String {
         match self {
@@ -91,9 +107,7 @@ impl Ty {
                 "attribute set of {} or list of string convertible to it",
                 t.description()
             ),
-            Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
-                description.to_string()
-            }
+            Ty::NixScalar { .. } | Ty::Named(..) => "<type>".into(),
             Ty::NixSubmodule(_) => "submodule".into(),
             Ty::AttrTag(tags) => format!(
                 "attribute-tagged union with choices: {}",

@@ -8,6 +8,7 @@ use crate::error::unsupported_eval;
 use crate::modsys::merge::eval_submodule;
 use crate::modsys::{attr, attrs, throw, Def, Schema};
 use kith_eval::{Attr, Attrs, Eval, Result, Symbol, Thunk, Value};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The core export interfaces (`config.exportInterfaces` of clan-core) and their files.
@@ -19,6 +20,25 @@ const INTERFACES: [(&str, &str); 6] = [
     ("networking", "networking.nix"),
     ("peer", "peer.nix"),
 ];
+
+/// Values zipped by key, keys in first-seen order (`zipAttrsWith`).
+#[derive(Default)]
+struct Zip {
+    entries: Vec<(String, Vec<Value>)>,
+    index: HashMap<String, usize>,
+}
+
+impl Zip {
+    fn push(&mut self, key: &str, v: Value) {
+        match self.index.get(key) {
+            Some(&n) => self.entries[n].1.push(v),
+            None => {
+                self.index.insert(key.to_string(), self.entries.len());
+                self.entries.push((key.to_string(), vec![v]));
+            }
+        }
+    }
+}
 
 /// The expected parts of a scope check, and the details its error adds.
 struct Scope {
@@ -116,9 +136,13 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
         .as_str(),
     );
     let mut out: Vec<(String, Vec<Def>)> = Vec::new();
-    let mut add = |key: &str, def: Def| match out.iter_mut().find(|(k, _)| k == key) {
-        Some((_, v)) => v.push(def),
-        None => out.push((key.to_string(), vec![def])),
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut add = |key: &str, def: Def| match index.get(key) {
+        Some(&n) => out[n].1.push(def),
+        None => {
+            index.insert(key.to_string(), out.len());
+            out.push((key.to_string(), vec![def]));
+        }
     };
     let service_level = get(ev, &g.config, "exports")?;
     for a in sorted_attrs(ev, &service_level)? {
@@ -128,7 +152,7 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
         g.check_roles(ev, i)?;
     }
     // perInstance: roles, then instances, then machines (each sorted).
-    let mut per_instance: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut per_instance = Zip::default();
     for r in g.role_names(ev)? {
         for (i, roles) in &g.instances {
             let Some(role) = roles.iter().find(|x| x.name == r) else {
@@ -148,15 +172,12 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
                 });
                 for a in sorted_attrs(ev, &ex)? {
                     let d = checked(&file, a.name.as_str(), a.value.clone(), scope.clone());
-                    match per_instance.iter_mut().find(|(k, _)| k == a.name.as_str()) {
-                        Some((_, v)) => v.push(d.value),
-                        None => per_instance.push((a.name.as_str().to_string(), vec![d.value])),
-                    }
+                    per_instance.push(a.name.as_str(), d.value);
                 }
             }
         }
     }
-    for (k, vals) in per_instance {
+    for (k, vals) in per_instance.entries {
         add(
             &k,
             Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
@@ -170,7 +191,7 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
         .collect();
     machines.sort();
     machines.dedup();
-    let mut per_machine: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut per_machine = Zip::default();
     for m in &machines {
         let cfg = g.per_machine(ev, m)?;
         let ex = get(ev, &cfg, "exports")?;
@@ -185,13 +206,10 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
         });
         for a in sorted_attrs(ev, &ex)? {
             let d = checked(&file, a.name.as_str(), a.value.clone(), scope.clone());
-            match per_machine.iter_mut().find(|(k, _)| k == a.name.as_str()) {
-                Some((_, v)) => v.push(d.value),
-                None => per_machine.push((a.name.as_str().to_string(), vec![d.value])),
-            }
+            per_machine.push(a.name.as_str(), d.value);
         }
     }
-    for (k, vals) in per_machine {
+    for (k, vals) in per_machine.entries {
         add(
             &k,
             Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
@@ -208,11 +226,15 @@ pub(crate) fn global_exports(cc: &Rc<ClanCtx>, groups: &[Rc<Group>]) -> Value {
     Thunk::native(move |ev: &mut Eval| {
         user_exports_unsupported(ev, &cc)?;
         let mut keys: Vec<(String, usize, Vec<Def>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (gi, g) in groups.iter().enumerate() {
             for (k, defs) in group_exports(ev, g)? {
-                match keys.iter_mut().find(|(x, _, _)| *x == k) {
-                    Some((_, _, d)) => d.extend(defs),
-                    None => keys.push((k, gi, defs)),
+                match index.get(&k) {
+                    Some(&n) => keys[n].2.extend(defs),
+                    None => {
+                        index.insert(k.clone(), keys.len());
+                        keys.push((k, gi, defs));
+                    }
                 }
             }
         }
@@ -279,6 +301,44 @@ fn key_value(
             available()
         )));
     }
+    let cached = g.interfaces.borrow().clone();
+    let declarations = match cached {
+        Some(d) => d,
+        None => {
+            let d = interface_declarations(ev, cc, &s, &out)?;
+            *g.interfaces.borrow_mut() = Some(d.clone());
+            d
+        }
+    };
+    let file: Rc<str> =
+        Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
+    let schema = Rc::new(Schema {
+        options: Vec::new(),
+        freeform: None,
+        decl_file: file.clone(),
+        class: None,
+        extra: None,
+        special: None,
+    });
+    let mut all = vec![Def::new(&file, declarations)];
+    all.extend(defs);
+    let v = eval_submodule(
+        ev,
+        &cc.ctx(vec!["exports".into(), key.into()]),
+        &schema,
+        all,
+    );
+    ev.force(&v)
+}
+
+/// The module declaring the options of the interfaces in `out` (clan-core's
+/// `exportInterfaces` after `apply`), or clan-core's error for an unknown one.
+fn interface_declarations(
+    ev: &mut Eval,
+    cc: &ClanCtx,
+    s: &str,
+    out: &kith_eval::List,
+) -> Result<Value> {
     let mut interfaces = Vec::new();
     for t in out.iter() {
         let t = ev.force_string(t)?.encoded().into_owned();
@@ -292,29 +352,7 @@ fn key_value(
         let module = ev.eval_file(std::path::Path::new(&path))?;
         interfaces.push(attr(&t, module));
     }
-    let file: Rc<str> =
-        Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
-    let schema = Rc::new(Schema {
-        options: Vec::new(),
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    });
-    // The interface options are declared by a module of their own.
-    let mut all = vec![Def::new(
-        &file,
-        declarations_module(ev, cc, attrs(interfaces))?,
-    )];
-    all.extend(defs);
-    let v = eval_submodule(
-        ev,
-        &cc.ctx(vec!["exports".into(), key.into()]),
-        &schema,
-        all,
-    );
-    ev.force(&v)
+    declarations_module(ev, cc, attrs(interfaces))
 }
 
 /// A module declaring `options.<t> = mkOption { type = nullOr (submodule <interface>); default = null; }`

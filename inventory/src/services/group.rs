@@ -29,6 +29,11 @@ pub(crate) struct Group {
     settings: RefCell<HashMap<SettingsKey, Value>>,
     per_instance: RefCell<HashMap<(String, String, String), Value>>,
     per_machine: RefCell<HashMap<String, Value>>,
+    applied: RefCell<HashMap<String, Value>>,
+    /// instance → machine → the instance's roles containing it (sorted).
+    member_roles: HashMap<String, HashMap<String, Vec<String>>>,
+    /// The module declaring the enabled export interfaces, once built.
+    pub(crate) interfaces: RefCell<Option<Value>>,
 }
 
 fn file(cc: &ClanCtx, rel: &str) -> Rc<str> {
@@ -146,6 +151,15 @@ fn make_group(
     let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
     ctx.name = Some(id.clone());
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
+    let mut member_roles: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    for (i, roles) in &instances {
+        let per = member_roles.entry(i.clone()).or_default();
+        for r in roles {
+            for m in &r.members {
+                per.entry(m.clone()).or_default().push(r.name.clone());
+            }
+        }
+    }
     Rc::new(Group {
         id,
         instances,
@@ -154,6 +168,9 @@ fn make_group(
         settings: RefCell::default(),
         per_instance: RefCell::default(),
         per_machine: RefCell::default(),
+        applied: RefCell::default(),
+        member_roles,
+        interfaces: RefCell::default(),
     })
 }
 
@@ -336,6 +353,9 @@ impl Group {
     /// `applySettings instanceName`: every role of the instance with its role-level and
     /// per-machine final settings (lazy).
     pub fn applied_roles(self: &Rc<Self>, i: &str) -> Value {
+        if let Some(v) = self.applied.borrow().get(i) {
+            return v.clone();
+        }
         let Some((_, roles)) = self.instances.iter().find(|(n, _)| n == i) else {
             return attrs(Vec::new());
         };
@@ -365,7 +385,18 @@ impl Group {
                 ]),
             ));
         }
-        attrs(entries)
+        let v = attrs(entries);
+        self.applied.borrow_mut().insert(i.to_string(), v.clone());
+        v
+    }
+
+    /// The roles of instance `i` that machine `m` is in (sorted).
+    fn roles_of(&self, i: &str, m: &str) -> Vec<String> {
+        self.member_roles
+            .get(i)
+            .and_then(|ms| ms.get(m))
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn mk_exports(ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
@@ -408,18 +439,7 @@ impl Group {
         let per = attr_of(ev, &svc_role, "perInstance")?;
         let s = self.service_name(ev)?;
         let applied = self.applied_roles(i);
-        let mut machine_roles: Vec<String> = self
-            .instances
-            .iter()
-            .find(|(n, _)| n == i)
-            .map(|(_, rs)| {
-                rs.iter()
-                    .filter(|x| x.members.iter().any(|y| y == m))
-                    .map(|x| x.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        machine_roles.sort();
+        let machine_roles = self.roles_of(i, m);
         let machine = attrs(vec![
             attr("name", Value::string(m)),
             attr(
@@ -468,13 +488,10 @@ impl Group {
         let s = self.service_name(ev)?;
         let mut roles: Vec<String> = Vec::new();
         let mut instances = Vec::new();
-        for (i, rs) in &self.instances {
-            if rs.iter().any(|r| r.members.iter().any(|x| x == m)) {
-                for r in rs {
-                    if r.members.iter().any(|x| x == m) {
-                        roles.push(r.name.clone());
-                    }
-                }
+        for (i, _) in &self.instances {
+            let mine = self.roles_of(i, m);
+            if !mine.is_empty() {
+                roles.extend(mine);
                 instances.push(attr(i, attrs(vec![attr("roles", self.applied_roles(i))])));
             }
         }

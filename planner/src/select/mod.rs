@@ -89,35 +89,37 @@ pub fn select(
     opts: &kith_flake::FlakeOptions,
     no_cache: bool,
 ) -> Result<Answer, SelectError> {
-    use crate::native::{inventory_view, Outcome, INVENTORY_VIEW};
+    use crate::native::{view, Outcome};
     let fail = |kind| SelectError {
         selector: selector.to_string(),
         kind,
         inputs: Vec::new(),
     };
     let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e)))?;
-    let native = selectors.len() >= INVENTORY_VIEW.len()
-        && selectors
-            .iter()
-            .zip(INVENTORY_VIEW)
-            .all(|(s, n)| matches!(s, Selector::Str(x) if x == n));
-    if !native || !flake_dir.join("flake.nix").is_file() {
+    let Some((which, rest, wrap)) = native_view(&selectors) else {
+        return select_reference(flake_dir, selector, opts);
+    };
+    if !flake_dir.join("flake.nix").is_file() {
         return select_reference(flake_dir, selector, opts);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let dir = PathBuf::from(kith_eval::canon_path(
         &cwd.join(flake_dir).to_string_lossy(),
     ));
-    match inventory_view(&dir, opts, no_cache) {
+    match view(&dir, opts, which, no_cache) {
         Outcome::Value(json, how) => {
             let mut ev = kith_eval::Eval::new(kith_eval::EvalOptions::default());
             let value = kith_eval::Value::from_json(&json);
-            match apply(
-                &mut ev,
-                &value,
-                &selectors[INVENTORY_VIEW.len()..],
-                Semantics::Clan,
-            ) {
+            let applied = apply(&mut ev, &value, rest, Semantics::Clan);
+            let applied = match (wrap, applied) {
+                (Some(name), Ok(v)) => {
+                    let mut m = serde_json::Map::new();
+                    m.insert(name.to_string(), v);
+                    Ok(serde_json::Value::Object(m))
+                }
+                (_, r) => r,
+            };
+            match applied {
                 Ok(json) => Ok(Answer {
                     text: dumps(&json),
                     inputs: Vec::new(),
@@ -138,6 +140,37 @@ pub fn select(
             ApplyError::Eval(e).reason(&ev),
         ))),
     }
+}
+
+/// The native view a selector starts with, the rest of the selector, and the key to wrap
+/// the answer in (for `clan.?exports`, which gives `{ "exports": … }`).
+fn native_view(
+    selectors: &[Selector],
+) -> Option<(crate::native::View, &[Selector], Option<&'static str>)> {
+    use crate::native::View;
+    for which in [View::Inventory, View::Exports, View::CliChecks] {
+        let path = which.path();
+        if selectors.len() < path.len() {
+            continue;
+        }
+        let head = &selectors[..path.len() - 1];
+        if !head
+            .iter()
+            .zip(path)
+            .all(|(s, n)| matches!(s, Selector::Str(x) if x == n))
+        {
+            continue;
+        }
+        let last = path[path.len() - 1];
+        match &selectors[path.len() - 1] {
+            Selector::Str(x) if x == last => return Some((which, &selectors[path.len()..], None)),
+            Selector::Maybe(x) if x == last => {
+                return Some((which, &selectors[path.len()..], Some(last)))
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// [`select`] through the reference path only: the flake evaluated by kith's evaluator,
