@@ -399,7 +399,8 @@ impl Group {
             .unwrap_or_default()
     }
 
-    fn mk_exports(ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
+    fn mk_exports(&self, ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
+        let (keyed, thrower) = self.helpers(ev)?;
         for p in parts {
             let chars: Vec<char> = p.chars().collect();
             let bad = chars.len() <= 3
@@ -408,12 +409,12 @@ impl Group {
                     || (chars.len() == 2 && (chars[0] == ':' || chars[1] == ':'))
                     || (chars.len() == 3 && chars[1] == ':'));
             if bad {
-                let f = ev.eval_expr("msg: _: throw msg", std::path::Path::new("/"))?;
+                let f = thrower;
                 let msg = format!("mkExportsScope: {p} cannot contain the \":\" character\n");
                 return Ok(Thunk::apply(f, Value::string(msg), kith_eval::Span::NONE));
             }
         }
-        let f = ev.eval_expr("key: v: { ${key} = v; }", std::path::Path::new("/"))?;
+        let f = keyed;
         Ok(Thunk::apply(
             f,
             Value::string(parts.join(":")),
@@ -461,7 +462,7 @@ impl Group {
         let special = vec![
             (
                 "mkExports".to_string(),
-                Self::mk_exports(ev, [&s, i, r, m])?,
+                self.mk_exports(ev, [&s, i, r, m])?,
             ),
             ("instanceName".to_string(), Value::string(i)),
             ("roles".to_string(), applied),
@@ -512,7 +513,7 @@ impl Group {
             ("instances".to_string(), attrs(instances)),
             (
                 "mkExports".to_string(),
-                Self::mk_exports(ev, [&s, "", "", m])?,
+                self.mk_exports(ev, [&s, "", "", m])?,
             ),
             (
                 "settings".to_string(),
@@ -528,6 +529,19 @@ impl Group {
             .borrow_mut()
             .insert(m.to_string(), v.clone());
         Ok(v)
+    }
+
+    fn helpers(&self, ev: &mut Eval) -> Result<(Value, Value)> {
+        if let Some(h) = self.cc.helpers.borrow().as_ref() {
+            return Ok(h.clone());
+        }
+        let root = std::path::Path::new("/");
+        let h = (
+            ev.eval_expr("key: v: { ${key} = v; }", root)?,
+            ev.eval_expr("msg: _: throw msg", root)?,
+        );
+        *self.cc.helpers.borrow_mut() = Some(h.clone());
+        Ok(h)
     }
 
     fn exports_value(&self) -> Value {

@@ -36,6 +36,8 @@ pub(crate) struct ClanCtx {
     pub clan_core: Value,
     /// `clan.exports`, set once built (services read it lazily).
     pub exports: RefCell<Value>,
+    /// Small Nix helpers, compiled once: `key: v: { ${key} = v; }` and `msg: _: throw msg`.
+    pub helpers: RefCell<Option<(Value, Value)>>,
 }
 
 impl ClanCtx {
@@ -63,6 +65,7 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
         core: clan.core.clone(),
         clan_core: clan.clan_core.clone(),
         exports: RefCell::new(Value::Null),
+        helpers: RefCell::new(None),
     });
     let groups = group::groups(ev, &cc)?;
     let exports = exports::global_exports(&cc, &groups);
