@@ -32,11 +32,20 @@ let
       };
     in
     r;
+  # clan-core's flake-parts module, recognised by the option it defines (flake_parts.rs).
+  flakeModule = {
+    _file = path + "/flakeModules/clan.nix";
+    __kithClanFlakeModule = [ { inherit real path; } ];
+  };
 in
 {
   lib = {
     clan = marker "clan";
     buildClan = marker "buildClan";
+  };
+  flakeModules = {
+    default = flakeModule;
+    clan = flakeModule;
   };
   outPath = path;
   inputs = real.inputs;
@@ -54,7 +63,7 @@ pub struct Clan {
     pub config: Value,
     /// clan-core's source directory (where its files would be; only used in names).
     pub core: String,
-    /// The entry point the flake used: `clan` (`lib.clan`) or `buildClan`.
+    /// The entry point the flake used: `clan` (`lib.clan`), `buildClan` or `flake-parts`.
     pub entry: String,
     /// The real `clan-core` input (lazy; may be unavailable).
     pub clan_core: Value,
@@ -69,8 +78,19 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         input: "clan-core".into(),
         wrap: Rc::new(move |real, path| Thunk::apply2(cap.clone(), real, path, Span::NONE)),
     });
+    opts.input_wrappers.push(crate::flake_parts::wrapper(ev)?);
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
+    if let Some(marker) = outputs.get_str(crate::flake_parts::MARKER) {
+        let found = crate::flake_parts::evaluate(ev, marker)?;
+        return Ok(Clan {
+            flake,
+            config: found.config,
+            core: found.core,
+            entry: "flake-parts".into(),
+            clan_core: found.clan_core,
+        });
+    }
     let Some(clan_out) = outputs.get_str("clan").cloned() else {
         return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT)));
     };
@@ -107,6 +127,19 @@ pub fn evaluate(
     self_value: Value,
     clan_core: Value,
 ) -> Result<Value> {
+    let unknown: Rc<str> = Rc::from("<unknown-file>");
+    evaluate_modules(ev, core, vec![Def::new(&unknown, m)], self_value, clan_core)
+}
+
+/// Evaluates clan's top-level modules `user` (after clan-core's own) lazily and returns
+/// its `config`.
+pub fn evaluate_modules(
+    ev: &mut Eval,
+    core: &str,
+    user: Vec<Def>,
+    self_value: Value,
+    clan_core: Value,
+) -> Result<Value> {
     let lib = lib_of(&self_value, &clan_core);
     let inventory = Rc::new(schema::inventory(core));
     let mut top = schema::clan(core, inventory);
@@ -128,14 +161,14 @@ pub fn evaluate(
     ];
     top.special = Some(Rc::new(move |_| special.clone()));
     let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
-    let unknown: Rc<str> = Rc::from("<unknown-file>");
     let ctx = Ctx {
         loc: Vec::new(),
         name: None,
         parent: Value::Null,
         lib,
     };
-    let defs = vec![Def::new(&default_file, sources), Def::new(&unknown, m)];
+    let mut defs = vec![Def::new(&default_file, sources)];
+    defs.extend(user);
     Ok(eval_submodule(ev, &ctx, &Rc::new(top), defs))
 }
 

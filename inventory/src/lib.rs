@@ -11,5 +11,6 @@ pub mod modsys;
 
 pub use error::{Error, Result};
 pub mod clan;
+pub mod flake_parts;
 mod schema;
 pub mod serialize;

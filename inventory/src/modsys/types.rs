@@ -37,6 +37,10 @@ pub enum Ty {
     /// `types.coercedTo (listOf str) (genAttrs …) (attrsOf t)`: a list of names stands
     /// for `{ name = { }; … }`.
     NamesOrAttrsOf(Rc<Ty>),
+    /// An option the native engine declares but does not model: any number of
+    /// definitions are accepted and kept, and reading its value raises
+    /// [`crate::Error::Unsupported`].
+    Unmodelled,
 }
 
 impl Ty {
@@ -65,6 +69,7 @@ impl Ty {
             ),
             Ty::Submodule(_) => "submodule".into(),
             Ty::UniqueSettings | Ty::Deferred => "module".into(),
+            Ty::Unmodelled => "unmodelled value".into(),
             Ty::NamesOrAttrsOf(t) => format!(
                 "attribute set of {} or list of string convertible to it",
                 t.description()

@@ -1,0 +1,348 @@
+//! The flake-parts entry form: `flake-parts.lib.mkFlake { inherit inputs; } { imports = [
+//! inputs.clan-core.flakeModules.default ]; clan = { … }; … }`.
+//!
+//! The `flake-parts` input is replaced, in the arguments of `outputs`, by a stand-in whose
+//! `lib.mkFlake` returns a marker holding its two arguments, and clan-core's
+//! `flakeModules.default`/`flakeModules.clan` are a marker module (see `clan.rs`). The
+//! flake-parts modules are then walked by [`crate::modsys`] against a small schema: `clan`
+//! and `flake.clan` are collected as clan modules, everything else flake-parts declares is
+//! kept unevaluated (reading it is [`crate::Error::Unsupported`]). The clan is evaluated as
+//! the function form evaluates it ([`crate::clan::evaluate_modules`]), as the submodule
+//! `flake.clan` of clan-core's flake module: its modules are clan-core's and one module per
+//! definition, `{ _file = <definition's file>; imports = [ <value> ]; }`.
+
+use crate::error::{unsupported_eval, Error, Result};
+use crate::modsys::merge::{eval_submodule, Ctx};
+use crate::modsys::{attr, attrs, Decl, Def, Node, Schema, Ty};
+use kith_eval::{Attr, Attrs, Eval, Thunk, Value};
+use kith_flake::InputWrapper;
+use std::path::Path;
+use std::rc::Rc;
+
+/// The attribute of the stand-in `mkFlake`'s result that holds its arguments.
+pub const MARKER: &str = "__kithFlakeParts";
+
+/// The option clan-core's flake-module marker defines (see `clan.rs`): `[ { real; path; } ]`.
+const CLAN_MODULE_OPTION: &str = "__kithClanFlakeModule";
+
+/// The file named for the defaults of the options declared here (never a user's file).
+const DECLARED: &str = "<kith: flake-parts option declarations>";
+
+/// The parts of the stand-in written in Nix: `mkFlake` (capturing its arguments and the
+/// module location flake-parts would use) and `importApply`, as flake-parts defines them.
+const STAND_IN: &str = r#"
+{
+  mkFlake = args: module: {
+    __kithFlakeParts = {
+      inherit args module;
+      file =
+        args.moduleLocation or (
+          let
+            pos = builtins.unsafeGetAttrPos "inputs" args;
+          in
+          if pos != null then
+            pos.file
+          else if args ? inputs.self.outPath then
+            args.inputs.self.outPath + "/flake.nix"
+          else
+            "<mkFlake argument>"
+        );
+    };
+  };
+  importApply = modulePath: staticArgs: {
+    _file = modulePath;
+    imports = [ (import modulePath staticArgs) ];
+  };
+}
+"#;
+
+/// flake-parts' `lib` functions the stand-in does not provide: using one is unsupported.
+const UNMODELLED_LIB: &[&str] = &[
+    "evalFlakeModule",
+    "defaultModule",
+    "mkSubmoduleOptions",
+    "mkDeferredModuleType",
+    "mkPerSystemType",
+    "mkDeferredModuleOption",
+    "mkPerSystemOption",
+    "attrsWith",
+    "mkTransposedPerSystemModule",
+    "mkAliasOptionModule",
+    "importAndPublish",
+    "memoizeStr",
+    "deferredModuleWith",
+];
+
+/// Top-level options flake-parts declares, kept unevaluated.
+const UNMODELLED_OPTIONS: &[&str] = &[
+    "allSystems",
+    "debug",
+    "perInput",
+    "perSystem",
+    "processedFlake",
+    "systems",
+    "transposition",
+];
+
+/// A value whose use is unsupported, with `reason`.
+fn unmodelled(reason: String) -> Value {
+    Thunk::native(move |_| Err(unsupported_eval(reason)))
+}
+
+/// The [`InputWrapper`] replacing the `flake-parts` input by the stand-in.
+pub fn wrapper(ev: &mut Eval) -> Result<InputWrapper> {
+    let stand_in = ev.eval_expr(STAND_IN, Path::new("/"))?;
+    Ok(InputWrapper {
+        input: "flake-parts".into(),
+        wrap: Rc::new(move |real, path| {
+            let stand_in = stand_in.clone();
+            Thunk::native(move |ev: &mut Eval| {
+                let own = ev.force_attrs(&stand_in)?;
+                let mut lib: Vec<Attr> = own.iter().cloned().collect();
+                for name in UNMODELLED_LIB {
+                    lib.push(attr(name, unmodelled(format!("flake-parts.lib.{name}"))));
+                }
+                let inputs = Thunk::native(move |ev: &mut Eval| {
+                    let set = ev.force_attrs(&real)?;
+                    match set.get_str("inputs") {
+                        Some(i) => ev.force(i),
+                        None => Err(unsupported_eval("flake-parts' own inputs")),
+                    }
+                });
+                let mut entries = vec![
+                    attr("lib", Value::Attrs(Attrs::from_entries(lib))),
+                    attr("outPath", path),
+                    attr("inputs", inputs),
+                ];
+                for name in ["flakeModules", "modules", "templates"] {
+                    entries.push(attr(name, unmodelled(format!("flake-parts.{name}"))));
+                }
+                Ok(Value::Attrs(Attrs::from_entries(entries)))
+            })
+        }),
+    })
+}
+
+/// A clan declared through flake-parts, found and evaluated.
+pub struct Found {
+    /// clan's top-level `config` (lazy).
+    pub config: Value,
+    /// clan-core's source directory.
+    pub core: String,
+    /// The real `clan-core` input (lazy; may be unavailable).
+    pub clan_core: Value,
+}
+
+/// `set.name`, if present.
+fn get(ev: &mut Eval, set: &Value, name: &str) -> kith_eval::Result<Option<Value>> {
+    let set = ev.force_attrs(set)?;
+    Ok(set.get_str(name).cloned())
+}
+
+/// An option of type `ty` with no default.
+fn opt(ty: Ty) -> Node {
+    Node::Opt(Decl::new(ty))
+}
+
+/// A deferred module option defaulting to `{ }` (defined from [`DECLARED`]).
+fn modules_opt() -> Node {
+    Node::Opt(Decl::with_default(Ty::Deferred, || attrs(Vec::new())))
+}
+
+/// The options of the flake-parts evaluation the native engine reads or keeps.
+fn schema(special: Vec<(String, Value)>) -> Schema {
+    let declared: Rc<str> = Rc::from(DECLARED);
+    let flake = Schema {
+        options: vec![("clan", modules_opt())],
+        freeform: Some(Ty::Unmodelled),
+        decl_file: declared.clone(),
+        class: None,
+        extra: None,
+        special: None,
+    };
+    let mut options = vec![
+        (CLAN_MODULE_OPTION, opt(Ty::ListOf(Rc::new(Ty::Raw)))),
+        ("clan", modules_opt()),
+        (
+            "flake",
+            Node::Opt(Decl::with_default(Ty::Submodule(Rc::new(flake)), || {
+                attrs(Vec::new())
+            })),
+        ),
+    ];
+    for name in UNMODELLED_OPTIONS {
+        options.push((name, opt(Ty::Unmodelled)));
+    }
+    Schema {
+        options,
+        freeform: None,
+        decl_file: declared,
+        class: Some("flake"),
+        extra: None,
+        special: Some(Rc::new(move |_| special.clone())),
+    }
+}
+
+/// The modules a deferred-module value holds, `{ _file; imports = [ value ]; }` each,
+/// without the option's own default.
+fn definitions(ev: &mut Eval, deferred: &Value) -> Result<Vec<(Value, Value)>> {
+    let mut out = Vec::new();
+    let Some(list) = get(ev, deferred, "imports")? else {
+        return Ok(out);
+    };
+    let list = ev.force_list(&list)?;
+    for m in list.iter() {
+        let file = get(ev, m, "_file")?.unwrap_or(Value::Null);
+        let file = ev.force(&file)?;
+        if matches!(&file, Value::String(s) if s.as_bytes() == DECLARED.as_bytes()) {
+            continue;
+        }
+        let value = match get(ev, m, "imports")? {
+            Some(i) => ev.force_list(&i)?.iter().next().cloned(),
+            None => None,
+        };
+        out.push((file, value.unwrap_or(Value::Null)));
+    }
+    Ok(out)
+}
+
+/// A module `{ _file = file; imports = [ value ]; }`.
+fn located(file: Value, value: Value) -> Value {
+    attrs(vec![
+        attr("_file", file),
+        attr("imports", Value::list(vec![value])),
+    ])
+}
+
+/// The error of an undeclared top-level definition is flake-parts' own (with its own
+/// option list in the suggestions): not modelled.
+fn undeclared(e: Error) -> Error {
+    match e {
+        Error::Eval(e)
+            if e.message.starts_with("The option `") && e.message.contains("' does not exist.") =>
+        {
+            Error::unsupported(format!(
+                "a flake-parts definition of an option the native engine does not know: {}",
+                e.message.lines().next().unwrap_or_default()
+            ))
+        }
+        e => e,
+    }
+}
+
+/// Walks the flake-parts modules captured by the stand-in `mkFlake` (`marker`) and
+/// evaluates the clan they define.
+pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<Found> {
+    let args = get(ev, marker, "args")?.unwrap_or(Value::Null);
+    let module = get(ev, marker, "module")?.unwrap_or(Value::Null);
+    let file = get(ev, marker, "file")?.unwrap_or(Value::Null);
+    let file: Rc<str> = Rc::from(ev.force_str_noctx(&file)?.as_str());
+    let arg_inputs = get(ev, &args, "inputs")?;
+    let self_value = match get(ev, &args, "self")? {
+        Some(s) => s,
+        None => match &arg_inputs {
+            Some(i) => get(ev, i, "self")?.ok_or_else(|| {
+                Error::unsupported("flake-parts.lib.mkFlake called without `inputs.self`")
+            })?,
+            None => {
+                return Err(Error::unsupported(
+                    "flake-parts.lib.mkFlake called without `inputs` or `self`",
+                ))
+            }
+        },
+    };
+    let inputs = match arg_inputs {
+        Some(i) => i,
+        None => get(ev, &self_value, "inputs")?.unwrap_or(Value::Null),
+    };
+    let mut special = vec![
+        ("self".to_string(), self_value.clone()),
+        ("inputs".to_string(), inputs.clone()),
+        (
+            "flake-parts-lib".to_string(),
+            unmodelled("the `flake-parts-lib' module argument".into()),
+        ),
+        ("moduleLocation".to_string(), Value::string(&*file)),
+    ];
+    if let Some(extra) = get(ev, &args, "specialArgs")? {
+        let extra = ev.force_attrs(&extra)?;
+        for a in extra.iter() {
+            special.retain(|(n, _)| n != a.name.as_str());
+            special.push((a.name.as_str().to_string(), a.value.clone()));
+        }
+    }
+    let lib = nixpkgs_lib(inputs);
+    let ctx = Ctx {
+        loc: Vec::new(),
+        name: None,
+        parent: Value::Null,
+        lib,
+    };
+    let top = Rc::new(schema(special));
+    let config = eval_submodule(ev, &ctx, &top, vec![Def::new(&file, module)]);
+    let config = ev.force_attrs(&config).map_err(|e| undeclared(e.into()))?;
+    let option = |name: &str| config.get_str(name).cloned().unwrap_or(Value::Null);
+    let found = ev.force_list(&option(CLAN_MODULE_OPTION))?;
+    let core_module = match found.iter().collect::<Vec<_>>().as_slice() {
+        [m] => (*m).clone(),
+        [] => {
+            return Err(Error::unsupported(
+                "a flake-parts flake that does not import clan-core's flakeModules.default",
+            ))
+        }
+        _ => {
+            return Err(Error::unsupported(
+                "clan-core's flake module imported more than once",
+            ))
+        }
+    };
+    let real = get(ev, &core_module, "real")?.unwrap_or(Value::Null);
+    let path = get(ev, &core_module, "path")?.unwrap_or(Value::Null);
+    let core = ev.force_str_noctx(&path)?;
+    let renamed = definitions(ev, &option("clan"))?;
+    let flake = option("flake");
+    let direct = match get(ev, &flake, "clan")? {
+        Some(c) => definitions(ev, &c)?,
+        None => Vec::new(),
+    };
+    if !renamed.is_empty() && !direct.is_empty() {
+        return Err(Error::unsupported(
+            "both `clan` and `flake.clan` are defined (their relative priority is not modelled)",
+        ));
+    }
+    // `clan` is renamed to `flake.clan` by clan-core's flake module: the definitions then
+    // come from that module's file.
+    let rename_file = Value::string(format!("{core}/flakeModules/clan.nix"));
+    let unknown: Rc<str> = Rc::from("<unknown-file>");
+    let user: Vec<Def> = renamed
+        .into_iter()
+        .map(|(_, v)| located(rename_file.clone(), v))
+        .chain(direct.into_iter().map(|(f, v)| located(f, v)))
+        .map(|m| Def::new(&unknown, m))
+        .collect();
+    let config = crate::clan::evaluate_modules(ev, &core, user, self_value, real.clone())?;
+    Ok(Found {
+        config,
+        core,
+        clan_core: real,
+    })
+}
+
+/// `inputs.nixpkgs.lib`, lazily: flake-parts' own `lib` comes from its `nixpkgs-lib`
+/// input, which the stand-in replaces; the flake's nixpkgs stands for it.
+fn nixpkgs_lib(inputs: Value) -> Value {
+    Thunk::native(move |ev: &mut Eval| {
+        let nixpkgs = match get(ev, &inputs, "nixpkgs")? {
+            Some(n) => n,
+            None => {
+                return Err(unsupported_eval(
+                    "flake-parts modules without a `nixpkgs` input for their `lib`",
+                ))
+            }
+        };
+        match get(ev, &nixpkgs, "lib")? {
+            Some(l) => ev.force(&l),
+            None => Err(unsupported_eval("the `nixpkgs` input has no `lib`")),
+        }
+    })
+}
