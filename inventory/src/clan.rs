@@ -7,6 +7,7 @@
 //! and a stand-in of clan-core's source modules (`sources.nix`), never running clan-core.
 
 use crate::error::{Error, Result};
+use crate::flake_parts;
 use crate::modsys::merge::{eval_submodule, Ctx};
 use crate::modsys::{attr, attrs, Def};
 use crate::schema;
@@ -78,21 +79,27 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         input: "clan-core".into(),
         wrap: Rc::new(move |real, path| Thunk::apply2(cap.clone(), real, path, Span::NONE)),
     });
-    opts.input_wrappers.push(crate::flake_parts::wrapper(ev)?);
+    opts.input_wrappers.push(flake_parts::wrapper(ev)?);
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
-    if let Some(marker) = outputs.get_str(crate::flake_parts::MARKER) {
-        let found = crate::flake_parts::evaluate(ev, marker)?;
-        return Ok(Clan {
-            flake,
-            config: found.config,
-            core: found.core,
-            entry: "flake-parts".into(),
-            clan_core: found.clan_core,
-        });
-    }
-    let Some(clan_out) = outputs.get_str("clan").cloned() else {
-        return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT)));
+    let clan_out = match (
+        outputs.get_str("clan"),
+        outputs.get_str(flake_parts::MARKER),
+    ) {
+        (Some(c), _) => c.clone(),
+        (None, Some(marker)) => match flake_parts::evaluate(ev, marker)? {
+            flake_parts::FlakeParts::Module(found) => {
+                return Ok(Clan {
+                    flake,
+                    config: found.config,
+                    core: found.core,
+                    entry: "flake-parts".into(),
+                    clan_core: found.clan_core,
+                })
+            }
+            flake_parts::FlakeParts::Output(c) => c,
+        },
+        (None, None) => return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT))),
     };
     let clan_out = ev.force_attrs(&clan_out)?;
     let Some(marker) = clan_out.get_str("__kithClan").cloned() else {

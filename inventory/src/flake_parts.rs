@@ -123,6 +123,15 @@ pub fn wrapper(ev: &mut Eval) -> Result<InputWrapper> {
     })
 }
 
+/// What a flake-parts flake declares.
+pub enum FlakeParts {
+    /// A clan through clan-core's flake module, evaluated.
+    Module(Found),
+    /// Without clan-core's flake module: the single definition of the freeform output
+    /// `flake.clan` (e.g. `clan.config` of a `lib.clan` call), the flake's `clan` output.
+    Output(Value),
+}
+
 /// A clan declared through flake-parts, found and evaluated.
 pub struct Found {
     /// clan's top-level `config` (lazy).
@@ -232,7 +241,7 @@ fn undeclared(e: Error) -> Error {
 
 /// Walks the flake-parts modules captured by the stand-in `mkFlake` (`marker`) and
 /// evaluates the clan they define.
-pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<Found> {
+pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
     let args = get(ev, marker, "args")?.unwrap_or(Value::Null);
     let module = get(ev, marker, "module")?.unwrap_or(Value::Null);
     let file = get(ev, marker, "file")?.unwrap_or(Value::Null);
@@ -283,11 +292,24 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<Found> {
     let config = ev.force_attrs(&config).map_err(|e| undeclared(e.into()))?;
     let option = |name: &str| config.get_str(name).cloned().unwrap_or(Value::Null);
     let found = ev.force_list(&option(CLAN_MODULE_OPTION))?;
-    let core_module = match found.iter().collect::<Vec<_>>().as_slice() {
-        [m] => (*m).clone(),
-        [] => {
+    let found: Vec<Value> = found.iter().cloned().collect();
+    let renamed = definitions(ev, &option("clan"))?;
+    let flake = option("flake");
+    let direct = match get(ev, &flake, "clan")? {
+        Some(c) => definitions(ev, &c)?,
+        None => Vec::new(),
+    };
+    let core_module = match (found.as_slice(), renamed.is_empty(), direct.as_slice()) {
+        ([m], _, _) => m.clone(),
+        ([], true, [(_, output)]) => return Ok(FlakeParts::Output(output.clone())),
+        ([], true, []) => {
+            return Err(Error::Eval(kith_eval::EvalError::new(
+                crate::clan::NO_CLAN_OUTPUT,
+            )))
+        }
+        ([], _, _) => {
             return Err(Error::unsupported(
-                "a flake-parts flake that does not import clan-core's flakeModules.default",
+                "a flake-parts clan (`clan` or several `flake.clan`) without clan-core's flakeModules.default",
             ))
         }
         _ => {
@@ -299,12 +321,6 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<Found> {
     let real = get(ev, &core_module, "real")?.unwrap_or(Value::Null);
     let path = get(ev, &core_module, "path")?.unwrap_or(Value::Null);
     let core = ev.force_str_noctx(&path)?;
-    let renamed = definitions(ev, &option("clan"))?;
-    let flake = option("flake");
-    let direct = match get(ev, &flake, "clan")? {
-        Some(c) => definitions(ev, &c)?,
-        None => Vec::new(),
-    };
     if !renamed.is_empty() && !direct.is_empty() {
         return Err(Error::unsupported(
             "both `clan` and `flake.clan` are defined (their relative priority is not modelled)",
@@ -321,11 +337,11 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<Found> {
         .map(|m| Def::new(&unknown, m))
         .collect();
     let config = crate::clan::evaluate_modules(ev, &core, user, self_value, real.clone())?;
-    Ok(Found {
+    Ok(FlakeParts::Module(Found {
         config,
         core,
         clan_core: real,
-    })
+    }))
 }
 
 /// `inputs.nixpkgs.lib`, lazily: flake-parts' own `lib` comes from its `nixpkgs-lib`

@@ -209,10 +209,24 @@ fn crate_cases_inventory_view() {
             kith_inventory::serialize::inventory_serialization,
             &mut failures,
         );
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let flake_nix = std::fs::read_to_string(case.join("flake.nix")).unwrap();
+        let want_entry = if flake_nix.contains("lib.mkFlake") {
+            "flake-parts"
+        } else if flake_nix.contains("lib.buildClan") {
+            "buildClan"
+        } else {
+            "clan"
+        };
+        let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+        match kith_inventory::clan::load(&mut ev, &case, &native_overrides(&case)) {
+            Ok(c) if c.entry == want_entry => {}
+            Ok(c) => failures.push(format!("{name}: entry {} instead of {want_entry}", c.entry)),
+            Err(e) => failures.push(format!("{name}: load: {e}")),
+        }
         let Some(opts) = reference_overrides(&case) else {
             continue;
         };
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let expected = std::fs::read_to_string(case.join("expected.json"))
             .or_else(|_| std::fs::read_to_string(case.join("expected-partial.json")))
             .unwrap();
