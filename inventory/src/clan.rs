@@ -135,14 +135,17 @@ pub fn evaluate(
     clan_core: Value,
 ) -> Result<Value> {
     let unknown: Rc<str> = Rc::from("<unknown-file>");
-    evaluate_modules(ev, core, vec![Def::new(&unknown, m)], self_value, clan_core)
+    let user = vec![Def::new(&unknown, m)];
+    evaluate_modules(ev, core, Vec::new(), user, self_value, clan_core)
 }
 
-/// Evaluates clan's top-level modules `user` (after clan-core's own) lazily and returns
-/// its `config`.
+/// Evaluates clan's top-level modules `user` (after clan-core's own) lazily, as the option
+/// at `prefix` (empty for `lib.clan`, `flake.clan` in flake-parts), and returns its
+/// `config`.
 pub fn evaluate_modules(
     ev: &mut Eval,
     core: &str,
+    prefix: Vec<String>,
     user: Vec<Def>,
     self_value: Value,
     clan_core: Value,
@@ -169,7 +172,7 @@ pub fn evaluate_modules(
     top.special = Some(Rc::new(move |_| special.clone()));
     let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
     let ctx = Ctx {
-        loc: Vec::new(),
+        loc: prefix,
         name: None,
         parent: Value::Null,
         lib,

@@ -336,7 +336,14 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
         .chain(direct.into_iter().map(|(f, v)| located(f, v)))
         .map(|m| Def::new(&unknown, m))
         .collect();
-    let config = crate::clan::evaluate_modules(ev, &core, user, self_value, real.clone())?;
+    let config = crate::clan::evaluate_modules(
+        ev,
+        &core,
+        vec!["flake".into(), "clan".into()],
+        user,
+        self_value,
+        real.clone(),
+    )?;
     Ok(FlakeParts::Module(Found {
         config,
         core,

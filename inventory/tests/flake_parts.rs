@@ -156,3 +156,125 @@ fn not_modelled() {
         unsupported(inventory(&dir), what);
     }
 }
+
+/// Overrides for the reference path: flake-parts and clan-core (with its own inputs) from
+/// the corpus, so that both are evaluated as flakes.
+fn reference_options() -> FlakeOptions {
+    let pairs = [
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+        ("flake-parts", "flake-parts"),
+        ("flake-parts/nixpkgs-lib", "nixpkgs-lib"),
+        ("clan-core/flake-parts", "flake-parts"),
+        ("clan-core/systems", "nix-systems"),
+        ("clan-core/nix-select", "nix-select"),
+        ("clan-core/nixpkgs", "nixpkgs-lib"),
+    ];
+    FlakeOptions {
+        overrides: pairs
+            .iter()
+            .map(|(i, d)| (i.to_string(), common::corpus_path(d)))
+            .collect(),
+        ..FlakeOptions::default()
+    }
+}
+
+/// The inventory view by the reference path, flake-parts and clan-core evaluated as flakes
+/// from the corpus (store paths of the flake and clan-core written as `@CASE@`/`@CORE@`).
+fn reference(dir: &Path) -> serde_json::Value {
+    let opts = reference_options();
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+    let f = kith_flake::load(&mut ev, dir, &opts).unwrap();
+    let mut text = |sel: &str| {
+        let v = kith_flake::select_output(&mut ev, &f, "case", sel).unwrap();
+        kith_eval::to_json_string(&mut ev, &v).unwrap_or_else(|e| panic!("{}", e.message))
+    };
+    let core: String = serde_json::from_str(&text(".inputs.clan-core.outPath")).unwrap();
+    let out: String = serde_json::from_str(&text(".outPath")).unwrap();
+    let json = text("clanInternals.inventoryClass.inventorySerialization");
+    serde_json::from_str(&json.replace(&core, "@CORE@").replace(&out, "@CASE@")).unwrap()
+}
+
+/// Definitions written inline in `clan` (renamed to `flake.clan`: their file is clan-core's
+/// flake module) or in `flake.clan` (their file is the flake's): settings name the file, and
+/// the native answer equals the one of flake-parts and clan-core's own code.
+#[test]
+fn inline_definitions_as_flake_parts_gives_them() {
+    let settings = "meta.name = \"t\"; modules.roster = ./roster.nix; inventory.machines.m.tags = [ \"x\" ]; inventory.instances.i = { module.name = \"roster\"; module.input = \"self\"; roles.primary.machines.m.settings.zone = \"z\"; roles.replica.tags.x = { }; };";
+    let roster = std::fs::read_to_string(common::shared_path(
+        "conformance/cases/02-tags-and-roles/modules/roster.nix",
+    ))
+    .unwrap_or_default();
+    for (name, option) in [("inline-clan", "clan"), ("inline-flake-clan", "flake.clan")] {
+        let Some(dir) = flake(
+            name,
+            &format!("flake-parts.lib.mkFlake {{ inherit inputs; }} {{ imports = [ {MODULE} ]; systems = [ \"x86_64-linux\" ]; {option} = {{ {settings} }}; }}"),
+            &[("roster.nix", &roster)],
+        ) else {
+            return;
+        };
+        let opts = FlakeOptions {
+            overrides: vec![
+                ("clan-core".into(), common::corpus_path("clan-core")),
+                ("nixpkgs".into(), common::corpus_path("nixpkgs-lib")),
+            ],
+            ..FlakeOptions::default()
+        };
+        let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+        let clan = kith_inventory::clan::load(&mut ev, &dir, &opts).unwrap();
+        let v = kith_inventory::serialize::inventory_serialization(&mut ev, &clan).unwrap();
+        let json = ev.to_json(&v).unwrap().to_string();
+        let flake = ev.force_attrs(&clan.flake).unwrap();
+        let out = ev
+            .force_string(flake.get_str("outPath").unwrap())
+            .unwrap()
+            .encoded()
+            .into_owned();
+        let native: serde_json::Value =
+            serde_json::from_str(&json.replace(&clan.core, "@CORE@").replace(&out, "@CASE@"))
+                .unwrap();
+        let want = reference(&dir);
+        assert_eq!(native, want, "{name}");
+        let file = &want["instances"]["i"]["roles"]["primary"]["machines"]["m"]["settings"]
+            ["imports"][0]["_file"];
+        let from = if option == "clan" {
+            "@CORE@/flakeModules/clan.nix"
+        } else {
+            "@CASE@/flake.nix"
+        };
+        let via = "via option flake.clan.inventory.instances.i.roles.primary.machines.m.settings";
+        assert_eq!(file, &serde_json::json!(format!("{from}, {via}")), "{name}");
+    }
+}
+
+/// A conflict inside the clan names the option under `flake.clan`, as flake-parts does.
+#[test]
+fn conflict_names_the_flake_clan_option() {
+    let Some(dir) = flake(
+        "conflict",
+        &format!("flake-parts.lib.mkFlake {{ inherit inputs; }} {{ imports = [ {MODULE} ./other.nix ]; clan = {{ meta.name = \"t\"; inventory.machines.m.description = \"a\"; }}; }}"),
+        &[("other.nix", "{ flake.clan.inventory.machines.m.description = \"b\"; }")],
+    ) else {
+        return;
+    };
+    // `clan` and `flake.clan` both defined: not modelled.
+    unsupported(inventory(&dir), "both `clan` and `flake.clan`");
+    std::fs::write(
+        dir.join("other.nix"),
+        "{ clan.inventory.machines.m.description = \"b\"; }",
+    )
+    .unwrap();
+    let want = "The option `flake.clan.inventory.machines.m.description' has conflicting definition values:";
+    match inventory(&dir) {
+        Err(Error::Eval(e)) => assert!(e.message.starts_with(want), "{}", e.message),
+        _ => panic!("expected the conflict"),
+    }
+    let opts = reference_options();
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+    let f = kith_flake::load(&mut ev, &dir, &opts).unwrap();
+    let sel = "clanInternals.inventoryClass.inventorySerialization";
+    let e = kith_flake::select_output(&mut ev, &f, "case", sel)
+        .and_then(|v| kith_eval::to_json_string(&mut ev, &v))
+        .unwrap_err();
+    assert!(e.message.starts_with(want), "{}", e.message);
+}
