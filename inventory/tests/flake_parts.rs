@@ -205,11 +205,32 @@ fn inline_definitions_as_flake_parts_gives_them() {
         "conformance/cases/02-tags-and-roles/modules/roster.nix",
     ))
     .unwrap_or_default();
-    for (name, option) in [("inline-clan", "clan"), ("inline-flake-clan", "flake.clan")] {
+    let imported = format!("{{ {settings} }}");
+    let variants = [
+        (
+            "inline-clan",
+            "clan",
+            settings,
+            "@CORE@/flakeModules/clan.nix",
+        ),
+        (
+            "inline-flake-clan",
+            "flake.clan",
+            settings,
+            "@CASE@/flake.nix",
+        ),
+        ("imported", "clan", "imports = [ ./c.nix ];", "@CASE@/c.nix"),
+    ];
+    for (name, option, body, from) in variants {
         let Some(dir) = flake(
             name,
-            &format!("flake-parts.lib.mkFlake {{ inherit inputs; }} {{ imports = [ {MODULE} ]; systems = [ \"x86_64-linux\" ]; {option} = {{ {settings} }}; }}"),
-            &[("roster.nix", &roster)],
+            &format!("flake-parts.lib.mkFlake {{ inherit inputs; }} {{ imports = [ {MODULE} ]; systems = [ \"x86_64-linux\" ]; {option} = {{ {body} }}; }}"),
+            &[
+                ("roster.nix", &roster),
+                // Tags from inventory.json and Nix: their order is the modules' order.
+                ("inventory.json", r#"{ "machines": { "m": { "tags": [ "json" ] } } }"#),
+                ("c.nix", &imported),
+            ],
         ) else {
             return;
         };
@@ -237,11 +258,6 @@ fn inline_definitions_as_flake_parts_gives_them() {
         assert_eq!(native, want, "{name}");
         let file = &want["instances"]["i"]["roles"]["primary"]["machines"]["m"]["settings"]
             ["imports"][0]["_file"];
-        let from = if option == "clan" {
-            "@CORE@/flakeModules/clan.nix"
-        } else {
-            "@CASE@/flake.nix"
-        };
         let via = "via option flake.clan.inventory.instances.i.roles.primary.machines.m.settings";
         assert_eq!(file, &serde_json::json!(format!("{from}, {via}")), "{name}");
     }
