@@ -201,10 +201,11 @@ fn reference(dir: &Path) -> serde_json::Value {
 #[test]
 fn inline_definitions_as_flake_parts_gives_them() {
     let settings = "meta.name = \"t\"; modules.roster = ./roster.nix; inventory.machines.m.tags = [ \"x\" ]; inventory.instances.i = { module.name = \"roster\"; module.input = \"self\"; roles.primary.machines.m.settings.zone = \"z\"; roles.replica.tags.x = { }; };";
-    let roster = std::fs::read_to_string(common::shared_path(
-        "conformance/cases/02-tags-and-roles/modules/roster.nix",
-    ))
-    .unwrap_or_default();
+    let roster = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/cases/07-inventory-function/modules/roster.nix"),
+    )
+    .unwrap();
     let imported = format!("{{ {settings} }}");
     let variants = [
         (
