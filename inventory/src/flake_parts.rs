@@ -4,16 +4,20 @@
 //! The `flake-parts` input is replaced, in the arguments of `outputs`, by a stand-in whose
 //! `lib.mkFlake` returns a marker holding its two arguments, and clan-core's
 //! `flakeModules.default`/`flakeModules.clan` are a marker module (see `clan.rs`). The
-//! flake-parts modules are then walked by [`crate::modsys`] against a small schema: `clan`
-//! and `flake.clan` are collected as clan modules, everything else flake-parts declares is
-//! kept unevaluated (reading it is [`crate::Error::Unsupported`]). The clan is evaluated as
+//! flake-parts modules are then walked by [`crate::modsys`] against a small schema: the
+//! definitions of `clan` (renamed to `flake.clan` by clan-core's module) and `flake.clan` are
+//! collected, with their files, as clan modules; everything else flake-parts declares is kept
+//! unevaluated. Reading any option from flake-parts' `config` (`clan` and `flake.clan`
+//! included) is [`crate::Error::Unsupported`], as is an option flake-parts may not declare,
+//! `clan` and `flake.clan` both defined, or a flake-parts `lib` function other than
+//! `mkFlake`/`importApply`. flake-parts' `lib` is the flake's `nixpkgs` input's. The clan is evaluated as
 //! the function form evaluates it ([`crate::clan::evaluate_modules`]), as the submodule
 //! `flake.clan` of clan-core's flake module: its modules are clan-core's and one module per
 //! definition, `{ _file = <definition's file>; imports = [ <value> ]; }`.
 
 use crate::error::{unsupported_eval, Error, Result};
 use crate::modsys::merge::{eval_submodule, Ctx};
-use crate::modsys::{attr, attrs, Decl, Def, Node, Schema, Ty};
+use crate::modsys::{attr, attrs, collect, props, Args, Collected, Decl, Def, Node, Schema, Ty};
 use kith_eval::{Attr, Attrs, Eval, Thunk, Value};
 use kith_flake::InputWrapper;
 use std::path::Path;
@@ -153,16 +157,13 @@ fn opt(ty: Ty) -> Node {
     Node::Opt(Decl::new(ty))
 }
 
-/// A deferred module option defaulting to `{ }` (defined from [`DECLARED`]).
-fn modules_opt() -> Node {
-    Node::Opt(Decl::with_default(Ty::Deferred, || attrs(Vec::new())))
-}
-
-/// The options of the flake-parts evaluation the native engine reads or keeps.
+/// The options of the flake-parts evaluation, as its modules see them: reading any but
+/// the flake-module marker is unsupported (`clan` and `flake.clan` included: their
+/// definitions are taken from the collected modules, see [`option_defs`]).
 fn schema(special: Vec<(String, Value)>) -> Schema {
     let declared: Rc<str> = Rc::from(DECLARED);
     let flake = Schema {
-        options: vec![("clan", modules_opt())],
+        options: vec![("clan", opt(Ty::Unmodelled))],
         freeform: Some(Ty::Unmodelled),
         decl_file: declared.clone(),
         class: None,
@@ -171,7 +172,7 @@ fn schema(special: Vec<(String, Value)>) -> Schema {
     };
     let mut options = vec![
         (CLAN_MODULE_OPTION, opt(Ty::ListOf(Rc::new(Ty::Raw)))),
-        ("clan", modules_opt()),
+        ("clan", opt(Ty::Unmodelled)),
         (
             "flake",
             Node::Opt(Decl::with_default(Ty::Submodule(Rc::new(flake)), || {
@@ -192,33 +193,24 @@ fn schema(special: Vec<(String, Value)>) -> Schema {
     }
 }
 
-/// The modules a deferred-module value holds, `{ _file; imports = [ value ]; }` each,
-/// without the option's own default.
-fn definitions(ev: &mut Eval, deferred: &Value) -> Result<Vec<(Value, Value)>> {
-    let mut out = Vec::new();
-    let Some(list) = get(ev, deferred, "imports")? else {
-        return Ok(out);
-    };
-    let list = ev.force_list(&list)?;
-    for m in list.iter() {
-        let file = get(ev, m, "_file")?.unwrap_or(Value::Null);
-        let file = ev.force(&file)?;
-        if matches!(&file, Value::String(s) if s.as_bytes() == DECLARED.as_bytes()) {
-            continue;
+/// The definitions of option `name` in collected `modules`, as the module system merges
+/// them (`mkIf`/`mkMerge` discharged, only the highest priority kept).
+fn option_defs(ev: &mut Eval, modules: &[Collected], name: &str) -> Result<Vec<Def>> {
+    let mut defs = Vec::new();
+    for m in modules {
+        for p in &m.pieces {
+            if let Some(a) = p.get_str(name) {
+                defs.push(Def::new(&m.file, a.clone()));
+            }
         }
-        let value = match get(ev, m, "imports")? {
-            Some(i) => ev.force_list(&i)?.iter().next().cloned(),
-            None => None,
-        };
-        out.push((file, value.unwrap_or(Value::Null)));
     }
-    Ok(out)
+    Ok(props::normalise(ev, &defs)?.0)
 }
 
-/// A module `{ _file = file; imports = [ value ]; }`.
-fn located(file: Value, value: Value) -> Value {
+/// A module `{ _file = file; imports = [ value ]; }` (a submodule definition as a module).
+fn located(file: &str, value: Value) -> Value {
     attrs(vec![
-        attr("_file", file),
+        attr("_file", Value::string(file)),
         attr("imports", Value::list(vec![value])),
     ])
 }
@@ -285,23 +277,37 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
         loc: Vec::new(),
         name: None,
         parent: Value::Null,
-        lib,
+        lib: lib.clone(),
     };
-    let top = Rc::new(schema(special));
-    let config = eval_submodule(ev, &ctx, &top, vec![Def::new(&file, module)]);
-    let config = ev.force_attrs(&config).map_err(|e| undeclared(e.into()))?;
-    let option = |name: &str| config.get_str(name).cloned().unwrap_or(Value::Null);
+    let top = Rc::new(schema(special.clone()));
+    let config = eval_submodule(ev, &ctx, &top, vec![Def::new(&file, module.clone())]);
+    let config_set = ev.force_attrs(&config).map_err(|e| undeclared(e.into()))?;
+    let option = |name: &str| config_set.get_str(name).cloned().unwrap_or(Value::Null);
     let found = ev.force_list(&option(CLAN_MODULE_OPTION))?;
     let found: Vec<Value> = found.iter().cloned().collect();
-    let renamed = definitions(ev, &option("clan"))?;
-    let flake = option("flake");
-    let direct = match get(ev, &flake, "clan")? {
-        Some(c) => definitions(ev, &c)?,
-        None => Vec::new(),
+    // The modules again, as the evaluation above collected them (same `config`), for the
+    // definitions of `clan` and of `flake` (a submodule: its definitions are modules).
+    let args = Args {
+        lib: lib.clone(),
+        class: Some("flake"),
+        special,
     };
+    let modules = collect(ev, vec![(file.clone(), module)], &config, &args)?;
+    let renamed = option_defs(ev, &modules, "clan")?;
+    let flake_roots = option_defs(ev, &modules, "flake")?
+        .into_iter()
+        .map(|d| (d.file, d.value))
+        .collect();
+    let flake_args = Args {
+        lib,
+        class: None,
+        special: Vec::new(),
+    };
+    let flake_modules = collect(ev, flake_roots, &option("flake"), &flake_args)?;
+    let direct = option_defs(ev, &flake_modules, "clan")?;
     let core_module = match (found.as_slice(), renamed.is_empty(), direct.as_slice()) {
         ([m], _, _) => m.clone(),
-        ([], true, [(_, output)]) => return Ok(FlakeParts::Output(output.clone())),
+        ([], true, [d]) => return Ok(FlakeParts::Output(d.value.clone())),
         ([], true, []) => {
             return Err(Error::Eval(kith_eval::EvalError::new(
                 crate::clan::NO_CLAN_OUTPUT,
@@ -328,12 +334,12 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
     }
     // `clan` is renamed to `flake.clan` by clan-core's flake module: the definitions then
     // come from that module's file.
-    let rename_file = Value::string(format!("{core}/flakeModules/clan.nix"));
+    let rename_file = format!("{core}/flakeModules/clan.nix");
     let unknown: Rc<str> = Rc::from("<unknown-file>");
     let user: Vec<Def> = renamed
         .into_iter()
-        .map(|(_, v)| located(rename_file.clone(), v))
-        .chain(direct.into_iter().map(|(f, v)| located(f, v)))
+        .map(|d| located(&rename_file, d.value))
+        .chain(direct.into_iter().map(|d| located(&d.file, d.value)))
         .map(|m| Def::new(&unknown, m))
         .collect();
     let config = crate::clan::evaluate_modules(

@@ -144,6 +144,11 @@ fn not_modelled() {
             "flake-parts.lib.mkTransposedPerSystemModule",
         ),
         (
+            "reads-clan",
+            format!("flake-parts.lib.mkFlake {{ inherit inputs; }} ({{ config, ... }}: {{ imports = [ {MODULE} ]; clan.meta.name = \"t\"; clan.inventory.machines = if config.flake.clan ? inventory then {{ a = {{ }}; }} else {{ }}; }})"),
+            "reading option `flake.clan'",
+        ),
+        (
             "options",
             format!("flake-parts.lib.mkFlake {{ inherit inputs; }} ({{ lib, ... }}: {{ imports = [ {MODULE} ]; options.foo = lib.mkOption {{ }}; }})"),
             "`options'",
