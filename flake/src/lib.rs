@@ -725,25 +725,34 @@ fn build_node(ev: &mut Eval, g: &Rc<Graph>, i: usize) -> Result<Value> {
 }
 
 /// The source path of the input at `edge` as a lazy string: the node's source directory,
-/// without building its value (for a `follows` edge, the value's `outPath`).
+/// found without building its value and without fetching (a locked input's path is the
+/// store path its `narHash` names, whether or not the store holds it).
 fn source_path_value(g: &Rc<Graph>, edge: Option<&Edge>, value: &Value) -> Value {
-    match edge {
-        Some(Edge::Node(j)) => {
-            let g = g.clone();
-            let j = *j;
-            Thunk::native(move |ev: &mut Eval| {
-                let src = node_source(ev, &g.nodes[j], g.fetch)?;
-                Ok(Value::string(flake_path(&src)))
-            })
-        }
-        _ => {
-            let value = value.clone();
-            Thunk::native(move |ev: &mut Eval| {
+    let g = g.clone();
+    let edge = edge.cloned();
+    let value = value.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let j = match &edge {
+            Some(Edge::Node(j)) => *j,
+            Some(Edge::Follows(p)) => resolve_path(&g, p, 0)?,
+            None => {
                 let set = ev.force_attrs(&value)?;
                 let out = set.get_str("outPath").cloned().unwrap_or(Value::Null);
-                ev.force(&out)
-            })
-        }
+                return ev.force(&out);
+            }
+        };
+        let store_dir = ev.options.store_dir.clone();
+        node_source_path(&store_dir, &g.nodes[j]).map(Value::string)
+    })
+}
+
+/// Where node `node`'s files are (or would be, for a locked input not in the store),
+/// without fetching anything.
+fn node_source_path(store_dir: &str, node: &Node) -> Result<String> {
+    match &node.source {
+        NodeSource::Ready(s) => Ok(flake_path(s)),
+        NodeSource::Unavailable(msg) => Err(EvalError::new(msg.clone())),
+        NodeSource::Locked(locked) => source::locked_source_path(store_dir, &node.name, locked),
     }
 }
 

@@ -236,6 +236,21 @@ pub fn locked_store_path(
     Ok((source_path(store_dir, &digest)?, digest))
 }
 
+/// The directory a locked input's flake would be read from: the store path its
+/// `narHash` names (name `source`), plus its `dir`, computed without fetching and whether
+/// or not the store holds it.
+pub fn locked_source_path(
+    store_dir: &str,
+    name: &str,
+    locked: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String> {
+    let (store_path, _) = locked_store_path(store_dir, name, locked)?;
+    Ok(match locked.get("dir").and_then(|v| v.as_str()) {
+        Some(dir) if !dir.is_empty() => format!("{store_path}/{dir}"),
+        _ => store_path,
+    })
+}
+
 /// How to get a locked input that is missing from the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fetch {
@@ -333,6 +348,30 @@ pub fn describe_locked(locked: &serde_json::Map<String, serde_json::Value>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `nix-store --print-fixed-path --recursive sha256 <hash> source` (Nix 2.8), for a
+    /// hash no store holds.
+    #[test]
+    fn locked_path_without_the_store() {
+        let mut locked = serde_json::Map::new();
+        locked.insert("type".into(), "github".into());
+        locked.insert(
+            "narHash".into(),
+            "sha256-5DuUVRhQcBE1F5/64MnGq7hBbYXXNbb58ojatZgPLq0=".into(),
+        );
+        let want = "/nix/store/cxp78llsah2pgxx6rscnng56j864zzdg-source";
+        assert_eq!(
+            locked_source_path("/nix/store", "x", &locked).unwrap(),
+            want
+        );
+        locked.insert("dir".into(), "sub".into());
+        assert_eq!(
+            locked_source_path("/nix/store", "x", &locked).unwrap(),
+            format!("{want}/sub")
+        );
+        locked.remove("narHash");
+        assert!(locked_source_path("/nix/store", "x", &locked).is_err());
+    }
 
     #[test]
     fn dates() {

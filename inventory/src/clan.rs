@@ -7,6 +7,7 @@
 //! and a stand-in of clan-core's source modules (`sources.nix`), never running clan-core.
 
 use crate::error::{Error, Result};
+use crate::flake_parts;
 use crate::modsys::merge::{eval_submodule, Ctx};
 use crate::modsys::{attr, attrs, Def};
 use crate::schema;
@@ -32,11 +33,20 @@ let
       };
     in
     r;
+  # clan-core's flake-parts module, recognised by the option it defines (flake_parts.rs).
+  flakeModule = {
+    _file = path + "/flakeModules/clan.nix";
+    __kithClanFlakeModule = [ { inherit real path; } ];
+  };
 in
 {
   lib = {
     clan = marker "clan";
     buildClan = marker "buildClan";
+  };
+  flakeModules = {
+    default = flakeModule;
+    clan = flakeModule;
   };
   outPath = path;
   inputs = real.inputs;
@@ -54,7 +64,7 @@ pub struct Clan {
     pub config: Value,
     /// clan-core's source directory (where its files would be; only used in names).
     pub core: String,
-    /// The entry point the flake used: `clan` (`lib.clan`) or `buildClan`.
+    /// The entry point the flake used: `clan` (`lib.clan`), `buildClan` or `flake-parts`.
     pub entry: String,
     /// The real `clan-core` input (lazy; may be unavailable).
     pub clan_core: Value,
@@ -73,10 +83,29 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         input: "clan-core".into(),
         wrap: Rc::new(move |real, path| Thunk::apply2(cap.clone(), real, path, Span::NONE)),
     });
+    opts.input_wrappers.push(flake_parts::wrapper(ev)?);
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
-    let Some(clan_out) = outputs.get_str("clan").cloned() else {
-        return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT)));
+    let clan_out = match (
+        outputs.get_str("clan"),
+        outputs.get_str(flake_parts::MARKER),
+    ) {
+        (Some(c), _) => c.clone(),
+        (None, Some(marker)) => match flake_parts::evaluate(ev, marker)? {
+            flake_parts::FlakeParts::Module(found) => {
+                return Ok(Clan {
+                    flake,
+                    config: found.config,
+                    core: found.core,
+                    entry: "flake-parts".into(),
+                    clan_core: found.clan_core,
+                    lib: found.lib,
+                    services: Default::default(),
+                })
+            }
+            flake_parts::FlakeParts::Output(c) => c,
+        },
+        (None, None) => return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT))),
     };
     let clan_out = ev.force_attrs(&clan_out)?;
     let Some(marker) = clan_out.get_str("__kithClan").cloned() else {
@@ -114,6 +143,22 @@ pub fn evaluate(
     self_value: Value,
     clan_core: Value,
 ) -> Result<Value> {
+    let unknown: Rc<str> = Rc::from("<unknown-file>");
+    let user = vec![Def::new(&unknown, m)];
+    evaluate_modules(ev, core, Vec::new(), user, self_value, clan_core)
+}
+
+/// Evaluates clan's top-level modules `user` (after clan-core's own) lazily, as the option
+/// at `prefix` (empty for `lib.clan`, `flake.clan` in flake-parts), and returns its
+/// `config`.
+pub fn evaluate_modules(
+    ev: &mut Eval,
+    core: &str,
+    prefix: Vec<String>,
+    user: Vec<Def>,
+    self_value: Value,
+    clan_core: Value,
+) -> Result<Value> {
     let lib = lib_of(&self_value, &clan_core);
     let inventory = Rc::new(schema::inventory(core));
     let mut top = schema::clan(core, inventory);
@@ -135,14 +180,14 @@ pub fn evaluate(
     ];
     top.special = Some(Rc::new(move |_| special.clone()));
     let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
-    let unknown: Rc<str> = Rc::from("<unknown-file>");
     let ctx = Ctx {
-        loc: Vec::new(),
+        loc: prefix,
         name: None,
         parent: Value::Null,
         lib,
     };
-    let defs = vec![Def::new(&default_file, sources), Def::new(&unknown, m)];
+    let mut defs = vec![Def::new(&default_file, sources)];
+    defs.extend(user);
     Ok(eval_submodule(ev, &ctx, &Rc::new(top), defs))
 }
 
@@ -221,6 +266,6 @@ fn input_of(self_value: &Value, clan_core: &Value, name: &'static str) -> Value 
 }
 
 /// nixpkgs' `lib`, as clan-core's evaluation uses it.
-fn lib_of(self_value: &Value, clan_core: &Value) -> Value {
+pub(crate) fn lib_of(self_value: &Value, clan_core: &Value) -> Value {
     select(&input_of(self_value, clan_core, "nixpkgs"), "lib")
 }

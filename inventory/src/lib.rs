@@ -11,6 +11,7 @@ pub mod modsys;
 
 pub use error::{Error, Result};
 pub mod clan;
+pub mod flake_parts;
 mod schema;
 pub mod serialize;
 pub mod services;

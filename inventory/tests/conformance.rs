@@ -1,6 +1,8 @@
 //! The native engine against clan-core's own answers: every case of
-//! `../shared/conformance/cases`, each view the native engine computes equal to
-//! `expected.json` (or `expected-partial.json`), or failing with the expected error.
+//! `../shared/conformance/cases` and of this crate's `tests/cases`, each view the native
+//! engine computes equal to `expected.json` (or `expected-partial.json`), or failing with
+//! the expected error; for this crate's cases the reference path (clan-core evaluated as a
+//! flake) gives the same inventory view.
 
 #[path = "../../eval/tests/common/mod.rs"]
 mod common;
@@ -11,14 +13,19 @@ use kith_inventory::clan::Clan;
 use kith_inventory::Error;
 use std::path::{Path, PathBuf};
 
-fn overrides() -> FlakeOptions {
+/// Input overrides to the corpus, `(input, corpus directory)`.
+fn overrides_of(pairs: &[(&str, &str)]) -> FlakeOptions {
     FlakeOptions {
-        overrides: vec![
-            ("clan-core".into(), common::corpus_path("clan-core")),
-            ("nixpkgs".into(), common::corpus_path("nixpkgs-lib")),
-        ],
+        overrides: pairs
+            .iter()
+            .map(|(i, d)| (i.to_string(), common::corpus_path(d)))
+            .collect(),
         ..FlakeOptions::default()
     }
+}
+
+fn overrides() -> FlakeOptions {
+    overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")])
 }
 
 /// The case and corpus paths as the oracle writes them.
@@ -52,6 +59,7 @@ fn string_of(ev: &mut kith_eval::Eval, v: &Value) -> String {
 /// Checks one view of `case` computed by `view`.
 fn check_view(
     case: &Path,
+    opts: &FlakeOptions,
     key: &str,
     view: fn(&mut kith_eval::Eval, &Clan) -> kith_inventory::Result<Value>,
     failures: &mut Vec<String>,
@@ -63,7 +71,7 @@ fn check_view(
     let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
     let want_err = std::fs::read_to_string(case.join("expected-error.txt")).ok();
     let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
-    let clan = match kith_inventory::clan::load(&mut ev, case, &overrides()) {
+    let clan = match kith_inventory::clan::load(&mut ev, case, opts) {
         Ok(c) => c,
         Err(e) => return failures.push(format!("{name}: load: {e}")),
     };
@@ -101,6 +109,7 @@ fn inventory_view_equals_clan_core() {
     for case in cases("native inventory view") {
         check_view(
             &case,
+            &overrides(),
             "inventory",
             kith_inventory::serialize::inventory_serialization,
             &mut failures,
@@ -115,6 +124,7 @@ fn exports_view_equals_clan_core() {
     for case in cases("native exports view") {
         check_view(
             &case,
+            &overrides(),
             "exports",
             kith_inventory::services::exports,
             &mut failures,
@@ -129,10 +139,154 @@ fn cli_checks_view_equals_clan_core() {
     for case in cases("native cliChecks view") {
         check_view(
             &case,
+            &overrides(),
             "cliChecks",
             kith_inventory::services::cli_checks,
             &mut failures,
         );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// This crate's own cases (`tests/cases`, expected answers by `regenerate.sh`), each
+/// copied to a fresh temporary directory (outside the repository's git work tree, whose
+/// untracked files a flake would not see).
+fn crate_cases() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let tmp = std::env::temp_dir().join(format!("kith-inventory-cases-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let to = tmp.join(p.file_name().unwrap());
+            common::fixtures::copy_dir(&p, &to);
+            to
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// How a crate case is loaded natively: clan-core and nixpkgs overridden to the corpus,
+/// except where the case locks clan-core in its `flake.lock` (then only nixpkgs is: the
+/// locked clan-core is in no store).
+fn native_overrides(case: &Path) -> FlakeOptions {
+    if case.join("flake.lock").exists() {
+        overrides_of(&[("nixpkgs", "nixpkgs-lib")])
+    } else {
+        overrides()
+    }
+}
+
+/// The reference path's overrides: every input clan-core's flake needs (so that it is
+/// evaluated as a flake, `lib.buildClan` included), and flake-parts for the cases that use
+/// it; `None` for a case the reference path cannot load (clan-core in no store).
+fn reference_overrides(case: &Path) -> Option<FlakeOptions> {
+    if case.join("flake.lock").exists() {
+        return None;
+    }
+    let mut pairs = vec![
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+        ("clan-core/flake-parts", "flake-parts"),
+        ("clan-core/systems", "nix-systems"),
+        ("clan-core/nix-select", "nix-select"),
+        ("clan-core/nixpkgs", "nixpkgs-lib"),
+    ];
+    let flake = std::fs::read_to_string(case.join("flake.nix")).unwrap_or_default();
+    if flake.contains("inputs.flake-parts") {
+        pairs.push(("flake-parts", "flake-parts"));
+    }
+    Some(overrides_of(&pairs))
+}
+
+/// The inventory view by the reference path (`kith_flake::load` + `select_output`), with
+/// paths written as the oracle writes them; `Err` with the rendered error.
+fn reference_inventory(case: &Path, opts: &FlakeOptions) -> Result<serde_json::Value, String> {
+    let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+    let f = kith_flake::load(&mut ev, case, opts).map_err(|e| e.render(&ev.sources))?;
+    let mut path_of = |s: &str| -> Result<String, String> {
+        let v = kith_flake::select_output(&mut ev, &f, "case", s).map_err(|e| e.message)?;
+        let s = kith_eval::to_json_string(&mut ev, &v).map_err(|e| e.message)?;
+        serde_json::from_str::<String>(&s).map_err(|e| e.to_string())
+    };
+    let reps = vec![
+        (path_of(".inputs.clan-core.outPath")?, "@CORPUS@/clan-core"),
+        (path_of(".inputs.nixpkgs.outPath")?, "@CORPUS@/nixpkgs-lib"),
+        (path_of(".outPath")?, "@CASE@"),
+    ];
+    let sel = "clanInternals.inventoryClass.inventorySerialization";
+    let text = kith_flake::select_output(&mut ev, &f, "case", sel)
+        .and_then(|v| kith_eval::to_json_string(&mut ev, &v))
+        .map_err(|e| e.render(&ev.sources))?;
+    serde_json::from_str(&normalise(&text, &reps)).map_err(|e| e.to_string())
+}
+
+/// The inventory view of every case in `tests/cases`, natively and by the reference path.
+#[test]
+fn crate_cases_inventory_view() {
+    if common::corpus("", "the crate's conformance cases").is_none() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for case in crate_cases() {
+        check_view(
+            &case,
+            &native_overrides(&case),
+            "inventory",
+            kith_inventory::serialize::inventory_serialization,
+            &mut failures,
+        );
+        check_view(
+            &case,
+            &native_overrides(&case),
+            "exports",
+            kith_inventory::services::exports,
+            &mut failures,
+        );
+        check_view(
+            &case,
+            &native_overrides(&case),
+            "cliChecks",
+            kith_inventory::services::cli_checks,
+            &mut failures,
+        );
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let flake_nix = std::fs::read_to_string(case.join("flake.nix")).unwrap();
+        let want_entry = if flake_nix.contains("lib.mkFlake") {
+            "flake-parts"
+        } else if flake_nix.contains("lib.buildClan") {
+            "buildClan"
+        } else {
+            "clan"
+        };
+        let mut ev = kith_flake::evaluator(EvalOptions::default(), false);
+        match kith_inventory::clan::load(&mut ev, &case, &native_overrides(&case)) {
+            Ok(c) if c.entry == want_entry => {}
+            Ok(c) => failures.push(format!("{name}: entry {} instead of {want_entry}", c.entry)),
+            Err(e) => failures.push(format!("{name}: load: {e}")),
+        }
+        let Some(opts) = reference_overrides(&case) else {
+            continue;
+        };
+        let expected = std::fs::read_to_string(case.join("expected.json"))
+            .or_else(|_| std::fs::read_to_string(case.join("expected-partial.json")))
+            .unwrap();
+        let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
+        let want_err = std::fs::read_to_string(case.join("expected-error.txt")).unwrap_or_default();
+        match (reference_inventory(&case, &opts), expected.get("inventory")) {
+            (Ok(got), Some(want)) if &got == want => {}
+            (Ok(got), Some(_)) => failures.push(format!(
+                "{name} reference path: differs: {}",
+                common::clip(&got.to_string(), 3000)
+            )),
+            (Ok(_), None) => failures.push(format!("{name} reference path: should fail")),
+            (Err(e), Some(_)) => failures.push(format!("{name} reference path: {e}")),
+            (Err(e), None) if e.contains(want_err.trim()) => {}
+            (Err(e), None) => failures.push(format!("{name} reference path: wrong error {e}")),
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -44,6 +44,12 @@ pub fn merge_option(
     decl_file: &Rc<str>,
     mut defs: Vec<Def>,
 ) -> Result<Value> {
+    if let Ty::Unmodelled = decl.ty {
+        return Err(crate::error::unsupported_eval(format!(
+            "reading option `{}'",
+            show_option(&ctx.loc)
+        )));
+    }
     let decl_file = decl.file.as_ref().unwrap_or(decl_file);
     if let Some(d) = &decl.default {
         let v = d(ev, ctx)?;
@@ -66,8 +72,17 @@ pub fn merge_option(
             Ty::ListOf(_) => Ok(Value::list(Vec::new())),
             Ty::AttrsOf(..) => Ok(attrs(Vec::new())),
             Ty::NullOr(_) => Ok(Value::Null),
-            Ty::Submodule(s) => Ok(eval_submodule(ev, ctx, s, Vec::new())),
             Ty::NixSubmodule(_) => Ok(attrs(Vec::new())),
+            Ty::Submodule(s) => {
+                // An element of a lazy attribute set whose definitions all vanished
+                // (`mkIf false`) is the type's `emptyValue`: the submodule evaluated
+                // without definitions, its `name` the placeholder `‹name›`.
+                let mut c = ctx.clone();
+                if c.name.is_some() && c.name.as_ref() == ctx.loc.last() {
+                    c.name = Some("‹name›".into());
+                }
+                Ok(eval_submodule(ev, &c, s, Vec::new()))
+            }
             _ => Err(throw(format!(
                 "The option `{}' was accessed but has no value defined. Try setting the option.",
                 show_option(&ctx.loc)
@@ -119,7 +134,7 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
         Ty::ListOf(_) => matches!(v, Value::List(_)),
         Ty::AttrsOf(..) => matches!(v, Value::Attrs(_)),
         Ty::Submodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
-        Ty::UniqueSettings | Ty::Deferred => true,
+        Ty::UniqueSettings | Ty::Deferred | Ty::Unmodelled => true,
         Ty::NamesOrAttrsOf(_) => matches!(v, Value::Attrs(_) | Value::List(_)),
         Ty::NixScalar { check, .. } => {
             let r = ev.call(check, v.clone(), kith_eval::Span::NONE)?;
@@ -299,6 +314,10 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         }
         Ty::Submodule(schema) => Ok(eval_submodule(ev, ctx, schema, defs)),
         Ty::UniqueSettings => merge_settings(ev, ctx, defs),
+        Ty::Unmodelled => Err(crate::error::unsupported_eval(format!(
+            "reading option `{}'",
+            show_option(&ctx.loc)
+        ))),
         Ty::Deferred => {
             let modules = defs
                 .into_iter()

@@ -51,6 +51,10 @@ pub enum Ty {
     NixSubmodule(Rc<NixSubmodule>),
     /// `types.attrTag { tag = mkOption …; }`.
     AttrTag(Rc<Vec<(String, Decl)>>),
+    /// An option the native engine declares but does not model: any number of
+    /// definitions are accepted and kept, and reading its value raises
+    /// [`crate::Error::Unsupported`].
+    Unmodelled,
 }
 
 /// A submodule type declared in Nix.
@@ -103,6 +107,7 @@ impl Ty {
             ),
             Ty::Submodule(_) => "submodule".into(),
             Ty::UniqueSettings | Ty::Deferred => "module".into(),
+            Ty::Unmodelled => "unmodelled value".into(),
             Ty::NamesOrAttrsOf(t) => format!(
                 "attribute set of {} or list of string convertible to it",
                 t.description()

@@ -460,10 +460,7 @@ impl Group {
             ev.force(&v)
         });
         let special = vec![
-            (
-                "mkExports".to_string(),
-                self.mk_exports(ev, [&s, i, r, m])?,
-            ),
+            ("mkExports".to_string(), self.mk_exports(ev, [&s, i, r, m])?),
             ("instanceName".to_string(), Value::string(i)),
             ("roles".to_string(), applied),
             ("exports".to_string(), self.exports_value()),

@@ -1,0 +1,4 @@
+{
+  flake.checks = { };
+  debug = false;
+}

@@ -1,0 +1,11 @@
+{
+  self,
+  inputs,
+  lib,
+  ...
+}:
+{
+  flake.clan = {
+    imports = lib.optional (self ? inputs && inputs ? nixpkgs) ./clan.nix;
+  };
+}

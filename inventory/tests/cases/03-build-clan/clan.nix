@@ -1,0 +1,5 @@
+{
+  meta.name = "built";
+  inventory.machines.alpha.tags = [ "t" ];
+  inventory.machines.beta.description = "second";
+}

@@ -1,0 +1,7 @@
+{ lib, ... }:
+{
+  meta.name = "conflict";
+  imports = [ ./other.nix ];
+  inventory.machines.a.description = "one";
+  inventory.machines.a.machineClass = lib.mkDefault "darwin";
+}
