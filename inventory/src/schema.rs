@@ -109,6 +109,7 @@ fn tags(core: &str) -> Schema {
 fn machine(core: &str) -> Schema {
     let file = core_file(core, "modules/inventoryClass/inventory.nix");
     let tag_file = file.clone();
+    let index: TagIndexCell = Rc::default();
     Schema {
         options: vec![
             (
@@ -161,31 +162,52 @@ fn machine(core: &str) -> Schema {
         extra: Some(Rc::new(move |_ev: &mut Eval, ctx: &Ctx| {
             let inventory = ctx.parent.clone();
             let name = ctx.name.clone().unwrap_or_default();
+            let index = index.clone();
             let value = Thunk::native(move |ev: &mut Eval| {
-                let inv = ev.force_attrs(&inventory)?;
-                let tags = inv.get_str("tags").cloned().unwrap_or(Value::Null);
-                let tags = ev.force_attrs(&tags)?;
-                let mut out = Vec::new();
-                for t in tags.sorted_by_name() {
-                    let members = ev.force_list(&t.value)?;
-                    let mut member = false;
-                    for m in members.iter() {
-                        let m = ev.force_string(m)?;
-                        if m.as_bytes() == name.as_bytes() {
-                            member = true;
-                            break;
-                        }
-                    }
-                    if member {
-                        out.push(Value::string(t.name.as_str()));
-                    }
-                }
-                Ok(Value::list(out))
+                let tags = tag_index(ev, &index, &inventory)?;
+                let mine = tags.get(name.as_bytes()).cloned().unwrap_or_default();
+                Ok(Value::list(mine.into_iter().map(Value::string).collect()))
             });
             Ok(vec![("tags", Def::new(&tag_file, value))])
         })),
         special: None,
     }
+}
+
+/// machine name → the names of the tags listing it (in tag-name order), built once per
+/// inventory (keyed by the inventory's value).
+type TagIndex = std::collections::HashMap<Vec<u8>, Vec<String>>;
+type TagIndexCell = Rc<std::cell::RefCell<Option<(usize, Rc<TagIndex>)>>>;
+
+/// The tag index of `inventory` (see [`TagIndex`]).
+fn tag_index(
+    ev: &mut Eval,
+    cell: &TagIndexCell,
+    inventory: &Value,
+) -> kith_eval::Result<Rc<TagIndex>> {
+    let id = inventory.ptr_id().unwrap_or(0);
+    if let Some((k, idx)) = cell.borrow().as_ref() {
+        if *k == id {
+            return Ok(idx.clone());
+        }
+    }
+    let inv = ev.force_attrs(inventory)?;
+    let tags = inv.get_str("tags").cloned().unwrap_or(Value::Null);
+    let tags = ev.force_attrs(&tags)?;
+    let mut index = TagIndex::new();
+    for t in tags.sorted_by_name() {
+        let members = ev.force_list(&t.value)?;
+        for m in members.iter() {
+            let m = ev.force_string(m)?.as_bytes().to_vec();
+            let list = index.entry(m).or_default();
+            if list.last().map(String::as_str) != Some(t.name.as_str()) {
+                list.push(t.name.as_str().to_string());
+            }
+        }
+    }
+    let index = Rc::new(index);
+    *cell.borrow_mut() = Some((id, index.clone()));
+    Ok(index)
 }
 
 /// `{ settings = …; }`: a role's machine or tag entry.

@@ -19,26 +19,37 @@ pub struct Observation {
     pub digest: String,
 }
 
+/// The digest of a file's content.
+fn content_digest(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// The digest of a directory listing (names and kinds, sorted).
+fn listing_digest(entries: impl Iterator<Item = (String, &'static str)>) -> String {
+    let mut names: Vec<String> = entries.map(|(n, k)| format!("{n}\0{k}")).collect();
+    names.sort();
+    blake3::hash(names.join("\n").as_bytes())
+        .to_hex()
+        .to_string()
+}
+
 impl Observation {
     /// Observes `path` again with `op`, now.
     pub fn observe(op: &str, path: &Path) -> Observation {
         let digest = match op {
-            "read" => std::fs::read(path).map(|b| blake3::hash(&b).to_hex().to_string()),
+            "read" => std::fs::read(path).map(|b| content_digest(&b)),
             "list" => std::fs::read_dir(path).map(|rd| {
-                let mut names: Vec<String> = rd
+                let entries: Vec<(String, &'static str)> = rd
                     .filter_map(|e| e.ok())
                     .map(|e| {
                         let kind = e
                             .file_type()
                             .map(|t| FileKind::of(t).as_str())
                             .unwrap_or("?");
-                        format!("{}\0{kind}", e.file_name().to_string_lossy())
+                        (e.file_name().to_string_lossy().into_owned(), kind)
                     })
                     .collect();
-                names.sort();
-                blake3::hash(names.join("\n").as_bytes())
-                    .to_hex()
-                    .to_string()
+                listing_digest(entries.into_iter())
             }),
             "link" => std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned()),
             "tree" => tree_digest(path),
@@ -97,6 +108,8 @@ fn tree_digest(root: &Path) -> io::Result<String> {
 #[derive(Default)]
 pub struct RecordingFs {
     seen: RefCell<Vec<(&'static str, PathBuf)>>,
+    /// Observations made while reading (content and listings are digested as read).
+    observed: RefCell<std::collections::HashMap<(&'static str, PathBuf), String>>,
 }
 
 impl RecordingFs {
@@ -104,13 +117,28 @@ impl RecordingFs {
         self.seen.borrow_mut().push((op, path.to_path_buf()));
     }
 
-    /// What the recorded reads see now, deduplicated, in a stable order.
+    fn record(&self, op: &'static str, path: &Path, digest: String) {
+        self.observed
+            .borrow_mut()
+            .insert((op, path.to_path_buf()), digest);
+    }
+
+    /// What the recorded reads saw (or see now, for those not digested while reading),
+    /// deduplicated, in a stable order.
     pub fn observations(&self) -> Vec<Observation> {
         let mut seen = self.seen.borrow().clone();
         seen.sort();
         seen.dedup();
+        let observed = self.observed.borrow();
         seen.iter()
-            .map(|(op, p)| Observation::observe(op, p))
+            .map(|(op, p)| match observed.get(&(*op, p.clone())) {
+                Some(d) => Observation {
+                    op: op.to_string(),
+                    path: p.clone(),
+                    digest: d.clone(),
+                },
+                None => Observation::observe(op, p),
+            })
             .collect()
     }
 }
@@ -130,7 +158,16 @@ impl FileSystem for RecordingFs {
     }
     fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>> {
         self.note("list", path);
-        OsFileSystem.read_dir(path)
+        let r = OsFileSystem.read_dir(path);
+        if let Ok(entries) = &r {
+            let d = listing_digest(
+                entries
+                    .iter()
+                    .map(|(n, k)| (n.to_string_lossy().into_owned(), k.as_str())),
+            );
+            self.record("list", path, d);
+        }
+        r
     }
     fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>> {
         self.note("read", path);
@@ -142,6 +179,10 @@ impl FileSystem for RecordingFs {
     }
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.note("read", path);
-        OsFileSystem.read(path)
+        let r = OsFileSystem.read(path);
+        if let Ok(bytes) = &r {
+            self.record("read", path, content_digest(bytes));
+        }
+        r
     }
 }
