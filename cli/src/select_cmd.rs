@@ -59,7 +59,7 @@ pub fn run(args: SelectArgs) -> ExitCode {
     if args.explain {
         match &result {
             Ok(answer) => stderr.push_str(&format!("kith: {}\n", answer.how)),
-            Err(_) => stderr.push_str("kith: the answer failed (see below)\n"),
+            Err(e) => stderr.push_str(&format!("kith: {}\n", e.how)),
         }
         for line in inputs {
             stderr.push_str(&format!("kith: input {line}\n"));

@@ -1,26 +1,60 @@
-//! The on-disk cache of plans: one file per (kith version, flake, inputs, view), holding
-//! the answer and the observations of every file it was computed from. A warm query reads
-//! it and re-observes those files; any difference, and any unreadable, truncated or
-//! foreign file, makes it a miss. Writes go to a temporary file renamed into place, so
-//! concurrent processes never see a partial entry.
+//! The on-disk cache of plans: per (kith version, flake, inputs, view) a small entry file
+//! holding the observations of every file the answer was computed from, beside the
+//! answer itself (as JSON, and as `clan select` prints it). A warm query reads the entry
+//! and re-observes those files; any difference, and any unreadable, truncated or foreign
+//! file, makes it a miss. Every file is written to a temporary name and renamed into
+//! place (the entry last, naming the answer's digest), so concurrent processes never see
+//! a partial or mismatched entry.
 
 use crate::recording_fs::Observation;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The format tag of cache files.
-const FORMAT: &str = "kith-plan-v1";
+const FORMAT: &str = "kith-plan-v2";
 
-/// A cached answer and what it depended on.
+/// A cache entry: what an answer depended on, and the digests of its stored forms.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Entry {
     format: String,
     version: String,
     key: String,
-    /// Every file observation the answer was computed from.
+    /// Every observation the answer was computed from.
     pub observations: Vec<Observation>,
-    /// The answer (a view's JSON value).
-    pub value: serde_json::Value,
+    /// blake3 of the stored JSON value.
+    value_digest: String,
+    /// blake3 of the stored printed text.
+    text_digest: String,
+}
+
+/// A valid cache entry for a key.
+pub struct Hit {
+    dir: PathBuf,
+    key: String,
+    entry: Entry,
+}
+
+impl Hit {
+    /// How many observations were checked.
+    pub fn observed(&self) -> usize {
+        self.entry.observations.len()
+    }
+
+    /// The answer as JSON, if its file is intact.
+    pub fn value(&self) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(self.dir.join(format!("{}.value.json", self.key))).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == self.entry.value_digest)
+            .then(|| serde_json::from_slice(&bytes).ok())
+            .flatten()
+    }
+
+    /// The answer as `clan select` prints it, if its file is intact.
+    pub fn text(&self) -> Option<String> {
+        let bytes = std::fs::read(self.dir.join(format!("{}.text", self.key))).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == self.entry.text_digest)
+            .then(|| String::from_utf8(bytes).ok())
+            .flatten()
+    }
 }
 
 /// The cache directory: `$KITH_CACHE_DIR/plan`, else `$XDG_CACHE_HOME/kith/plan`, else
@@ -48,14 +82,10 @@ pub fn key(parts: &[&str]) -> String {
     h.finalize().to_hex().to_string()
 }
 
-fn path_of(dir: &Path, key: &str) -> PathBuf {
-    dir.join(format!("{key}.json"))
-}
-
 /// The entry for `key` if it exists, is well-formed, is ours, and every file it depended
 /// on is unchanged.
-pub fn lookup(dir: &Path, key: &str) -> Option<Entry> {
-    let text = std::fs::read(path_of(dir, key)).ok()?;
+pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
+    let text = std::fs::read(dir.join(format!("{key}.json"))).ok()?;
     let entry: Entry = serde_json::from_slice(&text).ok()?;
     if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key {
         return None;
@@ -64,27 +94,52 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Entry> {
         .observations
         .iter()
         .all(Observation::holds)
-        .then_some(entry)
+        .then(|| Hit {
+            dir: dir.to_path_buf(),
+            key: key.to_string(),
+            entry,
+        })
 }
 
-/// Stores an entry atomically (temporary file, then rename). Failures are ignored: the
-/// cache is an optimisation.
-pub fn store(dir: &Path, key: &str, observations: Vec<Observation>, value: serde_json::Value) {
+/// Writes `bytes` to `path` through a temporary file and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> bool {
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_ok() {
+        return true;
+    }
+    let _ = std::fs::remove_file(&tmp);
+    false
+}
+
+/// Stores an answer (its JSON value and printed text) and its observations. Failures are
+/// ignored: the cache is an optimisation.
+pub fn store(
+    dir: &Path,
+    key: &str,
+    observations: Vec<Observation>,
+    value: &serde_json::Value,
+    text: &str,
+) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(value_bytes) = serde_json::to_vec(value) else {
+        return;
+    };
     let entry = Entry {
         format: FORMAT.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         key: key.into(),
         observations,
-        value,
+        value_digest: blake3::hash(&value_bytes).to_hex().to_string(),
+        text_digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
     };
-    let Ok(bytes) = serde_json::to_vec(&entry) else {
+    let Ok(entry_bytes) = serde_json::to_vec(&entry) else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let tmp = dir.join(format!(".{key}.{}.tmp", std::process::id()));
-    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path_of(dir, key)).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if write_atomic(&dir.join(format!("{key}.value.json")), &value_bytes)
+        && write_atomic(&dir.join(format!("{key}.text")), text.as_bytes())
+    {
+        write_atomic(&dir.join(format!("{key}.json")), &entry_bytes);
     }
 }

@@ -45,6 +45,9 @@ impl View {
 pub enum Outcome {
     /// The view's value, and what answered (for `--explain`).
     Value(serde_json::Value, String),
+    /// The view as `clan select` prints it (from the cache, when no selector follows the
+    /// view), and what answered.
+    Text(String, String),
     /// The native engine does not model this clan: why.
     Unsupported(String),
     /// The clan's own error (clan-core's message), with the evaluator that rendered it.
@@ -53,7 +56,15 @@ pub enum Outcome {
 
 /// A view of the clan in `dir` (canonical), from the cache unless `no_cache`, else
 /// computed natively (and cached).
-pub fn view(dir: &Path, opts: &kith_flake::FlakeOptions, which: View, no_cache: bool) -> Outcome {
+///
+/// `whole`: the caller prints the whole view (the cached text can then be used as it is).
+pub fn view(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    which: View,
+    no_cache: bool,
+    whole: bool,
+) -> Outcome {
     let overrides: Vec<String> = opts
         .overrides
         .iter()
@@ -63,12 +74,18 @@ pub fn view(dir: &Path, opts: &kith_flake::FlakeOptions, which: View, no_cache: 
     let cache_dir = cache::dir();
     if !no_cache {
         if let Some(d) = &cache_dir {
-            if let Some(entry) = cache::lookup(d, &key) {
-                let n = entry.observations.len();
-                return Outcome::Value(
-                    entry.value,
-                    format!("answered from the cached plan ({n} observed files and directories unchanged)"),
+            if let Some(hit) = cache::lookup(d, &key) {
+                let how = format!(
+                    "answered from the cached plan ({} observed files and directories unchanged)",
+                    hit.observed()
                 );
+                if whole {
+                    if let Some(text) = hit.text() {
+                        return Outcome::Text(text, how);
+                    }
+                } else if let Some(value) = hit.value() {
+                    return Outcome::Value(value, how);
+                }
             }
         }
     }
@@ -88,18 +105,20 @@ pub fn view(dir: &Path, opts: &kith_flake::FlakeOptions, which: View, no_cache: 
             View::Exports => kith_inventory::services::exports(&mut ev, &c)?,
             View::CliChecks => kith_inventory::services::cli_checks(&mut ev, &c)?,
         };
-        Ok(ev.to_json(&v)?)
+        let json = ev.to_json(&v)?;
+        let flake = ev.force_attrs(&c.flake)?;
+        let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
+        let out = ev.force_string(&out)?.encoded().into_owned();
+        Ok((json, out, c.core.clone()))
     });
     match result {
-        Ok(json) => {
-            let mut obs = fs.observations();
-            obs.push(Observation::observe("tree", dir));
-            for p in &opts.overrides {
-                obs.push(Observation::observe("tree", &p.1));
-            }
+        Ok((json, flake_path, core_path)) => {
+            let store_dir = ev.options.store_dir.clone();
+            let obs = observations(&fs, &json, dir, opts, &store_dir, &flake_path, &core_path);
             let n = obs.len();
             if let Some(d) = &cache_dir {
-                cache::store(d, &key, obs, json.clone());
+                let text = crate::select::dumps(&json);
+                cache::store(d, &key, obs, &json, &text);
             }
             Outcome::Value(
                 json,
@@ -107,8 +126,58 @@ pub fn view(dir: &Path, opts: &kith_flake::FlakeOptions, which: View, no_cache: 
             )
         }
         Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
+        Err(kith_inventory::Error::Eval(e)) if e.message == clan::NO_CLAN_OUTPUT => {
+            Outcome::Unsupported("the flake has no `clan` output".into())
+        }
         Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, Box::new(ev)),
     }
+}
+
+/// What a cached answer depends on. A directory whose store path occurs in the answer
+/// (the flake's, in `_file` names and var `flake` paths; an input's) is observed as a
+/// whole tree, since any change in it changes that path; the other files read are
+/// observed one by one, except those in the store (immutable).
+fn observations(
+    fs: &RecordingFs,
+    json: &serde_json::Value,
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    store_dir: &str,
+    flake_path: &str,
+    core_path: &str,
+) -> Vec<Observation> {
+    let text = json.to_string();
+    let mut trees: Vec<&Path> = Vec::new();
+    if text.contains(flake_path) {
+        trees.push(dir);
+    }
+    // Store paths in the answer other than the flake's and clan-core's: an input's.
+    let prefix = format!("{store_dir}/");
+    let others = text.match_indices(&prefix).any(|(i, _)| {
+        let rest = &text[i..];
+        !rest.starts_with(flake_path) && !rest.starts_with(core_path)
+    });
+    for (name, path) in &opts.overrides {
+        if others || (name == "clan-core" && text.contains(core_path)) {
+            trees.push(path);
+        }
+    }
+    let mut obs: Vec<Observation> = fs
+        .observations()
+        .into_iter()
+        .filter(|o| !o.path.starts_with(&prefix) && !trees.iter().any(|t| o.path.starts_with(t)))
+        .collect();
+    for t in trees {
+        obs.push(Observation::observe("tree", t));
+    }
+    // The flake's own definition, whatever was read.
+    for f in ["flake.nix", "flake.lock"] {
+        let p = dir.join(f);
+        if !obs.iter().any(|o| o.path == p) {
+            obs.push(Observation::observe("read", &p));
+        }
+    }
+    obs
 }
 
 /// A JSON value as an evaluator value (to apply the rest of a selector to it).

@@ -48,6 +48,8 @@ pub struct SelectError {
     pub kind: SelectErrorKind,
     /// How the flake's inputs were resolved, if the flake was read that far.
     pub inputs: Vec<String>,
+    /// What tried to answer (`--explain`).
+    pub how: String,
 }
 
 /// The kinds of [`SelectError`].
@@ -94,6 +96,7 @@ pub fn select(
         selector: selector.to_string(),
         kind,
         inputs: Vec::new(),
+        how: "answered by the native engine".into(),
     };
     let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e)))?;
     let Some((which, rest, wrap)) = native_view(&selectors) else {
@@ -106,7 +109,18 @@ pub fn select(
     let dir = PathBuf::from(kith_eval::canon_path(
         &cwd.join(flake_dir).to_string_lossy(),
     ));
-    match view(&dir, opts, which, no_cache) {
+    match view(
+        &dir,
+        opts,
+        which,
+        no_cache,
+        rest.is_empty() && wrap.is_none(),
+    ) {
+        Outcome::Text(text, how) => Ok(Answer {
+            text,
+            inputs: Vec::new(),
+            how,
+        }),
         Outcome::Value(json, how) => {
             let mut ev = kith_eval::Eval::new(kith_eval::EvalOptions::default());
             let value = kith_eval::Value::from_json(&json);
@@ -173,6 +187,9 @@ fn native_view(
     None
 }
 
+/// What `--explain` says of an answer from the reference path.
+const REFERENCE: &str = "answered from the reference path: kith evaluated the flake with clan-core's own code (the native engine answers clan.exports, clanInternals.inventoryClass.inventorySerialization and clanInternals.cliChecks)";
+
 /// [`select`] through the reference path only: the flake evaluated by kith's evaluator,
 /// clan-core's own code computing every view.
 pub fn select_reference(
@@ -184,6 +201,7 @@ pub fn select_reference(
         selector: selector.to_string(),
         kind,
         inputs,
+        how: REFERENCE.into(),
     };
     let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e), Vec::new()))?;
     let mut options = kith_eval::EvalOptions {
@@ -218,7 +236,7 @@ pub fn select_reference(
         Ok(json) => Ok(Answer {
             text: dumps(&json),
             inputs,
-            how: "answered from the reference path: kith evaluated the flake with clan-core's own code (the native engine answers clanInternals.inventoryClass.inventorySerialization…)".into(),
+            how: REFERENCE.into(),
         }),
         Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
         Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),
