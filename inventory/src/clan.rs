@@ -76,6 +76,7 @@ pub struct Clan {
 
 /// Loads the flake in `dir` and finds its clan.
 pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
+    crate::modsys::reset_type_cache();
     let capture = ev.eval_expr(CAPTURE, Path::new("/"))?;
     let mut opts = opts.clone();
     let cap = capture.clone();

@@ -162,11 +162,8 @@ fn observations(
             trees.push(path);
         }
     }
-    let mut obs: Vec<Observation> = fs
-        .observations()
-        .into_iter()
-        .filter(|o| !o.path.starts_with(&prefix) && !trees.iter().any(|t| o.path.starts_with(t)))
-        .collect();
+    let mut obs: Vec<Observation> =
+        fs.observations(|p| p.starts_with(&prefix) || trees.iter().any(|t| p.starts_with(t)));
     for t in trees {
         obs.push(Observation::observe("tree", t));
     }

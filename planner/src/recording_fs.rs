@@ -124,10 +124,11 @@ impl RecordingFs {
     }
 
     /// What the recorded reads saw (or see now, for those not digested while reading),
-    /// deduplicated, in a stable order.
-    pub fn observations(&self) -> Vec<Observation> {
+    /// deduplicated, in a stable order; reads of paths `skip` rejects are left out.
+    pub fn observations(&self, skip: impl Fn(&Path) -> bool) -> Vec<Observation> {
         let mut seen = self.seen.borrow().clone();
-        seen.sort();
+        seen.retain(|(_, p)| !skip(p));
+        seen.sort_unstable();
         seen.dedup();
         let observed = self.observed.borrow();
         seen.iter()

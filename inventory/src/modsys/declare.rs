@@ -117,8 +117,37 @@ fn is_equal_scalar(name: &str) -> bool {
         || name.starts_with("unsignedInt")
 }
 
+thread_local! {
+    /// Types already read, by the identity of their `lib.types` value (kept alive here so
+    /// that the identity stays theirs): `lib.types.str` and friends are shared values that
+    /// every settings evaluation reads again.
+    static TYPES: std::cell::RefCell<std::collections::HashMap<usize, (Value, Ty)>> =
+        Default::default();
+}
+
+/// Forgets the types read so far (a new clan, a new evaluator).
+pub fn reset_type_cache() {
+    TYPES.with(|t| t.borrow_mut().clear());
+}
+
 /// A native type for a `lib.types` value.
 pub fn ty_of(ev: &mut Eval, t: &Value) -> Result<Ty> {
+    let forced = ev.force(t)?;
+    let id = forced.ptr_id();
+    if let Some(id) = id {
+        if let Some(ty) = TYPES.with(|c| c.borrow().get(&id).map(|(_, ty)| ty.clone())) {
+            return Ok(ty);
+        }
+    }
+    let ty = read_type(ev, &forced)?;
+    if let Some(id) = id {
+        TYPES.with(|c| c.borrow_mut().insert(id, (forced, ty.clone())));
+    }
+    Ok(ty)
+}
+
+/// Reads a `lib.types` value (see [`ty_of`]).
+fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
     let set = ev.force_attrs(t)?;
     let name = match set.get_str("name") {
         Some(n) => ev.force_string(n)?.encoded().into_owned(),

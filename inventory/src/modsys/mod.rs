@@ -12,6 +12,7 @@ pub mod pretty;
 pub mod props;
 mod types;
 
+pub use declare::reset_type_cache;
 pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;
