@@ -89,6 +89,83 @@ pub fn view(
             }
         }
     }
+    if which == View::Exports {
+        if let Some(p) = crate::exports_plan::plan(dir, opts, no_cache, cache_dir.as_deref()) {
+            let obs = observations(
+                &p.fs,
+                p.worker_observations,
+                &p.json,
+                dir,
+                opts,
+                &p.store_dir,
+                &p.flake_path,
+                &p.core,
+            );
+            let n = obs.len();
+            if let Some(d) = &cache_dir {
+                let text = crate::select::dumps(&p.json);
+                cache::store(d, &key, obs, &p.json, &text);
+            }
+            return Outcome::Value(
+                p.json,
+                format!(
+                    "answered by the native engine ({}; plan from {n} observed files and directories{})",
+                    p.how,
+                    if no_cache { ", cache not used" } else { ", now cached" }
+                ),
+            );
+        }
+    }
+    let (mut ev, mut fs, mut result) = compute_view(dir, opts, which);
+    if matches!(&result, Err(kith_inventory::Error::Eval(e)) if e.message == kith_inventory::modsys::share::READS_CONFIG)
+    {
+        kith_inventory::modsys::share::set_sharing(false);
+        (ev, fs, result) = compute_view(dir, opts, which);
+        kith_inventory::modsys::share::set_sharing(true);
+    }
+    match result {
+        Ok((json, flake_path, core_path)) => {
+            let store_dir = ev.options.store_dir.clone();
+            let obs = observations(
+                &fs,
+                Vec::new(),
+                &json,
+                dir,
+                opts,
+                &store_dir,
+                &flake_path,
+                &core_path,
+            );
+            let n = obs.len();
+            if let Some(d) = &cache_dir {
+                let text = crate::select::dumps(&json);
+                cache::store(d, &key, obs, &json, &text);
+            }
+            Outcome::Value(
+                json,
+                format!("answered by the native engine (plan computed from {n} observed files and directories{})", if no_cache { ", cache not used" } else { ", now cached" }),
+            )
+        }
+        Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
+        Err(kith_inventory::Error::Eval(e)) if e.message == clan::NO_CLAN_OUTPUT => {
+            Outcome::Unsupported("the flake has no `clan` output".into())
+        }
+        Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, Box::new(ev)),
+    }
+}
+
+/// The view computed in one piece, in a fresh evaluator reading through a recording file
+/// system: its JSON, the flake's store path and clan-core's path.
+#[allow(clippy::type_complexity)]
+fn compute_view(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    which: View,
+) -> (
+    kith_eval::Eval,
+    Rc<RecordingFs>,
+    Result<(serde_json::Value, String, String), kith_inventory::Error>,
+) {
     let fs = Rc::new(RecordingFs::default());
     let mut options = kith_eval::EvalOptions {
         ir_cache_dir: kith_eval::default_ir_cache_dir(),
@@ -111,34 +188,17 @@ pub fn view(
         let out = ev.force_string(&out)?.encoded().into_owned();
         Ok((json, out, c.core.clone()))
     });
-    match result {
-        Ok((json, flake_path, core_path)) => {
-            let store_dir = ev.options.store_dir.clone();
-            let obs = observations(&fs, &json, dir, opts, &store_dir, &flake_path, &core_path);
-            let n = obs.len();
-            if let Some(d) = &cache_dir {
-                let text = crate::select::dumps(&json);
-                cache::store(d, &key, obs, &json, &text);
-            }
-            Outcome::Value(
-                json,
-                format!("answered by the native engine (plan computed from {n} observed files and directories{})", if no_cache { ", cache not used" } else { ", now cached" }),
-            )
-        }
-        Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
-        Err(kith_inventory::Error::Eval(e)) if e.message == clan::NO_CLAN_OUTPUT => {
-            Outcome::Unsupported("the flake has no `clan` output".into())
-        }
-        Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, Box::new(ev)),
-    }
+    (ev, fs, result)
 }
 
 /// What a cached answer depends on. A directory whose store path occurs in the answer
 /// (the flake's, in `_file` names and var `flake` paths; an input's) is observed as a
 /// whole tree, since any change in it changes that path; the other files read are
 /// observed one by one, except those in the store (immutable).
+#[allow(clippy::too_many_arguments)]
 fn observations(
     fs: &RecordingFs,
+    more: Vec<Observation>,
     json: &serde_json::Value,
     dir: &Path,
     opts: &kith_flake::FlakeOptions,
@@ -162,8 +222,11 @@ fn observations(
             trees.push(path);
         }
     }
-    let mut obs: Vec<Observation> =
-        fs.observations(|p| p.starts_with(&prefix) || trees.iter().any(|t| p.starts_with(t)));
+    let skip = |p: &Path| p.starts_with(&prefix) || trees.iter().any(|t| p.starts_with(t));
+    let mut obs: Vec<Observation> = fs.observations(skip);
+    obs.extend(more.into_iter().filter(|o| !skip(&o.path)));
+    obs.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
+    obs.dedup();
     for t in trees {
         obs.push(Observation::observe("tree", t));
     }

@@ -123,13 +123,32 @@ impl RecordingFs {
             .insert((op, path.to_path_buf()), digest);
     }
 
+    /// How many reads were recorded so far (see [`RecordingFs::observations_since`]).
+    pub fn mark(&self) -> usize {
+        self.seen.borrow().len()
+    }
+
     /// What the recorded reads saw (or see now, for those not digested while reading),
     /// deduplicated, in a stable order; reads of paths `skip` rejects are left out.
     pub fn observations(&self, skip: impl Fn(&Path) -> bool) -> Vec<Observation> {
-        let mut seen = self.seen.borrow().clone();
-        seen.retain(|(_, p)| !skip(p));
+        self.observations_since(0, skip)
+    }
+
+    /// [`RecordingFs::observations`] of the reads recorded since `mark`.
+    pub fn observations_since(
+        &self,
+        mark: usize,
+        skip: impl Fn(&Path) -> bool,
+    ) -> Vec<Observation> {
+        let all = self.seen.borrow();
+        let mut unique = std::collections::HashSet::new();
+        let mut seen: Vec<(&'static str, PathBuf)> = Vec::new();
+        for (op, p) in &all[mark..] {
+            if unique.insert((*op, p.as_path())) && !skip(p) {
+                seen.push((op, p.clone()));
+            }
+        }
         seen.sort_unstable();
-        seen.dedup();
         let observed = self.observed.borrow();
         seen.iter()
             .map(|(op, p)| match observed.get(&(*op, p.clone())) {

@@ -14,10 +14,7 @@ pub fn add_declarations(
     options: &Value,
     nodes: &mut Vec<(String, Node)>,
 ) -> Result<()> {
-    let set = ev.force_attrs(options)?;
-    for a in set.sorted_by_name() {
-        let node = node_of(ev, file, &a.value)?;
-        let name = a.name.as_str().to_string();
+    for (name, node) in declarations(ev, file, options)? {
         match nodes.iter_mut().find(|(n, _)| *n == name) {
             None => nodes.push((name, node)),
             Some((_, Node::Group(children))) => match node {
@@ -34,6 +31,40 @@ pub fn add_declarations(
         }
     }
     Ok(())
+}
+
+/// `options` value identity and file → the value (kept alive) and its declarations.
+type DeclarationCache = std::collections::HashMap<(usize, Rc<str>), (Value, Vec<(String, Node)>)>;
+
+thread_local! {
+    /// Declarations already read, by the identity of the `options` value and its file
+    /// (shared interface modules give the same value to every settings evaluation).
+    static DECLARATIONS: std::cell::RefCell<DeclarationCache> = Default::default();
+}
+
+/// The declarations of one module's `options`, read once per `options` value.
+fn declarations(ev: &mut Eval, file: &Rc<str>, options: &Value) -> Result<Vec<(String, Node)>> {
+    let forced = ev.force(options)?;
+    let id = forced.ptr_id();
+    if let Some(id) = id {
+        let hit =
+            DECLARATIONS.with(|c| c.borrow().get(&(id, file.clone())).map(|(_, n)| n.clone()));
+        if let Some(n) = hit {
+            return Ok(n);
+        }
+    }
+    let set = ev.force_attrs(&forced)?;
+    let mut out = Vec::new();
+    for a in set.sorted_by_name() {
+        out.push((a.name.as_str().to_string(), node_of(ev, file, &a.value)?));
+    }
+    if let Some(id) = id {
+        DECLARATIONS.with(|c| {
+            c.borrow_mut()
+                .insert((id, file.clone()), (forced, out.clone()))
+        });
+    }
+    Ok(out)
 }
 
 fn add_node(children: &mut Vec<(String, Node)>, name: String, node: Node) -> Result<()> {
@@ -128,6 +159,8 @@ thread_local! {
 /// Forgets the types read so far (a new clan, a new evaluator).
 pub fn reset_type_cache() {
     TYPES.with(|t| t.borrow_mut().clear());
+    DECLARATIONS.with(|t| t.borrow_mut().clear());
+    super::merge::reset_shared_submodules();
 }
 
 /// A native type for a `lib.types` value.

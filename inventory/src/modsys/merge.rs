@@ -717,11 +717,8 @@ fn eval_nix_submodule(
     defs: Vec<Def>,
 ) -> Value {
     let file: Rc<str> = Rc::from("<unknown-file>");
-    let mut all: Vec<Def> = sub
-        .modules
-        .iter()
-        .map(|m| Def::new(&file, m.clone()))
-        .collect();
+    let modules = shared_submodules(ev, ctx, sub).unwrap_or_else(|_| sub.modules.clone());
+    let mut all: Vec<Def> = modules.iter().map(|m| Def::new(&file, m.clone())).collect();
     all.extend(defs);
     let special = sub.special.clone();
     let mut ctx = ctx.clone();
@@ -736,4 +733,45 @@ fn eval_nix_submodule(
         special: Some(Rc::new(move |_| special.clone())),
     });
     eval_submodule(ev, ctx, &schema, all)
+}
+
+/// (submodule type identity, option name) → the type (kept alive) and its modules, called.
+type SharedSubmodules =
+    std::collections::HashMap<(usize, String), (Rc<super::types::NixSubmodule>, Vec<Value>)>;
+
+thread_local! {
+    /// A submodule type's modules called once per `name` (see [`super::share`]).
+    static SHARED_SUBMODULES: RefCell<SharedSubmodules> = Default::default();
+}
+
+/// Forgets the shared submodule modules (a new clan, a new evaluator).
+pub fn reset_shared_submodules() {
+    SHARED_SUBMODULES.with(|c| c.borrow_mut().clear());
+}
+
+/// The modules of submodule type `sub` for an option named as `ctx` is, called once.
+fn shared_submodules(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    sub: &Rc<super::types::NixSubmodule>,
+) -> Result<Vec<Value>> {
+    if !super::share::sharing() {
+        return Ok(sub.modules.clone());
+    }
+    let name = ctx.loc.last().cloned().unwrap_or_default();
+    let key = (Rc::as_ptr(sub) as usize, name.clone());
+    if let Some(v) = SHARED_SUBMODULES.with(|c| c.borrow().get(&key).map(|(_, v)| v.clone())) {
+        return Ok(v);
+    }
+    let mut args = vec![
+        ("lib".to_string(), ctx.lib.clone()),
+        ("name".to_string(), Value::string(name.as_str())),
+    ];
+    args.extend(sub.special.iter().cloned());
+    let mut out = Vec::with_capacity(sub.modules.len());
+    for m in &sub.modules {
+        out.push(super::share::share_modules(ev, m, &args, 0)?);
+    }
+    SHARED_SUBMODULES.with(|c| c.borrow_mut().insert(key, (sub.clone(), out.clone())));
+    Ok(out)
 }

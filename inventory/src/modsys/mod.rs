@@ -10,6 +10,7 @@ mod declare;
 pub mod merge;
 pub mod pretty;
 pub mod props;
+pub mod share;
 mod types;
 
 pub use declare::reset_type_cache;

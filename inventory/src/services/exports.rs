@@ -433,3 +433,105 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
 pub fn exports(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Value> {
     Ok(super::services(ev, clan)?.exports.clone())
 }
+
+/// A service group, as the planner sees it: for splitting work and caching by group.
+#[derive(Clone, Debug)]
+pub struct GroupInfo {
+    /// `<input or <clan-core>>-<module name>`.
+    pub id: String,
+    /// How much work it is: the number of (instance, role, machine) memberships.
+    pub weight: usize,
+    /// Its instances, roles and members, and the inventory data they are computed from
+    /// (as JSON text): equal data, equal results, unless the group read other groups'
+    /// exports or files (the planner tracks those).
+    pub fingerprint: String,
+}
+
+/// The service groups of `clan`, in group-id order (with fingerprints if `fingerprints`,
+/// else empty ones).
+pub fn group_infos(
+    ev: &mut Eval,
+    clan: &crate::clan::Clan,
+    fingerprints: bool,
+) -> crate::Result<Vec<GroupInfo>> {
+    let services = super::services(ev, clan)?;
+    let inv = ev.force_attrs(&services.inventory())?;
+    let instances = inv.get_str("instances").cloned().expect("declared option");
+    let instances = ev.force_attrs(&instances)?;
+    let machines = inv.get_str("machines").cloned().expect("declared option");
+    let machines = ev.force_attrs(&machines)?;
+    let meta = inv.get_str("meta").cloned().expect("declared option");
+    let meta = ev.to_json(&meta)?;
+    let mut out = Vec::new();
+    for g in &services.groups {
+        let mut weight = 0;
+        let mut parts = serde_json::Map::new();
+        parts.insert("\u{0}meta".into(), meta.clone());
+        let mut tags = serde_json::Map::new();
+        for (i, roles) in &g.instances {
+            weight += roles.iter().map(|r| r.members.len()).sum::<usize>();
+            if !fingerprints {
+                continue;
+            }
+            let raw = instances.get_str(i).cloned().expect("grouped instance");
+            let members: serde_json::Map<String, serde_json::Value> = roles
+                .iter()
+                .map(|r| (r.name.clone(), serde_json::json!(r.members)))
+                .collect();
+            for r in roles {
+                for m in &r.members {
+                    if tags.contains_key(m) {
+                        continue;
+                    }
+                    let t = match machines.get_str(m) {
+                        Some(cfg) => {
+                            let cfg = ev.force_attrs(cfg)?;
+                            ev.to_json(cfg.get_str("tags").expect("declared option"))?
+                        }
+                        None => serde_json::Value::Null,
+                    };
+                    tags.insert(m.clone(), t);
+                }
+            }
+            parts.insert(
+                i.clone(),
+                serde_json::json!({ "instance": ev.to_json(&raw)?, "members": members }),
+            );
+        }
+        parts.insert("\u{0}tags".into(), serde_json::Value::Object(tags));
+        out.push(GroupInfo {
+            id: g.id.clone(),
+            weight,
+            fingerprint: if fingerprints {
+                serde_json::Value::Object(parts).to_string()
+            } else {
+                String::new()
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The keys of `clan.exports` that the groups at `indices` write, with their values as
+/// JSON, assuming no other group writes them (the caller checks that the key sets of all
+/// groups are disjoint); and whether any of them read `exports` (other groups' results).
+pub fn group_exports_json(
+    ev: &mut Eval,
+    clan: &crate::clan::Clan,
+    index: usize,
+) -> crate::Result<(Vec<(String, serde_json::Value)>, bool)> {
+    let services = super::services(ev, clan)?;
+    let cc = services.cc.clone();
+    user_exports_unsupported(ev, &cc)?;
+    let g = services.groups[index].clone();
+    let before = cc.exports_read.get();
+    cc.exports_read.set(false);
+    let mut out = Vec::new();
+    for (key, defs) in group_exports(ev, &g)? {
+        let v = key_value(ev, &cc, &g, &key, defs)?;
+        out.push((key, ev.to_json(&v)?));
+    }
+    let read = cc.exports_read.get();
+    cc.exports_read.set(before || read);
+    Ok((out, read))
+}

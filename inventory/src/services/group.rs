@@ -34,6 +34,8 @@ pub(crate) struct Group {
     member_roles: HashMap<String, HashMap<String, Vec<String>>>,
     /// The module declaring the enabled export interfaces, once built.
     pub(crate) interfaces: RefCell<Option<Value>>,
+    /// Role interfaces with their function modules called once (see `Group::interface`).
+    interfaces_by_role: RefCell<HashMap<String, Value>>,
 }
 
 fn file(cc: &ClanCtx, rel: &str) -> Rc<str> {
@@ -110,6 +112,7 @@ fn make_group(
     let directory = directory_of(cc);
     let exports_cc = cc.clone();
     let exports = Thunk::native(move |ev: &mut Eval| {
+        exports_cc.exports_read.set(true);
         let v = exports_cc.exports.borrow().clone();
         ev.force(&v)
     });
@@ -171,6 +174,7 @@ fn make_group(
         applied: RefCell::default(),
         member_roles,
         interfaces: RefCell::default(),
+        interfaces_by_role: RefCell::default(),
     })
 }
 
@@ -288,9 +292,7 @@ impl Group {
         let role = self
             .role(i, r)
             .ok_or_else(|| kith_eval::EvalError::new(format!("attribute '{r}' missing")))?;
-        let roles = attr_of(ev, &self.config, "roles")?;
-        let svc_role = attr_of(ev, &roles, r)?;
-        let interface = attr_of(ev, &svc_role, "interface")?;
+        let interface = self.interface(ev, r)?;
         let role_settings = attr_of(ev, &role.value, "settings")?;
         let machine_settings = match m {
             Some(m) => {
@@ -348,6 +350,30 @@ impl Group {
         let v = eval_submodule(ev, &self.cc.ctx(loc), &schema, defs);
         self.settings.borrow_mut().insert(key, v.clone());
         Ok(v)
+    }
+
+    /// Role `r`'s `interface`, with its function modules called once for every settings
+    /// evaluation of the role (when interfaces may be shared: see
+    /// `modsys::share::READS_CONFIG`); they receive a `config` that must not be read.
+    fn interface(self: &Rc<Self>, ev: &mut Eval, r: &str) -> Result<Value> {
+        let roles = attr_of(ev, &self.config, "roles")?;
+        let svc_role = attr_of(ev, &roles, r)?;
+        let interface = attr_of(ev, &svc_role, "interface")?;
+        if !crate::modsys::share::sharing() {
+            return Ok(interface);
+        }
+        if let Some(v) = self.interfaces_by_role.borrow().get(r) {
+            return Ok(v.clone());
+        }
+        let args = vec![
+            ("lib".to_string(), self.cc.lib.clone()),
+            ("meta".to_string(), meta_of(&self.cc)),
+        ];
+        let shared = crate::modsys::share::share_modules(ev, &interface, &args, 0)?;
+        self.interfaces_by_role
+            .borrow_mut()
+            .insert(r.to_string(), shared.clone());
+        Ok(shared)
     }
 
     /// `applySettings instanceName`: every role of the instance with its role-level and
@@ -544,6 +570,7 @@ impl Group {
     fn exports_value(&self) -> Value {
         let cc = self.cc.clone();
         Thunk::native(move |ev: &mut Eval| {
+            cc.exports_read.set(true);
             let v = cc.exports.borrow().clone();
             ev.force(&v)
         })

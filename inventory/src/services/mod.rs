@@ -10,7 +10,7 @@ mod resolve;
 mod roles;
 mod schema;
 
-pub use exports::{cli_checks, exports};
+pub use exports::{cli_checks, exports, group_exports_json, group_infos, GroupInfo};
 
 use crate::clan::Clan;
 use crate::error::Result;
@@ -25,6 +25,14 @@ pub struct Services {
     pub(crate) groups: Vec<Rc<group::Group>>,
     /// `clan.exports` (lazy; the services read it too).
     pub exports: Value,
+    pub(crate) cc: Rc<ClanCtx>,
+}
+
+impl Services {
+    /// The inventory `config` (lazy).
+    pub fn inventory(&self) -> Value {
+        self.cc.inventory.clone()
+    }
 }
 
 /// What services need from the clan.
@@ -36,6 +44,8 @@ pub(crate) struct ClanCtx {
     pub clan_core: Value,
     /// `clan.exports`, set once built (services read it lazily).
     pub exports: RefCell<Value>,
+    /// Whether a service has read `exports` (other services' results).
+    pub exports_read: std::cell::Cell<bool>,
     /// Small Nix helpers, compiled once: `key: v: { ${key} = v; }` and `msg: _: throw msg`.
     pub helpers: RefCell<Option<(Value, Value)>>,
 }
@@ -66,11 +76,16 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
         clan_core: clan.clan_core.clone(),
         exports: RefCell::new(Value::Null),
         helpers: RefCell::new(None),
+        exports_read: std::cell::Cell::new(false),
     });
     let groups = group::groups(ev, &cc)?;
     let exports = exports::global_exports(&cc, &groups);
     *cc.exports.borrow_mut() = exports.clone();
-    let s = Rc::new(Services { groups, exports });
+    let s = Rc::new(Services {
+        groups,
+        exports,
+        cc: cc.clone(),
+    });
     *clan.services.borrow_mut() = Some(s.clone());
     Ok(s)
 }

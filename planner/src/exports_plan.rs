@@ -1,0 +1,272 @@
+//! `clan.exports` planned group by group: each service group's keys are computed on their
+//! own (in parallel with rayon across groups, one evaluator per worker) and cached by the
+//! group's inputs, so that a change to one instance recomputes only its group.
+//!
+//! This is sound because the keys of distinct services never overlap (a service may only
+//! write keys starting with its own name; overlaps are checked and, like any error, make
+//! the caller compute the view in one piece, which gives clan-core's exact error), and a
+//! group's result depends only on its instances, the inventory data it reads (in its
+//! fingerprint), the files it reads (observed) and, if it reads `exports`, every other
+//! group (such a group is never cached on its own).
+
+use crate::cache;
+use crate::recording_fs::{Observation, RecordingFs};
+use kith_eval::{Eval, Value};
+use kith_inventory::clan::{self, Clan};
+use kith_inventory::services::{self, GroupInfo};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The flake, the overrides and `--offline`: what a worker needs to load the clan itself.
+#[derive(Clone)]
+struct Source {
+    dir: PathBuf,
+    overrides: Vec<(String, PathBuf)>,
+    offline: bool,
+}
+
+/// A clan loaded in one evaluator, with its groups.
+struct Loaded {
+    ev: Eval,
+    fs: Rc<RecordingFs>,
+    clan: Clan,
+    infos: Vec<GroupInfo>,
+    flake_path: String,
+}
+
+/// One group's keys, what it read, and whether it read other groups' exports.
+struct GroupResult {
+    index: usize,
+    keys: Vec<(String, serde_json::Value)>,
+    read_exports: bool,
+    observations: Vec<Observation>,
+}
+
+/// The plan's answer: the view, the observations of every group computed here (others
+/// came from the cache) and of the loading, and what answered.
+pub struct Planned {
+    /// `clan.exports` as JSON.
+    pub json: serde_json::Value,
+    /// Observations made by the workers (the main evaluator's are in `fs`).
+    pub worker_observations: Vec<Observation>,
+    /// The main evaluator's file system.
+    pub fs: Rc<RecordingFs>,
+    /// The flake's store path and clan-core's source path.
+    pub flake_path: String,
+    /// clan-core's source directory.
+    pub core: String,
+    /// The store directory.
+    pub store_dir: String,
+    /// For `--explain`.
+    pub how: String,
+}
+
+fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Error> {
+    let fs = Rc::new(RecordingFs::default());
+    let mut options = kith_eval::EvalOptions {
+        ir_cache_dir: kith_eval::default_ir_cache_dir(),
+        ..Default::default()
+    };
+    if let Ok(d) = std::env::var("NIX_STORE_DIR") {
+        options.store_dir = d;
+    }
+    let mut ev = kith_flake::evaluator(options, src.offline);
+    ev.set_file_system(fs.clone());
+    let opts = kith_flake::FlakeOptions {
+        overrides: src.overrides.clone(),
+        offline: src.offline,
+        ..Default::default()
+    };
+    let clan = clan::load(&mut ev, &src.dir, &opts)?;
+    let infos = services::group_infos(&mut ev, &clan, fingerprints)?;
+    let flake = ev.force_attrs(&clan.flake)?;
+    let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
+    let flake_path = ev.force_string(&out)?.encoded().into_owned();
+    Ok(Loaded {
+        ev,
+        fs,
+        clan,
+        infos,
+        flake_path,
+    })
+}
+
+fn compute(l: &mut Loaded, indices: &[usize]) -> Result<Vec<GroupResult>, kith_inventory::Error> {
+    let store_prefix = format!("{}/", l.ev.options.store_dir);
+    let mut out = Vec::new();
+    for &index in indices {
+        let mark = l.fs.mark();
+        let (keys, read_exports) = services::group_exports_json(&mut l.ev, &l.clan, index)?;
+        let observations =
+            l.fs.observations_since(mark, |p| p.starts_with(&store_prefix));
+        out.push(GroupResult {
+            index,
+            keys,
+            read_exports,
+            observations,
+        });
+    }
+    Ok(out)
+}
+
+/// The placeholders the cached result of a group holds instead of the flake's and
+/// clan-core's store paths (which change with any edit of the flake).
+const FLAKE: &str = "\u{1}kith-flake\u{1}";
+const CORE: &str = "\u{1}kith-clan-core\u{1}";
+
+fn group_key(src: &Source, info: &GroupInfo) -> String {
+    let overrides: Vec<String> = src
+        .overrides
+        .iter()
+        .map(|(n, p)| format!("{n}={}", p.display()))
+        .collect();
+    cache::key(&[
+        &src.dir.to_string_lossy(),
+        &overrides.join("\0"),
+        "group",
+        &info.id,
+        &info.fingerprint,
+    ])
+}
+
+/// Splits `indices` into two buckets of about equal weight.
+fn split(infos: &[GroupInfo], indices: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut sorted = indices.to_vec();
+    sorted.sort_by_key(|&i| std::cmp::Reverse(infos[i].weight));
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut wa, mut wb) = (0, 0);
+    for i in sorted {
+        if wa <= wb {
+            wa += infos[i].weight + 1;
+            a.push(i);
+        } else {
+            wb += infos[i].weight + 1;
+            b.push(i);
+        }
+    }
+    a.sort_unstable();
+    b.sort_unstable();
+    (a, b)
+}
+
+/// Plans `clan.exports` group by group (see the module documentation); `None` when the
+/// view has to be computed in one piece (an error, an unmodelled construct, overlapping
+/// keys), which the caller then does.
+pub fn plan(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    no_cache: bool,
+    cache_dir: Option<&Path>,
+) -> Option<Planned> {
+    let src = Source {
+        dir: dir.to_path_buf(),
+        overrides: opts.overrides.clone(),
+        offline: opts.offline,
+    };
+    let use_cache = !no_cache && cache_dir.is_some();
+    let mut main = load(&src, use_cache).ok()?;
+    let n = main.infos.len();
+    // Groups from the cache.
+    let mut cached: Vec<Option<Vec<(String, serde_json::Value)>>> = vec![None; n];
+    if use_cache {
+        let d = cache_dir.expect("checked");
+        for (i, info) in main.infos.iter().enumerate() {
+            if let Some(hit) = cache::lookup(d, &group_key(&src, info)) {
+                if let Some(v) = hit.value() {
+                    let text = v
+                        .to_string()
+                        .replace(FLAKE, &main.flake_path)
+                        .replace(CORE, &main.clan.core);
+                    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text) {
+                        cached[i] = Some(m.into_iter().collect());
+                    }
+                }
+            }
+        }
+    }
+    let missing: Vec<usize> = (0..n).filter(|&i| cached[i].is_none()).collect();
+    let threads = rayon::current_num_threads();
+    let mut results: Vec<GroupResult> = Vec::new();
+    let mut worker_observations = Vec::new();
+    if missing.len() >= 2 && threads >= 2 {
+        let (mine, theirs) = split(&main.infos, &missing);
+        let src2 = src.clone();
+        let mut other: Option<Result<(Vec<GroupResult>, Vec<Observation>), String>> = None;
+        let mut own: Option<Result<Vec<GroupResult>, kith_inventory::Error>> = None;
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| {
+                let r = (|| {
+                    let mut l = load(&src2, false).map_err(|e| e.to_string())?;
+                    let r = compute(&mut l, &theirs).map_err(|e| e.to_string())?;
+                    let store = format!("{}/", l.ev.options.store_dir);
+                    Ok((r, l.fs.observations(|p| p.starts_with(&store))))
+                })();
+                other = Some(r);
+            });
+            own = Some(compute(&mut main, &mine));
+        });
+        results.extend(own?.ok()?);
+        let (r, obs) = other?.ok()?;
+        results.extend(r);
+        worker_observations = obs;
+    } else {
+        results = compute(&mut main, &missing).ok()?;
+    }
+    let computed = results.len();
+    // Merge: every key once.
+    let mut all: Vec<(String, serde_json::Value)> = Vec::new();
+    for r in &results {
+        all.extend(r.keys.iter().cloned());
+    }
+    for c in cached.iter().flatten() {
+        all.extend(c.iter().cloned());
+    }
+    all.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if all.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    // Cache each computed group that read no other group's exports.
+    if use_cache {
+        let d = cache_dir.expect("checked");
+        for r in &results {
+            if r.read_exports {
+                continue;
+            }
+            let map: serde_json::Map<String, serde_json::Value> = r.keys.iter().cloned().collect();
+            let text = serde_json::Value::Object(map)
+                .to_string()
+                .replace(&main.flake_path, FLAKE)
+                .replace(&main.clan.core, CORE);
+            if let Ok(v) = serde_json::from_str(&text) {
+                cache::store(
+                    d,
+                    &group_key(&src, &main.infos[r.index]),
+                    r.observations.clone(),
+                    &v,
+                    "",
+                );
+            }
+        }
+    }
+    for r in results {
+        worker_observations.extend(r.observations);
+    }
+    let json = serde_json::Value::Object(all.into_iter().collect());
+    Some(Planned {
+        json,
+        worker_observations,
+        fs: main.fs.clone(),
+        flake_path: main.flake_path.clone(),
+        core: main.clan.core.clone(),
+        store_dir: main.ev.options.store_dir.clone(),
+        how: format!(
+            "{n} service groups: {computed} computed{}, {} from the cache",
+            if threads >= 2 && computed >= 2 {
+                " in parallel"
+            } else {
+                ""
+            },
+            n - computed
+        ),
+    })
+}
