@@ -42,6 +42,9 @@ struct GroupResult {
     observations: Vec<Observation>,
 }
 
+/// What the second worker computed, or why it could not.
+type WorkerOutcome = Result<(Vec<GroupResult>, Vec<Observation>), String>;
+
 /// The plan's answer: the view, the observations of every group computed here (others
 /// came from the cache) and of the loading, and what answered.
 pub struct Planned {
@@ -191,7 +194,7 @@ pub fn plan(
     if missing.len() >= 2 && threads >= 2 {
         let (mine, theirs) = split(&main.infos, &missing);
         let src2 = src.clone();
-        let mut other: Option<Result<(Vec<GroupResult>, Vec<Observation>), String>> = None;
+        let mut other: Option<WorkerOutcome> = None;
         let mut own: Option<Result<Vec<GroupResult>, kith_inventory::Error>> = None;
         rayon::in_place_scope(|s| {
             s.spawn(|_| {
