@@ -117,7 +117,13 @@ fn compute(l: &mut Loaded, indices: &[usize]) -> Result<Vec<GroupResult>, kith_i
 const FLAKE: &str = "\u{1}kith-flake\u{1}";
 const CORE: &str = "\u{1}kith-clan-core\u{1}";
 
-fn group_key(src: &Source, info: &GroupInfo) -> String {
+/// The cache key of a group: its fingerprint with the store paths that change with every
+/// edit (the flake's, in `_file` names) written as placeholders.
+fn group_key(src: &Source, info: &GroupInfo, flake_path: &str, core: &str) -> String {
+    let fingerprint = info
+        .fingerprint
+        .replace(flake_path, FLAKE)
+        .replace(core, CORE);
     let overrides: Vec<String> = src
         .overrides
         .iter()
@@ -128,7 +134,7 @@ fn group_key(src: &Source, info: &GroupInfo) -> String {
         &overrides.join("\0"),
         "group",
         &info.id,
-        &info.fingerprint,
+        &fingerprint,
     ])
 }
 
@@ -174,7 +180,9 @@ pub fn plan(
     if use_cache {
         let d = cache_dir.expect("checked");
         for (i, info) in main.infos.iter().enumerate() {
-            if let Some(hit) = cache::lookup(d, &group_key(&src, info)) {
+            if let Some(hit) =
+                cache::lookup(d, &group_key(&src, info, &main.flake_path, &main.clan.core))
+            {
                 if let Some(v) = hit.value() {
                     let text = v
                         .to_string()
@@ -243,7 +251,12 @@ pub fn plan(
             if let Ok(v) = serde_json::from_str(&text) {
                 cache::store(
                     d,
-                    &group_key(&src, &main.infos[r.index]),
+                    &group_key(
+                        &src,
+                        &main.infos[r.index],
+                        &main.flake_path,
+                        &main.clan.core,
+                    ),
                     r.observations.clone(),
                     &v,
                     "",
