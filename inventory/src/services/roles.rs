@@ -38,13 +38,45 @@ pub(crate) fn machine_tags(ev: &mut Eval, cc: &ClanCtx) -> Result<Vec<(String, V
     Ok(out)
 }
 
+/// The machines' tags indexed both ways.
+pub(crate) struct TagIndex<'a> {
+    /// Machines in name order with their tags.
+    pub machines: &'a [(String, Vec<String>)],
+    by_machine: std::collections::HashMap<&'a str, &'a [String]>,
+    by_tag: std::collections::HashMap<&'a str, Vec<&'a String>>,
+}
+
+impl<'a> TagIndex<'a> {
+    /// Indexes `machines`.
+    pub fn new(machines: &'a [(String, Vec<String>)]) -> TagIndex<'a> {
+        let mut by_machine = std::collections::HashMap::new();
+        let mut by_tag: std::collections::HashMap<&str, Vec<&String>> =
+            std::collections::HashMap::new();
+        for (m, tags) in machines {
+            by_machine.insert(m.as_str(), tags.as_slice());
+            for t in tags {
+                let list = by_tag.entry(t.as_str()).or_default();
+                if list.last() != Some(&m) {
+                    list.push(m);
+                }
+            }
+        }
+        TagIndex {
+            machines,
+            by_machine,
+            by_tag,
+        }
+    }
+}
+
 /// The roles of instance `instance_name` (its inventory config `instance`), resolved.
 pub(crate) fn resolve(
     ev: &mut Eval,
-    tags_of: &[(String, Vec<String>)],
+    index: &TagIndex,
     instance_name: &str,
     instance: &Value,
 ) -> Result<Vec<Role>> {
+    let tags_of = index.machines;
     let inst = ev.force_attrs(instance)?;
     let roles = ev.force_attrs(inst.get_str("roles").expect("declared option"))?;
     let mut out = Vec::new();
@@ -58,11 +90,7 @@ pub(crate) fn resolve(
             .collect();
         for t in role_tags.sorted_by_name() {
             let tag = t.name.as_str();
-            let hits: Vec<&String> = tags_of
-                .iter()
-                .filter(|(_, ts)| ts.iter().any(|x| x == tag))
-                .map(|(m, _)| m)
-                .collect();
+            let hits: Vec<&String> = index.by_tag.get(tag).cloned().unwrap_or_default();
             if hits.is_empty() {
                 let mut available: Vec<&str> = Vec::new();
                 for (_, ts) in tags_of.iter().rev() {
@@ -93,11 +121,7 @@ pub(crate) fn resolve(
                 }
                 None => attrs(Vec::new()),
             };
-            let mine: &[String] = tags_of
-                .iter()
-                .find(|(n, _)| n == m)
-                .map(|(_, t)| t.as_slice())
-                .unwrap_or(&[]);
+            let mine: &[String] = index.by_machine.get(m.as_str()).copied().unwrap_or(&[]);
             let mut imports = vec![own];
             for t in role_tags.sorted_by_name() {
                 if mine.iter().any(|x| x == t.name.as_str()) {
