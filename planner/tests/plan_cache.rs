@@ -7,11 +7,16 @@ mod common;
 use kith_flake::FlakeOptions;
 use kith_planner::select::select;
 use std::path::Path;
+use std::sync::Mutex;
+
+/// Tests that use the plan cache set `KITH_CACHE_DIR` (process-wide): one at a time.
+static CACHE_ENV: Mutex<()> = Mutex::new(());
 
 const VIEW: &str = "clanInternals.inventoryClass.inventorySerialization.machines.*.description";
 
 #[test]
 fn warm_answers_from_cache_and_edits_invalidate() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "plan cache";
     let Some(case) = common::present(
         &common::shared_path("conformance/cases/01-machine-sources"),
@@ -103,4 +108,120 @@ fn other_selectors_use_the_reference_path() {
     )
     .unwrap();
     assert_eq!(n.text, a.text);
+}
+
+fn corpus_opts() -> FlakeOptions {
+    FlakeOptions {
+        overrides: vec![
+            ("clan-core".into(), common::corpus_path("clan-core")),
+            ("nixpkgs".into(), common::corpus_path("nixpkgs-lib")),
+        ],
+        ..FlakeOptions::default()
+    }
+}
+
+/// `clan.exports` planned group by group is the same with one and with two workers, and
+/// equal to the reference path's.
+#[test]
+fn exports_same_for_any_thread_count() {
+    let what = "exports with one and two threads";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/05-networking-services"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let opts = corpus_opts();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| select(&case, "clan.exports", &corpus_opts(), true).unwrap())
+    };
+    let one = run(1);
+    let two = run(2);
+    assert!(one.how.contains("native engine"), "{}", one.how);
+    assert!(two.how.contains("in parallel"), "{}", two.how);
+    assert_eq!(one.text, two.text);
+    let reference = kith_planner::select::select_reference(&case, "clan.exports", &opts).unwrap();
+    assert_eq!(one.text, reference.text);
+}
+
+/// After an edit of one instance, only its group is computed again; the answer equals a
+/// plan computed from scratch.
+#[test]
+fn replan_recomputes_only_the_edited_group() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "re-plan by group";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/05-networking-services"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kith-replan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let clan = tmp.join("clan");
+    common::fixtures::copy_dir(&case, &clan);
+    let cache = tmp.join("cache");
+    let opts = corpus_opts();
+    let with_cache = |f: &dyn Fn() -> kith_planner::select::Answer| {
+        std::env::set_var("KITH_CACHE_DIR", &cache);
+        f()
+    };
+    let first = with_cache(&|| select(&clan, "clan.exports", &opts, false).unwrap());
+    assert!(first.how.contains("0 from the cache"), "{}", first.how);
+    let nix = clan.join("clan.nix");
+    let text = std::fs::read_to_string(&nix).unwrap();
+    std::fs::write(&nix, text.replace("\"1.2.3.4\"", "\"4.3.2.1\"")).unwrap();
+    let again = with_cache(&|| select(&clan, "clan.exports", &opts, false).unwrap());
+    // internet (edited) and yggdrasil (it reads other services' exports) are computed.
+    assert!(again.how.contains("2 computed"), "{}", again.how);
+    assert!(again.how.contains("5 from the cache"), "{}", again.how);
+    assert!(again.text.contains("4.3.2.1"), "{}", again.text);
+    let fresh = select(&clan, "clan.exports", &opts, true).unwrap();
+    assert_eq!(again.text, fresh.text);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A role interface that reads `config` cannot be shared between machines: the plan is
+/// computed again without sharing, and equals the reference path's answer.
+#[test]
+fn interface_reading_config_is_not_shared() {
+    let what = "interface reading config";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/04-service-args-exports"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kith-iface-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let clan = tmp.join("clan");
+    common::fixtures::copy_dir(&case, &clan);
+    let probe = clan.join("modules/probe.nix");
+    let text = std::fs::read_to_string(&probe).unwrap();
+    let edited = text.replace(
+        "    { lib, ... }:\n    {\n      options.greeting = lib.mkOption {\n        type = lib.types.str;\n        default = \"hello\";\n      };",
+        "    { lib, config, ... }:\n    {\n      options.greeting = lib.mkOption {\n        type = lib.types.str;\n        default = \"hello-\" + config.suffix;\n      };\n      options.suffix = lib.mkOption {\n        type = lib.types.str;\n        default = \"x\";\n      };",
+    );
+    assert_ne!(edited, text, "the probe module changed");
+    std::fs::write(&probe, edited).unwrap();
+    let opts = corpus_opts();
+    let native = select(&clan, "clan.exports", &opts, true).unwrap();
+    assert!(native.how.contains("native engine"), "{}", native.how);
+    assert!(native.text.contains("hello-x"), "{}", native.text);
+    let reference = kith_planner::select::select_reference(&clan, "clan.exports", &opts).unwrap();
+    assert_eq!(native.text, reference.text);
+    let _ = std::fs::remove_dir_all(&tmp);
 }
