@@ -94,12 +94,15 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     })
 }
 
-fn compute(l: &mut Loaded, indices: &[usize]) -> Result<Vec<GroupResult>, kith_inventory::Error> {
+/// A piece of work: a group, or one part of a large group's keys (`(k, n)`).
+type Unit = (usize, (usize, usize));
+
+fn compute(l: &mut Loaded, units: &[Unit]) -> Result<Vec<GroupResult>, kith_inventory::Error> {
     let store_prefix = format!("{}/", l.ev.options.store_dir);
     let mut out = Vec::new();
-    for &index in indices {
+    for &(index, part) in units {
         let mark = l.fs.mark();
-        let (keys, read_exports) = services::group_exports_json(&mut l.ev, &l.clan, index)?;
+        let (keys, read_exports) = services::group_exports_json(&mut l.ev, &l.clan, index, part)?;
         let observations =
             l.fs.observations_since(mark, |p| p.starts_with(&store_prefix));
         out.push(GroupResult {
@@ -138,24 +141,22 @@ fn group_key(src: &Source, info: &GroupInfo, flake_path: &str, core: &str) -> St
     ])
 }
 
-/// Splits `indices` into two buckets of about equal weight.
-fn split(infos: &[GroupInfo], indices: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let mut sorted = indices.to_vec();
-    sorted.sort_by_key(|&i| std::cmp::Reverse(infos[i].weight));
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    let (mut wa, mut wb) = (0, 0);
-    for i in sorted {
-        if wa <= wb {
-            wa += infos[i].weight + 1;
-            a.push(i);
+/// The work units of `indices`, heaviest first; a group heavier than a third of all is
+/// split in two halves of its keys.
+fn units_of(infos: &[GroupInfo], indices: &[usize]) -> Vec<Unit> {
+    let total: usize = indices.iter().map(|&i| infos[i].weight + 1).sum();
+    let mut weighted: Vec<(usize, Unit)> = Vec::new();
+    for &i in indices {
+        let w = infos[i].weight + 1;
+        if 3 * w > total {
+            weighted.push((w / 2, (i, (0, 2))));
+            weighted.push((w / 2, (i, (1, 2))));
         } else {
-            wb += infos[i].weight + 1;
-            b.push(i);
+            weighted.push((w, (i, (0, 1))));
         }
     }
-    a.sort_unstable();
-    b.sort_unstable();
-    (a, b)
+    weighted.sort_by_key(|(w, _)| std::cmp::Reverse(*w));
+    weighted.into_iter().map(|(_, u)| u).collect()
 }
 
 /// Plans `clan.exports` group by group (see the module documentation); `None` when the
@@ -200,29 +201,66 @@ pub fn plan(
     let mut results: Vec<GroupResult> = Vec::new();
     let mut worker_observations = Vec::new();
     if missing.len() >= 2 && threads >= 2 {
-        let (mine, theirs) = split(&main.infos, &missing);
+        // Work units, heaviest first, taken from a shared queue: the second worker joins
+        // once it has loaded the clan itself, so the work balances whatever it costs.
+        let units = units_of(&main.infos, &missing);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let take = || {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            units.get(i).copied()
+        };
         let src2 = src.clone();
         let mut other: Option<WorkerOutcome> = None;
-        let mut own: Option<Result<Vec<GroupResult>, kith_inventory::Error>> = None;
+        let mut own: Vec<GroupResult> = Vec::new();
+        let mut own_ok = true;
         rayon::in_place_scope(|s| {
             s.spawn(|_| {
                 let r = (|| {
                     let mut l = load(&src2, false).map_err(|e| e.to_string())?;
-                    let r = compute(&mut l, &theirs).map_err(|e| e.to_string())?;
+                    let mut r = Vec::new();
+                    while let Some(u) = take() {
+                        r.extend(compute(&mut l, &[u]).map_err(|e| e.to_string())?);
+                    }
                     let store = format!("{}/", l.ev.options.store_dir);
                     Ok((r, l.fs.observations(|p| p.starts_with(&store))))
                 })();
                 other = Some(r);
             });
-            own = Some(compute(&mut main, &mine));
+            while let Some(u) = take() {
+                match compute(&mut main, &[u]) {
+                    Ok(r) => own.extend(r),
+                    Err(_) => {
+                        own_ok = false;
+                        break;
+                    }
+                }
+            }
         });
-        results.extend(own?.ok()?);
+        if !own_ok {
+            return None;
+        }
+        results.extend(own);
         let (r, obs) = other?.ok()?;
         results.extend(r);
         worker_observations = obs;
     } else {
-        results = compute(&mut main, &missing).ok()?;
+        let units: Vec<Unit> = missing.iter().map(|&i| (i, (0, 1))).collect();
+        results = compute(&mut main, &units).ok()?;
     }
+    // The parts of a split group, together again.
+    results.sort_by_key(|r| r.index);
+    let mut joined: Vec<GroupResult> = Vec::new();
+    for r in results {
+        match joined.last_mut() {
+            Some(last) if last.index == r.index => {
+                last.keys.extend(r.keys);
+                last.read_exports |= r.read_exports;
+                last.observations.extend(r.observations);
+            }
+            _ => joined.push(r),
+        }
+    }
+    let results = joined;
     let computed = results.len();
     // Merge: every key once.
     let mut all: Vec<(String, serde_json::Value)> = Vec::new();

@@ -515,10 +515,14 @@ pub fn group_infos(
 /// The keys of `clan.exports` that the groups at `indices` write, with their values as
 /// JSON, assuming no other group writes them (the caller checks that the key sets of all
 /// groups are disjoint); and whether any of them read `exports` (other groups' results).
+///
+/// `part = (k, n)`: only every `n`th key starting at the `k`th (in key order), so that
+/// `n` workers can share one large group; `(0, 1)` for all of them.
 pub fn group_exports_json(
     ev: &mut Eval,
     clan: &crate::clan::Clan,
     index: usize,
+    part: (usize, usize),
 ) -> crate::Result<(Vec<(String, serde_json::Value)>, bool)> {
     let services = super::services(ev, clan)?;
     let cc = services.cc.clone();
@@ -527,7 +531,10 @@ pub fn group_exports_json(
     let before = cc.exports_read.get();
     cc.exports_read.set(false);
     let mut out = Vec::new();
-    for (key, defs) in group_exports(ev, &g)? {
+    let mut keys = group_exports(ev, &g)?;
+    keys.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let (k, n) = (part.0, part.1.max(1));
+    for (key, defs) in keys.into_iter().skip(k).step_by(n) {
         let v = key_value(ev, &cc, &g, &key, defs)?;
         out.push((key, ev.to_json(&v)?));
     }

@@ -121,6 +121,23 @@ pub fn select(
             inputs: Vec::new(),
             how,
         }),
+        Outcome::Value(json, how) if rest.is_empty() => {
+            // The view's JSON is already what clan prints (Nix's JSON has no `outPath` sets
+            // left): no selector to apply.
+            let json = match wrap {
+                Some(name) => {
+                    let mut m = serde_json::Map::new();
+                    m.insert(name.to_string(), json);
+                    serde_json::Value::Object(m)
+                }
+                None => json,
+            };
+            Ok(Answer {
+                text: dumps(&json),
+                inputs: Vec::new(),
+                how,
+            })
+        }
         Outcome::Value(json, how) => {
             let mut ev = kith_eval::Eval::new(kith_eval::EvalOptions::default());
             let value = kith_eval::Value::from_json(&json);
