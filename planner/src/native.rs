@@ -91,29 +91,31 @@ pub fn view(
     }
     if which == View::Exports {
         if let Some(p) = crate::exports_plan::plan(dir, opts, no_cache, cache_dir.as_deref()) {
-            let obs = observations(
-                &p.fs,
-                p.worker_observations,
-                &p.json,
-                dir,
-                opts,
-                &p.store_dir,
-                &p.flake_path,
-                &p.core,
-            );
-            let n = obs.len();
-            if let Some(d) = &cache_dir {
-                let text = crate::select::dumps(&p.json);
-                cache::store(d, &key, obs, &p.json, &text);
-            }
-            return Outcome::Value(
-                p.json,
-                format!(
-                    "answered by the native engine ({}; plan from {n} observed files and directories{})",
-                    p.how,
-                    if no_cache { ", cache not used" } else { ", now cached" }
-                ),
-            );
+            let mut text = None;
+            let how = match (&cache_dir, no_cache) {
+                (Some(d), false) => {
+                    let obs = observations(
+                        &p.fs,
+                        p.worker_observations,
+                        &p.json,
+                        dir,
+                        opts,
+                        &p.store_dir,
+                        &p.flake_path,
+                        &p.core,
+                    );
+                    let n = obs.len();
+                    let t = crate::select::dumps(&p.json);
+                    cache::store(d, &key, obs, &p.json, &t);
+                    text = Some(t);
+                    format!("answered by the native engine ({}; plan from {n} observed files and directories, now cached)", p.how)
+                }
+                _ => format!("answered by the native engine ({}; cache not used)", p.how),
+            };
+            return match text {
+                Some(t) if whole => Outcome::Text(t, how),
+                _ => Outcome::Value(p.json, how),
+            };
         }
     }
     let (mut ev, mut fs, mut result) = compute_view(dir, opts, which);
