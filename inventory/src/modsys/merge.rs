@@ -279,6 +279,9 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                         span: a.span,
                         value: a.value.clone(),
                     };
+                    let mut loc = ctx.loc.clone();
+                    loc.push(a.name.as_str().to_string());
+                    super::sites::note(&loc, &d.file, a.span);
                     match names.iter_mut().find(|(n, _)| *n == a.name) {
                         Some((_, v)) => v.push(def),
                         None => names.push((a.name, vec![def])),

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod pretty;
 pub mod props;
 pub mod share;
+pub mod sites;
 mod types;
 
 pub use declare::reset_type_cache;

@@ -1,0 +1,206 @@
+//! The inventory as typed data (serde), with the file and place of every definition of its
+//! machines, instances and roles.
+
+use crate::clan::Clan;
+use crate::error::Result;
+use crate::modsys::sites;
+use kith_eval::Eval;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `clan.inventory`, as `inventorySerialization` gives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// `meta`.
+    pub meta: Meta,
+    /// `machines`, by name.
+    pub machines: BTreeMap<String, Machine>,
+    /// `instances`, by name.
+    pub instances: BTreeMap<String, Instance>,
+    /// `tags`: tag name → machine names.
+    pub tags: BTreeMap<String, Vec<String>>,
+    /// Where things are defined.
+    #[serde(skip)]
+    pub sites: Sites,
+}
+
+/// `inventory.meta`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// `meta.name`.
+    pub name: String,
+    /// `meta.description`.
+    pub description: Option<String>,
+    /// `meta.icon`.
+    pub icon: Option<String>,
+    /// `meta.domain`.
+    pub domain: String,
+    /// `meta.tld` (deprecated).
+    pub tld: Option<String>,
+}
+
+/// A machine's class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MachineClass {
+    /// NixOS.
+    Nixos,
+    /// nix-darwin.
+    Darwin,
+}
+
+/// `inventory.machines.<name>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Machine {
+    /// `name` (metadata; the key is what names the machine).
+    pub name: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// `icon`.
+    pub icon: Option<String>,
+    /// `machineClass`.
+    pub machine_class: MachineClass,
+    /// `installedAt` (unix seconds).
+    pub installed_at: Option<i64>,
+    /// Effective tags: its own, then those of `inventory.tags` that list it.
+    pub tags: Vec<String>,
+    /// `deploy`.
+    pub deploy: Deploy,
+}
+
+/// `inventory.machines.<name>.deploy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deploy {
+    /// `targetHost`.
+    pub target_host: Option<String>,
+    /// `buildHost`.
+    pub build_host: Option<String>,
+    /// `forwardAgent`.
+    pub forward_agent: Option<bool>,
+}
+
+/// `inventory.instances.<name>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// `module`.
+    pub module: ModuleSpec,
+    /// `roles`, by name.
+    pub roles: BTreeMap<String, Role>,
+}
+
+/// `inventory.instances.<name>.module`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleSpec {
+    /// `name` (defaults to the instance's name).
+    pub name: String,
+    /// `input`: none for clan-core, `self`, or a flake input's name.
+    pub input: Option<String>,
+}
+
+/// `inventory.instances.<name>.roles.<role>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Machines named as members, with their settings.
+    pub machines: BTreeMap<String, Member>,
+    /// Role-wide settings (the deferred-module form clan-core serialises).
+    pub settings: serde_json::Value,
+    /// Tags whose machines are members, with their settings.
+    pub tags: BTreeMap<String, Member>,
+}
+
+/// A role member (a machine or a tag) and its settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Settings (the deferred-module form clan-core serialises).
+    pub settings: serde_json::Value,
+}
+
+/// The settings value inside clan-core's deferred-module form
+/// (`{ imports = [ { _file; imports = [ value ]; } ]; }`), if it has that form.
+pub fn settings_value(settings: &serde_json::Value) -> Option<&serde_json::Value> {
+    settings.get("imports")?.get(0)?.get("imports")?.get(0)
+}
+
+/// A place a definition comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// The file the module system names (`<file>` of `inventory.json` definitions too).
+    pub file: String,
+    /// 1-based line and column of the defining attribute, where it has one in Nix source.
+    pub line: Option<usize>,
+    /// See `line`.
+    pub column: Option<usize>,
+}
+
+/// Definition sites of the inventory's named things.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sites {
+    /// `machines.<name>` definitions.
+    pub machines: BTreeMap<String, Vec<Site>>,
+    /// `instances.<name>` definitions.
+    pub instances: BTreeMap<String, Vec<Site>>,
+    /// `instances.<name>.roles.<role>` definitions, by (instance, role).
+    pub roles: BTreeMap<(String, String), Vec<Site>>,
+}
+
+/// The typed inventory of `clan` (call it on a freshly loaded clan: definition sites are
+/// noted as the inventory is computed).
+pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
+    sites::start();
+    let json =
+        crate::serialize::inventory_serialization(ev, clan).and_then(|v| Ok(ev.to_json(&v)?));
+    let noted = sites::stop();
+    let json = json?;
+    let mut inv: Inventory = serde_json::from_value(json)
+        .map_err(|e| crate::Error::unsupported(format!("an inventory kith cannot type: {e}")))?;
+    for n in noted {
+        let site = || {
+            // A place only in the file named (not in kith's own stand-in sources).
+            let (line, column) = match ev.sources.describe(n.span) {
+                Some((f, l, c)) if f == *n.file => (Some(l), Some(c)),
+                _ => (None, None),
+            };
+            Site {
+                file: n.file.to_string(),
+                line,
+                column,
+            }
+        };
+        let Some(at) = n.loc.iter().rposition(|p| p == "inventory") else {
+            continue;
+        };
+        match &n.loc[at + 1..] {
+            [kind, m] if kind == "machines" => inv
+                .sites
+                .machines
+                .entry(m.clone())
+                .or_default()
+                .push(site()),
+            [kind, i] if kind == "instances" => inv
+                .sites
+                .instances
+                .entry(i.clone())
+                .or_default()
+                .push(site()),
+            [kind, i, roles, r] if kind == "instances" && roles == "roles" => inv
+                .sites
+                .roles
+                .entry((i.clone(), r.clone()))
+                .or_default()
+                .push(site()),
+            _ => {}
+        }
+    }
+    for list in inv
+        .sites
+        .machines
+        .values_mut()
+        .chain(inv.sites.instances.values_mut())
+        .chain(inv.sites.roles.values_mut())
+    {
+        list.dedup();
+    }
+    Ok(inv)
+}
