@@ -225,3 +225,46 @@ fn interface_reading_config_is_not_shared() {
     assert_eq!(native.text, reference.text);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A generated fleet (`benches/gen-fleet.py`: machines from three sources, computed tags,
+/// internet/tor/zerotier and two self services, settings at three levels, vars): every
+/// native view equals the reference path's.
+#[test]
+fn generated_fleet_native_equals_reference() {
+    let what = "generated fleet";
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = std::env::temp_dir().join(format!("kith-fleet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let status = std::process::Command::new("python3")
+        .arg(root.join("benches/gen-fleet.py"))
+        .args(["40", tmp.to_str().unwrap(), "--seed", "7"])
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!("gen-fleet.py failed: {s}"),
+        Err(e) => {
+            // No python3 on this machine: the generator cannot run.
+            eprintln!("{what}: skipped, python3 not runnable: {e}");
+            return;
+        }
+    }
+    for view in [
+        "clan.exports",
+        "clanInternals.inventoryClass.inventorySerialization",
+        "clanInternals.cliChecks",
+    ] {
+        let native = select(&tmp, view, &corpus_opts(), true).unwrap();
+        assert!(
+            native.how.contains("native engine"),
+            "{view}: {}",
+            native.how
+        );
+        let reference = kith_planner::select::select_reference(&tmp, view, &corpus_opts()).unwrap();
+        assert!(native.text == reference.text, "{view} differs");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
