@@ -231,7 +231,8 @@ fn crate_cases_inventory_view() {
         return;
     }
     let mut failures = Vec::new();
-    for case in crate_cases() {
+    let cases = crate_cases();
+    for case in cases.iter().cloned() {
         check_view(
             &case,
             &native_overrides(&case),
@@ -287,6 +288,9 @@ fn crate_cases_inventory_view() {
             (Err(e), None) if e.contains(want_err.trim()) => {}
             (Err(e), None) => failures.push(format!("{name} reference path: wrong error {e}")),
         }
+    }
+    if let Some(tmp) = cases.first().and_then(|c| c.parent()) {
+        let _ = std::fs::remove_dir_all(tmp);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
