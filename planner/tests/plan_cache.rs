@@ -268,3 +268,46 @@ fn generated_fleet_native_equals_reference() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `extendSettings` in `perInstance` re-evaluates the settings with the extra module, as
+/// clan-core's `extendModules` does: the native answer equals the reference path's.
+#[test]
+fn extend_settings_as_clan_core() {
+    let what = "extendSettings";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/04-service-args-exports"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kith-extend-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let clan = tmp.join("clan");
+    common::fixtures::copy_dir(&case, &clan);
+    let probe = clan.join("modules/probe.nix");
+    let text = std::fs::read_to_string(&probe).unwrap();
+    let edited = text
+        .replace(
+            "      mkExports,\n      ...\n    }:\n    {\n      exports = mkExports {",
+            "      mkExports,\n      extendSettings,\n      ...\n    }:\n    {\n      exports = mkExports {",
+        )
+        .replace(
+            "        peer.user = settings.greeting;",
+            "        peer.user = settings.greeting;\n        peer.SSHOptions = [ (extendSettings { greeting = lib.mkOverride 10 \"extended-${instanceName}\"; }).greeting ];",
+        );
+    assert!(
+        edited.contains("extendSettings,"),
+        "the probe module changed"
+    );
+    std::fs::write(&probe, edited).unwrap();
+    let opts = corpus_opts();
+    let native = select(&clan, "clan.exports", &opts, true).unwrap();
+    assert!(native.how.contains("native engine"), "{}", native.how);
+    assert!(native.text.contains("extended-probe"), "{}", native.text);
+    let reference = kith_planner::select::select_reference(&clan, "clan.exports", &opts).unwrap();
+    assert_eq!(native.text, reference.text);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -496,7 +496,7 @@ impl Group {
             ("settings".to_string(), settings),
             (
                 "extendSettings".to_string(),
-                Thunk::native(|_| Err(unsupported_eval("`extendSettings' in perInstance"))),
+                self.extend_settings(ev, i, r, m)?,
             ),
         ];
         let v = self.eval_per(ev, per, special);
@@ -553,6 +553,78 @@ impl Group {
             .borrow_mut()
             .insert(m.to_string(), v.clone());
         Ok(v)
+    }
+
+    /// `extendSettings` of (instance, role, machine): `m: <the settings evaluated again with
+    /// module m added>.config`, as clan-core's `extendModules` gives it. The modules are
+    /// the settings evaluation's own (interface, role settings, machine and tag settings),
+    /// evaluated with nixpkgs' `lib.evalModules` (kith's evaluator running the clan's lib).
+    fn extend_settings(self: &Rc<Self>, ev: &mut Eval, i: &str, r: &str, m: &str) -> Result<Value> {
+        let Some(role) = self.role(i, r) else {
+            return Ok(Thunk::native(|_| {
+                Err(unsupported_eval("`extendSettings' of an unknown role"))
+            }));
+        };
+        let roles = attr_of(ev, &self.config, "roles")?;
+        let svc_role = attr_of(ev, &roles, r)?;
+        let interface = attr_of(ev, &svc_role, "interface")?;
+        let role_settings = attr_of(ev, &role.value, "settings")?;
+        let machines = attr_of(ev, &role.value, "machines")?;
+        let entry = attr_of(ev, &machines, m)?;
+        let machine_settings = attr_of(ev, &entry, "settings")?;
+        let service = {
+            let g = self.clone();
+            Thunk::native(move |ev: &mut Eval| Ok(Value::string(g.service_name(ev)?)))
+        };
+        let prefix = Value::list(
+            [
+                self.id.as_str(),
+                "instances",
+                i,
+                "roles",
+                r,
+                "machines",
+                m,
+                "settings",
+            ]
+            .iter()
+            .map(|p| Value::string(*p))
+            .collect(),
+        );
+        let cached = self.cc.extend_fn.borrow().clone();
+        let f = match cached {
+            Some(f) => f,
+            None => {
+                let f = ev.eval_expr(
+            r#"{ lib, interface, roleSettings, machineSettings, prefix, service, role, instance, meta }:
+              m: (lib.evalModules {
+                inherit prefix;
+                class = "${service}.${role}.settings";
+                specialArgs = { inherit meta; };
+                modules = [
+                  (lib.setDefaultModuleLocation "Via clan.service module: roles.${role}.interface" interface)
+                  (lib.setDefaultModuleLocation "Via clan.service module: instances.${instance}.roles.${role}.settings" roleSettings)
+                  machineSettings
+                ] ++ lib.toList m;
+              }).config"#,
+            std::path::Path::new("/"),
+        )?;
+                *self.cc.extend_fn.borrow_mut() = Some(f.clone());
+                f
+            }
+        };
+        let args = attrs(vec![
+            attr("lib", self.cc.lib.clone()),
+            attr("interface", interface),
+            attr("roleSettings", role_settings),
+            attr("machineSettings", machine_settings),
+            attr("prefix", prefix),
+            attr("service", service),
+            attr("role", Value::string(r)),
+            attr("instance", Value::string(i)),
+            attr("meta", meta_of(&self.cc)),
+        ]);
+        Ok(Thunk::apply(f, args, kith_eval::Span::NONE))
     }
 
     fn helpers(&self, ev: &mut Eval) -> Result<(Value, Value)> {

@@ -44,6 +44,8 @@ pub(crate) struct ClanCtx {
     pub clan_core: Value,
     /// `clan.exports`, set once built (services read it lazily).
     pub exports: RefCell<Value>,
+    /// `extendSettings`' Nix function, compiled once.
+    pub extend_fn: RefCell<Option<Value>>,
     /// Whether a service has read `exports` (other services' results).
     pub exports_read: std::cell::Cell<bool>,
     /// Small Nix helpers, compiled once: `key: v: { ${key} = v; }` and `msg: _: throw msg`.
@@ -77,6 +79,7 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
         exports: RefCell::new(Value::Null),
         helpers: RefCell::new(None),
         exports_read: std::cell::Cell::new(false),
+        extend_fn: RefCell::new(None),
     });
     let groups = group::groups(ev, &cc)?;
     let exports = exports::global_exports(&cc, &groups);
