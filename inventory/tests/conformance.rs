@@ -232,7 +232,7 @@ fn crate_cases_inventory_view() {
     }
     let mut failures = Vec::new();
     let cases = crate_cases();
-    for case in cases.iter().cloned() {
+    for case in cases.clone() {
         check_view(
             &case,
             &native_overrides(&case),
