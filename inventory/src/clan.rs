@@ -115,14 +115,20 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         ));
     };
     let marker = ev.force_attrs(&marker)?;
-    let kind = ev.force_str_noctx(marker.get_str("kind").expect("marker kind"))?;
-    let module = marker.get_str("module").cloned().expect("marker module");
-    let real = marker.get_str("real").cloned().expect("marker real");
+    // The marker is kith's own, but a flake could imitate it: never trust its shape.
+    let field = |name: &str| {
+        marker.get_str(name).cloned().ok_or_else(|| {
+            Error::unsupported("a `clan` output that imitates kith's marker".to_string())
+        })
+    };
+    let kind = ev.force_str_noctx(&field("kind")?)?;
+    let module = field("module")?;
+    let real = field("real")?;
     let m = ev.force_attrs(&module)?;
     let Some(self_value) = m.get_str("self").cloned() else {
         return Err(Error::unsupported("`lib.clan` called without `self`"));
     };
-    let core = ev.force_str_noctx(marker.get_str("path").expect("marker path"))?;
+    let core = ev.force_str_noctx(&field("path")?)?;
     let lib = lib_of(&self_value, &real);
     let config = evaluate(ev, &core, module, self_value, real.clone())?;
     Ok(Clan {

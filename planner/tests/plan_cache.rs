@@ -311,3 +311,21 @@ fn extend_settings_as_clan_core() {
     assert_eq!(native.text, reference.text);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A flake that imitates kith's internal marker gets an answer from the reference path,
+/// never a crash.
+#[test]
+fn imitated_marker_is_no_crash() {
+    let tmp = std::env::temp_dir().join(format!("kith-marker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(
+        tmp.join("flake.nix"),
+        "{ outputs = _: { clan = { __kithClan = { }; exports = { a = 1; }; }; }; }",
+    )
+    .unwrap();
+    let r = select(&tmp, "clan.exports", &FlakeOptions::default(), true).unwrap();
+    assert!(r.how.contains("reference path"), "{}", r.how);
+    assert_eq!(r.text, "{\n    \"a\": 1\n}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
