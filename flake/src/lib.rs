@@ -50,6 +50,59 @@ pub struct FlakeOptions {
     /// Replacements of the root flake's inputs as its `outputs` function receives them
     /// (`self.inputs` is left as it is); see [`InputWrapper`].
     pub input_wrappers: Vec<InputWrapper>,
+    /// Local directories already hashed, shared by loads of the same flake that run at
+    /// the same time (the planner's workers), so each is hashed once; see [`SourceMemo`].
+    pub source_memo: Option<SourceMemo>,
+}
+
+/// Local source trees (a directory's store path, git filter and metadata) computed by one
+/// load and reused by the others that share the memo. Share it only between loads that
+/// run together over unchanged files: it never looks at the files again.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMemo(std::sync::Arc<std::sync::Mutex<MemoMap>>);
+
+/// (directory, store directory, `path:` type) → its source tree.
+type MemoMap = HashMap<(PathBuf, String, bool), MemoTree>;
+
+/// A [`SourceTree`] in a form that can cross threads.
+#[derive(Clone, Debug)]
+struct MemoTree {
+    store_path: String,
+    real: PathBuf,
+    visible: Option<std::collections::HashSet<String>>,
+    meta: Vec<(String, source::Meta)>,
+    subdir: String,
+    url: String,
+}
+
+impl SourceMemo {
+    fn get(&self, key: &(PathBuf, String, bool)) -> Option<SourceTree> {
+        let map = self.0.lock().ok()?;
+        map.get(key).map(|t| SourceTree {
+            store_path: t.store_path.clone(),
+            real: t.real.clone(),
+            visible: t.visible.clone().map(Rc::new),
+            meta: t.meta.clone(),
+            subdir: t.subdir.clone(),
+            url: t.url.clone(),
+        })
+    }
+
+    fn put(&self, key: (PathBuf, String, bool), t: &SourceTree) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(
+                key,
+                MemoTree {
+                    store_path: t.store_path.clone(),
+                    real: t.real.clone(),
+                    visible: t.visible.as_ref().map(|v| (**v).clone()),
+                    meta: t.meta.clone(),
+                    subdir: t.subdir.clone(),
+                    url: t.url.clone(),
+                },
+            );
+        }
+    }
 }
 
 /// A replacement for one input of the root flake in the arguments of its `outputs`
@@ -123,6 +176,8 @@ struct Locker<'a> {
     /// Whether the lock graph differs from the root's `flake.lock` (Nix then treats the
     /// root as dirty: no `rev`).
     lock_changed: bool,
+    /// Local sources shared with other loads.
+    memo: Option<SourceMemo>,
 }
 
 /// The result of reading a local flake's `flake.nix`.
@@ -141,7 +196,7 @@ pub fn load_explained(
     dir: &Path,
     opts: &FlakeOptions,
 ) -> Result<(Value, Vec<String>)> {
-    let src = local_source(&ev.options.store_dir, dir, false)?;
+    let src = local_source_memo(&ev.options.store_dir, dir, false, opts.source_memo.as_ref())?;
     load_tree(ev, src, opts)
 }
 
@@ -157,6 +212,7 @@ fn load_tree(
         overrides: HashMap::new(),
         cli_overrides: BTreeSet::new(),
         lock_changed: false,
+        memo: opts.source_memo.clone(),
     };
     for (name, path) in &opts.overrides {
         let dir = kith_store::canon_path(&path.to_string_lossy());
@@ -204,6 +260,25 @@ fn load_tree(
     let report = explain(&graph, &store_dir);
     let graph = Rc::new(graph);
     Ok((node_value(&graph, 0), report))
+}
+
+/// [`local_source`], through `memo` if there is one.
+fn local_source_memo(
+    store_dir: &str,
+    dir: &Path,
+    path_type: bool,
+    memo: Option<&SourceMemo>,
+) -> Result<SourceTree> {
+    let Some(memo) = memo else {
+        return local_source(store_dir, dir, path_type);
+    };
+    let key = (dir.to_path_buf(), store_dir.to_string(), path_type);
+    if let Some(t) = memo.get(&key) {
+        return Ok(t);
+    }
+    let t = local_source(store_dir, dir, path_type)?;
+    memo.put(key, &t);
+    Ok(t)
 }
 
 /// A local directory as a source: git-filtered if it is in a git work tree (unless a
@@ -454,7 +529,12 @@ impl Locker<'_> {
                 }));
             }
         };
-        let src = local_source(&self.ev.options.store_dir, dir, path_type)?;
+        let src = local_source_memo(
+            &self.ev.options.store_dir,
+            dir,
+            path_type,
+            self.memo.as_ref(),
+        )?;
         self.register(&src);
         let how = if self.cli_overrides.contains(ip) {
             format!("path override {}", dir.display())
@@ -501,7 +581,8 @@ impl Locker<'_> {
         };
         let source = match local_path {
             Some(dir) => {
-                let src = local_source(&self.ev.options.store_dir, &dir, true)?;
+                let src =
+                    local_source_memo(&self.ev.options.store_dir, &dir, true, self.memo.as_ref())?;
                 match locked_hash_mismatch(&locked, &src) {
                     // An error only if the input is used, as in Nix.
                     Some(msg) => NodeSource::Unavailable(msg),

@@ -23,6 +23,8 @@ struct Source {
     dir: PathBuf,
     overrides: Vec<(String, PathBuf)>,
     offline: bool,
+    /// The flake's and the overrides' directories, hashed once for all workers.
+    memo: kith_flake::SourceMemo,
 }
 
 /// A clan loaded in one evaluator, with its groups.
@@ -78,6 +80,7 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     let opts = kith_flake::FlakeOptions {
         overrides: src.overrides.clone(),
         offline: src.offline,
+        source_memo: Some(src.memo.clone()),
         ..Default::default()
     };
     let clan = clan::load(&mut ev, &src.dir, &opts)?;
@@ -172,6 +175,7 @@ pub fn plan(
         dir: dir.to_path_buf(),
         overrides: opts.overrides.clone(),
         offline: opts.offline,
+        memo: kith_flake::SourceMemo::default(),
     };
     let use_cache = !no_cache && cache_dir.is_some();
     let mut main = load(&src, use_cache).ok()?;
