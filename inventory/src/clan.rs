@@ -74,6 +74,15 @@ pub struct Clan {
     pub(crate) services: std::cell::RefCell<Option<Rc<crate::services::Services>>>,
 }
 
+impl Clan {
+    /// The flake's store path (its `outPath`), which answers contain in file names.
+    pub fn flake_path(&self, ev: &mut Eval) -> kith_eval::Result<String> {
+        let flake = ev.force_attrs(&self.flake)?;
+        let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
+        Ok(ev.force_string(&out)?.encoded().into_owned())
+    }
+}
+
 /// Loads the flake in `dir` and finds its clan.
 pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     crate::modsys::reset_type_cache();

@@ -11,7 +11,7 @@
 
 use crate::cache;
 use crate::recording_fs::{Observation, RecordingFs};
-use kith_eval::{Eval, Value};
+use kith_eval::Eval;
 use kith_inventory::clan::{self, Clan};
 use kith_inventory::services::{self, GroupInfo};
 use std::path::{Path, PathBuf};
@@ -67,16 +67,7 @@ pub struct Planned {
 }
 
 fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Error> {
-    let fs = Rc::new(RecordingFs::default());
-    let mut options = kith_eval::EvalOptions {
-        ir_cache_dir: kith_eval::default_ir_cache_dir(),
-        ..Default::default()
-    };
-    if let Ok(d) = std::env::var("NIX_STORE_DIR") {
-        options.store_dir = d;
-    }
-    let mut ev = kith_flake::evaluator(options, src.offline);
-    ev.set_file_system(fs.clone());
+    let (mut ev, fs) = crate::recording_evaluator(src.offline);
     let opts = kith_flake::FlakeOptions {
         overrides: src.overrides.clone(),
         offline: src.offline,
@@ -85,9 +76,7 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     };
     let clan = clan::load(&mut ev, &src.dir, &opts)?;
     let infos = services::group_infos(&mut ev, &clan, fingerprints)?;
-    let flake = ev.force_attrs(&clan.flake)?;
-    let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
-    let flake_path = ev.force_string(&out)?.encoded().into_owned();
+    let flake_path = clan.flake_path(&mut ev)?;
     Ok(Loaded {
         ev,
         fs,

@@ -3,7 +3,7 @@
 
 use crate::cache;
 use crate::recording_fs::{Observation, RecordingFs};
-use kith_eval::{Eval, Value};
+use kith_eval::Eval;
 use kith_inventory::clan;
 use std::path::Path;
 use std::rc::Rc;
@@ -168,16 +168,7 @@ fn compute_view(
     Rc<RecordingFs>,
     Result<(serde_json::Value, String, String), kith_inventory::Error>,
 ) {
-    let fs = Rc::new(RecordingFs::default());
-    let mut options = kith_eval::EvalOptions {
-        ir_cache_dir: kith_eval::default_ir_cache_dir(),
-        ..Default::default()
-    };
-    if let Ok(d) = std::env::var("NIX_STORE_DIR") {
-        options.store_dir = d;
-    }
-    let mut ev = kith_flake::evaluator(options, opts.offline);
-    ev.set_file_system(fs.clone());
+    let (mut ev, fs) = crate::recording_evaluator(opts.offline);
     let result = clan::load(&mut ev, dir, opts).and_then(|c| {
         let v = match which {
             View::Inventory => kith_inventory::serialize::inventory_serialization(&mut ev, &c)?,
@@ -185,10 +176,7 @@ fn compute_view(
             View::CliChecks => kith_inventory::services::cli_checks(&mut ev, &c)?,
         };
         let json = ev.to_json(&v)?;
-        let flake = ev.force_attrs(&c.flake)?;
-        let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
-        let out = ev.force_string(&out)?.encoded().into_owned();
-        Ok((json, out, c.core.clone()))
+        Ok((json, c.flake_path(&mut ev)?, c.core.clone()))
     });
     (ev, fs, result)
 }
@@ -240,9 +228,4 @@ fn observations(
         }
     }
     obs
-}
-
-/// A JSON value as an evaluator value (to apply the rest of a selector to it).
-pub fn json_value(json: &serde_json::Value) -> Value {
-    Value::from_json(json)
 }

@@ -221,14 +221,7 @@ pub fn select_reference(
         how: REFERENCE.into(),
     };
     let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e), Vec::new()))?;
-    let mut options = kith_eval::EvalOptions {
-        ir_cache_dir: kith_eval::default_ir_cache_dir(),
-        ..Default::default()
-    };
-    if let Ok(dir) = std::env::var("NIX_STORE_DIR") {
-        options.store_dir = dir;
-    }
-    let mut ev = kith_flake::evaluator(options, opts.offline);
+    let mut ev = crate::evaluator(opts.offline);
     let id = flake_dir.display();
     if std::fs::metadata(flake_dir).is_err() {
         let msg = format!("{id}: \nFlake '{id}' does not exist or is not a valid flake.");
