@@ -93,7 +93,7 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
     entry
         .observations
         .iter()
-        .all(Observation::holds)
+        .all(|o| o.holds_in(Some(dir)))
         .then(|| Hit {
             dir: dir.to_path_buf(),
             key: key.to_string(),
@@ -102,7 +102,7 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> bool {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> bool {
     let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_ok() {
         return true;

@@ -5,6 +5,7 @@ pub mod exports_plan;
 pub mod native;
 pub mod recording_fs;
 pub mod select;
+pub mod tree_index;
 
 /// An evaluator for loading a flake as the planner does: kith's cache of lowered files,
 /// `NIX_STORE_DIR` honoured, missing inputs fetched unless `offline`.

@@ -103,6 +103,7 @@ pub fn view(
                         &p.store_dir,
                         &p.flake_path,
                         &p.core,
+                        Some(d),
                     );
                     let n = obs.len();
                     let t = crate::select::dumps(&p.json);
@@ -137,6 +138,7 @@ pub fn view(
                 &store_dir,
                 &flake_path,
                 &core_path,
+                cache_dir.as_deref(),
             );
             let n = obs.len();
             if let Some(d) = &cache_dir {
@@ -195,6 +197,7 @@ fn observations(
     store_dir: &str,
     flake_path: &str,
     core_path: &str,
+    cache_dir: Option<&Path>,
 ) -> Vec<Observation> {
     let text = json.to_string();
     let mut trees: Vec<&Path> = Vec::new();
@@ -218,7 +221,7 @@ fn observations(
     obs.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
     obs.dedup();
     for t in trees {
-        obs.push(Observation::observe("tree", t));
+        obs.push(Observation::observe_tree(t, cache_dir));
     }
     // The flake's own definition, whatever was read.
     for f in ["flake.nix", "flake.lock"] {

@@ -52,7 +52,7 @@ impl Observation {
                 listing_digest(entries.into_iter())
             }),
             "link" => std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned()),
-            "tree" => tree_digest(path),
+            "tree" => crate::tree_index::scan(path, false).map(|(d, _)| d),
             _ => std::fs::symlink_metadata(path)
                 .map(|m| FileKind::of(m.file_type()).as_str().to_string()),
         };
@@ -65,42 +65,39 @@ impl Observation {
 
     /// Whether `path` still looks as it did.
     pub fn holds(&self) -> bool {
+        self.holds_in(None)
+    }
+
+    /// [`Observation::holds`], checking a tree by its stat index in `cache_dir` when there
+    /// is one (see [`crate::tree_index`]).
+    pub fn holds_in(&self, cache_dir: Option<&Path>) -> bool {
+        if self.op == "tree" {
+            return crate::tree_index::holds(&self.path, &self.digest, cache_dir);
+        }
         Observation::observe(&self.op, &self.path) == *self
     }
-}
 
-/// blake3 of a directory tree's metadata: every entry's relative path, kind, size and
-/// modification time (`.git` left out). Any edit, addition or removal changes it.
-fn tree_digest(root: &Path) -> io::Result<String> {
-    use std::os::unix::fs::MetadataExt;
-    let mut h = blake3::Hasher::new();
-    let mut stack = vec![root.to_path_buf()];
-    std::fs::metadata(root)?;
-    while let Some(dir) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            if e.file_name() == ".git" {
-                continue;
+    /// Observes the tree at `root` and, with `cache_dir`, writes its stat index there, so
+    /// that a later check need not walk it.
+    pub fn observe_tree(root: &Path, cache_dir: Option<&Path>) -> Observation {
+        let digest = match crate::tree_index::scan(root, cache_dir.is_some()) {
+            Ok((digest, index)) => {
+                if let (Some(d), Some(index)) = (cache_dir, index) {
+                    let path = crate::tree_index::index_path(d, &digest);
+                    if !path.exists() && std::fs::create_dir_all(d).is_ok() {
+                        crate::cache::write_atomic(&path, &index.encode());
+                    }
+                }
+                digest
             }
-            let m = e.metadata()?;
-            let p = e.path();
-            h.update(
-                p.strip_prefix(root)
-                    .unwrap_or(&p)
-                    .as_os_str()
-                    .as_encoded_bytes(),
-            );
-            h.update(FileKind::of(m.file_type()).as_str().as_bytes());
-            h.update(&m.len().to_le_bytes());
-            h.update(&m.mtime().to_le_bytes());
-            h.update(&m.mtime_nsec().to_le_bytes());
-            if m.is_dir() {
-                stack.push(p);
-            }
+            Err(_) => "missing".into(),
+        };
+        Observation {
+            op: "tree".into(),
+            path: root.to_path_buf(),
+            digest,
         }
     }
-    Ok(h.finalize().to_hex().to_string())
 }
 
 /// The host's file system, remembering every path read (observed on demand by

@@ -329,3 +329,53 @@ fn imitated_marker_is_no_crash() {
     assert_eq!(r.text, "{\n    \"a\": 1\n}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// An answer holding the flake's store path depends on every file of the flake: a warm
+/// lookup checks the tree by its stat index (written next to the plan), and a file the
+/// evaluation never read, added or edited, still makes it recompute.
+#[test]
+fn tree_index_sees_files_never_read() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "tree index";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/05-networking-services"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kith-tree-index-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let clan = tmp.join("clan");
+    common::fixtures::copy_dir(&case, &clan);
+    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
+    let opts = corpus_opts();
+    let cold = select(&clan, "clan.exports", &opts, false).unwrap();
+    let indexes = std::fs::read_dir(tmp.join("cache/plan"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".idx")
+        })
+        .count();
+    assert_eq!(indexes, 1, "one stat index for the flake's tree");
+    let warm = select(&clan, "clan.exports", &opts, false).unwrap();
+    assert!(warm.how.contains("cached plan"), "{}", warm.how);
+    assert_eq!(cold.text, warm.text);
+    // A new file deep in the tree, read by nothing.
+    std::fs::create_dir_all(clan.join("docs/notes")).unwrap();
+    std::fs::write(clan.join("docs/notes/todo.txt"), "x").unwrap();
+    let added = select(&clan, "clan.exports", &opts, false).unwrap();
+    assert!(added.how.contains("native engine"), "{}", added.how);
+    assert_ne!(added.text, cold.text, "the flake's store path changed");
+    let warm = select(&clan, "clan.exports", &opts, false).unwrap();
+    assert!(warm.how.contains("cached plan"), "{}", warm.how);
+    // The same file edited in place, same size.
+    std::fs::write(clan.join("docs/notes/todo.txt"), "y").unwrap();
+    let edited = select(&clan, "clan.exports", &opts, false).unwrap();
+    assert!(edited.how.contains("native engine"), "{}", edited.how);
+    assert_ne!(edited.text, added.text);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
