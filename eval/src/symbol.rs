@@ -192,3 +192,18 @@ pub mod known {
         overrides = "__overrides";
     }
 }
+
+/// The symbol for a string literal, interned once per call site (a lookup by text hashes
+/// the text every time; this reads a static after the first use).
+///
+/// ```
+/// let s = kith_eval::sym!("imports");
+/// assert_eq!(s, kith_eval::Symbol::new("imports"));
+/// ```
+#[macro_export]
+macro_rules! sym {
+    ($text:literal) => {{
+        static SYMBOL: ::std::sync::OnceLock<$crate::Symbol> = ::std::sync::OnceLock::new();
+        *SYMBOL.get_or_init(|| $crate::Symbol::new($text))
+    }};
+}

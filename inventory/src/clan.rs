@@ -78,7 +78,7 @@ impl Clan {
     /// The flake's store path (its `outPath`), which answers contain in file names.
     pub fn flake_path(&self, ev: &mut Eval) -> kith_eval::Result<String> {
         let flake = ev.force_attrs(&self.flake)?;
-        let out = flake.get_str("outPath").cloned().unwrap_or(Value::Null);
+        let out = flake.get(kith_eval::sym!("outPath")).cloned().unwrap_or(Value::Null);
         Ok(ev.force_string(&out)?.encoded().into_owned())
     }
 }
@@ -97,7 +97,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
     let clan_out = match (
-        outputs.get_str("clan"),
+        outputs.get(kith_eval::sym!("clan")),
         outputs.get_str(flake_parts::MARKER),
     ) {
         (Some(c), _) => c.clone(),
@@ -118,7 +118,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         (None, None) => return Err(Error::Eval(kith_eval::EvalError::new(NO_CLAN_OUTPUT))),
     };
     let clan_out = ev.force_attrs(&clan_out)?;
-    let Some(marker) = clan_out.get_str("__kithClan").cloned() else {
+    let Some(marker) = clan_out.get(kith_eval::sym!("__kithClan")).cloned() else {
         return Err(Error::unsupported(
             "the flake's `clan` output is not the result of clan-core.lib.clan or buildClan",
         ));
@@ -134,7 +134,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     let module = field("module")?;
     let real = field("real")?;
     let m = ev.force_attrs(&module)?;
-    let Some(self_value) = m.get_str("self").cloned() else {
+    let Some(self_value) = m.get(kith_eval::sym!("self")).cloned() else {
         return Err(Error::unsupported("`lib.clan` called without `self`"));
     };
     let core = ev.force_str_noctx(&field("path")?)?;
@@ -227,7 +227,7 @@ fn set_defaults(top: &mut crate::modsys::Schema, self_value: Value) {
                     ty: Ty::Raw,
                     default: Some(Rc::new(move |ev: &mut Eval, _| {
                         let set = ev.force_attrs(&s)?;
-                        let out = set.get_str("outPath").cloned().unwrap_or(Value::Null);
+                        let out = set.get(kith_eval::sym!("outPath")).cloned().unwrap_or(Value::Null);
                         let out = ev.force(&out)?;
                         Ok(match out {
                             Value::Path(p) => Value::string(p.to_string()),
@@ -264,7 +264,7 @@ fn input_of(self_value: &Value, clan_core: &Value, name: &'static str) -> Value 
     let c = clan_core.clone();
     Thunk::native(move |ev: &mut Eval| {
         let set = ev.force_attrs(&s)?;
-        if let Some(inputs) = set.get_str("inputs") {
+        if let Some(inputs) = set.get(kith_eval::sym!("inputs")) {
             let inputs = ev.force_attrs(inputs)?;
             if let Some(x) = inputs.get_str(name) {
                 return ev.force(x);

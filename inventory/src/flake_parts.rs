@@ -108,7 +108,7 @@ pub fn wrapper(ev: &mut Eval) -> Result<InputWrapper> {
                 }
                 let inputs = Thunk::native(move |ev: &mut Eval| {
                     let set = ev.force_attrs(&real)?;
-                    match set.get_str("inputs") {
+                    match set.get(kith_eval::sym!("inputs")) {
                         Some(i) => ev.force(i),
                         None => Err(unsupported_eval("flake-parts' own inputs")),
                     }

@@ -10,14 +10,14 @@ use kith_eval::{Attr, Attrs, Eval, Thunk, Value};
 /// The inventory `config` of `clan` (lazy).
 pub fn inventory(ev: &mut Eval, clan: &Clan) -> Result<Value> {
     let cfg = ev.force_attrs(&clan.config)?;
-    Ok(cfg.get_str("inventory").cloned().expect("declared option"))
+    Ok(cfg.get(kith_eval::sym!("inventory")).cloned().expect("declared option"))
 }
 
 /// The serialised inventory, as a lazy value.
 pub fn inventory_serialization(ev: &mut Eval, clan: &Clan) -> Result<Value> {
     let inv = inventory(ev, clan)?;
     let inv = ev.force_attrs(&inv)?;
-    if let Some(services) = inv.get_str("services") {
+    if let Some(services) = inv.get(kith_eval::sym!("services")) {
         if !matches!(ev.force(services)?, Value::Null) {
             return Err(Error::Eval(throw(removed_services_message(ev, services)?)));
         }
@@ -77,10 +77,10 @@ fn without_extra_modules(ev: &mut Eval, inst: &Value) -> kith_eval::Result<Value
 fn removed_services_message(ev: &mut Eval, services: &Value) -> Result<String> {
     let set = ev.force_attrs(services)?;
     let mut files = Vec::new();
-    if let Some(imports) = set.get_str("imports") {
+    if let Some(imports) = set.get(kith_eval::sym!("imports")) {
         for m in ev.force_list(imports)?.iter() {
             let m = ev.force_attrs(m)?;
-            if let Some(f) = m.get_str("_file") {
+            if let Some(f) = m.get(kith_eval::sym!("_file")) {
                 files.push(format!("`{}'", ev.force_string(f)?.encoded()));
             }
         }

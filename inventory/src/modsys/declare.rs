@@ -101,15 +101,15 @@ fn node_of(ev: &mut Eval, file: &Rc<str>, v: &Value) -> Result<Node> {
 
 /// A declaration from `mkOption`'s attributes.
 fn decl_of(ev: &mut Eval, file: &Rc<str>, set: &kith_eval::Attrs) -> Result<Decl> {
-    let ty = match set.get_str("type") {
+    let ty = match set.get(kith_eval::sym!("type")) {
         Some(t) => ty_of(ev, t)?,
         None => return Err(unsupported_eval("an option without a type")),
     };
-    let default = set.get_str("default").cloned().map(|d| {
+    let default = set.get(kith_eval::sym!("default")).cloned().map(|d| {
         let f: super::DefaultFn = Rc::new(move |_, _| Ok(d.clone()));
         f
     });
-    let apply = match set.get_str("apply") {
+    let apply = match set.get(kith_eval::sym!("apply")) {
         Some(a) => match ev.force(a)? {
             Value::Null => None,
             f => Some(f),
@@ -182,16 +182,16 @@ pub fn ty_of(ev: &mut Eval, t: &Value) -> Result<Ty> {
 /// Reads a `lib.types` value (see [`ty_of`]).
 fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
     let set = ev.force_attrs(t)?;
-    let name = match set.get_str("name") {
+    let name = match set.get(kith_eval::sym!("name")) {
         Some(n) => ev.force_string(n)?.encoded().into_owned(),
         None => return Err(unsupported_eval("an option type without a name")),
     };
     let description = set
-        .get_str("description")
+        .get(kith_eval::sym!("description"))
         .cloned()
         .unwrap_or_else(|| Value::string(name.as_str()));
     let nested = |ev: &mut Eval, key: &str| -> Result<Ty> {
-        let n = set.get_str("nestedTypes").cloned().unwrap_or(Value::Null);
+        let n = set.get(kith_eval::sym!("nestedTypes")).cloned().unwrap_or(Value::Null);
         let n = ev.force_attrs(&n)?;
         match n.get_str(key) {
             Some(e) => ty_of(ev, e),
@@ -201,7 +201,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
         }
     };
     let inner = if is_equal_scalar(&name) {
-        let check = set.get_str("check").cloned().unwrap_or(Value::Null);
+        let check = set.get(kith_eval::sym!("check")).cloned().unwrap_or(Value::Null);
         return Ok(Ty::NixScalar { check, description });
     } else {
         match name.as_str() {
@@ -212,23 +212,23 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
             "lazyAttrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), true),
             "nullOr" => Ty::NullOr(Rc::new(nested(ev, "elemType")?)),
             "submodule" => {
-                let modules = match set.get_str("getSubModules") {
+                let modules = match set.get(kith_eval::sym!("getSubModules")) {
                     Some(m) => ev.force_list(m)?.iter().cloned().collect(),
                     None => Vec::new(),
                 };
-                let functor = set.get_str("functor").cloned().unwrap_or(Value::Null);
+                let functor = set.get(kith_eval::sym!("functor")).cloned().unwrap_or(Value::Null);
                 let functor = ev.force_attrs(&functor)?;
-                let payload = functor.get_str("payload").cloned().unwrap_or(Value::Null);
+                let payload = functor.get(kith_eval::sym!("payload")).cloned().unwrap_or(Value::Null);
                 let mut special = Vec::new();
                 if let Value::Attrs(p) = ev.force(&payload)? {
-                    if let Some(sa) = p.get_str("specialArgs") {
+                    if let Some(sa) = p.get(kith_eval::sym!("specialArgs")) {
                         if let Value::Attrs(sa) = ev.force(sa)? {
                             for a in sa.iter() {
                                 special.push((a.name.as_str().to_string(), a.value.clone()));
                             }
                         }
                     }
-                    if let Some(c) = p.get_str("class") {
+                    if let Some(c) = p.get(kith_eval::sym!("class")) {
                         if !matches!(ev.force(c)?, Value::Null) {
                             return Err(unsupported_eval("a submodule type with a class"));
                         }
@@ -237,7 +237,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                 Ty::NixSubmodule(Rc::new(NixSubmodule { modules, special }))
             }
             "attrTag" => {
-                let n = set.get_str("nestedTypes").cloned().unwrap_or(Value::Null);
+                let n = set.get(kith_eval::sym!("nestedTypes")).cloned().unwrap_or(Value::Null);
                 let n = ev.force_attrs(&n)?;
                 let file: Rc<str> = Rc::from("<attrTag {...}>");
                 let mut tags = Vec::new();

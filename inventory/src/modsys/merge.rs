@@ -158,7 +158,7 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
 fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
     let m = ev
         .builtins()
-        .get_str("match")
+        .get(kith_eval::sym!("match"))
         .cloned()
         .expect("builtins.match");
     let f = ev.call(&m, Value::string(pattern), kith_eval::Span::NONE)?;
@@ -408,7 +408,7 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
             show_option(&ctx.loc)
         )));
     };
-    if set.get_str("imports").is_some() {
+    if set.get(kith_eval::sym!("imports")).is_some() {
         return Err(throw(
             "uniqueDeferredSerializableModule doesn't allow nested imports",
         ));

@@ -147,7 +147,7 @@ pub fn collect(
             )))
             }
         };
-        if let Some(k) = set.get_str("key") {
+        if let Some(k) = set.get(kith_eval::sym!("key")) {
             let k = ev.force_string(k)?.encoded().into_owned();
             if !seen.insert(k.clone()) {
                 continue;
@@ -155,7 +155,7 @@ pub fn collect(
             key = Some(k);
         }
         let _ = key;
-        if let Some(f) = set.get_str("_file") {
+        if let Some(f) = set.get(kith_eval::sym!("_file")) {
             let f = ev.force(f)?;
             file = Rc::from(match &f {
                 Value::Path(p) => p.to_string(),
@@ -163,19 +163,19 @@ pub fn collect(
             });
         }
         let structural = [
-            "imports",
-            "_file",
-            "key",
-            "_class",
-            "disabledModules",
-            "config",
-            "options",
-            "freeformType",
-            "require",
+            kith_eval::sym!("imports"),
+            kith_eval::sym!("_file"),
+            kith_eval::sym!("key"),
+            kith_eval::sym!("_class"),
+            kith_eval::sym!("disabledModules"),
+            kith_eval::sym!("config"),
+            kith_eval::sym!("options"),
+            kith_eval::sym!("freeformType"),
+            kith_eval::sym!("require"),
         ];
         let has_config_or_options =
-            set.get_str("config").is_some() || set.get_str("options").is_some();
-        if let Some(c) = set.get_str("_class") {
+            set.get(kith_eval::sym!("config")).is_some() || set.get(kith_eval::sym!("options")).is_some();
+        if let Some(c) = set.get(kith_eval::sym!("_class")) {
             let c = ev.force(c)?;
             if !matches!(c, Value::Null) {
                 let c = ev.force_str_noctx(&c)?;
@@ -186,8 +186,12 @@ pub fn collect(
                 }
             }
         }
-        for unsupported in ["disabledModules", "freeformType", "require"] {
-            if let Some(x) = set.get_str(unsupported) {
+        for unsupported in [
+            kith_eval::sym!("disabledModules"),
+            kith_eval::sym!("freeformType"),
+            kith_eval::sym!("require"),
+        ] {
+            if let Some(x) = set.get(unsupported) {
                 let empty = match ev.force(x)? {
                     Value::List(l) => l.is_empty(),
                     Value::Attrs(a) => a.is_empty(),
@@ -202,14 +206,14 @@ pub fn collect(
         }
         let config_value = if has_config_or_options {
             for a in set.iter() {
-                if !structural.contains(&a.name.as_str()) && a.name.as_str() != "meta" {
+                if !structural.contains(&a.name) && a.name != kith_eval::sym!("meta") {
                     return Err(unsupported_eval(format!(
                         "attribute `{}' beside `config' in module `{file}'",
                         a.name.as_str()
                     )));
                 }
             }
-            match (set.get_str("config"), set.get_str("meta")) {
+            match (set.get(kith_eval::sym!("config")), set.get(kith_eval::sym!("meta"))) {
                 (c, Some(meta)) => {
                     // `meta` beside `config` is merged into it (unifyModuleSyntax).
                     let mut contents = Vec::new();
@@ -227,7 +231,7 @@ pub fn collect(
         } else {
             let rest: Vec<Attr> = set
                 .iter()
-                .filter(|a| !structural.contains(&a.name.as_str()))
+                .filter(|a| !structural.contains(&a.name))
                 .cloned()
                 .collect();
             Some(Value::Attrs(Attrs::from_entries(rest)))
@@ -238,19 +242,19 @@ pub fn collect(
             props::push_down(ev, &c, &mut vals)?;
             for p in vals {
                 let p = ev.force_attrs(&p)?;
-                if p.get_str("_module").is_some() {
+                if p.get(kith_eval::sym!("_module")).is_some() {
                     return Err(unsupported_eval(format!("`_module' in module `{file}'")));
                 }
                 pieces.push(p);
             }
         }
-        if let Some(imports) = set.get_str("imports") {
+        if let Some(imports) = set.get(kith_eval::sym!("imports")) {
             let imports = ev.force_list(imports)?;
             for m in imports.iter() {
                 queue.push_back((file.clone(), None, m.clone()));
             }
         }
-        let options = set.get_str("options").cloned();
+        let options = set.get(kith_eval::sym!("options")).cloned();
         out.push(Collected {
             file,
             pieces,
@@ -264,27 +268,31 @@ pub fn collect(
 /// Calls a function module as `lib.evalModules` does: with `lib`, `config`, `options`,
 /// the special arguments and `_class`, plus every named argument it asks for.
 fn call_module(ev: &mut Eval, f: &Value, config: &Value, args: &Args) -> Result<Value> {
+    let sym_attr = |name: kith_eval::Symbol, value: Value| Attr {
+        name,
+        value,
+        span: Span::NONE,
+    };
     let mut entries: Vec<Attr> = vec![
-        attr("lib", args.lib.clone()),
-        attr("config", config.clone()),
+        sym_attr(kith_eval::sym!("lib"), args.lib.clone()),
+        sym_attr(kith_eval::sym!("config"), config.clone()),
     ];
-    entries.push(attr(
-        "options",
+    entries.push(sym_attr(
+        kith_eval::sym!("options"),
         kith_eval::Thunk::native(|_| Err(unsupported_eval("a module reading `options'"))),
     ));
-    entries.push(attr(
-        "_class",
+    entries.push(sym_attr(
+        kith_eval::sym!("_class"),
         args.class.map(Value::string).unwrap_or(Value::Null),
     ));
     for (k, v) in &args.special {
         entries.push(attr(k, v.clone()));
     }
     for formal in f.formals() {
-        let name = formal.name.as_str();
-        if !entries.iter().any(|a| a.name.as_str() == name) {
-            let owned = name.to_string();
-            entries.push(attr(
-                name,
+        if !entries.iter().any(|a| a.name == formal.name) {
+            let owned = formal.name.as_str().to_string();
+            entries.push(sym_attr(
+                formal.name,
                 kith_eval::Thunk::native(move |_| {
                     Err(unsupported_eval(format!("module argument `{owned}'")))
                 }),

@@ -105,7 +105,7 @@ pub fn to_pretty(ev: &mut Eval, v: &Value, indent: usize) -> kith_eval::Result<S
             }
         }
         Value::Attrs(a) => {
-            if let Some(t) = a.get_str("type") {
+            if let Some(t) = a.get(kith_eval::sym!("type")) {
                 let t = ev.force(t)?;
                 if matches!(&t, Value::String(s) if s.as_bytes() == b"derivation") {
                     return Ok("<derivation>".into());

@@ -14,7 +14,7 @@ const DEFAULT_ORDER_PRIORITY: i64 = 1000;
 
 /// The `_type` of a forced attribute set, if it is a string.
 pub fn type_tag(ev: &mut Eval, set: &Attrs) -> Result<Option<String>> {
-    match set.get_str("_type") {
+    match set.get(kith_eval::sym!("_type")) {
         Some(t) => {
             let t = ev.force(t)?;
             Ok(match t {
@@ -37,24 +37,24 @@ fn property(ev: &mut Eval, v: &Value) -> Result<Option<(String, Shared<Attrs>)>>
     Ok(None)
 }
 
-fn field(set: &Attrs, name: &str) -> Value {
-    set.get_str(name).cloned().unwrap_or(Value::Null)
+fn field(set: &Attrs, name: kith_eval::Symbol) -> Value {
+    set.get(name).cloned().unwrap_or(Value::Null)
 }
 
 /// `dischargeProperties`: flattens `mkMerge` and evaluates `mkIf`.
 pub fn discharge(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
     match property(ev, v)? {
         Some((t, set)) if t == "merge" => {
-            let contents = ev.force_list(&field(&set, "contents"))?;
+            let contents = ev.force_list(&field(&set, kith_eval::sym!("contents")))?;
             for c in contents.iter() {
                 discharge(ev, c, out)?;
             }
             Ok(())
         }
         Some((t, set)) if t == "if" => {
-            let cond = ev.force(&field(&set, "condition"))?;
+            let cond = ev.force(&field(&set, kith_eval::sym!("condition")))?;
             match cond {
-                Value::Bool(true) => discharge(ev, &field(&set, "content"), out),
+                Value::Bool(true) => discharge(ev, &field(&set, kith_eval::sym!("content")), out),
                 Value::Bool(false) => Ok(()),
                 _ => Err(kith_eval::EvalError::of_kind(
                     kith_eval::ErrorKind::Throw,
@@ -89,8 +89,8 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
         for v in vals {
             let (priority, value) = match property(ev, &v)? {
                 Some((t, set)) if t == "override" => (
-                    ev.force_int(&field(&set, "priority"))?,
-                    field(&set, "content"),
+                    ev.force_int(&field(&set, kith_eval::sym!("priority")))?,
+                    field(&set, kith_eval::sym!("content")),
                 ),
                 _ => (DEFAULT_PRIORITY, v),
             };
@@ -116,8 +116,8 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
         match property(ev, &d.value)? {
             Some((t, set)) if t == "order" => {
                 any_order = true;
-                orders.push(ev.force_int(&field(&set, "priority"))?);
-                d.value = field(&set, "content");
+                orders.push(ev.force_int(&field(&set, kith_eval::sym!("priority")))?);
+                d.value = field(&set, kith_eval::sym!("content"));
             }
             _ => orders.push(DEFAULT_ORDER_PRIORITY),
         }
@@ -136,7 +136,7 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
 pub fn push_down(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
     match property(ev, v)? {
         Some((t, set)) if t == "merge" => {
-            let contents = ev.force_list(&field(&set, "contents"))?;
+            let contents = ev.force_list(&field(&set, kith_eval::sym!("contents")))?;
             for c in contents.iter() {
                 push_down(ev, c, out)?;
             }
@@ -144,7 +144,7 @@ pub fn push_down(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
         }
         Some((t, set)) if t == "if" || t == "override" => {
             let mut inner = Vec::new();
-            push_down(ev, &field(&set, "content"), &mut inner)?;
+            push_down(ev, &field(&set, kith_eval::sym!("content")), &mut inner)?;
             for c in inner {
                 let c = ev.force(&c)?;
                 match &c {
@@ -176,7 +176,7 @@ fn rewrap(set: &Attrs, content: &Value) -> Value {
     let entries = set
         .iter()
         .map(|a| {
-            if a.name.as_str() == "content" {
+            if a.name == kith_eval::sym!("content") {
                 kith_eval::Attr {
                     name: a.name,
                     span: a.span,

@@ -43,7 +43,7 @@ pub fn share_modules(
     let v = ev.force(m)?;
     match &v {
         Value::Attrs(set) => {
-            let Some(imports) = set.get_str("imports") else {
+            let Some(imports) = set.get(kith_eval::sym!("imports")) else {
                 return Ok(v.clone());
             };
             let list = ev.force_list(imports)?;
@@ -54,7 +54,7 @@ pub fn share_modules(
             let entries = set
                 .iter()
                 .map(|a| {
-                    if a.name.as_str() == "imports" {
+                    if a.name == kith_eval::sym!("imports") {
                         attr("imports", Value::list(out.clone()))
                     } else {
                         a.clone()

@@ -45,20 +45,20 @@ fn file(cc: &ClanCtx, rel: &str) -> Rc<str> {
 /// Groups the inventory's instances by resolved module, in group-id order.
 pub(crate) fn groups(ev: &mut Eval, cc: &Rc<ClanCtx>) -> Result<Vec<Rc<Group>>> {
     let inv = ev.force_attrs(&cc.inventory)?;
-    let instances = ev.force_attrs(inv.get_str("instances").expect("declared option"))?;
+    let instances = ev.force_attrs(inv.get(kith_eval::sym!("instances")).expect("declared option"))?;
     let tags = roles::machine_tags(ev, cc)?;
     let index = roles::TagIndex::new(&tags);
     // id → (module spec of the first instance, instances)
     let mut by_id: Vec<(String, Value, Instances)> = Vec::new();
     for i in instances.sorted_by_name() {
         let inst = ev.force_attrs(&i.value)?;
-        let module = inst.get_str("module").cloned().expect("declared option");
+        let module = inst.get(kith_eval::sym!("module")).cloned().expect("declared option");
         let m = ev.force_attrs(&module)?;
-        let input = match ev.force(m.get_str("input").expect("declared option"))? {
+        let input = match ev.force(m.get(kith_eval::sym!("input")).expect("declared option"))? {
             Value::Null => None,
             v => Some(ev.force_string(&v)?.encoded().into_owned()),
         };
-        let name = ev.force_string(m.get_str("name").expect("declared option"))?;
+        let name = ev.force_string(m.get(kith_eval::sym!("name")).expect("declared option"))?;
         let id = format!(
             "{}-{}",
             input.as_deref().unwrap_or("<clan-core>"),
@@ -121,7 +121,7 @@ fn make_group(
         let c = cc.clan_core.clone();
         Thunk::native(move |ev: &mut Eval| {
             let set = ev.force_attrs(&c)?;
-            match set.get_str("clanLib") {
+            match set.get(kith_eval::sym!("clanLib")) {
                 Some(l) => ev.force(l),
                 None => Err(unsupported_eval("a clan-core input without clanLib")),
             }
@@ -185,11 +185,11 @@ fn spec_parts(spec: &Value) -> (Value, Value) {
     (
         Thunk::native(move |ev: &mut Eval| {
             let a = ev.force_attrs(&s1)?;
-            ev.force(a.get_str("input").expect("declared option"))
+            ev.force(a.get(kith_eval::sym!("input")).expect("declared option"))
         }),
         Thunk::native(move |ev: &mut Eval| {
             let a = ev.force_attrs(&s2)?;
-            ev.force(a.get_str("name").expect("declared option"))
+            ev.force(a.get(kith_eval::sym!("name")).expect("declared option"))
         }),
     )
 }
@@ -199,7 +199,7 @@ pub(crate) fn meta_of(cc: &ClanCtx) -> Value {
     let inv = cc.inventory.clone();
     Thunk::native(move |ev: &mut Eval| {
         let a = ev.force_attrs(&inv)?;
-        ev.force(a.get_str("meta").expect("declared option"))
+        ev.force(a.get(kith_eval::sym!("meta")).expect("declared option"))
     })
 }
 
@@ -208,11 +208,11 @@ fn directory_of(cc: &ClanCtx) -> Value {
     let cfg = cc.config.clone();
     Thunk::native(move |ev: &mut Eval| {
         let a = ev.force_attrs(&cfg)?;
-        let vars = ev.force(a.get_str("varsDirectory").expect("declared option"))?;
+        let vars = ev.force(a.get(kith_eval::sym!("varsDirectory")).expect("declared option"))?;
         if !matches!(vars, Value::Null) {
             return Ok(vars);
         }
-        ev.force(a.get_str("directory").expect("declared option"))
+        ev.force(a.get(kith_eval::sym!("directory")).expect("declared option"))
     })
 }
 

@@ -28,11 +28,11 @@ fn string_list(ev: &mut Eval, v: &Value) -> Result<Vec<String>> {
 /// The effective tags of every inventory machine, in name order.
 pub(crate) fn machine_tags(ev: &mut Eval, cc: &ClanCtx) -> Result<Vec<(String, Vec<String>)>> {
     let inv = ev.force_attrs(&cc.inventory)?;
-    let machines = ev.force_attrs(inv.get_str("machines").expect("declared option"))?;
+    let machines = ev.force_attrs(inv.get(kith_eval::sym!("machines")).expect("declared option"))?;
     let mut out = Vec::new();
     for m in machines.sorted_by_name() {
         let cfg = ev.force_attrs(&m.value)?;
-        let tags = string_list(ev, cfg.get_str("tags").expect("declared option"))?;
+        let tags = string_list(ev, cfg.get(kith_eval::sym!("tags")).expect("declared option"))?;
         out.push((m.name.as_str().to_string(), tags));
     }
     Ok(out)
@@ -78,12 +78,12 @@ pub(crate) fn resolve(
 ) -> Result<Vec<Role>> {
     let tags_of = index.machines;
     let inst = ev.force_attrs(instance)?;
-    let roles = ev.force_attrs(inst.get_str("roles").expect("declared option"))?;
+    let roles = ev.force_attrs(inst.get(kith_eval::sym!("roles")).expect("declared option"))?;
     let mut out = Vec::new();
     for r in roles.sorted_by_name() {
         let role = ev.force_attrs(&r.value)?;
-        let explicit = ev.force_attrs(role.get_str("machines").expect("declared option"))?;
-        let role_tags = ev.force_attrs(role.get_str("tags").expect("declared option"))?;
+        let explicit = ev.force_attrs(role.get(kith_eval::sym!("machines")).expect("declared option"))?;
+        let role_tags = ev.force_attrs(role.get(kith_eval::sym!("tags")).expect("declared option"))?;
         let mut members: Vec<String> = explicit
             .iter()
             .map(|a| a.name.as_str().to_string())
@@ -115,7 +115,7 @@ pub(crate) fn resolve(
             let own = match explicit.get_str(m) {
                 Some(e) => {
                     let e = ev.force_attrs(e)?;
-                    e.get_str("settings")
+                    e.get(kith_eval::sym!("settings"))
                         .cloned()
                         .unwrap_or_else(|| attrs(Vec::new()))
                 }
@@ -126,7 +126,7 @@ pub(crate) fn resolve(
             for t in role_tags.sorted_by_name() {
                 if mine.iter().any(|x| x == t.name.as_str()) {
                     let tcfg = ev.force_attrs(&t.value)?;
-                    imports.push(tcfg.get_str("settings").cloned().expect("declared option"));
+                    imports.push(tcfg.get(kith_eval::sym!("settings")).cloned().expect("declared option"));
                 }
             }
             machine_entries.push(attr(
