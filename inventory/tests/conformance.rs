@@ -2,7 +2,7 @@
 //! `../shared/conformance/cases` and of this crate's `tests/cases`, each view the native
 //! engine computes equal to `expected.json` (or `expected-partial.json`), or failing with
 //! the expected error; for this crate's cases the reference path (clan-core evaluated as a
-//! flake) gives the same inventory view.
+//! flake) gives the same inventory view; and the bundled example clan (`fixtures/clan`).
 
 #[path = "../../eval/tests/common/mod.rs"]
 mod common;
@@ -292,5 +292,80 @@ fn crate_cases_inventory_view() {
     if let Some(tmp) = cases.first().and_then(|c| c.parent()) {
         let _ = std::fs::remove_dir_all(tmp);
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The bundled example clan (`fixtures/clan`, expected answers by `regenerate.sh`), copied
+/// to a fresh temporary directory; the copy's parent is removed by the caller.
+fn example_clan(tag: &str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clan");
+    let tmp = std::env::temp_dir().join(format!("kith-example-clan-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let to = tmp.join("clan");
+    common::fixtures::copy_dir(&from, &to);
+    to
+}
+
+/// The example clan's three views natively, clan-core and nixpkgs overridden to the corpus
+/// (its `flake.lock` locks both, and neither is in any store): equal to `expected.json`.
+#[test]
+fn example_clan_views() {
+    if common::corpus("", "the example clan's views").is_none() {
+        return;
+    }
+    let case = example_clan("views");
+    let mut failures = Vec::new();
+    check_view(
+        &case,
+        &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        "exports",
+        kith_inventory::services::exports,
+        &mut failures,
+    );
+    check_view(
+        &case,
+        &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        "inventory",
+        kith_inventory::serialize::inventory_serialization,
+        &mut failures,
+    );
+    check_view(
+        &case,
+        &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        "cliChecks",
+        kith_inventory::services::cli_checks,
+        &mut failures,
+    );
+    let _ = std::fs::remove_dir_all(case.parent().unwrap());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The example clan's inventory and cliChecks views natively with no override at all
+/// (clan-core and nixpkgs locked, in no store, nothing fetched): equal to `expected.json`,
+/// clan-core's files named by the store path the lock's `narHash` gives. Needs no
+/// `../shared`.
+#[test]
+fn example_clan_views_without_overrides() {
+    let case = example_clan("bare");
+    let offline = FlakeOptions {
+        offline: true,
+        ..FlakeOptions::default()
+    };
+    let mut failures = Vec::new();
+    check_view(
+        &case,
+        &offline,
+        "inventory",
+        kith_inventory::serialize::inventory_serialization,
+        &mut failures,
+    );
+    check_view(
+        &case,
+        &offline,
+        "cliChecks",
+        kith_inventory::services::cli_checks,
+        &mut failures,
+    );
+    let _ = std::fs::remove_dir_all(case.parent().unwrap());
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -6,14 +6,15 @@
 #   expected-error.txt     the first `error:` line Nix prints for the first failing view
 #                          (views in the order exports, inventory, cliChecks).
 # Never edit those files by hand. Needs nix-instantiate (apt-get install -y nix-bin).
-#   regenerate.sh [CASE...]     (default: every case)
+#   regenerate.sh [CASE...]     (default: every case here, and the bundled example clan
+#                                ../../../fixtures/clan)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 oracle="${KITH_CLAN_ORACLE:-$here/../../../../shared/tools/clan-oracle}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 if [ "$#" -eq 0 ]; then
-  set -- "$here"/*/
+  set -- "$here"/*/ "$here/../../../fixtures/clan"
 fi
 for dir in "$@"; do
   dir="$(cd "$dir" && pwd)"
