@@ -42,8 +42,12 @@ pub fn introspect(ev: &mut Eval, clan: &Clan) -> Result<Introspection> {
     let mut prios = Prios::new();
     for (loc, p) in recorded {
         if let Some(i) = loc.iter().position(|s| s == "inventory") {
-            if i + 1 < loc.len() {
-                prios.insert(loc[i + 1..].to_vec(), p);
+            let rel = &loc[i + 1..];
+            // clan-core's introspection does not look inside a role's `tags`.
+            let in_role_tags =
+                rel.len() > 5 && rel[0] == "instances" && rel[2] == "roles" && rel[4] == "tags";
+            if !rel.is_empty() && !in_role_tags {
+                prios.insert(rel.to_vec(), p);
             }
         }
     }
