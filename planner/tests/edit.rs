@@ -480,3 +480,67 @@ fn round_trip_invalidates_the_cache_precisely() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+/// Settings are checked against the service's interface (types, enums, unknown options),
+/// on a case whose service declares typed options; a good edit shows in the exports.
+#[test]
+fn settings_must_fit_the_interface() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "edit settings";
+    let Some(case) = common::present(
+        &common::shared_path("conformance/cases/03-settings-merge"),
+        what,
+    ) else {
+        return;
+    };
+    if common::corpus("", what).is_none() {
+        return;
+    }
+    let dir = copy(&case, "settings");
+    let opts = FlakeOptions {
+        overrides: vec![
+            ("clan-core".into(), common::corpus_path("clan-core")),
+            ("nixpkgs".into(), common::corpus_path("nixpkgs-lib")),
+        ],
+        ..Default::default()
+    };
+    const M4: &str = "instances.tuning.roles.worker.machines.m4.settings";
+    refused(
+        &dir,
+        &opts,
+        &set(&format!("{M4}.mode"), "\"turbo\""),
+        "A definition for option `self-knobs.instances.tuning.roles.worker.machines.m4.settings.mode' is not of type `one of \"fast\", \"safe\", \"off\"'.",
+    );
+    refused(
+        &dir,
+        &opts,
+        &set(&format!("{M4}.port"), "70000"),
+        "settings.port' is not of type `16 bit unsigned integer; between 0 and 65535 (both inclusive)'.",
+    );
+    refused(
+        &dir,
+        &opts,
+        &set(&format!("{M4}.limits.stack"), "\"big\""),
+        "Type mismatch for path 'instances.tuning.roles.worker.machines.m4.settings.limits.stack'. Cannot update <class 'int'> with <class 'str'>",
+    );
+    refused(
+        &dir,
+        &opts,
+        &set(&format!("{M4}.colour"), "\"red\""),
+        "The option `self-knobs.instances.tuning.roles.worker.machines.m4.settings.colour' does not exist.",
+    );
+    // Machine settings Nix defines: read-only there, unique-definition error if added to.
+    refused(
+        &dir,
+        &opts,
+        &set(
+            "instances.tuning.roles.worker.machines.m1.settings.mode",
+            "\"off\"",
+        ),
+        "is defined multiple times while it's expected to be unique.",
+    );
+    edit::edit(&dir, &opts, &set(&format!("{M4}.mode"), "\"off\""), false).unwrap();
+    let exports = selected(&dir, &opts, "clan.exports");
+    assert!(exports.contains("mode=off"), "{exports}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
