@@ -187,6 +187,11 @@ pub fn run(args: InventoryArgs, matches: &ArgMatches) -> ExitCode {
         Ok(outcome) => {
             let note = if outcome.diff.is_empty() {
                 "kith: no change\n".to_string()
+            } else if outcome.written && outcome.staged {
+                format!(
+                    "kith: wrote {} (and added it to the git index)\n",
+                    outcome.file.display()
+                )
             } else if outcome.written {
                 format!("kith: wrote {}\n", outcome.file.display())
             } else {

@@ -56,13 +56,13 @@ fn file(dir: &Path) -> String {
 }
 
 /// Runs `e`, which must be refused with a message containing `expected`; the file must
-/// be byte-identical afterwards.
+/// be byte-identical afterwards (or still absent).
 fn refused(dir: &Path, opts: &FlakeOptions, e: &Edit, expected: &str) -> EditError {
-    let before = std::fs::read(dir.join("inventory.json")).unwrap();
+    let before = std::fs::read(dir.join("inventory.json")).ok();
     let err = edit::edit(dir, opts, e, false).expect_err(expected);
     assert!(err.to_string().contains(expected), "{e:?}: {err}");
     assert_eq!(
-        std::fs::read(dir.join("inventory.json")).unwrap(),
+        std::fs::read(dir.join("inventory.json")).ok(),
         before,
         "{e:?} changed the file"
     );
@@ -542,5 +542,55 @@ fn settings_must_fit_the_interface() {
     edit::edit(&dir, &opts, &set(&format!("{M4}.mode"), "\"off\""), false).unwrap();
     let exports = selected(&dir, &opts, "clan.exports");
     assert!(exports.contains("mode=off"), "{exports}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// In a git flake, Nix sees only tracked and staged files: a new `inventory.json` is
+/// checked as if staged, and staged once written (clan's writer commits it).
+#[test]
+fn git_flake_new_inventory_json_is_staged() {
+    let dir = own_clan("git");
+    std::fs::remove_file(dir.join("inventory.json")).unwrap();
+    let repo = git2::Repository::init(&dir).unwrap();
+    common::git_commit(
+        &dir,
+        &[
+            "flake.nix",
+            "flake.lock",
+            "clan.nix",
+            "modules/hello.nix",
+            "machines/alpha/.keep",
+        ],
+        "init",
+    );
+    let o = offline();
+    refused(
+        &dir,
+        &o,
+        &set("instances.greet.roles.server.machines.ghost", "{}"),
+        "Unknown machine reference: ['ghost']",
+    );
+    let e = Edit::AddMachine {
+        name: "delta".into(),
+        tags: vec!["web".into()],
+        description: None,
+        machine_class: None,
+    };
+    let out = edit::edit(&dir, &o, &e, false).unwrap();
+    assert!(out.written && out.staged, "{out:?}");
+    assert!(repo
+        .index()
+        .unwrap()
+        .get_path(Path::new("inventory.json"), 0)
+        .is_some());
+    let tags = selected(
+        &dir,
+        &o,
+        "clanInternals.inventoryClass.inventorySerialization.machines.delta.tags",
+    );
+    assert!(tags.contains("\"web\""), "{tags}");
+    // Staged already: the next edit only writes.
+    let out = edit::edit(&dir, &o, &set("machines.delta.description", "\"d\""), false).unwrap();
+    assert!(out.written && !out.staged, "{out:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

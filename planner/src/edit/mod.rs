@@ -107,6 +107,9 @@ pub struct Outcome {
     pub diff: String,
     /// Whether the file was written (not for `dry_run`, nor for an edit changing nothing).
     pub written: bool,
+    /// Whether the file was added to the git index (a git flake sees only tracked and
+    /// staged files; clan's writer commits the file).
+    pub staged: bool,
 }
 
 /// Parses a path as `clan` names inventory paths: names separated by dots; a name holding
@@ -215,6 +218,7 @@ pub fn edit(
             file: path,
             diff: String::new(),
             written: false,
+            staged: false,
         });
     }
     let mut new_text = new.dumps();
@@ -224,12 +228,15 @@ pub fn edit(
     let touched = touched_instances(&persisted, &new);
     validate::check(&dir, opts, new_text.as_bytes(), &touched)?;
     let diff = diff::unified(INVENTORY_FILE, &old_text, &new_text);
+    let mut staged = false;
     if !dry_run && new_text != old_text {
         file::write_atomic(&path, new_text.as_bytes()).map_err(EditError::Io)?;
+        staged = kith_flake::source::stage_if_untracked(&path).map_err(EditError::Io)?;
     }
     Ok(Outcome {
         file: path,
         written: !dry_run && !diff.is_empty(),
+        staged,
         diff,
     })
 }

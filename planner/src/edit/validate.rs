@@ -44,6 +44,11 @@ fn with_clan<T>(
     bytes: Option<&[u8]>,
     f: impl Fn(&mut Eval, &Clan) -> kith_inventory::Result<T>,
 ) -> Result<T, EditError> {
+    // inventory.json counts as tracked in a git flake even if it is not yet: the edit
+    // stages it, as clan's writer commits it.
+    let mut opts = opts.clone();
+    opts.also_tracked.push(super::INVENTORY_FILE.to_string());
+    let opts = &opts;
     let run = || {
         let mut ev = crate::evaluator(opts.offline);
         if let Some(b) = bytes {
