@@ -3,9 +3,10 @@
 mod alloc;
 mod build_cmd;
 mod eval_cmd;
+mod inventory_cmd;
 mod select_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// The evaluator allocates many small, short-lived objects: a pool of small blocks in front
@@ -41,6 +42,9 @@ enum Command {
     /// Select values from a clan's flake, printing what `clan select` prints.
     #[command(alias = "se")]
     Select(select_cmd::SelectArgs),
+    /// Edit the clan's `inventory.json` as clan's write rules allow, checked by the native
+    /// engine before anything is written.
+    Inventory(inventory_cmd::InventoryArgs),
 }
 
 /// Writes a command's output: `stdout` to standard output, then `stderr` to standard error.
@@ -67,11 +71,19 @@ pub(crate) fn write_output(stdout: &[u8], stderr: &[u8]) -> bool {
 
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Build(args) => build_cmd::run(args),
         Command::Select(args) => select_cmd::run(args),
+        Command::Inventory(args) => {
+            let sub = matches.subcommand_matches("inventory").unwrap_or(&matches);
+            inventory_cmd::run(args, sub)
+        }
     };
     if std::env::var_os("KITH_SHOW_STATS").is_some() {
         match kith_eval::stats::report() {

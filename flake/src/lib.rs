@@ -53,6 +53,10 @@ pub struct FlakeOptions {
     /// Local directories already hashed, shared by loads of the same flake that run at
     /// the same time (the planner's workers), so each is hashed once; see [`SourceMemo`].
     pub source_memo: Option<SourceMemo>,
+    /// Files of the root flake (paths relative to its directory) seen as tracked when it is
+    /// in a git work tree, as if staged: a file an embedder serves through its own file
+    /// system before writing it (kith's `inventory.json` edits).
+    pub also_tracked: Vec<String>,
 }
 
 /// Local source trees (a directory's store path, git filter and metadata) computed by one
@@ -196,7 +200,26 @@ pub fn load_explained(
     dir: &Path,
     opts: &FlakeOptions,
 ) -> Result<(Value, Vec<String>)> {
-    let src = local_source_memo(&ev.options.store_dir, dir, false, opts.source_memo.as_ref())?;
+    let mut src = local_source_memo(&ev.options.store_dir, dir, false, opts.source_memo.as_ref())?;
+    if let Some(visible) = &mut src.visible {
+        if !opts.also_tracked.is_empty() {
+            let mut set = (**visible).clone();
+            for rel in &opts.also_tracked {
+                let path = if src.subdir.is_empty() {
+                    rel.clone()
+                } else {
+                    format!("{}/{rel}", src.subdir)
+                };
+                let mut prefix = path.as_str();
+                while let Some((parent, _)) = prefix.rsplit_once('/') {
+                    set.insert(parent.to_string());
+                    prefix = parent;
+                }
+                set.insert(path);
+            }
+            *visible = std::rc::Rc::new(set);
+        }
+    }
     load_tree(ev, src, opts)
 }
 

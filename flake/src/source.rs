@@ -345,6 +345,31 @@ pub fn describe_locked(locked: &serde_json::Map<String, serde_json::Value>) -> S
     }
 }
 
+/// Adds `file` (in the git work tree holding it) to the index if it is not there, so that
+/// Nix, which sees only tracked and staged files of a git flake, sees it. Returns whether
+/// it was added; outside a git work tree it does nothing.
+pub fn stage_if_untracked(file: &Path) -> std::result::Result<bool, String> {
+    let Some(dir) = file.parent() else {
+        return Ok(false);
+    };
+    let Some((repo, top, _)) = find_git(dir) else {
+        return Ok(false);
+    };
+    let real = std::fs::canonicalize(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let rel = real
+        .strip_prefix(&top)
+        .map_err(|_| format!("{} is outside the git work tree", file.display()))?;
+    let mut index = repo.index().map_err(|e| format!("git: {}", e.message()))?;
+    if index.get_path(rel, 0).is_some() {
+        return Ok(false);
+    }
+    index
+        .add_path(rel)
+        .and_then(|()| index.write())
+        .map_err(|e| format!("git: cannot stage {}: {}", rel.display(), e.message()))?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

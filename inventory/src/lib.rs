@@ -12,6 +12,7 @@ pub mod modsys;
 pub use error::{Error, Result};
 pub mod clan;
 pub mod flake_parts;
+pub mod introspection;
 pub mod model;
 mod schema;
 pub mod serialize;

@@ -62,7 +62,21 @@ pub fn merge_option(
             ]),
         ));
     }
-    let (defs, _) = props::normalise(ev, &defs)?;
+    let (defs, highest) = props::normalise(ev, &defs)?;
+    if super::prios::recording() {
+        let mut ty = &decl.ty;
+        while let Ty::Named(_, t) = ty {
+            ty = t;
+        }
+        super::prios::note(
+            &ctx.loc,
+            super::prios::Prio {
+                prio: highest,
+                files: defs.iter().map(|d| d.file.clone()).collect(),
+                total: matches!(ty, Ty::Submodule(_) | Ty::NixSubmodule(_)),
+            },
+        );
+    }
     if defs.is_empty() {
         let mut ty = &decl.ty;
         while let Ty::Named(_, t) = ty {

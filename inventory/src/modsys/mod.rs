@@ -9,6 +9,7 @@
 mod declare;
 pub mod merge;
 pub mod pretty;
+pub mod prios;
 pub mod props;
 pub mod share;
 pub mod sites;

@@ -1,0 +1,6 @@
+{
+  _class = "clan.service";
+  manifest.name = "hello";
+  roles.server = { };
+  roles.client = { };
+}
