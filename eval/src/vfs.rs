@@ -36,6 +36,9 @@ pub struct StoreOverlay {
     /// [`Eval::resolve_fs`] results (an import resolves its path three times); cleared
     /// whenever a mapping is added.
     resolved: RefCell<HashMap<(Box<str>, Follow), FsPath>>,
+    /// What each path component walked so far is (one `lstat` each, however many paths
+    /// share it, as Nix's source accessor caches them); cleared with `resolved`.
+    nodes: RefCell<HashMap<Box<str>, Node>>,
 }
 
 /// Where a path's contents are.
@@ -58,6 +61,7 @@ impl StoreOverlay {
     pub fn add(&mut self, store_path: String, real: PathBuf, visible: Option<Visible>) {
         self.entries.insert(store_path, Entry { real, visible });
         self.resolved.get_mut().clear();
+        self.nodes.get_mut().clear();
     }
 
     /// Records the text file `store_path` (a `builtins.toFile` result) with `contents`.
@@ -66,11 +70,13 @@ impl StoreOverlay {
             .entry(store_path)
             .or_insert_with(|| contents.into());
         self.resolved.get_mut().clear();
+        self.nodes.get_mut().clear();
     }
 
     /// Forgets the memo of resolved paths (the file system changed).
     pub(crate) fn forget_resolved(&mut self) {
         self.resolved.get_mut().clear();
+        self.nodes.get_mut().clear();
     }
 
     /// Whether `path` is exactly a mapped source's store path.
@@ -165,6 +171,7 @@ pub struct FsPath {
 }
 
 /// One component of a path as the walk sees it.
+#[derive(Clone, Debug)]
 enum Node {
     Missing,
     Text(Rc<[u8]>),
@@ -302,6 +309,19 @@ impl Eval {
     /// ancestors are directories even if this machine has no store; a mapped source's
     /// root is the directory it is read from.
     fn lstat_virtual(&self, store_dir: &str, path: &str) -> Node {
+        if let Some(n) = self.overlay.nodes.borrow().get(path) {
+            return n.clone();
+        }
+        let n = self.lstat_virtual_uncached(store_dir, path);
+        self.overlay
+            .nodes
+            .borrow_mut()
+            .insert(Box::from(path), n.clone());
+        n
+    }
+
+    /// [`Eval::lstat_virtual`] without its memo.
+    fn lstat_virtual_uncached(&self, store_dir: &str, path: &str) -> Node {
         if store_dir == path
             || store_dir
                 .strip_prefix(path)

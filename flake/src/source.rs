@@ -8,7 +8,6 @@ use kith_store::hash::base64_encode;
 use kith_store::nar;
 use kith_store::path::{make_fixed_output_path, Ingestion};
 use std::collections::{BTreeSet, HashSet};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -97,15 +96,8 @@ fn source_path(store_dir: &str, digest: &[u8; 32]) -> Result<String> {
 pub fn path_source(store_dir: &str, dir: &Path) -> Result<SourceTree> {
     let real = std::fs::canonicalize(dir)
         .map_err(|_| EvalError::new(format!("path '{}' does not exist", dir.display())))?;
-    let mut newest = std::fs::symlink_metadata(&real)
-        .map(|m| m.mtime())
-        .unwrap_or(0);
-    let digest = nar::nar_sha256::<kith_store::Error>(&OsFileSystem, &real, &mut |p: &Path, _| {
-        if let Ok(m) = std::fs::symlink_metadata(p) {
-            newest = newest.max(m.mtime());
-        }
-        Ok(true)
-    })?;
+    let (digest, newest) =
+        nar::nar_sha256_newest::<kith_store::Error>(&OsFileSystem, &real, &mut |_, _| Ok(true))?;
     let mut meta = Vec::new();
     time_meta(&mut meta, newest);
     meta.push(("narHash".into(), Meta::Str(sri(&digest))));

@@ -78,7 +78,10 @@ impl Clan {
     /// The flake's store path (its `outPath`), which answers contain in file names.
     pub fn flake_path(&self, ev: &mut Eval) -> kith_eval::Result<String> {
         let flake = ev.force_attrs(&self.flake)?;
-        let out = flake.get(kith_eval::sym!("outPath")).cloned().unwrap_or(Value::Null);
+        let out = flake
+            .get(kith_eval::sym!("outPath"))
+            .cloned()
+            .unwrap_or(Value::Null);
         Ok(ev.force_string(&out)?.encoded().into_owned())
     }
 }
@@ -227,7 +230,10 @@ fn set_defaults(top: &mut crate::modsys::Schema, self_value: Value) {
                     ty: Ty::Raw,
                     default: Some(Rc::new(move |ev: &mut Eval, _| {
                         let set = ev.force_attrs(&s)?;
-                        let out = set.get(kith_eval::sym!("outPath")).cloned().unwrap_or(Value::Null);
+                        let out = set
+                            .get(kith_eval::sym!("outPath"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
                         let out = ev.force(&out)?;
                         Ok(match out {
                             Value::Path(p) => Value::string(p.to_string()),

@@ -106,7 +106,8 @@ impl Observation {
 pub struct RecordingFs {
     seen: RefCell<Vec<(&'static str, PathBuf)>>,
     /// Observations made while reading (content and listings are digested as read).
-    observed: RefCell<std::collections::HashMap<(&'static str, PathBuf), String>>,
+    /// Keyed by the path's bytes (hashing a `Path` walks its components).
+    observed: RefCell<std::collections::HashMap<(&'static str, OsString), String>>,
 }
 
 impl RecordingFs {
@@ -117,7 +118,7 @@ impl RecordingFs {
     fn record(&self, op: &'static str, path: &Path, digest: String) {
         self.observed
             .borrow_mut()
-            .insert((op, path.to_path_buf()), digest);
+            .insert((op, path.as_os_str().to_owned()), digest);
     }
 
     /// How many reads were recorded so far (see [`RecordingFs::observations_since`]).
@@ -141,21 +142,23 @@ impl RecordingFs {
         let mut unique = std::collections::HashSet::new();
         let mut seen: Vec<(&'static str, PathBuf)> = Vec::new();
         for (op, p) in &all[mark..] {
-            if unique.insert((*op, p.as_path())) && !skip(p) {
+            if unique.insert((*op, p.as_os_str())) && !skip(p) {
                 seen.push((op, p.clone()));
             }
         }
         seen.sort_unstable();
         let observed = self.observed.borrow();
         seen.iter()
-            .map(|(op, p)| match observed.get(&(*op, p.clone())) {
-                Some(d) => Observation {
-                    op: op.to_string(),
-                    path: p.clone(),
-                    digest: d.clone(),
+            .map(
+                |(op, p)| match observed.get(&(*op, p.as_os_str().to_owned())) {
+                    Some(d) => Observation {
+                        op: op.to_string(),
+                        path: p.clone(),
+                        digest: d.clone(),
+                    },
+                    None => Observation::observe(op, p),
                 },
-                None => Observation::observe(op, p),
-            })
+            )
             .collect()
     }
 }
@@ -163,7 +166,14 @@ impl RecordingFs {
 impl FileSystem for RecordingFs {
     fn lstat(&self, path: &Path) -> io::Result<Stat> {
         self.note("stat", path);
-        OsFileSystem.lstat(path)
+        let r = OsFileSystem.lstat(path);
+        // What a `stat` observation digests (see `Observation::observe`), seen now.
+        let digest = match &r {
+            Ok(st) => st.kind.as_str().to_string(),
+            Err(_) => "missing".to_string(),
+        };
+        self.record("stat", path, digest);
+        r
     }
     fn stat(&self, path: &Path) -> io::Result<Stat> {
         self.note("stat", path);

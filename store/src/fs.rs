@@ -58,6 +58,8 @@ pub struct Stat {
     pub executable: bool,
     /// Its size in bytes.
     pub len: u64,
+    /// Its modification time, in seconds since the epoch (0 where unknown).
+    pub mtime: i64,
 }
 
 /// Read-only access to a file system. Paths are absolute; errors are the OS's
@@ -94,6 +96,7 @@ fn stat_of(m: std::fs::Metadata) -> Stat {
         kind: FileKind::of(m.file_type()),
         executable: m.permissions().mode() & 0o100 != 0,
         len: m.len(),
+        mtime: std::os::unix::fs::MetadataExt::mtime(&m),
     }
 }
 

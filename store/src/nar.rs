@@ -24,14 +24,28 @@ pub fn nar_sha256<E: From<Error>>(
     path: &Path,
     filter: &mut Filter<'_, E>,
 ) -> Result<[u8; 32], E> {
+    nar_sha256_newest(fs, path, filter).map(|(digest, _)| digest)
+}
+
+/// [`nar_sha256`], and the newest modification time of the entries serialised (seconds
+/// since the epoch): a path source's `lastModified`.
+pub fn nar_sha256_newest<E: From<Error>>(
+    fs: &dyn FileSystem,
+    path: &Path,
+    filter: &mut Filter<'_, E>,
+) -> Result<([u8; 32], i64), E> {
     let mut w = NarWriter {
         fs,
         h: Sha256::new(),
         buf: vec![0u8; 64 * 1024],
+        newest: 0,
     };
     w.token(b"nix-archive-1");
-    w.node(path, filter)?;
-    Ok(w.h.finalize().into())
+    let meta = fs
+        .lstat(path)
+        .map_err(|e| io_error("getting status of", path, &e))?;
+    w.node(path, meta, filter)?;
+    Ok((w.h.finalize().into(), w.newest))
 }
 
 /// SHA-256 of the NAR serialisation of a single regular file with `contents`.
@@ -90,6 +104,8 @@ struct NarWriter<'f> {
     /// The read buffer, shared by every file of the archive (zeroing one per file cost
     /// more than hashing small files).
     buf: Vec<u8>,
+    /// The newest modification time of the entries serialised so far.
+    newest: i64,
 }
 
 impl NarWriter<'_> {
@@ -103,10 +119,14 @@ impl NarWriter<'_> {
         self.h.update(&[0u8; 8][..padding(len)]);
     }
 
-    fn node<E: From<Error>>(&mut self, path: &Path, filter: &mut Filter<'_, E>) -> Result<(), E> {
-        let meta = (self.fs)
-            .lstat(path)
-            .map_err(|e| io_error("getting status of", path, &e))?;
+    /// Serialises `path`, whose status is `meta` (read once, by the caller).
+    fn node<E: From<Error>>(
+        &mut self,
+        path: &Path,
+        meta: Stat,
+        filter: &mut Filter<'_, E>,
+    ) -> Result<(), E> {
+        self.newest = self.newest.max(meta.mtime);
         self.token(b"(");
         match meta.kind {
             FileKind::Regular => self.regular(path, &meta)?,
@@ -192,7 +212,7 @@ impl NarWriter<'_> {
             self.token(b"name");
             self.token(name.as_bytes());
             self.token(b"node");
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node(&child, filter))?;
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node(&child, meta, filter))?;
             self.token(b")");
         }
         Ok(())

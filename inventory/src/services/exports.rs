@@ -257,7 +257,10 @@ pub(crate) fn global_exports(cc: &Rc<ClanCtx>, groups: &[Rc<Group>]) -> Value {
 /// The user's own `clan.exports` definitions are not modelled yet.
 fn user_exports_unsupported(ev: &mut Eval, cc: &ClanCtx) -> Result<()> {
     let cfg = ev.force_attrs(&cc.config)?;
-    let ex = ev.force(cfg.get(kith_eval::sym!("exports")).expect("declared option"))?;
+    let ex = ev.force(
+        cfg.get(kith_eval::sym!("exports"))
+            .expect("declared option"),
+    )?;
     if !matches!(ex, Value::Null) {
         return Err(unsupported_eval("definitions of clan.exports in the clan"));
     }
@@ -398,8 +401,14 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
         for r in sorted_attrs(ev, &roles)? {
             let role = r.name.as_str();
             let rc = ev.force_attrs(&r.value)?;
-            let min = ev.force(rc.get(kith_eval::sym!("minMachines")).expect("declared option"))?;
-            let maxm = ev.force(rc.get(kith_eval::sym!("maxMachines")).expect("declared option"))?;
+            let min = ev.force(
+                rc.get(kith_eval::sym!("minMachines"))
+                    .expect("declared option"),
+            )?;
+            let maxm = ev.force(
+                rc.get(kith_eval::sym!("maxMachines"))
+                    .expect("declared option"),
+            )?;
             for (i, iroles) in &g.instances {
                 g.check_roles(ev, i)?;
                 let k = iroles
@@ -456,11 +465,20 @@ pub fn group_infos(
 ) -> crate::Result<Vec<GroupInfo>> {
     let services = super::services(ev, clan)?;
     let inv = ev.force_attrs(&services.inventory())?;
-    let instances = inv.get(kith_eval::sym!("instances")).cloned().expect("declared option");
+    let instances = inv
+        .get(kith_eval::sym!("instances"))
+        .cloned()
+        .expect("declared option");
     let instances = ev.force_attrs(&instances)?;
-    let machines = inv.get(kith_eval::sym!("machines")).cloned().expect("declared option");
+    let machines = inv
+        .get(kith_eval::sym!("machines"))
+        .cloned()
+        .expect("declared option");
     let machines = ev.force_attrs(&machines)?;
-    let meta = inv.get(kith_eval::sym!("meta")).cloned().expect("declared option");
+    let meta = inv
+        .get(kith_eval::sym!("meta"))
+        .cloned()
+        .expect("declared option");
     let meta = ev.to_json(&meta)?;
     let mut out = Vec::new();
     for g in &services.groups {

@@ -69,7 +69,10 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
         return Ok(s.clone());
     }
     let cfg = ev.force_attrs(&clan.config)?;
-    let inventory = cfg.get(kith_eval::sym!("inventory")).cloned().expect("declared option");
+    let inventory = cfg
+        .get(kith_eval::sym!("inventory"))
+        .cloned()
+        .expect("declared option");
     let cc = Rc::new(ClanCtx {
         config: clan.config.clone(),
         inventory,

@@ -23,6 +23,7 @@ impl OverlayFs {
             kind: FileKind::Regular,
             executable: false,
             len: self.bytes.len() as u64,
+            mtime: 0,
         }
     }
 }
