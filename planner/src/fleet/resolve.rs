@@ -261,6 +261,23 @@ fn network_candidates(flake: &Path, network: &Network, machine: &str) -> Vec<Can
         .collect()
 }
 
+/// `text` with control characters written as escapes (`\n`), so that a table row stays
+/// one line (a host as written may end in a newline).
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\t' => "\\t".to_string(),
+            '\r' => "\\r".to_string(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// clan's `NoRemoteError` text.
 pub fn no_remote(machine: &str) -> String {
     format!("Could not find any way to connect to machine '{machine}'. No targetHost configured and machine not reachable via any network.")
@@ -331,7 +348,7 @@ impl Resolution {
             .candidates
             .iter()
             .map(|c| {
-                [
+                let cells = [
                     c.network.clone().unwrap_or_else(|| "targetHost".into()),
                     c.priority.map_or("-".into(), |p| p.to_string()),
                     c.module
@@ -346,7 +363,8 @@ impl Resolution {
                     },
                     c.user.clone(),
                     c.ssh_options.join(" "),
-                ]
+                ];
+                cells.map(|t| escape_controls(&t))
             })
             .collect();
         let header = [
@@ -487,6 +505,7 @@ mod tests {
         assert!(text.ends_with("deploy.targetHost is set ('deploy@jon.lan:2200'): clan connects to it without trying anything else.\n"));
         let only = resolve(&dir, &inv, &nets, "jon", Some("low")).unwrap();
         assert_eq!(only.candidates.len(), 1);
+        assert_eq!(escape_controls("a\nb\u{1}"), "a\\nb\\x01");
         assert_eq!(only.to_json()[0]["host"], Value::Null);
         assert_eq!(only.to_json()[0]["var"], json!("jon/tor_low/hostname"));
         assert_eq!(
