@@ -69,6 +69,9 @@ fn parse_key(key: &str) -> Result<[Option<&str>; 4], FleetError> {
     }
 }
 
+/// A (service, instance) pair of export keys.
+type Scope<'a> = (Option<&'a str>, Option<&'a str>);
+
 /// The networks of a clan from its `clan.exports` view, in the order clan's dict has them
 /// (first definition's place, last definition's value).
 pub fn networks(exports: &Value) -> Result<Vec<Network>, FleetError> {
@@ -76,7 +79,7 @@ pub fn networks(exports: &Value) -> Result<Vec<Network>, FleetError> {
         return Ok(Vec::new());
     };
     // Peers grouped by (service, instance), in export order.
-    let mut groups: Vec<((Option<&str>, Option<&str>), Vec<Peer>)> = Vec::new();
+    let mut groups: Vec<(Scope, Vec<Peer>)> = Vec::new();
     let mut nets: Vec<Network> = Vec::new();
     for (key, value) in exports {
         let Some(peer) = value.get("peer").filter(|p| !p.is_null()) else {
