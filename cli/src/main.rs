@@ -2,8 +2,10 @@
 
 mod alloc;
 mod build_cmd;
+mod completions_cmd;
 mod eval_cmd;
 mod inventory_cmd;
+mod fleet;
 mod select_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -28,7 +30,7 @@ fn disable_transparent_huge_pages() {
 /// kith: a Rust-native engine for Clan.
 #[derive(Parser)]
 #[command(name = "kith", version, about)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +47,21 @@ enum Command {
     /// Edit the clan's `inventory.json` as clan's write rules allow, checked by the native
     /// engine before anything is written.
     Inventory(inventory_cmd::InventoryArgs),
+    /// List and inspect the clan's machines, as `clan machines`.
+    #[command(subcommand)]
+    Machines(fleet::machines_cmd::MachinesCommand),
+    /// The clan's networks and how to reach a machine, as `clan network`.
+    #[command(subcommand)]
+    Network(fleet::network_cmd::NetworkCommand),
+    /// A machine's vars: public values, secrets listed but never read, as `clan vars`.
+    #[command(subcommand)]
+    Vars(fleet::vars_cmd::VarsCommand),
+    /// The clan's name, description and domain, as `clan show`.
+    Show(fleet::show_cmd::ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions_cmd::CompletionsArgs),
+    /// Print kith's man page (roff; `kith man | man -l -`).
+    Man,
 }
 
 /// Writes a command's output: `stdout` to standard output, then `stderr` to standard error.
@@ -84,6 +101,12 @@ fn main() -> ExitCode {
             let sub = matches.subcommand_matches("inventory").unwrap_or(&matches);
             inventory_cmd::run(args, sub)
         }
+        Command::Machines(cmd) => fleet::machines_cmd::run(cmd),
+        Command::Network(cmd) => fleet::network_cmd::run(cmd),
+        Command::Vars(cmd) => fleet::vars_cmd::run(cmd),
+        Command::Show(args) => fleet::show_cmd::run(args),
+        Command::Completions(args) => completions_cmd::completions(args),
+        Command::Man => completions_cmd::man(),
     };
     if std::env::var_os("KITH_SHOW_STATS").is_some() {
         match kith_eval::stats::report() {
