@@ -36,7 +36,10 @@ fn core_file(core: &str, rel: &str) -> Rc<str> {
 fn meta(core: &str) -> Schema {
     let domain_default: crate::modsys::DefaultFn = Rc::new(|ev: &mut Eval, ctx: &Ctx| {
         let cfg = ev.force_attrs(&ctx.parent)?;
-        let tld = cfg.get(kith_eval::sym!("tld")).cloned().unwrap_or(Value::Null);
+        let tld = cfg
+            .get(kith_eval::sym!("tld"))
+            .cloned()
+            .unwrap_or(Value::Null);
         Ok(match ev.force(&tld)? {
             Value::Null => Value::string("clan"),
             v => {
@@ -91,7 +94,10 @@ fn tags(core: &str) -> Schema {
             let parent = ctx.parent.clone();
             let machines = Thunk::native(move |ev: &mut Eval| {
                 let inv = ev.force_attrs(&parent)?;
-                let m = inv.get(kith_eval::sym!("machines")).cloned().unwrap_or(Value::Null);
+                let m = inv
+                    .get(kith_eval::sym!("machines"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 ev.force(&m)
             });
             vec![
@@ -192,7 +198,10 @@ fn tag_index(
         }
     }
     let inv = ev.force_attrs(inventory)?;
-    let tags = inv.get(kith_eval::sym!("tags")).cloned().unwrap_or(Value::Null);
+    let tags = inv
+        .get(kith_eval::sym!("tags"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let tags = ev.force_attrs(&tags)?;
     let mut index = TagIndex::new();
     for t in tags.sorted_by_name() {

@@ -10,7 +10,10 @@ use kith_eval::{Attr, Attrs, Eval, Thunk, Value};
 /// The inventory `config` of `clan` (lazy).
 pub fn inventory(ev: &mut Eval, clan: &Clan) -> Result<Value> {
     let cfg = ev.force_attrs(&clan.config)?;
-    Ok(cfg.get(kith_eval::sym!("inventory")).cloned().expect("declared option"))
+    Ok(cfg
+        .get(kith_eval::sym!("inventory"))
+        .cloned()
+        .expect("declared option"))
 }
 
 /// The serialised inventory, as a lazy value.

@@ -191,7 +191,10 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
         .cloned()
         .unwrap_or_else(|| Value::string(name.as_str()));
     let nested = |ev: &mut Eval, key: &str| -> Result<Ty> {
-        let n = set.get(kith_eval::sym!("nestedTypes")).cloned().unwrap_or(Value::Null);
+        let n = set
+            .get(kith_eval::sym!("nestedTypes"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let n = ev.force_attrs(&n)?;
         match n.get_str(key) {
             Some(e) => ty_of(ev, e),
@@ -201,7 +204,10 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
         }
     };
     let inner = if is_equal_scalar(&name) {
-        let check = set.get(kith_eval::sym!("check")).cloned().unwrap_or(Value::Null);
+        let check = set
+            .get(kith_eval::sym!("check"))
+            .cloned()
+            .unwrap_or(Value::Null);
         return Ok(Ty::NixScalar { check, description });
     } else {
         match name.as_str() {
@@ -216,9 +222,15 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                     Some(m) => ev.force_list(m)?.iter().cloned().collect(),
                     None => Vec::new(),
                 };
-                let functor = set.get(kith_eval::sym!("functor")).cloned().unwrap_or(Value::Null);
+                let functor = set
+                    .get(kith_eval::sym!("functor"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let functor = ev.force_attrs(&functor)?;
-                let payload = functor.get(kith_eval::sym!("payload")).cloned().unwrap_or(Value::Null);
+                let payload = functor
+                    .get(kith_eval::sym!("payload"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let mut special = Vec::new();
                 if let Value::Attrs(p) = ev.force(&payload)? {
                     if let Some(sa) = p.get(kith_eval::sym!("specialArgs")) {
@@ -237,7 +249,10 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                 Ty::NixSubmodule(Rc::new(NixSubmodule { modules, special }))
             }
             "attrTag" => {
-                let n = set.get(kith_eval::sym!("nestedTypes")).cloned().unwrap_or(Value::Null);
+                let n = set
+                    .get(kith_eval::sym!("nestedTypes"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let n = ev.force_attrs(&n)?;
                 let file: Rc<str> = Rc::from("<attrTag {...}>");
                 let mut tags = Vec::new();

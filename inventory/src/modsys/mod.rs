@@ -16,6 +16,7 @@ pub mod sites;
 mod types;
 
 pub use declare::reset_type_cache;
+pub(crate) use declare::ty_of;
 pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;
@@ -174,8 +175,8 @@ pub fn collect(
             kith_eval::sym!("freeformType"),
             kith_eval::sym!("require"),
         ];
-        let has_config_or_options =
-            set.get(kith_eval::sym!("config")).is_some() || set.get(kith_eval::sym!("options")).is_some();
+        let has_config_or_options = set.get(kith_eval::sym!("config")).is_some()
+            || set.get(kith_eval::sym!("options")).is_some();
         if let Some(c) = set.get(kith_eval::sym!("_class")) {
             let c = ev.force(c)?;
             if !matches!(c, Value::Null) {
@@ -214,7 +215,10 @@ pub fn collect(
                     )));
                 }
             }
-            match (set.get(kith_eval::sym!("config")), set.get(kith_eval::sym!("meta"))) {
+            match (
+                set.get(kith_eval::sym!("config")),
+                set.get(kith_eval::sym!("meta")),
+            ) {
                 (c, Some(meta)) => {
                     // `meta` beside `config` is merged into it (unifyModuleSyntax).
                     let mut contents = Vec::new();

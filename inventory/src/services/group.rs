@@ -33,7 +33,7 @@ pub(crate) struct Group {
     /// instance → machine → the instance's roles containing it (sorted).
     member_roles: HashMap<String, HashMap<String, Vec<String>>>,
     /// The module declaring the enabled export interfaces, once built.
-    pub(crate) interfaces: RefCell<Option<Value>>,
+    pub(crate) interfaces: RefCell<Option<super::exports::Declarations>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
     interfaces_by_role: RefCell<HashMap<String, Value>>,
 }
@@ -45,14 +45,20 @@ fn file(cc: &ClanCtx, rel: &str) -> Rc<str> {
 /// Groups the inventory's instances by resolved module, in group-id order.
 pub(crate) fn groups(ev: &mut Eval, cc: &Rc<ClanCtx>) -> Result<Vec<Rc<Group>>> {
     let inv = ev.force_attrs(&cc.inventory)?;
-    let instances = ev.force_attrs(inv.get(kith_eval::sym!("instances")).expect("declared option"))?;
+    let instances = ev.force_attrs(
+        inv.get(kith_eval::sym!("instances"))
+            .expect("declared option"),
+    )?;
     let tags = roles::machine_tags(ev, cc)?;
     let index = roles::TagIndex::new(&tags);
     // id → (module spec of the first instance, instances)
     let mut by_id: Vec<(String, Value, Instances)> = Vec::new();
     for i in instances.sorted_by_name() {
         let inst = ev.force_attrs(&i.value)?;
-        let module = inst.get(kith_eval::sym!("module")).cloned().expect("declared option");
+        let module = inst
+            .get(kith_eval::sym!("module"))
+            .cloned()
+            .expect("declared option");
         let m = ev.force_attrs(&module)?;
         let input = match ev.force(m.get(kith_eval::sym!("input")).expect("declared option"))? {
             Value::Null => None,
@@ -117,16 +123,7 @@ fn make_group(
         let v = exports_cc.exports.borrow().clone();
         ev.force(&v)
     });
-    let clan_lib = {
-        let c = cc.clan_core.clone();
-        Thunk::native(move |ev: &mut Eval| {
-            let set = ev.force_attrs(&c)?;
-            match set.get(kith_eval::sym!("clanLib")) {
-                Some(l) => ev.force(l),
-                None => Err(unsupported_eval("a clan-core input without clanLib")),
-            }
-        })
-    };
+    let clan_lib = crate::clan::clan_lib_of(ev, &cc.core, &cc.clan_core, &cc.lib);
     let special = vec![
         ("clanLib".to_string(), clan_lib),
         ("directory".to_string(), directory),
@@ -208,11 +205,17 @@ fn directory_of(cc: &ClanCtx) -> Value {
     let cfg = cc.config.clone();
     Thunk::native(move |ev: &mut Eval| {
         let a = ev.force_attrs(&cfg)?;
-        let vars = ev.force(a.get(kith_eval::sym!("varsDirectory")).expect("declared option"))?;
+        let vars = ev.force(
+            a.get(kith_eval::sym!("varsDirectory"))
+                .expect("declared option"),
+        )?;
         if !matches!(vars, Value::Null) {
             return Ok(vars);
         }
-        ev.force(a.get(kith_eval::sym!("directory")).expect("declared option"))
+        ev.force(
+            a.get(kith_eval::sym!("directory"))
+                .expect("declared option"),
+        )
     })
 }
 

@@ -6,6 +6,7 @@
 
 mod exports;
 mod group;
+mod interfaces;
 mod resolve;
 mod roles;
 mod schema;
@@ -69,7 +70,10 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
         return Ok(s.clone());
     }
     let cfg = ev.force_attrs(&clan.config)?;
-    let inventory = cfg.get(kith_eval::sym!("inventory")).cloned().expect("declared option");
+    let inventory = cfg
+        .get(kith_eval::sym!("inventory"))
+        .cloned()
+        .expect("declared option");
     let cc = Rc::new(ClanCtx {
         config: clan.config.clone(),
         inventory,

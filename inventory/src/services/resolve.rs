@@ -32,11 +32,16 @@ pub(crate) fn resolve(
         }
         Some("self") => {
             let cfg = ev.force_attrs(&cc.config)?;
-            cfg.get(kith_eval::sym!("modules")).cloned().expect("declared option")
+            cfg.get(kith_eval::sym!("modules"))
+                .cloned()
+                .expect("declared option")
         }
         Some(input) => {
             let cfg = ev.force_attrs(&cc.config)?;
-            let self_value = cfg.get(kith_eval::sym!("self")).cloned().expect("declared option");
+            let self_value = cfg
+                .get(kith_eval::sym!("self"))
+                .cloned()
+                .expect("declared option");
             let inputs = get(ev, &self_value, "inputs")?.unwrap_or(Value::Null);
             let found = get(ev, &inputs, input)?;
             let Some(flake) = found else {

@@ -28,11 +28,17 @@ fn string_list(ev: &mut Eval, v: &Value) -> Result<Vec<String>> {
 /// The effective tags of every inventory machine, in name order.
 pub(crate) fn machine_tags(ev: &mut Eval, cc: &ClanCtx) -> Result<Vec<(String, Vec<String>)>> {
     let inv = ev.force_attrs(&cc.inventory)?;
-    let machines = ev.force_attrs(inv.get(kith_eval::sym!("machines")).expect("declared option"))?;
+    let machines = ev.force_attrs(
+        inv.get(kith_eval::sym!("machines"))
+            .expect("declared option"),
+    )?;
     let mut out = Vec::new();
     for m in machines.sorted_by_name() {
         let cfg = ev.force_attrs(&m.value)?;
-        let tags = string_list(ev, cfg.get(kith_eval::sym!("tags")).expect("declared option"))?;
+        let tags = string_list(
+            ev,
+            cfg.get(kith_eval::sym!("tags")).expect("declared option"),
+        )?;
         out.push((m.name.as_str().to_string(), tags));
     }
     Ok(out)
@@ -82,8 +88,12 @@ pub(crate) fn resolve(
     let mut out = Vec::new();
     for r in roles.sorted_by_name() {
         let role = ev.force_attrs(&r.value)?;
-        let explicit = ev.force_attrs(role.get(kith_eval::sym!("machines")).expect("declared option"))?;
-        let role_tags = ev.force_attrs(role.get(kith_eval::sym!("tags")).expect("declared option"))?;
+        let explicit = ev.force_attrs(
+            role.get(kith_eval::sym!("machines"))
+                .expect("declared option"),
+        )?;
+        let role_tags =
+            ev.force_attrs(role.get(kith_eval::sym!("tags")).expect("declared option"))?;
         let mut members: Vec<String> = explicit
             .iter()
             .map(|a| a.name.as_str().to_string())
@@ -126,7 +136,11 @@ pub(crate) fn resolve(
             for t in role_tags.sorted_by_name() {
                 if mine.iter().any(|x| x == t.name.as_str()) {
                     let tcfg = ev.force_attrs(&t.value)?;
-                    imports.push(tcfg.get(kith_eval::sym!("settings")).cloned().expect("declared option"));
+                    imports.push(
+                        tcfg.get(kith_eval::sym!("settings"))
+                            .cloned()
+                            .expect("declared option"),
+                    );
                 }
             }
             machine_entries.push(attr(
