@@ -191,7 +191,9 @@ fn missing_builtin_lib_function_is_named() {
     let (out, err, code) = clone.kith(&["select", "clan.exports"]);
     assert_eq!((out.as_str(), code), ("", Some(1)), "{err}");
     assert!(
-        err.contains("lib.fixedWidthNumber is not available: the clan's nixpkgs is not in the store"),
+        err.contains(
+            "lib.fixedWidthNumber is not available: the clan's nixpkgs is not in the store"
+        ),
         "{err}"
     );
 }

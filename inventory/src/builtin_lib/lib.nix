@@ -342,9 +342,24 @@ let
     }:
     optionType "types.submoduleWith" {
       name = "submodule";
+      # Without a freeform type (which only evaluating the modules finds, unless they
+      # are attribute sets that only declare options), nixpkgs' description is the name.
       description =
         if description != null then
           description
+        else if
+          b.all (
+            m:
+            b.isAttrs m
+            && b.all (n: b.elem n [
+              "options"
+              "_file"
+              "key"
+              "_class"
+            ]) (b.attrNames m)
+          ) modules
+        then
+          "submodule"
         else
           missing "types.submodule's description (it needs nixpkgs' module system)";
       check = coherent (x: b.isAttrs x || b.isFunction x || types.path.check x);
