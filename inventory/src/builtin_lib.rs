@@ -9,7 +9,8 @@
 //! what nixpkgs' gives (`tests/builtin_lib.rs` compares them with the real lib), and every
 //! other name of nixpkgs' lib (`builtin_lib/names.json`) present but aborting with a
 //! message naming it. Likewise, when clan-core's source is not on disk, `clanLib` is
-//! `builtin_lib/clan_lib.nix` (`buildScopeKey`, `getPublicValue`; the rest aborts).
+//! `builtin_lib/clan_lib.nix` (`buildScopeKey`, `getPath`, `getPublicValue`, `exists`;
+//! the rest aborts), checked against clan-core's by the same test.
 //! Nothing here is used when the inputs are on disk (or overridden).
 
 use kith_eval::{Eval, Result, Value};
@@ -68,7 +69,7 @@ pub(crate) fn nixpkgs_wrapper(cell: &NixpkgsPath) -> InputWrapper {
 /// root flake's `nixpkgs` input is locked but its source is not on disk, else none (the
 /// real input's). Returns whether the built-in lib was chosen.
 pub(crate) fn choose(ev: &mut Eval, cell: &NixpkgsPath) -> Result<bool> {
-    ACTIVE.with(|a| *a.borrow_mut() = None);
+    forget();
     let Some(path) = cell.borrow().clone() else {
         return Ok(false);
     };
@@ -82,6 +83,11 @@ pub(crate) fn choose(ev: &mut Eval, cell: &NixpkgsPath) -> Result<bool> {
     let lib = lib(ev)?;
     ACTIVE.with(|a| *a.borrow_mut() = Some(lib));
     Ok(true)
+}
+
+/// Forgets the choice of the clan loaded on this thread.
+pub(crate) fn forget() {
+    ACTIVE.with(|a| *a.borrow_mut() = None);
 }
 
 /// The built-in lib, if the clan being loaded on this thread uses it.

@@ -92,6 +92,13 @@ impl Clan {
 
 /// Loads the flake in `dir` and finds its clan.
 pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
+    let clan = load_clan(ev, dir, opts);
+    // The clan's values hold the lib it chose; the next load chooses again.
+    builtin_lib::forget();
+    clan
+}
+
+fn load_clan(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     crate::modsys::reset_type_cache();
     let capture = ev.eval_expr(CAPTURE, Path::new("/"))?;
     let mut opts = opts.clone();

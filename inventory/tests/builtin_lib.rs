@@ -265,3 +265,98 @@ fn names_equal_nixpkgs() {
         err.message
     );
 }
+
+/// `clanLib: flake: { case = value; … }`: the functions the built-in clanLib provides.
+const CLAN_LIB_CASES: &str = r#"clanLib: flake: {
+  keys = map clanLib.buildScopeKey [
+    { serviceName = "s"; }
+    { serviceName = "s"; instanceName = "i"; roleName = "r"; machineName = "m"; }
+    { machineName = "m"; }
+    { serviceName = "svc"; instanceName = "a:b"; }
+  ];
+  keyColon = clanLib.buildScopeKey { serviceName = "s"; instanceName = "a:"; };
+  keyColonShort = clanLib.buildScopeKey { serviceName = ":"; };
+  keyEmpty = clanLib.buildScopeKey { };
+  keyNeither = clanLib.buildScopeKey { instanceName = "i"; };
+  keyUnknown = clanLib.buildScopeKey { service = "s"; };
+  values = [
+    (clanLib.getPublicValue { machine = "m"; generator = "g"; file = "f"; inherit flake; })
+    (clanLib.getPublicValue { generator = "g"; file = "f"; inherit flake; })
+    (clanLib.getPublicValue { machine = "x"; generator = "g"; file = "f"; inherit flake; default = 7; })
+    (clanLib.getPublicValue { machine = "m"; generator = "g"; file = "f"; flake = toString flake; })
+  ];
+  missingMachine = clanLib.getPublicValue { machine = "x"; generator = "g"; file = "f"; inherit flake; };
+  missingShared = clanLib.getPublicValue { generator = "x"; file = "f"; inherit flake; };
+  backend = clanLib.getPublicValue { backend = "in_repo"; generator = "x"; file = "f"; inherit flake; };
+  paths = [ (clanLib.getPath { machine = "m"; generator = "g"; file = "f"; rootDir = "/r"; })
+    (clanLib.getPath { machine = null; generator = "g"; file = "f"; rootDir = "/r"; }) ];
+  exists = clanLib.exists;
+  names = builtins.attrNames clanLib;
+}"#;
+
+/// The built-in clanLib against clan-core's (over nixpkgs' lib), on a directory of vars.
+#[test]
+fn clan_lib_equals_clan_cores() {
+    let Some(dir) = corpus_lib() else { return };
+    let Some(core) = common::corpus("clan-core/lib", "the built-in clanLib against clan-core's")
+    else {
+        return;
+    };
+    let vars = std::env::temp_dir().join(format!("kith-clan-lib-{}", std::process::id()));
+    for (rel, text) in [
+        ("vars/per-machine/m/g/f/value", "machine value"),
+        ("vars/shared/g/f/value", "shared value\n"),
+    ] {
+        let p = vars.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let mut ev = Eval::new(EvalOptions::default());
+    let (real_lib, _) = libs(&mut ev, &dir);
+    let real = ev
+        .eval_expr(&format!("import {}", core.display()), Path::new("/"))
+        .unwrap();
+    let args = ev
+        .eval_expr("lib: { inherit lib; }", Path::new("/"))
+        .unwrap();
+    let args = ev
+        .call(&args, real_lib.clone(), kith_eval::Span::NONE)
+        .unwrap();
+    let real = ev.call(&real, args, kith_eval::Span::NONE).unwrap();
+    let builtin = kith_inventory::builtin_lib::clan_lib(&mut ev, real_lib).unwrap();
+    let f = ev.eval_expr(CLAN_LIB_CASES, Path::new("/")).unwrap();
+    let flake = ev
+        .eval_expr(&format!("{}", vars.display()), Path::new("/"))
+        .unwrap();
+    let mut with = |clan_lib: &Value| {
+        let g = ev.call(&f, clan_lib.clone(), kith_eval::Span::NONE)?;
+        ev.call(&g, flake.clone(), kith_eval::Span::NONE)
+    };
+    let real_cases = with(&real).unwrap();
+    let builtin_cases = with(&builtin).unwrap();
+    let names: Vec<String> = ev
+        .force_attrs(&real_cases)
+        .unwrap()
+        .sorted_by_name()
+        .iter()
+        .map(|a| a.name.as_str().to_string())
+        .collect();
+    let mut failures = Vec::new();
+    for name in &names {
+        let mut one = |cases: &Value| -> Result<serde_json::Value, String> {
+            let set = ev.force_attrs(cases).map_err(|e| e.message)?;
+            let v = set.get_str(name).cloned().expect("case");
+            ev.to_json(&v).map_err(|e| e.message)
+        };
+        let want = one(&real_cases);
+        let got = one(&builtin_cases);
+        if want != got {
+            failures.push(format!(
+                "{name}:\n  clan-core: {want:?}\n  built-in: {got:?}"
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&vars);
+    assert!(names.len() > 8, "{names:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,6 +1,7 @@
 # kith's built-in `clanLib`: used only when clan-core's source is not on disk (see
-# `builtin_lib.rs`). `buildScopeKey` and `getPublicValue` behave as clan-core's; every
-# other name of clan-core's clanLib (`names`) aborts, naming itself.
+# `builtin_lib.rs`). `buildScopeKey`, `getPath`, `getPublicValue` and `exists` behave as
+# clan-core's (its in-repo vars backend; the deprecated `shared` argument is not
+# provided); every other name of clan-core's clanLib (`names`) aborts, naming itself.
 { lib, names }:
 let
   missing =
@@ -36,9 +37,23 @@ let
     else
       builtins.concatStringsSep ":" checked;
 
+  getPath =
+    {
+      generator,
+      machine,
+      file,
+      rootDir,
+    }:
+    rootDir
+    + (
+      if machine == null then
+        "/vars/shared/${generator}/${file}/value"
+      else
+        "/vars/per-machine/${machine}/${generator}/${file}/value"
+    );
+
   getPublicValue =
     {
-      backend ? "in_repo",
       default ? throw "getPublicValue: Public value ${
         if machine == null then "shared" else machine
       }/${generator}/${file} not found!",
@@ -50,16 +65,12 @@ let
     }:
     if shared != null then
       missing "getPublicValue's deprecated `shared' argument"
-    else if backend != "in_repo" then
-      throw "Unknown backend: ${backend}"
     else
       let
-        rel =
-          if machine == null then
-            "vars/shared/${generator}/${file}/value"
-          else
-            "vars/per-machine/${machine}/${generator}/${file}/value";
-        path = flake + "/${rel}";
+        path = getPath {
+          inherit generator machine file;
+          rootDir = flake;
+        };
       in
       if builtins.pathExists path then builtins.readFile path else default;
 in
@@ -70,5 +81,6 @@ builtins.listToAttrs (
   }) names
 )
 // {
-  inherit buildScopeKey getPublicValue;
+  inherit buildScopeKey getPath getPublicValue;
+  exists = throw "Not implemented for in-repo yet";
 }
