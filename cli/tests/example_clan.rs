@@ -4,9 +4,10 @@
 //! fails instead of reaching the network). Its answers equal the fixture's
 //! `expected.json`, which is clan-oracle's output (`regenerate.sh`), paths written as the
 //! oracle writes them: the flake's store path as `@CASE@`, clan-core's (the store path
-//! its locked `narHash` names) as `@CORPUS@/clan-core`. Where `../shared` is present, the
-//! exports (with clan-core and nixpkgs overridden to the corpus) are checked too, and
-//! `expected.json` is checked to be what clan-oracle prints now.
+//! its locked `narHash` names) as `@CORPUS@/clan-core`. All three views are answered so
+//! (the exports with kith's built-in lib, see `kith_inventory::builtin_lib`). Where
+//! `../shared` is present, the exports with clan-core and nixpkgs overridden to the corpus
+//! are checked too, and `expected.json` is checked to be what clan-oracle prints now.
 
 mod common;
 #[path = "../../eval/tests/common/corpus.rs"]
@@ -158,20 +159,41 @@ fn output_is_clan_selects() {
     );
 }
 
-/// Known gap: `clan.exports` needs what the example's lock names but no fresh clone has:
-/// nixpkgs' `lib` (the services' `lib.mkOption`/`lib.types`, the export interfaces'
-/// option types) and clan-core's `modules/clan/export-modules/*.nix` (the interfaces
-/// themselves). kith asks for the first of them and, with no `nix` to fetch it, says so.
-/// When kith answers this on a fresh clone, replace this test with the comparison that
-/// `exports_with_the_corpus` makes (without the overrides).
+/// `clan.exports` on a fresh clone: nixpkgs and clan-core are locked but in no store, so
+/// the services get kith's built-in `lib` and `clanLib` and the core export interfaces
+/// are declared natively; the answer is clan-core's, and `--explain` says how.
 #[test]
-fn exports_on_a_fresh_clone_need_nixpkgs() {
+fn exports_on_a_fresh_clone() {
     let clone = Clone::new("exports");
+    let (_, err, code) = clone.kith(&["select", "clan.exports", "--no-cache", "--explain"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("the clan's nixpkgs is not in the store: its modules got kith's built-in lib"),
+        "{err}"
+    );
+    assert_eq!(clone.view("clan.exports", &[]), expected()["exports"]);
+}
+
+/// A function the built-in lib does not provide fails, naming it and saying why, and is
+/// not caught by `tryEval` (nixpkgs' lib would not have failed there).
+#[test]
+fn missing_builtin_lib_function_is_named() {
+    let clone = Clone::new("missing-lib");
+    let module = clone.dir().join("modules/internet.nix");
+    let text = std::fs::read_to_string(&module).unwrap();
+    let edited = text.replacen(
+        "value.networking.priority = 2000;",
+        "value.networking.priority = (builtins.tryEval (lib.fixedWidthNumber 4 7)).value;",
+        1,
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&module, edited).unwrap();
     let (out, err, code) = clone.kith(&["select", "clan.exports"]);
     assert_eq!((out.as_str(), code), ("", Some(1)), "{err}");
     assert!(
-        err.contains("input 'clan-core/nixpkgs'")
-            && err.contains("is not in the store, and `nix` is not on PATH to fetch it"),
+        err.contains(
+            "lib.fixedWidthNumber is not available: the clan's nixpkgs is not in the store"
+        ),
         "{err}"
     );
 }

@@ -6,6 +6,7 @@
 //! evaluated by [`crate::modsys`] against clan's option declarations (the private `schema` module)
 //! and a stand-in of clan-core's source modules (`sources.nix`), never running clan-core.
 
+use crate::builtin_lib;
 use crate::error::{Error, Result};
 use crate::flake_parts;
 use crate::modsys::merge::{eval_submodule, Ctx};
@@ -70,6 +71,9 @@ pub struct Clan {
     pub clan_core: Value,
     /// nixpkgs' `lib` as the clan's modules receive it (lazy).
     pub lib: Value,
+    /// Whether the clan's modules got kith's built-in `lib` (its nixpkgs is locked but
+    /// not on disk: see [`crate::builtin_lib`]).
+    pub builtin_lib: bool,
     /// The services, once built (see [`crate::services::services`]).
     pub(crate) services: std::cell::RefCell<Option<Rc<crate::services::Services>>>,
 }
@@ -88,6 +92,13 @@ impl Clan {
 
 /// Loads the flake in `dir` and finds its clan.
 pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
+    let clan = load_clan(ev, dir, opts);
+    // The clan's values hold the lib it chose; the next load chooses again.
+    builtin_lib::forget();
+    clan
+}
+
+fn load_clan(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
     crate::modsys::reset_type_cache();
     let capture = ev.eval_expr(CAPTURE, Path::new("/"))?;
     let mut opts = opts.clone();
@@ -97,8 +108,13 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         wrap: Rc::new(move |real, path| Thunk::apply2(cap.clone(), real, path, Span::NONE)),
     });
     opts.input_wrappers.push(flake_parts::wrapper(ev)?);
+    let nixpkgs_path = builtin_lib::NixpkgsPath::default();
+    opts.input_wrappers
+        .push(builtin_lib::nixpkgs_wrapper(&nixpkgs_path));
     let flake = kith_flake::load(ev, dir, &opts)?;
     let outputs = ev.force_attrs(&flake)?;
+    // Building the outputs ran the wrappers: the nixpkgs input's path is known.
+    let builtin_lib = builtin_lib::choose(ev, &nixpkgs_path)?;
     let clan_out = match (
         outputs.get(kith_eval::sym!("clan")),
         outputs.get_str(flake_parts::MARKER),
@@ -113,6 +129,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
                     entry: "flake-parts".into(),
                     clan_core: found.clan_core,
                     lib: found.lib,
+                    builtin_lib,
                     services: Default::default(),
                 })
             }
@@ -150,6 +167,7 @@ pub fn load(ev: &mut Eval, dir: &Path, opts: &FlakeOptions) -> Result<Clan> {
         entry: kind,
         clan_core: real,
         lib,
+        builtin_lib,
         services: Default::default(),
     })
 }
@@ -195,7 +213,10 @@ pub fn evaluate_modules(
         ("nixpkgs".to_string(), nixpkgs),
         ("nix-darwin".to_string(), nix_darwin),
         ("clan-core".to_string(), clan_core.clone()),
-        ("clanLib".to_string(), select(&clan_core, "clanLib")),
+        (
+            "clanLib".to_string(),
+            clan_lib_of(ev, core, &clan_core, &lib),
+        ),
     ];
     top.special = Some(Rc::new(move |_| special.clone()));
     let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
@@ -287,7 +308,33 @@ fn input_of(self_value: &Value, clan_core: &Value, name: &'static str) -> Value 
     })
 }
 
-/// nixpkgs' `lib`, as clan-core's evaluation uses it.
+/// nixpkgs' `lib`, as clan-core's evaluation uses it: kith's built-in one if the clan's
+/// nixpkgs is locked but not on disk (see [`crate::builtin_lib`]).
 pub(crate) fn lib_of(self_value: &Value, clan_core: &Value) -> Value {
-    select(&input_of(self_value, clan_core, "nixpkgs"), "lib")
+    match builtin_lib::active() {
+        Some(lib) => lib,
+        None => select(&input_of(self_value, clan_core, "nixpkgs"), "lib"),
+    }
+}
+
+/// clan-core's `clanLib`, lazily: kith's built-in one (over `lib`) if clan-core's source
+/// is not on disk at `core`.
+pub(crate) fn clan_lib_of(ev: &Eval, core: &str, clan_core: &Value, lib: &Value) -> Value {
+    if builtin_lib::on_disk(ev, core) {
+        let c = clan_core.clone();
+        return Thunk::native(move |ev: &mut Eval| {
+            let set = ev.force_attrs(&c)?;
+            match set.get(kith_eval::sym!("clanLib")) {
+                Some(l) => ev.force(l),
+                None => Err(crate::error::unsupported_eval(
+                    "a clan-core input without clanLib",
+                )),
+            }
+        });
+    }
+    let lib = lib.clone();
+    Thunk::native(move |ev: &mut Eval| {
+        let v = builtin_lib::clan_lib(ev, lib.clone())?;
+        ev.force(&v)
+    })
 }

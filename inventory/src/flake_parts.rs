@@ -364,6 +364,9 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
 /// `inputs.nixpkgs.lib`, lazily: flake-parts' own `lib` comes from its `nixpkgs-lib`
 /// input, which the stand-in replaces; the flake's nixpkgs stands for it.
 fn nixpkgs_lib(inputs: Value) -> Value {
+    if let Some(lib) = crate::builtin_lib::active() {
+        return lib;
+    }
     Thunk::native(move |ev: &mut Eval| {
         let nixpkgs = match get(ev, &inputs, "nixpkgs")? {
             Some(n) => n,

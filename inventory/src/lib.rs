@@ -10,6 +10,7 @@ mod error;
 pub mod modsys;
 
 pub use error::{Error, Result};
+pub mod builtin_lib;
 pub mod clan;
 pub mod flake_parts;
 pub mod introspection;

@@ -56,10 +56,12 @@ fn string_of(ev: &mut kith_eval::Eval, v: &Value) -> String {
     ev.force_string(v).unwrap().encoded().into_owned()
 }
 
-/// Checks one view of `case` computed by `view`.
+/// Checks one view of `case` computed by `view`, and that the clan's modules got kith's
+/// built-in lib if and only if `builtin_lib` (its nixpkgs locked but in no store).
 fn check_view(
     case: &Path,
     opts: &FlakeOptions,
+    builtin_lib: bool,
     key: &str,
     view: fn(&mut kith_eval::Eval, &Clan) -> kith_inventory::Result<Value>,
     failures: &mut Vec<String>,
@@ -75,6 +77,12 @@ fn check_view(
         Ok(c) => c,
         Err(e) => return failures.push(format!("{name}: load: {e}")),
     };
+    if clan.builtin_lib != builtin_lib {
+        failures.push(format!(
+            "{name} {key}: built-in lib used: {}, expected {builtin_lib}",
+            clan.builtin_lib
+        ));
+    }
     let flake = ev.force_attrs(&clan.flake).unwrap();
     let out = string_of(&mut ev, flake.get_str("outPath").unwrap());
     let reps = vec![(clan.core.clone(), "@CORPUS@/clan-core"), (out, "@CASE@")];
@@ -110,6 +118,7 @@ fn inventory_view_equals_clan_core() {
         check_view(
             &case,
             &overrides(),
+            false,
             "inventory",
             kith_inventory::serialize::inventory_serialization,
             &mut failures,
@@ -125,6 +134,7 @@ fn exports_view_equals_clan_core() {
         check_view(
             &case,
             &overrides(),
+            false,
             "exports",
             kith_inventory::services::exports,
             &mut failures,
@@ -140,6 +150,7 @@ fn cli_checks_view_equals_clan_core() {
         check_view(
             &case,
             &overrides(),
+            false,
             "cliChecks",
             kith_inventory::services::cli_checks,
             &mut failures,
@@ -236,6 +247,7 @@ fn crate_cases_inventory_view() {
         check_view(
             &case,
             &native_overrides(&case),
+            false,
             "inventory",
             kith_inventory::serialize::inventory_serialization,
             &mut failures,
@@ -243,6 +255,7 @@ fn crate_cases_inventory_view() {
         check_view(
             &case,
             &native_overrides(&case),
+            false,
             "exports",
             kith_inventory::services::exports,
             &mut failures,
@@ -250,6 +263,7 @@ fn crate_cases_inventory_view() {
         check_view(
             &case,
             &native_overrides(&case),
+            false,
             "cliChecks",
             kith_inventory::services::cli_checks,
             &mut failures,
@@ -318,6 +332,7 @@ fn example_clan_views() {
     check_view(
         &case,
         &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        false,
         "exports",
         kith_inventory::services::exports,
         &mut failures,
@@ -325,6 +340,7 @@ fn example_clan_views() {
     check_view(
         &case,
         &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        false,
         "inventory",
         kith_inventory::serialize::inventory_serialization,
         &mut failures,
@@ -332,6 +348,7 @@ fn example_clan_views() {
     check_view(
         &case,
         &overrides_of(&[("clan-core", "clan-core"), ("nixpkgs", "nixpkgs-lib")]),
+        false,
         "cliChecks",
         kith_inventory::services::cli_checks,
         &mut failures,
@@ -340,10 +357,10 @@ fn example_clan_views() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The example clan's inventory and cliChecks views natively with no override at all
-/// (clan-core and nixpkgs locked, in no store, nothing fetched): equal to `expected.json`,
-/// clan-core's files named by the store path the lock's `narHash` gives. Needs no
-/// `../shared`.
+/// The example clan's three views natively with no override at all (clan-core and nixpkgs
+/// locked, in no store, nothing fetched; the modules get kith's built-in lib and clanLib):
+/// equal to `expected.json`, clan-core's files named by the store path the lock's
+/// `narHash` gives. Needs no `../shared`.
 #[test]
 fn example_clan_views_without_overrides() {
     let case = example_clan("bare");
@@ -355,6 +372,7 @@ fn example_clan_views_without_overrides() {
     check_view(
         &case,
         &offline,
+        true,
         "inventory",
         kith_inventory::serialize::inventory_serialization,
         &mut failures,
@@ -362,8 +380,17 @@ fn example_clan_views_without_overrides() {
     check_view(
         &case,
         &offline,
+        true,
         "cliChecks",
         kith_inventory::services::cli_checks,
+        &mut failures,
+    );
+    check_view(
+        &case,
+        &offline,
+        true,
+        "exports",
+        kith_inventory::services::exports,
         &mut failures,
     );
     let _ = std::fs::remove_dir_all(case.parent().unwrap());

@@ -86,6 +86,15 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     })
 }
 
+/// What `--explain` adds when the clan's modules got kith's built-in lib.
+pub(crate) fn builtin_lib_note(clan: &kith_inventory::clan::Clan) -> String {
+    if clan.builtin_lib {
+        format!("; {}", kith_inventory::builtin_lib::EXPLAIN)
+    } else {
+        String::new()
+    }
+}
+
 /// A piece of work: a group, or one part of a large group's keys (`(k, n)`).
 type Unit = (usize, (usize, usize));
 
@@ -307,13 +316,14 @@ pub fn plan(
         core: main.clan.core.clone(),
         store_dir: main.ev.options.store_dir.clone(),
         how: format!(
-            "{n} service groups: {computed} computed{}, {} from the cache",
+            "{n} service groups: {computed} computed{}, {} from the cache{}",
             if threads >= 2 && computed >= 2 {
                 " in parallel"
             } else {
                 ""
             },
-            n - computed
+            n - computed,
+            builtin_lib_note(&main.clan)
         ),
     })
 }

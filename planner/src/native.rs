@@ -127,7 +127,7 @@ pub fn view(
         kith_inventory::modsys::share::set_sharing(true);
     }
     match result {
-        Ok((json, flake_path, core_path)) => {
+        Ok((json, flake_path, core_path, note)) => {
             let store_dir = ev.options.store_dir.clone();
             let obs = observations(
                 &fs,
@@ -147,7 +147,7 @@ pub fn view(
             }
             Outcome::Value(
                 json,
-                format!("answered by the native engine (plan computed from {n} observed files and directories{})", if no_cache { ", cache not used" } else { ", now cached" }),
+                format!("answered by the native engine (plan computed from {n} observed files and directories{}{note})", if no_cache { ", cache not used" } else { ", now cached" }),
             )
         }
         Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
@@ -159,7 +159,8 @@ pub fn view(
 }
 
 /// The view computed in one piece, in a fresh evaluator reading through a recording file
-/// system: its JSON, the flake's store path and clan-core's path.
+/// system: its JSON, the flake's store path, clan-core's path and what `--explain` adds
+/// about the clan's `lib`.
 #[allow(clippy::type_complexity)]
 fn compute_view(
     dir: &Path,
@@ -168,7 +169,7 @@ fn compute_view(
 ) -> (
     kith_eval::Eval,
     Rc<RecordingFs>,
-    Result<(serde_json::Value, String, String), kith_inventory::Error>,
+    Result<(serde_json::Value, String, String, String), kith_inventory::Error>,
 ) {
     let (mut ev, fs) = crate::recording_evaluator(opts.offline);
     let result = clan::load(&mut ev, dir, opts).and_then(|c| {
@@ -178,7 +179,8 @@ fn compute_view(
             View::CliChecks => kith_inventory::services::cli_checks(&mut ev, &c)?,
         };
         let json = ev.to_json(&v)?;
-        Ok((json, c.flake_path(&mut ev)?, c.core.clone()))
+        let note = crate::exports_plan::builtin_lib_note(&c);
+        Ok((json, c.flake_path(&mut ev)?, c.core.clone(), note))
     });
     (ev, fs, result)
 }

@@ -16,6 +16,7 @@ pub mod sites;
 mod types;
 
 pub use declare::reset_type_cache;
+pub(crate) use declare::ty_of;
 pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;

@@ -3,6 +3,7 @@
 //! enabled export interfaces; and the constraint checks (`cliChecks`).
 
 use super::group::Group;
+use super::interfaces;
 use super::ClanCtx;
 use crate::error::unsupported_eval;
 use crate::modsys::merge::eval_submodule;
@@ -20,6 +21,10 @@ const INTERFACES: [(&str, &str); 6] = [
     ("networking", "networking.nix"),
     ("peer", "peer.nix"),
 ];
+
+/// The enabled interfaces of a service: natively declared options, and a module
+/// declaring the others (see `interface_declarations`).
+pub(crate) type Declarations = (Rc<Vec<(&'static str, crate::modsys::Node)>>, Option<Value>);
 
 /// Values zipped by key, keys in first-seen order (`zipAttrsWith`).
 #[derive(Default)]
@@ -304,26 +309,26 @@ fn key_value(
             available()
         )));
     }
+    let file: Rc<str> =
+        Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
     let cached = g.interfaces.borrow().clone();
-    let declarations = match cached {
+    let (options, from_files) = match cached {
         Some(d) => d,
         None => {
-            let d = interface_declarations(ev, cc, &s, &out)?;
+            let d = interface_declarations(ev, cc, &s, &out, &file)?;
             *g.interfaces.borrow_mut() = Some(d.clone());
             d
         }
     };
-    let file: Rc<str> =
-        Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
     let schema = Rc::new(Schema {
-        options: Vec::new(),
+        options: options.as_ref().clone(),
         freeform: None,
         decl_file: file.clone(),
         class: None,
         extra: None,
         special: None,
     });
-    let mut all = vec![Def::new(&file, declarations)];
+    let mut all: Vec<Def> = from_files.into_iter().map(|d| Def::new(&file, d)).collect();
     all.extend(defs);
     let v = eval_submodule(
         ev,
@@ -334,28 +339,46 @@ fn key_value(
     ev.force(&v)
 }
 
-/// The module declaring the options of the interfaces in `out` (clan-core's
-/// `exportInterfaces` after `apply`), or clan-core's error for an unknown one.
+/// The enabled export interfaces (`out`), as clan-core's `exportInterfaces` after `apply`
+/// declares them: the natively declared ones as options, the others as a module read from
+/// clan-core's files; or clan-core's error for an unknown one.
 fn interface_declarations(
     ev: &mut Eval,
     cc: &ClanCtx,
     s: &str,
     out: &kith_eval::List,
-) -> Result<Value> {
+    file: &Rc<str>,
+) -> Result<Declarations> {
+    let mut native = Vec::new();
     let mut interfaces = Vec::new();
     for t in out.iter() {
         let t = ev.force_string(t)?.encoded().into_owned();
-        let Some((_, f)) = INTERFACES.iter().find(|(n, _)| *n == t) else {
+        let Some((name, f)) = INTERFACES.iter().find(|(n, _)| *n == t) else {
             return Err(throw(format!(
                 "Export interface: '{t}' doesn't exist\nService: '{s}'\n\n- Remove it from 'manifest.exports.out'\n- Add it to 'clan.exportInterfaces.{t}'\n\n{}\n",
                 available()
             )));
         };
+        if interfaces::NATIVE.iter().any(|(n, _)| n == name) {
+            native.push(*name);
+            continue;
+        }
+        if !crate::builtin_lib::on_disk(ev, &cc.core) {
+            return Err(unsupported_eval(format!(
+                "the `{t}' export interface without clan-core's source on disk"
+            )));
+        }
         let path = format!("{}/modules/clan/export-modules/{f}", cc.core);
         let module = ev.eval_file(std::path::Path::new(&path))?;
         interfaces.push(attr(&t, module));
     }
-    declarations_module(ev, cc, attrs(interfaces))
+    let options = Rc::new(interfaces::declarations(ev, cc, &native, file)?);
+    let module = if interfaces.is_empty() {
+        None
+    } else {
+        Some(declarations_module(ev, cc, attrs(interfaces))?)
+    };
+    Ok((options, module))
 }
 
 /// A module declaring `options.<t> = mkOption { type = nullOr (submodule <interface>); default = null; }`

@@ -33,7 +33,7 @@ pub(crate) struct Group {
     /// instance → machine → the instance's roles containing it (sorted).
     member_roles: HashMap<String, HashMap<String, Vec<String>>>,
     /// The module declaring the enabled export interfaces, once built.
-    pub(crate) interfaces: RefCell<Option<Value>>,
+    pub(crate) interfaces: RefCell<Option<super::exports::Declarations>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
     interfaces_by_role: RefCell<HashMap<String, Value>>,
 }
@@ -123,16 +123,7 @@ fn make_group(
         let v = exports_cc.exports.borrow().clone();
         ev.force(&v)
     });
-    let clan_lib = {
-        let c = cc.clan_core.clone();
-        Thunk::native(move |ev: &mut Eval| {
-            let set = ev.force_attrs(&c)?;
-            match set.get(kith_eval::sym!("clanLib")) {
-                Some(l) => ev.force(l),
-                None => Err(unsupported_eval("a clan-core input without clanLib")),
-            }
-        })
-    };
+    let clan_lib = crate::clan::clan_lib_of(ev, &cc.core, &cc.clan_core, &cc.lib);
     let special = vec![
         ("clanLib".to_string(), clan_lib),
         ("directory".to_string(), directory),

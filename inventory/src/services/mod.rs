@@ -6,6 +6,7 @@
 
 mod exports;
 mod group;
+mod interfaces;
 mod resolve;
 mod roles;
 mod schema;
