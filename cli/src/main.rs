@@ -4,8 +4,8 @@ mod alloc;
 mod build_cmd;
 mod completions_cmd;
 mod eval_cmd;
-mod inventory_cmd;
 mod fleet;
+mod inventory_cmd;
 mod select_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
