@@ -48,6 +48,19 @@ impl Hit {
             .flatten()
     }
 
+    /// The digest of the answer's JSON value (what a projection of it is keyed by).
+    pub fn value_digest(&self) -> &str {
+        &self.entry.value_digest
+    }
+
+    /// A projection of the answer stored by [`store_projection`] under `name`, if it was
+    /// made from this very answer.
+    pub fn projection(&self, name: &str) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(projection_path(&self.dir, &self.key, name)).ok()?;
+        let stored: Projection = serde_json::from_slice(&bytes).ok()?;
+        (stored.of == self.entry.value_digest).then_some(stored.value)
+    }
+
     /// The answer as `clan select` prints it, if its file is intact.
     pub fn text(&self) -> Option<String> {
         let bytes = std::fs::read(self.dir.join(format!("{}.text", self.key))).ok()?;
@@ -110,6 +123,36 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
         let mine = check(a);
         mine && other.join().unwrap_or(false)
     })
+}
+
+/// A projection of a cached answer: the digest of the answer it was made from, and its
+/// value.
+#[derive(Serialize, Deserialize)]
+struct Projection {
+    of: String,
+    value: serde_json::Value,
+}
+
+fn projection_path(dir: &Path, key: &str, name: &str) -> PathBuf {
+    dir.join(format!("{key}.{name}.json"))
+}
+
+/// The digest [`store`] gives an answer's JSON value.
+pub fn value_digest(value: &serde_json::Value) -> Option<String> {
+    let bytes = serde_json::to_vec(value).ok()?;
+    Some(blake3::hash(&bytes).to_hex().to_string())
+}
+
+/// Stores `value`, the projection `name` of the answer whose value digest is `of`, next
+/// to that answer's entry. Failures are ignored.
+pub fn store_projection(dir: &Path, key: &str, name: &str, of: &str, value: &serde_json::Value) {
+    let stored = Projection {
+        of: of.to_string(),
+        value: value.clone(),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&stored) {
+        write_atomic(&projection_path(dir, key, name), &bytes);
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.

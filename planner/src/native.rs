@@ -54,6 +54,61 @@ pub enum Outcome {
     Error(Box<kith_eval::EvalError>, Box<Eval>),
 }
 
+/// The cache key of a view of the clan in `dir` with `opts`.
+fn view_key(dir: &Path, opts: &kith_flake::FlakeOptions, which: View) -> String {
+    let overrides: Vec<String> = opts
+        .overrides
+        .iter()
+        .map(|(n, p)| format!("{n}={}", p.display()))
+        .collect();
+    cache::key(&[&dir.to_string_lossy(), &overrides.join("\0"), which.name()])
+}
+
+/// `project` (named `name`) applied to a view, as [`view`] gives it: the projection is
+/// cached next to the view's entry and tied to the view's value, so a warm answer reads
+/// only the projection (a command that needs a few fields of a large view, such as the
+/// machines' tags or the network exports, then never parses the whole view).
+pub fn projection(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    which: View,
+    no_cache: bool,
+    name: &str,
+    project: impl FnOnce(&serde_json::Value) -> serde_json::Value,
+) -> Outcome {
+    let key = view_key(dir, opts, which);
+    let cache_dir = if no_cache { None } else { cache::dir() };
+    if let Some(d) = &cache_dir {
+        if let Some(hit) = cache::lookup(d, &key) {
+            let how = format!(
+                "answered from the cached plan ({} observed files and directories unchanged)",
+                hit.observed()
+            );
+            if let Some(p) = hit.projection(name) {
+                return Outcome::Value(p, how);
+            }
+            if let Some(v) = hit.value() {
+                let p = project(&v);
+                cache::store_projection(d, &key, name, hit.value_digest(), &p);
+                return Outcome::Value(p, how);
+            }
+        }
+    }
+    let (v, how) = match view(dir, opts, which, no_cache, false) {
+        Outcome::Value(v, how) => (v, how),
+        Outcome::Text(t, how) => match serde_json::from_str(&t) {
+            Ok(v) => (v, how),
+            Err(e) => return Outcome::Unsupported(format!("the cached view is unreadable: {e}")),
+        },
+        other => return other,
+    };
+    let p = project(&v);
+    if let (Some(d), Some(digest)) = (&cache_dir, cache::value_digest(&v)) {
+        cache::store_projection(d, &key, name, &digest, &p);
+    }
+    Outcome::Value(p, how)
+}
+
 /// A view of the clan in `dir` (canonical), from the cache unless `no_cache`, else
 /// computed natively (and cached).
 ///
@@ -65,12 +120,7 @@ pub fn view(
     no_cache: bool,
     whole: bool,
 ) -> Outcome {
-    let overrides: Vec<String> = opts
-        .overrides
-        .iter()
-        .map(|(n, p)| format!("{n}={}", p.display()))
-        .collect();
-    let key = cache::key(&[&dir.to_string_lossy(), &overrides.join("\0"), which.name()]);
+    let key = view_key(dir, opts, which);
     let cache_dir = cache::dir();
     if !no_cache {
         if let Some(d) = &cache_dir {

@@ -51,7 +51,12 @@ pub fn run(cmd: MachinesCommand) -> ExitCode {
 }
 
 fn list(a: ListArgs) -> ExitCode {
-    let inventory = match a.fleet.clan().and_then(|c| c.view(View::Inventory)) {
+    let inventory = match a.fleet.clan().and_then(|c| {
+        c.view_with(
+            View::Inventory,
+            Some(("machine-tags", &machines::machine_tags_only)),
+        )
+    }) {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };

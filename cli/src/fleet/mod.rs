@@ -77,13 +77,22 @@ impl FleetArgs {
 impl Clan {
     /// A view of the clan, with a spinner on stderr while it takes longer than 0.5 s.
     pub fn view(&self, which: View) -> Result<Value, FleetError> {
+        self.view_with(which, None)
+    }
+
+    /// [`Clan::view`] through a named projection (`fleet::load_view_with`).
+    pub fn view_with(
+        &self,
+        which: View,
+        projection: Option<(&str, &dyn Fn(&Value) -> Value)>,
+    ) -> Result<Value, FleetError> {
         let what = match which {
             View::Inventory => "inventory",
             View::Exports => "exports",
             View::CliChecks => "checks",
         };
         with_progress(&format!("evaluating the clan's {what}"), || {
-            fleet::load_view(&self.dir, &self.opts, which, self.no_cache)
+            fleet::load_view_with(&self.dir, &self.opts, which, self.no_cache, projection)
         })
     }
 }

@@ -68,7 +68,12 @@ fn list(a: ListArgs) -> ExitCode {
     let nets = match a
         .fleet
         .clan()
-        .and_then(|c| c.view(View::Exports))
+        .and_then(|c| {
+            c.view_with(
+                View::Exports,
+                Some(("network-list", &network::network_list_slots)),
+            )
+        })
         .and_then(|e| network::networks(&e))
     {
         Ok(n) => n,

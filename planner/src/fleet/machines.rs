@@ -24,6 +24,24 @@ pub fn list(inventory: &Value, tags: &[String]) -> Vec<String> {
     names
 }
 
+/// The part of the inventory view [`list`] reads: every machine with only its tags (the
+/// projection `machines list` caches).
+pub fn machine_tags_only(inventory: &Value) -> Value {
+    let machines: serde_json::Map<String, Value> = inventory
+        .get("machines")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(n, e)| {
+                    let tags = e.get("tags").cloned().unwrap_or(Value::Null);
+                    (n.clone(), serde_json::json!({ "tags": tags }))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({ "machines": machines })
+}
+
 /// A machine entry's tags, in order.
 fn machine_tags(entry: &Value) -> Vec<String> {
     entry

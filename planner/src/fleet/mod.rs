@@ -81,6 +81,19 @@ pub fn load_view(
     which: View,
     no_cache: bool,
 ) -> Result<Value, FleetError> {
+    load_view_with(dir, opts, which, no_cache, None)
+}
+
+/// [`load_view`] through a projection `project` named `name` (see
+/// [`crate::native::projection`]): what a command that reads a few fields of a large
+/// view loads, cached on its own.
+pub fn load_view_with(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    which: View,
+    no_cache: bool,
+    projection: Option<(&str, &dyn Fn(&Value) -> Value)>,
+) -> Result<Value, FleetError> {
     let sel = selector(which);
     let fail = |kind| {
         FleetError::from(SelectError {
@@ -90,7 +103,13 @@ pub fn load_view(
             how: String::new(),
         })
     };
-    match view(dir, opts, which, no_cache, false) {
+    let outcome = match projection {
+        Some((name, project)) => {
+            crate::native::projection(dir, opts, which, no_cache, name, |v| project(v))
+        }
+        None => view(dir, opts, which, no_cache, false),
+    };
+    match outcome {
         Outcome::Value(v, _) => Ok(v),
         Outcome::Text(t, _) => serde_json::from_str(&t).map_err(|e| {
             fail(SelectErrorKind::Clan(format!(
@@ -104,12 +123,16 @@ pub fn load_view(
             let answer = select_reference(dir, sel, opts)?;
             let v: Value = serde_json::from_str(&answer.text)
                 .map_err(|e| fail(SelectErrorKind::Clan(format!("unreadable answer: {e}"))))?;
-            Ok(match which {
+            let v = match which {
                 View::Exports => v
                     .get("exports")
                     .cloned()
                     .unwrap_or_else(|| Value::Object(Default::default())),
                 _ => v,
+            };
+            Ok(match projection {
+                Some((_, project)) => project(&v),
+                None => v,
             })
         }
     }

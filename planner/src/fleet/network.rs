@@ -72,6 +72,30 @@ fn parse_key(key: &str) -> Result<[Option<&str>; 4], FleetError> {
 /// A (service, instance) pair of export keys.
 type Scope<'a> = (Option<&'a str>, Option<&'a str>);
 
+/// The part of a `clan.exports` view `network list` shows (the projection it caches): the
+/// keys with a `networking` or `peer` export, `networking` whole and `peer` as an empty
+/// set (the list names peers; their hosts are not shown). [`networks`] of it gives the
+/// same networks and peers, without hosts.
+pub fn network_list_slots(exports: &Value) -> Value {
+    let Some(exports) = exports.as_object() else {
+        return exports.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in exports {
+        let mut slots = serde_json::Map::new();
+        if let Some(n) = value.get("networking").filter(|v| !v.is_null()) {
+            slots.insert("networking".into(), n.clone());
+        }
+        if value.get("peer").is_some_and(|v| !v.is_null()) {
+            slots.insert("peer".into(), Value::Object(Default::default()));
+        }
+        if !slots.is_empty() {
+            out.insert(key.clone(), Value::Object(slots));
+        }
+    }
+    Value::Object(out)
+}
+
 /// The networks of a clan from its `clan.exports` view, in the order clan's dict has them
 /// (first definition's place, last definition's value).
 pub fn networks(exports: &Value) -> Result<Vec<Network>, FleetError> {
@@ -80,6 +104,8 @@ pub fn networks(exports: &Value) -> Result<Vec<Network>, FleetError> {
     };
     // Peers grouped by (service, instance), in export order.
     let mut groups: Vec<(Scope, Vec<Peer>)> = Vec::new();
+    // Where each (group, machine) peer is in `groups`.
+    let mut places: std::collections::HashMap<(usize, String), usize> = Default::default();
     let mut nets: Vec<Network> = Vec::new();
     for (key, value) in exports {
         let Some(peer) = value.get("peer").filter(|p| !p.is_null()) else {
@@ -107,16 +133,20 @@ pub fn networks(exports: &Value) -> Result<Vec<Network>, FleetError> {
                 })
                 .unwrap_or_default(),
         };
-        let group = match groups.iter_mut().find(|(k, _)| *k == (service, instance)) {
-            Some((_, g)) => g,
+        let g = match groups.iter().position(|(k, _)| *k == (service, instance)) {
+            Some(g) => g,
             None => {
                 groups.push(((service, instance), Vec::new()));
-                &mut groups.last_mut().expect("just pushed").1
+                groups.len() - 1
             }
         };
-        match group.iter_mut().find(|q| q.machine == p.machine) {
-            Some(q) => *q = p,
-            None => group.push(p),
+        let group = &mut groups[g].1;
+        match places.get(&(g, p.machine.clone())) {
+            Some(&i) => group[i] = p,
+            None => {
+                places.insert((g, p.machine.clone()), group.len());
+                group.push(p);
+            }
         }
     }
     for (key, value) in exports {
@@ -265,6 +295,28 @@ mod tests {
 
     fn yes(_: &Network) -> Running {
         Running::Yes
+    }
+
+    /// The cached projection of `network list` gives the same table and JSON as the view.
+    #[test]
+    fn list_projection_keeps_the_list() {
+        let ex = json!({
+            "a/internet:internet::": net(2000, "clan_lib.network.direct"),
+            "a/internet:internet:default:jon": peer("1"),
+            "a/internet:internet:default:jon2": peer("2"),
+            "b/tor:tor::": net(10, "clan_lib.network.tor"),
+            "b/tor:tor:server:jon": peer("3"),
+            "c/other:x:r:m": {"networking": null, "peer": null, "auth": {"k": 1}},
+            "other:internet:default:zed": peer("6"),
+        });
+        let whole = networks(&ex).unwrap();
+        let projected = networks(&network_list_slots(&ex)).unwrap();
+        assert_eq!(
+            list_table(&whole, &mut yes),
+            list_table(&projected, &mut yes)
+        );
+        assert_eq!(list_json(&whole, &mut yes), list_json(&projected, &mut yes));
+        assert!(network_list_slots(&ex).get("c/other:x:r:m").is_none());
     }
 
     #[test]
