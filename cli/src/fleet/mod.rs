@@ -84,7 +84,7 @@ impl Clan {
     pub fn view_with(
         &self,
         which: View,
-        projection: Option<(&str, &dyn Fn(&Value) -> Value)>,
+        projection: Option<fleet::Projection>,
     ) -> Result<Value, FleetError> {
         let what = match which {
             View::Inventory => "inventory",

@@ -84,6 +84,9 @@ pub fn load_view(
     load_view_with(dir, opts, which, no_cache, None)
 }
 
+/// A named projection of a view (see [`crate::native::projection`]).
+pub type Projection<'a> = (&'a str, &'a dyn Fn(&Value) -> Value);
+
 /// [`load_view`] through a projection `project` named `name` (see
 /// [`crate::native::projection`]): what a command that reads a few fields of a large
 /// view loads, cached on its own.
@@ -92,7 +95,7 @@ pub fn load_view_with(
     opts: &kith_flake::FlakeOptions,
     which: View,
     no_cache: bool,
-    projection: Option<(&str, &dyn Fn(&Value) -> Value)>,
+    projection: Option<Projection>,
 ) -> Result<Value, FleetError> {
     let sel = selector(which);
     let fail = |kind| {
