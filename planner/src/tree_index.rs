@@ -171,14 +171,19 @@ impl TreeIndex {
     /// Whether every entry still has the metadata (and, if racy, the content or listing)
     /// it had when indexed.
     pub fn unchanged(&self) -> bool {
+        let root = self.root.as_os_str().as_bytes();
         let check = |chunk: &[Entry]| {
+            // One path buffer per thread: the root, then each entry's relative path.
+            let mut buf: Vec<u8> = Vec::with_capacity(root.len() + 256);
             chunk.iter().all(|e| {
-                let p = if e.rel.is_empty() {
-                    self.root.clone()
-                } else {
-                    self.root.join(std::ffi::OsStr::from_bytes(&e.rel))
-                };
-                let Ok(m) = std::fs::symlink_metadata(&p) else {
+                buf.clear();
+                buf.extend_from_slice(root);
+                if !e.rel.is_empty() {
+                    buf.push(b'/');
+                    buf.extend_from_slice(&e.rel);
+                }
+                let p = Path::new(std::ffi::OsStr::from_bytes(&buf));
+                let Ok(m) = std::fs::symlink_metadata(p) else {
                     return false;
                 };
                 if Meta::of(&m) != e.meta {
@@ -186,8 +191,8 @@ impl TreeIndex {
                 }
                 match e.racy {
                     None => true,
-                    Some(d) if m.is_dir() => listing_digest(&p).ok() == Some(d),
-                    Some(d) => content_digest(&p).ok() == Some(d),
+                    Some(d) if m.is_dir() => listing_digest(p).ok() == Some(d),
+                    Some(d) => content_digest(p).ok() == Some(d),
                 }
             })
         };
