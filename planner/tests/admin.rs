@@ -134,9 +134,10 @@ fn admin_commands_equal_the_model() {
     let tmp = std::env::temp_dir().join(format!("kith-admin-test-{}", std::process::id()));
     std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let groups: [(&str, PathBuf); 2] = [
+    let groups: [(&str, PathBuf); 3] = [
         ("shared", common::shared_path("conformance/cases")),
         ("inventory", here.join("../inventory/tests/cases")),
+        ("fixtures", here.join("../fixtures")),
     ];
     let mut fails = Vec::new();
     let mut checked = 0;
@@ -187,9 +188,10 @@ fn expectations_are_the_models_output() {
         return;
     }
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let groups: [(&str, PathBuf); 2] = [
+    let groups: [(&str, PathBuf); 3] = [
         ("shared", common::shared_path("conformance/cases")),
         ("inventory", here.join("../inventory/tests/cases")),
+        ("fixtures", here.join("../fixtures")),
     ];
     for (group, src) in groups {
         let Some(src) = common::present(&src, what) else {

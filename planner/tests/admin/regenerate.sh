@@ -3,7 +3,8 @@
 # `planner/tests/admin/<shared|inventory>/<case>/expected.json`, computed by the independent
 # model `planner/tests/clan_cli_model.py` from each case's saved clan-core views
 # (`expected.json`, or `expected-partial.json` where clan-core rejects the case).
-# Cases: ../shared/conformance/cases/* and inventory/tests/cases/*. Run from anywhere.
+# Cases: ../shared/conformance/cases/*, inventory/tests/cases/* and the bundled example
+# clan(s) in fixtures/ (those with an expected.json). Run from anywhere.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -26,3 +27,4 @@ else
   echo "regenerate.sh: $shared not found: shared cases not regenerated" >&2
 fi
 gen inventory "$root/inventory/tests/cases"
+gen fixtures "$root/fixtures"
