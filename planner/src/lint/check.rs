@@ -41,7 +41,7 @@ fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
     let e = serde_json::from_str::<serde_json::Value>(text).err()?;
     let (line, column) = (e.line().max(1), e.column().max(1));
     let start = files.offset(INVENTORY_JSON, line, column);
-    let location = files.location(INVENTORY_JSON, start.saturating_sub(1), start);
+    let location = files.location(INVENTORY_JSON, start, start + 1);
     Some(Diagnostic {
         code: "parse-error",
         severity: Severity::Error,
@@ -278,8 +278,10 @@ fn locate_path(inv: &Inventory, files: &mut Files, path: &[&str]) -> (Location, 
             .line
             .map_or(0, |l| files.offset(&rel, l, site.column.unwrap_or(1)));
         let mut loc = files.at(&rel, site.line, site.column);
-        let mut depth = level;
-        for seg in &path[level..] {
+        // From the site (which may be an attribute path above the named thing) to the
+        // named thing itself, then down the rest of `path`.
+        let mut depth = level.saturating_sub(1);
+        for seg in &path[depth..] {
             match files.find_name(&rel, pos, seg) {
                 Some((s, e)) => {
                     pos = e;
@@ -294,8 +296,10 @@ fn locate_path(inv: &Inventory, files: &mut Files, path: &[&str]) -> (Location, 
     found.sort_by_key(|(d, _, exact)| (std::cmp::Reverse(*d), !*exact));
     let mut it = found.into_iter();
     match it.next() {
-        Some((_, loc, exact)) => {
+        Some((depth, loc, exact)) => {
+            // Other definitions of the same thing (not merely of a parent of it).
             let mut notes: Vec<Note> = it
+                .filter(|(d, _, _)| *d == depth)
                 .map(|(_, l, _)| Note {
                     message: "also defined here".into(),
                     location: Some(l),
