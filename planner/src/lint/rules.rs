@@ -84,3 +84,22 @@ pub fn url(id: &str) -> String {
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_has_a_page() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/lint");
+        let index = std::fs::read_to_string(docs.join("README.md")).unwrap();
+        for r in super::RULES {
+            let page = std::fs::read_to_string(docs.join(format!("{}.md", r.id))).unwrap();
+            assert!(page.starts_with(&format!("# `{}`", r.id)), "{}", r.id);
+            assert!(
+                page.contains(&format!("**{}**", r.severity.as_str())),
+                "{}",
+                r.id
+            );
+            assert!(index.contains(&format!("[`{}`]", r.id)), "{}", r.id);
+        }
+    }
+}
