@@ -211,7 +211,7 @@ fn unknown_service() {
 
 #[test]
 fn settings_unknown_key() {
-    triggers(
+    let (report, _dir) = triggers(
         "settings-key",
         &[("clan.nix", "port = 2222;", "prot = 2222;")],
         "settings-unknown-key",
@@ -219,6 +219,54 @@ fn settings_unknown_key() {
         61,
         "prot",
     );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "port");
+}
+
+#[test]
+fn settings_unknown_key_in_inventory_json_with_fix() {
+    let (report, dir) = triggers(
+        "settings-key-json",
+        &[(
+            "inventory.json",
+            "\"host\": \"nas.home.arpa\"",
+            "\"hots\": \"nas.home.arpa\"",
+        )],
+        "settings-unknown-key",
+        "inventory.json",
+        41,
+        "hots",
+    );
+    let d = only(&report);
+    assert_eq!(d.fixes[0].edits[0].new_text, "host");
+    assert!(fixed(&dir, d).contains("\"host\": \"nas.home.arpa\""));
+}
+
+#[test]
+fn unknown_roles_all_located() {
+    let (report, _dir) = triggers(
+        "roles",
+        &[
+            (
+                "clan.nix",
+                "roles.client.machines",
+                "roles.clients.machines",
+            ),
+            ("clan.nix", "roles.server.tags", "roles.servers.tags"),
+        ],
+        "unknown-role",
+        "clan.nix",
+        79,
+        "clients",
+    );
+    let d = only(&report);
+    let fixes: Vec<&str> = d
+        .fixes
+        .iter()
+        .map(|f| f.edits[0].new_text.as_str())
+        .collect();
+    assert_eq!(fixes, ["client", "server"]);
+    let other = d.notes.iter().find_map(|n| n.location.as_ref()).unwrap();
+    assert_eq!(other.range.start.line, 76);
 }
 
 #[test]

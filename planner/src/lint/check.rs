@@ -351,11 +351,19 @@ fn name_fix(location: &Location, name: &str, names: &[String], what: &str) -> Ve
     if d > (name.chars().count() / 3).max(1) || span != name.len() {
         return Vec::new();
     }
+    rename_fix(location, name, best, what)
+}
+
+/// A rename of the name at `location` (if the location is exactly `name`) to `new`.
+fn rename_fix(location: &Location, name: &str, new: String, what: &str) -> Vec<Fix> {
+    if location.range.end.byte - location.range.start.byte != name.len() {
+        return Vec::new();
+    }
     vec![Fix {
-        message: format!("rename the {what} to '{best}'"),
+        message: format!("rename the {what} to '{new}'"),
         edits: vec![Edit {
             location: location.clone(),
-            new_text: best,
+            new_text: new,
         }],
     }]
 }
@@ -445,6 +453,15 @@ fn engine_error(
         let r = bad.first().cloned().unwrap_or_default();
         located(files, &mut d, &["instances", &i, "roles", &r]);
         d.fixes = name_fix(&d.location, &r, &valid, "role");
+        // The other unknown roles of the instance: their sites as notes, their fixes too.
+        for other in bad.iter().skip(1) {
+            let (loc, _) = locate_path(inv, files, &["instances", &i, "roles", other]);
+            d.fixes.extend(name_fix(&loc, other, &valid, "role"));
+            d.notes.push(Note {
+                message: format!("role '{other}' is not defined by the service either"),
+                location: Some(loc),
+            });
+        }
         d.notes.push(Note {
             message: format!("the service defines roles: {}", valid.join(", ")),
             location: None,
@@ -482,6 +499,16 @@ fn engine_error(
                 d.code = "settings-type";
             }
             located(files, &mut d, &rel);
+            // The module system's "Did you mean `…'": its first option, as a rename.
+            let nearest = msg
+                .find("Did you mean")
+                .and_then(|at| option_path(&msg[at..]))
+                .and_then(|p| p.last().cloned());
+            if let (Some(bad), Some(near)) = (rel.last(), nearest) {
+                if d.code == "settings-unknown-key" {
+                    d.fixes = rename_fix(&d.location, bad, near, "option");
+                }
+            }
             return d;
         }
     }
