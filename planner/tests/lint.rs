@@ -199,14 +199,16 @@ fn unknown_role() {
 
 #[test]
 fn unknown_service() {
-    triggers(
+    let (report, _dir) = triggers(
         "service",
         &[("clan.nix", "name = \"tor\";", "name = \"torr\";")],
         "unknown-service",
         "clan.nix",
         73,
-        "name",
+        "torr",
     );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "tor");
+    insta::assert_snapshot!("unknown_service_json", render::json_lines(&report));
 }
 
 #[test]

@@ -4,8 +4,9 @@
 use super::locate::{json_key, Files};
 use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
-use kith_eval::{Eval, EvalError};
+use kith_eval::{Eval, EvalError, Value};
 use kith_flake::FlakeOptions;
+use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
 use std::collections::BTreeSet;
@@ -79,7 +80,10 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
             Err(kith_inventory::Error::Eval(e)) if e.message.contains(UNSET) => {}
             Err(e) => {
                 failed = true;
-                let d = engine_error(&ev, files, &e, Some((&inv, name)));
+                let mut d = engine_error(&ev, files, &e, Some((&inv, name)));
+                if d.code == "unknown-service" {
+                    service_fix(&mut ev, &clan, &inv, files, &mut d);
+                }
                 if !out.contains(&d) {
                     out.push(d);
                 }
@@ -337,6 +341,78 @@ fn names_help(name: &str, names: &[String], what: &str) -> String {
             near.join(", "),
             names.join(", ")
         )
+    }
+}
+
+/// For an `unknown-service` diagnostic: the span moved from `module.name` (or `input`) to
+/// its value, and a rename of the value to the nearest service of the input (or the
+/// nearest input).
+fn service_fix(ev: &mut Eval, clan: &Clan, inv: &Inventory, files: &mut Files, d: &mut Diagnostic) {
+    let Some(i) = quoted_after(&d.message, "instance '") else {
+        return;
+    };
+    let Some(inst) = inv.instances.get(&i) else {
+        return;
+    };
+    let is_input = d.message.contains("input with name");
+    let (bad, valid) = if is_input {
+        let listed = d
+            .message
+            .split("following inputs:")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .skip_while(|l| l.trim().is_empty())
+            .map_while(|l| l.strip_prefix("- ").map(str::to_string))
+            .collect();
+        (inst.module.input.clone().unwrap_or_default(), listed)
+    } else {
+        let names = module_names(ev, clan, inst.module.input.as_deref());
+        (inst.module.name.clone(), names)
+    };
+    let file = d.location.file.clone();
+    let key_end = d.location.range.end;
+    if let Some((s, e)) = files.find_name(&file, key_end.byte, &bad) {
+        let value = files.location(&file, s, e);
+        if value.range.start.line == key_end.line {
+            d.location = value;
+        }
+    }
+    let what = if is_input { "input" } else { "service" };
+    d.fixes = name_fix(&d.location, &bad, &valid, what);
+    if !valid.is_empty() {
+        d.notes.push(Note {
+            message: format!("available {what}s: {}", valid.join(", ")),
+            location: None,
+        });
+    }
+}
+
+/// The names of the services `input` provides (clan-core's for none, the clan's own for
+/// `self`), as far as they can be read.
+fn module_names(ev: &mut Eval, clan: &Clan, input: Option<&str>) -> Vec<String> {
+    fn attr(ev: &mut Eval, v: &Value, name: &str) -> Option<Value> {
+        match ev.force(v).ok()? {
+            Value::Attrs(a) => a.get_str(name).cloned(),
+            _ => None,
+        }
+    }
+    let set = match input {
+        None => attr(ev, &clan.clan_core, "clan").and_then(|c| attr(ev, &c, "modules")),
+        Some("self") => attr(ev, &clan.config, "modules"),
+        Some(i) => attr(ev, &clan.config, "self")
+            .and_then(|s| attr(ev, &s, "inputs"))
+            .and_then(|x| attr(ev, &x, i))
+            .and_then(|f| attr(ev, &f, "clan"))
+            .and_then(|c| attr(ev, &c, "modules")),
+    };
+    match set.and_then(|s| ev.force(&s).ok()) {
+        Some(Value::Attrs(a)) => {
+            let mut names: Vec<String> = a.iter().map(|x| x.name.as_str().to_string()).collect();
+            names.sort();
+            names
+        }
+        _ => Vec::new(),
     }
 }
 
