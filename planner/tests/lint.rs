@@ -180,6 +180,24 @@ fn unknown_tag() {
 }
 
 #[test]
+fn unknown_tag_in_inventory_json_with_settings() {
+    let (report, dir) = triggers(
+        "tag-json",
+        &[(
+            "inventory.json",
+            "\"laptop\": {\n              \"settings\"",
+            "\"laptops\": {\n              \"settings\"",
+        )],
+        "unknown-tag",
+        "inventory.json",
+        71,
+        "laptops",
+    );
+    let d = only(&report);
+    assert!(fixed(&dir, d).contains("\"laptop\": {"));
+}
+
+#[test]
 fn unknown_role() {
     let (report, _dir) = triggers(
         "role",
