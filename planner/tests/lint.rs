@@ -290,6 +290,45 @@ fn unknown_roles_all_located() {
 }
 
 #[test]
+fn settings_errors_of_one_instance_all_reported() {
+    let dir = Edited::new(
+        "settings-two",
+        &[
+            ("clan.nix", "port = 2222;", "prot = 2222;"),
+            ("clan.nix", "jumphosts = [", "jmphosts = ["),
+        ],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let got: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.location.range.start.line))
+        .collect();
+    assert_eq!(
+        got,
+        [("settings-unknown-key", 61), ("settings-unknown-key", 66)]
+    );
+}
+
+#[test]
+fn role_settings_error_reported_once_at_its_key() {
+    let dir = Edited::new(
+        "settings-role",
+        &[("inventory.json", "\"labels\": {", "\"lables\": {")],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        ("settings-unknown-key", "inventory.json", 65)
+    );
+}
+
+#[test]
 fn settings_type() {
     triggers(
         "settings-type",

@@ -72,20 +72,25 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
     let mut out = model_rules(&inv, files);
     let mut failed = false;
     for name in inv.instances.keys() {
-        match kith_inventory::services::check_instance(&mut ev, &clan, name) {
-            Ok(()) => {}
-            Err(e) if reads_config(&e) => return None,
-            // The check forces every setting; clan only reads those a service uses, so an
-            // unset option without a default is no error of the clan.
-            Err(kith_inventory::Error::Eval(e)) if e.message.contains(UNSET) => {}
-            Err(e) => {
-                failed = true;
-                let mut d = engine_error(&ev, files, &e, Some((&inv, name)));
-                if d.code == "unknown-service" {
-                    service_fix(&mut ev, &clan, &inv, files, &mut d);
-                }
-                if !out.contains(&d) {
-                    out.push(d);
+        let errors = match kith_inventory::services::check_instance_all(&mut ev, &clan, name) {
+            Ok(errors) => errors,
+            Err(e) => vec![e],
+        };
+        for e in errors {
+            match e {
+                e if reads_config(&e) => return None,
+                // The check forces every setting; clan only reads those a service uses, so
+                // an unset option without a default is no error of the clan.
+                kith_inventory::Error::Eval(e) if e.message.contains(UNSET) => {}
+                e => {
+                    failed = true;
+                    let mut d = engine_error(&ev, files, &e, Some((&inv, name)));
+                    if d.code == "unknown-service" {
+                        service_fix(&mut ev, &clan, &inv, files, &mut d);
+                    }
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
                 }
             }
         }
