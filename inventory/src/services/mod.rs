@@ -139,7 +139,7 @@ pub fn check_instance_all(ev: &mut Eval, clan: &Clan, name: &str) -> Result<Vec<
             for m in members {
                 let checked = g
                     .settings(ev, name, &r.name, m)
-                    .and_then(|v| Ok(ev.force_deep(&v)?));
+                    .and_then(|v| ev.force_deep(&v));
                 if let Err(e) = checked {
                     // An option read without a value is only an error if a service reads it.
                     let unset = e.message.contains("was accessed but has no value defined");
