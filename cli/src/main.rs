@@ -6,6 +6,7 @@ mod completions_cmd;
 mod eval_cmd;
 mod fleet;
 mod inventory_cmd;
+mod lint_cmd;
 mod select_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -47,6 +48,9 @@ enum Command {
     /// Edit the clan's `inventory.json` as clan's write rules allow, checked by the native
     /// engine before anything is written.
     Inventory(inventory_cmd::InventoryArgs),
+    /// Every inventory mistake of the clan at its definition site (human, JSON Lines,
+    /// SARIF or GitHub annotations).
+    Lint(lint_cmd::LintArgs),
     /// List and inspect the clan's machines, as `clan machines`.
     #[command(subcommand)]
     Machines(fleet::machines_cmd::MachinesCommand),
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
             let sub = matches.subcommand_matches("inventory").unwrap_or(&matches);
             inventory_cmd::run(args, sub)
         }
+        Command::Lint(args) => lint_cmd::run(args),
         Command::Machines(cmd) => fleet::machines_cmd::run(cmd),
         Command::Network(cmd) => fleet::network_cmd::run(cmd),
         Command::Vars(cmd) => fleet::vars_cmd::run(cmd),

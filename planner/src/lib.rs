@@ -4,6 +4,7 @@ pub mod cache;
 pub mod edit;
 pub mod exports_plan;
 pub mod fleet;
+pub mod lint;
 pub mod native;
 pub mod recording_fs;
 pub mod select;

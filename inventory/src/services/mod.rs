@@ -119,3 +119,37 @@ pub fn check_instance(ev: &mut Eval, clan: &Clan, name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// As [`check_instance`], but with the settings of every role and every member checked on
+/// their own: the errors of each (the module and role checks still end it at their first,
+/// and a role whose own settings fail has its members left unchecked).
+pub fn check_instance_all(ev: &mut Eval, clan: &Clan, name: &str) -> Result<Vec<crate::Error>> {
+    let services = services(ev, clan)?;
+    let mut errors = Vec::new();
+    for g in &services.groups {
+        let Some((_, roles)) = g.instances.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        g.role_names(ev)?;
+        g.check_roles(ev, name)?;
+        for r in roles {
+            // A member's settings include the role's: members are checked only when the
+            // role's own settings pass (else each would repeat the role's error).
+            let members = std::iter::once(None).chain(r.members.iter().map(|m| Some(m.as_str())));
+            for m in members {
+                let checked = g
+                    .settings(ev, name, &r.name, m)
+                    .and_then(|v| ev.force_deep(&v));
+                if let Err(e) = checked {
+                    // An option read without a value is only an error if a service reads it.
+                    let unset = e.message.contains("was accessed but has no value defined");
+                    errors.push(crate::Error::from(e));
+                    if m.is_none() && !unset {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(errors)
+}

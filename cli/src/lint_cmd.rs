@@ -1,0 +1,96 @@
+//! `kith lint`: the command-line face of `kith_planner::lint`.
+
+use clap::{Args, ValueEnum};
+use kith_planner::lint::{self, render, Severity};
+use kith_planner::select::default_flake_dir;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Output formats of `kith lint`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// miette's graphical report (colours only on a terminal, never with `NO_COLOR`).
+    Human,
+    /// JSON Lines: one diagnostic per line.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub workflow annotations.
+    Github,
+}
+
+/// Arguments of `kith lint`.
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// The clan's flake directory (default: `$CLAN_DIR`, else the first ancestor of the
+    /// current directory with `.clan-flake`, then `.git`, `.hg`, `.svn`, `flake.nix`).
+    #[arg(long, value_name = "PATH")]
+    flake: Option<PathBuf>,
+    /// Use the directory PATH for the input NAME (`a/b` for nested inputs).
+    #[arg(long, num_args = 2, value_names = ["NAME", "PATH"], action = clap::ArgAction::Append)]
+    override_input: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Exit 1 on warnings too (by default only errors do).
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Do not fetch locked flake inputs missing from the store.
+    #[arg(long)]
+    offline: bool,
+}
+
+/// Runs `kith lint`: exit 0 if clean (or only warnings, notes and hints), 1 if any error
+/// (or any warning with `--deny-warnings`), 2 if the clan could not be linted.
+pub fn run(args: LintArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let clan_dir = std::env::var_os("CLAN_DIR");
+    let Some(flake) = args
+        .flake
+        .clone()
+        .or_else(|| default_flake_dir(clan_dir.as_deref(), &cwd))
+    else {
+        let msg = "error: no clan flake found: pass --flake PATH or set CLAN_DIR\n";
+        crate::write_output(b"", msg.as_bytes());
+        return ExitCode::from(2);
+    };
+    let opts = kith_flake::FlakeOptions {
+        overrides: args
+            .override_input
+            .chunks(2)
+            .map(|p| (p[0].clone(), cwd.join(&p[1])))
+            .collect(),
+        offline: args.offline,
+        ..Default::default()
+    };
+    let report = match lint::lint(&flake, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::write_output(b"", format!("error: {e}\n").as_bytes());
+            return ExitCode::from(2);
+        }
+    };
+    let text = match args.format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            render::human(&report, color)
+        }
+        Format::Json => render::json_lines(&report),
+        Format::Sarif => render::sarif(&report),
+        Format::Github => render::github(&report),
+    };
+    if !crate::write_output(text.as_bytes(), b"") {
+        return ExitCode::from(2);
+    }
+    let failing = match report.worst() {
+        Some(Severity::Error) => true,
+        Some(Severity::Warning) => args.deny_warnings,
+        _ => false,
+    };
+    if failing {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

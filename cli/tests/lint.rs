@@ -1,0 +1,97 @@
+//! `kith lint` as a command: formats, colours and exit codes on the bundled example clan
+//! and on a copy of it with a mistake.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clan")
+}
+
+fn kith(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("lint")
+        .arg("--flake")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLAN_DIR")
+        .output()
+        .unwrap()
+}
+
+/// A copy of the example clan whose `zt` instance names an unknown machine.
+fn broken() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kith-cli-lint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(fixture())
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let nix = dir.join("clan.nix");
+    let text = std::fs::read_to_string(&nix).unwrap().replacen(
+        "roles.controller.machines.gateway",
+        "roles.controller.machines.gateway-x",
+        1,
+    );
+    std::fs::write(&nix, text).unwrap();
+    dir
+}
+
+#[test]
+fn clean_clan_exits_zero() {
+    let out = kith(&fixture(), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let out = kith(&fixture(), &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0 error(s), 0 warning(s), 0 note(s)\n"
+    );
+}
+
+#[test]
+fn errors_exit_one_in_every_format() {
+    let dir = broken();
+    let human = kith(&dir, &[]);
+    assert_eq!(human.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("unknown-machine") && text.contains("clan.nix:90:"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "colours with NO_COLOR: {text}");
+    let json = kith(&dir, &["--format", "json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The service's own failure for the missing machine follows, where it is raised.
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["code"], "eval-error");
+    assert_eq!(lines[1]["file"], "modules/zerotier.nix");
+    assert_eq!(lines[0]["code"], "unknown-machine");
+    assert_eq!(lines[0]["range"]["start"]["line"], 90);
+    let sarif = kith(&dir, &["--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "unknown-machine");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "clan.nix"
+    );
+    let gh = kith(&dir, &["--format", "github"]);
+    assert!(String::from_utf8_lossy(&gh.stdout).starts_with("::error file=clan.nix,line=90,"));
+    assert_eq!(gh.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn not_a_flake_exits_two() {
+    let out = kith(Path::new("/nonexistent-kith-lint"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no flake.nix"));
+}

@@ -1,0 +1,674 @@
+//! The checks: the typed inventory's rules, then the engine's own checks (each instance's
+//! module, roles and settings, then the exports), each error located at its definition site.
+
+use super::locate::{json_key, Files};
+use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
+use crate::fleet::machines::{levenshtein, suggest};
+use kith_eval::{Eval, EvalError, Value};
+use kith_flake::FlakeOptions;
+use kith_inventory::clan::Clan;
+use kith_inventory::model::{self, Inventory, Site};
+use kith_inventory::modsys::share;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const INVENTORY_JSON: &str = "inventory.json";
+
+/// The module system's message for an option read without a value.
+const UNSET: &str = "was accessed but has no value defined";
+
+/// Every diagnostic of the clan in `dir`.
+pub(crate) fn run(dir: &Path, opts: &FlakeOptions) -> Vec<Diagnostic> {
+    let mut files = Files::new(dir, None);
+    if let Some(d) = json_syntax(&mut files) {
+        return vec![d];
+    }
+    match pass(dir, opts, &mut files) {
+        Some(out) => out,
+        None => {
+            // A shared service module reads `config`: again without sharing, as the
+            // engine's other callers do.
+            share::set_sharing(false);
+            let out = pass(dir, opts, &mut files);
+            share::set_sharing(true);
+            out.unwrap_or_default()
+        }
+    }
+}
+
+/// `inventory.json`'s syntax (nothing else is said about a clan whose file does not parse).
+fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
+    let text = files.text(INVENTORY_JSON)?;
+    let e = serde_json::from_str::<serde_json::Value>(text).err()?;
+    let (line, column) = (e.line().max(1), e.column().max(1));
+    let start = files.offset(INVENTORY_JSON, line, column);
+    let location = files.location(INVENTORY_JSON, start, start + 1);
+    Some(Diagnostic {
+        code: "parse-error",
+        severity: Severity::Error,
+        message: format!("inventory.json is not valid JSON: {e}"),
+        location,
+        notes: Vec::new(),
+        fixes: Vec::new(),
+    })
+}
+
+/// One pass with a fresh evaluator; `None` if it must run again without module sharing.
+fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagnostic>> {
+    let mut ev = crate::evaluator(opts.offline);
+    let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
+    let clan = match kith_inventory::clan::load(&mut ev, dir, opts) {
+        Ok(c) => c,
+        Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
+    };
+    if let Ok(p) = clan.flake_path(&mut ev) {
+        files.add_prefix(p);
+    }
+    let inv = match model::load(&mut ev, &clan) {
+        Ok(i) => i,
+        Err(e) if reads_config(&e) => return None,
+        Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
+    };
+    let mut out = model_rules(&inv, files);
+    let mut failed = false;
+    for name in inv.instances.keys() {
+        let errors = match kith_inventory::services::check_instance_all(&mut ev, &clan, name) {
+            Ok(errors) => errors,
+            Err(e) => vec![e],
+        };
+        for e in errors {
+            match e {
+                e if reads_config(&e) => return None,
+                // The check forces every setting; clan only reads those a service uses, so
+                // an unset option without a default is no error of the clan.
+                kith_inventory::Error::Eval(e) if e.message.contains(UNSET) => {}
+                e => {
+                    failed = true;
+                    let mut d = engine_error(&ev, files, &e, Some((&inv, name)));
+                    if d.code == "unknown-service" {
+                        service_fix(&mut ev, &clan, &inv, files, &mut d);
+                    }
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+            }
+        }
+    }
+    if !failed {
+        let exports = kith_inventory::services::exports(&mut ev, &clan)
+            .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?));
+        match exports {
+            Ok(()) => {}
+            Err(e) if reads_config(&e) => return None,
+            Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
+        }
+    }
+    Some(out)
+}
+
+/// The rules read off the typed inventory.
+fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let machines: Vec<String> = inv.machines.keys().cloned().collect();
+    let mut carried: BTreeSet<&str> = BTreeSet::new();
+    for m in inv.machines.values() {
+        carried.extend(m.tags.iter().map(String::as_str));
+    }
+    for (t, ms) in &inv.tags {
+        if !ms.is_empty() {
+            carried.insert(t);
+        }
+    }
+    let tags: Vec<String> = carried.iter().map(|t| t.to_string()).collect();
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for (i, inst) in &inv.instances {
+        let mut members = 0;
+        for (r, role) in &inst.roles {
+            for m in role.machines.keys() {
+                if inv.machines.contains_key(m) {
+                    used.insert(m);
+                    members += 1;
+                    continue;
+                }
+                let path = ["instances", i, "roles", r, "machines", m];
+                let (location, notes) = locate_path(inv, files, &path);
+                let fixes = name_fix(&location, m, &machines, "machine");
+                let mut notes = notes;
+                notes.push(Note {
+                    message: names_help(m, &machines, "machines"),
+                    location: None,
+                });
+                out.push(Diagnostic {
+                    code: "unknown-machine",
+                    severity: Severity::Error,
+                    message: format!(
+                        "instance '{i}': role '{r}' names machine '{m}', which is not a machine of this clan"
+                    ),
+                    location,
+                    notes,
+                    fixes,
+                });
+            }
+            for t in role.tags.keys() {
+                let hits: Vec<&String> = inv
+                    .machines
+                    .iter()
+                    .filter(|(_, mc)| mc.tags.contains(t))
+                    .map(|(n, _)| n)
+                    .collect();
+                if !hits.is_empty() || carried.contains(t.as_str()) {
+                    members += hits.len();
+                    used.extend(hits.iter().map(|h| h.as_str()));
+                    continue;
+                }
+                let path = ["instances", i, "roles", r, "tags", t];
+                let (location, mut notes) = locate_path(inv, files, &path);
+                let fixes = name_fix(&location, t, &tags, "tag");
+                notes.push(Note {
+                    message: names_help(t, &tags, "tags"),
+                    location: None,
+                });
+                out.push(Diagnostic {
+                    code: "unknown-tag",
+                    severity: Severity::Warning,
+                    message: format!(
+                        "instance '{i}': role '{r}' names tag '{t}', which no machine carries"
+                    ),
+                    location,
+                    notes,
+                    fixes,
+                });
+            }
+        }
+        if members == 0 {
+            let (location, notes) = locate_path(inv, files, &["instances", i]);
+            let (severity, message) = if inst.roles.is_empty() {
+                (
+                    Severity::Error,
+                    format!("instance '{i}' has no roles: it must define members via 'roles'"),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!("instance '{i}' has roles but no machine is a member of any"),
+                )
+            };
+            out.push(Diagnostic {
+                code: "empty-instance",
+                severity,
+                message,
+                location,
+                notes,
+                fixes: Vec::new(),
+            });
+        }
+    }
+    for m in &machines {
+        if used.contains(m.as_str()) {
+            continue;
+        }
+        let Some(location) = machine_site(inv, files, m) else {
+            continue;
+        };
+        out.push(Diagnostic {
+            code: "unused-machine",
+            severity: Severity::Hint,
+            message: format!("machine '{m}' is a member of no instance"),
+            location,
+            notes: Vec::new(),
+            fixes: Vec::new(),
+        });
+    }
+    out
+}
+
+/// Where machine `m` is defined (its first site in a file of the clan).
+fn machine_site(inv: &Inventory, files: &mut Files, m: &str) -> Option<Location> {
+    for site in inv.sites.machines.get(m).into_iter().flatten() {
+        let Some(rel) = files.relative(&site.file) else {
+            continue;
+        };
+        if rel.ends_with(".json") {
+            let text = files.text(&rel)?;
+            if let Some(((s, e), _)) = json_key(text, &["machines", m]) {
+                return Some(files.location(&rel, s, e));
+            }
+        } else if files.text(&rel).is_some() {
+            let from = site
+                .line
+                .map_or(0, |l| files.offset(&rel, l, site.column.unwrap_or(1)));
+            if let Some((s, e)) = files.find_name(&rel, from, m) {
+                return Some(files.location(&rel, s, e));
+            }
+            return Some(files.at(&rel, site.line, site.column));
+        } else {
+            // A directory under `machines/`: its configuration, if any.
+            let conf = format!("{rel}/configuration.nix");
+            if files.text(&conf).is_some() {
+                return Some(files.location(&conf, 0, 0));
+            }
+        }
+    }
+    None
+}
+
+/// The sites of an inventory path below `inventory` (`instances.<i>[.roles.<r>…]`): the
+/// one that gets furthest down `path` first, the others as notes.
+fn locate_path(inv: &Inventory, files: &mut Files, path: &[&str]) -> (Location, Vec<Note>) {
+    let (sites, level): (&[Site], usize) = match path {
+        ["instances", i, "roles", r, ..] => (
+            inv.sites
+                .roles
+                .get(&(i.to_string(), r.to_string()))
+                .map_or(&[][..], |v| v),
+            4,
+        ),
+        ["instances", i, ..] => (inv.sites.instances.get(*i).map_or(&[][..], |v| v), 2),
+        _ => (&[][..], 0),
+    };
+    let mut found: Vec<(usize, Location, bool)> = Vec::new();
+    for site in sites {
+        let Some(rel) = files.relative(&site.file) else {
+            continue;
+        };
+        let Some(text) = files.text(&rel) else {
+            continue;
+        };
+        if rel.ends_with(".json") {
+            if let Some(((s, e), depth)) = json_key(text, path) {
+                let loc = files.location(&rel, s, e);
+                found.push((depth, loc, true));
+            }
+            continue;
+        }
+        let exact = site.line.is_some();
+        let mut pos = site
+            .line
+            .map_or(0, |l| files.offset(&rel, l, site.column.unwrap_or(1)));
+        let mut loc = files.at(&rel, site.line, site.column);
+        // From the site (which may be an attribute path above the named thing) to the
+        // named thing itself, then down the rest of `path`.
+        let mut depth = level.saturating_sub(1);
+        for seg in &path[depth..] {
+            match files.find_name(&rel, pos, seg) {
+                Some((s, e)) => {
+                    pos = e;
+                    loc = files.location(&rel, s, e);
+                    depth += 1;
+                }
+                None => break,
+            }
+        }
+        found.push((depth, loc, exact));
+    }
+    found.sort_by_key(|(d, _, exact)| (std::cmp::Reverse(*d), !*exact));
+    let mut it = found.into_iter();
+    match it.next() {
+        Some((depth, loc, exact)) => {
+            // Other definitions of the same thing (not merely of a parent of it).
+            let mut notes: Vec<Note> = it
+                .filter(|(d, _, _)| *d == depth)
+                .map(|(_, l, _)| Note {
+                    message: "also defined here".into(),
+                    location: Some(l),
+                })
+                .collect();
+            if !exact {
+                notes.push(Note {
+                    message: "this definition is computed: its exact place could not be resolved statically".into(),
+                    location: None,
+                });
+            }
+            (loc, notes)
+        }
+        None => (
+            files.location("flake.nix", 0, 0),
+            vec![Note {
+                message: format!(
+                    "the definition of `{}` is computed: its place could not be resolved statically",
+                    path.join(".")
+                ),
+                location: None,
+            }],
+        ),
+    }
+}
+
+/// "did you mean" text: the nearest of `names` (clan's suggestion rule), or all of them.
+fn names_help(name: &str, names: &[String], what: &str) -> String {
+    let near = suggest(name, names, 3);
+    if near.is_empty() {
+        format!("this clan has no {what}")
+    } else {
+        format!(
+            "did you mean: {}? (valid {what}: {})",
+            near.join(", "),
+            names.join(", ")
+        )
+    }
+}
+
+/// For an `unknown-service` diagnostic: the span moved from `module.name` (or `input`) to
+/// its value, and a rename of the value to the nearest service of the input (or the
+/// nearest input).
+fn service_fix(ev: &mut Eval, clan: &Clan, inv: &Inventory, files: &mut Files, d: &mut Diagnostic) {
+    let Some(i) = quoted_after(&d.message, "instance '") else {
+        return;
+    };
+    let Some(inst) = inv.instances.get(&i) else {
+        return;
+    };
+    let is_input = d.message.contains("input with name");
+    let (bad, valid) = if is_input {
+        let listed = d
+            .message
+            .split("following inputs:")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .skip_while(|l| l.trim().is_empty())
+            .map_while(|l| l.strip_prefix("- ").map(str::to_string))
+            .collect();
+        (inst.module.input.clone().unwrap_or_default(), listed)
+    } else {
+        let names = module_names(ev, clan, inst.module.input.as_deref());
+        (inst.module.name.clone(), names)
+    };
+    let file = d.location.file.clone();
+    let key_end = d.location.range.end;
+    if let Some((s, e)) = files.find_name(&file, key_end.byte, &bad) {
+        let value = files.location(&file, s, e);
+        if value.range.start.line == key_end.line {
+            d.location = value;
+        }
+    }
+    let what = if is_input { "input" } else { "service" };
+    d.fixes = name_fix(&d.location, &bad, &valid, what);
+    if !valid.is_empty() {
+        d.notes.push(Note {
+            message: format!("available {what}s: {}", valid.join(", ")),
+            location: None,
+        });
+    }
+}
+
+/// The names of the services `input` provides (clan-core's for none, the clan's own for
+/// `self`), as far as they can be read.
+fn module_names(ev: &mut Eval, clan: &Clan, input: Option<&str>) -> Vec<String> {
+    fn attr(ev: &mut Eval, v: &Value, name: &str) -> Option<Value> {
+        match ev.force(v).ok()? {
+            Value::Attrs(a) => a.get_str(name).cloned(),
+            _ => None,
+        }
+    }
+    let set = match input {
+        None => attr(ev, &clan.clan_core, "clan").and_then(|c| attr(ev, &c, "modules")),
+        Some("self") => attr(ev, &clan.config, "modules"),
+        Some(i) => attr(ev, &clan.config, "self")
+            .and_then(|s| attr(ev, &s, "inputs"))
+            .and_then(|x| attr(ev, &x, i))
+            .and_then(|f| attr(ev, &f, "clan"))
+            .and_then(|c| attr(ev, &c, "modules")),
+    };
+    match set.and_then(|s| ev.force(&s).ok()) {
+        Some(Value::Attrs(a)) => {
+            let mut names: Vec<String> = a.iter().map(|x| x.name.as_str().to_string()).collect();
+            names.sort();
+            names
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A rename of the name at `location` to the nearest of `names`, if one is near enough to
+/// be a typo (distance at most a third of the name's length, and at least 1).
+fn name_fix(location: &Location, name: &str, names: &[String], what: &str) -> Vec<Fix> {
+    let Some(best) = suggest(name, names, 1).into_iter().next() else {
+        return Vec::new();
+    };
+    let d = levenshtein(&name.to_lowercase(), &best.to_lowercase());
+    let span = location.range.end.byte - location.range.start.byte;
+    if d > (name.chars().count() / 3).max(1) || span != name.len() {
+        return Vec::new();
+    }
+    rename_fix(location, name, best, what)
+}
+
+/// A rename of the name at `location` (if the location is exactly `name`) to `new`.
+fn rename_fix(location: &Location, name: &str, new: String, what: &str) -> Vec<Fix> {
+    if location.range.end.byte - location.range.start.byte != name.len() {
+        return Vec::new();
+    }
+    vec![Fix {
+        message: format!("rename the {what} to '{new}'"),
+        edits: vec![Edit {
+            location: location.clone(),
+            new_text: new,
+        }],
+    }]
+}
+
+/// An error of the engine as a diagnostic, located through the inventory (`inv`, and the
+/// instance being checked, if any) or the error's own position.
+fn engine_error(
+    ev: &Eval,
+    files: &mut Files,
+    e: &kith_inventory::Error,
+    inv: Option<(&Inventory, &str)>,
+) -> Diagnostic {
+    let e = match e {
+        kith_inventory::Error::Eval(e) => e,
+        kith_inventory::Error::Unsupported(reason) => {
+            let (location, notes) = match inv {
+                Some((inv, i)) if !i.is_empty() => locate_path(inv, files, &["instances", i]),
+                _ => (files.location("flake.nix", 0, 0), Vec::new()),
+            };
+            return Diagnostic {
+                code: "not-static",
+                severity: Severity::Info,
+                message: format!("not checked: the native engine does not model {reason}"),
+                location,
+                notes,
+                fixes: Vec::new(),
+            };
+        }
+    };
+    let msg = files.shorten(e.message.trim());
+    let own = error_site(ev, files, e);
+    let mut d = Diagnostic {
+        code: "eval-error",
+        severity: Severity::Error,
+        message: msg.clone(),
+        location: own
+            .clone()
+            .unwrap_or_else(|| files.location("flake.nix", 0, 0)),
+        notes: Vec::new(),
+        fixes: Vec::new(),
+    };
+    if e.kind == kith_eval::ErrorKind::Parse {
+        d.code = "parse-error";
+        return d;
+    }
+    let Some((inv, current)) = inv else {
+        if let Some(path) = option_path(&msg) {
+            d.notes.push(Note {
+                message: format!("at inventory option `{}`", path.join(".")),
+                location: None,
+            });
+        }
+        return d;
+    };
+    let located = |files: &mut Files, d: &mut Diagnostic, path: &[&str]| {
+        let (loc, notes) = locate_path(inv, files, path);
+        d.location = loc;
+        d.notes.extend(notes);
+        if let Some(o) = &own {
+            if *o != d.location {
+                d.notes.push(Note {
+                    message: "raised here".into(),
+                    location: Some(o.clone()),
+                });
+            }
+        }
+    };
+    if msg.contains("uses the following roles") {
+        d.code = "unknown-role";
+        let i = quoted_after(&msg, "'instances.").unwrap_or_else(|| current.to_string());
+        let lists: Vec<Vec<String>> = msg
+            .lines()
+            .filter_map(|l| serde_json::from_str(l.trim()).ok())
+            .collect();
+        let (bad, valid) = match lists.as_slice() {
+            [bad, valid, ..] => (bad.clone(), valid.clone()),
+            _ => (Vec::new(), Vec::new()),
+        };
+        d.message = format!(
+            "instance '{i}' uses role{} {} that its service does not define",
+            if bad.len() == 1 { "" } else { "s" },
+            bad.iter()
+                .map(|r| format!("'{r}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let r = bad.first().cloned().unwrap_or_default();
+        located(files, &mut d, &["instances", &i, "roles", &r]);
+        d.fixes = name_fix(&d.location, &r, &valid, "role");
+        // The other unknown roles of the instance: their sites as notes, their fixes too.
+        for other in bad.iter().skip(1) {
+            let (loc, _) = locate_path(inv, files, &["instances", &i, "roles", other]);
+            d.fixes.extend(name_fix(&loc, other, &valid, "role"));
+            d.notes.push(Note {
+                message: format!("role '{other}' is not defined by the service either"),
+                location: Some(loc),
+            });
+        }
+        d.notes.push(Note {
+            message: format!("the service defines roles: {}", valid.join(", ")),
+            location: None,
+        });
+        return d;
+    }
+    if msg.contains("doesn't provide clan-module with name")
+        || msg.contains("doesn't provide input with name")
+    {
+        d.code = "unknown-service";
+        let name = msg
+            .rsplit_once("name '")
+            .and_then(|(_, r)| r.split('\'').next());
+        let is_input = msg.contains("input with name");
+        let i = inv
+            .instances
+            .iter()
+            .find(|(_, inst)| match (is_input, name) {
+                (true, Some(n)) => inst.module.input.as_deref() == Some(n),
+                (false, Some(n)) => inst.module.name == n,
+                _ => false,
+            })
+            .map_or(current.to_string(), |(i, _)| i.clone());
+        let key = if is_input { "input" } else { "name" };
+        located(files, &mut d, &["instances", &i, "module", key]);
+        d.message = format!("instance '{i}': {msg}");
+        return d;
+    }
+    if let Some(path) = option_path(&msg) {
+        if let Some(at) = path.iter().position(|s| s == "instances") {
+            let rel: Vec<&str> = path[at..].iter().map(String::as_str).collect();
+            if msg.contains("does not exist") {
+                d.code = "settings-unknown-key";
+            } else if msg.contains("is not of type") {
+                d.code = "settings-type";
+            }
+            located(files, &mut d, &rel);
+            // The module system's "Did you mean `…'": its first option, as a rename.
+            let nearest = msg
+                .find("Did you mean")
+                .and_then(|at| option_path(&msg[at..]))
+                .and_then(|p| p.last().cloned());
+            if let (Some(bad), Some(near)) = (rel.last(), nearest) {
+                if d.code == "settings-unknown-key" {
+                    d.fixes = rename_fix(&d.location, bad, near, "option");
+                }
+            }
+            return d;
+        }
+    }
+    let service = quoted_after(&msg, "in service '").or_else(|| quoted_after(&msg, "Service: '"));
+    if let Some(svc) = service.filter(|_| own.is_none()) {
+        let using = inv
+            .instances
+            .iter()
+            .find(|(_, inst)| inst.module.name == svc)
+            .map(|(i, _)| i.clone());
+        if let Some(i) = using {
+            located(files, &mut d, &["instances", &i, "module", "name"]);
+            d.message = format!("instance '{i}' (service '{svc}'): {msg}");
+            return d;
+        }
+    }
+    if own.is_none() && !current.is_empty() {
+        located(files, &mut d, &["instances", current]);
+    }
+    d
+}
+
+/// The first position of `e` (or its trace) in a file of the clan.
+fn error_site(ev: &Eval, files: &mut Files, e: &EvalError) -> Option<Location> {
+    for span in std::iter::once(e.span).chain(e.trace.iter().map(|t| t.span)) {
+        let Some((f, l, c)) = ev.sources.describe(span) else {
+            continue;
+        };
+        let Some(rel) = files.relative(&f) else {
+            continue;
+        };
+        let start = files.offset(&rel, l, c);
+        let len = span.end.saturating_sub(span.start) as usize;
+        return Some(files.location(&rel, start, start + len));
+    }
+    None
+}
+
+/// The text between `prefix` and the next `'`.
+fn quoted_after(msg: &str, prefix: &str) -> Option<String> {
+    let rest = &msg[msg.find(prefix)? + prefix.len()..];
+    Some(rest.split('\'').next()?.to_string())
+}
+
+/// The option path of a module-system message (`` The option `a.b."c.d"' … ``).
+fn option_path(msg: &str) -> Option<Vec<String>> {
+    let start = msg.find('`')? + 1;
+    let end = start + msg[start..].find('\'')?;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in msg[start..end].chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn option_paths() {
+        let m = "A definition for option `\"<clan-core>-internet\".instances.internet.roles.default.machines.sara.settings.port' is not of type";
+        assert_eq!(
+            super::option_path(m).unwrap()[1..],
+            [
+                "instances",
+                "internet",
+                "roles",
+                "default",
+                "machines",
+                "sara",
+                "settings",
+                "port"
+            ]
+        );
+    }
+}

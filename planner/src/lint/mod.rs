@@ -1,0 +1,172 @@
+//! `kith lint`: the clan's inventory mistakes, all at once, each at its definition site
+//! (through merges, across Nix files and `inventory.json`), from the native engine's typed
+//! inventory ([`kith_inventory::model`]) and its own checks — never from a second reading of
+//! the files. Rendered as human text (miette), JSON Lines, SARIF 2.1.0 or GitHub annotations
+//! by [`render`].
+
+mod check;
+mod locate;
+pub mod render;
+pub mod rules;
+
+use kith_flake::FlakeOptions;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use rules::{Rule, RULES};
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The clan does not evaluate, or evaluates to something wrong.
+    Error,
+    /// Very likely a mistake.
+    Warning,
+    /// Something kith could not check statically, said so.
+    Info,
+    /// Worth a look (unused things).
+    Hint,
+}
+
+impl Severity {
+    /// `error`, `warning`, `info` or `hint`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// A place in a file: 1-based line, 1-based column (in characters) and 0-based byte offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// 0-based byte offset in the file.
+    pub byte: usize,
+}
+
+/// A range of a file (end exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// First character.
+    pub start: Position,
+    /// Just after the last character.
+    pub end: Position,
+}
+
+/// A range of a file of the clan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file, relative to the clan's directory (`/`-separated).
+    pub file: String,
+    /// Where in it.
+    pub range: Range,
+}
+
+/// A related site or remark.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// What it says.
+    pub message: String,
+    /// The site it is about, if any.
+    pub location: Option<Location>,
+}
+
+/// One text edit: replace `location` by `new_text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// The text replaced.
+    pub location: Location,
+    /// The replacement.
+    pub new_text: String,
+}
+
+/// A fix: edits applied together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does.
+    pub message: String,
+    /// Its edits.
+    pub edits: Vec<Edit>,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule's stable id (see [`RULES`]).
+    pub code: &'static str,
+    /// Its severity (the rule's default unless said otherwise in the rule's page).
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// Related sites and remarks.
+    pub notes: Vec<Note>,
+    /// Fixes, as text edits.
+    pub fixes: Vec<Fix>,
+}
+
+impl Diagnostic {
+    /// The rule's documentation page.
+    pub fn url(&self) -> String {
+        rules::url(self.code)
+    }
+}
+
+/// The diagnostics of a clan.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The clan's directory (files are relative to it).
+    pub root: PathBuf,
+    /// The diagnostics, by file, then position, then rule.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// The highest severity reported, if any diagnostic was.
+    pub fn worst(&self) -> Option<Severity> {
+        self.diagnostics.iter().map(|d| d.severity).min()
+    }
+}
+
+/// Why a clan could not be linted at all.
+#[derive(Debug)]
+pub struct LintError(pub String);
+
+impl fmt::Display for LintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LintError {}
+
+/// Lints the clan in `dir`.
+pub fn lint(dir: &Path, opts: &FlakeOptions) -> Result<Report, LintError> {
+    if !dir.join("flake.nix").is_file() {
+        return Err(LintError(format!(
+            "no flake.nix in {}: not a clan's flake directory",
+            dir.display()
+        )));
+    }
+    let mut diagnostics = check::run(dir, opts);
+    diagnostics.sort_by(|a, b| {
+        (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
+            &b.location.file,
+            b.location.range.start.byte,
+            b.code,
+        ))
+    });
+    diagnostics.dedup();
+    Ok(Report {
+        root: dir.to_path_buf(),
+        diagnostics,
+    })
+}

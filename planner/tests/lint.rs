@@ -1,0 +1,507 @@
+//! `kith lint`: each rule triggered by a one-line edit of a copy of the bundled example clan
+//! (which itself must be clean), located at the edited site, with its fix; the output
+//! formats as snapshots; and no false positives (every `expected-error.txt` reported at its
+//! line) on the shared conformance cases.
+
+#[path = "../../eval/tests/common/corpus.rs"]
+mod corpus;
+
+use kith_flake::FlakeOptions;
+use kith_planner::lint::{lint, render, Diagnostic, Report, Severity};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The engine keeps per-thread state while it loads a clan: one lint at a time.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clan")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the example clan with `edits` (file, text, replacement) applied.
+struct Edited(PathBuf);
+
+impl Edited {
+    fn new(name: &str, edits: &[(&str, &str, &str)]) -> Edited {
+        let dir = std::env::temp_dir().join(format!("kith-lint-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&fixture(), &dir);
+        for (file, from, to) in edits {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains(from), "{file} has no {from:?}");
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        }
+        Edited(dir)
+    }
+}
+
+impl Drop for Edited {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(dir: &Path, opts: &FlakeOptions) -> Report {
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    lint(dir, opts).unwrap()
+}
+
+/// The one diagnostic of `report` (anything else fails the test).
+fn only(report: &Report) -> &Diagnostic {
+    assert_eq!(
+        report.diagnostics.len(),
+        1,
+        "{}",
+        render::json_lines(report)
+    );
+    &report.diagnostics[0]
+}
+
+/// Lints the example clan with `edits`: exactly one diagnostic, of rule `code`, whose
+/// span starts at `file`:`line` and covers `text`; returns it for further checks.
+fn triggers(
+    name: &str,
+    edits: &[(&str, &str, &str)],
+    code: &str,
+    file: &str,
+    line: usize,
+    text: &str,
+) -> (Report, Edited) {
+    let dir = Edited::new(name, edits);
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        (code, file, line)
+    );
+    let source = std::fs::read_to_string(dir.0.join(file)).unwrap();
+    let r = &d.location.range;
+    assert_eq!(&source[r.start.byte..r.end.byte], text);
+    (report, dir)
+}
+
+/// The first fix's single edit, applied to its file: the file's new text.
+fn fixed(dir: &Edited, d: &Diagnostic) -> String {
+    let edit = &d.fixes[0].edits[0];
+    let text = std::fs::read_to_string(dir.0.join(&edit.location.file)).unwrap();
+    let r = &edit.location.range;
+    format!(
+        "{}{}{}",
+        &text[..r.start.byte],
+        edit.new_text,
+        &text[r.end.byte..]
+    )
+}
+
+#[test]
+fn the_example_clan_is_clean() {
+    let report = run(&fixture(), &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+    assert_eq!(render::json_lines(&report), "");
+}
+
+#[test]
+fn unknown_machine_in_nix_with_fix() {
+    let (report, dir) = triggers(
+        "machine",
+        &[("clan.nix", "gateway.settings.host", "gatewy.settings.host")],
+        "unknown-machine",
+        "clan.nix",
+        58,
+        "gatewy",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(d.fixes[0].edits[0].new_text, "gateway");
+    assert!(fixed(&dir, d).contains("gateway.settings.host"));
+    insta::assert_snapshot!("unknown_machine_human", render::human(&report, false));
+    insta::assert_snapshot!("unknown_machine_json", render::json_lines(&report));
+    insta::assert_snapshot!("unknown_machine_sarif", render::sarif(&report));
+    insta::assert_snapshot!("unknown_machine_github", render::github(&report));
+}
+
+#[test]
+fn unknown_machine_in_inventory_json() {
+    let (report, _dir) = triggers(
+        "machine-json",
+        &[(
+            "inventory.json",
+            "\"nas\": {\n              \"settings\"",
+            "\"naz\": {\n              \"settings\"",
+        )],
+        "unknown-machine",
+        "inventory.json",
+        39,
+        "naz",
+    );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "nas");
+}
+
+#[test]
+fn unknown_tag() {
+    let (report, _dir) = triggers(
+        "tag",
+        &[(
+            "clan.nix",
+            "roles.server.tags = [ \"server\" ]",
+            "roles.server.tags = [ \"servr\" ]",
+        )],
+        "unknown-tag",
+        "clan.nix",
+        76,
+        "servr",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(d.fixes[0].edits[0].new_text, "server");
+    insta::assert_snapshot!("unknown_tag_json", render::json_lines(&report));
+}
+
+#[test]
+fn unknown_tag_in_inventory_json_with_settings() {
+    let (report, dir) = triggers(
+        "tag-json",
+        &[(
+            "inventory.json",
+            "\"laptop\": {\n              \"settings\"",
+            "\"laptops\": {\n              \"settings\"",
+        )],
+        "unknown-tag",
+        "inventory.json",
+        71,
+        "laptops",
+    );
+    let d = only(&report);
+    assert!(fixed(&dir, d).contains("\"laptop\": {"));
+}
+
+#[test]
+fn unknown_role() {
+    let (report, _dir) = triggers(
+        "role",
+        &[(
+            "clan.nix",
+            "roles.client.machines",
+            "roles.clients.machines",
+        )],
+        "unknown-role",
+        "clan.nix",
+        79,
+        "clients",
+    );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "client");
+    insta::assert_snapshot!("unknown_role_human", render::human(&report, false));
+}
+
+#[test]
+fn unknown_service() {
+    let (report, _dir) = triggers(
+        "service",
+        &[("clan.nix", "name = \"tor\";", "name = \"torr\";")],
+        "unknown-service",
+        "clan.nix",
+        73,
+        "torr",
+    );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "tor");
+    insta::assert_snapshot!("unknown_service_json", render::json_lines(&report));
+}
+
+#[test]
+fn settings_unknown_key() {
+    let (report, _dir) = triggers(
+        "settings-key",
+        &[("clan.nix", "port = 2222;", "prot = 2222;")],
+        "settings-unknown-key",
+        "clan.nix",
+        61,
+        "prot",
+    );
+    assert_eq!(only(&report).fixes[0].edits[0].new_text, "port");
+}
+
+#[test]
+fn settings_unknown_key_in_inventory_json_with_fix() {
+    let (report, dir) = triggers(
+        "settings-key-json",
+        &[(
+            "inventory.json",
+            "\"host\": \"nas.home.arpa\"",
+            "\"hots\": \"nas.home.arpa\"",
+        )],
+        "settings-unknown-key",
+        "inventory.json",
+        41,
+        "hots",
+    );
+    let d = only(&report);
+    assert_eq!(d.fixes[0].edits[0].new_text, "host");
+    assert!(fixed(&dir, d).contains("\"host\": \"nas.home.arpa\""));
+}
+
+#[test]
+fn unknown_roles_all_located() {
+    let (report, _dir) = triggers(
+        "roles",
+        &[
+            (
+                "clan.nix",
+                "roles.client.machines",
+                "roles.clients.machines",
+            ),
+            ("clan.nix", "roles.server.tags", "roles.servers.tags"),
+        ],
+        "unknown-role",
+        "clan.nix",
+        79,
+        "clients",
+    );
+    let d = only(&report);
+    let fixes: Vec<&str> = d
+        .fixes
+        .iter()
+        .map(|f| f.edits[0].new_text.as_str())
+        .collect();
+    assert_eq!(fixes, ["client", "server"]);
+    let other = d.notes.iter().find_map(|n| n.location.as_ref()).unwrap();
+    assert_eq!(other.range.start.line, 76);
+}
+
+#[test]
+fn settings_errors_of_one_instance_all_reported() {
+    let dir = Edited::new(
+        "settings-two",
+        &[
+            ("clan.nix", "port = 2222;", "prot = 2222;"),
+            ("clan.nix", "jumphosts = [", "jmphosts = ["),
+        ],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let got: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.location.range.start.line))
+        .collect();
+    assert_eq!(
+        got,
+        [("settings-unknown-key", 61), ("settings-unknown-key", 66)]
+    );
+}
+
+#[test]
+fn role_settings_error_reported_once_at_its_key() {
+    let dir = Edited::new(
+        "settings-role",
+        &[("inventory.json", "\"labels\": {", "\"lables\": {")],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        ("settings-unknown-key", "inventory.json", 65)
+    );
+}
+
+#[test]
+fn settings_type() {
+    triggers(
+        "settings-type",
+        &[("clan.nix", "port = 2222;", "port = \"ssh\";")],
+        "settings-type",
+        "clan.nix",
+        61,
+        "port",
+    );
+}
+
+#[test]
+fn empty_instance() {
+    triggers(
+        "empty",
+        &[(
+            "clan.nix",
+            "      zt = {\n",
+            "      idle.module = { name = \"tor\"; input = \"self\"; };\n      zt = {\n",
+        )],
+        "empty-instance",
+        "clan.nix",
+        85,
+        "idle",
+    );
+}
+
+#[test]
+fn unused_machine() {
+    // The zerotier peers are every machine: with only the servers, two machines are in
+    // no instance (one defined in Nix, one in inventory.json).
+    let dir = Edited::new(
+        "unused",
+        &[(
+            "clan.nix",
+            "roles.peer.tags = [ \"all\" ]",
+            "roles.peer.tags = [ \"server\" ]",
+        )],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let got: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.code,
+                d.severity,
+                d.location.file.as_str(),
+                d.location.range.start.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("unused-machine", Severity::Hint, "clan.nix", 28),
+            ("unused-machine", Severity::Hint, "inventory.json", 17)
+        ]
+    );
+    insta::assert_snapshot!("unused_machine_github", render::github(&report));
+}
+
+#[test]
+fn parse_error_json() {
+    triggers(
+        "parse-json",
+        &[("inventory.json", "\"web\": {", "\"web\" {")],
+        "parse-error",
+        "inventory.json",
+        10,
+        "{",
+    );
+}
+
+#[test]
+fn parse_error_nix() {
+    let dir = Edited::new(
+        "parse-nix",
+        &[(
+            "clan.nix",
+            "tor = ./modules/tor.nix;",
+            "tor = ./modules/tor.nix",
+        )],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (d.code, d.location.file.as_str()),
+        ("parse-error", "clan.nix")
+    );
+    assert!((12..=13).contains(&d.location.range.start.line), "{d:?}");
+}
+
+/// The conformance cases with clan-core's expected errors: `(case, file, line)` where
+/// the error is reported.
+const ERRORS: &[(&str, &str, usize)] = &[
+    ("06-error-unknown-role", "clan.nix", 15),
+    ("07-error-unknown-module", "clan.nix", 13),
+    ("08-error-unknown-input", "clan.nix", 9),
+    ("09-error-settings-unknown-option", "clan.nix", 12),
+    ("10-error-settings-wrong-type", "clan.nix", 16),
+    ("11-error-settings-json-and-nix", "clan.nix", 9),
+    ("12-error-export-outside-scope", "clan.nix", 14),
+    ("13-error-exports-not-declared", "clan.nix", 14),
+];
+
+/// Deliberate mistakes of the valid cases that clan only warns about or never reports.
+const KNOWN: &[(&str, &str)] = &[
+    ("02-tags-and-roles", "unknown-machine"),
+    ("02-tags-and-roles", "unknown-tag"),
+];
+
+#[test]
+fn conformance_cases() {
+    let what = "lint of the conformance cases";
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    if corpus::present(&corpus::corpus_path("clan-core"), what).is_none() {
+        return;
+    }
+    let opts = FlakeOptions {
+        overrides: vec![
+            ("clan-core".into(), corpus::corpus_path("clan-core")),
+            ("nixpkgs".into(), corpus::corpus_path("nixpkgs-lib")),
+        ],
+        ..FlakeOptions::default()
+    };
+    let mut names: Vec<_> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut errors_seen = 0;
+    for name in &names {
+        let dir = cases.join(name);
+        let report = run(&dir, &opts);
+        let serious: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity <= Severity::Warning)
+            .filter(|d| !KNOWN.contains(&(name.as_str(), d.code)))
+            .collect();
+        match ERRORS.iter().find(|(c, _, _)| c == name) {
+            Some((_, file, line)) => {
+                errors_seen += 1;
+                assert!(dir.join("expected-error.txt").is_file(), "{name}");
+                assert!(
+                    serious.iter().any(|d| d.severity == Severity::Error
+                        && d.location.file == *file
+                        && d.location.range.start.line == *line),
+                    "{name}: no error at {file}:{line}:\n{}",
+                    render::json_lines(&report)
+                );
+            }
+            None => {
+                assert!(
+                    !dir.join("expected-error.txt").exists(),
+                    "{name}: add it to ERRORS"
+                );
+                assert!(
+                    serious.is_empty(),
+                    "{name}:\n{}",
+                    render::json_lines(&report)
+                );
+            }
+        }
+        for (case, code) in KNOWN.iter().filter(|(c, _)| c == name) {
+            assert!(
+                report.diagnostics.iter().any(|d| d.code == *code),
+                "{case}: {code} not reported"
+            );
+        }
+    }
+    assert_eq!(errors_seen, ERRORS.len());
+}
