@@ -266,3 +266,25 @@ fn expected_is_the_oracles() {
         "fixtures/clan/expected.json is stale: run inventory/tests/cases/regenerate.sh"
     );
 }
+
+/// The README's first command on a fresh clone prints the saved `network-list.txt` (which
+/// CI also compares with the binary's output), and that saved copy is what clan-cli's
+/// algorithm gives from clan-oracle's answers (the model's expectation for the example,
+/// `planner/tests/admin/fixtures/clan/expected.json`, regenerated from `expected.json`).
+#[test]
+fn network_list_on_a_fresh_clone_is_the_saved_copy() {
+    let clone = Clone::new("network-list");
+    let (out, err, code) = clone.kith(&["network", "list"]);
+    assert_eq!(code, Some(0), "{err}");
+    let saved = std::fs::read_to_string(fixture().join("network-list.txt")).unwrap();
+    assert_eq!(out, saved);
+    let model: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../planner/tests/admin/fixtures/clan/expected.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(model["network list"].as_str(), Some(saved.as_str()));
+}
