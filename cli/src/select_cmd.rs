@@ -67,7 +67,9 @@ pub fn run(args: SelectArgs) -> ExitCode {
     }
     match result {
         Ok(answer) => {
-            if crate::write_output(format!("{}\n", answer.text).as_bytes(), stderr.as_bytes()) {
+            let mut text = answer.text;
+            text.push('\n');
+            if crate::write_output(text.as_bytes(), stderr.as_bytes()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

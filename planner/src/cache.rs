@@ -63,7 +63,12 @@ impl Hit {
 
     /// The answer as `clan select` prints it, if its file is intact.
     pub fn text(&self) -> Option<String> {
-        let bytes = std::fs::read(self.dir.join(format!("{}.text", self.key))).ok()?;
+        use std::io::Read;
+        let mut file = std::fs::File::open(self.dir.join(format!("{}.text", self.key))).ok()?;
+        let len = file.metadata().ok()?.len();
+        // One byte of room: the printer appends a newline without copying the text.
+        let mut bytes = Vec::with_capacity(usize::try_from(len).ok()? + 1);
+        file.read_to_end(&mut bytes).ok()?;
         (blake3::hash(&bytes).to_hex().as_str() == self.entry.text_digest)
             .then(|| String::from_utf8(bytes).ok())
             .flatten()
@@ -110,17 +115,25 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
     })
 }
 
-/// Whether every observation still holds; a long list is checked by two threads (each
-/// check is a `stat` or a read, and the kernel's path lookups dominate a warm answer).
+/// Whether every observation still holds. Each check is a `stat` or a read, and the
+/// kernel's path lookups dominate a warm answer, so the work is spread over two threads:
+/// the files beside the trees (a tree is checked by two threads itself), or the two halves
+/// of a long list.
 fn all_hold(observations: &[Observation], dir: &Path) -> bool {
-    let check = |part: &[Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
-    if observations.len() < 512 {
-        return check(observations);
-    }
-    let (a, b) = observations.split_at(observations.len() / 2);
+    let check = |part: &[&Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
+    let (trees, files): (Vec<&Observation>, Vec<&Observation>) =
+        observations.iter().partition(|o| o.op == "tree");
+    let (a, b) = if !trees.is_empty() {
+        (trees, files)
+    } else if files.len() >= 512 {
+        let (a, b) = files.split_at(files.len() / 2);
+        (a.to_vec(), b.to_vec())
+    } else {
+        return check(&files);
+    };
     std::thread::scope(|s| {
-        let other = s.spawn(|| check(b));
-        let mine = check(a);
+        let other = s.spawn(|| check(&b));
+        let mine = check(&a);
         mine && other.join().unwrap_or(false)
     })
 }

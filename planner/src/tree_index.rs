@@ -30,8 +30,9 @@ const RACY_SECONDS: i64 = 2;
 /// What the index remembers of one entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
-    /// The path relative to the root (empty for the root itself).
-    rel: Vec<u8>,
+    /// The path relative to the root (empty for the root itself): a range of
+    /// [`TreeIndex::names`].
+    rel: std::ops::Range<usize>,
     meta: Meta,
     /// For a racy entry: the digest of its content or listing.
     racy: Option<[u8; 32]>,
@@ -73,6 +74,8 @@ impl Meta {
 pub struct TreeIndex {
     root: PathBuf,
     entries: Vec<Entry>,
+    /// The entries' relative paths, one after the other (one allocation for all).
+    names: Vec<u8>,
 }
 
 /// The digest of a directory tree's metadata (every entry's relative path, kind, size and
@@ -88,11 +91,12 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
         .unwrap_or(i64::MAX);
     let racy = |m: &Meta| m.mtime.0 + RACY_SECONDS >= now || m.ctime.0 + RACY_SECONDS >= now;
     let mut entries = Vec::new();
+    let mut names = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     if index {
         let meta = Meta::of(&root_meta);
         entries.push(Entry {
-            rel: Vec::new(),
+            rel: 0..0,
             racy: racy(&meta).then(|| listing_digest(root)).transpose()?,
             meta,
         });
@@ -121,8 +125,9 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
                 } else {
                     Some(content_digest(&p)?)
                 };
+                names.extend_from_slice(rel);
                 entries.push(Entry {
-                    rel: rel.to_vec(),
+                    rel: names.len() - rel.len()..names.len(),
                     meta,
                     racy: digest,
                 });
@@ -136,6 +141,7 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
     let index = index.then(|| TreeIndex {
         root: root.to_path_buf(),
         entries,
+        names,
     });
     Ok((digest, index))
 }
@@ -180,7 +186,7 @@ impl TreeIndex {
                 buf.extend_from_slice(root);
                 if !e.rel.is_empty() {
                     buf.push(b'/');
-                    buf.extend_from_slice(&e.rel);
+                    buf.extend_from_slice(&self.names[e.rel.clone()]);
                 }
                 let p = Path::new(std::ffi::OsStr::from_bytes(&buf));
                 let Ok(m) = std::fs::symlink_metadata(p) else {
@@ -215,7 +221,7 @@ impl TreeIndex {
         put_bytes(&mut out, self.root.as_os_str().as_bytes());
         out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
         for e in &self.entries {
-            put_bytes(&mut out, &e.rel);
+            put_bytes(&mut out, &self.names[e.rel.clone()]);
             out.push(e.meta.kind);
             for n in [e.meta.size, e.meta.ino] {
                 out.extend_from_slice(&n.to_le_bytes());
@@ -254,8 +260,11 @@ impl TreeIndex {
         let root = PathBuf::from(std::ffi::OsStr::from_bytes(r.bytes()?));
         let n = r.u64()?;
         let mut entries = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 60));
+        let mut names = Vec::with_capacity(body.len());
         for _ in 0..n {
-            let rel = r.bytes()?.to_vec();
+            let rel = r.bytes()?;
+            names.extend_from_slice(rel);
+            let rel = names.len() - rel.len()..names.len();
             let kind = r.take(1)?[0];
             let size = r.u64()?;
             let ino = r.u64()?;
@@ -278,7 +287,11 @@ impl TreeIndex {
                 racy,
             });
         }
-        r.0.is_empty().then_some(TreeIndex { root, entries })
+        r.0.is_empty().then_some(TreeIndex {
+            root,
+            entries,
+            names,
+        })
     }
 
     /// The root the index describes.
