@@ -100,6 +100,10 @@ impl Clan {
 /// Runs `work`, showing a spinner with `message` on stderr (a terminal only) once it has
 /// taken half a second.
 pub fn with_progress<T>(message: &str, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        // The spinner draws only on a terminal: no thread to start for it.
+        return work();
+    }
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let message = message.to_string();
     let spinner = std::thread::spawn(move || {

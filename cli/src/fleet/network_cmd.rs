@@ -71,10 +71,10 @@ fn list(a: ListArgs) -> ExitCode {
         .and_then(|c| {
             c.view_with(
                 View::Exports,
-                Some(("network-list", &network::network_list_slots)),
+                Some(("network-list-v2", &network::network_list_projection)),
             )
         })
-        .and_then(|e| network::networks(&e))
+        .and_then(|p| network::networks_of_list_projection(&p))
     {
         Ok(n) => n,
         Err(e) => return fail(&e),

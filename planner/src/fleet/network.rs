@@ -72,28 +72,72 @@ fn parse_key(key: &str) -> Result<[Option<&str>; 4], FleetError> {
 /// A (service, instance) pair of export keys.
 type Scope<'a> = (Option<&'a str>, Option<&'a str>);
 
-/// The part of a `clan.exports` view `network list` shows (the projection it caches): the
-/// keys with a `networking` or `peer` export, `networking` whole and `peer` as an empty
-/// set (the list names peers; their hosts are not shown). [`networks`] of it gives the
-/// same networks and peers, without hosts.
-pub fn network_list_slots(exports: &Value) -> Value {
-    let Some(exports) = exports.as_object() else {
-        return exports.clone();
-    };
-    let mut out = serde_json::Map::new();
-    for (key, value) in exports {
-        let mut slots = serde_json::Map::new();
-        if let Some(n) = value.get("networking").filter(|v| !v.is_null()) {
-            slots.insert("networking".into(), n.clone());
-        }
-        if value.get("peer").is_some_and(|v| !v.is_null()) {
-            slots.insert("peer".into(), Value::Object(Default::default()));
-        }
-        if !slots.is_empty() {
-            out.insert(key.clone(), Value::Object(slots));
-        }
+/// What `network list` shows of a `clan.exports` view, as JSON (the projection it
+/// caches, so a warm list neither parses the view nor regroups its exports): the
+/// [`networks`] with their peers' machines and keys but no hosts, or the error.
+pub fn network_list_projection(exports: &Value) -> Value {
+    match networks(exports) {
+        Ok(nets) => serde_json::json!({
+            "networks": nets
+                .iter()
+                .map(|n| serde_json::json!({
+                    "name": n.name,
+                    "service": n.service,
+                    "module": n.module,
+                    "priority": n.priority,
+                    "peers": n.peers.iter().map(|p| [&p.machine, &p.key]).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>(),
+        }),
+        Err(e) => serde_json::json!({ "error": e.0 }),
     }
-    Value::Object(out)
+}
+
+/// The networks a [`network_list_projection`] holds (peers without hosts: port 22, user
+/// `root`, as an empty peer export gives).
+pub fn networks_of_list_projection(p: &Value) -> Result<Vec<Network>, FleetError> {
+    if let Some(e) = p.get("error").and_then(Value::as_str) {
+        return Err(FleetError(e.to_string()));
+    }
+    let bad = || FleetError("the cached network list is unreadable".into());
+    let nets = p
+        .get("networks")
+        .and_then(Value::as_array)
+        .ok_or_else(bad)?;
+    nets.iter()
+        .map(|n| {
+            let text = |k: &str| n.get(k).and_then(Value::as_str).map(str::to_string);
+            let peers = n
+                .get("peers")
+                .and_then(Value::as_array)
+                .ok_or_else(bad)?
+                .iter()
+                .map(|pk| {
+                    let (Some(machine), Some(key)) = (
+                        pk.get(0).and_then(Value::as_str),
+                        pk.get(1).and_then(Value::as_str),
+                    ) else {
+                        return Err(bad());
+                    };
+                    Ok(Peer {
+                        machine: machine.to_string(),
+                        key: key.to_string(),
+                        hosts: Vec::new(),
+                        port: Value::from(22),
+                        user: None,
+                        ssh_options: Vec::new(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Network {
+                name: text("name").ok_or_else(bad)?,
+                service: text("service"),
+                module: text("module").ok_or_else(bad)?,
+                priority: n.get("priority").and_then(Value::as_i64).ok_or_else(bad)?,
+                peers,
+            })
+        })
+        .collect()
 }
 
 /// The networks of a clan from its `clan.exports` view, in the order clan's dict has them
@@ -297,7 +341,8 @@ mod tests {
         Running::Yes
     }
 
-    /// The cached projection of `network list` gives the same table and JSON as the view.
+    /// The cached projection of `network list` gives the same table and JSON as the view,
+    /// and carries its error.
     #[test]
     fn list_projection_keeps_the_list() {
         let ex = json!({
@@ -310,13 +355,19 @@ mod tests {
             "other:internet:default:zed": peer("6"),
         });
         let whole = networks(&ex).unwrap();
-        let projected = networks(&network_list_slots(&ex)).unwrap();
+        let projected = networks_of_list_projection(&network_list_projection(&ex)).unwrap();
         assert_eq!(
             list_table(&whole, &mut yes),
             list_table(&projected, &mut yes)
         );
         assert_eq!(list_json(&whole, &mut yes), list_json(&projected, &mut yes));
-        assert!(network_list_slots(&ex).get("c/other:x:r:m").is_none());
+        let broken = json!({"a:b::": {"networking": {"priority": "high", "module": "m"}}});
+        assert_eq!(
+            networks_of_list_projection(&network_list_projection(&broken))
+                .unwrap_err()
+                .0,
+            networks(&broken).unwrap_err().0
+        );
     }
 
     #[test]
