@@ -3,7 +3,6 @@
 
 use clap::{ArgMatches, Args, Subcommand};
 use kith_planner::edit::{self, Edit, RoleMembers};
-use kith_planner::select::default_flake_dir;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -122,24 +121,11 @@ fn fail(msg: &str) -> ExitCode {
 
 /// Runs `kith inventory` (`matches`: the subcommand's, for the order of `--role`).
 pub fn run(args: InventoryArgs, matches: &ArgMatches) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let c = &args.common;
-    let clan_dir = std::env::var_os("CLAN_DIR");
-    let Some(flake) = c
-        .flake
-        .clone()
-        .or_else(|| default_flake_dir(clan_dir.as_deref(), &cwd))
+    let Some((flake, opts)) =
+        crate::clan_flake::flake_and_options(c.flake.as_ref(), &c.override_input, c.offline)
     else {
         return fail("no clan flake found: pass --flake PATH or set CLAN_DIR");
-    };
-    let opts = kith_flake::FlakeOptions {
-        overrides: c
-            .override_input
-            .chunks(2)
-            .map(|p| (p[0].clone(), cwd.join(&p[1])))
-            .collect(),
-        offline: c.offline,
-        ..Default::default()
     };
     let e = match args.command {
         InventoryCommand::Set { path, json } => {

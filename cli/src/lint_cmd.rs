@@ -2,7 +2,6 @@
 
 use clap::{Args, ValueEnum};
 use kith_planner::lint::{self, render, Severity};
-use kith_planner::select::default_flake_dir;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,25 +43,14 @@ pub struct LintArgs {
 /// Runs `kith lint`: exit 0 if clean (or only warnings, notes and hints), 1 if any error
 /// (or any warning with `--deny-warnings`), 2 if the clan could not be linted.
 pub fn run(args: LintArgs) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let clan_dir = std::env::var_os("CLAN_DIR");
-    let Some(flake) = args
-        .flake
-        .clone()
-        .or_else(|| default_flake_dir(clan_dir.as_deref(), &cwd))
-    else {
+    let Some((flake, opts)) = crate::clan_flake::flake_and_options(
+        args.flake.as_ref(),
+        &args.override_input,
+        args.offline,
+    ) else {
         let msg = "error: no clan flake found: pass --flake PATH or set CLAN_DIR\n";
         crate::write_output(b"", msg.as_bytes());
         return ExitCode::from(2);
-    };
-    let opts = kith_flake::FlakeOptions {
-        overrides: args
-            .override_input
-            .chunks(2)
-            .map(|p| (p[0].clone(), cwd.join(&p[1])))
-            .collect(),
-        offline: args.offline,
-        ..Default::default()
     };
     let report = match lint::lint(&flake, &opts) {
         Ok(r) => r,

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod build_cmd;
+mod clan_flake;
 mod completions_cmd;
 mod eval_cmd;
 mod fleet;

@@ -1,7 +1,7 @@
 //! `kith select`: the command-line face of `kith_planner::select`, as `clan select`.
 
 use clap::Args;
-use kith_planner::select::{default_flake_dir, select};
+use kith_planner::select::select;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,25 +30,14 @@ pub struct SelectArgs {
 
 /// Runs `kith select`.
 pub fn run(args: SelectArgs) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let clan_dir = std::env::var_os("CLAN_DIR");
-    let Some(flake) = args
-        .flake
-        .clone()
-        .or_else(|| default_flake_dir(clan_dir.as_deref(), &cwd))
-    else {
+    let Some((flake, opts)) = crate::clan_flake::flake_and_options(
+        args.flake.as_ref(),
+        &args.override_input,
+        args.offline,
+    ) else {
         let msg = "error: no clan flake found: pass --flake PATH or set CLAN_DIR\n";
         crate::write_output(b"", msg.as_bytes());
         return ExitCode::FAILURE;
-    };
-    let opts = kith_flake::FlakeOptions {
-        overrides: args
-            .override_input
-            .chunks(2)
-            .map(|p| (p[0].clone(), cwd.join(&p[1])))
-            .collect(),
-        offline: args.offline,
-        ..Default::default()
     };
     let result = select(&flake, &args.selector, &opts, args.no_cache);
     let mut stderr = String::new();

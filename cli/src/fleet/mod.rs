@@ -45,27 +45,16 @@ pub struct Clan {
 impl FleetArgs {
     /// The clan the flags name (clan's flake discovery), or the error text.
     pub fn clan(&self) -> Result<Clan, FleetError> {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let clan_dir = std::env::var_os("CLAN_DIR");
-        let Some(flake) = self
-            .flake
-            .clone()
-            .or_else(|| kith_planner::select::default_flake_dir(clan_dir.as_deref(), &cwd))
-        else {
+        let Some((flake, opts)) = crate::clan_flake::flake_and_options(
+            self.flake.as_ref(),
+            &self.override_input,
+            self.offline,
+        ) else {
             return Err(FleetError(
                 "No clan flake found in the current directory or its parents".into(),
             ));
         };
         let dir = fleet::flake_dir(&flake)?;
-        let opts = kith_flake::FlakeOptions {
-            overrides: self
-                .override_input
-                .chunks(2)
-                .map(|p| (p[0].clone(), cwd.join(&p[1])))
-                .collect(),
-            offline: self.offline,
-            ..Default::default()
-        };
         Ok(Clan {
             dir,
             opts,

@@ -3,6 +3,7 @@
 //! are printed as Python's `repr`, strings ASCII-only with `\uXXXX` escapes, and values
 //! compare as Python's `==` does.
 
+use crate::select::output::{python_float, write_string};
 use std::fmt::Write;
 
 /// A JSON value with ordered objects.
@@ -122,7 +123,7 @@ impl Json {
             Json::Bool(true) => "True".into(),
             Json::Bool(false) => "False".into(),
             Json::Int(s) => s.clone(),
-            Json::Float(f) => float_repr(*f),
+            Json::Float(f) => python_float(*f),
             Json::Str(s) => {
                 let q = if s.contains('\'') && !s.contains('"') {
                     '"'
@@ -176,8 +177,8 @@ impl Json {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Int(s) => out.push_str(s),
-            Json::Float(f) => out.push_str(&float_repr(*f)),
-            Json::Str(s) => dump_str(out, s),
+            Json::Float(f) => out.push_str(&python_float(*f)),
+            Json::Str(s) => write_string(out, s),
             Json::Arr(a) if a.is_empty() => out.push_str("[]"),
             Json::Obj(m) if m.is_empty() => out.push_str("{}"),
             Json::Arr(a) => {
@@ -199,7 +200,7 @@ impl Json {
                         out.push(',');
                     }
                     newline(out, level + 1);
-                    dump_str(out, k);
+                    write_string(out, k);
                     out.push_str(": ");
                     v.dump(out, level + 1);
                 }
@@ -248,75 +249,6 @@ fn newline(out: &mut String, level: usize) {
     for _ in 0..level {
         out.push_str("  ");
     }
-}
-
-/// A string as `json.dumps` (`ensure_ascii=True`) prints it.
-fn dump_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e && (c as u32) != 0x7f => {
-                let mut buf = [0u16; 2];
-                for u in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Python's `repr(float)`: the shortest digits that read back, in fixed notation when
-/// the decimal exponent is in [-4, 16), else as `d.ddde±XX`.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let decpt = exp + 1;
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if -4 < decpt && decpt <= 16 {
-        if decpt <= 0 {
-            out.push_str("0.");
-            out.push_str(&"0".repeat((-decpt) as usize));
-            out.push_str(&digits);
-        } else if digits.len() <= decpt as usize {
-            out.push_str(&digits);
-            out.push_str(&"0".repeat(decpt as usize - digits.len()));
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..decpt as usize]);
-            out.push('.');
-            out.push_str(&digits[decpt as usize..]);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let e = decpt - 1;
-        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
-    }
-    out
 }
 
 struct Parser<'a> {
@@ -575,7 +507,7 @@ mod tests {
             (-2.5e-7, "-2.5e-07"),
             (123.456, "123.456"),
         ] {
-            assert_eq!(float_repr(f), s);
+            assert_eq!(python_float(f), s);
         }
     }
 

@@ -73,7 +73,7 @@ fn write_value(out: &mut String, value: &Json, depth: usize) {
 }
 
 /// A string as Python's `ensure_ascii` encoder writes it.
-fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
