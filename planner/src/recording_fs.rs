@@ -85,7 +85,7 @@ impl Observation {
                 if let (Some(d), Some(index)) = (cache_dir, index) {
                     let path = crate::tree_index::index_path(d, &digest);
                     if !path.exists() && std::fs::create_dir_all(d).is_ok() {
-                        crate::cache::write_atomic(&path, &index.encode());
+                        crate::cache::write_atomic(&path, index.as_bytes());
                     }
                 }
                 digest

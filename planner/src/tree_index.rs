@@ -5,8 +5,10 @@
 //! (any edit changes that path), so its cache entry observes the whole tree. Walking it
 //! (a directory listing per directory and a `stat` per entry) costs more than the rest of
 //! a warm lookup together on a large clan. The index remembers, for every entry, its
-//! relative path, kind, size, inode, modification and change times; checking it is one
-//! `statx` per entry, no directory listing, spread over two threads. It is sound where the
+//! relative path and a hash of its kind, size, inode, modification and change times;
+//! checking it is one `statx` per entry relative to the root (the kernel walks only the
+//! path below it), no directory listing, spread over two threads, on the stored bytes
+//! as they are (nothing decoded, nothing allocated per entry). It is sound where the
 //! walk is: an entry added to, removed from or renamed in a directory changes that
 //! directory's modification and change times, and a change of content changes the file's;
 //! the change time cannot be set back by a user. Entries whose times are too recent to
@@ -22,23 +24,19 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The first bytes of an index file.
-const MAGIC: &[u8; 8] = b"kithTI1\n";
+const MAGIC: &[u8; 8] = b"kithTI2\n";
 
 /// How close to the scan (in seconds) a time must be for its entry to count as racy.
 const RACY_SECONDS: i64 = 2;
 
-/// What the index remembers of one entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    /// The path relative to the root (empty for the root itself): a range of
-    /// [`TreeIndex::names`].
-    rel: std::ops::Range<usize>,
-    meta: Meta,
-    /// For a racy entry: the digest of its content or listing.
-    racy: Option<[u8; 32]>,
-}
+/// The bytes of one entry's record: the offset and length of its relative path in the
+/// names, the index of its digest (racy entries) or `u32::MAX`, and its metadata's hash.
+const RECORD: usize = 20;
 
-/// The metadata compared.
+/// No digest: the entry is not racy.
+const NOT_RACY: u32 = u32::MAX;
+
+/// The metadata compared: kind, size, inode, modification and change times, as one hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Meta {
     kind: u8,
@@ -50,32 +48,131 @@ struct Meta {
 
 impl Meta {
     fn of(m: &std::fs::Metadata) -> Meta {
-        let t = m.file_type();
         Meta {
-            kind: if t.is_dir() {
-                1
-            } else if t.is_symlink() {
-                2
-            } else if t.is_file() {
-                0
-            } else {
-                3
-            },
+            kind: kind_of_mode(m.mode()),
             size: m.len(),
             ino: m.ino(),
             mtime: (m.mtime(), m.mtime_nsec()),
             ctime: (m.ctime(), m.ctime_nsec()),
         }
     }
+
+    fn of_statx(x: &rustix::fs::Statx) -> Meta {
+        Meta {
+            kind: kind_of_mode(u32::from(x.stx_mode)),
+            size: x.stx_size,
+            ino: x.stx_ino,
+            mtime: (x.stx_mtime.tv_sec, i64::from(x.stx_mtime.tv_nsec)),
+            ctime: (x.stx_ctime.tv_sec, i64::from(x.stx_ctime.tv_nsec)),
+        }
+    }
+
+    fn is_dir(&self) -> bool {
+        self.kind == 1
+    }
+
+    fn is_racy(&self, now: i64) -> bool {
+        self.mtime.0 + RACY_SECONDS >= now || self.ctime.0 + RACY_SECONDS >= now
+    }
+
+    /// A 64-bit hash of every field: a change of any of them changes it but with
+    /// probability 2^-64 (each word goes through a full-avalanche mixer in turn).
+    fn hash(&self) -> u64 {
+        let words = [
+            u64::from(self.kind),
+            self.size,
+            self.ino,
+            self.mtime.0 as u64,
+            self.mtime.1 as u64,
+            self.ctime.0 as u64,
+            self.ctime.1 as u64,
+        ];
+        words.iter().fold(0x6b69_7468_7472_6565, |h, &w| mix(h ^ w))
+    }
 }
 
-/// The index of a tree: its root and every entry but `.git` and what it holds.
+/// splitmix64's finaliser: every input bit affects every output bit.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// 0 file, 1 directory, 2 symlink, 3 anything else.
+fn kind_of_mode(mode: u32) -> u8 {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => 1,
+        libc::S_IFLNK => 2,
+        libc::S_IFREG => 0,
+        _ => 3,
+    }
+}
+
+/// The stat index of a tree, as stored: checked in place, without decoding.
+///
+/// Layout: [`MAGIC`]; the root (length-prefixed); the counts of entries, name bytes and
+/// digests (u64 each); one [`RECORD`] per entry (the root first, then the walk's order);
+/// the entries' relative paths, each NUL-terminated; the racy entries' 32-byte digests;
+/// and a blake3 checksum of all that precedes it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TreeIndex {
-    root: PathBuf,
-    entries: Vec<Entry>,
-    /// The entries' relative paths, one after the other (one allocation for all).
+    bytes: Vec<u8>,
+    root: std::ops::Range<usize>,
+    records: std::ops::Range<usize>,
+    names: std::ops::Range<usize>,
+    digests: std::ops::Range<usize>,
+}
+
+/// An index being built by a walk.
+struct Builder {
+    records: Vec<u8>,
     names: Vec<u8>,
+    digests: Vec<u8>,
+    count: u64,
+}
+
+impl Builder {
+    fn push(&mut self, rel: &[u8], meta: &Meta, digest: Option<[u8; 32]>) {
+        let racy = match digest {
+            None => NOT_RACY,
+            Some(d) => {
+                self.digests.extend_from_slice(&d);
+                (self.digests.len() / 32 - 1) as u32
+            }
+        };
+        self.records
+            .extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        self.records
+            .extend_from_slice(&(rel.len() as u32).to_le_bytes());
+        self.records.extend_from_slice(&racy.to_le_bytes());
+        self.records.extend_from_slice(&meta.hash().to_le_bytes());
+        self.names.extend_from_slice(rel);
+        self.names.push(0);
+        self.count += 1;
+    }
+
+    fn finish(self, root: &Path) -> TreeIndex {
+        let root = root.as_os_str().as_bytes();
+        let mut out = Vec::with_capacity(
+            64 + root.len() + self.records.len() + self.names.len() + self.digests.len(),
+        );
+        out.extend_from_slice(MAGIC);
+        put_bytes(&mut out, root);
+        for n in [
+            self.count,
+            self.names.len() as u64,
+            (self.digests.len() / 32) as u64,
+        ] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out.extend_from_slice(&self.records);
+        out.extend_from_slice(&self.names);
+        out.extend_from_slice(&self.digests);
+        let sum = blake3::hash(&out);
+        out.extend_from_slice(sum.as_bytes());
+        TreeIndex::parse(out).expect("an index just encoded parses")
+    }
 }
 
 /// The digest of a directory tree's metadata (every entry's relative path, kind, size and
@@ -89,17 +186,20 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(i64::MAX);
-    let racy = |m: &Meta| m.mtime.0 + RACY_SECONDS >= now || m.ctime.0 + RACY_SECONDS >= now;
-    let mut entries = Vec::new();
-    let mut names = Vec::new();
+    let mut builder = Builder {
+        records: Vec::new(),
+        names: Vec::new(),
+        digests: Vec::new(),
+        count: 0,
+    };
     let mut stack = vec![root.to_path_buf()];
     if index {
         let meta = Meta::of(&root_meta);
-        entries.push(Entry {
-            rel: 0..0,
-            racy: racy(&meta).then(|| listing_digest(root)).transpose()?,
-            meta,
-        });
+        let digest = meta
+            .is_racy(now)
+            .then(|| listing_digest(root))
+            .transpose()?;
+        builder.push(b"", &meta, digest);
     }
     while let Some(dir) = stack.pop() {
         let mut list: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
@@ -118,19 +218,14 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
             h.update(&m.mtime_nsec().to_le_bytes());
             if index {
                 let meta = Meta::of(&m);
-                let digest = if !racy(&meta) {
+                let digest = if !meta.is_racy(now) {
                     None
                 } else if m.is_dir() {
                     Some(listing_digest(&p)?)
                 } else {
                     Some(content_digest(&p)?)
                 };
-                names.extend_from_slice(rel);
-                entries.push(Entry {
-                    rel: names.len() - rel.len()..names.len(),
-                    meta,
-                    racy: digest,
-                });
+                builder.push(rel, &meta, digest);
             }
             if m.is_dir() {
                 stack.push(p);
@@ -138,12 +233,7 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
         }
     }
     let digest = h.finalize().to_hex().to_string();
-    let index = index.then(|| TreeIndex {
-        root: root.to_path_buf(),
-        entries,
-        names,
-    });
-    Ok((digest, index))
+    Ok((digest, index.then(|| builder.finish(root))))
 }
 
 /// blake3 of a file's content, or of a symlink's target.
@@ -174,129 +264,142 @@ fn listing_digest(path: &Path) -> io::Result<[u8; 32]> {
 }
 
 impl TreeIndex {
-    /// Whether every entry still has the metadata (and, if racy, the content or listing)
-    /// it had when indexed.
-    pub fn unchanged(&self) -> bool {
-        let root = self.root.as_os_str().as_bytes();
-        let check = |chunk: &[Entry]| {
-            // One path buffer per thread: the root, then each entry's relative path.
-            let mut buf: Vec<u8> = Vec::with_capacity(root.len() + 256);
-            chunk.iter().all(|e| {
-                buf.clear();
-                buf.extend_from_slice(root);
-                if !e.rel.is_empty() {
-                    buf.push(b'/');
-                    buf.extend_from_slice(&self.names[e.rel.clone()]);
-                }
-                let p = Path::new(std::ffi::OsStr::from_bytes(&buf));
-                let Ok(m) = std::fs::symlink_metadata(p) else {
-                    return false;
-                };
-                if Meta::of(&m) != e.meta {
-                    return false;
-                }
-                match e.racy {
-                    None => true,
-                    Some(d) if m.is_dir() => listing_digest(p).ok() == Some(d),
-                    Some(d) => content_digest(p).ok() == Some(d),
-                }
-            })
-        };
-        // Two threads pay off from a few thousand entries on.
-        if self.entries.len() < 2048 {
-            return check(&self.entries);
-        }
-        let (a, b) = self.entries.split_at(self.entries.len() / 2);
-        std::thread::scope(|s| {
-            let other = s.spawn(|| check(b));
-            let mine = check(a);
-            mine && other.join().unwrap_or(false)
-        })
-    }
-
-    /// The index as bytes: a header, the root, the entries, and a blake3 checksum of all.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.entries.len() * 80);
-        out.extend_from_slice(MAGIC);
-        put_bytes(&mut out, self.root.as_os_str().as_bytes());
-        out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
-        for e in &self.entries {
-            put_bytes(&mut out, &self.names[e.rel.clone()]);
-            out.push(e.meta.kind);
-            for n in [e.meta.size, e.meta.ino] {
-                out.extend_from_slice(&n.to_le_bytes());
-            }
-            for n in [
-                e.meta.mtime.0,
-                e.meta.mtime.1,
-                e.meta.ctime.0,
-                e.meta.ctime.1,
-            ] {
-                out.extend_from_slice(&n.to_le_bytes());
-            }
-            match e.racy {
-                None => out.push(0),
-                Some(d) => {
-                    out.push(1);
-                    out.extend_from_slice(&d);
-                }
-            }
-        }
-        let sum = blake3::hash(&out);
-        out.extend_from_slice(sum.as_bytes());
-        out
-    }
-
-    /// Reads an index written by [`TreeIndex::encode`]; `None` for anything else.
-    pub fn decode(bytes: &[u8]) -> Option<TreeIndex> {
-        let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
-        if blake3::hash(body).as_bytes() != sum {
-            return None;
-        }
-        let mut r = Reader(body);
+    /// An index from its stored bytes, its layout checked (the checksum is verified by
+    /// [`TreeIndex::unchanged`], alongside the entries); `None` for anything else.
+    pub fn parse(bytes: Vec<u8>) -> Option<TreeIndex> {
+        let body = bytes.len().checked_sub(32)?;
+        let mut r = Reader(&bytes[..body], 0);
         if r.take(MAGIC.len())? != MAGIC {
             return None;
         }
-        let root = PathBuf::from(std::ffi::OsStr::from_bytes(r.bytes()?));
-        let n = r.u64()?;
-        let mut entries = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 60));
-        let mut names = Vec::with_capacity(body.len());
-        for _ in 0..n {
-            let rel = r.bytes()?;
-            names.extend_from_slice(rel);
-            let rel = names.len() - rel.len()..names.len();
-            let kind = r.take(1)?[0];
-            let size = r.u64()?;
-            let ino = r.u64()?;
-            let mtime = (r.u64()? as i64, r.u64()? as i64);
-            let ctime = (r.u64()? as i64, r.u64()? as i64);
-            let racy = match r.take(1)?[0] {
-                0 => None,
-                1 => Some(r.take(32)?.try_into().ok()?),
-                _ => return None,
-            };
-            entries.push(Entry {
-                rel,
-                meta: Meta {
-                    kind,
-                    size,
-                    ino,
-                    mtime,
-                    ctime,
-                },
-                racy,
-            });
-        }
-        r.0.is_empty().then_some(TreeIndex {
+        let root_len = usize::try_from(r.u64()?).ok()?;
+        let root = r.1..r.1 + root_len;
+        r.take(root_len)?;
+        let count = usize::try_from(r.u64()?).ok()?;
+        let names_len = usize::try_from(r.u64()?).ok()?;
+        let digests = usize::try_from(r.u64()?).ok()?;
+        let records = r.1..r.1 + count.checked_mul(RECORD)?;
+        r.take(count.checked_mul(RECORD)?)?;
+        let names = r.1..r.1 + names_len;
+        r.take(names_len)?;
+        let digest_area = r.1..r.1 + digests.checked_mul(32)?;
+        r.take(digests.checked_mul(32)?)?;
+        (r.1 == body).then_some(TreeIndex {
+            bytes,
             root,
-            entries,
+            records,
             names,
+            digests: digest_area,
         })
+    }
+
+    /// The index's stored form.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     /// The root the index describes.
     pub fn root(&self) -> &Path {
-        &self.root
+        Path::new(std::ffi::OsStr::from_bytes(&self.bytes[self.root.clone()]))
+    }
+
+    fn count(&self) -> usize {
+        self.records.len() / RECORD
+    }
+
+    /// Whether the stored checksum is that of the rest.
+    fn intact(&self) -> bool {
+        let body = self.bytes.len() - 32;
+        blake3::hash(&self.bytes[..body]).as_bytes()[..] == self.bytes[body..]
+    }
+
+    /// Whether every entry still has the metadata (and, if racy, the content or listing)
+    /// it had when indexed, and the index is intact. Each entry is one `statx` relative to
+    /// the root, opened once; two threads share the entries (one of them also verifies
+    /// the checksum).
+    pub fn unchanged(&self) -> bool {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        let check = |from: usize, to: usize| {
+            // One descriptor of the root per thread: threads sharing one would contend on
+            // its reference count in every lookup.
+            let Ok(root_fd) = rustix::fs::open(
+                self.root(),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) else {
+                return false;
+            };
+            (from..to).all(|i| {
+                let at = self.records.start + i * RECORD;
+                let word = |k: usize| {
+                    u32::from_le_bytes(self.bytes[at + 4 * k..at + 4 * k + 4].try_into().unwrap())
+                };
+                let (off, len, racy) = (word(0) as usize, word(1) as usize, word(2));
+                let hash = u64::from_le_bytes(self.bytes[at + 12..at + 20].try_into().unwrap());
+                let names = &self.bytes[self.names.clone()];
+                let Some(name) = off
+                    .checked_add(len)
+                    .and_then(|end| names.get(off..=end))
+                    .and_then(|n| std::ffi::CStr::from_bytes_with_nul(n).ok())
+                else {
+                    return false;
+                };
+                // The root by its own path (as it was indexed: not followed if a link),
+                // every other entry by its path below the root.
+                let stat = if len == 0 {
+                    rustix::fs::statx(
+                        rustix::fs::CWD,
+                        self.root(),
+                        AtFlags::SYMLINK_NOFOLLOW,
+                        rustix::fs::StatxFlags::BASIC_STATS,
+                    )
+                } else {
+                    rustix::fs::statx(
+                        &root_fd,
+                        name,
+                        AtFlags::SYMLINK_NOFOLLOW,
+                        rustix::fs::StatxFlags::BASIC_STATS,
+                    )
+                };
+                let Ok(x) = stat else {
+                    return false;
+                };
+                let meta = Meta::of_statx(&x);
+                if meta.hash() != hash {
+                    return false;
+                }
+                if racy == NOT_RACY {
+                    return true;
+                }
+                let digests = &self.bytes[self.digests.clone()];
+                let at = racy as usize * 32;
+                let Some(d) = digests.get(at..at + 32) else {
+                    return false;
+                };
+                let path = if len == 0 {
+                    self.root().to_path_buf()
+                } else {
+                    self.root()
+                        .join(std::ffi::OsStr::from_bytes(name.to_bytes()))
+                };
+                let now = if meta.is_dir() {
+                    listing_digest(&path)
+                } else {
+                    content_digest(&path)
+                };
+                now.ok().as_ref().map(|n| &n[..]) == Some(d)
+            })
+        };
+        let n = self.count();
+        // Two threads pay off from a few thousand entries on.
+        if n < 2048 {
+            return self.intact() && check(0, n);
+        }
+        std::thread::scope(|s| {
+            let other = s.spawn(|| self.intact() && check(n / 2, n));
+            let mine = check(0, n / 2);
+            mine && other.join().unwrap_or(false)
+        })
     }
 }
 
@@ -305,21 +408,18 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// A cursor over an index's bytes.
-struct Reader<'a>(&'a [u8]);
+/// A cursor over an index's bytes: the bytes and the position in them.
+struct Reader<'a>(&'a [u8], usize);
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (a, b) = self.0.split_at_checked(n)?;
-        self.0 = b;
-        Some(a)
+        let end = self.1.checked_add(n)?;
+        let b = self.0.get(self.1..end)?;
+        self.1 = end;
+        Some(b)
     }
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = usize::try_from(self.u64()?).ok()?;
-        self.take(n)
     }
 }
 
@@ -328,13 +428,13 @@ pub fn index_path(cache_dir: &Path, digest: &str) -> PathBuf {
     cache_dir.join(format!("tree-{digest}.idx"))
 }
 
-/// Whether the tree at `root` still has the digest `digest`: by its index in `cache_dir`
-/// when there is a valid one for that root, else by walking it.
+/// Whether the tree at `root` still has the digest `digest`: by its stat index in
+/// `cache_dir` where there is a valid one for this root, else by walking it.
 pub fn holds(root: &Path, digest: &str, cache_dir: Option<&Path>) -> bool {
     if let Some(d) = cache_dir {
         if let Ok(bytes) = std::fs::read(index_path(d, digest)) {
-            if let Some(index) = TreeIndex::decode(&bytes) {
-                if index.root == root && index.unchanged() {
+            if let Some(index) = TreeIndex::parse(bytes) {
+                if index.root() == root && index.unchanged() {
                     return true;
                 }
             }
@@ -384,14 +484,25 @@ mod tests {
         let d = tree();
         let (_, index) = scan(&d.0, true).unwrap();
         let index = index.unwrap();
-        let bytes = index.encode();
-        assert_eq!(TreeIndex::decode(&bytes).as_ref(), Some(&index));
+        let bytes = index.as_bytes().to_vec();
+        assert_eq!(TreeIndex::parse(bytes.clone()).as_ref(), Some(&index));
+        assert!(index.unchanged());
         for cut in [0, 1, 8, bytes.len() / 2, bytes.len() - 1] {
-            assert_eq!(TreeIndex::decode(&bytes[..cut]), None, "cut at {cut}");
+            assert_eq!(
+                TreeIndex::parse(bytes[..cut].to_vec()),
+                None,
+                "cut at {cut}"
+            );
         }
-        let mut flipped = bytes.clone();
-        flipped[20] ^= 1;
-        assert_eq!(TreeIndex::decode(&flipped), None);
+        // A flipped bit anywhere (layout, a record, a name, the checksum) is never taken
+        // for an unchanged tree.
+        for at in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1;
+            if let Some(i) = TreeIndex::parse(flipped) {
+                assert!(!i.unchanged(), "bit flipped at {at}");
+            }
+        }
     }
 
     #[test]
@@ -420,7 +531,8 @@ mod tests {
             assert!(index.unchanged(), "{what}: fresh index");
             // Fresh entries are racy: their content is compared, so a change within the
             // same clock tick is still seen.
-            assert!(index.entries.iter().all(|e| e.racy.is_some()), "{what}");
+            let d_area = index.digests.len() / 32;
+            assert_eq!(d_area, index.count(), "{what}");
             change(&d.0);
             assert!(!index.unchanged(), "{what}: not seen");
             assert_ne!(scan(&d.0, false).unwrap().0, digest, "{what}: digest");
@@ -428,11 +540,26 @@ mod tests {
     }
 
     #[test]
+    fn large_trees_are_checked_by_two_threads() {
+        let d = tree();
+        for i in 0..2100 {
+            std::fs::write(d.0.join(format!("f{i}")), "x").unwrap();
+        }
+        let (_, index) = scan(&d.0, true).unwrap();
+        let index = index.unwrap();
+        assert!(index.count() >= 2048);
+        assert!(index.unchanged());
+        // The last entry (in the second thread's half) and the first file.
+        std::fs::write(d.0.join("top"), "changed").unwrap();
+        assert!(!index.unchanged());
+    }
+
+    #[test]
     fn holds_by_index_or_walk() {
         let d = tree();
         let cache = tempfile_dir::Dir::new();
         let (digest, index) = scan(&d.0, true).unwrap();
-        std::fs::write(index_path(&cache.0, &digest), index.unwrap().encode()).unwrap();
+        std::fs::write(index_path(&cache.0, &digest), index.unwrap().as_bytes()).unwrap();
         assert!(holds(&d.0, &digest, Some(&cache.0)));
         assert!(holds(&d.0, &digest, None));
         // A corrupt index falls back to the walk.
