@@ -116,24 +116,35 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
 }
 
 /// Whether every observation still holds. Each check is a `stat` or a read, and the
-/// kernel's path lookups dominate a warm answer, so the work is spread over two threads:
-/// the files beside the trees (a tree is checked by two threads itself), or the two halves
-/// of a long list.
+/// kernel's path lookups dominate a warm answer, so the work is shared by two threads:
+/// each takes half of every tree's stat index and half of the other files (one of them
+/// also verifies the indexes' checksums). A tree without a usable index is walked.
 fn all_hold(observations: &[Observation], dir: &Path) -> bool {
-    let check = |part: &[&Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
     let (trees, files): (Vec<&Observation>, Vec<&Observation>) =
         observations.iter().partition(|o| o.op == "tree");
-    let (a, b) = if !trees.is_empty() {
-        (trees, files)
-    } else if files.len() >= 512 {
-        let (a, b) = files.split_at(files.len() / 2);
-        (a.to_vec(), b.to_vec())
-    } else {
-        return check(&files);
-    };
+    let mut indexes = Vec::new();
+    for t in trees {
+        match crate::tree_index::load(&t.path, &t.digest, dir) {
+            Some(index) => indexes.push(index),
+            None if crate::tree_index::walk_holds(&t.path, &t.digest) => {}
+            None => return false,
+        }
+    }
+    let files_hold = |part: &[&Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
+    let entries: usize = indexes.iter().map(|i| i.count()).sum();
+    // Two threads pay off from a few thousand checks on.
+    if entries + files.len() < 2048 {
+        return indexes.iter().all(|i| i.intact() && i.check(0, i.count())) && files_hold(&files);
+    }
+    let (files_a, files_b) = files.split_at(files.len() / 2);
     std::thread::scope(|s| {
-        let other = s.spawn(|| check(&b));
-        let mine = check(&a);
+        let other = s.spawn(|| {
+            indexes
+                .iter()
+                .all(|i| i.intact() && i.check(i.count() / 2, i.count()))
+                && files_hold(files_b)
+        });
+        let mine = indexes.iter().all(|i| i.check(0, i.count() / 2)) && files_hold(files_a);
         mine && other.join().unwrap_or(false)
     })
 }

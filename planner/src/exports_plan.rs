@@ -1,13 +1,17 @@
 //! `clan.exports` planned group by group: each service group's keys are computed on their
-//! own (in parallel with rayon across groups, one evaluator per worker) and cached by the
-//! group's inputs, so that a change to one instance recomputes only its group.
+//! own and cached by the group's inputs, so that a change to one instance recomputes only
+//! its group. With two threads, a second worker (its own evaluator, as the threading
+//! decision says) loads the clan at once, alongside the main thread; the groups to compute,
+//! large ones dealt into parts by their `perInstance`/`perMachine` calls, are then shared
+//! from one queue, heaviest first.
 //!
 //! This is sound because the keys of distinct services never overlap (a service may only
 //! write keys starting with its own name; overlaps are checked and, like any error, make
 //! the caller compute the view in one piece, which gives clan-core's exact error), and a
 //! group's result depends only on its instances, the inventory data it reads (in its
 //! fingerprint), the files it reads (observed) and, if it reads `exports`, every other
-//! group (such a group is never cached on its own).
+//! group (such a group is never cached on its own). A key written by two parts of a group
+//! shows up twice, like an overlap, and the view is then computed in one piece.
 
 use crate::cache;
 use crate::recording_fs::{Observation, RecordingFs};
@@ -95,7 +99,7 @@ pub(crate) fn builtin_lib_note(clan: &kith_inventory::clan::Clan) -> String {
     }
 }
 
-/// A piece of work: a group, or one part of a large group's keys (`(k, n)`).
+/// A piece of work: a group, or one part of a large group's sources (`(k, n)`).
 type Unit = (usize, (usize, usize));
 
 fn compute(l: &mut Loaded, units: &[Unit]) -> Result<Vec<GroupResult>, kith_inventory::Error> {
@@ -114,6 +118,123 @@ fn compute(l: &mut Loaded, units: &[Unit]) -> Result<Vec<GroupResult>, kith_inve
         });
     }
     Ok(out)
+}
+
+/// Where the main thread hands the work units to the second worker, which loads the clan
+/// meanwhile: `None` until published, then the units (or `None`: no work for it).
+/// The worker hands its outcome back the same way.
+#[derive(Default)]
+struct Board {
+    units: std::sync::Mutex<Option<Option<Vec<Unit>>>>,
+    published: std::sync::Condvar,
+    next: std::sync::atomic::AtomicUsize,
+    outcome: std::sync::Mutex<Option<WorkerOutcome>>,
+    finished: std::sync::Condvar,
+}
+
+impl Board {
+    /// Publishes the units, unless they already are.
+    fn publish(&self, units: Option<Vec<Unit>>) {
+        if let Ok(mut u) = self.units.lock() {
+            if u.is_none() {
+                *u = Some(units);
+                self.published.notify_all();
+            }
+        }
+    }
+
+    /// Waits for the units to be published; `false` if there are none for this worker.
+    fn wait(&self) -> bool {
+        let Ok(mut u) = self.units.lock() else {
+            return false;
+        };
+        while u.is_none() {
+            match self.published.wait(u) {
+                Ok(g) => u = g,
+                Err(_) => return false,
+            }
+        }
+        matches!(&*u, Some(Some(_)))
+    }
+
+    /// Hands the worker's outcome back.
+    fn finish(&self, outcome: WorkerOutcome) {
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(outcome);
+            self.finished.notify_all();
+        }
+    }
+
+    /// Waits for the worker's outcome.
+    fn outcome(&self) -> WorkerOutcome {
+        let mut o = self.outcome.lock().map_err(|e| e.to_string())?;
+        loop {
+            if let Some(r) = o.take() {
+                return r;
+            }
+            o = self.finished.wait(o).map_err(|e| e.to_string())?;
+        }
+    }
+
+    /// The next unit not yet taken by either worker.
+    fn take(&self) -> Option<Unit> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let u = self.units.lock().ok()?;
+        u.as_ref()?.as_ref()?.get(i).copied()
+    }
+}
+
+/// The second worker: loads the clan in its own evaluator while the main thread does the
+/// same, then takes units until none are left, and hands back what it computed (even if
+/// it panics, so that the main thread never waits in vain).
+fn second_worker(src: &Source, board: &Board) {
+    struct Handback<'a>(&'a Board, Option<WorkerOutcome>);
+    impl Drop for Handback<'_> {
+        fn drop(&mut self) {
+            let outcome = self
+                .1
+                .take()
+                .unwrap_or_else(|| Err("the second worker stopped".into()));
+            self.0.finish(outcome);
+        }
+    }
+    let mut handback = Handback(board, None);
+    handback.1 = Some(second_worker_units(src, board));
+}
+
+fn second_worker_units(src: &Source, board: &Board) -> WorkerOutcome {
+    let loaded = load(src, false);
+    if !board.wait() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut l = loaded.map_err(|e| e.to_string())?;
+    let mut r = Vec::new();
+    while let Some(u) = board.take() {
+        r.extend(compute(&mut l, &[u]).map_err(|e| e.to_string())?);
+    }
+    let store = format!("{}/", l.ev.options.store_dir);
+    Ok((r, l.fs.observations(|p| p.starts_with(&store))))
+}
+
+/// The work units of `indices`, heaviest first. For two workers, a group heavier than an
+/// eighth of all is dealt into parts of about that weight, so that they finish close
+/// together; one worker takes each group whole.
+fn units_of(infos: &[GroupInfo], indices: &[usize], workers: usize) -> Vec<Unit> {
+    if workers < 2 {
+        return indices.iter().map(|&i| (i, (0, 1))).collect();
+    }
+    let total: usize = indices.iter().map(|&i| infos[i].weight + 1).sum();
+    let target = (total / 8).max(1);
+    let mut weighted: Vec<(usize, Unit)> = Vec::new();
+    for &i in indices {
+        let w = infos[i].weight + 1;
+        let n = w.div_ceil(target).clamp(1, 16);
+        for k in 0..n {
+            weighted.push((w / n, (i, (k, n))));
+        }
+    }
+    weighted.sort_by_key(|(w, _)| std::cmp::Reverse(*w));
+    weighted.into_iter().map(|(_, u)| u).collect()
 }
 
 /// The placeholders the cached result of a group holds instead of the flake's and
@@ -142,24 +263,6 @@ fn group_key(src: &Source, info: &GroupInfo, flake_path: &str, core: &str) -> St
     ])
 }
 
-/// The work units of `indices`, heaviest first; a group heavier than a third of all is
-/// split in two halves of its keys.
-fn units_of(infos: &[GroupInfo], indices: &[usize]) -> Vec<Unit> {
-    let total: usize = indices.iter().map(|&i| infos[i].weight + 1).sum();
-    let mut weighted: Vec<(usize, Unit)> = Vec::new();
-    for &i in indices {
-        let w = infos[i].weight + 1;
-        if 3 * w > total {
-            weighted.push((w / 2, (i, (0, 2))));
-            weighted.push((w / 2, (i, (1, 2))));
-        } else {
-            weighted.push((w, (i, (0, 1))));
-        }
-    }
-    weighted.sort_by_key(|(w, _)| std::cmp::Reverse(*w));
-    weighted.into_iter().map(|(_, u)| u).collect()
-}
-
 /// Plans `clan.exports` group by group (see the module documentation); `None` when the
 /// view has to be computed in one piece (an error, an unmodelled construct, overlapping
 /// keys), which the caller then does.
@@ -175,8 +278,28 @@ pub fn plan(
         offline: opts.offline,
         memo: kith_flake::SourceMemo::default(),
     };
+    if rayon::current_num_threads() < 2 {
+        return plan_with(&src, no_cache, cache_dir, None);
+    }
+    // The second worker starts loading at once, alongside the main thread.
+    let board = Board::default();
+    rayon::in_place_scope(|s| {
+        s.spawn(|_| second_worker(&src, &board));
+        let planned = plan_with(&src, no_cache, cache_dir, Some(&board));
+        board.publish(None);
+        planned
+    })
+}
+
+/// [`plan`] on the main thread, with the second worker's [`Board`] if there is one.
+fn plan_with(
+    src: &Source,
+    no_cache: bool,
+    cache_dir: Option<&Path>,
+    second: Option<&Board>,
+) -> Option<Planned> {
     let use_cache = !no_cache && cache_dir.is_some();
-    let mut main = load(&src, use_cache).ok()?;
+    let mut main = load(src, use_cache).ok()?;
     let n = main.infos.len();
     // Groups from the cache.
     let mut cached: Vec<Option<Vec<(String, serde_json::Value)>>> = vec![None; n];
@@ -184,7 +307,7 @@ pub fn plan(
         let d = cache_dir.expect("checked");
         for (i, info) in main.infos.iter().enumerate() {
             if let Some(hit) =
-                cache::lookup(d, &group_key(&src, info, &main.flake_path, &main.clan.core))
+                cache::lookup(d, &group_key(src, info, &main.flake_path, &main.clan.core))
             {
                 if let Some(v) = hit.value() {
                     let text = v
@@ -199,55 +322,36 @@ pub fn plan(
         }
     }
     let missing: Vec<usize> = (0..n).filter(|&i| cached[i].is_none()).collect();
-    let threads = rayon::current_num_threads();
     let mut results: Vec<GroupResult> = Vec::new();
     let mut worker_observations = Vec::new();
-    if missing.len() >= 2 && threads >= 2 {
-        // Work units, heaviest first, taken from a shared queue: the second worker joins
-        // once it has loaded the clan itself, so the work balances whatever it costs.
-        let units = units_of(&main.infos, &missing);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let take = || {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            units.get(i).copied()
-        };
-        let src2 = src.clone();
-        let mut other: Option<WorkerOutcome> = None;
-        let mut own: Vec<GroupResult> = Vec::new();
-        let mut own_ok = true;
-        rayon::in_place_scope(|s| {
-            s.spawn(|_| {
-                let r = (|| {
-                    let mut l = load(&src2, false).map_err(|e| e.to_string())?;
-                    let mut r = Vec::new();
-                    while let Some(u) = take() {
-                        r.extend(compute(&mut l, &[u]).map_err(|e| e.to_string())?);
-                    }
-                    let store = format!("{}/", l.ev.options.store_dir);
-                    Ok((r, l.fs.observations(|p| p.starts_with(&store))))
-                })();
-                other = Some(r);
-            });
-            while let Some(u) = take() {
+    let units = units_of(&main.infos, &missing, if second.is_some() { 2 } else { 1 });
+    let parallel = second.is_some() && units.len() >= 2;
+    match second {
+        Some(board) if parallel => {
+            board.publish(Some(units));
+            let mut own_ok = true;
+            while let Some(u) = board.take() {
                 match compute(&mut main, &[u]) {
-                    Ok(r) => own.extend(r),
+                    Ok(r) => results.extend(r),
                     Err(_) => {
                         own_ok = false;
                         break;
                     }
                 }
             }
-        });
-        if !own_ok {
-            return None;
+            let (r, obs) = board.outcome().ok()?;
+            if !own_ok {
+                return None;
+            }
+            results.extend(r);
+            worker_observations = obs;
         }
-        results.extend(own);
-        let (r, obs) = other?.ok()?;
-        results.extend(r);
-        worker_observations = obs;
-    } else {
-        let units: Vec<Unit> = missing.iter().map(|&i| (i, (0, 1))).collect();
-        results = compute(&mut main, &units).ok()?;
+        _ => {
+            if let Some(board) = second {
+                board.publish(None);
+            }
+            results = compute(&mut main, &units).ok()?;
+        }
     }
     // The parts of a split group, together again.
     results.sort_by_key(|r| r.index);
@@ -291,12 +395,7 @@ pub fn plan(
             if let Ok(v) = serde_json::from_str(&text) {
                 cache::store(
                     d,
-                    &group_key(
-                        &src,
-                        &main.infos[r.index],
-                        &main.flake_path,
-                        &main.clan.core,
-                    ),
+                    &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
                     r.observations.clone(),
                     &v,
                     "",
@@ -316,13 +415,9 @@ pub fn plan(
         core: main.clan.core.clone(),
         store_dir: main.ev.options.store_dir.clone(),
         how: format!(
-            "{n} service groups: {computed} computed{}, {} from the cache{}",
-            if threads >= 2 && computed >= 2 {
-                " in parallel"
-            } else {
-                ""
-            },
+            "{n} service groups: {computed} computed, {} from the cache{}{}",
             n - computed,
+            if parallel { ", by two workers" } else { "" },
             builtin_lib_note(&main.clan)
         ),
     })

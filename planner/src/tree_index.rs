@@ -303,101 +303,104 @@ impl TreeIndex {
         Path::new(std::ffi::OsStr::from_bytes(&self.bytes[self.root.clone()]))
     }
 
-    fn count(&self) -> usize {
+    /// How many entries the index has (the root included).
+    pub fn count(&self) -> usize {
         self.records.len() / RECORD
     }
 
     /// Whether the stored checksum is that of the rest.
-    fn intact(&self) -> bool {
+    pub fn intact(&self) -> bool {
         let body = self.bytes.len() - 32;
         blake3::hash(&self.bytes[..body]).as_bytes()[..] == self.bytes[body..]
     }
 
-    /// Whether every entry still has the metadata (and, if racy, the content or listing)
-    /// it had when indexed, and the index is intact. Each entry is one `statx` relative to
-    /// the root, opened once; two threads share the entries (one of them also verifies
-    /// the checksum).
-    pub fn unchanged(&self) -> bool {
+    /// Whether the entries `from..to` still have the metadata (and, if racy, the content
+    /// or listing) they had when indexed: one `statx` each, relative to the root, which
+    /// this call opens for itself (threads sharing one descriptor would contend on its
+    /// reference count in every lookup). The checksum is not verified here: see
+    /// [`TreeIndex::intact`].
+    pub fn check(&self, from: usize, to: usize) -> bool {
         use rustix::fs::{AtFlags, Mode, OFlags};
-        let check = |from: usize, to: usize| {
-            // One descriptor of the root per thread: threads sharing one would contend on
-            // its reference count in every lookup.
-            let Ok(root_fd) = rustix::fs::open(
-                self.root(),
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-            ) else {
+        let Ok(root_fd) = rustix::fs::open(
+            self.root(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return false;
+        };
+        (from..to.min(self.count())).all(|i| {
+            let at = self.records.start + i * RECORD;
+            let word = |k: usize| {
+                u32::from_le_bytes(self.bytes[at + 4 * k..at + 4 * k + 4].try_into().unwrap())
+            };
+            let (off, len, racy) = (word(0) as usize, word(1) as usize, word(2));
+            let hash = u64::from_le_bytes(self.bytes[at + 12..at + 20].try_into().unwrap());
+            let names = &self.bytes[self.names.clone()];
+            let Some(name) = off
+                .checked_add(len)
+                .and_then(|end| names.get(off..=end))
+                .and_then(|n| std::ffi::CStr::from_bytes_with_nul(n).ok())
+            else {
                 return false;
             };
-            (from..to).all(|i| {
-                let at = self.records.start + i * RECORD;
-                let word = |k: usize| {
-                    u32::from_le_bytes(self.bytes[at + 4 * k..at + 4 * k + 4].try_into().unwrap())
-                };
-                let (off, len, racy) = (word(0) as usize, word(1) as usize, word(2));
-                let hash = u64::from_le_bytes(self.bytes[at + 12..at + 20].try_into().unwrap());
-                let names = &self.bytes[self.names.clone()];
-                let Some(name) = off
-                    .checked_add(len)
-                    .and_then(|end| names.get(off..=end))
-                    .and_then(|n| std::ffi::CStr::from_bytes_with_nul(n).ok())
-                else {
-                    return false;
-                };
-                // The root by its own path (as it was indexed: not followed if a link),
-                // every other entry by its path below the root.
-                let stat = if len == 0 {
-                    rustix::fs::statx(
-                        rustix::fs::CWD,
-                        self.root(),
-                        AtFlags::SYMLINK_NOFOLLOW,
-                        rustix::fs::StatxFlags::BASIC_STATS,
-                    )
-                } else {
-                    rustix::fs::statx(
-                        &root_fd,
-                        name,
-                        AtFlags::SYMLINK_NOFOLLOW,
-                        rustix::fs::StatxFlags::BASIC_STATS,
-                    )
-                };
-                let Ok(x) = stat else {
-                    return false;
-                };
-                let meta = Meta::of_statx(&x);
-                if meta.hash() != hash {
-                    return false;
-                }
-                if racy == NOT_RACY {
-                    return true;
-                }
-                let digests = &self.bytes[self.digests.clone()];
-                let at = racy as usize * 32;
-                let Some(d) = digests.get(at..at + 32) else {
-                    return false;
-                };
-                let path = if len == 0 {
-                    self.root().to_path_buf()
-                } else {
-                    self.root()
-                        .join(std::ffi::OsStr::from_bytes(name.to_bytes()))
-                };
-                let now = if meta.is_dir() {
-                    listing_digest(&path)
-                } else {
-                    content_digest(&path)
-                };
-                now.ok().as_ref().map(|n| &n[..]) == Some(d)
-            })
-        };
+            // The root by its own path (as it was indexed: not followed if a link),
+            // every other entry by its path below the root.
+            let stat = if len == 0 {
+                rustix::fs::statx(
+                    rustix::fs::CWD,
+                    self.root(),
+                    AtFlags::SYMLINK_NOFOLLOW,
+                    rustix::fs::StatxFlags::BASIC_STATS,
+                )
+            } else {
+                rustix::fs::statx(
+                    &root_fd,
+                    name,
+                    AtFlags::SYMLINK_NOFOLLOW,
+                    rustix::fs::StatxFlags::BASIC_STATS,
+                )
+            };
+            let Ok(x) = stat else {
+                return false;
+            };
+            let meta = Meta::of_statx(&x);
+            if meta.hash() != hash {
+                return false;
+            }
+            if racy == NOT_RACY {
+                return true;
+            }
+            let digests = &self.bytes[self.digests.clone()];
+            let at = racy as usize * 32;
+            let Some(d) = digests.get(at..at + 32) else {
+                return false;
+            };
+            let path = if len == 0 {
+                self.root().to_path_buf()
+            } else {
+                self.root()
+                    .join(std::ffi::OsStr::from_bytes(name.to_bytes()))
+            };
+            let now = if meta.is_dir() {
+                listing_digest(&path)
+            } else {
+                content_digest(&path)
+            };
+            now.ok().as_ref().map(|n| &n[..]) == Some(d)
+        })
+    }
+
+    /// Whether the index is intact and every entry unchanged ([`TreeIndex::check`]), the
+    /// entries shared by two threads when there are many.
+    pub fn unchanged(&self) -> bool {
         let n = self.count();
         // Two threads pay off from a few thousand entries on.
         if n < 2048 {
-            return self.intact() && check(0, n);
+            return self.intact() && self.check(0, n);
         }
         std::thread::scope(|s| {
-            let other = s.spawn(|| self.intact() && check(n / 2, n));
-            let mine = check(0, n / 2);
+            let other = s.spawn(|| self.intact() && self.check(n / 2, n));
+            let mine = self.check(0, n / 2);
             mine && other.join().unwrap_or(false)
         })
     }
@@ -431,15 +434,24 @@ pub fn index_path(cache_dir: &Path, digest: &str) -> PathBuf {
 /// Whether the tree at `root` still has the digest `digest`: by its stat index in
 /// `cache_dir` where there is a valid one for this root, else by walking it.
 pub fn holds(root: &Path, digest: &str, cache_dir: Option<&Path>) -> bool {
-    if let Some(d) = cache_dir {
-        if let Ok(bytes) = std::fs::read(index_path(d, digest)) {
-            if let Some(index) = TreeIndex::parse(bytes) {
-                if index.root() == root && index.unchanged() {
-                    return true;
-                }
-            }
-        }
+    if cache_dir
+        .and_then(|d| load(root, digest, d))
+        .is_some_and(|index| index.unchanged())
+    {
+        return true;
     }
+    walk_holds(root, digest)
+}
+
+/// The stat index of the tree at `root` with digest `digest` in `cache_dir`, if there is
+/// a well-formed one for this root.
+pub fn load(root: &Path, digest: &str, cache_dir: &Path) -> Option<TreeIndex> {
+    let bytes = std::fs::read(index_path(cache_dir, digest)).ok()?;
+    TreeIndex::parse(bytes).filter(|index| index.root() == root)
+}
+
+/// Whether the tree at `root`, walked, still has the digest `digest`.
+pub fn walk_holds(root: &Path, digest: &str) -> bool {
     scan(root, false).is_ok_and(|(now, _)| now == digest)
 }
 

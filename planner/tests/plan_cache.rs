@@ -145,7 +145,7 @@ fn exports_same_for_any_thread_count() {
     let one = run(1);
     let two = run(2);
     assert!(one.how.contains("native engine"), "{}", one.how);
-    assert!(two.how.contains("in parallel"), "{}", two.how);
+    assert!(two.how.contains("by two workers"), "{}", two.how);
     assert_eq!(one.text, two.text);
     let reference = kith_planner::select::select_reference(&case, "clan.exports", &opts).unwrap();
     assert_eq!(one.text, reference.text);

@@ -131,7 +131,18 @@ fn get(ev: &mut Eval, v: &Value, name: &str) -> Result<Value> {
 
 /// One group's exports: key → definitions (service-level, then `perInstance`, then
 /// `perMachine`, as the module system orders them).
-fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>> {
+///
+/// `part` `(k, n)` keeps only the sources of part `k` of `n`: the service-level exports in
+/// part 0, the `perInstance` call of the `j`-th (role, instance, machine) and the
+/// `perMachine` call of the `j`-th machine where `j % n == k`. A key whose definitions come
+/// from two parts is then produced by both, which the caller must treat as a conflict.
+fn group_exports(
+    ev: &mut Eval,
+    g: &Rc<Group>,
+    part: (usize, usize),
+) -> Result<Vec<(String, Vec<Def>)>> {
+    let (k, n) = (part.0, part.1.max(1));
+    let mine = |j: usize| j % n == k;
     let s = g.service_name(ev)?;
     let file: Rc<str> = Rc::from(
         format!(
@@ -149,21 +160,28 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
             out.push((key.to_string(), vec![def]));
         }
     };
-    let service_level = get(ev, &g.config, "exports")?;
-    for a in sorted_attrs(ev, &service_level)? {
-        add(a.name.as_str(), Def::new(&file, a.value.clone()));
+    if k == 0 {
+        let service_level = get(ev, &g.config, "exports")?;
+        for a in sorted_attrs(ev, &service_level)? {
+            add(a.name.as_str(), Def::new(&file, a.value.clone()));
+        }
     }
     for (i, _) in &g.instances {
         g.check_roles(ev, i)?;
     }
     // perInstance: roles, then instances, then machines (each sorted).
     let mut per_instance = Zip::default();
+    let mut j = 0;
     for r in g.role_names(ev)? {
         for (i, roles) in &g.instances {
             let Some(role) = roles.iter().find(|x| x.name == r) else {
                 continue;
             };
             for m in &role.members {
+                j += 1;
+                if !mine(j - 1) {
+                    continue;
+                }
                 let cfg = g.per_instance(ev, i, &r, m)?;
                 let ex = get(ev, &cfg, "exports")?;
                 let scope = Rc::new(Scope {
@@ -197,7 +215,10 @@ fn group_exports(ev: &mut Eval, g: &Rc<Group>) -> Result<Vec<(String, Vec<Def>)>
     machines.sort();
     machines.dedup();
     let mut per_machine = Zip::default();
-    for m in &machines {
+    for (j, m) in machines.iter().enumerate() {
+        if !mine(j) {
+            continue;
+        }
         let cfg = g.per_machine(ev, m)?;
         let ex = get(ev, &cfg, "exports")?;
         let scope = Rc::new(Scope {
@@ -233,7 +254,7 @@ pub(crate) fn global_exports(cc: &Rc<ClanCtx>, groups: &[Rc<Group>]) -> Value {
         let mut keys: Vec<(String, usize, Vec<Def>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for (gi, g) in groups.iter().enumerate() {
-            for (k, defs) in group_exports(ev, g)? {
+            for (k, defs) in group_exports(ev, g, (0, 1))? {
                 match index.get(&k) {
                     Some(&n) => keys[n].2.extend(defs),
                     None => {
@@ -557,8 +578,11 @@ pub fn group_infos(
 /// JSON, assuming no other group writes them (the caller checks that the key sets of all
 /// groups are disjoint); and whether any of them read `exports` (other groups' results).
 ///
-/// `part = (k, n)`: only every `n`th key starting at the `k`th (in key order), so that
-/// `n` workers can share one large group; `(0, 1)` for all of them.
+/// `part = (k, n)`: only the keys written by part `k` of the group's `n` parts of sources
+/// (its `perInstance` and `perMachine` calls, dealt out in turn; the service-level exports
+/// in part 0), so that `n` workers can share one large group and each does a share of the
+/// work; `(0, 1)` for all of them. A key written by two parts is returned by both: the
+/// caller must see it twice and compute the whole view instead.
 pub fn group_exports_json(
     ev: &mut Eval,
     clan: &crate::clan::Clan,
@@ -572,10 +596,9 @@ pub fn group_exports_json(
     let before = cc.exports_read.get();
     cc.exports_read.set(false);
     let mut out = Vec::new();
-    let mut keys = group_exports(ev, &g)?;
+    let mut keys = group_exports(ev, &g, part)?;
     keys.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let (k, n) = (part.0, part.1.max(1));
-    for (key, defs) in keys.into_iter().skip(k).step_by(n) {
+    for (key, defs) in keys {
         let v = key_value(ev, &cc, &g, &key, defs)?;
         out.push((key, ev.to_json(&v)?));
     }
