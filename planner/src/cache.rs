@@ -125,28 +125,45 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
     let mut indexes = Vec::new();
     for t in trees {
         match crate::tree_index::load(&t.path, &t.digest, dir) {
-            Some(index) => indexes.push(index),
+            Some(index) => indexes.push((index, t.digest.as_str())),
             None if crate::tree_index::walk_holds(&t.path, &t.digest) => {}
             None => return false,
         }
     }
     let files_hold = |part: &[&Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
-    let entries: usize = indexes.iter().map(|i| i.count()).sum();
+    let entries: usize = indexes.iter().map(|(i, _)| i.count()).sum();
     // Two threads pay off from a few thousand checks on.
-    if entries + files.len() < 2048 {
-        return indexes.iter().all(|i| i.intact() && i.check(0, i.count())) && files_hold(&files);
+    let hold = if entries + files.len() < 2048 {
+        indexes
+            .iter()
+            .all(|(i, _)| i.intact() && i.check(0, i.count()))
+            && files_hold(&files)
+    } else {
+        let (files_a, files_b) = files.split_at(files.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| {
+                indexes
+                    .iter()
+                    .all(|(i, _)| i.intact() && i.check(i.count() / 2, i.count()))
+                    && files_hold(files_b)
+            });
+            let mine =
+                indexes.iter().all(|(i, _)| i.check(0, i.count() / 2)) && files_hold(files_a);
+            mine && other.join().unwrap_or(false)
+        })
+    };
+    if hold {
+        refresh(&indexes, dir);
     }
-    let (files_a, files_b) = files.split_at(files.len() / 2);
-    std::thread::scope(|s| {
-        let other = s.spawn(|| {
-            indexes
-                .iter()
-                .all(|i| i.intact() && i.check(i.count() / 2, i.count()))
-                && files_hold(files_b)
-        });
-        let mine = indexes.iter().all(|i| i.check(0, i.count() / 2)) && files_hold(files_a);
-        mine && other.join().unwrap_or(false)
-    })
+    hold
+}
+
+/// The indexes that held, rewritten without their racy entries once those have settled
+/// ([`crate::tree_index::refresh_settled`]).
+fn refresh(indexes: &[(crate::tree_index::TreeIndex, &str)], dir: &Path) {
+    for (index, digest) in indexes {
+        crate::tree_index::refresh_settled(index, digest, dir);
+    }
 }
 
 /// A projection of a cached answer: the digest of the answer it was made from, and its

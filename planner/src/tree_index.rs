@@ -450,6 +450,33 @@ pub fn load(root: &Path, digest: &str, cache_dir: &Path) -> Option<TreeIndex> {
     TreeIndex::parse(bytes).filter(|index| index.root() == root)
 }
 
+/// Rewrites the stored index of the tree at `root` (digest `digest`) without its racy
+/// entries once they have settled, as git refreshes its index: an entry is racy when its
+/// times were too close to the scan's to tell a later change apart, and each check then
+/// reads its content; once the index is older than that window, a new walk (whose digest
+/// must still be `digest`) can record those entries by their metadata alone. A freshly
+/// generated or checked-out tree is racy throughout, so this turns a warm check that
+/// reads every file back into one that only `stat`s them. Failures are ignored.
+pub fn refresh_settled(index: &TreeIndex, digest: &str, cache_dir: &Path) {
+    if index.digests.is_empty() {
+        return;
+    }
+    let path = index_path(cache_dir, digest);
+    let settled = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > RACY_SECONDS as u64);
+    if !settled {
+        return;
+    }
+    if let Ok((now, Some(fresh))) = scan(index.root(), true) {
+        if now == digest && fresh.digests.len() < index.digests.len() {
+            crate::cache::write_atomic(&path, fresh.as_bytes());
+        }
+    }
+}
+
 /// Whether the tree at `root`, walked, still has the digest `digest`.
 pub fn walk_holds(root: &Path, digest: &str) -> bool {
     scan(root, false).is_ok_and(|(now, _)| now == digest)
@@ -564,6 +591,33 @@ mod tests {
         // The last entry (in the second thread's half) and the first file.
         std::fs::write(d.0.join("top"), "changed").unwrap();
         assert!(!index.unchanged());
+    }
+
+    #[test]
+    fn settled_racy_entries_are_refreshed_away() {
+        let d = tree();
+        let cache = tempfile_dir::Dir::new();
+        let (digest, index) = scan(&d.0, true).unwrap();
+        let index = index.unwrap();
+        assert_eq!(
+            index.digests.len() / 32,
+            index.count(),
+            "a fresh tree is racy"
+        );
+        std::fs::write(index_path(&cache.0, &digest), index.as_bytes()).unwrap();
+        // Too early: nothing is rewritten.
+        refresh_settled(&index, &digest, &cache.0);
+        let again = load(&d.0, &digest, &cache.0).unwrap();
+        assert_eq!(again.digests.len(), index.digests.len());
+        std::thread::sleep(std::time::Duration::from_millis(
+            (RACY_SECONDS as u64 + 1) * 1000 + 100,
+        ));
+        refresh_settled(&again, &digest, &cache.0);
+        let settled = load(&d.0, &digest, &cache.0).unwrap();
+        assert!(settled.digests.is_empty());
+        assert!(settled.unchanged());
+        std::fs::write(d.0.join("a/b/c"), "changed").unwrap();
+        assert!(!settled.unchanged());
     }
 
     #[test]
