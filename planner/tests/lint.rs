@@ -435,11 +435,77 @@ const ERRORS: &[(&str, &str, usize)] = &[
     ("13-error-exports-not-declared", "clan.nix", 14),
 ];
 
-/// Deliberate mistakes of the valid cases that clan only warns about or never reports.
+/// Deliberate mistakes of the valid cases that clan only warns about, reports among
+/// `clanInternals.cliChecks` (its expected.json) or never reports.
 const KNOWN: &[(&str, &str)] = &[
     ("02-tags-and-roles", "unknown-machine"),
     ("02-tags-and-roles", "unknown-tag"),
+    ("04-service-args-exports", "constraint-max-instances"),
+    ("04-service-args-exports", "constraint-min-machines"),
+    ("04-service-args-exports", "constraint-max-machines"),
 ];
+
+/// The constraint rules say what clan's `cliChecks` says (its expected.json), one
+/// diagnostic per check, each at a definition in the clan's files.
+#[test]
+fn constraints_as_clan_checks_them() {
+    let what = "constraint rules on case 04";
+    let Some(dir) = corpus::present(
+        &corpus::shared_path("conformance/cases/04-service-args-exports"),
+        what,
+    ) else {
+        return;
+    };
+    if corpus::present(&corpus::corpus_path("clan-core"), what).is_none() {
+        return;
+    }
+    let opts = FlakeOptions {
+        overrides: vec![
+            ("clan-core".into(), corpus::corpus_path("clan-core")),
+            ("nixpkgs".into(), corpus::corpus_path("nixpkgs-lib")),
+        ],
+        ..FlakeOptions::default()
+    };
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let checks = expected["cliChecks"].as_array().unwrap();
+    assert_eq!(checks.len(), 3);
+    let report = run(&dir, &opts);
+    let found: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.starts_with("constraint-"))
+        .collect();
+    assert_eq!(found.len(), checks.len(), "{}", render::json_lines(&report));
+    for check in checks {
+        let id = check["id"].as_str().unwrap();
+        let code = if id.ends_with("-maxInstances") {
+            "constraint-max-instances"
+        } else if id.ends_with("-minMachines") {
+            "constraint-min-machines"
+        } else {
+            "constraint-max-machines"
+        };
+        let d = found
+            .iter()
+            .find(|d| d.message == check["message"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("{id}: not reported"));
+        assert_eq!(d.code, code, "{id}");
+        assert_eq!(d.severity, Severity::Error, "{id}");
+        assert!(
+            dir.join(&d.location.file).is_file(),
+            "{id}: {:?}",
+            d.location
+        );
+        assert!(d.location.range.start.line > 0, "{id}");
+        assert!(d.notes.iter().any(|n| n.message.contains(id)), "{id}");
+    }
+    let only = Report {
+        root: report.root.clone(),
+        diagnostics: found.into_iter().cloned().collect(),
+    };
+    insta::assert_snapshot!("constraints_json", render::json_lines(&only));
+}
 
 #[test]
 fn conformance_cases() {

@@ -413,8 +413,40 @@ fn declarations_module(ev: &mut Eval, cc: &ClanCtx, interfaces: Value) -> Result
     ev.call(&f, interfaces, kith_eval::Span::NONE)
 }
 
-/// `clanInternals.cliChecks`: per group (in group-id order) the constraint violations.
-pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Value> {
+/// Which of a service's `manifest.constraints` a violation breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// `maxInstances`: too many instances of the service.
+    MaxInstances,
+    /// `roles.<R>.minMachines`: too few members in a role of an instance.
+    MinMachines,
+    /// `roles.<R>.maxMachines`: too many members in a role of an instance.
+    MaxMachines,
+}
+
+/// A broken service constraint, as clan's `cliChecks` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConstraintViolation {
+    /// The constraint broken.
+    pub constraint: Constraint,
+    /// The service's name (`manifest.name`).
+    pub service: String,
+    /// The instances concerned: all of the service's for `maxInstances`, else the one.
+    pub instances: Vec<String>,
+    /// The role, for the machine-count constraints.
+    pub role: Option<String>,
+    /// clan's id of the check (`<S>-maxInstances`, `<S>-<I>-<R>-minMachines`, …).
+    pub id: String,
+    /// clan's message.
+    pub message: String,
+}
+
+/// Every broken service constraint of `clan`, per group (in group-id order), as clan-core
+/// computes `clanInternals.cliChecks`.
+pub fn constraint_violations(
+    ev: &mut Eval,
+    clan: &crate::clan::Clan,
+) -> crate::Result<Vec<ConstraintViolation>> {
     let services = super::services(ev, clan)?;
     let mut out = Vec::new();
     for g in &services.groups {
@@ -424,21 +456,18 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
         let max = get(ev, &constraints, "maxInstances")?;
         let max = ev.force(&max)?;
         let count = g.instances.len() as i64;
-        let check = |id: String, message: String| {
-            attrs(vec![
-                attr("id", Value::string(id)),
-                attr("message", Value::string(message)),
-                attr("severity", Value::string("error")),
-            ])
-        };
         if let Value::Int(n) = max {
             if count > n {
-                out.push(check(
-                    format!("{s}-maxInstances"),
-                    format!(
+                out.push(ConstraintViolation {
+                    constraint: Constraint::MaxInstances,
+                    service: s.clone(),
+                    instances: g.instances.iter().map(|(i, _)| i.clone()).collect(),
+                    role: None,
+                    id: format!("{s}-maxInstances"),
+                    message: format!(
                         "Service '{s}' allows at most {n} instance(s) but {count} are defined."
                     ),
-                ));
+                });
             }
         }
         let roles = get(ev, &constraints, "roles")?;
@@ -460,18 +489,28 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
                     .find(|x| x.name == role)
                     .map(|x| x.members.len() as i64)
                     .unwrap_or(0);
+                let violation = |constraint, id: &str, message: String| ConstraintViolation {
+                    constraint,
+                    service: s.clone(),
+                    instances: vec![i.clone()],
+                    role: Some(role.to_string()),
+                    id: format!("{s}-{i}-{role}-{id}"),
+                    message,
+                };
                 if let Value::Int(n) = min {
                     if k < n {
-                        out.push(check(
-                            format!("{s}-{i}-{role}-minMachines"),
+                        out.push(violation(
+                            Constraint::MinMachines,
+                            "minMachines",
                             format!("Role '{role}' of service '{s}' instance '{i}' requires at least {n} machine(s) but {k} are assigned."),
                         ));
                     }
                 }
                 if let Value::Int(n) = maxm {
                     if k > n {
-                        out.push(check(
-                            format!("{s}-{i}-{role}-maxMachines"),
+                        out.push(violation(
+                            Constraint::MaxMachines,
+                            "maxMachines",
                             format!("Role '{role}' of service '{s}' instance '{i}' allows at most {n} machine(s) but {k} are assigned."),
                         ));
                     }
@@ -479,7 +518,23 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
             }
         }
     }
-    Ok(Value::list(out))
+    Ok(out)
+}
+
+/// `clanInternals.cliChecks`: per group (in group-id order) the constraint violations
+/// ([`constraint_violations`]) as `{ id; message; severity = "error"; }`.
+pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Value> {
+    let checks = constraint_violations(ev, clan)?
+        .into_iter()
+        .map(|v| {
+            attrs(vec![
+                attr("id", Value::string(v.id)),
+                attr("message", Value::string(v.message)),
+                attr("severity", Value::string("error")),
+            ])
+        })
+        .collect();
+    Ok(Value::list(checks))
 }
 
 /// `clan.exports` of `clan`.

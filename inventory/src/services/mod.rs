@@ -11,7 +11,10 @@ mod resolve;
 mod roles;
 mod schema;
 
-pub use exports::{cli_checks, exports, group_exports_json, group_infos, GroupInfo};
+pub use exports::{
+    cli_checks, constraint_violations, exports, group_exports_json, group_infos, Constraint,
+    ConstraintViolation, GroupInfo,
+};
 
 use crate::clan::Clan;
 use crate::error::Result;

@@ -103,8 +103,65 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
             Err(e) if reads_config(&e) => return None,
             Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
         }
+        match kith_inventory::services::constraint_violations(&mut ev, &clan) {
+            Ok(violations) => {
+                for v in &violations {
+                    out.push(constraint_diagnostic(&inv, files, v));
+                }
+            }
+            Err(e) if reads_config(&e) => return None,
+            Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
+        }
     }
     Some(out)
+}
+
+/// A broken service constraint (what clan's `cliChecks` reports), at the role of the
+/// instance it counts (or the instance, where the inventory does not name the role), or
+/// for `maxInstances` at the service's first instance with the others as notes.
+fn constraint_diagnostic(
+    inv: &Inventory,
+    files: &mut Files,
+    v: &kith_inventory::services::ConstraintViolation,
+) -> Diagnostic {
+    use kith_inventory::services::Constraint;
+    let code = match v.constraint {
+        Constraint::MaxInstances => "constraint-max-instances",
+        Constraint::MinMachines => "constraint-min-machines",
+        Constraint::MaxMachines => "constraint-max-machines",
+    };
+    let first = v.instances.first().map(String::as_str).unwrap_or_default();
+    let role_named = v.role.as_ref().is_some_and(|r| {
+        inv.sites
+            .roles
+            .contains_key(&(first.to_string(), r.clone()))
+    });
+    let (location, mut notes) = match &v.role {
+        Some(r) if role_named => locate_path(inv, files, &["instances", first, "roles", r]),
+        _ => locate_path(inv, files, &["instances", first]),
+    };
+    for other in v.instances.iter().skip(1) {
+        let (loc, _) = locate_path(inv, files, &["instances", other]);
+        notes.push(Note {
+            message: format!("instance '{other}' of the same service"),
+            location: Some(loc),
+        });
+    }
+    notes.push(Note {
+        message: format!(
+            "the limit is the service's `manifest.constraints` (clan's check `{}`)",
+            v.id
+        ),
+        location: None,
+    });
+    Diagnostic {
+        code,
+        severity: Severity::Error,
+        message: v.message.clone(),
+        location,
+        notes,
+        fixes: Vec::new(),
+    }
 }
 
 /// The rules read off the typed inventory.

@@ -46,6 +46,21 @@ pub const RULES: &[Rule] = &[
         summary: "Settings give an option a value of the wrong type.",
     },
     Rule {
+        id: "constraint-max-instances",
+        severity: Severity::Error,
+        summary: "A service has more instances than its `maxInstances` constraint allows.",
+    },
+    Rule {
+        id: "constraint-min-machines",
+        severity: Severity::Error,
+        summary: "A role of an instance has fewer members than its service's `minMachines`.",
+    },
+    Rule {
+        id: "constraint-max-machines",
+        severity: Severity::Error,
+        summary: "A role of an instance has more members than its service's `maxMachines`.",
+    },
+    Rule {
         id: "empty-instance",
         severity: Severity::Error,
         summary: "An instance has no roles, or no role has a member.",
