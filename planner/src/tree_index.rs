@@ -111,8 +111,8 @@ fn kind_of_mode(mode: u32) -> u8 {
 
 /// The stat index of a tree, as stored: checked in place, without decoding.
 ///
-/// Layout: [`MAGIC`]; the root (length-prefixed); the counts of entries, name bytes and
-/// digests (u64 each); one [`RECORD`] per entry (the root first, then the walk's order);
+/// Layout: a magic number (`kithTI2`); the root (length-prefixed); the counts of entries, name bytes and
+/// digests (u64 each); one 20-byte record per entry (the root first, then the walk's order);
 /// the entries' relative paths, each NUL-terminated; the racy entries' 32-byte digests;
 /// and a blake3 checksum of all that precedes it.
 #[derive(Debug, PartialEq, Eq)]
