@@ -48,8 +48,8 @@ fn meta(core: &str) -> Schema {
             }
         })
     });
-    Schema {
-        options: vec![
+    Schema::new(
+        vec![
             ("name", opt(Ty::StrMatching("[a-zA-Z0-9_-]*"))),
             ("description", null_str()),
             ("icon", null_str()),
@@ -68,12 +68,8 @@ fn meta(core: &str) -> Schema {
                 }),
             ),
         ],
-        freeform: None,
-        decl_file: core_file(core, "modules/inventoryClass/meta.nix"),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        core_file(core, "modules/inventoryClass/meta.nix"),
+    )
 }
 
 /// `inventory.tags`: declared `all`, `nixos`, `darwin`, freeform lists of names; its
@@ -221,24 +217,20 @@ fn tag_index(
 
 /// `{ settings = …; }`: a role's machine or tag entry.
 fn settings_holder(core: &str) -> Schema {
-    Schema {
-        options: vec![(
+    Schema::new(
+        vec![(
             "settings",
             opt_default(Ty::UniqueSettings, || attrs(Vec::new())),
         )],
-        freeform: None,
-        decl_file: core_file(core, "modules/inventoryClass/inventory.nix"),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        core_file(core, "modules/inventoryClass/inventory.nix"),
+    )
 }
 
 /// `inventory.instances.<I>.roles.<R>` (`role.nix`, imported by `inventory.nix`).
 fn role(core: &str) -> Schema {
     let holder = Rc::new(settings_holder(core));
-    Schema {
-        options: vec![
+    Schema::new(
+        vec![
             (
                 "machines",
                 opt_default(
@@ -261,19 +253,15 @@ fn role(core: &str) -> Schema {
                 opt_default(Ty::ListOf(Rc::new(Ty::Raw)), || Value::list(Vec::new())),
             ),
         ],
-        freeform: None,
-        decl_file: core_file(core, "modules/inventoryClass/inventory.nix"),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        core_file(core, "modules/inventoryClass/inventory.nix"),
+    )
 }
 
 /// `inventory.instances.<I>`.
 fn instance(core: &str) -> Schema {
     let file = core_file(core, "modules/inventoryClass/inventory.nix");
-    let module = Schema {
-        options: vec![
+    let module = Schema::new(
+        vec![
             ("input", null_str()),
             (
                 "name",
@@ -290,14 +278,10 @@ fn instance(core: &str) -> Schema {
                 }),
             ),
         ],
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    };
-    Schema {
-        options: vec![
+        file.clone(),
+    );
+    Schema::new(
+        vec![
             (
                 "module",
                 opt_default(Ty::Submodule(Rc::new(module)), || attrs(Vec::new())),
@@ -310,19 +294,15 @@ fn instance(core: &str) -> Schema {
                 ),
             ),
         ],
-        freeform: None,
-        decl_file: file,
-        class: None,
-        extra: None,
-        special: None,
-    }
+        file,
+    )
 }
 
 /// The inventory submodule.
 pub fn inventory(core: &str) -> Schema {
     let file = core_file(core, "modules/inventoryClass/inventory.nix");
-    Schema {
-        options: vec![
+    Schema::new(
+        vec![
             ("_inventoryFile", opt(Ty::Raw)),
             (
                 "noInstanceOptions",
@@ -359,12 +339,8 @@ pub fn inventory(core: &str) -> Schema {
                 ),
             ),
         ],
-        freeform: None,
-        decl_file: file,
-        class: None,
-        extra: None,
-        special: None,
-    }
+        file,
+    )
 }
 
 /// clan's top-level options (`modules/clan/top-level-interface.nix`); those the native

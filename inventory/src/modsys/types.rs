@@ -195,3 +195,18 @@ pub struct Schema {
     /// Special arguments of its modules.
     pub special: Option<SpecialArgs>,
 }
+
+impl Schema {
+    /// A schema of plain options declared in `decl_file`: no freeform type, no `_class`,
+    /// no definitions or special arguments of its own.
+    pub fn new(options: Vec<(&'static str, Node)>, decl_file: Rc<str>) -> Schema {
+        Schema {
+            options,
+            freeform: None,
+            decl_file,
+            class: None,
+            extra: None,
+            special: None,
+        }
+    }
+}

@@ -341,14 +341,7 @@ fn key_value(
             d
         }
     };
-    let schema = Rc::new(Schema {
-        options: options.as_ref().clone(),
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    });
+    let schema = Rc::new(Schema::new(options.as_ref().clone(), file.clone()));
     let mut all: Vec<Def> = from_files.into_iter().map(|d| Def::new(&file, d)).collect();
     all.extend(defs);
     let v = eval_submodule(

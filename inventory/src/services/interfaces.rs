@@ -75,14 +75,7 @@ fn empty_list() -> Option<DefaultFn> {
 }
 
 fn schema(file: &Rc<str>, options: Vec<(&'static str, Node)>) -> Rc<Schema> {
-    Rc::new(Schema {
-        options,
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    })
+    Rc::new(Schema::new(options, file.clone()))
 }
 
 fn named(description: &str, ty: Ty) -> Ty {

@@ -34,19 +34,15 @@ const CATEGORIES: [&str; 16] = [
 
 fn manifest(file: &Rc<str>) -> Schema {
     let null_int = || Ty::NullOr(Rc::new(Ty::Int));
-    let role_constraints = Schema {
-        options: vec![
+    let role_constraints = Schema::new(
+        vec![
             ("minMachines", opt_default(null_int(), || Value::Null)),
             ("maxMachines", opt_default(null_int(), || Value::Null)),
         ],
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    };
-    Schema {
-        options: vec![
+        file.clone(),
+    );
+    Schema::new(
+        vec![
             ("name", Node::Opt(Decl::new(Ty::Str))),
             (
                 "description",
@@ -89,17 +85,13 @@ fn manifest(file: &Rc<str>) -> Schema {
                 ]),
             ),
         ],
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        file.clone(),
+    )
 }
 
 fn role(file: &Rc<str>) -> Schema {
-    Schema {
-        options: vec![
+    Schema::new(
+        vec![
             (
                 "description",
                 opt_default(Ty::NullOr(Rc::new(Ty::Str)), || Value::Null),
@@ -110,12 +102,8 @@ fn role(file: &Rc<str>) -> Schema {
                 opt_default(Ty::Deferred, || attrs(Vec::new())),
             ),
         ],
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        file.clone(),
+    )
 }
 
 /// The service module's options; `instances` and `module` are given by the caller
@@ -172,8 +160,8 @@ pub(crate) fn service(core: &str) -> Schema {
 
 /// The static options of a `perInstance`/`perMachine` module.
 pub(crate) fn per_module(file: &Rc<str>) -> Schema {
-    Schema {
-        options: vec![
+    Schema::new(
+        vec![
             (
                 "exports",
                 opt_default(Ty::AttrsOf(Rc::new(Ty::Deferred), true), || {
@@ -189,10 +177,6 @@ pub(crate) fn per_module(file: &Rc<str>) -> Schema {
                 opt_default(Ty::Deferred, || attrs(Vec::new())),
             ),
         ],
-        freeform: None,
-        decl_file: file.clone(),
-        class: None,
-        extra: None,
-        special: None,
-    }
+        file.clone(),
+    )
 }
