@@ -12,25 +12,37 @@ use std::sync::Mutex;
 /// Tests that use the plan cache set `KITH_CACHE_DIR` (process-wide): one at a time.
 static CACHE_ENV: Mutex<()> = Mutex::new(());
 
+/// Conformance case `name`, if it and the corpus are present (else the test says so and
+/// passes).
+fn case(name: &str, what: &str) -> Option<std::path::PathBuf> {
+    let case = common::present(
+        &common::shared_path(&format!("conformance/cases/{name}")),
+        what,
+    )?;
+    common::corpus("", what)?;
+    Some(case)
+}
+
+/// A fresh temporary directory for this test (`<tag>-<pid>`) and a copy of `case` in it
+/// (`clan`).
+fn copied(case: &Path, tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let tmp = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let clan = tmp.join("clan");
+    common::fixtures::copy_dir(case, &clan);
+    (tmp, clan)
+}
+
 const VIEW: &str = "clanInternals.inventoryClass.inventorySerialization.machines.*.description";
 
 #[test]
 fn warm_answers_from_cache_and_edits_invalidate() {
     let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "plan cache";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/01-machine-sources"),
-        what,
-    ) else {
+    let Some(case) = case("01-machine-sources", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
-    let tmp = std::env::temp_dir().join(format!("kith-plan-cache-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let clan = tmp.join("clan");
-    common::fixtures::copy_dir(&case, &clan);
+    let (tmp, clan) = copied(&case, "kith-plan-cache");
     std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
     let opts = FlakeOptions {
         overrides: vec![
@@ -75,15 +87,9 @@ fn warm_answers_from_cache_and_edits_invalidate() {
 #[test]
 fn other_selectors_use_the_reference_path() {
     let what = "reference path";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/02-tags-and-roles"),
-        what,
-    ) else {
+    let Some(case) = case("02-tags-and-roles", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
     let opts = FlakeOptions {
         overrides: vec![
             ("clan-core".into(), common::corpus_path("clan-core")),
@@ -125,15 +131,9 @@ fn corpus_opts() -> FlakeOptions {
 #[test]
 fn exports_same_for_any_thread_count() {
     let what = "exports with one and two threads";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/05-networking-services"),
-        what,
-    ) else {
+    let Some(case) = case("05-networking-services", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
     let opts = corpus_opts();
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -157,19 +157,10 @@ fn exports_same_for_any_thread_count() {
 fn replan_recomputes_only_the_edited_group() {
     let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "re-plan by group";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/05-networking-services"),
-        what,
-    ) else {
+    let Some(case) = case("05-networking-services", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
-    let tmp = std::env::temp_dir().join(format!("kith-replan-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let clan = tmp.join("clan");
-    common::fixtures::copy_dir(&case, &clan);
+    let (tmp, clan) = copied(&case, "kith-replan");
     let cache = tmp.join("cache");
     let opts = corpus_opts();
     let with_cache = |f: &dyn Fn() -> kith_planner::select::Answer| {
@@ -196,19 +187,10 @@ fn replan_recomputes_only_the_edited_group() {
 #[test]
 fn interface_reading_config_is_not_shared() {
     let what = "interface reading config";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/04-service-args-exports"),
-        what,
-    ) else {
+    let Some(case) = case("04-service-args-exports", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
-    let tmp = std::env::temp_dir().join(format!("kith-iface-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let clan = tmp.join("clan");
-    common::fixtures::copy_dir(&case, &clan);
+    let (tmp, clan) = copied(&case, "kith-iface");
     let probe = clan.join("modules/probe.nix");
     let text = std::fs::read_to_string(&probe).unwrap();
     let edited = text.replace(
@@ -274,19 +256,10 @@ fn generated_fleet_native_equals_reference() {
 #[test]
 fn extend_settings_as_clan_core() {
     let what = "extendSettings";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/04-service-args-exports"),
-        what,
-    ) else {
+    let Some(case) = case("04-service-args-exports", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
-    let tmp = std::env::temp_dir().join(format!("kith-extend-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let clan = tmp.join("clan");
-    common::fixtures::copy_dir(&case, &clan);
+    let (tmp, clan) = copied(&case, "kith-extend");
     let probe = clan.join("modules/probe.nix");
     let text = std::fs::read_to_string(&probe).unwrap();
     let edited = text
@@ -337,19 +310,10 @@ fn imitated_marker_is_no_crash() {
 fn tree_index_sees_files_never_read() {
     let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "tree index";
-    let Some(case) = common::present(
-        &common::shared_path("conformance/cases/05-networking-services"),
-        what,
-    ) else {
+    let Some(case) = case("05-networking-services", what) else {
         return;
     };
-    if common::corpus("", what).is_none() {
-        return;
-    }
-    let tmp = std::env::temp_dir().join(format!("kith-tree-index-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let clan = tmp.join("clan");
-    common::fixtures::copy_dir(&case, &clan);
+    let (tmp, clan) = copied(&case, "kith-tree-index");
     std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
     let opts = corpus_opts();
     let cold = select(&clan, "clan.exports", &opts, false).unwrap();
