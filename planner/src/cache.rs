@@ -153,17 +153,12 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
         })
     };
     if hold {
-        refresh(&indexes, dir);
+        // Indexes whose racy entries have settled are rewritten without them.
+        for (index, digest) in &indexes {
+            crate::tree_index::refresh_settled(index, digest, dir);
+        }
     }
     hold
-}
-
-/// The indexes that held, rewritten without their racy entries once those have settled
-/// ([`crate::tree_index::refresh_settled`]).
-fn refresh(indexes: &[(crate::tree_index::TreeIndex, &str)], dir: &Path) {
-    for (index, digest) in indexes {
-        crate::tree_index::refresh_settled(index, digest, dir);
-    }
 }
 
 /// A projection of a cached answer: the digest of the answer it was made from, and its

@@ -328,6 +328,8 @@ impl TreeIndex {
         ) else {
             return false;
         };
+        let names = &self.bytes[self.names.clone()];
+        let digests = &self.bytes[self.digests.clone()];
         (from..to.min(self.count())).all(|i| {
             let at = self.records.start + i * RECORD;
             let word = |k: usize| {
@@ -335,7 +337,6 @@ impl TreeIndex {
             };
             let (off, len, racy) = (word(0) as usize, word(1) as usize, word(2));
             let hash = u64::from_le_bytes(self.bytes[at + 12..at + 20].try_into().unwrap());
-            let names = &self.bytes[self.names.clone()];
             let Some(name) = off
                 .checked_add(len)
                 .and_then(|end| names.get(off..=end))
@@ -370,7 +371,6 @@ impl TreeIndex {
             if racy == NOT_RACY {
                 return true;
             }
-            let digests = &self.bytes[self.digests.clone()];
             let at = racy as usize * 32;
             let Some(d) = digests.get(at..at + 32) else {
                 return false;
@@ -588,7 +588,7 @@ mod tests {
         let index = index.unwrap();
         assert!(index.count() >= 2048);
         assert!(index.unchanged());
-        // The last entry (in the second thread's half) and the first file.
+        // An entry of the second thread's half.
         std::fs::write(d.0.join("top"), "changed").unwrap();
         assert!(!index.unchanged());
     }

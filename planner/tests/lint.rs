@@ -445,6 +445,19 @@ const KNOWN: &[(&str, &str)] = &[
     ("04-service-args-exports", "constraint-max-machines"),
 ];
 
+/// The options the conformance cases are evaluated with (clan-core and nixpkgs' lib from
+/// the corpus), if the corpus is present (else the test says so and passes).
+fn corpus_opts(what: &str) -> Option<FlakeOptions> {
+    corpus::present(&corpus::corpus_path("clan-core"), what)?;
+    Some(FlakeOptions {
+        overrides: vec![
+            ("clan-core".into(), corpus::corpus_path("clan-core")),
+            ("nixpkgs".into(), corpus::corpus_path("nixpkgs-lib")),
+        ],
+        ..FlakeOptions::default()
+    })
+}
+
 /// The constraint rules say what clan's `cliChecks` says (its expected.json), one
 /// diagnostic per check, each at a definition in the clan's files.
 #[test]
@@ -456,15 +469,8 @@ fn constraints_as_clan_checks_them() {
     ) else {
         return;
     };
-    if corpus::present(&corpus::corpus_path("clan-core"), what).is_none() {
+    let Some(opts) = corpus_opts(what) else {
         return;
-    }
-    let opts = FlakeOptions {
-        overrides: vec![
-            ("clan-core".into(), corpus::corpus_path("clan-core")),
-            ("nixpkgs".into(), corpus::corpus_path("nixpkgs-lib")),
-        ],
-        ..FlakeOptions::default()
     };
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
@@ -513,15 +519,8 @@ fn conformance_cases() {
     let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
         return;
     };
-    if corpus::present(&corpus::corpus_path("clan-core"), what).is_none() {
+    let Some(opts) = corpus_opts(what) else {
         return;
-    }
-    let opts = FlakeOptions {
-        overrides: vec![
-            ("clan-core".into(), corpus::corpus_path("clan-core")),
-            ("nixpkgs".into(), corpus::corpus_path("nixpkgs-lib")),
-        ],
-        ..FlakeOptions::default()
     };
     let mut names: Vec<_> = std::fs::read_dir(&cases)
         .unwrap()

@@ -103,24 +103,12 @@ pub fn services(ev: &mut Eval, clan: &Clan) -> Result<Rc<Services>> {
 /// Checks instance `name` of `clan` as far as the native engine can before clan's CLI
 /// writes it: its module resolves, its roles are roles of that module, and the settings of
 /// each role and each member machine fit the role's interface (clan-core's errors).
+/// The error is the first of [`check_instance_all`]'s.
 pub fn check_instance(ev: &mut Eval, clan: &Clan, name: &str) -> Result<()> {
-    let services = services(ev, clan)?;
-    for g in &services.groups {
-        let Some((_, roles)) = g.instances.iter().find(|(n, _)| n == name) else {
-            continue;
-        };
-        g.role_names(ev)?;
-        g.check_roles(ev, name)?;
-        for r in roles {
-            let v = g.settings(ev, name, &r.name, None)?;
-            ev.force_deep(&v)?;
-            for m in &r.members {
-                let v = g.settings(ev, name, &r.name, Some(m))?;
-                ev.force_deep(&v)?;
-            }
-        }
+    match check_instance_all(ev, clan, name)?.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// As [`check_instance`], but with the settings of every role and every member checked on
