@@ -12,8 +12,8 @@
 //! service's interface. Only then is the file replaced, atomically, under an exclusive
 //! lock on the clan's directory, having been read again under that lock.
 
-mod diff;
-mod file;
+pub(crate) mod diff;
+pub(crate) mod file;
 pub mod json;
 mod overlay;
 pub mod rules;

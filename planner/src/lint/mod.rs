@@ -5,15 +5,18 @@
 //! by [`render`].
 
 mod check;
+pub mod fix;
 mod locate;
 pub mod render;
 pub mod rules;
+pub mod suppress;
 
 use kith_flake::FlakeOptions;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use rules::{Rule, RULES};
+pub use suppress::Config;
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,6 +130,8 @@ pub struct Report {
     pub root: PathBuf,
     /// The diagnostics, by file, then position, then rule.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many diagnostics the configuration or inline comments turned off.
+    pub suppressed: usize,
 }
 
 impl Report {
@@ -148,8 +153,13 @@ impl fmt::Display for LintError {
 
 impl std::error::Error for LintError {}
 
-/// Lints the clan in `dir`.
+/// Lints the clan in `dir`, as its `kith.toml` configures (see [`Config`]).
 pub fn lint(dir: &Path, opts: &FlakeOptions) -> Result<Report, LintError> {
+    lint_with(dir, opts, &Config::load(dir)?)
+}
+
+/// Lints the clan in `dir` with the configuration `config`.
+pub fn lint_with(dir: &Path, opts: &FlakeOptions, config: &Config) -> Result<Report, LintError> {
     if !dir.join("flake.nix").is_file() {
         return Err(LintError(format!(
             "no flake.nix in {}: not a clan's flake directory",
@@ -165,8 +175,10 @@ pub fn lint(dir: &Path, opts: &FlakeOptions) -> Result<Report, LintError> {
         ))
     });
     diagnostics.dedup();
+    let suppressed = suppress::apply(dir, config, &mut diagnostics);
     Ok(Report {
         root: dir.to_path_buf(),
         diagnostics,
+        suppressed,
     })
 }

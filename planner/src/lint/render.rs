@@ -64,11 +64,15 @@ pub fn human(report: &Report, color: bool) -> String {
             .count()
     };
     out.push_str(&format!(
-        "{} error(s), {} warning(s), {} note(s)\n",
+        "{} error(s), {} warning(s), {} note(s)",
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info) + count(Severity::Hint)
     ));
+    if report.suppressed > 0 {
+        out.push_str(&format!(", {} suppressed", report.suppressed));
+    }
+    out.push('\n');
     out
 }
 
