@@ -38,6 +38,14 @@ pub struct LintArgs {
     /// Do not fetch locked flake inputs missing from the store.
     #[arg(long)]
     offline: bool,
+    /// Apply the diagnostics' fixes to the clan's files (every fix that overlaps no other,
+    /// pass after pass until none is left), then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// With `--fix`: print the changes as a unified diff and write nothing (exit 1 if
+    /// there is anything to fix).
+    #[arg(long, requires = "fix")]
+    dry_run: bool,
 }
 
 /// Runs `kith lint`: exit 0 if clean (or only warnings, notes and hints), 1 if any error
@@ -52,13 +60,39 @@ pub fn run(args: LintArgs) -> ExitCode {
         crate::write_output(b"", msg.as_bytes());
         return ExitCode::from(2);
     };
-    let report = match lint::lint(&flake, &opts) {
+    let linted = if args.fix {
+        lint::Config::load(&flake)
+            .and_then(|config| lint::fix::fix(&flake, &opts, &config, args.dry_run))
+            .map(|outcome| {
+                let files = outcome.changes.len();
+                let verb = if args.dry_run { "would fix" } else { "fixed" };
+                let summary = format!("{verb} {} problem(s) in {files} file(s)\n", outcome.applied);
+                (outcome.report, Some((outcome.changes, summary)))
+            })
+    } else {
+        lint::lint(&flake, &opts).map(|r| (r, None))
+    };
+    let (report, fixed) = match linted {
         Ok(r) => r,
         Err(e) => {
             crate::write_output(b"", format!("error: {e}\n").as_bytes());
             return ExitCode::from(2);
         }
     };
+    if let (true, Some((changes, summary))) = (args.dry_run, &fixed) {
+        let diff: String = changes.iter().map(|c| c.diff()).collect();
+        if !crate::write_output(diff.as_bytes(), summary.as_bytes()) {
+            return ExitCode::from(2);
+        }
+        return if changes.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    if let Some((_, summary)) = &fixed {
+        crate::write_output(b"", summary.as_bytes());
+    }
     let text = match args.format {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -20,9 +20,10 @@ fn kith(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A copy of the example clan whose `zt` instance names an unknown machine.
-fn broken() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kith-cli-lint-{}", std::process::id()));
+/// A copy of the example clan whose `zt` instance names an unknown machine (`name` keeps
+/// the copies of tests running at once apart).
+fn broken(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kith-cli-lint-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let status = Command::new("cp")
         .arg("-r")
@@ -55,7 +56,7 @@ fn clean_clan_exits_zero() {
 
 #[test]
 fn errors_exit_one_in_every_format() {
-    let dir = broken();
+    let dir = broken("formats");
     let human = kith(&dir, &[]);
     assert_eq!(human.status.code(), Some(1));
     let text = String::from_utf8_lossy(&human.stdout);
@@ -94,4 +95,98 @@ fn not_a_flake_exits_two() {
     let out = kith(Path::new("/nonexistent-kith-lint"), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no flake.nix"));
+}
+
+#[test]
+fn fix_dry_run_prints_the_diff_and_writes_nothing_then_fix_applies_it() {
+    let dir = broken("fix");
+    let nix = dir.join("clan.nix");
+    let before = std::fs::read(&nix).unwrap();
+    let dry = kith(&dir, &["--fix", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(1), "{dry:?}");
+    let diff = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        diff.starts_with("--- a/clan.nix\n+++ b/clan.nix\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("\n-        roles.controller.machines.gateway-x = { };\n")
+            && diff.contains("\n+        roles.controller.machines.gateway = { };\n"),
+        "{diff}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&dry.stderr),
+        "would fix 1 problem(s) in 1 file(s)\n"
+    );
+    assert_eq!(std::fs::read(&nix).unwrap(), before, "a dry run wrote");
+
+    let fixed = kith(&dir, &["--fix"]);
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&fixed.stderr),
+        "fixed 1 problem(s) in 1 file(s)\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&fixed.stdout),
+        "0 error(s), 0 warning(s), 0 note(s)\n"
+    );
+    let text = std::fs::read_to_string(&nix).unwrap();
+    assert!(text.contains("roles.controller.machines.gateway = { };"));
+    // Converged: nothing left to fix.
+    let again = kith(&dir, &["--fix", "--dry-run"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(again.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn suppressed_by_the_config_file_and_by_an_inline_comment() {
+    let dir = broken("suppress");
+    let json = |dir: &Path| -> Vec<String> {
+        let out = kith(dir, &["--format", "json"]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].to_string())
+            .collect()
+    };
+    assert_eq!(json(&dir), ["\"unknown-machine\"", "\"eval-error\""]);
+    std::fs::write(
+        dir.join("kith.toml"),
+        "[lint]\ndisable = [\"unknown-machine\"]\nexclude = [\"modules/**\"]\n",
+    )
+    .unwrap();
+    assert!(json(&dir).is_empty());
+    let human = kith(&dir, &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&human.stdout),
+        "0 error(s), 0 warning(s), 0 note(s), 2 suppressed\n"
+    );
+    assert_eq!(human.status.code(), Some(0));
+
+    std::fs::write(
+        dir.join("kith.toml"),
+        "[lint]\nexclude = [\"modules/**\"]\n",
+    )
+    .unwrap();
+    let nix = dir.join("clan.nix");
+    let text = std::fs::read_to_string(&nix).unwrap().replacen(
+        "        roles.controller.machines.gateway-x",
+        "        # kith: ignore[unknown-machine]\n        roles.controller.machines.gateway-x",
+        1,
+    );
+    std::fs::write(&nix, text).unwrap();
+    assert!(json(&dir).is_empty());
+
+    std::fs::write(
+        dir.join("kith.toml"),
+        "[lint]\ndisable = [\"no-such-rule\"]\n",
+    )
+    .unwrap();
+    let bad = kith(&dir, &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("kith.toml: unknown rule `no-such-rule`"),
+        "{bad:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
