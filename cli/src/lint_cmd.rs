@@ -46,6 +46,9 @@ pub struct LintArgs {
     /// there is anything to fix).
     #[arg(long, requires = "fix")]
     dry_run: bool,
+    /// Neither read nor write the cache of diagnostics.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `kith lint`: exit 0 if clean (or only warnings, notes and hints), 1 if any error
@@ -70,7 +73,14 @@ pub fn run(args: LintArgs) -> ExitCode {
                 (outcome.report, Some((outcome.changes, summary)))
             })
     } else {
-        lint::lint(&flake, &opts).map(|r| (r, None))
+        let cache = if args.no_cache {
+            None
+        } else {
+            kith_planner::cache::dir()
+        };
+        lint::Config::load(&flake)
+            .and_then(|config| lint::lint_with(&flake, &opts, &config, cache.as_deref()))
+            .map(|r| (r, None))
     };
     let (report, fixed) = match linted {
         Ok(r) => r,

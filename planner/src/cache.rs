@@ -87,10 +87,16 @@ pub fn dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kith/plan"))
 }
 
-/// The key of a view of a flake: blake3 of kith's version and the request's parts.
+/// The key of a view of a flake: blake3 of kith's version, the running build (its
+/// executable's size and modification time: a rebuilt kith may answer differently) and
+/// the request's parts.
 pub fn key(parts: &[&str]) -> String {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
+        use std::os::unix::fs::MetadataExt;
+        h.update(format!("\0{}:{}.{}", m.size(), m.mtime(), m.mtime_nsec()).as_bytes());
+    }
     h.update(b"\0");
     h.update(FORMAT.as_bytes());
     for p in parts {

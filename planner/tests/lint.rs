@@ -571,3 +571,50 @@ fn conformance_cases() {
     }
     assert_eq!(errors_seen, ERRORS.len());
 }
+
+#[test]
+fn diagnostics_cached_until_the_clan_changes() {
+    use kith_planner::lint::{lint_with, Config};
+    let edited = Edited::new(
+        "cached",
+        &[(
+            "clan.nix",
+            "roles.controller.machines.gateway",
+            "roles.controller.machines.gateway-x",
+        )],
+    );
+    let cache = edited.0.with_extension("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let opts = FlakeOptions::default();
+    let lint_cached = || {
+        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        lint_with(&edited.0, &opts, &Config::default(), Some(&cache)).unwrap()
+    };
+    let cold = lint_cached();
+    assert!(cold.diagnostics.iter().any(|d| d.code == "unknown-machine"));
+    let entries = std::fs::read_dir(&cache).unwrap().count();
+    assert!(entries >= 2, "nothing stored in {}", cache.display());
+    let warm = lint_cached();
+    assert_eq!(warm.diagnostics, cold.diagnostics);
+    // A change anywhere in the clan is seen: the mistake mended, another made.
+    let nix = edited.0.join("clan.nix");
+    let text = std::fs::read_to_string(&nix).unwrap();
+    std::fs::write(
+        &nix,
+        text.replacen("machines.gateway-x", "machines.gateway", 1)
+            .replacen(
+                "roles.peer.tags = [ \"all\" ];",
+                "roles.peer.tags = [ \"al\" ];",
+                1,
+            ),
+    )
+    .unwrap();
+    let changed = lint_cached();
+    let codes: Vec<&str> = changed.diagnostics.iter().map(|d| d.code).collect();
+    assert!(
+        codes.contains(&"unknown-tag") && !codes.contains(&"unknown-machine"),
+        "{codes:?}"
+    );
+    assert_eq!(lint_cached().diagnostics, changed.diagnostics);
+    std::fs::remove_dir_all(&cache).unwrap();
+}

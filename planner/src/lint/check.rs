@@ -4,6 +4,7 @@
 use super::locate::{json_key, Files};
 use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
+use crate::recording_fs::RecordingFs;
 use kith_eval::{Eval, EvalError, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
@@ -11,30 +12,37 @@ use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::rc::Rc;
 
 const INVENTORY_JSON: &str = "inventory.json";
 
 /// The module system's message for an option read without a value.
 const UNSET: &str = "was accessed but has no value defined";
 
-/// Every diagnostic of the clan in `dir`.
-pub(crate) fn run(dir: &Path, opts: &FlakeOptions) -> Vec<Diagnostic> {
+/// Every diagnostic of the clan in `dir`, and the reads of its evaluation (its
+/// evaluators' file systems, each with the store directory they read from).
+pub(crate) fn run(dir: &Path, opts: &FlakeOptions) -> (Vec<Diagnostic>, Vec<Reads>) {
     let mut files = Files::new(dir, None);
+    let mut reads = Vec::new();
     if let Some(d) = json_syntax(&mut files) {
-        return vec![d];
+        return (vec![d], reads);
     }
-    match pass(dir, opts, &mut files) {
+    let out = match pass(dir, opts, &mut files, &mut reads) {
         Some(out) => out,
         None => {
             // A shared service module reads `config`: again without sharing, as the
             // engine's other callers do.
             share::set_sharing(false);
-            let out = pass(dir, opts, &mut files);
+            let out = pass(dir, opts, &mut files, &mut reads);
             share::set_sharing(true);
             out.unwrap_or_default()
         }
-    }
+    };
+    (out, reads)
 }
+
+/// What one evaluator read: its file system and its store directory.
+pub(crate) type Reads = (Rc<RecordingFs>, String);
 
 /// `inventory.json`'s syntax (nothing else is said about a clan whose file does not parse).
 fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
@@ -54,8 +62,14 @@ fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
 }
 
 /// One pass with a fresh evaluator; `None` if it must run again without module sharing.
-fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagnostic>> {
-    let mut ev = crate::evaluator(opts.offline);
+fn pass(
+    dir: &Path,
+    opts: &FlakeOptions,
+    files: &mut Files,
+    reads: &mut Vec<Reads>,
+) -> Option<Vec<Diagnostic>> {
+    let (mut ev, fs) = crate::recording_evaluator(opts.offline);
+    reads.push((fs, ev.options.store_dir.clone()));
     let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
     let clan = match kith_inventory::clan::load(&mut ev, dir, opts) {
         Ok(c) => c,

@@ -134,7 +134,7 @@ pub fn fix(
     config: &Config,
     dry_run: bool,
 ) -> Result<FixOutcome, LintError> {
-    let report = super::lint_with(dir, opts, config)?;
+    let report = super::lint_with(dir, opts, config, None)?;
     let first = pass(&report);
     if dry_run {
         if first.changes.is_empty() {
@@ -168,7 +168,7 @@ fn passes(
         let (this, report) = match next.take() {
             Some(p) => (p, None),
             None => {
-                let report = super::lint_with(dir, opts, config)?;
+                let report = super::lint_with(dir, opts, config, None)?;
                 (pass(&report), Some(report))
             }
         };
@@ -176,7 +176,7 @@ fn passes(
         if this.changes.is_empty() || count > MAX_PASSES {
             let report = match report {
                 Some(r) => r,
-                None => super::lint_with(dir, opts, config)?,
+                None => super::lint_with(dir, opts, config, None)?,
             };
             let changes = finals
                 .into_iter()

@@ -4,6 +4,7 @@
 //! the files. Rendered as human text (miette), JSON Lines, SARIF 2.1.0 or GitHub annotations
 //! by [`render`].
 
+mod cached;
 mod check;
 pub mod fix;
 mod locate;
@@ -12,6 +13,7 @@ pub mod rules;
 pub mod suppress;
 
 use kith_flake::FlakeOptions;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +21,8 @@ pub use rules::{Rule, RULES};
 pub use suppress::Config;
 
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The clan does not evaluate, or evaluates to something wrong.
     Error,
@@ -44,7 +47,7 @@ impl Severity {
 }
 
 /// A place in a file: 1-based line, 1-based column (in characters) and 0-based byte offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// 1-based line.
     pub line: usize,
@@ -55,7 +58,7 @@ pub struct Position {
 }
 
 /// A range of a file (end exclusive).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Range {
     /// First character.
     pub start: Position,
@@ -64,7 +67,7 @@ pub struct Range {
 }
 
 /// A range of a file of the clan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// The file, relative to the clan's directory (`/`-separated).
     pub file: String,
@@ -73,7 +76,7 @@ pub struct Location {
 }
 
 /// A related site or remark.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     /// What it says.
     pub message: String,
@@ -82,7 +85,7 @@ pub struct Note {
 }
 
 /// One text edit: replace `location` by `new_text`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
     /// The text replaced.
     pub location: Location,
@@ -91,7 +94,7 @@ pub struct Edit {
 }
 
 /// A fix: edits applied together.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// What the fix does.
     pub message: String,
@@ -100,7 +103,7 @@ pub struct Fix {
 }
 
 /// One finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// The rule's stable id (see [`RULES`]).
     pub code: &'static str,
@@ -114,6 +117,33 @@ pub struct Diagnostic {
     pub notes: Vec<Note>,
     /// Fixes, as text edits.
     pub fixes: Vec<Fix>,
+}
+
+/// A [`Diagnostic`] as read back, its code any string.
+#[derive(Deserialize)]
+struct DiagnosticData {
+    code: String,
+    severity: Severity,
+    message: String,
+    location: Location,
+    notes: Vec<Note>,
+    fixes: Vec<Fix>,
+}
+
+impl<'de> Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Diagnostic, D::Error> {
+        let d = DiagnosticData::deserialize(de)?;
+        let rule = rules::rule(&d.code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule {}", d.code)))?;
+        Ok(Diagnostic {
+            code: rule.id,
+            severity: d.severity,
+            message: d.message,
+            location: d.location,
+            notes: d.notes,
+            fixes: d.fixes,
+        })
+    }
 }
 
 impl Diagnostic {
@@ -153,20 +183,49 @@ impl fmt::Display for LintError {
 
 impl std::error::Error for LintError {}
 
-/// Lints the clan in `dir`, as its `kith.toml` configures (see [`Config`]).
+/// Lints the clan in `dir`, as its `kith.toml` configures (see [`Config`]), through the
+/// plan cache ([`crate::cache::dir`]).
 pub fn lint(dir: &Path, opts: &FlakeOptions) -> Result<Report, LintError> {
-    lint_with(dir, opts, &Config::load(dir)?)
+    lint_with(
+        dir,
+        opts,
+        &Config::load(dir)?,
+        crate::cache::dir().as_deref(),
+    )
 }
 
-/// Lints the clan in `dir` with the configuration `config`.
-pub fn lint_with(dir: &Path, opts: &FlakeOptions, config: &Config) -> Result<Report, LintError> {
+/// Lints the clan in `dir` with the configuration `config`. With `cache_dir`, the
+/// diagnostics come from there if nothing they were computed from changed (the clan's
+/// directory as a whole, and every file read outside it and outside the store), and are
+/// stored there when computed.
+pub fn lint_with(
+    dir: &Path,
+    opts: &FlakeOptions,
+    config: &Config,
+    cache_dir: Option<&Path>,
+) -> Result<Report, LintError> {
     if !dir.join("flake.nix").is_file() {
         return Err(LintError(format!(
             "no flake.nix in {}: not a clan's flake directory",
             dir.display()
         )));
     }
-    let mut diagnostics = check::run(dir, opts);
+    let mut diagnostics = match cache_dir {
+        Some(cache) => cached::diagnostics(dir, opts, cache),
+        None => diagnostics(dir, opts).0,
+    };
+    let suppressed = suppress::apply(dir, config, &mut diagnostics);
+    Ok(Report {
+        root: dir.to_path_buf(),
+        diagnostics,
+        suppressed,
+    })
+}
+
+/// The diagnostics of the clan in `dir` (sorted, without duplicates, nothing suppressed)
+/// and what their evaluation read.
+fn diagnostics(dir: &Path, opts: &FlakeOptions) -> (Vec<Diagnostic>, Vec<check::Reads>) {
+    let (mut diagnostics, reads) = check::run(dir, opts);
     diagnostics.sort_by(|a, b| {
         (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
             &b.location.file,
@@ -175,10 +234,5 @@ pub fn lint_with(dir: &Path, opts: &FlakeOptions, config: &Config) -> Result<Rep
         ))
     });
     diagnostics.dedup();
-    let suppressed = suppress::apply(dir, config, &mut diagnostics);
-    Ok(Report {
-        root: dir.to_path_buf(),
-        diagnostics,
-        suppressed,
-    })
+    (diagnostics, reads)
 }
