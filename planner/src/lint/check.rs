@@ -4,13 +4,14 @@
 use super::locate::{json_key, Files};
 use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
-use kith_eval::{Eval, EvalError, Value};
+use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::rc::Rc;
 
 const INVENTORY_JSON: &str = "inventory.json";
 
@@ -18,18 +19,18 @@ const INVENTORY_JSON: &str = "inventory.json";
 const UNSET: &str = "was accessed but has no value defined";
 
 /// Every diagnostic of the clan in `dir`.
-pub(crate) fn run(dir: &Path, opts: &FlakeOptions) -> Vec<Diagnostic> {
-    let mut files = Files::new(dir, None);
+pub(crate) fn run(dir: &Path, opts: &FlakeOptions, fs: &Rc<dyn FileSystem>) -> Vec<Diagnostic> {
+    let mut files = Files::new(dir, None).reading(fs.clone());
     if let Some(d) = json_syntax(&mut files) {
         return vec![d];
     }
-    match pass(dir, opts, &mut files) {
+    match pass(dir, opts, fs, &mut files) {
         Some(out) => out,
         None => {
             // A shared service module reads `config`: again without sharing, as the
             // engine's other callers do.
             share::set_sharing(false);
-            let out = pass(dir, opts, &mut files);
+            let out = pass(dir, opts, fs, &mut files);
             share::set_sharing(true);
             out.unwrap_or_default()
         }
@@ -54,8 +55,14 @@ fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
 }
 
 /// One pass with a fresh evaluator; `None` if it must run again without module sharing.
-fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagnostic>> {
+fn pass(
+    dir: &Path,
+    opts: &FlakeOptions,
+    fs: &Rc<dyn FileSystem>,
+    files: &mut Files,
+) -> Option<Vec<Diagnostic>> {
     let mut ev = crate::evaluator(opts.offline);
+    ev.set_file_system(fs.clone());
     let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
     let clan = match kith_inventory::clan::load(&mut ev, dir, opts) {
         Ok(c) => c,

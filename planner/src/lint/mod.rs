@@ -150,13 +150,22 @@ impl std::error::Error for LintError {}
 
 /// Lints the clan in `dir`.
 pub fn lint(dir: &Path, opts: &FlakeOptions) -> Result<Report, LintError> {
+    lint_with(dir, opts, std::rc::Rc::new(kith_eval::OsFileSystem))
+}
+
+/// [`lint`], every file read through `fs` (an editor's unsaved buffers over the disk).
+pub fn lint_with(
+    dir: &Path,
+    opts: &FlakeOptions,
+    fs: std::rc::Rc<dyn kith_eval::FileSystem>,
+) -> Result<Report, LintError> {
     if !dir.join("flake.nix").is_file() {
         return Err(LintError(format!(
             "no flake.nix in {}: not a clan's flake directory",
             dir.display()
         )));
     }
-    let mut diagnostics = check::run(dir, opts);
+    let mut diagnostics = check::run(dir, opts, &fs);
     diagnostics.sort_by(|a, b| {
         (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
             &b.location.file,
