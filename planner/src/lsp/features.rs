@@ -68,12 +68,14 @@ pub fn complete(model: &mut Model, text: &str, at: usize, lang: Lang) -> Vec<Com
         return Vec::new();
     };
     let quote = |name: &str| -> String {
-        if lang == Lang::Json && !ctx.in_string {
-            format!("\"{name}\"")
-        } else if lang == Lang::Nix && ctx.key && !ctx.in_string && !is_nix_name(name) {
-            format!("\"{name}\"")
-        } else {
+        let bare = match lang {
+            Lang::Json => ctx.in_string,
+            Lang::Nix => ctx.in_string || !ctx.key || is_nix_name(name),
+        };
+        if bare {
             name.to_string()
+        } else {
+            format!("\"{name}\"")
         }
     };
     let item = |name: &str, kind: CompletionItemKind, detail: String| CompletionItem {
