@@ -2,6 +2,9 @@
 //! clan: diagnostics of an unsaved buffer, their fix as a code action, completion, hover,
 //! a change that clears them, shutdown and exit.
 
+#[path = "../../eval/tests/common/corpus.rs"]
+mod corpus;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,13 +16,13 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clan")
 }
 
-/// A fresh copy of the example clan.
-fn copy() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kith-cli-lsp-{}", std::process::id()));
+/// A fresh copy of the clan `from`, named by `tag`.
+fn copy(from: &Path, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kith-cli-lsp-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let status = Command::new("cp")
         .arg("-r")
-        .arg(fixture())
+        .arg(from)
         .arg(&dir)
         .status()
         .unwrap();
@@ -133,7 +136,7 @@ fn pos(text: &str, needle: &str) -> Value {
 
 #[test]
 fn diagnostics_fixes_completion_and_hover() {
-    let dir = copy();
+    let dir = copy(&fixture(), "example");
     let clan_nix = dir.join("clan.nix");
     let on_disk = std::fs::read_to_string(&clan_nix).unwrap();
     // An unsaved edit: the role names an unknown machine (with a non-ASCII comment before
@@ -256,5 +259,89 @@ fn diagnostics_fixes_completion_and_hover() {
     c.notify("exit", Value::Null);
     let status = c.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The text of an LSP range of `text` (UTF-16 columns).
+fn slice<'a>(text: &'a str, range: &Value) -> &'a str {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= p["character"].as_u64().unwrap() as usize {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    &text[offset(&range["start"])..offset(&range["end"])]
+}
+
+/// A conformance case with `overrideInputs` from the corpus (the test says so and passes
+/// without it): every file's diagnostics are published when one file is opened, each
+/// range on the name it reports.
+#[test]
+fn conformance_case_with_override_inputs() {
+    let what = "kith lsp on conformance case 02";
+    let Some(case) = corpus::present(
+        &corpus::shared_path("conformance/cases/02-tags-and-roles"),
+        what,
+    ) else {
+        return;
+    };
+    let Some(core) = corpus::present(&corpus::corpus_path("clan-core"), what) else {
+        return;
+    };
+    let lib = corpus::corpus_path("nixpkgs-lib");
+    let dir = copy(&case, "case02");
+    let mut c = Client::start(&dir);
+    c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&dir), "capabilities": {},
+                "initializationOptions": {
+                    "overrideInputs": { "clan-core": core, "nixpkgs": lib },
+                    "offline": true } }),
+    );
+    c.notify("initialized", json!({}));
+    let flake = dir.join("flake.nix");
+    let text = std::fs::read_to_string(&flake).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri(&flake), "languageId": "nix", "version": 1, "text": text } }),
+    );
+    let mut seen = Vec::new();
+    while !(seen.contains(&"unknown-machine".to_string())
+        && seen.contains(&"unknown-tag".to_string()))
+    {
+        let m = c.wait("publishDiagnostics", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+        });
+        let file = m["params"]["uri"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("file://")
+            .unwrap()
+            .to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for d in m["params"]["diagnostics"].as_array().unwrap() {
+            let code = d["code"].as_str().unwrap().to_string();
+            if code == "unknown-machine" || code == "unknown-tag" {
+                let name = slice(&text, &d["range"]);
+                assert!(
+                    d["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("'{name}'")),
+                    "{file}: {d}"
+                );
+            }
+            seen.push(code);
+        }
+    }
+    assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
