@@ -208,6 +208,25 @@ fn diagnostics_fixes_completion_and_hover() {
     for m in ["gateway", "nas", "studio", "offsite"] {
         assert!(labels.contains(&m), "{labels:?}");
     }
+    // Inside a name: the typed part (`gate`, `-` included in a name) is replaced.
+    let mut inside = pos(&broken, "gateway-x");
+    inside["character"] = json!(inside["character"].as_u64().unwrap() + 4);
+    let completion = c.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": doc }, "position": inside }),
+    );
+    let item = completion
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "gateway")
+        .unwrap();
+    assert_eq!(
+        item["textEdit"]["range"]["start"],
+        pos(&broken, "gateway-x")
+    );
+    assert_eq!(item["textEdit"]["range"]["end"], inside);
+    assert_eq!(item["textEdit"]["newText"], "gateway");
 
     // Hover: a machine, and a settings option with its type and description.
     let hover = c.request(

@@ -5,8 +5,8 @@ use super::context::{self, Context, Lang, LIST};
 use super::model::Model;
 use super::text;
 use lsp_types::{
-    CompletionItem, CompletionItemKind, Documentation, Hover, HoverContents, MarkupContent,
-    MarkupKind,
+    CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, Hover, HoverContents,
+    MarkupContent, MarkupKind, TextEdit,
 };
 
 /// What a path names.
@@ -78,11 +78,16 @@ pub fn complete(model: &mut Model, text: &str, at: usize, lang: Lang) -> Vec<Com
             format!("\"{name}\"")
         }
     };
+    // The word typed so far is replaced (editors' own idea of a word may stop at `-`).
+    let typed = text::range(text, ctx.word_start, at);
     let item = |name: &str, kind: CompletionItemKind, detail: String| CompletionItem {
         label: name.to_string(),
         kind: Some(kind),
         detail: Some(detail),
-        insert_text: Some(quote(name)),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+            range: typed,
+            new_text: quote(name),
+        })),
         ..Default::default()
     };
     match slot {

@@ -164,6 +164,19 @@ impl<'c> Server<'c> {
     }
 
     fn request(&mut self, r: Request) {
+        let id = r.id.clone();
+        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(r)));
+        if answered.is_err() {
+            let e = Response::new_err(
+                id,
+                ErrorCode::InternalError as i32,
+                "kith lsp failed on this request (a bug of kith)".into(),
+            );
+            self.send(Message::Response(e));
+        }
+    }
+
+    fn answer(&mut self, r: Request) {
         let result = match r.method.as_str() {
             req::CodeActionRequest::METHOD => self.params(&r).map(|p| self.code_action(p)),
             req::Completion::METHOD => self.params(&r).map(|p| self.completion(p)),
