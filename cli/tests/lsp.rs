@@ -127,7 +127,11 @@ fn uri(path: &Path) -> String {
 
 /// The 0-based line and UTF-16 column of the first `needle` in `text`.
 fn pos(text: &str, needle: &str) -> Value {
-    let at = text.find(needle).unwrap();
+    pos_at(text, text.find(needle).unwrap())
+}
+
+/// The 0-based line and UTF-16 column of byte `at` of `text`.
+fn pos_at(text: &str, at: usize) -> Value {
     let line = text[..at].matches('\n').count();
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let character: usize = text[start..at].chars().map(char::len_utf16).sum();
@@ -265,6 +269,33 @@ fn diagnostics_fixes_completion_and_hover() {
     for t in ["server", "laptop", "storage", "all"] {
         assert!(labels.contains(&t), "{labels:?}");
     }
+    // The roles of the instance's service, and an option's hover, in `inventory.json`.
+    let roles_at = json_text
+        .find("\"server\": {\n          \"machines\"")
+        .unwrap()
+        + 1;
+    let roles_pos = pos_at(&json_text, roles_at);
+    let roles = c.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&json_path) }, "position": roles_pos }),
+    );
+    let labels: Vec<&str> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["client", "server"]);
+    let hover = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&json_path) },
+                "position": pos(&json_text, "retentionDays") }),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("retentionDays") && text.contains("How long samples are kept"),
+        "{hover}"
+    );
 
     // The edit undone: every file's diagnostics go away.
     c.notify(
