@@ -395,3 +395,20 @@ fn conformance_case_with_override_inputs() {
     assert!(c.child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `exit` without `shutdown` is an unclean end (status 1), outside any clan too.
+#[test]
+fn exit_without_shutdown_fails() {
+    let dir = std::env::temp_dir().join(format!("kith-cli-lsp-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = Client::start(&dir);
+    let init = c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&dir), "capabilities": {} }),
+    );
+    assert_eq!(init["serverInfo"]["name"], "kith");
+    c.notify("initialized", json!({}));
+    c.notify("exit", Value::Null);
+    assert_eq!(c.child.wait().unwrap().code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

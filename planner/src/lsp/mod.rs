@@ -88,8 +88,9 @@ fn flake_dir(options: &Options, root: &Path) -> Option<PathBuf> {
     crate::select::default_flake_dir(clan_dir.as_deref(), root)
 }
 
-/// Serves the protocol on `connection` (from `initialize` to `exit`).
-pub fn serve(connection: &Connection) -> Result<(), lsp_server::ProtocolError> {
+/// Serves the protocol on `connection` (from `initialize` to `exit`): whether the client
+/// asked for `shutdown` before `exit` (the exit status is 0 if it did, else 1).
+pub fn serve(connection: &Connection) -> Result<bool, lsp_server::ProtocolError> {
     let (id, params) = connection.initialize_start()?;
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let mut options: Options = params

@@ -64,8 +64,8 @@ impl<'c> Server<'c> {
         }
     }
 
-    /// Serves until `shutdown` and `exit` (or the client goes away).
-    pub(super) fn run(&mut self) -> Result<(), lsp_server::ProtocolError> {
+    /// Serves until `exit` (or the client goes away): whether `shutdown` came first.
+    pub(super) fn run(&mut self) -> Result<bool, lsp_server::ProtocolError> {
         if self.root.is_none() {
             self.log("kith: no clan flake found (no `.clan-flake`, `.git` or `flake.nix` above the workspace root): nothing will be linted");
         }
@@ -77,24 +77,24 @@ impl<'c> Server<'c> {
                         self.relint();
                         continue;
                     }
-                    Err(TryRecvError::Disconnected) => return Ok(()),
+                    Err(TryRecvError::Disconnected) => return Ok(false),
                 }
             } else {
                 match self.conn.receiver.recv() {
                     Ok(m) => m,
-                    Err(_) => return Ok(()),
+                    Err(_) => return Ok(false),
                 }
             };
             match msg {
                 Message::Request(r) => {
                     if self.conn.handle_shutdown(&r)? {
-                        return Ok(());
+                        return Ok(true);
                     }
                     self.request(r);
                 }
                 Message::Notification(n) => {
                     if n.method == note::Exit::METHOD {
-                        return Ok(());
+                        return Ok(false);
                     }
                     self.notification(n);
                 }
