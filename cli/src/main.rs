@@ -8,6 +8,7 @@ mod eval_cmd;
 mod fleet;
 mod inventory_cmd;
 mod lint_cmd;
+mod lsp_cmd;
 mod select_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -52,6 +53,9 @@ enum Command {
     /// Every inventory mistake of the clan at its definition site (human, JSON Lines,
     /// SARIF or GitHub annotations).
     Lint(lint_cmd::LintArgs),
+    /// A language server (stdio) for the clan's files: lint diagnostics, their fixes,
+    /// completion and hover of machines, tags, roles, instances and settings options.
+    Lsp,
     /// List and inspect the clan's machines, as `clan machines`.
     #[command(subcommand)]
     Machines(fleet::machines_cmd::MachinesCommand),
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
             inventory_cmd::run(args, sub)
         }
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Lsp => lsp_cmd::run(),
         Command::Machines(cmd) => fleet::machines_cmd::run(cmd),
         Command::Network(cmd) => fleet::network_cmd::run(cmd),
         Command::Vars(cmd) => fleet::vars_cmd::run(cmd),

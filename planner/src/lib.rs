@@ -5,6 +5,7 @@ pub mod edit;
 pub mod exports_plan;
 pub mod fleet;
 pub mod lint;
+pub mod lsp;
 pub mod native;
 pub mod recording_fs;
 pub mod select;

@@ -7,6 +7,7 @@
 mod exports;
 mod group;
 mod interfaces;
+mod options;
 mod resolve;
 mod roles;
 mod schema;
@@ -15,6 +16,8 @@ pub use exports::{
     cli_checks, constraint_violations, exports, group_exports_json, group_infos, Constraint,
     ConstraintViolation, GroupInfo,
 };
+
+pub use options::{service_roles, settings_options, SettingsOption};
 
 use crate::clan::Clan;
 use crate::error::Result;

@@ -17,7 +17,7 @@ pub(super) fn diagnostics(dir: &Path, opts: &FlakeOptions, cache_dir: &Path) -> 
             return found;
         }
     }
-    let (found, reads) = super::diagnostics(dir, opts);
+    let (found, reads) = super::diagnostics(dir, opts, None);
     let Ok(value) = serde_json::to_value(&found) else {
         return found;
     };

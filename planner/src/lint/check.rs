@@ -5,7 +5,7 @@ use super::locate::{json_key, Files};
 use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
 use crate::recording_fs::RecordingFs;
-use kith_eval::{Eval, EvalError, Value};
+use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
@@ -20,20 +20,28 @@ const INVENTORY_JSON: &str = "inventory.json";
 const UNSET: &str = "was accessed but has no value defined";
 
 /// Every diagnostic of the clan in `dir`, and the reads of its evaluation (its
-/// evaluators' file systems, each with the store directory they read from).
-pub(crate) fn run(dir: &Path, opts: &FlakeOptions) -> (Vec<Diagnostic>, Vec<Reads>) {
+/// evaluators' file systems, each with the store directory they read from). With `fs`,
+/// every file is read through it instead, and no reads are recorded.
+pub(crate) fn run(
+    dir: &Path,
+    opts: &FlakeOptions,
+    fs: Option<&Rc<dyn FileSystem>>,
+) -> (Vec<Diagnostic>, Vec<Reads>) {
     let mut files = Files::new(dir, None);
+    if let Some(fs) = fs {
+        files = files.reading(fs.clone());
+    }
     let mut reads = Vec::new();
     if let Some(d) = json_syntax(&mut files) {
         return (vec![d], reads);
     }
-    let out = match pass(dir, opts, &mut files, &mut reads) {
+    let out = match pass(dir, opts, fs, &mut files, &mut reads) {
         Some(out) => out,
         None => {
             // A shared service module reads `config`: again without sharing, as the
             // engine's other callers do.
             share::set_sharing(false);
-            let out = pass(dir, opts, &mut files, &mut reads);
+            let out = pass(dir, opts, fs, &mut files, &mut reads);
             share::set_sharing(true);
             out.unwrap_or_default()
         }
@@ -65,11 +73,22 @@ fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
 fn pass(
     dir: &Path,
     opts: &FlakeOptions,
+    fs: Option<&Rc<dyn FileSystem>>,
     files: &mut Files,
     reads: &mut Vec<Reads>,
 ) -> Option<Vec<Diagnostic>> {
-    let (mut ev, fs) = crate::recording_evaluator(opts.offline);
-    reads.push((fs, ev.options.store_dir.clone()));
+    let mut ev = match fs {
+        Some(fs) => {
+            let mut ev = crate::evaluator(opts.offline);
+            ev.set_file_system(fs.clone());
+            ev
+        }
+        None => {
+            let (ev, recording) = crate::recording_evaluator(opts.offline);
+            reads.push((recording, ev.options.store_dir.clone()));
+            ev
+        }
+    };
     let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
     let clan = match kith_inventory::clan::load(&mut ev, dir, opts) {
         Ok(c) => c,

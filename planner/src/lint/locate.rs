@@ -2,8 +2,10 @@
 //! and a column) to ranges of the clan's files, and the spot of a name below such a site.
 
 use super::{Location, Position, Range};
+use kith_eval::FileSystem;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The clan's files as the diagnostics name them.
 pub(crate) struct Files {
@@ -12,6 +14,8 @@ pub(crate) struct Files {
     /// directory).
     prefixes: Vec<String>,
     texts: HashMap<String, Option<String>>,
+    /// Where the texts are read from (the host's files unless [`Files::reading`] says).
+    fs: Option<Rc<dyn FileSystem>>,
 }
 
 impl Files {
@@ -26,7 +30,14 @@ impl Files {
             root: root.to_path_buf(),
             prefixes,
             texts: HashMap::new(),
+            fs: None,
         }
+    }
+
+    /// The same files, their texts read through `fs`.
+    pub fn reading(mut self, fs: Rc<dyn FileSystem>) -> Files {
+        self.fs = Some(fs);
+        self
     }
 
     /// Also names the clan's files under `prefix` (its store path, once known).
@@ -59,10 +70,13 @@ impl Files {
 
     /// The text of `rel` (a file of the clan), if it is readable text.
     pub fn text(&mut self, rel: &str) -> Option<&str> {
-        let root = &self.root;
+        let (root, fs) = (&self.root, &self.fs);
         self.texts
             .entry(rel.to_string())
-            .or_insert_with(|| std::fs::read_to_string(root.join(rel)).ok())
+            .or_insert_with(|| match fs {
+                Some(fs) => String::from_utf8(fs.read(&root.join(rel)).ok()?).ok(),
+                None => std::fs::read_to_string(root.join(rel)).ok(),
+            })
             .as_deref()
     }
 

@@ -12,10 +12,12 @@ pub mod render;
 pub mod rules;
 pub mod suppress;
 
+use kith_eval::FileSystem;
 use kith_flake::FlakeOptions;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub use rules::{Rule, RULES};
 pub use suppress::Config;
@@ -204,17 +206,12 @@ pub fn lint_with(
     config: &Config,
     cache_dir: Option<&Path>,
 ) -> Result<Report, LintError> {
-    if !dir.join("flake.nix").is_file() {
-        return Err(LintError(format!(
-            "no flake.nix in {}: not a clan's flake directory",
-            dir.display()
-        )));
-    }
+    is_flake(dir)?;
     let mut diagnostics = match cache_dir {
         Some(cache) => cached::diagnostics(dir, opts, cache),
-        None => diagnostics(dir, opts).0,
+        None => diagnostics(dir, opts, None).0,
     };
-    let suppressed = suppress::apply(dir, config, &mut diagnostics);
+    let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| std::fs::read(p).ok());
     Ok(Report {
         root: dir.to_path_buf(),
         diagnostics,
@@ -222,10 +219,43 @@ pub fn lint_with(
     })
 }
 
+/// [`lint_with`] without the cache, every file read through `fs` (an editor's unsaved
+/// buffers over the disk).
+pub fn lint_through(
+    dir: &Path,
+    opts: &FlakeOptions,
+    config: &Config,
+    fs: Rc<dyn FileSystem>,
+) -> Result<Report, LintError> {
+    is_flake(dir)?;
+    let mut diagnostics = diagnostics(dir, opts, Some(&fs)).0;
+    let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| fs.read(p).ok());
+    Ok(Report {
+        root: dir.to_path_buf(),
+        diagnostics,
+        suppressed,
+    })
+}
+
+/// An error unless `dir` has a `flake.nix`.
+fn is_flake(dir: &Path) -> Result<(), LintError> {
+    if dir.join("flake.nix").is_file() {
+        return Ok(());
+    }
+    Err(LintError(format!(
+        "no flake.nix in {}: not a clan's flake directory",
+        dir.display()
+    )))
+}
+
 /// The diagnostics of the clan in `dir` (sorted, without duplicates, nothing suppressed)
 /// and what their evaluation read.
-fn diagnostics(dir: &Path, opts: &FlakeOptions) -> (Vec<Diagnostic>, Vec<check::Reads>) {
-    let (mut diagnostics, reads) = check::run(dir, opts);
+fn diagnostics(
+    dir: &Path,
+    opts: &FlakeOptions,
+    fs: Option<&Rc<dyn FileSystem>>,
+) -> (Vec<Diagnostic>, Vec<check::Reads>) {
+    let (mut diagnostics, reads) = check::run(dir, opts, fs);
     diagnostics.sort_by(|a, b| {
         (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
             &b.location.file,

@@ -121,9 +121,14 @@ fn severity(s: &str) -> Option<Severity> {
     }
 }
 
-/// Applies `config` and the inline comments of the clan's Nix files (in `root`) to
-/// `diagnostics`; returns how many were dropped.
-pub(crate) fn apply(root: &Path, config: &Config, diagnostics: &mut Vec<Diagnostic>) -> usize {
+/// Applies `config` and the inline comments of the clan's Nix files (in `root`, read by
+/// `read`) to `diagnostics`; returns how many were dropped.
+pub(crate) fn apply(
+    root: &Path,
+    config: &Config,
+    diagnostics: &mut Vec<Diagnostic>,
+    read: &dyn Fn(&Path) -> Option<Vec<u8>>,
+) -> usize {
     let before = diagnostics.len();
     let mut comments: HashMap<String, Comments> = HashMap::new();
     diagnostics.retain_mut(|d| {
@@ -136,7 +141,8 @@ pub(crate) fn apply(root: &Path, config: &Config, diagnostics: &mut Vec<Diagnost
         let file = &d.location.file;
         let c = comments.entry(file.clone()).or_insert_with(|| {
             if file.ends_with(".nix") {
-                Comments::of(&std::fs::read_to_string(root.join(file)).unwrap_or_default())
+                let bytes = read(&root.join(file)).unwrap_or_default();
+                Comments::of(&String::from_utf8_lossy(&bytes))
             } else {
                 Comments::default()
             }
