@@ -211,6 +211,16 @@ fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
         }
     }
     let tags: Vec<String> = carried.iter().map(|t| t.to_string()).collect();
+    // The machines carrying each tag, once (not a scan of every machine per role tag).
+    let mut carriers: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for (n, mc) in &inv.machines {
+        for t in &mc.tags {
+            let list = carriers.entry(t.as_str()).or_default();
+            if list.last() != Some(&n.as_str()) {
+                list.push(n);
+            }
+        }
+    }
     let mut used: BTreeSet<&str> = BTreeSet::new();
     for (i, inst) in &inv.instances {
         let mut members = 0;
@@ -241,15 +251,10 @@ fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
                 });
             }
             for t in role.tags.keys() {
-                let hits: Vec<&String> = inv
-                    .machines
-                    .iter()
-                    .filter(|(_, mc)| mc.tags.contains(t))
-                    .map(|(n, _)| n)
-                    .collect();
+                let hits = carriers.get(t.as_str()).map_or(&[][..], Vec::as_slice);
                 if !hits.is_empty() || carried.contains(t.as_str()) {
                     members += hits.len();
-                    used.extend(hits.iter().map(|h| h.as_str()));
+                    used.extend(hits.iter().copied());
                     continue;
                 }
                 let path = ["instances", i, "roles", r, "tags", t];
