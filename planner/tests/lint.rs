@@ -422,6 +422,79 @@ fn parse_error_nix() {
     assert!((12..=13).contains(&d.location.range.start.line), "{d:?}");
 }
 
+/// Writes `text` to `rel` in the copy `dir` (creating its directories).
+fn add_file(dir: &Edited, rel: &str, text: &str) {
+    let path = dir.0.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn orphan_vars_at_first_value_with_nearest_machine() {
+    let dir = Edited::new("orphan-vars", &[]);
+    add_file(
+        &dir,
+        "vars/per-machine/gatewy/zerotier/zerotier-ip/value",
+        "fd00::1\n",
+    );
+    add_file(
+        &dir,
+        "vars/per-machine/gatewy/zerotier/zerotier-identity-secret/secret",
+        "{ \"data\": \"ENC[...]\" }\n",
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.severity,
+            d.location.file.as_str(),
+            d.location.range.start.line,
+            d.location.range.end.byte
+        ),
+        (
+            "orphan-vars",
+            Severity::Warning,
+            "vars/per-machine/gatewy/zerotier/zerotier-ip/value",
+            1,
+            0
+        )
+    );
+    assert!(d.fixes.is_empty());
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("vars/per-machine/gatewy/")));
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("nearest machine 'gateway'")));
+    insta::assert_snapshot!("orphan_vars_json", render::json_lines(&report));
+}
+
+#[test]
+fn orphan_vars_never_at_a_secret() {
+    // Only secrets under vars/: the diagnostic stands at the machine's public sops key.
+    let dir = Edited::new("orphan-vars-secret", &[]);
+    add_file(&dir, "vars/per-machine/retired/ssh/key/secret", "{}\n");
+    add_file(&dir, "sops/machines/retired/key.json", "{}\n");
+    add_file(&dir, "sops/secrets/retired-age.key/secret", "{}\n");
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (d.code, d.location.file.as_str()),
+        ("orphan-vars", "sops/machines/retired/key.json")
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("sops/secrets/retired-age.key/")));
+    // With no public file at all: the directory itself.
+    std::fs::remove_dir_all(dir.0.join("sops")).unwrap();
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert_eq!(only(&report).location.file, "vars/per-machine/retired");
+}
+
 /// The conformance cases with clan-core's expected errors: `(case, file, line)` where
 /// the error is reported.
 const ERRORS: &[(&str, &str, usize)] = &[

@@ -70,6 +70,7 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
         Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
     };
     let mut out = model_rules(&inv, files);
+    out.extend(super::vars::orphans(dir, &inv));
     let mut failed = false;
     for name in inv.instances.keys() {
         let errors = match kith_inventory::services::check_instance_all(&mut ev, &clan, name) {

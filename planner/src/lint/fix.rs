@@ -303,11 +303,11 @@ mod tests {
             root: dir.clone(),
             diagnostics: vec![
                 diag("a.nix", 6, 11, "beta"),
-                diag("a.nix", 8, 10, "x"),      // overlaps the first
-                diag("a.nix", 0, 5, "ALPHA"),   // applied, edits sorted
-                diag("a.nix", 19, 20, "e"),     // inside the two-byte é
-                diag("../b.nix", 0, 1, "x"),    // outside the clan
-                diag("a.nix", 100, 101, "x"),   // past the end
+                diag("a.nix", 8, 10, "x"),    // overlaps the first
+                diag("a.nix", 0, 5, "ALPHA"), // applied, edits sorted
+                diag("a.nix", 19, 20, "e"),   // inside the two-byte é
+                diag("../b.nix", 0, 1, "x"),  // outside the clan
+                diag("a.nix", 100, 101, "x"), // past the end
             ],
             suppressed: 0,
         };

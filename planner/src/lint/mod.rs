@@ -10,6 +10,7 @@ mod locate;
 pub mod render;
 pub mod rules;
 pub mod suppress;
+mod vars;
 
 use kith_flake::FlakeOptions;
 use std::fmt;

@@ -71,6 +71,11 @@ pub const RULES: &[Rule] = &[
         summary: "A machine is a member of no instance.",
     },
     Rule {
+        id: "orphan-vars",
+        severity: Severity::Warning,
+        summary: "`vars/per-machine/<m>/` (or `sops/machines/<m>/`) for a machine the clan does not have.",
+    },
+    Rule {
         id: "parse-error",
         severity: Severity::Error,
         summary: "A Nix or JSON file of the clan is not valid syntax.",

@@ -184,12 +184,15 @@ impl Comments {
                 Some(r) => (true, r),
                 None => (false, rest),
             };
-            let rules = rest.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(list, _)| {
-                list.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect::<BTreeSet<_>>()
-            });
+            let rules = rest
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .map(|(list, _)| {
+                    list.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect::<BTreeSet<_>>()
+                });
             if whole_file {
                 out.file.push(rules);
             } else {
@@ -227,7 +230,10 @@ mod tests {
             .unwrap_err()
             .contains("unknown key `lint.ignore`"));
         assert!(Config::parse("[lint.severity]\nunknown-tag = \"fatal\"\n").is_err());
-        assert!(Config::parse("[other]\nx = 1\n").unwrap().disable.is_empty());
+        assert!(Config::parse("[other]\nx = 1\n")
+            .unwrap()
+            .disable
+            .is_empty());
     }
 
     #[test]
