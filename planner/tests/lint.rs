@@ -340,6 +340,65 @@ fn settings_type() {
     );
 }
 
+/// The internet service's `user` as an enum (one edit of the service, valid for the
+/// example clan as it is).
+const USER_ENUM: (&str, &str, &str) = (
+    "modules/internet.nix",
+    "type = lib.types.nullOr lib.types.str;",
+    "type = lib.types.nullOr (lib.types.enum [ \"root\" \"deploy\" \"admin\" ]);",
+);
+
+#[test]
+fn settings_enum_with_fix() {
+    let (report, dir) = triggers(
+        "settings-enum",
+        &[
+            USER_ENUM,
+            ("clan.nix", "user = \"deploy\";", "user = \"depoly\";"),
+        ],
+        "settings-enum",
+        "clan.nix",
+        62,
+        "user",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message == "allowed values: null, \"root\", \"deploy\", \"admin\""));
+    assert_eq!(d.fixes[0].edits[0].new_text, "deploy");
+    assert!(fixed(&dir, d).contains("user = \"deploy\";"));
+    insta::assert_snapshot!("settings_enum_json", render::json_lines(&report));
+}
+
+#[test]
+fn settings_enum_far_value_has_no_fix() {
+    let (report, _dir) = triggers(
+        "settings-enum-far",
+        &[
+            USER_ENUM,
+            ("clan.nix", "user = \"deploy\";", "user = \"nobody\";"),
+        ],
+        "settings-enum",
+        "clan.nix",
+        62,
+        "user",
+    );
+    assert!(only(&report).fixes.is_empty());
+}
+
+#[test]
+fn settings_enum_still_clean_when_valid() {
+    let dir = Edited::new("settings-enum-valid", &[USER_ENUM]);
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
 #[test]
 fn empty_instance() {
     triggers(

@@ -648,6 +648,10 @@ fn engine_error(
                     d.fixes = rename_fix(&d.location, bad, near, "option");
                 }
             }
+            if d.code == "settings-type" {
+                let option = rel.last().copied().unwrap_or_default();
+                super::settings::refine_enum(&msg, &mut d, files, option);
+            }
             return d;
         }
     }

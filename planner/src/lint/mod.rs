@@ -9,6 +9,7 @@ pub mod fix;
 mod locate;
 pub mod render;
 pub mod rules;
+mod settings;
 pub mod suppress;
 mod vars;
 

@@ -46,6 +46,11 @@ pub const RULES: &[Rule] = &[
         summary: "Settings give an option a value of the wrong type.",
     },
     Rule {
+        id: "settings-enum",
+        severity: Severity::Error,
+        summary: "Settings give an enum option a value outside its allowed values.",
+    },
+    Rule {
         id: "constraint-max-instances",
         severity: Severity::Error,
         summary: "A service has more instances than its `maxInstances` constraint allows.",
