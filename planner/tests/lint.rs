@@ -400,6 +400,49 @@ fn settings_enum_still_clean_when_valid() {
 }
 
 #[test]
+fn settings_missing_required_when_the_service_reads_it() {
+    // The internet service's exports read `host`, which has no default.
+    let (report, _dir) = triggers(
+        "settings-missing",
+        &[(
+            "clan.nix",
+            "gateway.settings.host = \"gateway.example.net\";",
+            "gateway = { };",
+        )],
+        "settings-missing-required",
+        "clan.nix",
+        58,
+        "gateway",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("'host'"), "{}", d.message);
+    insta::assert_snapshot!(
+        "settings_missing_required_json",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn settings_missing_required_not_when_unread() {
+    // Without a default but read by nothing: no error in clan, nothing reported.
+    let dir = Edited::new(
+        "settings-unread",
+        &[(
+            "modules/internet.nix",
+            "          port = lib.mkOption {",
+            "          unused = lib.mkOption { type = lib.types.str; };\n          port = lib.mkOption {",
+        )],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
 fn empty_instance() {
     triggers(
         "empty",

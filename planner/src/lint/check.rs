@@ -632,6 +632,13 @@ fn engine_error(
     if let Some(path) = option_path(&msg) {
         if let Some(at) = path.iter().position(|s| s == "instances") {
             let rel: Vec<&str> = path[at..].iter().map(String::as_str).collect();
+            if msg.contains(UNSET) {
+                if let Some(site) = super::settings::missing_site(inv, &rel) {
+                    located(files, &mut d, &site);
+                    super::settings::missing_required(&mut d, &rel);
+                    return d;
+                }
+            }
             if msg.contains("does not exist") {
                 d.code = "settings-unknown-key";
             } else if msg.contains("is not of type") {

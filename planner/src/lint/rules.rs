@@ -46,6 +46,11 @@ pub const RULES: &[Rule] = &[
         summary: "Settings give an option a value of the wrong type.",
     },
     Rule {
+        id: "settings-missing-required",
+        severity: Severity::Error,
+        summary: "An option without a default is left unset, and the service reads it.",
+    },
+    Rule {
         id: "settings-enum",
         severity: Severity::Error,
         summary: "Settings give an enum option a value outside its allowed values.",

@@ -5,6 +5,7 @@
 use super::locate::Files;
 use super::{Diagnostic, Edit, Fix, Note};
 use crate::fleet::machines::{levenshtein, suggest};
+use kith_inventory::model::Inventory;
 
 /// The allowed values of an enum type, from its description (`lib.types.enum`'s:
 /// `one of "a", "b"`, `value "a" (singular enum)`, `impossible (empty enum)`, each possibly
@@ -187,6 +188,66 @@ fn string_value(files: &mut Files, d: &Diagnostic, option: &str) -> Option<(usiz
     }
     let start = text.len() - body.len();
     Some((start, start + len, value.to_string()))
+}
+
+/// For an option read without a value (`instances.<i>.roles.<r>[.machines.<m>].settings.<o>`,
+/// from clan's own evaluation of the services, never from kith's check of every setting):
+/// the inventory path it is reported at, the member machine's entry when the role names
+/// it, else the role.
+pub(crate) fn missing_site<'a>(inv: &Inventory, rel: &[&'a str]) -> Option<Vec<&'a str>> {
+    match rel {
+        ["instances", i, "roles", r, "machines", m, "settings", _, ..] => {
+            let named = inv
+                .instances
+                .get(*i)?
+                .roles
+                .get(*r)?
+                .machines
+                .contains_key(*m);
+            Some(if named {
+                rel[..6].to_vec()
+            } else {
+                rel[..4].to_vec()
+            })
+        }
+        ["instances", i, "roles", r, "settings", _, ..] => {
+            inv.instances.get(*i)?.roles.get(*r)?;
+            Some(rel[..4].to_vec())
+        }
+        _ => None,
+    }
+}
+
+/// Makes `d` (an option of `rel` read without a value; see [`missing_site`]) a
+/// `settings-missing-required` error.
+pub(crate) fn missing_required(d: &mut Diagnostic, rel: &[&str]) {
+    let at = rel
+        .iter()
+        .position(|s| *s == "settings")
+        .unwrap_or(rel.len());
+    let option = rel.get(at + 1..).unwrap_or_default().join(".");
+    let (i, r) = (rel[1], rel[3]);
+    let whose = match rel {
+        [_, _, _, _, "machines", m, ..] => format!(" for machine '{m}'"),
+        _ => String::new(),
+    };
+    d.notes.insert(
+        0,
+        Note {
+            message: d.message.clone(),
+            location: None,
+        },
+    );
+    d.notes.push(Note {
+        message: format!(
+            "the option has no default in the interface of role '{r}': set it in the role's settings or the machine's"
+        ),
+        location: None,
+    });
+    d.code = "settings-missing-required";
+    d.message = format!(
+        "instance '{i}': option '{option}' of role '{r}' has no value{whose}, and the service reads it"
+    );
 }
 
 #[cfg(test)]
