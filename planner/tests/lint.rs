@@ -442,6 +442,78 @@ fn settings_missing_required_not_when_unread() {
     );
 }
 
+/// The zerotier peers' role configures NixOS machines only (studio, a darwin machine, is
+/// a peer through the tag `all`).
+const PEER_NIXOS_ONLY: (&str, &str, &str) = (
+    "modules/zerotier.nix",
+    "    description = \"A member of the network\";\n",
+    "    description = \"A member of the network\";\n    perInstance = _: { nixosModule.networking.firewall.enable = true; };\n",
+);
+
+#[test]
+fn class_mismatch_darwin_member_of_a_nixos_only_role() {
+    let (report, _dir) = triggers(
+        "class-mismatch",
+        &[PEER_NIXOS_ONLY],
+        "class-mismatch",
+        "clan.nix",
+        91,
+        "peer",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("'studio'"), "{}", d.message);
+    let site = d.notes.iter().find_map(|n| n.location.as_ref()).unwrap();
+    assert_eq!(
+        (site.file.as_str(), site.range.start.line),
+        ("clan.nix", 28)
+    );
+    insta::assert_snapshot!("class_mismatch_json", render::json_lines(&report));
+}
+
+#[test]
+fn class_mismatch_not_with_a_darwin_module_or_extra_modules() {
+    let both = (
+        "modules/zerotier.nix",
+        "    description = \"A member of the network\";\n",
+        "    description = \"A member of the network\";\n    perInstance = _: { nixosModule.a = 1; darwinModule.a = 1; };\n",
+    );
+    let per_machine = (
+        "modules/zerotier.nix",
+        "    { machine, instances, ... }:\n    {\n",
+        "    { machine, instances, ... }:\n    {\n      darwinModule.a = 1;\n",
+    );
+    for (name, edits) in [
+        ("class-both", vec![both]),
+        ("class-per-machine", vec![PEER_NIXOS_ONLY, per_machine]),
+    ] {
+        let dir = Edited::new(name, &edits);
+        let report = run(&dir.0, &FlakeOptions::default());
+        assert!(
+            report.diagnostics.is_empty(),
+            "{name}: {}",
+            render::json_lines(&report)
+        );
+    }
+    let dir = Edited::new(
+        "class-extra",
+        &[
+            PEER_NIXOS_ONLY,
+            (
+                "clan.nix",
+                "roles.peer.tags = [ \"all\" ];",
+                "roles.peer.tags = [ \"all\" ];\n        roles.peer.extraModules = [ { } ];",
+            ),
+        ],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
 #[test]
 fn empty_instance() {
     triggers(

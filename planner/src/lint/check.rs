@@ -104,6 +104,9 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
             Err(e) if reads_config(&e) => return None,
             Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
         }
+        for name in inv.instances.keys() {
+            out.extend(class_mismatches(&mut ev, &clan, &inv, files, name));
+        }
         match kith_inventory::services::constraint_violations(&mut ev, &clan) {
             Ok(violations) => {
                 for v in &violations {
@@ -115,6 +118,71 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
         }
     }
     Some(out)
+}
+
+/// `class-mismatch`: the members of instance `i` that the service configures for the
+/// other machine class only (a darwin machine given only a `nixosModule` by its role, or the
+/// reverse), where the engine can tell for sure.
+fn class_mismatches(
+    ev: &mut Eval,
+    clan: &Clan,
+    inv: &Inventory,
+    files: &mut Files,
+    i: &str,
+) -> Vec<Diagnostic> {
+    use model::MachineClass::{Darwin, Nixos};
+    let Ok(members) = kith_inventory::services::member_classes(ev, clan, i) else {
+        return Vec::new();
+    };
+    let Some(inst) = inv.instances.get(i) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in members {
+        let Some(machine) = inv.machines.get(&c.machine) else {
+            continue;
+        };
+        let (class, has, other) = match machine.machine_class {
+            Darwin if c.role_nixos && !c.darwin => ("darwin", "nixosModule", "darwinModule"),
+            Nixos if c.role_darwin && !c.nixos => ("nixos", "darwinModule", "nixosModule"),
+            _ => continue,
+        };
+        let (m, r) = (c.machine.as_str(), c.role.as_str());
+        let named = inst
+            .roles
+            .get(r)
+            .is_some_and(|role| role.machines.contains_key(m));
+        let (location, mut notes) = if named {
+            locate_path(inv, files, &["instances", i, "roles", r, "machines", m])
+        } else {
+            let (loc, mut notes) = locate_path(inv, files, &["instances", i, "roles", r]);
+            notes.insert(
+                0,
+                Note {
+                    message: format!("machine '{m}' is a member through the role's tags"),
+                    location: None,
+                },
+            );
+            (loc, notes)
+        };
+        if let Some(site) = machine_site(inv, files, m) {
+            notes.push(Note {
+                message: format!("machine '{m}' is a {class} machine (machineClass)"),
+                location: Some(site),
+            });
+        }
+        out.push(Diagnostic {
+            code: "class-mismatch",
+            severity: Severity::Warning,
+            message: format!(
+                "instance '{i}': {class} machine '{m}' is in role '{r}', whose service gives it a `{has}` but no `{other}`: the role does not configure it"
+            ),
+            location,
+            notes,
+            fixes: Vec::new(),
+        });
+    }
+    out
 }
 
 /// A broken service constraint (what clan's `cliChecks` reports), at the role of the

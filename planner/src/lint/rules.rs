@@ -86,6 +86,11 @@ pub const RULES: &[Rule] = &[
         summary: "`vars/per-machine/<m>/` (or `sops/machines/<m>/`) for a machine the clan does not have.",
     },
     Rule {
+        id: "class-mismatch",
+        severity: Severity::Warning,
+        summary: "A role's service configures only NixOS machines and has a darwin member (or the reverse).",
+    },
+    Rule {
         id: "parse-error",
         severity: Severity::Error,
         summary: "A Nix or JSON file of the clan is not valid syntax.",
