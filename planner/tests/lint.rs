@@ -515,6 +515,26 @@ fn class_mismatch_not_with_a_darwin_module_or_extra_modules() {
 }
 
 #[test]
+fn deprecated_inventory_services() {
+    let (report, _dir) = triggers(
+        "deprecated-services",
+        &[(
+            "clan.nix",
+            "    instances = {\n      internet = {",
+            "    services.admin.default.roles.default.tags.all = { };\n    instances = {\n      internet = {",
+        )],
+        "deprecated-inventory-services",
+        "clan.nix",
+        51,
+        "services",
+    );
+    insta::assert_snapshot!(
+        "deprecated_inventory_services_json",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
 fn empty_instance() {
     triggers(
         "empty",

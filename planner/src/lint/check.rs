@@ -67,6 +67,13 @@ fn pass(dir: &Path, opts: &FlakeOptions, files: &mut Files) -> Option<Vec<Diagno
     let inv = match model::load(&mut ev, &clan) {
         Ok(i) => i,
         Err(e) if reads_config(&e) => return None,
+        Err(kith_inventory::Error::Eval(e))
+            if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
+        {
+            let d = super::deprecated::removed_services(&mut ev, &clan, files, &e.message);
+            let e = kith_inventory::Error::Eval(e);
+            return Some(vec![d.unwrap_or_else(|| engine_error(&ev, files, &e, None))]);
+        }
         Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
     };
     let mut out = model_rules(&inv, files);

@@ -5,6 +5,7 @@
 //! by [`render`].
 
 mod check;
+mod deprecated;
 pub mod fix;
 mod locate;
 pub mod render;

@@ -91,6 +91,11 @@ pub const RULES: &[Rule] = &[
         summary: "A role's service configures only NixOS machines and has a darwin member (or the reverse).",
     },
     Rule {
+        id: "deprecated-inventory-services",
+        severity: Severity::Error,
+        summary: "The clan defines `inventory.services`, which clan-core has removed.",
+    },
+    Rule {
         id: "parse-error",
         severity: Severity::Error,
         summary: "A Nix or JSON file of the clan is not valid syntax.",
