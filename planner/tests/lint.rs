@@ -340,6 +340,200 @@ fn settings_type() {
     );
 }
 
+/// The internet service's `user` as an enum (one edit of the service, valid for the
+/// example clan as it is).
+const USER_ENUM: (&str, &str, &str) = (
+    "modules/internet.nix",
+    "type = lib.types.nullOr lib.types.str;",
+    "type = lib.types.nullOr (lib.types.enum [ \"root\" \"deploy\" \"admin\" ]);",
+);
+
+#[test]
+fn settings_enum_with_fix() {
+    let (report, dir) = triggers(
+        "settings-enum",
+        &[
+            USER_ENUM,
+            ("clan.nix", "user = \"deploy\";", "user = \"depoly\";"),
+        ],
+        "settings-enum",
+        "clan.nix",
+        62,
+        "user",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message == "allowed values: null, \"root\", \"deploy\", \"admin\""));
+    assert_eq!(d.fixes[0].edits[0].new_text, "deploy");
+    assert!(fixed(&dir, d).contains("user = \"deploy\";"));
+    insta::assert_snapshot!("settings_enum_json", render::json_lines(&report));
+}
+
+#[test]
+fn settings_enum_far_value_has_no_fix() {
+    let (report, _dir) = triggers(
+        "settings-enum-far",
+        &[
+            USER_ENUM,
+            ("clan.nix", "user = \"deploy\";", "user = \"nobody\";"),
+        ],
+        "settings-enum",
+        "clan.nix",
+        62,
+        "user",
+    );
+    assert!(only(&report).fixes.is_empty());
+}
+
+#[test]
+fn settings_enum_still_clean_when_valid() {
+    let dir = Edited::new("settings-enum-valid", &[USER_ENUM]);
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn settings_missing_required_when_the_service_reads_it() {
+    // The internet service's exports read `host`, which has no default.
+    let (report, _dir) = triggers(
+        "settings-missing",
+        &[(
+            "clan.nix",
+            "gateway.settings.host = \"gateway.example.net\";",
+            "gateway = { };",
+        )],
+        "settings-missing-required",
+        "clan.nix",
+        58,
+        "gateway",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("'host'"), "{}", d.message);
+    insta::assert_snapshot!(
+        "settings_missing_required_json",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn settings_missing_required_not_when_unread() {
+    // Without a default but read by nothing: no error in clan, nothing reported.
+    let dir = Edited::new(
+        "settings-unread",
+        &[(
+            "modules/internet.nix",
+            "          port = lib.mkOption {",
+            "          unused = lib.mkOption { type = lib.types.str; };\n          port = lib.mkOption {",
+        )],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+/// The zerotier peers' role configures NixOS machines only (studio, a darwin machine, is
+/// a peer through the tag `all`).
+const PEER_NIXOS_ONLY: (&str, &str, &str) = (
+    "modules/zerotier.nix",
+    "    description = \"A member of the network\";\n",
+    "    description = \"A member of the network\";\n    perInstance = _: { nixosModule.networking.firewall.enable = true; };\n",
+);
+
+#[test]
+fn class_mismatch_darwin_member_of_a_nixos_only_role() {
+    let (report, _dir) = triggers(
+        "class-mismatch",
+        &[PEER_NIXOS_ONLY],
+        "class-mismatch",
+        "clan.nix",
+        91,
+        "peer",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("'studio'"), "{}", d.message);
+    let site = d.notes.iter().find_map(|n| n.location.as_ref()).unwrap();
+    assert_eq!(
+        (site.file.as_str(), site.range.start.line),
+        ("clan.nix", 28)
+    );
+    insta::assert_snapshot!("class_mismatch_json", render::json_lines(&report));
+}
+
+#[test]
+fn class_mismatch_not_with_a_darwin_module_or_extra_modules() {
+    let both = (
+        "modules/zerotier.nix",
+        "    description = \"A member of the network\";\n",
+        "    description = \"A member of the network\";\n    perInstance = _: { nixosModule.a = 1; darwinModule.a = 1; };\n",
+    );
+    let per_machine = (
+        "modules/zerotier.nix",
+        "    { machine, instances, ... }:\n    {\n",
+        "    { machine, instances, ... }:\n    {\n      darwinModule.a = 1;\n",
+    );
+    for (name, edits) in [
+        ("class-both", vec![both]),
+        ("class-per-machine", vec![PEER_NIXOS_ONLY, per_machine]),
+    ] {
+        let dir = Edited::new(name, &edits);
+        let report = run(&dir.0, &FlakeOptions::default());
+        assert!(
+            report.diagnostics.is_empty(),
+            "{name}: {}",
+            render::json_lines(&report)
+        );
+    }
+    let dir = Edited::new(
+        "class-extra",
+        &[
+            PEER_NIXOS_ONLY,
+            (
+                "clan.nix",
+                "roles.peer.tags = [ \"all\" ];",
+                "roles.peer.tags = [ \"all\" ];\n        roles.peer.extraModules = [ { } ];",
+            ),
+        ],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn deprecated_inventory_services() {
+    let (report, _dir) = triggers(
+        "deprecated-services",
+        &[(
+            "clan.nix",
+            "    instances = {\n      internet = {",
+            "    services.admin.default.roles.default.tags.all = { };\n    instances = {\n      internet = {",
+        )],
+        "deprecated-inventory-services",
+        "clan.nix",
+        51,
+        "services",
+    );
+    insta::assert_snapshot!(
+        "deprecated_inventory_services_json",
+        render::json_lines(&report)
+    );
+}
+
 #[test]
 fn empty_instance() {
     triggers(
@@ -420,6 +614,79 @@ fn parse_error_nix() {
         ("parse-error", "clan.nix")
     );
     assert!((12..=13).contains(&d.location.range.start.line), "{d:?}");
+}
+
+/// Writes `text` to `rel` in the copy `dir` (creating its directories).
+fn add_file(dir: &Edited, rel: &str, text: &str) {
+    let path = dir.0.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn orphan_vars_at_first_value_with_nearest_machine() {
+    let dir = Edited::new("orphan-vars", &[]);
+    add_file(
+        &dir,
+        "vars/per-machine/gatewy/zerotier/zerotier-ip/value",
+        "fd00::1\n",
+    );
+    add_file(
+        &dir,
+        "vars/per-machine/gatewy/zerotier/zerotier-identity-secret/secret",
+        "{ \"data\": \"ENC[...]\" }\n",
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.severity,
+            d.location.file.as_str(),
+            d.location.range.start.line,
+            d.location.range.end.byte
+        ),
+        (
+            "orphan-vars",
+            Severity::Warning,
+            "vars/per-machine/gatewy/zerotier/zerotier-ip/value",
+            1,
+            0
+        )
+    );
+    assert!(d.fixes.is_empty());
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("vars/per-machine/gatewy/")));
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("nearest machine 'gateway'")));
+    insta::assert_snapshot!("orphan_vars_json", render::json_lines(&report));
+}
+
+#[test]
+fn orphan_vars_never_at_a_secret() {
+    // Only secrets under vars/: the diagnostic stands at the machine's public sops key.
+    let dir = Edited::new("orphan-vars-secret", &[]);
+    add_file(&dir, "vars/per-machine/retired/ssh/key/secret", "{}\n");
+    add_file(&dir, "sops/machines/retired/key.json", "{}\n");
+    add_file(&dir, "sops/secrets/retired-age.key/secret", "{}\n");
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (d.code, d.location.file.as_str()),
+        ("orphan-vars", "sops/machines/retired/key.json")
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.message.contains("sops/secrets/retired-age.key/")));
+    // With no public file at all: the directory itself.
+    std::fs::remove_dir_all(dir.0.join("sops")).unwrap();
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert_eq!(only(&report).location.file, "vars/per-machine/retired");
 }
 
 /// The conformance cases with clan-core's expected errors: `(case, file, line)` where

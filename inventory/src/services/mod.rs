@@ -4,6 +4,7 @@
 //! clan-core's arguments, exports checked and merged, and constraints to `cliChecks`.
 //! The service modules themselves (user code) run in the evaluator.
 
+mod classes;
 mod exports;
 mod group;
 mod interfaces;
@@ -12,6 +13,7 @@ mod resolve;
 mod roles;
 mod schema;
 
+pub use classes::{member_classes, MemberClasses};
 pub use exports::{
     cli_checks, constraint_violations, exports, group_exports_json, group_infos, Constraint,
     ConstraintViolation, GroupInfo,

@@ -100,9 +100,17 @@ fn pass(
     let inv = match model::load(&mut ev, &clan) {
         Ok(i) => i,
         Err(e) if reads_config(&e) => return None,
+        Err(kith_inventory::Error::Eval(e))
+            if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
+        {
+            let d = super::deprecated::removed_services(&mut ev, &clan, files, &e.message);
+            let e = kith_inventory::Error::Eval(e);
+            return Some(vec![d.unwrap_or_else(|| engine_error(&ev, files, &e, None))]);
+        }
         Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
     };
     let mut out = model_rules(&inv, files);
+    out.extend(super::vars::orphans(dir, &inv));
     let mut failed = false;
     for name in inv.instances.keys() {
         let errors = match kith_inventory::services::check_instance_all(&mut ev, &clan, name) {
@@ -136,6 +144,9 @@ fn pass(
             Err(e) if reads_config(&e) => return None,
             Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
         }
+        for name in inv.instances.keys() {
+            out.extend(class_mismatches(&mut ev, &clan, &inv, files, name));
+        }
         match kith_inventory::services::constraint_violations(&mut ev, &clan) {
             Ok(violations) => {
                 for v in &violations {
@@ -147,6 +158,71 @@ fn pass(
         }
     }
     Some(out)
+}
+
+/// `class-mismatch`: the members of instance `i` that the service configures for the
+/// other machine class only (a darwin machine given only a `nixosModule` by its role, or the
+/// reverse), where the engine can tell for sure.
+fn class_mismatches(
+    ev: &mut Eval,
+    clan: &Clan,
+    inv: &Inventory,
+    files: &mut Files,
+    i: &str,
+) -> Vec<Diagnostic> {
+    use model::MachineClass::{Darwin, Nixos};
+    let Ok(members) = kith_inventory::services::member_classes(ev, clan, i) else {
+        return Vec::new();
+    };
+    let Some(inst) = inv.instances.get(i) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in members {
+        let Some(machine) = inv.machines.get(&c.machine) else {
+            continue;
+        };
+        let (class, has, other) = match machine.machine_class {
+            Darwin if c.role_nixos && !c.darwin => ("darwin", "nixosModule", "darwinModule"),
+            Nixos if c.role_darwin && !c.nixos => ("nixos", "darwinModule", "nixosModule"),
+            _ => continue,
+        };
+        let (m, r) = (c.machine.as_str(), c.role.as_str());
+        let named = inst
+            .roles
+            .get(r)
+            .is_some_and(|role| role.machines.contains_key(m));
+        let (location, mut notes) = if named {
+            locate_path(inv, files, &["instances", i, "roles", r, "machines", m])
+        } else {
+            let (loc, mut notes) = locate_path(inv, files, &["instances", i, "roles", r]);
+            notes.insert(
+                0,
+                Note {
+                    message: format!("machine '{m}' is a member through the role's tags"),
+                    location: None,
+                },
+            );
+            (loc, notes)
+        };
+        if let Some(site) = machine_site(inv, files, m) {
+            notes.push(Note {
+                message: format!("machine '{m}' is a {class} machine (machineClass)"),
+                location: Some(site),
+            });
+        }
+        out.push(Diagnostic {
+            code: "class-mismatch",
+            severity: Severity::Warning,
+            message: format!(
+                "instance '{i}': {class} machine '{m}' is in role '{r}', whose service gives it a `{has}` but no `{other}`: the role does not configure it"
+            ),
+            location,
+            notes,
+            fixes: Vec::new(),
+        });
+    }
+    out
 }
 
 /// A broken service constraint (what clan's `cliChecks` reports), at the role of the
@@ -669,6 +745,13 @@ fn engine_error(
     if let Some(path) = option_path(&msg) {
         if let Some(at) = path.iter().position(|s| s == "instances") {
             let rel: Vec<&str> = path[at..].iter().map(String::as_str).collect();
+            if msg.contains(UNSET) {
+                if let Some(site) = super::settings::missing_site(inv, &rel) {
+                    located(files, &mut d, &site);
+                    super::settings::missing_required(&mut d, &rel);
+                    return d;
+                }
+            }
             if msg.contains("does not exist") {
                 d.code = "settings-unknown-key";
             } else if msg.contains("is not of type") {
@@ -684,6 +767,10 @@ fn engine_error(
                 if d.code == "settings-unknown-key" {
                     d.fixes = rename_fix(&d.location, bad, near, "option");
                 }
+            }
+            if d.code == "settings-type" {
+                let option = rel.last().copied().unwrap_or_default();
+                super::settings::refine_enum(&msg, &mut d, files, option);
             }
             return d;
         }

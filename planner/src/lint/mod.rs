@@ -6,11 +6,14 @@
 
 mod cached;
 mod check;
+mod deprecated;
 pub mod fix;
 mod locate;
 pub mod render;
 pub mod rules;
+mod settings;
 pub mod suppress;
+mod vars;
 
 use kith_eval::FileSystem;
 use kith_flake::FlakeOptions;

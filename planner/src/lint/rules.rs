@@ -46,6 +46,16 @@ pub const RULES: &[Rule] = &[
         summary: "Settings give an option a value of the wrong type.",
     },
     Rule {
+        id: "settings-missing-required",
+        severity: Severity::Error,
+        summary: "An option without a default is left unset, and the service reads it.",
+    },
+    Rule {
+        id: "settings-enum",
+        severity: Severity::Error,
+        summary: "Settings give an enum option a value outside its allowed values.",
+    },
+    Rule {
         id: "constraint-max-instances",
         severity: Severity::Error,
         summary: "A service has more instances than its `maxInstances` constraint allows.",
@@ -69,6 +79,21 @@ pub const RULES: &[Rule] = &[
         id: "unused-machine",
         severity: Severity::Hint,
         summary: "A machine is a member of no instance.",
+    },
+    Rule {
+        id: "orphan-vars",
+        severity: Severity::Warning,
+        summary: "`vars/per-machine/<m>/` (or `sops/machines/<m>/`) for a machine the clan does not have.",
+    },
+    Rule {
+        id: "class-mismatch",
+        severity: Severity::Warning,
+        summary: "A role's service configures only NixOS machines and has a darwin member (or the reverse).",
+    },
+    Rule {
+        id: "deprecated-inventory-services",
+        severity: Severity::Error,
+        summary: "The clan defines `inventory.services`, which clan-core has removed.",
     },
     Rule {
         id: "parse-error",
