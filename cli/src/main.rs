@@ -53,6 +53,9 @@ enum Command {
     /// Every inventory mistake of the clan at its definition site (human, JSON Lines,
     /// SARIF or GitHub annotations).
     Lint(lint_cmd::LintArgs),
+    /// The CI check of a clan: everything clan checks when it evaluates it and the lint
+    /// rules, errors only, with a summary (exit 1 on any error).
+    Check(lint_cmd::CheckArgs),
     /// A language server (stdio) for the clan's files: lint diagnostics, their fixes,
     /// completion and hover of machines, tags, roles, instances and settings options.
     Lsp,
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
             inventory_cmd::run(args, sub)
         }
         Command::Lint(args) => lint_cmd::run(args),
+        Command::Check(args) => lint_cmd::check(args),
         Command::Lsp => lsp_cmd::run(),
         Command::Machines(cmd) => fleet::machines_cmd::run(cmd),
         Command::Network(cmd) => fleet::network_cmd::run(cmd),

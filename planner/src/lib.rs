@@ -1,6 +1,7 @@
 //! kith-planner: the plan graph of a clan, its on-disk cache, and selectors answered from it.
 
 pub mod cache;
+pub mod check;
 pub mod edit;
 pub mod exports_plan;
 pub mod fleet;

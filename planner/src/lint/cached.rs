@@ -2,35 +2,49 @@
 //! while the directory's tree and every file read outside it (and outside the store) are
 //! unchanged, so a warm `kith lint` evaluates nothing.
 
-use super::Diagnostic;
+use super::{Counts, Diagnostic, Run};
+use serde::{Deserialize, Serialize};
 use crate::cache;
 use crate::recording_fs::Observation;
 use kith_flake::FlakeOptions;
 use std::path::Path;
 
-/// The diagnostics of the clan in `dir`, from the cache in `cache_dir` or computed (and
-/// stored there).
-pub(super) fn diagnostics(dir: &Path, opts: &FlakeOptions, cache_dir: &Path) -> Vec<Diagnostic> {
+/// The diagnostics of the clan in `dir` and its size, from the cache in `cache_dir` or
+/// computed as `run` says (and stored there).
+pub(super) fn diagnostics(
+    dir: &Path,
+    opts: &FlakeOptions,
+    cache_dir: &Path,
+    run: &Run,
+) -> (Vec<Diagnostic>, Counts) {
     let key = key(dir, opts);
     if let Some(hit) = cache::lookup(cache_dir, &key) {
-        if let Some(found) = hit.value().and_then(|v| serde_json::from_value(v).ok()) {
-            return found;
+        if let Some(stored) = hit.value().and_then(|v| serde_json::from_value::<Stored>(v).ok()) {
+            return (stored.diagnostics, stored.counts);
         }
     }
-    let (found, reads) = super::diagnostics(dir, opts, None);
-    let Ok(value) = serde_json::to_value(&found) else {
-        return found;
+    let found = super::diagnostics(dir, opts, None, run);
+    let stored = Stored {
+        diagnostics: found.diagnostics,
+        counts: found.counts,
     };
-    let mut observations: Vec<Observation> = Vec::new();
-    for (fs, store_dir) in &reads {
-        let store = format!("{store_dir}/");
-        observations.extend(fs.observations(|p| p.starts_with(&store) || p.starts_with(dir)));
-    }
+    let Ok(value) = serde_json::to_value(&stored) else {
+        return (stored.diagnostics, stored.counts);
+    };
+    let mut observations = found.observations;
+    observations.retain(|o| !o.path.starts_with(dir));
     observations.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
     observations.dedup();
     observations.push(Observation::observe_tree(dir, Some(cache_dir)));
     cache::store(cache_dir, &key, observations, &value, "");
-    found
+    (stored.diagnostics, stored.counts)
+}
+
+/// What is cached of a lint.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    diagnostics: Vec<Diagnostic>,
+    counts: Counts,
 }
 
 /// The cache key of the diagnostics of the clan in `dir` with `opts`.
@@ -43,7 +57,7 @@ fn key(dir: &Path, opts: &FlakeOptions) -> String {
     cache::key(&[
         &dir.to_string_lossy(),
         &overrides.join("\0"),
-        "lint",
+        "lint-v2",
         if opts.offline { "offline" } else { "online" },
     ])
 }

@@ -2,9 +2,9 @@
 //! module, roles and settings, then the exports), each error located at its definition site.
 
 use super::locate::{json_key, Files};
-use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
+use super::{Counts, Diagnostic, Edit, Fix, Location, Note, Run, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
-use crate::recording_fs::RecordingFs;
+use crate::recording_fs::Observation;
 use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
@@ -19,38 +19,131 @@ const INVENTORY_JSON: &str = "inventory.json";
 /// The module system's message for an option read without a value.
 const UNSET: &str = "was accessed but has no value defined";
 
-/// Every diagnostic of the clan in `dir`, and the reads of its evaluation (its
-/// evaluators' file systems, each with the store directory they read from). With `fs`,
-/// every file is read through it instead, and no reads are recorded.
+/// What a lint found: its diagnostics, the clan's size and what the evaluation read.
+pub(crate) struct Found {
+    pub diagnostics: Vec<Diagnostic>,
+    pub counts: Counts,
+    /// Every file read outside the store (none when read through a given file system).
+    pub observations: Vec<Observation>,
+}
+
+/// Every diagnostic of the clan in `dir`. With `fs`, every file is read through it (and
+/// nothing is observed, nor evaluated on another thread, which could not read it).
 pub(crate) fn run(
     dir: &Path,
     opts: &FlakeOptions,
     fs: Option<&Rc<dyn FileSystem>>,
-) -> (Vec<Diagnostic>, Vec<Reads>) {
+    run: &Run,
+) -> Found {
     let mut files = Files::new(dir, None);
     if let Some(fs) = fs {
         files = files.reading(fs.clone());
     }
-    let mut reads = Vec::new();
+    let mut found = Found {
+        diagnostics: Vec::new(),
+        counts: Counts::default(),
+        observations: Vec::new(),
+    };
     if let Some(d) = json_syntax(&mut files) {
-        return (vec![d], reads);
+        found.diagnostics.push(d);
+        return found;
     }
-    let out = match pass(dir, opts, fs, &mut files, &mut reads) {
-        Some(out) => out,
-        None => {
+    // The two threads share the hashing of the flake's source.
+    let opts = &FlakeOptions {
+        source_memo: Some(opts.source_memo.clone().unwrap_or_default()),
+        ..opts.clone()
+    };
+    let parallel = fs.is_none() && opts.input_wrappers.is_empty() && run.parallel();
+    let mut sharing = true;
+    loop {
+        share::set_sharing(sharing);
+        let outcome = std::thread::scope(|scope| {
+            let alongside = parallel.then(|| {
+                std::thread::Builder::new()
+                    .name("kith-lint-exports".into())
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, {
+                        let opts = Sendable {
+                            overrides: opts.overrides.clone(),
+                            offline: opts.offline,
+                            source_memo: opts.source_memo.clone(),
+                            also_tracked: opts.also_tracked.clone(),
+                        };
+                        move || exports_alongside(dir, opts, sharing)
+                    })
+                    .ok()
+            });
+            let mut p = Pass {
+                dir,
+                opts,
+                fs,
+                files: &mut files,
+                run,
+                alongside: alongside.flatten(),
+                found: &mut found,
+            };
+            p.pass()
+        });
+        share::set_sharing(true);
+        match outcome {
+            Some(diagnostics) => {
+                found.diagnostics = diagnostics;
+                return found;
+            }
             // A shared service module reads `config`: again without sharing, as the
             // engine's other callers do.
-            share::set_sharing(false);
-            let out = pass(dir, opts, fs, &mut files, &mut reads);
-            share::set_sharing(true);
-            out.unwrap_or_default()
+            None if sharing => sharing = false,
+            None => return found,
         }
-    };
-    (out, reads)
+    }
 }
 
-/// What one evaluator read: its file system and its store directory.
-pub(crate) type Reads = (Rc<RecordingFs>, String);
+/// The stack of the thread evaluating the exports (the evaluator grows its stack in
+/// segments as it needs; this is its start).
+const WORKER_STACK: usize = 16 << 20;
+
+/// The clan's exports evaluated in a fresh evaluator on this thread: whether they
+/// evaluate (any failure is left to the main thread to locate), and what was read.
+fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> (bool, Vec<Observation>) {
+    share::set_sharing(sharing);
+    let opts = &FlakeOptions {
+        overrides: opts.overrides,
+        offline: opts.offline,
+        source_memo: opts.source_memo,
+        also_tracked: opts.also_tracked,
+        ..FlakeOptions::default()
+    };
+    let (mut ev, fs) = crate::recording_evaluator(opts.offline);
+    let ok = kith_inventory::clan::load(&mut ev, dir, opts)
+        .and_then(|clan| {
+            let v = kith_inventory::services::exports(&mut ev, &clan)?;
+            Ok(ev.to_json(&v).map(|_| ())?)
+        })
+        .is_ok();
+    let store = format!("{}/", ev.options.store_dir);
+    (ok, fs.observations(|p| p.starts_with(&store)))
+}
+
+/// The [`FlakeOptions`] a thread can be given (all but the input wrappers, which are
+/// the caller's thread's values: with any, nothing runs on another thread).
+struct Sendable {
+    overrides: Vec<(String, std::path::PathBuf)>,
+    offline: bool,
+    source_memo: Option<kith_flake::SourceMemo>,
+    also_tracked: Vec<String>,
+}
+
+/// One pass with a fresh evaluator.
+struct Pass<'s, 'a> {
+    dir: &'a Path,
+    opts: &'a FlakeOptions,
+    fs: Option<&'a Rc<dyn FileSystem>>,
+    files: &'a mut Files,
+    run: &'a Run<'a>,
+    /// The exports evaluated on another thread, if they are.
+    alongside: Option<std::thread::ScopedJoinHandle<'s, (bool, Vec<Observation>)>>,
+    found: &'a mut Found,
+}
 
 /// `inventory.json`'s syntax (nothing else is said about a clan whose file does not parse).
 fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
@@ -69,95 +162,137 @@ fn json_syntax(files: &mut Files) -> Option<Diagnostic> {
     })
 }
 
-/// One pass with a fresh evaluator; `None` if it must run again without module sharing.
-fn pass(
-    dir: &Path,
-    opts: &FlakeOptions,
-    fs: Option<&Rc<dyn FileSystem>>,
-    files: &mut Files,
-    reads: &mut Vec<Reads>,
-) -> Option<Vec<Diagnostic>> {
-    let mut ev = match fs {
-        Some(fs) => {
-            let mut ev = crate::evaluator(opts.offline);
-            ev.set_file_system(fs.clone());
-            ev
-        }
-        None => {
-            let (ev, recording) = crate::recording_evaluator(opts.offline);
-            reads.push((recording, ev.options.store_dir.clone()));
-            ev
-        }
-    };
-    let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
-    let clan = match kith_inventory::clan::load(&mut ev, dir, opts) {
-        Ok(c) => c,
-        Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
-    };
-    if let Ok(p) = clan.flake_path(&mut ev) {
-        files.add_prefix(p);
-    }
-    let inv = match model::load(&mut ev, &clan) {
-        Ok(i) => i,
-        Err(e) if reads_config(&e) => return None,
-        Err(kith_inventory::Error::Eval(e))
-            if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
-        {
-            let d = super::deprecated::removed_services(&mut ev, &clan, files, &e.message);
-            let e = kith_inventory::Error::Eval(e);
-            return Some(vec![d.unwrap_or_else(|| engine_error(&ev, files, &e, None))]);
-        }
-        Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
-    };
-    let mut out = model_rules(&inv, files);
-    out.extend(super::vars::orphans(dir, &inv));
-    let mut failed = false;
-    for name in inv.instances.keys() {
-        let errors = match kith_inventory::services::check_instance_all(&mut ev, &clan, name) {
-            Ok(errors) => errors,
-            Err(e) => vec![e],
+impl Pass<'_, '_> {
+    /// The diagnostics; `None` if the pass must run again without module sharing.
+    fn pass(&mut self) -> Option<Vec<Diagnostic>> {
+        let opts = self.opts;
+        let mut recording = None;
+        let mut ev = match self.fs {
+            Some(fs) => {
+                let mut ev = crate::evaluator(opts.offline);
+                ev.set_file_system(fs.clone());
+                ev
+            }
+            None => {
+                let (ev, fs) = crate::recording_evaluator(opts.offline);
+                recording = Some(fs);
+                ev
+            }
         };
-        for e in errors {
-            match e {
-                e if reads_config(&e) => return None,
-                // The check forces every setting; clan only reads those a service uses, so
-                // an unset option without a default is no error of the clan.
-                kith_inventory::Error::Eval(e) if e.message.contains(UNSET) => {}
-                e => {
-                    failed = true;
-                    let mut d = engine_error(&ev, files, &e, Some((&inv, name)));
-                    if d.code == "unknown-service" {
-                        service_fix(&mut ev, &clan, &inv, files, &mut d);
-                    }
-                    if !out.contains(&d) {
-                        out.push(d);
+        self.run.tell("loading the clan", 0, 0);
+        let out = self.checks(&mut ev);
+        if let Some(fs) = recording {
+            let store = format!("{}/", ev.options.store_dir);
+            let seen = fs.observations(|p| p.starts_with(&store));
+            self.found.observations.extend(seen);
+        }
+        out
+    }
+
+    fn checks(&mut self, ev: &mut Eval) -> Option<Vec<Diagnostic>> {
+        let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
+        let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
+        let clan = match kith_inventory::clan::load(ev, dir, opts) {
+            Ok(c) => c,
+            Err(e) => return Some(vec![engine_error(ev, files, &e, None)]),
+        };
+        if let Ok(p) = clan.flake_path(ev) {
+            files.add_prefix(p);
+        }
+        let inv = match model::load(ev, &clan) {
+            Ok(i) => i,
+            Err(e) if reads_config(&e) => return None,
+            Err(kith_inventory::Error::Eval(e))
+                if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
+            {
+                let d = super::deprecated::removed_services(ev, &clan, files, &e.message);
+                let e = kith_inventory::Error::Eval(e);
+                return Some(vec![d.unwrap_or_else(|| engine_error(ev, files, &e, None))]);
+            }
+            Err(e) => return Some(vec![engine_error(ev, files, &e, None)]),
+        };
+        self.found.counts = counts(&inv);
+        let mut out = model_rules(&inv, files);
+        out.extend(super::vars::orphans(dir, &inv));
+        let mut failed = false;
+        let total = inv.instances.len();
+        for (done, name) in inv.instances.keys().enumerate() {
+            self.run.tell("checking instances", done, total);
+            let errors = match kith_inventory::services::check_instance_all(ev, &clan, name) {
+                Ok(errors) => errors,
+                Err(e) => vec![e],
+            };
+            for e in errors {
+                match e {
+                    e if reads_config(&e) => return None,
+                    // The check forces every setting; clan only reads those a service uses,
+                    // so an unset option without a default is no error of the clan.
+                    kith_inventory::Error::Eval(e) if e.message.contains(UNSET) => {}
+                    e => {
+                        failed = true;
+                        let mut d = engine_error(ev, files, &e, Some((&inv, name)));
+                        if d.code == "unknown-service" {
+                            service_fix(ev, &clan, &inv, files, &mut d);
+                        }
+                        if !out.contains(&d) {
+                            out.push(d);
+                        }
                     }
                 }
             }
         }
-    }
-    if !failed {
-        let exports = kith_inventory::services::exports(&mut ev, &clan)
-            .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?));
-        match exports {
-            Ok(()) => {}
-            Err(e) if reads_config(&e) => return None,
-            Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
+        self.run.tell("checking instances", total, total);
+        if failed {
+            return Some(out);
         }
+        self.run.tell("evaluating exports", 0, 0);
+        // Evaluated on the other thread, if they were and they evaluate; else here, where
+        // a failure is located.
+        let evaluated = match self.alongside.take().map(|h| h.join()) {
+            Some(Ok((ok, seen))) => {
+                self.found.observations.extend(seen);
+                ok
+            }
+            _ => false,
+        };
+        if !evaluated {
+            let exports = kith_inventory::services::exports(ev, &clan)
+                .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?));
+            match exports {
+                Ok(()) => {}
+                Err(e) if reads_config(&e) => return None,
+                Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
+            }
+        }
+        self.run.tell("checking constraints", 0, 0);
         for name in inv.instances.keys() {
-            out.extend(class_mismatches(&mut ev, &clan, &inv, files, name));
+            out.extend(class_mismatches(ev, &clan, &inv, files, name));
         }
-        match kith_inventory::services::constraint_violations(&mut ev, &clan) {
+        match kith_inventory::services::constraint_violations(ev, &clan) {
             Ok(violations) => {
                 for v in &violations {
                     out.push(constraint_diagnostic(&inv, files, v));
                 }
             }
             Err(e) if reads_config(&e) => return None,
-            Err(e) => out.push(engine_error(&ev, files, &e, Some((&inv, "")))),
+            Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
         }
+        Some(out)
     }
-    Some(out)
+}
+
+/// The size of the clan whose inventory is `inv`.
+fn counts(inv: &Inventory) -> Counts {
+    let services: BTreeSet<(&str, Option<&str>)> = inv
+        .instances
+        .values()
+        .map(|i| (i.module.name.as_str(), i.module.input.as_deref()))
+        .collect();
+    Counts {
+        machines: inv.machines.len(),
+        instances: inv.instances.len(),
+        services: services.len(),
+    }
 }
 
 /// `class-mismatch`: the members of instance `i` that the service configures for the

@@ -209,16 +209,98 @@ pub fn lint_with(
     config: &Config,
     cache_dir: Option<&Path>,
 ) -> Result<Report, LintError> {
+    let run = Run {
+        cache_dir,
+        ..Run::default()
+    };
+    lint_run(dir, opts, config, &run).map(|l| l.report)
+}
+
+/// How far a lint has got, for a progress indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// What it is doing: `loading the clan`, `checking instances`, `evaluating exports`
+    /// or `checking constraints`.
+    pub phase: &'static str,
+    /// Steps of the phase done (instances checked).
+    pub done: usize,
+    /// Steps of the phase in all (0 when not counted).
+    pub total: usize,
+}
+
+/// How a lint runs.
+#[derive(Clone, Copy, Default)]
+pub struct Run<'a> {
+    /// Where diagnostics are cached (`None`: neither read nor written).
+    pub cache_dir: Option<&'a Path>,
+    /// Threads to use: 0 for one per core. The exports are evaluated on a second thread,
+    /// alongside the checks of the inventory and its instances, so more than two gain
+    /// nothing.
+    pub jobs: usize,
+    /// Told each time the lint gets further (not called for an answer from the cache).
+    pub progress: Option<&'a dyn Fn(Progress)>,
+}
+
+impl Run<'_> {
+    /// Whether the exports are evaluated on a thread of their own.
+    fn parallel(&self) -> bool {
+        let jobs = match self.jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        jobs >= 2
+    }
+
+    fn tell(&self, phase: &'static str, done: usize, total: usize) {
+        if let Some(p) = self.progress {
+            p(Progress { phase, done, total });
+        }
+    }
+}
+
+/// The size of a linted clan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Its machines.
+    pub machines: usize,
+    /// Its service instances.
+    pub instances: usize,
+    /// The distinct services (module name and input) they are instances of.
+    pub services: usize,
+}
+
+/// A lint's report and the size of the clan it covered.
+#[derive(Clone, Debug)]
+pub struct Linted {
+    /// The diagnostics.
+    pub report: Report,
+    /// The clan's size (zero where its inventory could not be read).
+    pub counts: Counts,
+}
+
+/// [`lint_with`], run as `run` says (cache, threads, progress), with the clan's size.
+pub fn lint_run(
+    dir: &Path,
+    opts: &FlakeOptions,
+    config: &Config,
+    run: &Run,
+) -> Result<Linted, LintError> {
     is_flake(dir)?;
-    let mut diagnostics = match cache_dir {
-        Some(cache) => cached::diagnostics(dir, opts, cache),
-        None => diagnostics(dir, opts, None).0,
+    let (mut diagnostics, counts) = match run.cache_dir {
+        Some(cache) => cached::diagnostics(dir, opts, cache, run),
+        None => {
+            let found = diagnostics(dir, opts, None, run);
+            (found.diagnostics, found.counts)
+        }
     };
     let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| std::fs::read(p).ok());
-    Ok(Report {
-        root: dir.to_path_buf(),
-        diagnostics,
-        suppressed,
+    Ok(Linted {
+        report: Report {
+            root: dir.to_path_buf(),
+            diagnostics,
+            suppressed,
+        },
+        counts,
     })
 }
 
@@ -231,7 +313,7 @@ pub fn lint_through(
     fs: Rc<dyn FileSystem>,
 ) -> Result<Report, LintError> {
     is_flake(dir)?;
-    let mut diagnostics = diagnostics(dir, opts, Some(&fs)).0;
+    let mut diagnostics = diagnostics(dir, opts, Some(&fs), &Run::default()).diagnostics;
     let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| fs.read(p).ok());
     Ok(Report {
         root: dir.to_path_buf(),
@@ -251,21 +333,22 @@ fn is_flake(dir: &Path) -> Result<(), LintError> {
     )))
 }
 
-/// The diagnostics of the clan in `dir` (sorted, without duplicates, nothing suppressed)
-/// and what their evaluation read.
+/// The diagnostics of the clan in `dir` (sorted, without duplicates, nothing suppressed),
+/// its size and what their evaluation read.
 fn diagnostics(
     dir: &Path,
     opts: &FlakeOptions,
     fs: Option<&Rc<dyn FileSystem>>,
-) -> (Vec<Diagnostic>, Vec<check::Reads>) {
-    let (mut diagnostics, reads) = check::run(dir, opts, fs);
-    diagnostics.sort_by(|a, b| {
+    run: &Run,
+) -> check::Found {
+    let mut found = check::run(dir, opts, fs, run);
+    found.diagnostics.sort_by(|a, b| {
         (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
             &b.location.file,
             b.location.range.start.byte,
             b.code,
         ))
     });
-    diagnostics.dedup();
-    (diagnostics, reads)
+    found.diagnostics.dedup();
+    found
 }
