@@ -110,6 +110,10 @@ fn pass(
         Err(e) => return Some(vec![engine_error(&ev, files, &e, None)]),
     };
     let mut out = model_rules(&inv, files);
+    out.extend(super::deprecated::meta_tld(&inv, files));
+    out.extend(super::deprecated::string_extra_modules(
+        &mut ev, &clan, &inv, files,
+    ));
     out.extend(super::vars::orphans(dir, &inv));
     let mut failed = false;
     for name in inv.instances.keys() {
