@@ -1009,3 +1009,21 @@ fn deprecated_meta_tld_in_inventory_json() {
         "{text}"
     );
 }
+
+#[test]
+fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
+    let (report, _dir) = triggers(
+        "deprecated-extra-modules-json",
+        &[(
+            "inventory.json",
+            "        \"default\": {\n          \"machines\": {",
+            "        \"default\": {\n          \"extraModules\": [ \"modules/tor.nix\" ],\n          \"machines\": {",
+        )],
+        "deprecated-string-extra-modules",
+        "inventory.json",
+        38,
+        "extraModules",
+    );
+    // JSON has no paths: no rewrite.
+    assert!(only(&report).fixes.is_empty());
+}
