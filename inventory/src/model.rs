@@ -1,5 +1,5 @@
 //! The inventory as typed data (serde), with the file and place of every definition of its
-//! machines, instances and roles.
+//! machines, instances and roles (and of `meta`'s options and the roles' `extraModules`).
 
 use crate::clan::Clan;
 use crate::error::Result;
@@ -143,6 +143,60 @@ pub struct Sites {
     pub instances: BTreeMap<String, Vec<Site>>,
     /// `instances.<name>.roles.<role>` definitions, by (instance, role).
     pub roles: BTreeMap<(String, String), Vec<Site>>,
+    /// `meta.<option>` definitions, by option (`tld`, `domain`, …).
+    pub meta: BTreeMap<String, Vec<Site>>,
+    /// `instances.<name>.roles.<role>.extraModules` definitions, by (instance, role).
+    pub extra_modules: BTreeMap<(String, String), Vec<Site>>,
+}
+
+/// An entry of `instances.<instance>.roles.<role>.extraModules` given as a string, which
+/// clan-core deprecates ("String types for 'extraModules' will be deprecated") and imports
+/// as `"<directory>/<path>"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StringModule {
+    /// The instance.
+    pub instance: String,
+    /// The role.
+    pub role: String,
+    /// The string.
+    pub path: String,
+}
+
+/// The string entries of the roles' `extraModules` (which the serialised inventory drops),
+/// in instance and role order. Entries that do not evaluate are no strings here.
+pub fn string_extra_modules(ev: &mut Eval, clan: &Clan) -> Result<Vec<StringModule>> {
+    use kith_eval::Value;
+    let get = |ev: &mut Eval, v: &Value, n: &str| -> Result<Option<Value>> {
+        Ok(ev.force_attrs(v)?.get_str(n).cloned())
+    };
+    let inv = crate::serialize::inventory(ev, clan)?;
+    let mut out = Vec::new();
+    let Some(instances) = get(ev, &inv, "instances")? else {
+        return Ok(out);
+    };
+    let instances = ev.force_attrs(&instances)?;
+    for i in instances.iter() {
+        let Some(roles) = get(ev, &i.value, "roles")? else {
+            continue;
+        };
+        let roles = ev.force_attrs(&roles)?;
+        for r in roles.iter() {
+            let Some(list) = get(ev, &r.value, "extraModules")? else {
+                continue;
+            };
+            let list = ev.force_list(&list)?;
+            for m in list.iter() {
+                if let Ok(Value::String(s)) = ev.force(m) {
+                    out.push(StringModule {
+                        instance: i.name.as_str().to_string(),
+                        role: r.name.as_str().to_string(),
+                        path: s.encoded().into_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The typed inventory of `clan` (call it on a freshly loaded clan: definition sites are
@@ -190,6 +244,18 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
                 .entry((i.clone(), r.clone()))
                 .or_default()
                 .push(site()),
+            [kind, o] if kind == "meta" => {
+                inv.sites.meta.entry(o.clone()).or_default().push(site())
+            }
+            [kind, i, roles, r, x]
+                if kind == "instances" && roles == "roles" && x == "extraModules" =>
+            {
+                inv.sites
+                    .extra_modules
+                    .entry((i.clone(), r.clone()))
+                    .or_default()
+                    .push(site())
+            }
             _ => {}
         }
     }
@@ -199,6 +265,8 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
         .values_mut()
         .chain(inv.sites.instances.values_mut())
         .chain(inv.sites.roles.values_mut())
+        .chain(inv.sites.meta.values_mut())
+        .chain(inv.sites.extra_modules.values_mut())
     {
         list.dedup();
     }

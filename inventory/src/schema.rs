@@ -34,19 +34,24 @@ fn core_file(core: &str, rel: &str) -> Rc<str> {
 
 /// `inventory.meta` (`modules/inventoryClass/meta.nix`).
 fn meta(core: &str) -> Schema {
-    let domain_default: crate::modsys::DefaultFn = Rc::new(|ev: &mut Eval, ctx: &Ctx| {
-        let cfg = ev.force_attrs(&ctx.parent)?;
-        let tld = cfg
-            .get(kith_eval::sym!("tld"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        Ok(match ev.force(&tld)? {
-            Value::Null => Value::string("clan"),
-            v => {
-                kith_eval::eprint_line("evaluation warning: `clan.meta.tld` has been deprecated in favor of `clan.meta.domain`. `clan.meta.tld` will be removed in the next release.");
-                v
-            }
-        })
+    // Lazy, as clan-core's `default`: its warning only when the default is used (not when
+    // the clan sets `domain`).
+    let domain_default: crate::modsys::DefaultFn = Rc::new(|_: &mut Eval, ctx: &Ctx| {
+        let parent = ctx.parent.clone();
+        Ok(Thunk::native(move |ev: &mut Eval| {
+            let cfg = ev.force_attrs(&parent)?;
+            let tld = cfg
+                .get(kith_eval::sym!("tld"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            Ok(match ev.force(&tld)? {
+                Value::Null => Value::string("clan"),
+                v => {
+                    kith_eval::eprint_line("evaluation warning: `clan.meta.tld` has been deprecated in favor of `clan.meta.domain`. `clan.meta.tld` will be removed in the next release.");
+                    v
+                }
+            })
+        }))
     });
     Schema::new(
         vec![

@@ -885,3 +885,145 @@ fn diagnostics_cached_until_the_clan_changes() {
     assert_eq!(lint_cached().diagnostics, changed.diagnostics);
     std::fs::remove_dir_all(&cache).unwrap();
 }
+
+#[test]
+fn deprecated_meta_tld_renamed_to_domain() {
+    let (report, dir) = triggers(
+        "deprecated-tld",
+        &[(
+            "clan.nix",
+            "    name = \"meadow\";\n",
+            "    name = \"meadow\";\n    tld = \"meadow\";\n",
+        )],
+        "deprecated-meta-tld",
+        "clan.nix",
+        6,
+        "tld",
+    );
+    let d = only(&report);
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d
+        .message
+        .starts_with("`clan.meta.tld` has been deprecated in favor of `clan.meta.domain`."));
+    insta::assert_snapshot!("deprecated_meta_tld_json", render::json_lines(&report));
+    let text = fixed(&dir, d);
+    assert!(text.contains("    domain = \"meadow\";\n"), "{text}");
+    std::fs::write(dir.0.join("clan.nix"), text).unwrap();
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn deprecated_meta_tld_without_fix_when_domain_is_set() {
+    let (report, _dir) = triggers(
+        "deprecated-tld-domain",
+        &[(
+            "clan.nix",
+            "    name = \"meadow\";\n",
+            "    name = \"meadow\";\n    domain = \"meadow.lan\";\n    tld = \"meadow\";\n",
+        )],
+        "deprecated-meta-tld",
+        "clan.nix",
+        7,
+        "tld",
+    );
+    let d = only(&report);
+    assert!(d.fixes.is_empty());
+    assert!(d.message.contains("no effect"), "{}", d.message);
+}
+
+#[test]
+fn deprecated_string_extra_modules_as_a_path() {
+    let edit = (
+        "clan.nix",
+        "roles.peer.tags = [ \"all\" ];",
+        "roles.peer.tags = [ \"all\" ];\n        roles.peer.extraModules = [ \"modules/peer-extra.nix\" ];",
+    );
+    let dir = Edited::new("deprecated-extra-modules", &[edit]);
+    add_file(&dir, "modules/peer-extra.nix", "{ }\n");
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.severity,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        (
+            "deprecated-string-extra-modules",
+            Severity::Warning,
+            "clan.nix",
+            92
+        )
+    );
+    assert_eq!(
+        d.message,
+        "String types for 'extraModules' will be deprecated - modules/peer-extra.nix"
+    );
+    let source = std::fs::read_to_string(dir.0.join("clan.nix")).unwrap();
+    let r = &d.location.range;
+    assert_eq!(
+        &source[r.start.byte..r.end.byte],
+        "\"modules/peer-extra.nix\""
+    );
+    let text = fixed(&dir, d);
+    assert!(
+        text.contains("roles.peer.extraModules = [ ./modules/peer-extra.nix ];"),
+        "{text}"
+    );
+    insta::assert_snapshot!(
+        "deprecated_string_extra_modules_json",
+        render::json_lines(&report)
+    );
+    std::fs::write(dir.0.join("clan.nix"), text).unwrap();
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{}",
+        render::json_lines(&report)
+    );
+}
+
+#[test]
+fn deprecated_meta_tld_in_inventory_json() {
+    let (report, dir) = triggers(
+        "deprecated-tld-json",
+        &[(
+            "inventory.json",
+            "{\n  \"machines\": {",
+            "{\n  \"meta\": { \"tld\": \"meadow\" },\n  \"machines\": {",
+        )],
+        "deprecated-meta-tld",
+        "inventory.json",
+        2,
+        "tld",
+    );
+    let text = fixed(&dir, only(&report));
+    assert!(
+        text.contains("\"meta\": { \"domain\": \"meadow\" }"),
+        "{text}"
+    );
+}
+
+#[test]
+fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
+    let (report, _dir) = triggers(
+        "deprecated-extra-modules-json",
+        &[(
+            "inventory.json",
+            "        \"default\": {\n          \"machines\": {",
+            "        \"default\": {\n          \"extraModules\": [ \"modules/tor.nix\" ],\n          \"machines\": {",
+        )],
+        "deprecated-string-extra-modules",
+        "inventory.json",
+        38,
+        "extraModules",
+    );
+    // JSON has no paths: no rewrite.
+    assert!(only(&report).fixes.is_empty());
+}

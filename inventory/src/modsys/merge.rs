@@ -554,13 +554,12 @@ fn build_config(
     let mut entries = Vec::new();
     for (name, node) in &sub.nodes {
         let defs = defs_of(sub, name);
-        entries.push(node_value(
-            ev,
-            &inner.child(name),
-            node,
-            &schema.decl_file,
-            defs,
-        )?);
+        let c = inner.child(name);
+        // The sites of the submodule's own options (`meta.tld`, a role's `extraModules`).
+        for d in &defs {
+            super::sites::note(&c.loc, &d.file, d.span);
+        }
+        entries.push(node_value(ev, &c, node, &schema.decl_file, defs)?);
         if let Some(last) = entries.last_mut() {
             last.name = Symbol::new(name);
         }

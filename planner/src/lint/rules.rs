@@ -96,6 +96,16 @@ pub const RULES: &[Rule] = &[
         summary: "The clan defines `inventory.services`, which clan-core has removed.",
     },
     Rule {
+        id: "deprecated-meta-tld",
+        severity: Severity::Warning,
+        summary: "The clan sets `meta.tld`, which clan-core deprecates for `meta.domain`.",
+    },
+    Rule {
+        id: "deprecated-string-extra-modules",
+        severity: Severity::Warning,
+        summary: "A role's `extraModules` names a module by a string, which clan-core deprecates.",
+    },
+    Rule {
         id: "parse-error",
         severity: Severity::Error,
         summary: "A Nix or JSON file of the clan is not valid syntax.",
