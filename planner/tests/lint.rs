@@ -307,9 +307,83 @@ const TRIGGERS: &[Trigger] = &[
     },
 ];
 
+/// The official SARIF 2.1.0 JSON schema (draft-07), as the crate `serde-sarif` ships it
+/// (`src/schema.json` of its package, a never-compiled dev-dependency that cargo downloads
+/// and `cargo metadata` locates), compiled once.
+fn sarif_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["metadata", "--format-version", "1", "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let package = meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "serde-sarif")
+            .expect("serde-sarif in the workspace's dev-dependencies");
+        let dir = Path::new(package["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap();
+        let text = std::fs::read_to_string(dir.join("src/schema.json")).unwrap();
+        let mut schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // The schema's `language` patterns have a stray `]`, a literal only in legacy
+        // (non-Unicode) ECMAScript regexes: the validator, checking the schema against
+        // draft-07 first, rejects them. Escaped, they mean what they meant (kith's SARIF
+        // has no `language`).
+        fn escape_language(v: &mut serde_json::Value) -> usize {
+            const BAD: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+            match v {
+                serde_json::Value::Object(o) => o
+                    .iter_mut()
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) if k == "pattern" && s == BAD => {
+                            *s = r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\]?$".into();
+                            1
+                        }
+                        v => escape_language(v),
+                    })
+                    .sum(),
+                serde_json::Value::Array(a) => a.iter_mut().map(escape_language).sum(),
+                _ => 0,
+            }
+        }
+        assert!(escape_language(&mut schema) > 0);
+        assert_eq!(
+            schema["title"],
+            "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+        );
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        jsonschema::draft7::new(&schema).unwrap()
+    })
+}
+
+/// Fails unless `sarif` is a valid SARIF 2.1.0 log.
+fn assert_valid_sarif(what: &str, sarif: &str) {
+    let log: serde_json::Value = serde_json::from_str(sarif).unwrap();
+    let errors: Vec<String> = sarif_schema()
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: invalid SARIF:\n{}",
+        errors.join("\n")
+    );
+}
+
 /// Every rule, triggered by its row of [`TRIGGERS`]: its diagnostics (only them) as
 /// snapshots in the human, JSON Lines and SARIF formats (`<rule>_human`, `<rule>_json`,
-/// `<rule>_sarif`, the rule's `-` as `_`).
+/// `<rule>_sarif`, the rule's `-` as `_`), the SARIF valid against the 2.1.0 schema.
 #[test]
 fn every_rule_triggered_and_rendered() {
     for r in RULES {
@@ -359,11 +433,36 @@ fn every_rule_triggered_and_rendered() {
         for out in [&human, &json, &sarif] {
             assert!(!out.contains(&*root), "{}: names {root}:\n{out}", t.rule);
         }
+        assert_valid_sarif(t.rule, &sarif);
         let name = t.rule.replace('-', "_");
         insta::assert_snapshot!(format!("{name}_human"), human);
         insta::assert_snapshot!(format!("{name}_json"), json);
         insta::assert_snapshot!(format!("{name}_sarif"), sarif);
     }
+}
+
+#[test]
+fn sarif_of_an_empty_report_is_valid() {
+    let report = Report {
+        root: fixture(),
+        diagnostics: Vec::new(),
+        suppressed: 0,
+    };
+    assert_valid_sarif("empty report", &render::sarif(&report));
+}
+
+/// The schema check can fail: a result with a level SARIF does not have is rejected.
+#[test]
+fn sarif_schema_rejects_a_wrong_level() {
+    let dir = Edited::new(
+        "sarif-level",
+        &[("clan.nix", "gateway.settings.host", "gatewy.settings.host")],
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let mut log: serde_json::Value = serde_json::from_str(&render::sarif(&report)).unwrap();
+    assert_valid_sarif("unknown-machine", &log.to_string());
+    log["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!sarif_schema().is_valid(&log));
 }
 
 #[test]
