@@ -40,6 +40,34 @@
         default = self.packages.${pkgs.stdenv.hostPlatform.system}.kith;
       });
 
+      # A derivation that runs `kith check` on the clan in `src`, for a clan's own `checks`
+      # output (docs/check.md): offline, in the build sandbox, nothing cached.
+      lib.clanCheck =
+        {
+          pkgs,
+          src,
+          name ? "kith-check",
+          extraArgs ? [ ],
+        }:
+        pkgs.runCommand name
+          {
+            nativeBuildInputs = [ self.packages.${pkgs.stdenv.hostPlatform.system}.kith ];
+          }
+          ''
+            export HOME="$TMPDIR"
+            kith check --flake ${src} --offline --no-cache --format github ${pkgs.lib.escapeShellArgs extraArgs}
+            touch "$out"
+          '';
+
+      # The bundled example clan passes `kith check`.
+      checks = forAllSystems (pkgs: {
+        example-clan = self.lib.clanCheck {
+          inherit pkgs;
+          src = ./fixtures/clan;
+          name = "kith-check-example-clan";
+        };
+      });
+
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
           inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.kith ];

@@ -71,9 +71,7 @@ pub struct CheckArgs {
 }
 
 /// The clan's flake, its options and its lint configuration, or the exit code of why not.
-fn clan(
-    args: &CommonArgs,
-) -> Result<(PathBuf, kith_flake::FlakeOptions, lint::Config), ExitCode> {
+fn clan(args: &CommonArgs) -> Result<(PathBuf, kith_flake::FlakeOptions, lint::Config), ExitCode> {
     let Some((flake, opts)) = crate::clan_flake::flake_and_options(
         args.flake.as_ref(),
         &args.override_input,
@@ -226,7 +224,8 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),

@@ -190,3 +190,51 @@ fn suppressed_by_the_config_file_and_by_an_inline_comment() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn check(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("check")
+        .arg("--flake")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLAN_DIR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_passes_the_example_and_fails_a_mistake_with_a_summary() {
+    let clean = check(&fixture(), &["--no-cache"]);
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    assert!(clean.stdout.is_empty());
+    let summary = String::from_utf8_lossy(&clean.stderr);
+    assert!(
+        summary.starts_with("checked 8 machines, 4 instances of 4 services in ")
+            && summary.ends_with(" s: no errors\n"),
+        "{summary}"
+    );
+
+    let dir = broken("check");
+    for jobs in ["1", "2"] {
+        let out = check(&dir, &["--format", "json", "--no-cache", "--jobs", jobs]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let codes: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].to_string())
+            .collect();
+        assert_eq!(codes, ["\"unknown-machine\"", "\"eval-error\""]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains(": 2 errors"));
+    }
+    let human = check(&dir, &[]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("clan.nix:90:35"), "{text}");
+    assert!(!text.contains("error(s)"), "the lint's count line: {text}");
+    let sarif = check(&dir, &["--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let missing = check(Path::new("/nonexistent-kith-check"), &[]);
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -51,7 +51,7 @@ impl CheckReport {
                 " ({} warning{} and note{} not shown: `kith lint` shows them)",
                 self.not_shown,
                 plural(self.not_shown),
-                plural(self.not_shown)
+                plural(self.not_shown),
             ));
         }
         if self.report.suppressed > 0 {
@@ -89,4 +89,38 @@ pub fn check(
         counts: linted.counts,
         elapsed: start.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_says_what_was_checked_and_found() {
+        let mut c = CheckReport {
+            report: Report {
+                root: "/c".into(),
+                diagnostics: Vec::new(),
+                suppressed: 0,
+            },
+            counts: Counts {
+                machines: 1,
+                instances: 2,
+                services: 1,
+            },
+            not_shown: 0,
+            elapsed: Duration::from_millis(1234),
+        };
+        assert!(c.passed());
+        assert_eq!(
+            c.summary(),
+            "checked 1 machine, 2 instances of 1 service in 1.23 s: no errors"
+        );
+        c.not_shown = 1;
+        c.report.suppressed = 3;
+        assert_eq!(
+            c.summary(),
+            "checked 1 machine, 2 instances of 1 service in 1.23 s: no errors (1 warning and note not shown: `kith lint` shows them), 3 suppressed"
+        );
+    }
 }

@@ -147,6 +147,24 @@ const UNTRIGGERED: &[(&str, &str)] = &[];
 /// [`UNTRIGGERED`], with the reason).
 const TRIGGERS: &[Trigger] = &[
     Trigger {
+        rule: "deprecated-meta-tld",
+        edits: &[(
+            "clan.nix",
+            "    name = \"meadow\";\n",
+            "    name = \"meadow\";\n    tld = \"meadow\";\n",
+        )],
+        add: &[],
+    },
+    Trigger {
+        rule: "deprecated-string-extra-modules",
+        edits: &[(
+            "clan.nix",
+            "roles.peer.tags = [ \"all\" ];",
+            "roles.peer.tags = [ \"all\" ];\n        roles.peer.extraModules = [ \"modules/peer-extra.nix\" ];",
+        )],
+        add: &[("modules/peer-extra.nix", "{ }\n")],
+    },
+    Trigger {
         rule: "unknown-machine",
         edits: &[("clan.nix", "gateway.settings.host", "gatewy.settings.host")],
         add: &[],
@@ -1352,4 +1370,81 @@ fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
     );
     // JSON has no paths: no rewrite.
     assert!(only(&report).fixes.is_empty());
+}
+
+/// `kith check` on the conformance cases: each `expected-error.txt` case's error at its
+/// file and line, no error on the valid cases but the deliberate ones, the same answer on
+/// one thread and on two, and its progress told.
+#[test]
+fn check_conformance_cases() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Progress, Run};
+    let what = "kith check of the conformance cases";
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let mut names: Vec<_> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    for name in &names {
+        let dir = cases.join(name);
+        let phases = std::cell::RefCell::new(Vec::new());
+        let tell = |p: Progress| phases.borrow_mut().push(p.phase);
+        let on = |jobs| {
+            let run = Run {
+                cache_dir: None,
+                jobs,
+                progress: Some(&tell),
+            };
+            check(&dir, &opts, &Config::default(), &run).unwrap()
+        };
+        let one = on(1);
+        let two = on(2);
+        assert_eq!(one.report.diagnostics, two.report.diagnostics, "{name}");
+        assert!(
+            one.report
+                .diagnostics
+                .iter()
+                .all(|d| d.severity == Severity::Error),
+            "{name}"
+        );
+        match ERRORS.iter().find(|(c, _, _)| c == name) {
+            Some((_, file, line)) => {
+                assert!(!one.passed(), "{name}");
+                assert!(
+                    one.report
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.location.file == *file && d.location.range.start.line == *line),
+                    "{name}: no error at {file}:{line}:\n{}",
+                    render::json_lines(&one.report)
+                );
+            }
+            None => {
+                let unexpected: Vec<&Diagnostic> = one
+                    .report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| !KNOWN.contains(&(name.as_str(), d.code)))
+                    .collect();
+                assert!(unexpected.is_empty(), "{name}: {unexpected:?}");
+                assert!(
+                    one.counts.machines > 0 && one.counts.instances > 0,
+                    "{name}"
+                );
+                assert!(
+                    phases.borrow().contains(&"checking instances"),
+                    "{name}: {:?}",
+                    phases.borrow()
+                );
+                assert!(one.summary().starts_with("checked "), "{}", one.summary());
+            }
+        }
+    }
 }

@@ -3,10 +3,10 @@
 //! unchanged, so a warm `kith lint` evaluates nothing.
 
 use super::{Counts, Diagnostic, Run};
-use serde::{Deserialize, Serialize};
 use crate::cache;
 use crate::recording_fs::Observation;
 use kith_flake::FlakeOptions;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The diagnostics of the clan in `dir` and its size, from the cache in `cache_dir` or
@@ -19,7 +19,10 @@ pub(super) fn diagnostics(
 ) -> (Vec<Diagnostic>, Counts) {
     let key = key(dir, opts);
     if let Some(hit) = cache::lookup(cache_dir, &key) {
-        if let Some(stored) = hit.value().and_then(|v| serde_json::from_value::<Stored>(v).ok()) {
+        if let Some(stored) = hit
+            .value()
+            .and_then(|v| serde_json::from_value::<Stored>(v).ok())
+        {
             return (stored.diagnostics, stored.counts);
         }
     }

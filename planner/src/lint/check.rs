@@ -214,7 +214,9 @@ impl Pass<'_, '_> {
         self.found.counts = counts(&inv);
         let mut out = model_rules(&inv, files);
         out.extend(super::deprecated::meta_tld(&inv, files));
-        out.extend(super::deprecated::string_extra_modules(ev, &clan, &inv, files));
+        out.extend(super::deprecated::string_extra_modules(
+            ev, &clan, &inv, files,
+        ));
         out.extend(super::vars::orphans(dir, &inv));
         let mut failed = false;
         let total = inv.instances.len();
