@@ -1,7 +1,7 @@
 //! The checks: the typed inventory's rules, then the engine's own checks (each instance's
 //! module, roles and settings, then the exports), each error located at its definition site.
 
-use super::locate::{json_key, Files};
+use super::locate::Files;
 use super::{Counts, Diagnostic, Edit, Fix, Location, Note, Run, Severity};
 use crate::fleet::machines::{levenshtein, suggest};
 use crate::recording_fs::Observation;
@@ -540,8 +540,8 @@ fn machine_site(inv: &Inventory, files: &mut Files, m: &str) -> Option<Location>
             continue;
         };
         if rel.ends_with(".json") {
-            let text = files.text(&rel)?;
-            if let Some(((s, e), _)) = json_key(text, &["machines", m]) {
+            files.text(&rel)?;
+            if let Some(((s, e), _)) = files.json_key(&rel, &["machines", m]) {
                 return Some(files.location(&rel, s, e));
             }
         } else if files.text(&rel).is_some() {
@@ -582,11 +582,11 @@ fn locate_path(inv: &Inventory, files: &mut Files, path: &[&str]) -> (Location, 
         let Some(rel) = files.relative(&site.file) else {
             continue;
         };
-        let Some(text) = files.text(&rel) else {
+        if files.text(&rel).is_none() {
             continue;
-        };
+        }
         if rel.ends_with(".json") {
-            if let Some(((s, e), depth)) = json_key(text, path) {
+            if let Some(((s, e), depth)) = files.json_key(&rel, path) {
                 let loc = files.location(&rel, s, e);
                 found.push((depth, loc, true));
             }

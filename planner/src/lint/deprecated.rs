@@ -4,7 +4,7 @@
 //! `deprecated-string-extra-modules` (at the sites the engine records for `meta`'s options
 //! and the roles' `extraModules`), each with a mechanical rewrite where one is derivable.
 
-use super::locate::{json_key, Files};
+use super::locate::Files;
 use super::{Diagnostic, Edit, Fix, Location, Note, Severity};
 use kith_eval::{Eval, Value};
 use kith_inventory::clan::Clan;
@@ -117,7 +117,7 @@ pub(crate) fn string_extra_modules(
             };
             if let Some(text) = files.text(&rel).map(str::to_string) {
                 if rel.ends_with(".json") {
-                    if let Some(((a, b), 5)) = json_key(&text, &path) {
+                    if let Some(((a, b), 5)) = files.json_key(&rel, &path) {
                         fallback.get_or_insert_with(|| files.location(&rel, a, b));
                     }
                     continue;
@@ -175,9 +175,9 @@ pub(crate) fn string_extra_modules(
 /// the name (an edit of it is a rename).
 fn key_at(files: &mut Files, site: &Site, path: &[&str], name: &str) -> Option<(Location, bool)> {
     let rel = files.relative(&site.file)?;
-    let text = files.text(&rel)?;
+    files.text(&rel)?;
     if rel.ends_with(".json") {
-        let ((s, e), depth) = json_key(text, path)?;
+        let ((s, e), depth) = files.json_key(&rel, path)?;
         return (depth == path.len()).then(|| (files.location(&rel, s, e), true));
     }
     let line = site.line?;

@@ -16,6 +16,13 @@ pub(crate) struct Files {
     texts: HashMap<String, Option<String>>,
     /// Where the texts are read from (the host's files unless [`Files::reading`] says).
     fs: Option<Rc<dyn FileSystem>>,
+    /// The byte offset of each line's start, by file (read once: a large clan has
+    /// thousands of diagnostics in one file).
+    lines: HashMap<String, Vec<usize>>,
+    /// The keys of each JSON file, by file.
+    json: HashMap<String, JsonKeys>,
+    /// [`Files::relative`]'s answers.
+    relative: std::cell::RefCell<HashMap<String, Option<String>>>,
 }
 
 impl Files {
@@ -31,6 +38,9 @@ impl Files {
             prefixes,
             texts: HashMap::new(),
             fs: None,
+            lines: HashMap::new(),
+            json: HashMap::new(),
+            relative: Default::default(),
         }
     }
 
@@ -44,6 +54,7 @@ impl Files {
     pub fn add_prefix(&mut self, prefix: String) {
         if !self.prefixes.contains(&prefix) {
             self.prefixes.insert(0, prefix);
+            self.relative.get_mut().clear();
         }
     }
 
@@ -59,6 +70,17 @@ impl Files {
     /// `file` (as the engine names it) relative to the clan's directory, if it is the
     /// clan's own.
     pub fn relative(&self, file: &str) -> Option<String> {
+        if let Some(known) = self.relative.borrow().get(file) {
+            return known.clone();
+        }
+        let found = self.find_relative(file);
+        self.relative
+            .borrow_mut()
+            .insert(file.to_string(), found.clone());
+        found
+    }
+
+    fn find_relative(&self, file: &str) -> Option<String> {
         if !file.starts_with('/') && self.root.join(file).exists() {
             return Some(file.to_string());
         }
@@ -80,14 +102,28 @@ impl Files {
             .as_deref()
     }
 
+    /// The byte offsets of the starts of `rel`'s lines.
+    fn line_starts(&mut self, rel: &str) -> &[usize] {
+        if !self.lines.contains_key(rel) {
+            let text = self.text(rel).unwrap_or("");
+            let starts = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            self.lines.insert(rel.to_string(), starts);
+        }
+        &self.lines[rel]
+    }
+
     /// The position of byte `byte` of `rel`.
     pub fn position(&mut self, rel: &str, byte: usize) -> Position {
+        let starts = self.line_starts(rel);
+        let line = starts.partition_point(|&s| s <= byte).max(1);
+        let line_start = starts[line - 1];
         let text = self.text(rel).unwrap_or("");
         let byte = floor_char(text, byte.min(text.len()));
-        let before = &text[..byte];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_start = line_start.min(byte);
         Position {
-            line: before.matches('\n').count() + 1,
+            line,
             column: text[line_start..byte].chars().count() + 1,
             byte,
         }
@@ -95,15 +131,20 @@ impl Files {
 
     /// The byte offset of 1-based `line` and 1-based byte `column` of `rel`.
     pub fn offset(&mut self, rel: &str, line: usize, column: usize) -> usize {
-        let text = self.text(rel).unwrap_or("");
-        let mut start = 0;
-        for _ in 1..line {
-            match text[start..].find('\n') {
-                Some(i) => start += i + 1,
-                None => break,
-            }
+        let starts = self.line_starts(rel);
+        let start = starts[line.clamp(1, starts.len()) - 1];
+        let len = self.text(rel).map_or(0, str::len);
+        (start + column.saturating_sub(1)).min(len)
+    }
+
+    /// The bytes of the deepest key of `path` found in the JSON file `rel` (without its
+    /// quotes), with how many keys of `path` matched (the file's keys indexed once).
+    pub fn json_key(&mut self, rel: &str, path: &[&str]) -> Option<((usize, usize), usize)> {
+        if !self.json.contains_key(rel) {
+            let keys = JsonKeys::of(self.text(rel).unwrap_or(""));
+            self.json.insert(rel.to_string(), keys);
         }
-        (start + column.saturating_sub(1)).min(text.len())
+        self.json[rel].find(path)
     }
 
     /// The location of bytes `start..end` of `rel`.
@@ -176,17 +217,35 @@ fn floor_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// The bytes of the deepest key of `path` found in the JSON `text` (without its quotes),
-/// with how many keys of `path` matched.
-pub(crate) fn json_key(text: &str, path: &[&str]) -> Option<((usize, usize), usize)> {
-    let mut p = JsonScan {
-        b: text.as_bytes(),
-        i: 0,
-        text,
-    };
-    let mut best = None;
-    p.value(path, 0, &mut best)?;
-    best
+/// Every key path of a JSON text (through objects; keys inside arrays are not followed),
+/// with the bytes of its first occurrence's key (without quotes).
+#[derive(Default)]
+pub(crate) struct JsonKeys(HashMap<Vec<String>, (usize, usize)>);
+
+impl JsonKeys {
+    /// The keys of `text` (as far as it parses).
+    fn of(text: &str) -> JsonKeys {
+        let mut scan = JsonScan {
+            b: text.as_bytes(),
+            i: 0,
+            text,
+        };
+        let mut keys = JsonKeys::default();
+        let _ = scan.value(&mut Vec::new(), &mut keys);
+        keys
+    }
+
+    /// The deepest key of `path` there is, and its depth.
+    fn find(&self, path: &[&str]) -> Option<((usize, usize), usize)> {
+        let mut key: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+        while !key.is_empty() {
+            if let Some(&span) = self.0.get(&key) {
+                return Some((span, key.len()));
+            }
+            key.pop();
+        }
+        None
+    }
 }
 
 struct JsonScan<'a> {
@@ -194,8 +253,6 @@ struct JsonScan<'a> {
     i: usize,
     text: &'a str,
 }
-
-type Best = Option<((usize, usize), usize)>;
 
 impl JsonScan<'_> {
     fn ws(&mut self) {
@@ -223,7 +280,8 @@ impl JsonScan<'_> {
         }
     }
 
-    fn value(&mut self, path: &[&str], depth: usize, best: &mut Best) -> Option<()> {
+    /// A value at key path `at` (`None` inside arrays), its keys recorded in `keys`.
+    fn value(&mut self, at: &mut Vec<String>, keys: &mut JsonKeys) -> Option<()> {
         self.ws();
         match *self.b.get(self.i)? {
             b'{' => {
@@ -245,12 +303,11 @@ impl JsonScan<'_> {
                                 return None;
                             }
                             self.i += 1;
-                            let hit = path.first() == Some(&key.as_str());
-                            if hit && best.is_none_or(|(_, d)| d <= depth) {
-                                *best = Some(((s, e), depth + 1));
-                            }
-                            let rest = if hit { &path[1..] } else { &[][..] };
-                            self.value(rest, if hit { depth + 1 } else { 0 }, best)?;
+                            at.push(key);
+                            keys.0.entry(at.clone()).or_insert((s, e));
+                            let r = self.value(at, keys);
+                            at.pop();
+                            r?;
                         }
                     }
                 }
@@ -265,7 +322,7 @@ impl JsonScan<'_> {
                             return Some(());
                         }
                         b',' => self.i += 1,
-                        _ => self.value(&[], 0, best)?,
+                        _ => self.value(&mut Vec::new(), &mut JsonKeys::default())?,
                     }
                 }
             }
@@ -291,6 +348,7 @@ mod tests {
     #[test]
     fn json_keys_found_by_path() {
         let t = r#"{"a": {"b": [1, {"b": 2}], "c": {"d": true}}, "d": null}"#;
+        let json_key = |t: &str, path: &[&str]| JsonKeys::of(t).find(path);
         let ((s, e), n) = json_key(t, &["a", "c", "d"]).unwrap();
         assert_eq!((&t[s..e], n), ("d", 3));
         assert_eq!(s, t.find(r#""d": true"#).unwrap() + 1);
