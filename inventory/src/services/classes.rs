@@ -3,8 +3,10 @@
 //! `perInstance` result and the service's `perMachine` result) have any content.
 
 use super::group::Group;
+use super::roles::Role;
 use crate::error::Result;
 use kith_eval::{Eval, Value};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A member machine of a role of an instance, and the classes the service configures it for.
@@ -38,23 +40,49 @@ pub fn member_classes(
     let services = super::services(ev, clan)?;
     let mut out = Vec::new();
     for g in &services.groups {
-        let Some((_, roles)) = g.instances.iter().find(|(n, _)| n == name) else {
-            continue;
-        };
-        for r in roles {
-            let extra = get(ev, &r.value, "extraModules")
-                .and_then(|v| ev.force_list(&v).ok().map(|l| l.len()));
-            if extra != Some(0) {
-                continue;
-            }
-            for m in &r.members {
-                if let Some(c) = member(ev, g, name, &r.name, m) {
-                    out.push(c);
-                }
-            }
+        if let Some((_, roles)) = g.instances.iter().find(|(n, _)| n == name) {
+            out.extend(instance_classes(ev, g, name, roles));
         }
     }
     Ok(out)
+}
+
+/// [`member_classes`] of every instance, by instance name.
+pub fn all_member_classes(
+    ev: &mut Eval,
+    clan: &crate::clan::Clan,
+) -> Result<BTreeMap<String, Vec<MemberClasses>>> {
+    let services = super::services(ev, clan)?;
+    let mut out: BTreeMap<String, Vec<MemberClasses>> = BTreeMap::new();
+    for g in &services.groups {
+        for (name, roles) in &g.instances {
+            let found = instance_classes(ev, g, name, roles);
+            out.entry(name.clone()).or_default().extend(found);
+        }
+    }
+    Ok(out)
+}
+
+fn instance_classes(
+    ev: &mut Eval,
+    g: &Rc<Group>,
+    name: &str,
+    roles: &[Role],
+) -> Vec<MemberClasses> {
+    let mut out = Vec::new();
+    for r in roles {
+        let extra =
+            get(ev, &r.value, "extraModules").and_then(|v| ev.force_list(&v).ok().map(|l| l.len()));
+        if extra != Some(0) {
+            continue;
+        }
+        for m in &r.members {
+            if let Some(c) = member(ev, g, name, &r.name, m) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 fn member(ev: &mut Eval, g: &Rc<Group>, i: &str, r: &str, m: &str) -> Option<MemberClasses> {

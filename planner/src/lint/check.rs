@@ -10,7 +10,8 @@ use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
-use std::collections::BTreeSet;
+use kith_inventory::services::MemberClasses;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -102,9 +103,18 @@ pub(crate) fn run(
 /// segments as it needs; this is its start).
 const WORKER_STACK: usize = 16 << 20;
 
-/// The clan's exports evaluated in a fresh evaluator on this thread: whether they
-/// evaluate (any failure is left to the main thread to locate), and what was read.
-fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> (bool, Vec<Observation>) {
+/// What the other thread found: whether the exports evaluate (a failure is left to the
+/// main thread to locate), the classes of each instance's members (for `class-mismatch`),
+/// and what it read.
+struct Alongside {
+    exports: bool,
+    classes: Option<BTreeMap<String, Vec<MemberClasses>>>,
+    observations: Vec<Observation>,
+}
+
+/// The clan's exports and its members' classes, evaluated in a fresh evaluator on this
+/// thread.
+fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> Alongside {
     share::set_sharing(sharing);
     let opts = &FlakeOptions {
         overrides: opts.overrides,
@@ -114,14 +124,20 @@ fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> (bool, Vec<Ob
         ..FlakeOptions::default()
     };
     let (mut ev, fs) = crate::recording_evaluator(opts.offline);
-    let ok = kith_inventory::clan::load(&mut ev, dir, opts)
-        .and_then(|clan| {
-            let v = kith_inventory::services::exports(&mut ev, &clan)?;
-            Ok(ev.to_json(&v).map(|_| ())?)
-        })
-        .is_ok();
+    let mut exports = false;
+    let mut classes = None;
+    if let Ok(clan) = kith_inventory::clan::load(&mut ev, dir, opts) {
+        exports = kith_inventory::services::exports(&mut ev, &clan)
+            .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?))
+            .is_ok();
+        classes = kith_inventory::services::all_member_classes(&mut ev, &clan).ok();
+    }
     let store = format!("{}/", ev.options.store_dir);
-    (ok, fs.observations(|p| p.starts_with(&store)))
+    Alongside {
+        exports,
+        classes,
+        observations: fs.observations(|p| p.starts_with(&store)),
+    }
 }
 
 /// The [`FlakeOptions`] a thread can be given (all but the input wrappers, which are
@@ -141,7 +157,7 @@ struct Pass<'s, 'a> {
     files: &'a mut Files,
     run: &'a Run<'a>,
     /// The exports evaluated on another thread, if they are.
-    alongside: Option<std::thread::ScopedJoinHandle<'s, (bool, Vec<Observation>)>>,
+    alongside: Option<std::thread::ScopedJoinHandle<'s, Alongside>>,
     found: &'a mut Found,
 }
 
@@ -252,12 +268,12 @@ impl Pass<'_, '_> {
         self.run.tell("evaluating exports", 0, 0);
         // Evaluated on the other thread, if they were and they evaluate; else here, where
         // a failure is located.
-        let evaluated = match self.alongside.take().map(|h| h.join()) {
-            Some(Ok((ok, seen))) => {
-                self.found.observations.extend(seen);
-                ok
+        let (evaluated, mut classes) = match self.alongside.take().map(|h| h.join()) {
+            Some(Ok(other)) => {
+                self.found.observations.extend(other.observations);
+                (other.exports, other.classes)
             }
-            _ => false,
+            _ => (false, None),
         };
         if !evaluated {
             let exports = kith_inventory::services::exports(ev, &clan)
@@ -270,7 +286,13 @@ impl Pass<'_, '_> {
         }
         self.run.tell("checking constraints", 0, 0);
         for name in inv.instances.keys() {
-            out.extend(class_mismatches(ev, &clan, &inv, files, name));
+            let members = match classes.as_mut() {
+                Some(c) => c.remove(name).unwrap_or_default(),
+                None => {
+                    kith_inventory::services::member_classes(ev, &clan, name).unwrap_or_default()
+                }
+            };
+            out.extend(class_mismatches(members, &inv, files, name));
         }
         match kith_inventory::services::constraint_violations(ev, &clan) {
             Ok(violations) => {
@@ -303,16 +325,12 @@ fn counts(inv: &Inventory) -> Counts {
 /// other machine class only (a darwin machine given only a `nixosModule` by its role, or the
 /// reverse), where the engine can tell for sure.
 fn class_mismatches(
-    ev: &mut Eval,
-    clan: &Clan,
+    members: Vec<MemberClasses>,
     inv: &Inventory,
     files: &mut Files,
     i: &str,
 ) -> Vec<Diagnostic> {
     use model::MachineClass::{Darwin, Nixos};
-    let Ok(members) = kith_inventory::services::member_classes(ev, clan, i) else {
-        return Vec::new();
-    };
     let Some(inst) = inv.instances.get(i) else {
         return Vec::new();
     };
