@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Times the admin commands `kith machines list` and `kith network list` on generated fleets
-# (benches/gen-fleet.py), cold (--no-cache) and warm (second run on a fresh plan cache),
-# against C++ Nix evaluating the view each command needs (the oracle: `clan-oracle DIR
-# inventory` for machines list, `clan-oracle DIR exports` for network list; clan-cli would
-# evaluate the same view, then print).
+# Times the admin commands `kith machines list` and `kith network list`, and the CI commands
+# `kith lint` and `kith check`, on generated fleets (benches/gen-fleet.py), cold (--no-cache)
+# and warm (second run on a fresh plan cache), against C++ Nix evaluating the view each command
+# needs (the oracle: `clan-oracle DIR inventory` for machines list, `clan-oracle DIR exports`
+# for network list; clan-cli would evaluate the same view, then print; `clan-oracle DIR all`,
+# every view clan evaluates and checks, for lint and check).
 #   benches/admin.sh [KITH_BINARY]    (default: target/release/kith of this checkout)
-# Env: SIZES (default "1000"), REPS (best of, default 3), NIX=0 leaves the oracle out.
+# Env: SIZES (default "1000"), REPS (best of, default 3), NIX=0 leaves the oracle out,
+# COMMANDS (default: all four) a subset of "machines-list network-list lint check".
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 die() { echo "admin.sh: $*" >&2; exit 1; }
@@ -37,8 +39,9 @@ printf '| N | command | C++ Nix ms (view) | kith cold ms | kith warm ms | Nix / 
 for n in ${SIZES:-1000}; do
   dir="$work/fleet-$n"
   python3 "$root/benches/gen-fleet.py" "$n" "$dir" >/dev/null 2>&1 || die "gen-fleet $n failed"
-  for pair in "machines list:inventory" "network list:exports"; do
+  for pair in "machines list:inventory" "network list:exports" "lint:all" "check:all"; do
     cmd="${pair%%:*}" view="${pair##*:}"
+    case " ${COMMANDS:-machines-list network-list lint check} " in *" ${cmd// /-} "*) ;; *) continue ;; esac
     nix="" cold="" warm=""
     for r in $(seq "$reps"); do
       if [ "${NIX:-1}" != 0 ]; then nix=$(best "$nix" "$(ms "$oracle" "$dir" "$view")"); fi

@@ -3,6 +3,7 @@
 
 use super::{Diagnostic, Location, Position, Report, Severity, RULES};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Human text: miette's graphical report of each diagnostic, with colours if `color`.
 pub fn human(report: &Report, color: bool) -> String {
@@ -17,9 +18,24 @@ pub fn human(report: &Report, color: bool) -> String {
         .with_urls(true)
         .with_width(100);
     let mut out = String::new();
+    let mut texts: std::collections::HashMap<&str, Arc<String>> = Default::default();
     for d in &report.diagnostics {
         let file = &d.location.file;
-        let text = std::fs::read_to_string(report.root.join(file)).unwrap_or_default();
+        let text = texts
+            .entry(file)
+            .or_insert_with(|| {
+                Arc::new(std::fs::read_to_string(report.root.join(file)).unwrap_or_default())
+            })
+            .clone();
+        let first = d
+            .notes
+            .iter()
+            .filter_map(|n| n.location.as_ref().filter(|l| l.file == *file))
+            .map(|l| &l.range.start)
+            .chain([&d.location.range.start])
+            .min_by_key(|p| p.byte)
+            .unwrap_or(&d.location.range.start);
+        let text = Window::above(text, first);
         let mut help: Vec<String> = Vec::new();
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(d.severity.as_str().to_string()),
@@ -74,6 +90,65 @@ pub fn human(report: &Report, color: bool) -> String {
     }
     out.push('\n');
     out
+}
+
+/// A file's text as miette reads it: from a few lines above a diagnostic's first span. miette
+/// counts lines from the start of the text it is given, so a large file with many diagnostics
+/// would be scanned again for each.
+struct Window {
+    text: Arc<String>,
+    /// Where the window starts (a line's first byte).
+    start: usize,
+    /// That line's 0-based number.
+    line: usize,
+}
+
+impl Window {
+    /// Lines of context kept above the first span (miette shows one by default).
+    const CONTEXT: usize = 3;
+
+    fn above(text: Arc<String>, at: &Position) -> Window {
+        let mut start = at.byte.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let mut line = at.line.saturating_sub(1);
+        for _ in 0..Self::CONTEXT {
+            if start == 0 || line == 0 {
+                break;
+            }
+            start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+            line -= 1;
+        }
+        Window { text, start, line }
+    }
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let offset = span
+            .offset()
+            .checked_sub(self.start)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::new(offset.into(), span.len());
+        let inner = self.text.as_bytes()[self.start..].read_span(&local, before, after)?;
+        let at = inner.span();
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            miette::SourceSpan::new((at.offset() + self.start).into(), at.len()),
+            inner.line() + self.line,
+            inner.column(),
+            // miette's own count runs from the start of the text (its merging of nearby
+            // labels' contexts depends on it).
+            inner.line_count() + self.line,
+        )))
+    }
 }
 
 fn span(l: &Location) -> miette::SourceSpan {
