@@ -18,24 +18,17 @@ pub fn human(report: &Report, color: bool) -> String {
         .with_urls(true)
         .with_width(100);
     let mut out = String::new();
-    let mut texts: std::collections::HashMap<&str, Arc<String>> = Default::default();
+    let mut texts: std::collections::HashMap<&str, Arc<Lines>> = Default::default();
     for d in &report.diagnostics {
         let file = &d.location.file;
         let text = texts
             .entry(file)
             .or_insert_with(|| {
-                Arc::new(std::fs::read_to_string(report.root.join(file)).unwrap_or_default())
+                let text = std::fs::read_to_string(report.root.join(file)).unwrap_or_default();
+                Arc::new(Lines::new(text))
             })
             .clone();
-        let first = d
-            .notes
-            .iter()
-            .filter_map(|n| n.location.as_ref().filter(|l| l.file == *file))
-            .map(|l| &l.range.start)
-            .chain([&d.location.range.start])
-            .min_by_key(|p| p.byte)
-            .unwrap_or(&d.location.range.start);
-        let text = Window::above(text, first);
+        let text = Window(text);
         let mut help: Vec<String> = Vec::new();
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(d.severity.as_str().to_string()),
@@ -92,38 +85,26 @@ pub fn human(report: &Report, color: bool) -> String {
     out
 }
 
-/// A file's text as miette reads it: from a few lines above a diagnostic's first span. miette
-/// counts lines from the start of the text it is given, so a large file with many diagnostics
-/// would be scanned again for each.
-struct Window {
-    text: Arc<String>,
-    /// Where the window starts (a line's first byte).
-    start: usize,
-    /// That line's 0-based number.
-    line: usize,
+/// A file's text as miette reads it, each span read from a few lines above it. miette counts
+/// lines from the start of the text it is given, so a large file with many diagnostics would
+/// be scanned from its start for each of their labels.
+struct Lines {
+    text: String,
+    /// The byte offset of each line's start.
+    starts: Vec<usize>,
 }
 
-impl Window {
-    /// Lines of context kept above the first span (miette shows one by default).
-    const CONTEXT: usize = 3;
-
-    fn above(text: Arc<String>, at: &Position) -> Window {
-        let mut start = at.byte.min(text.len());
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let mut line = at.line.saturating_sub(1);
-        for _ in 0..Self::CONTEXT {
-            if start == 0 || line == 0 {
-                break;
-            }
-            start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-            line -= 1;
-        }
-        Window { text, start, line }
+impl Lines {
+    fn new(text: String) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
     }
 }
+
+/// A shared [`Lines`] (miette takes its source by value).
+struct Window(Arc<Lines>);
 
 impl miette::SourceCode for Window {
     fn read_span<'a>(
@@ -132,21 +113,21 @@ impl miette::SourceCode for Window {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let offset = span
-            .offset()
-            .checked_sub(self.start)
-            .ok_or(miette::MietteError::OutOfBounds)?;
-        let local = miette::SourceSpan::new(offset.into(), span.len());
-        let inner = self.text.as_bytes()[self.start..].read_span(&local, before, after)?;
+        let lines = &self.0;
+        let line = lines.starts.partition_point(|&s| s <= span.offset()).max(1) - 1;
+        let first = line.saturating_sub(before + 1);
+        let start = lines.starts[first];
+        let local = miette::SourceSpan::new((span.offset() - start).into(), span.len());
+        let inner = lines.text.as_bytes()[start..].read_span(&local, before, after)?;
         let at = inner.span();
         Ok(Box::new(miette::MietteSpanContents::new(
             inner.data(),
-            miette::SourceSpan::new((at.offset() + self.start).into(), at.len()),
-            inner.line() + self.line,
+            miette::SourceSpan::new((at.offset() + start).into(), at.len()),
+            inner.line() + first,
             inner.column(),
             // miette's own count runs from the start of the text (its merging of nearby
             // labels' contexts depends on it).
-            inner.line_count() + self.line,
+            inner.line_count() + first,
         )))
     }
 }
