@@ -125,7 +125,7 @@ fn fits(fix: &Fix, report: &Report, texts: &mut BTreeMap<String, Option<String>>
 }
 
 /// Lints the clan in `dir` and applies the fixes, pass after pass, until a pass finds
-/// nothing to fix (at most [`MAX_PASSES`]). Each file is written atomically. With
+/// nothing to fix (at most eight passes). Each file is written atomically. With
 /// `dry_run` nothing of the clan is written: a pass that leaves out overlapping fixes goes
 /// on in a temporary copy of the clan, so the outcome is what `--fix` would do.
 pub fn fix(
