@@ -101,12 +101,16 @@ fn cache_dir(args: &CommonArgs) -> Option<PathBuf> {
     }
 }
 
-/// `report` in `format`.
-fn render(report: &Report, format: Format) -> String {
+/// `report` in `format` (human text with its count line if `counts`).
+fn render(report: &Report, format: Format, counts: bool) -> String {
     match format {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            render::human(report, color)
+            if counts {
+                render::human(report, color)
+            } else {
+                render::human_diagnostics(report, color)
+            }
         }
         Format::Json => render::json_lines(report),
         Format::Sarif => render::sarif(report),
@@ -155,7 +159,7 @@ pub fn run(args: LintArgs) -> ExitCode {
     if let Some((_, summary)) = &fixed {
         crate::write_output(b"", summary.as_bytes());
     }
-    if !crate::write_output(render(&report, args.common.format).as_bytes(), b"") {
+    if !crate::write_output(render(&report, args.common.format, true).as_bytes(), b"") {
         return ExitCode::from(2);
     }
     let failing = match report.worst() {
@@ -200,13 +204,8 @@ pub fn check(args: CheckArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return cannot(&e),
     };
-    let mut text = render(&checked.report, args.common.format);
-    if matches!(args.common.format, Format::Human) {
-        // The lint's own count line: the summary says it.
-        if let Some(i) = text.trim_end().rfind('\n').map(|i| i + 1).or(Some(0)) {
-            text.truncate(i);
-        }
-    }
+    // No count line in human text: the summary says it.
+    let text = render(&checked.report, args.common.format, false);
     let summary = format!("{}\n", checked.summary());
     if !crate::write_output(text.as_bytes(), summary.as_bytes()) {
         return ExitCode::from(2);

@@ -286,20 +286,15 @@ pub fn lint_run(
     run: &Run,
 ) -> Result<Linted, LintError> {
     is_flake(dir)?;
-    let (mut diagnostics, counts) = match run.cache_dir {
+    let (diagnostics, counts) = match run.cache_dir {
         Some(cache) => cached::diagnostics(dir, opts, cache, run),
         None => {
             let found = diagnostics(dir, opts, None, run);
             (found.diagnostics, found.counts)
         }
     };
-    let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| std::fs::read(p).ok());
     Ok(Linted {
-        report: Report {
-            root: dir.to_path_buf(),
-            diagnostics,
-            suppressed,
-        },
+        report: suppressed(dir, config, diagnostics, &|p| std::fs::read(p).ok()),
         counts,
     })
 }
@@ -313,13 +308,24 @@ pub fn lint_through(
     fs: Rc<dyn FileSystem>,
 ) -> Result<Report, LintError> {
     is_flake(dir)?;
-    let mut diagnostics = diagnostics(dir, opts, Some(&fs), &Run::default()).diagnostics;
-    let suppressed = suppress::apply(dir, config, &mut diagnostics, &|p| fs.read(p).ok());
-    Ok(Report {
+    let diagnostics = diagnostics(dir, opts, Some(&fs), &Run::default()).diagnostics;
+    Ok(suppressed(dir, config, diagnostics, &|p| fs.read(p).ok()))
+}
+
+/// The report of `diagnostics` of the clan in `dir`, less those `config` and the inline
+/// comments of its files (read by `read`) turn off.
+fn suppressed(
+    dir: &Path,
+    config: &Config,
+    mut diagnostics: Vec<Diagnostic>,
+    read: &dyn Fn(&Path) -> Option<Vec<u8>>,
+) -> Report {
+    let suppressed = suppress::apply(dir, config, &mut diagnostics, read);
+    Report {
         root: dir.to_path_buf(),
         diagnostics,
         suppressed,
-    })
+    }
 }
 
 /// An error unless `dir` has a `flake.nix`.

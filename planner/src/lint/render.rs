@@ -5,8 +5,16 @@ use super::{Diagnostic, Location, Position, Report, Severity, RULES};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// Human text: miette's graphical report of each diagnostic, with colours if `color`.
+/// Human text: miette's graphical report of each diagnostic, with colours if `color`, then
+/// the count line (`N error(s), N warning(s), N note(s)[, N suppressed]`).
 pub fn human(report: &Report, color: bool) -> String {
+    let mut out = human_diagnostics(report, color);
+    out.push_str(&counts(report));
+    out
+}
+
+/// [`human`] without the count line.
+pub fn human_diagnostics(report: &Report, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
     let theme = if color {
         GraphicalTheme::unicode()
@@ -65,6 +73,11 @@ pub fn human(report: &Report, color: bool) -> String {
             out.push('\n');
         }
     }
+    out
+}
+
+/// The count line of [`human`].
+fn counts(report: &Report) -> String {
     let count = |s: Severity| {
         report
             .diagnostics
@@ -72,12 +85,12 @@ pub fn human(report: &Report, color: bool) -> String {
             .filter(|d| d.severity == s)
             .count()
     };
-    out.push_str(&format!(
+    let mut out = format!(
         "{} error(s), {} warning(s), {} note(s)",
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info) + count(Severity::Hint)
-    ));
+    );
     if report.suppressed > 0 {
         out.push_str(&format!(", {} suppressed", report.suppressed));
     }
