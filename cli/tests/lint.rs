@@ -8,9 +8,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clan")
 }
 
-fn kith(dir: &Path, args: &[&str]) -> Output {
+/// `kith SUB --flake DIR ARGS…`, without colours or `CLAN_DIR`.
+fn run(sub: &str, dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kith"))
-        .arg("lint")
+        .arg(sub)
         .arg("--flake")
         .arg(dir)
         .args(args)
@@ -18,6 +19,10 @@ fn kith(dir: &Path, args: &[&str]) -> Output {
         .env_remove("CLAN_DIR")
         .output()
         .unwrap()
+}
+
+fn kith(dir: &Path, args: &[&str]) -> Output {
+    run("lint", dir, args)
 }
 
 /// A copy of the example clan whose `zt` instance names an unknown machine (`name` keeps
@@ -192,15 +197,7 @@ fn suppressed_by_the_config_file_and_by_an_inline_comment() {
 }
 
 fn check(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kith"))
-        .arg("check")
-        .arg("--flake")
-        .arg(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("CLAN_DIR")
-        .output()
-        .unwrap()
+    run("check", dir, args)
 }
 
 #[test]

@@ -138,6 +138,16 @@ fn pos_at(text: &str, at: usize) -> Value {
     json!({ "line": line, "character": character })
 }
 
+/// The labels of a completion answer's items.
+fn labels_of(completion: &Value) -> Vec<&str> {
+    completion
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn diagnostics_fixes_completion_and_hover() {
     let dir = copy(&fixture(), "example");
@@ -203,12 +213,7 @@ fn diagnostics_fixes_completion_and_hover() {
         "textDocument/completion",
         json!({ "textDocument": { "uri": doc }, "position": pos(&broken, "gateway-x") }),
     );
-    let labels: Vec<&str> = completion
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&completion);
     for m in ["gateway", "nas", "studio", "offsite"] {
         assert!(labels.contains(&m), "{labels:?}");
     }
@@ -260,12 +265,7 @@ fn diagnostics_fixes_completion_and_hover() {
         json!({ "textDocument": { "uri": uri(&json_path) },
                 "position": pos(&json_text, "server\": {}") }),
     );
-    let labels: Vec<&str> = completion
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&completion);
     for t in ["server", "laptop", "storage", "all"] {
         assert!(labels.contains(&t), "{labels:?}");
     }
@@ -279,12 +279,7 @@ fn diagnostics_fixes_completion_and_hover() {
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri(&json_path) }, "position": roles_pos }),
     );
-    let labels: Vec<&str> = roles
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&roles);
     assert_eq!(labels, ["client", "server"]);
     let hover = c.request(
         "textDocument/hover",

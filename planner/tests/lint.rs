@@ -1056,6 +1056,19 @@ const KNOWN: &[(&str, &str)] = &[
     ("04-service-args-exports", "constraint-max-machines"),
 ];
 
+/// The conformance cases' directory, the options they are evaluated with and their names
+/// (sorted), if the corpus is present (else the test says so and passes).
+fn conformance(what: &str) -> Option<(PathBuf, FlakeOptions, Vec<String>)> {
+    let cases = corpus::present(&corpus::shared_path("conformance/cases"), what)?;
+    let opts = corpus_opts(what)?;
+    let mut names: Vec<String> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Some((cases, opts, names))
+}
+
 /// The options the conformance cases are evaluated with (clan-core and nixpkgs' lib from
 /// the corpus), if the corpus is present (else the test says so and passes).
 fn corpus_opts(what: &str) -> Option<FlakeOptions> {
@@ -1128,17 +1141,9 @@ fn constraints_as_clan_checks_them() {
 #[test]
 fn conformance_cases() {
     let what = "lint of the conformance cases";
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+    let Some((cases, opts, names)) = conformance(what) else {
         return;
     };
-    let Some(opts) = corpus_opts(what) else {
-        return;
-    };
-    let mut names: Vec<_> = std::fs::read_dir(&cases)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     let mut errors_seen = 0;
     for name in &names {
         let dir = cases.join(name);
@@ -1380,17 +1385,9 @@ fn check_conformance_cases() {
     use kith_planner::check::check;
     use kith_planner::lint::{Config, Progress, Run};
     let what = "kith check of the conformance cases";
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+    let Some((cases, opts, names)) = conformance(what) else {
         return;
     };
-    let Some(opts) = corpus_opts(what) else {
-        return;
-    };
-    let mut names: Vec<_> = std::fs::read_dir(&cases)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     for name in &names {
         let dir = cases.join(name);
