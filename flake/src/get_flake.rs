@@ -103,10 +103,11 @@ fn flake_source(
             &store_dir,
             Path::new(get(attrs, "path").unwrap_or("/")),
             false,
+            1,
         )?,
         ("path", _) => {
             let mut src =
-                source::path_source(&store_dir, Path::new(get(attrs, "path").unwrap_or("/")))?;
+                source::path_source(&store_dir, Path::new(get(attrs, "path").unwrap_or("/")), 1)?;
             src.subdir = dir;
             src
         }
@@ -144,7 +145,7 @@ fn git_work_tree(
             top.display()
         )));
     }
-    let src = source::git_source(store_dir, &repo, &top, dir)?;
+    let src = source::git_source(store_dir, &repo, &top, dir, 1)?;
     let head_rev = src.meta.iter().find_map(|(k, v)| match (k.as_str(), v) {
         ("rev", Meta::Str(r)) => Some(r.clone()),
         _ => None,

@@ -61,12 +61,24 @@ pub struct FlakeOptions {
 
 /// Local source trees (a directory's store path, git filter and metadata) computed by one
 /// load and reused by the others that share the memo. Share it only between loads that
-/// run together over unchanged files: it never looks at the files again.
+/// run together over unchanged files: it never looks at the files again. A tree is
+/// computed once: a load that needs a tree another load is computing waits for it.
 #[derive(Clone, Debug, Default)]
-pub struct SourceMemo(std::sync::Arc<std::sync::Mutex<MemoMap>>);
+pub struct SourceMemo(std::sync::Arc<MemoInner>);
 
-/// (directory, store directory, `path:` type) → its source tree.
-type MemoMap = HashMap<(PathBuf, String, bool), MemoTree>;
+#[derive(Debug, Default)]
+struct MemoInner {
+    map: std::sync::Mutex<MemoMap>,
+    computed: std::sync::Condvar,
+    /// Threads reading a tree's files (0 and 1: the loading thread alone).
+    threads: usize,
+}
+
+/// (directory, store directory, `path:` type).
+type MemoKey = (PathBuf, String, bool);
+
+/// Each key's source tree, or that a load is computing it.
+type MemoMap = HashMap<MemoKey, Option<MemoTree>>;
 
 /// A [`SourceTree`] in a form that can cross threads.
 #[derive(Clone, Debug)]
@@ -79,33 +91,98 @@ struct MemoTree {
     url: String,
 }
 
+/// A claim on computing a key: released (waking the waiting loads) when dropped, with
+/// the tree if [`Claim::done`] gave it.
+struct Claim<'m> {
+    memo: &'m SourceMemo,
+    key: Option<MemoKey>,
+}
+
+impl Claim<'_> {
+    fn done(mut self, t: &SourceTree) {
+        if let Some(key) = self.key.take() {
+            self.memo.release(key, Some(t));
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.memo.release(key, None);
+        }
+    }
+}
+
 impl SourceMemo {
-    fn get(&self, key: &(PathBuf, String, bool)) -> Option<SourceTree> {
-        let map = self.0.lock().ok()?;
-        map.get(key).map(|t| SourceTree {
-            store_path: t.store_path.clone(),
-            real: t.real.clone(),
-            visible: t.visible.clone().map(Rc::new),
-            meta: t.meta.clone(),
-            subdir: t.subdir.clone(),
-            url: t.url.clone(),
-        })
+    /// A memo whose loads read each tree's files with `threads` threads.
+    pub fn with_threads(threads: usize) -> SourceMemo {
+        SourceMemo(std::sync::Arc::new(MemoInner {
+            threads,
+            ..MemoInner::default()
+        }))
     }
 
-    fn put(&self, key: (PathBuf, String, bool), t: &SourceTree) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(
-                key,
-                MemoTree {
-                    store_path: t.store_path.clone(),
-                    real: t.real.clone(),
-                    visible: t.visible.as_ref().map(|v| (**v).clone()),
-                    meta: t.meta.clone(),
-                    subdir: t.subdir.clone(),
-                    url: t.url.clone(),
+    /// The tree of `key`, waiting while another load computes it; or, when there is none,
+    /// a claim on computing it (`Err`).
+    fn get_or_claim(&self, key: &MemoKey) -> std::result::Result<SourceTree, Claim<'_>> {
+        let unclaimed = || Claim {
+            memo: self,
+            key: None,
+        };
+        let Ok(mut map) = self.0.map.lock() else {
+            return Err(unclaimed());
+        };
+        loop {
+            match map.get(key) {
+                Some(Some(t)) => {
+                    return Ok(SourceTree {
+                        store_path: t.store_path.clone(),
+                        real: t.real.clone(),
+                        visible: t.visible.clone().map(Rc::new),
+                        meta: t.meta.clone(),
+                        subdir: t.subdir.clone(),
+                        url: t.url.clone(),
+                    })
+                }
+                Some(None) => match self.0.computed.wait(map) {
+                    Ok(m) => map = m,
+                    Err(_) => return Err(unclaimed()),
                 },
-            );
+                None => {
+                    map.insert(key.clone(), None);
+                    return Err(Claim {
+                        memo: self,
+                        key: Some(key.clone()),
+                    });
+                }
+            }
         }
+    }
+
+    /// Ends a claim: stores the tree (or, without one, lets the next load try).
+    fn release(&self, key: MemoKey, t: Option<&SourceTree>) {
+        if let Ok(mut map) = self.0.map.lock() {
+            match t {
+                Some(t) => {
+                    map.insert(
+                        key,
+                        Some(MemoTree {
+                            store_path: t.store_path.clone(),
+                            real: t.real.clone(),
+                            visible: t.visible.as_ref().map(|v| (**v).clone()),
+                            meta: t.meta.clone(),
+                            subdir: t.subdir.clone(),
+                            url: t.url.clone(),
+                        }),
+                    );
+                }
+                None => {
+                    map.remove(&key);
+                }
+            }
+        }
+        self.0.computed.notify_all();
     }
 }
 
@@ -293,20 +370,26 @@ fn local_source_memo(
     memo: Option<&SourceMemo>,
 ) -> Result<SourceTree> {
     let Some(memo) = memo else {
-        return local_source(store_dir, dir, path_type);
+        return local_source(store_dir, dir, path_type, 1);
     };
     let key = (dir.to_path_buf(), store_dir.to_string(), path_type);
-    if let Some(t) = memo.get(&key) {
-        return Ok(t);
-    }
-    let t = local_source(store_dir, dir, path_type)?;
-    memo.put(key, &t);
+    let claim = match memo.get_or_claim(&key) {
+        Ok(t) => return Ok(t),
+        Err(claim) => claim,
+    };
+    let t = local_source(store_dir, dir, path_type, memo.0.threads)?;
+    claim.done(&t);
     Ok(t)
 }
 
 /// A local directory as a source: git-filtered if it is in a git work tree (unless a
-/// `path:` reference says otherwise).
-fn local_source(store_dir: &str, dir: &Path, path_type: bool) -> Result<SourceTree> {
+/// `path:` reference says otherwise), its files read by `threads` threads.
+fn local_source(
+    store_dir: &str,
+    dir: &Path,
+    path_type: bool,
+    threads: usize,
+) -> Result<SourceTree> {
     if std::fs::symlink_metadata(dir).is_err() {
         return Err(EvalError::new(format!(
             "path '{}' does not exist",
@@ -315,10 +398,10 @@ fn local_source(store_dir: &str, dir: &Path, path_type: bool) -> Result<SourceTr
     }
     if !path_type {
         if let Some((repo, top, sub)) = source::find_git(dir) {
-            return source::git_source(store_dir, &repo, &top, &sub);
+            return source::git_source(store_dir, &repo, &top, &sub, threads);
         }
     }
-    source::path_source(store_dir, dir)
+    source::path_source(store_dir, dir, threads)
 }
 
 /// `<store path>[/<subdir>]`: where the flake's files appear to be.

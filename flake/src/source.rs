@@ -3,7 +3,7 @@
 
 use kith_eval::Visible;
 use kith_eval::{EvalError, Result};
-use kith_store::fs::{FileKind, OsFileSystem};
+use kith_store::fs::FileKind;
 use kith_store::hash::base64_encode;
 use kith_store::nar;
 use kith_store::path::{make_fixed_output_path, Ingestion};
@@ -93,11 +93,10 @@ fn source_path(store_dir: &str, digest: &[u8; 32]) -> Result<String> {
 }
 
 /// A `path:` source: the whole directory, `lastModified` the newest modification time in it.
-pub fn path_source(store_dir: &str, dir: &Path) -> Result<SourceTree> {
+pub fn path_source(store_dir: &str, dir: &Path, threads: usize) -> Result<SourceTree> {
     let real = std::fs::canonicalize(dir)
         .map_err(|_| EvalError::new(format!("path '{}' does not exist", dir.display())))?;
-    let (digest, newest) =
-        nar::nar_sha256_newest::<kith_store::Error>(&OsFileSystem, &real, &mut |_, _| Ok(true))?;
+    let (digest, newest) = nar::host::nar_sha256_newest(&real, threads, &|_, _| true)?;
     let mut meta = Vec::new();
     time_meta(&mut meta, newest);
     meta.push(("narHash".into(), Meta::Str(sri(&digest))));
@@ -131,16 +130,16 @@ pub fn git_source(
     repo: &git2::Repository,
     top: &Path,
     subdir: &str,
+    threads: usize,
 ) -> Result<SourceTree> {
-    let visible = Rc::new(tracked_paths(repo)?);
-    let vis = visible.clone();
-    let digest =
-        nar::nar_sha256::<kith_store::Error>(&OsFileSystem, top, &mut |p: &Path, _k: FileKind| {
-            let rel = p
-                .strip_prefix(top)
-                .map(|r| kith_store::bytestr::from_os(r.as_os_str()).into_owned());
-            Ok(rel.is_ok_and(|r| vis.contains(&r)))
-        })?;
+    let tracked = tracked_paths(repo)?;
+    let (digest, _) = nar::host::nar_sha256_newest(top, threads, &|p: &Path, _k: FileKind| {
+        let rel = p
+            .strip_prefix(top)
+            .map(|r| kith_store::bytestr::from_os(r.as_os_str()).into_owned());
+        rel.is_ok_and(|r| tracked.contains(&r))
+    })?;
+    let visible = Rc::new(tracked);
     let mut meta = Vec::new();
     let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let dirty = is_dirty(repo)?;

@@ -276,7 +276,7 @@ pub fn plan(
         dir: dir.to_path_buf(),
         overrides: opts.overrides.clone(),
         offline: opts.offline,
-        memo: kith_flake::SourceMemo::default(),
+        memo: kith_flake::SourceMemo::with_threads(rayon::current_num_threads()),
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);

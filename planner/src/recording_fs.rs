@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::ffi::OsString;
 use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// One observation: what a read of `path` saw, as a digest.
@@ -139,21 +140,23 @@ impl RecordingFs {
         skip: impl Fn(&Path) -> bool,
     ) -> Vec<Observation> {
         let all = self.seen.borrow();
-        let mut unique = std::collections::HashSet::new();
-        let mut seen: Vec<(&'static str, PathBuf)> = Vec::new();
-        for (op, p) in &all[mark..] {
-            if unique.insert((*op, p.as_os_str())) && !skip(p) {
-                seen.push((op, p.clone()));
-            }
-        }
-        seen.sort_unstable();
+        let mut seen: Vec<(&'static str, &Path)> = all[mark..]
+            .iter()
+            .filter(|(_, p)| !skip(p))
+            .map(|(op, p)| (*op, p.as_path()))
+            .collect();
+        // By bytes: comparing `Path`s walks their components.
+        seen.sort_unstable_by(|a, b| {
+            (a.0, a.1.as_os_str().as_bytes()).cmp(&(b.0, b.1.as_os_str().as_bytes()))
+        });
+        seen.dedup_by(|a, b| a.0 == b.0 && a.1.as_os_str() == b.1.as_os_str());
         let observed = self.observed.borrow();
         seen.iter()
             .map(
                 |(op, p)| match observed.get(&(*op, p.as_os_str().to_owned())) {
                     Some(d) => Observation {
                         op: op.to_string(),
-                        path: p.clone(),
+                        path: p.to_path_buf(),
                         digest: d.clone(),
                     },
                     None => Observation::observe(op, p),

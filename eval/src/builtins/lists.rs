@@ -200,6 +200,17 @@ fn elem_at(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
 /// `elem x list`: whether some element equals `x`.
 fn elem(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let list = list_arg(ev, &args[1], "second", "elem")?;
+    if !list.is_empty() {
+        let x = with_ctx(
+            ev.force(&args[0]),
+            "while searching for the presence of the given element in the list",
+        )?;
+        if let Value::String(s) = x {
+            if let Some(found) = ev.elem_index.lookup(&list, &s.s) {
+                return Ok(Value::Bool(found));
+            }
+        }
+    }
     for item in list.iter() {
         let eq = with_ctx(
             ev.equal(&args[0], item),

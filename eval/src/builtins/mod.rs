@@ -11,6 +11,7 @@ pub(crate) mod control;
 pub(crate) use control::testing;
 pub mod corepkgs;
 mod derivation;
+pub(crate) mod elem_index;
 pub(crate) mod flakeref;
 mod hash;
 mod io;

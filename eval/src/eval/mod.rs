@@ -101,6 +101,8 @@ pub struct Eval {
     pub(crate) ir_cache: Option<crate::ir_cache::IrCache>,
     /// Each attribute name as a string value, made once (see [`Eval::name_string`]).
     name_strings: Vec<Option<Value>>,
+    /// String lists `builtins.elem` searches repeatedly, indexed.
+    pub(crate) elem_index: crate::builtins::elem_index::ElemIndex,
 }
 
 /// The global names, indexed by symbol number: a lookup is one bounds check.
@@ -175,6 +177,7 @@ impl Eval {
             diagnostics: Vec::new(),
             ir_cache: None,
             name_strings: Vec::new(),
+            elem_index: Default::default(),
         };
         ev.ir_cache = ev
             .options

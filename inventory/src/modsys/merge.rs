@@ -3,7 +3,7 @@
 use super::pretty::show_defs;
 use super::props::{self, OPTION_DEFAULT_PRIORITY};
 use super::types::{Decl, Node, Schema, Ty};
-use super::{attr, attrs, collect, show_option, throw, Args, Collected, Def};
+use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def};
 use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -56,9 +56,12 @@ pub fn merge_option(
         defs.push(Def::new(
             decl_file,
             attrs(vec![
-                attr("_type", Value::string("override")),
-                attr("priority", Value::Int(OPTION_DEFAULT_PRIORITY)),
-                attr("content", v),
+                attr_sym(kith_eval::sym!("_type"), Value::string("override")),
+                attr_sym(
+                    kith_eval::sym!("priority"),
+                    Value::Int(OPTION_DEFAULT_PRIORITY),
+                ),
+                attr_sym(kith_eval::sym!("content"), v),
             ]),
         ));
     }
@@ -340,12 +343,15 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                 .into_iter()
                 .map(|d| {
                     attrs(vec![
-                        attr("_file", Value::string(&*d.file)),
-                        attr("imports", Value::list(vec![d.value])),
+                        attr_sym(kith_eval::sym!("_file"), Value::string(&*d.file)),
+                        attr_sym(kith_eval::sym!("imports"), Value::list(vec![d.value])),
                     ])
                 })
                 .collect();
-            Ok(attrs(vec![attr("imports", Value::list(modules))]))
+            Ok(attrs(vec![attr_sym(
+                kith_eval::sym!("imports"),
+                Value::list(modules),
+            )]))
         }
         Ty::NamesOrAttrsOf(t) => {
             let mut coerced = Vec::with_capacity(defs.len());
@@ -429,10 +435,13 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
     }
     let file = format!("{}, via option {}", d.file, show_option(&ctx.loc));
     let inner = attrs(vec![
-        attr("_file", Value::string(file)),
-        attr("imports", Value::list(vec![v.clone()])),
+        attr_sym(kith_eval::sym!("_file"), Value::string(file)),
+        attr_sym(kith_eval::sym!("imports"), Value::list(vec![v.clone()])),
     ]);
-    Ok(attrs(vec![attr("imports", Value::list(vec![inner]))]))
+    Ok(attrs(vec![attr_sym(
+        kith_eval::sym!("imports"),
+        Value::list(vec![inner]),
+    )]))
 }
 
 /// The state of a submodule evaluation, filled once its modules are collected.

@@ -21,7 +21,7 @@ pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;
 use kith_eval::{Attr, Attrs, ErrorKind, Eval, EvalError, Result, Shared, Span, Symbol, Value};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::rc::Rc;
 
 /// One definition: a value and the file (and span) it comes from.
@@ -65,7 +65,17 @@ pub fn show_option(loc: &[String]) -> String {
         .join(".")
 }
 
-/// An attribute with no span.
+/// An attribute `name = value` (without a position), its name already a symbol (`sym!`
+/// for a literal name: interned once, not per call).
+pub fn attr_sym(name: Symbol, value: Value) -> Attr {
+    Attr {
+        name,
+        value,
+        span: Span::NONE,
+    }
+}
+
+/// An attribute `name = value` (without a position).
 pub fn attr(name: &str, value: Value) -> Attr {
     Attr {
         name: Symbol::new(name),
@@ -113,7 +123,7 @@ pub fn collect(
 ) -> Result<Vec<Collected>> {
     let mut queue: std::collections::VecDeque<(Rc<str>, Option<String>, Value)> =
         roots.into_iter().map(|(f, v)| (f, None, v)).collect();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::default();
     let mut out = Vec::new();
     while let Some((parent_file, key, value)) = queue.pop_front() {
         let mut file = parent_file;

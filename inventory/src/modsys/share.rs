@@ -3,7 +3,7 @@
 //! `options`) that must not be read. If one is read, the error [`READS_CONFIG`] stops the
 //! computation, and the caller computes again with sharing off ([`set_sharing`]).
 
-use super::{attr, attrs};
+use super::{attr, attr_sym, attrs};
 use kith_eval::{Eval, Result, Thunk, Value};
 
 /// The error a shared module raises when it reads `config` or `options`.
@@ -55,7 +55,7 @@ pub fn share_modules(
                 .iter()
                 .map(|a| {
                     if a.name == kith_eval::sym!("imports") {
-                        attr("imports", Value::list(out.clone()))
+                        attr_sym(kith_eval::sym!("imports"), Value::list(out.clone()))
                     } else {
                         a.clone()
                     }
@@ -65,9 +65,9 @@ pub fn share_modules(
         }
         f if f.is_function() => {
             let mut entries = vec![
-                attr("config", refuse()),
-                attr("options", refuse()),
-                attr("_class", Value::Null),
+                attr_sym(kith_eval::sym!("config"), refuse()),
+                attr_sym(kith_eval::sym!("options"), refuse()),
+                attr_sym(kith_eval::sym!("_class"), Value::Null),
             ];
             for (k, x) in args {
                 entries.push(attr(k, x.clone()));

@@ -7,9 +7,9 @@ use super::interfaces;
 use super::ClanCtx;
 use crate::error::unsupported_eval;
 use crate::modsys::merge::eval_submodule;
-use crate::modsys::{attr, attrs, throw, Def, Schema};
+use crate::modsys::{attr, attr_sym, attrs, throw, Def, Schema};
 use kith_eval::{Attr, Attrs, Eval, Result, Symbol, Thunk, Value};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 /// The core export interfaces (`config.exportInterfaces` of clan-core) and their files.
@@ -152,7 +152,7 @@ fn group_exports(
         .as_str(),
     );
     let mut out: Vec<(String, Vec<Def>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::default();
     let mut add = |key: &str, def: Def| match index.get(key) {
         Some(&n) => out[n].1.push(def),
         None => {
@@ -203,7 +203,13 @@ fn group_exports(
     for (k, vals) in per_instance.entries {
         add(
             &k,
-            Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
+            Def::new(
+                &file,
+                attrs(vec![attr_sym(
+                    kith_eval::sym!("imports"),
+                    Value::list(vals),
+                )]),
+            ),
         );
     }
     // perMachine: every machine of any instance, sorted.
@@ -238,7 +244,13 @@ fn group_exports(
     for (k, vals) in per_machine.entries {
         add(
             &k,
-            Def::new(&file, attrs(vec![attr("imports", Value::list(vals))])),
+            Def::new(
+                &file,
+                attrs(vec![attr_sym(
+                    kith_eval::sym!("imports"),
+                    Value::list(vals),
+                )]),
+            ),
         );
     }
     Ok(out)
@@ -252,7 +264,7 @@ pub(crate) fn global_exports(cc: &Rc<ClanCtx>, groups: &[Rc<Group>]) -> Value {
     Thunk::native(move |ev: &mut Eval| {
         user_exports_unsupported(ev, &cc)?;
         let mut keys: Vec<(String, usize, Vec<Def>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: HashMap<String, usize> = HashMap::default();
         for (gi, g) in groups.iter().enumerate() {
             for (k, defs) in group_exports(ev, g, (0, 1))? {
                 match index.get(&k) {
@@ -521,9 +533,9 @@ pub fn cli_checks(ev: &mut Eval, clan: &crate::clan::Clan) -> crate::Result<Valu
         .into_iter()
         .map(|v| {
             attrs(vec![
-                attr("id", Value::string(v.id)),
-                attr("message", Value::string(v.message)),
-                attr("severity", Value::string("error")),
+                attr_sym(kith_eval::sym!("id"), Value::string(v.id)),
+                attr_sym(kith_eval::sym!("message"), Value::string(v.message)),
+                attr_sym(kith_eval::sym!("severity"), Value::string("error")),
             ])
         })
         .collect();

@@ -5,10 +5,10 @@ use super::roles::{self, Role};
 use super::{resolve, schema, ClanCtx};
 use crate::error::unsupported_eval;
 use crate::modsys::merge::eval_submodule;
-use crate::modsys::{attr, attrs, throw, Def, Schema};
+use crate::modsys::{attr, attr_sym, attrs, throw, Def, Schema};
 use kith_eval::{Eval, Result, Thunk, Value};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// (instance, role, machine or none for role-level settings).
@@ -102,7 +102,7 @@ fn make_group(
                         .map(|r| attr(&r.name, r.value.clone()))
                         .collect(),
                 );
-                attr(name, attrs(vec![attr("roles", roles)]))
+                attr(name, attrs(vec![attr_sym(kith_eval::sym!("roles"), roles)]))
             })
             .collect(),
     );
@@ -152,7 +152,7 @@ fn make_group(
     let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
     ctx.name = Some(id.clone());
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
-    let mut member_roles: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    let mut member_roles: HashMap<String, HashMap<String, Vec<String>>> = HashMap::default();
     for (i, roles) in &instances {
         let per = member_roles.entry(i.clone()).or_default();
         for r in roles {
@@ -308,8 +308,8 @@ impl Group {
         };
         let wrap = |f: String, v: Value| {
             attrs(vec![
-                attr("_file", Value::string(f)),
-                attr("imports", Value::list(vec![v])),
+                attr_sym(kith_eval::sym!("_file"), Value::string(f)),
+                attr_sym(kith_eval::sym!("imports"), Value::list(vec![v])),
             ])
         };
         let unknown: Rc<str> = Rc::from("<unknown-file>");
@@ -405,13 +405,16 @@ impl Group {
                     let v = g.settings(ev, &i3, &r3, Some(&m3))?;
                     ev.force(&v)
                 });
-                machines.push(attr(m, attrs(vec![attr("settings", s)])));
+                machines.push(attr(
+                    m,
+                    attrs(vec![attr_sym(kith_eval::sym!("settings"), s)]),
+                ));
             }
             entries.push(attr(
                 &r.name,
                 attrs(vec![
-                    attr("machines", attrs(machines)),
-                    attr("settings", settings),
+                    attr_sym(kith_eval::sym!("machines"), attrs(machines)),
+                    attr_sym(kith_eval::sym!("settings"), settings),
                 ]),
             ));
         }
@@ -472,7 +475,7 @@ impl Group {
         let applied = self.applied_roles(i);
         let machine_roles = self.roles_of(i, m);
         let machine = attrs(vec![
-            attr("name", Value::string(m)),
+            attr_sym(kith_eval::sym!("name"), Value::string(m)),
             attr(
                 "roles",
                 Value::list(
@@ -520,13 +523,19 @@ impl Group {
             let mine = self.roles_of(i, m);
             if !mine.is_empty() {
                 roles.extend(mine);
-                instances.push(attr(i, attrs(vec![attr("roles", self.applied_roles(i))])));
+                instances.push(attr(
+                    i,
+                    attrs(vec![attr_sym(
+                        kith_eval::sym!("roles"),
+                        self.applied_roles(i),
+                    )]),
+                ));
             }
         }
         roles.sort();
         roles.dedup();
         let machine = attrs(vec![
-            attr("name", Value::string(m)),
+            attr_sym(kith_eval::sym!("name"), Value::string(m)),
             attr(
                 "roles",
                 Value::list(roles.iter().map(|x| Value::string(x.as_str())).collect()),
@@ -617,15 +626,15 @@ impl Group {
             }
         };
         let args = attrs(vec![
-            attr("lib", self.cc.lib.clone()),
-            attr("interface", interface),
-            attr("roleSettings", role_settings),
-            attr("machineSettings", machine_settings),
-            attr("prefix", prefix),
-            attr("service", service),
-            attr("role", Value::string(r)),
-            attr("instance", Value::string(i)),
-            attr("meta", meta_of(&self.cc)),
+            attr_sym(kith_eval::sym!("lib"), self.cc.lib.clone()),
+            attr_sym(kith_eval::sym!("interface"), interface),
+            attr_sym(kith_eval::sym!("roleSettings"), role_settings),
+            attr_sym(kith_eval::sym!("machineSettings"), machine_settings),
+            attr_sym(kith_eval::sym!("prefix"), prefix),
+            attr_sym(kith_eval::sym!("service"), service),
+            attr_sym(kith_eval::sym!("role"), Value::string(r)),
+            attr_sym(kith_eval::sym!("instance"), Value::string(i)),
+            attr_sym(kith_eval::sym!("meta"), meta_of(&self.cc)),
         ]);
         Ok(Thunk::apply(f, args, kith_eval::Span::NONE))
     }

@@ -2,7 +2,7 @@
 //! instance receives.
 
 use super::ClanCtx;
-use crate::modsys::{attr, attrs};
+use crate::modsys::{attr, attr_sym, attrs};
 use kith_eval::{Attr, Attrs, Eval, Result, Value};
 
 /// One role of an instance after resolution.
@@ -147,7 +147,10 @@ pub(crate) fn resolve(
                 m,
                 attrs(vec![attr(
                     "settings",
-                    attrs(vec![attr("imports", Value::list(imports))]),
+                    attrs(vec![attr_sym(
+                        kith_eval::sym!("imports"),
+                        Value::list(imports),
+                    )]),
                 )]),
             ));
         }

@@ -51,7 +51,11 @@ pub(crate) fn run(
     }
     // The two threads share the hashing of the flake's source.
     let opts = &FlakeOptions {
-        source_memo: Some(opts.source_memo.clone().unwrap_or_default()),
+        source_memo: Some(
+            opts.source_memo
+                .clone()
+                .unwrap_or_else(|| kith_flake::SourceMemo::with_threads(run.threads())),
+        ),
         ..opts.clone()
     };
     let parallel = fs.is_none() && opts.input_wrappers.is_empty() && run.parallel();

@@ -242,13 +242,17 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Whether the exports are evaluated on a thread of their own.
-    fn parallel(&self) -> bool {
-        let jobs = match self.jobs {
+    /// The threads to use (`jobs`, or one per core).
+    fn threads(&self) -> usize {
+        match self.jobs {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
-        };
-        jobs >= 2
+        }
+    }
+
+    /// Whether the exports are evaluated on a thread of their own.
+    fn parallel(&self) -> bool {
+        self.threads() >= 2
     }
 
     fn tell(&self, phase: &'static str, done: usize, total: usize) {

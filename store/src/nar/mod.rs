@@ -6,6 +6,8 @@
 //! `( type symlink target <target> )` or
 //! `( type directory entry ( name <name> node <tree> ) … )` with entries sorted by name.
 
+pub mod host;
+
 use crate::error::Error;
 use crate::fs::{io_message, FileKind, FileSystem, Stat};
 use sha2::{Digest, Sha256};
