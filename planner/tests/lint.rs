@@ -188,6 +188,21 @@ const TRIGGERS: &[Trigger] = &[
         add: &[],
     },
     Trigger {
+        rule: "duplicate-definition",
+        edits: &[
+            ("clan.nix", "\n{\n  meta = {", "\n{ lib, ... }:\n{\n  meta = {"),
+            (
+                "clan.nix",
+                "  inventory = {\n    machines = {",
+                "  inventory = lib.recursiveUpdate (import ./inventory-extra.nix) {\n    machines = {",
+            ),
+        ],
+        add: &[(
+            "inventory-extra.nix",
+            "{\n  instances.tor.roles.server.tags = [ \"edge\" ];\n  instances.tor.roles.client.machines.studio = { };\n}\n",
+        )],
+    },
+    Trigger {
         rule: "unknown-service",
         edits: &[("clan.nix", "name = \"tor\";", "name = \"torr\";")],
         add: &[],

@@ -234,6 +234,7 @@ impl Pass<'_, '_> {
         self.found.counts = counts(&inv);
         let mut out = model_rules(&inv, files);
         out.extend(super::deprecated::meta_tld(&inv, files));
+        out.extend(super::duplicate::definitions(ev, files));
         out.extend(super::deprecated::string_extra_modules(
             ev, &clan, &inv, files,
         ));

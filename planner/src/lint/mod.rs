@@ -7,6 +7,7 @@
 mod cached;
 mod check;
 mod deprecated;
+mod duplicate;
 pub mod fix;
 mod locate;
 pub mod render;

@@ -76,6 +76,11 @@ pub const RULES: &[Rule] = &[
         summary: "An instance has no roles, or no role has a member.",
     },
     Rule {
+        id: "duplicate-definition",
+        severity: Severity::Warning,
+        summary: "Fragments merged with `recursiveUpdate` define the same instance setting differently: one is silently dropped.",
+    },
+    Rule {
         id: "unused-machine",
         severity: Severity::Hint,
         summary: "A machine is a member of no instance.",
