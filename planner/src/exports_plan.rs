@@ -368,16 +368,15 @@ fn plan_with(
     }
     let results = joined;
     let computed = results.len();
-    // Merge: every key once.
-    let mut all: Vec<(String, serde_json::Value)> = Vec::new();
-    for r in &results {
-        all.extend(r.keys.iter().cloned());
-    }
-    for c in cached.iter().flatten() {
-        all.extend(c.iter().cloned());
-    }
-    all.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if all.windows(2).any(|w| w[0].0 == w[1].0) {
+    // Every key once (else the view is computed in one piece).
+    let mut names: Vec<&str> = results
+        .iter()
+        .flat_map(|r| r.keys.iter())
+        .chain(cached.iter().flatten().flat_map(|c| c.iter()))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
     // Cache each computed group that read no other group's exports.
@@ -403,9 +402,16 @@ fn plan_with(
             }
         }
     }
+    // The view: the keys moved out of the groups, in order.
+    let mut all: Vec<(String, serde_json::Value)> = Vec::new();
     for r in results {
+        all.extend(r.keys);
         worker_observations.extend(r.observations);
     }
+    for c in cached.into_iter().flatten() {
+        all.extend(c);
+    }
+    all.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let json = serde_json::Value::Object(all.into_iter().collect());
     Some(Planned {
         json,

@@ -24,11 +24,14 @@ pub struct Ctx {
 impl Ctx {
     /// The context of a child option `name`.
     pub fn child(&self, name: &str) -> Ctx {
-        let mut loc = self.loc.clone();
+        let mut loc = Vec::with_capacity(self.loc.len() + 1);
+        loc.extend(self.loc.iter().cloned());
         loc.push(name.to_string());
         Ctx {
             loc,
-            ..self.clone()
+            name: self.name.clone(),
+            parent: self.parent.clone(),
+            lib: self.lib.clone(),
         }
     }
 }
@@ -296,9 +299,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                         span: a.span,
                         value: a.value.clone(),
                     };
-                    let mut loc = ctx.loc.clone();
-                    loc.push(a.name.as_str().to_string());
-                    super::sites::note(&loc, &d.file, a.span);
+                    super::sites::note_child(&ctx.loc, Some(a.name.as_str()), &d.file, a.span);
                     match names.iter_mut().find(|(n, _)| *n == a.name) {
                         Some((_, v)) => v.push(def),
                         None => names.push((a.name, vec![def])),

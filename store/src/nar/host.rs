@@ -22,6 +22,9 @@ use std::sync::Mutex;
 
 /// Files up to this size are read into their fragment; larger ones are streamed.
 const INLINE: u64 = 64 * 1024;
+/// Directories less deep than this are always handed to any thread (deeper ones only
+/// while the queue is short), so that the threads share the tree's large subtrees.
+const SPLIT_DEPTH: usize = 3;
 
 /// Decides whether an entry below the root (absolute path, kind) goes into the archive.
 pub type SyncFilter<'a> = dyn Fn(&Path, FileKind) -> bool + Sync + 'a;
@@ -83,7 +86,7 @@ fn changed(path: &Path) -> Error {
 struct Walk<'f> {
     filter: &'f SyncFilter<'f>,
     threads: usize,
-    queue: Mutex<Vec<(usize, PathBuf)>>,
+    queue: Mutex<Vec<(usize, PathBuf, usize)>>,
     queued: AtomicUsize,
     fragments: Mutex<Vec<Option<Vec<Piece>>>>,
     unfinished: AtomicUsize,
@@ -91,8 +94,9 @@ struct Walk<'f> {
 }
 
 impl Walk<'_> {
-    /// A new fragment number for the directory `path`, queued for any thread.
-    fn hand_out(&self, path: PathBuf) -> usize {
+    /// A new fragment number for the directory `path` (`depth` below the root), queued for
+    /// any thread.
+    fn hand_out(&self, path: PathBuf, depth: usize) -> usize {
         let id = {
             let mut f = self.fragments.lock().unwrap_or_else(|e| e.into_inner());
             f.push(None);
@@ -102,15 +106,15 @@ impl Walk<'_> {
         self.queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((id, path));
+            .push((id, path, depth));
         self.queued.fetch_add(1, Ordering::AcqRel);
         id
     }
 
-    /// Serialises the directory `path` as fragment `id`.
-    fn run(&self, id: usize, path: &Path) {
+    /// Serialises the directory `path` (`depth` below the root) as fragment `id`.
+    fn run(&self, id: usize, path: &Path, depth: usize) {
         let mut frag = Fragment::default();
-        if let Err(e) = self.node(&mut frag, path, FileKind::Directory) {
+        if let Err(e) = self.node(&mut frag, path, FileKind::Directory, depth) {
             frag.push(Piece::Failed(e));
         }
         let pieces = frag.finish();
@@ -131,7 +135,7 @@ impl Walk<'_> {
                 None
             };
             match task {
-                Some((id, path)) => self.run(id, &path),
+                Some((id, path, depth)) => self.run(id, &path, depth),
                 None if self.unfinished.load(Ordering::Acquire) == 0 => return,
                 None => std::thread::yield_now(),
             }
@@ -142,11 +146,17 @@ impl Walk<'_> {
         self.newest.fetch_max(mtime, Ordering::Relaxed);
     }
 
-    /// Serialises the node at `path`, of kind `kind`, into `frag`.
-    fn node(&self, frag: &mut Fragment, path: &Path, kind: FileKind) -> Result<(), Error> {
+    /// Serialises the node at `path` (`depth` below the root), of kind `kind`, into `frag`.
+    fn node(
+        &self,
+        frag: &mut Fragment,
+        path: &Path,
+        kind: FileKind,
+        depth: usize,
+    ) -> Result<(), Error> {
         frag.token(b"(");
         match kind {
-            FileKind::Directory => self.directory(frag, path)?,
+            FileKind::Directory => self.directory(frag, path, depth)?,
             FileKind::Regular => self.regular(frag, path)?,
             FileKind::Symlink => {
                 let target =
@@ -203,7 +213,7 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn directory(&self, frag: &mut Fragment, path: &Path) -> Result<(), Error> {
+    fn directory(&self, frag: &mut Fragment, path: &Path, depth: usize) -> Result<(), Error> {
         let meta =
             std::fs::symlink_metadata(path).map_err(|e| io_error("getting status of", path, &e))?;
         self.seen(meta.mtime());
@@ -236,12 +246,14 @@ impl Walk<'_> {
             frag.token(b"node");
             if kind == FileKind::Directory
                 && self.threads > 1
-                && self.queued.load(Ordering::Acquire) < self.threads
+                && (depth < SPLIT_DEPTH || self.queued.load(Ordering::Acquire) < self.threads)
             {
-                let id = self.hand_out(child);
+                let id = self.hand_out(child, depth + 1);
                 frag.push(Piece::Hole(id));
             } else {
-                stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node(frag, &child, kind))?;
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    self.node(frag, &child, kind, depth + 1)
+                })?;
             }
             frag.token(b")");
         }
@@ -295,7 +307,7 @@ pub fn nar_sha256_newest(
     top.token(b"nix-archive-1");
     let kind = FileKind::of(meta.file_type());
     if kind == FileKind::Directory {
-        let id = walk.hand_out(root.to_path_buf());
+        let id = walk.hand_out(root.to_path_buf(), 0);
         top.push(Piece::Hole(id));
         std::thread::scope(|s| {
             for _ in 1..walk.threads {
@@ -304,7 +316,7 @@ pub fn nar_sha256_newest(
             walk.work();
         });
     } else {
-        walk.node(&mut top, root, kind)?;
+        walk.node(&mut top, root, kind, 0)?;
     }
     let mut fragments = walk
         .fragments
