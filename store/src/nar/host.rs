@@ -6,7 +6,7 @@
 //! the walk: each serialises a directory into a *fragment* (the archive's bytes, with the
 //! contents of its files), and hands a subdirectory to the others as a fragment of its own
 //! (a *hole* in the parent's) while some thread may be idle. Then the caller's thread hashes
-//! the fragments in archive order. A file larger than [`INLINE`] is not held: its place in
+//! the fragments in archive order. A file larger than 64 KiB is not held: its place in
 //! the fragment names it, and the hashing streams it.
 
 use super::{io_error, padding};
