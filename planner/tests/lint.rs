@@ -1460,3 +1460,72 @@ fn check_conformance_cases() {
         }
     }
 }
+
+/// The example clan's instances merged with `recursiveUpdate` (nested) over a selection of
+/// a `let`-bound import of a directory, whose file defines `extra`.
+fn merged_fragments(name: &str, extra: &str) -> Edited {
+    let dir = Edited::new(
+        name,
+        &[
+            (
+                "clan.nix",
+                "\n{\n  meta = {",
+                "\n{ lib, ... }:\nlet\n  core = import ./core { inherit lib; };\nin\n{\n  meta = {",
+            ),
+            (
+                "clan.nix",
+                "    instances = {\n",
+                "    instances = lib.recursiveUpdate (lib.recursiveUpdate core.instances { }) {\n",
+            ),
+        ],
+    );
+    std::fs::create_dir_all(dir.0.join("core")).unwrap();
+    std::fs::write(
+        dir.0.join("core/default.nix"),
+        format!("{{ lib }}:\nlet\n  x = 1;\nin\n{{\n{extra}  machines = {{ }};\n}}\n"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn duplicate_definition_through_nested_merges_selections_and_imports() {
+    let dir = merged_fragments(
+        "duplicate-nested",
+        "  instances.tor.roles.server.tags = [ \"edge\" ];\n  instances.tor.roles.client.machines.studio = { };\n",
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    let d = only(&report);
+    assert_eq!(
+        (
+            d.code,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        ("duplicate-definition", "core/default.nix", 6)
+    );
+    assert!(
+        d.message.contains("`instances.tor.roles.server.tags`"),
+        "{}",
+        d.message
+    );
+    let kept = d.notes[0].location.as_ref().unwrap();
+    assert_eq!(kept.file, "clan.nix");
+}
+
+#[test]
+fn duplicate_definition_not_for_equal_values_or_merged_sets() {
+    let dir = merged_fragments(
+        "duplicate-none",
+        "  instances.tor.roles.server.tags = [ \"server\" ];\n  instances.tor.roles.client.machines.studio = { };\n  instances.tor.roles.client.settings = lib.mkDefault { };\n",
+    );
+    let report = run(&dir.0, &FlakeOptions::default());
+    assert!(
+        !report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "duplicate-definition"),
+        "{}",
+        render::json_lines(&report)
+    );
+}

@@ -68,8 +68,9 @@ pub(crate) fn definitions(ev: &Eval, files: &mut Files) -> Vec<Diagnostic> {
             let mut fragments = Vec::new();
             for operand in &merge {
                 let mut leaves = Leaves::default();
-                if let Some((file, set)) = literal(files, &rel, operand, 0) {
+                if let Some((file, set, prefix)) = literal(files, &rel, operand, 0) {
                     leaves.collect(&file, &set, Vec::new());
+                    leaves.select(&prefix);
                 }
                 fragments.push(leaves);
             }
@@ -103,19 +104,28 @@ fn merge_at(node: &SyntaxNode) -> Option<Vec<ast::Expr>> {
             }
         }
     }
+    merge_of(&cast::<ast::Expr>(node.clone())?)
+}
+
+/// The fragments the expression `e` merges with `recursiveUpdate`, in order, a merge among
+/// them spliced in (`recursiveUpdate (recursiveUpdate a b) c` merges `a`, `b`, `c`).
+fn merge_of(e: &ast::Expr) -> Option<Vec<ast::Expr>> {
     let mut args = Vec::new();
-    let mut head = cast::<ast::Expr>(node.clone())?;
+    let mut head = unparen(e);
     while let ast::Expr::Apply(apply) = head {
         args.push(apply.argument()?);
-        head = apply.lambda()?;
+        head = unparen(&apply.lambda()?);
     }
     args.reverse();
     let name = callee(&head)?;
-    match (name.as_str(), args.as_slice()) {
-        ("recursiveUpdate", [a, b]) => Some(vec![a.clone(), b.clone()]),
-        ("foldl'" | "foldl" | "foldr", [f, init, ast::Expr::List(list)])
+    let ops = match (name.as_str(), args.as_slice()) {
+        ("recursiveUpdate", [a, b]) => vec![a.clone(), b.clone()],
+        ("foldl'" | "foldl" | "foldr", [f, init, list])
             if callee(f).as_deref() == Some("recursiveUpdate") =>
         {
+            let ast::Expr::List(list) = unparen(list) else {
+                return None;
+            };
             let mut ops: Vec<ast::Expr> = list.items().collect();
             let empty =
                 matches!(unparen(init), ast::Expr::AttrSet(s) if s.entries().next().is_none());
@@ -127,10 +137,18 @@ fn merge_at(node: &SyntaxNode) -> Option<Vec<ast::Expr>> {
                     ops.insert(0, init.clone());
                 }
             }
-            Some(ops)
+            ops
         }
-        _ => None,
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for op in ops {
+        match merge_of(&op) {
+            Some(inner) => out.extend(inner),
+            None => out.push(op),
+        }
     }
+    Some(out)
 }
 
 /// The name a callee ends with: `f` for `f`, `lib.f` and `builtins.f`.
@@ -217,20 +235,33 @@ fn binding_path(node: &SyntaxNode) -> Vec<String> {
     path
 }
 
-/// The attribute-set literal `e` is (in file `rel`), following parentheses, `import`s of
-/// the clan's files (applied to arguments or not, through the function they hold) and
-/// `let` bindings.
+/// The attribute-set literal `e` is (in file `rel`), and the attribute path selected in it
+/// (`core.instances`: `instances`), following parentheses, `let … in` and `with …;`
+/// bodies, `import`s of the clan's files (applied to arguments or not, through the
+/// function they hold), `let` bindings and selections.
 fn literal(
     files: &mut Files,
     rel: &str,
     e: &ast::Expr,
     hops: usize,
-) -> Option<(String, ast::AttrSet)> {
+) -> Option<(String, ast::AttrSet, Vec<String>)> {
     if hops > MAX_HOPS {
         return None;
     }
     match unparen(e) {
-        ast::Expr::AttrSet(s) if s.rec_token().is_none() => Some((rel.to_string(), s)),
+        ast::Expr::AttrSet(s) if s.rec_token().is_none() => Some((rel.to_string(), s, Vec::new())),
+        ast::Expr::LetIn(l) => literal(files, rel, &l.body()?, hops + 1),
+        ast::Expr::With(w) => literal(files, rel, &w.body()?, hops + 1),
+        ast::Expr::Select(sel) if sel.default_expr().is_none() => {
+            let path = sel
+                .attrpath()?
+                .attrs()
+                .map(|a| static_name(&a))
+                .collect::<Option<Vec<_>>>()?;
+            let (file, set, mut prefix) = literal(files, rel, &sel.expr()?, hops + 1)?;
+            prefix.extend(path);
+            Some((file, set, prefix))
+        }
         ast::Expr::Apply(apply) => {
             let mut head = unparen(&apply.lambda()?);
             let mut arg = apply.argument()?;
@@ -399,6 +430,19 @@ impl Leaves {
                 }
             }
         }
+    }
+
+    /// Keeps what is defined below `prefix`, relative to it (`core.instances`).
+    fn select(&mut self, prefix: &[String]) {
+        if prefix.is_empty() {
+            return;
+        }
+        let defs = std::mem::take(&mut self.defs);
+        self.defs = defs
+            .into_iter()
+            .filter(|(p, _)| p.len() > prefix.len() && p.starts_with(prefix))
+            .map(|(p, d)| (p[prefix.len()..].to_vec(), d))
+            .collect();
     }
 
     fn define(&mut self, path: &[String], value: Value, file: &str, range: rnix::TextRange) {
