@@ -71,6 +71,20 @@ fn only(report: &Report) -> &Diagnostic {
     &report.diagnostics[0]
 }
 
+/// The one diagnostic of `report`, which must be of rule `code` and start at `file`:`line`.
+fn only_at<'r>(report: &'r Report, code: &str, file: &str, line: usize) -> &'r Diagnostic {
+    let d = only(report);
+    assert_eq!(
+        (
+            d.code,
+            d.location.file.as_str(),
+            d.location.range.start.line
+        ),
+        (code, file, line)
+    );
+    d
+}
+
 /// Lints the example clan with `edits`: exactly one diagnostic, of rule `code`, whose
 /// span starts at `file`:`line` and covers `text`; returns it for further checks.
 fn triggers(
@@ -83,15 +97,7 @@ fn triggers(
 ) -> (Report, Edited) {
     let dir = Edited::new(name, edits);
     let report = run(&dir.0, &FlakeOptions::default());
-    let d = only(&report);
-    assert_eq!(
-        (
-            d.code,
-            d.location.file.as_str(),
-            d.location.range.start.line
-        ),
-        (code, file, line)
-    );
+    let d = only_at(&report, code, file, line);
     let source = std::fs::read_to_string(dir.0.join(file)).unwrap();
     let r = &d.location.range;
     assert_eq!(&source[r.start.byte..r.end.byte], text);
@@ -687,15 +693,7 @@ fn role_settings_error_reported_once_at_its_key() {
         &[("inventory.json", "\"labels\": {", "\"lables\": {")],
     );
     let report = run(&dir.0, &FlakeOptions::default());
-    let d = only(&report);
-    assert_eq!(
-        (
-            d.code,
-            d.location.file.as_str(),
-            d.location.range.start.line
-        ),
-        ("settings-unknown-key", "inventory.json", 65)
-    );
+    only_at(&report, "settings-unknown-key", "inventory.json", 65);
 }
 
 #[test]
@@ -1495,15 +1493,7 @@ fn duplicate_definition_through_nested_merges_selections_and_imports() {
         "  instances.tor.roles.server.tags = [ \"edge\" ];\n  instances.tor.roles.client.machines.studio = { };\n",
     );
     let report = run(&dir.0, &FlakeOptions::default());
-    let d = only(&report);
-    assert_eq!(
-        (
-            d.code,
-            d.location.file.as_str(),
-            d.location.range.start.line
-        ),
-        ("duplicate-definition", "core/default.nix", 6)
-    );
+    let d = only_at(&report, "duplicate-definition", "core/default.nix", 6);
     assert!(
         d.message.contains("`instances.tor.roles.server.tags`"),
         "{}",
