@@ -9,7 +9,7 @@
 //! the fragments in archive order. A file larger than 64 KiB is not held: its place in
 //! the fragment names it, and the hashing streams it.
 
-use super::{io_error, padding};
+use super::{changed, hash_to_end, io_error, padding, token_with, unsupported};
 use crate::error::Error;
 use crate::fs::FileKind;
 use sha2::{Digest, Sha256};
@@ -50,11 +50,7 @@ struct Fragment {
 
 impl Fragment {
     fn token(&mut self, s: &[u8]) {
-        self.bytes
-            .extend_from_slice(&(s.len() as u64).to_le_bytes());
-        self.bytes.extend_from_slice(s);
-        self.bytes
-            .extend_from_slice(&[0u8; 8][..padding(s.len() as u64)]);
+        token_with(s, |b| self.bytes.extend_from_slice(b));
     }
 
     /// Ends the current run of bytes with `piece`.
@@ -72,13 +68,6 @@ impl Fragment {
         }
         self.pieces
     }
-}
-
-fn changed(path: &Path) -> Error {
-    Error::new(format!(
-        "file '{}' changed while it was being read",
-        path.display()
-    ))
 }
 
 /// The walk's shared state: the directories waiting for a thread, the fragments written,
@@ -169,12 +158,7 @@ impl Walk<'_> {
                 frag.token(b"target");
                 frag.token(target.as_os_str().as_bytes());
             }
-            FileKind::Unknown => {
-                return Err(Error::new(format!(
-                    "file '{}' has an unsupported type",
-                    path.display()
-                )))
-            }
+            FileKind::Unknown => return Err(unsupported(path)),
         }
         frag.token(b")");
         Ok(())
@@ -264,18 +248,7 @@ impl Walk<'_> {
 /// Streams a large file's contents into `h`, checking its size.
 fn stream(h: &mut Sha256, path: &Path, declared: u64) -> Result<(), Error> {
     let mut f = std::fs::File::open(path).map_err(|e| io_error("opening file", path, &e))?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| io_error("reading file", path, &e))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        h.update(&buf[..n]);
-    }
+    let total = hash_to_end(h, &mut f, &mut vec![0u8; 64 * 1024], path)?;
     if total != declared {
         return Err(changed(path));
     }

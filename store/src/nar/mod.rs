@@ -53,11 +53,7 @@ pub fn nar_sha256_newest<E: From<Error>>(
 /// SHA-256 of the NAR serialisation of a single regular file with `contents`.
 pub fn nar_sha256_of_contents(contents: &[u8], executable: bool) -> [u8; 32] {
     let mut h = Sha256::new();
-    let mut token = |s: &[u8]| {
-        h.update((s.len() as u64).to_le_bytes());
-        h.update(s);
-        h.update(&[0u8; 8][..padding(s.len() as u64)]);
-    };
+    let mut token = |s: &[u8]| token_with(s, |b| h.update(b));
     token(b"nix-archive-1");
     token(b"(");
     token(b"type");
@@ -78,16 +74,7 @@ pub fn file_sha256(fs: &dyn FileSystem, path: &Path) -> Result<[u8; 32], Error> 
         .open(path)
         .map_err(|e| io_error("opening file", path, &e))?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| io_error("reading file", path, &e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    hash_to_end(&mut h, &mut f, &mut vec![0u8; 64 * 1024], path)?;
     Ok(h.finalize().into())
 }
 
@@ -98,6 +85,47 @@ fn padding(len: u64) -> usize {
 
 fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::new(io_message(what, path, e))
+}
+
+/// Writes the NAR token `s` through `put`: its length (u64, little endian), its bytes, and
+/// zeros up to a multiple of 8 bytes.
+fn token_with(s: &[u8], mut put: impl FnMut(&[u8])) {
+    put(&(s.len() as u64).to_le_bytes());
+    put(s);
+    put(&[0u8; 8][..padding(s.len() as u64)]);
+}
+
+/// Reads `r` (the file at `path`) to its end into `h`, through `buf`: the bytes read.
+fn hash_to_end(
+    h: &mut Sha256,
+    r: &mut dyn Read,
+    buf: &mut [u8],
+    path: &Path,
+) -> Result<u64, Error> {
+    let mut total = 0u64;
+    loop {
+        let n = r
+            .read(buf)
+            .map_err(|e| io_error("reading file", path, &e))?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        h.update(&buf[..n]);
+    }
+}
+
+/// A file whose size or type changed between its status and its reading.
+fn changed(path: &Path) -> Error {
+    Error::new(format!(
+        "file '{}' changed while it was being read",
+        path.display()
+    ))
+}
+
+/// A file that is neither regular, a directory nor a symlink.
+fn unsupported(path: &Path) -> Error {
+    Error::new(format!("file '{}' has an unsupported type", path.display()))
 }
 
 struct NarWriter<'f> {
@@ -112,9 +140,7 @@ struct NarWriter<'f> {
 
 impl NarWriter<'_> {
     fn token(&mut self, s: &[u8]) {
-        self.h.update((s.len() as u64).to_le_bytes());
-        self.h.update(s);
-        self.pad(s.len() as u64);
+        token_with(s, |b| self.h.update(b));
     }
 
     fn pad(&mut self, len: u64) {
@@ -146,13 +172,7 @@ impl NarWriter<'_> {
                 self.token(b"target");
                 self.token(target.as_os_str().as_bytes());
             }
-            FileKind::Unknown => {
-                return Err(Error::new(format!(
-                    "file '{}' has an unsupported type",
-                    path.display()
-                ))
-                .into())
-            }
+            FileKind::Unknown => return Err(unsupported(path).into()),
         }
         self.token(b")");
         Ok(())
@@ -171,22 +191,9 @@ impl NarWriter<'_> {
         let mut f = (self.fs)
             .open(path)
             .map_err(|e| io_error("opening file", path, &e))?;
-        let mut total = 0u64;
-        loop {
-            let n = f
-                .read(&mut self.buf)
-                .map_err(|e| io_error("reading file", path, &e))?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            self.h.update(&self.buf[..n]);
-        }
+        let total = hash_to_end(&mut self.h, &mut f, &mut self.buf, path)?;
         if total != declared {
-            return Err(Error::new(format!(
-                "file '{}' changed while it was being read",
-                path.display()
-            )));
+            return Err(changed(path));
         }
         self.pad(total);
         Ok(())
