@@ -6,7 +6,7 @@
 //! place (the entry last, naming the answer's digest), so concurrent processes never see
 //! a partial or mismatched entry.
 
-use crate::recording_fs::Observation;
+use crate::recording_fs::{Observation, RecordingFs};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,11 @@ pub struct Entry {
     value_digest: String,
     /// blake3 of the stored printed text.
     text_digest: String,
+    /// blake3 of the stored [`Reads`]: every file the answer read, one by one, where
+    /// `observations` covers some of them by a whole tree (what a projection of the answer
+    /// that depends on fewer files is stored with). In a file of its own, read only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reads_digest: Option<String>,
 }
 
 /// A valid cache entry for a key.
@@ -48,17 +53,19 @@ impl Hit {
             .flatten()
     }
 
-    /// The digest of the answer's JSON value (what a projection of it is keyed by).
-    pub fn value_digest(&self) -> &str {
-        &self.entry.value_digest
+    /// Every file the answer read, one by one, if it was stored with them and their file
+    /// is intact.
+    pub fn reads(&self) -> Option<Reads> {
+        let digest = self.entry.reads_digest.as_ref()?;
+        let bytes = std::fs::read(self.dir.join(format!("{}.reads.json", self.key))).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == digest)
+            .then(|| serde_json::from_slice(&bytes).ok())
+            .flatten()
     }
 
-    /// A projection of the answer stored by [`store_projection`] under `name`, if it was
-    /// made from this very answer.
-    pub fn projection(&self, name: &str) -> Option<serde_json::Value> {
-        let bytes = std::fs::read(projection_path(&self.dir, &self.key, name)).ok()?;
-        let stored: Projection = serde_json::from_slice(&bytes).ok()?;
-        (stored.of == self.entry.value_digest).then_some(stored.value)
+    /// The observations the answer was checked against.
+    pub fn observations(&self) -> &[Observation] {
+        &self.entry.observations
     }
 
     /// The answer as `clan select` prints it, if its file is intact.
@@ -114,11 +121,42 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
     if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key {
         return None;
     }
-    all_hold(&entry.observations, dir).then(|| Hit {
+    if !all_hold(&entry.observations, dir) {
+        return None;
+    }
+    let mut entry = entry;
+    settle(dir, &mut entry);
+    Some(Hit {
         dir: dir.to_path_buf(),
         key: key.to_string(),
         entry,
     })
+}
+
+/// Rewrites an entry whose file reads were racy when observed (each check then reads
+/// them) with their metadata tokens, once the entry is older than the racy window (see
+/// [`Observation::settle`]). Failures are ignored.
+fn settle(dir: &Path, entry: &mut Entry) {
+    if !entry
+        .observations
+        .iter()
+        .any(|o| o.op == "read" && o.stat.is_none())
+    {
+        return;
+    }
+    let path = dir.join(format!("{}.json", entry.key));
+    if !crate::tree_index::settled(&path) {
+        return;
+    }
+    let mut changed = false;
+    for o in &mut entry.observations {
+        changed |= o.settle();
+    }
+    if changed {
+        if let Ok(bytes) = serde_json::to_vec(&*entry) {
+            write_atomic(&path, &bytes);
+        }
+    }
 }
 
 /// Whether every observation still holds. Each check is a `stat` or a read, and the
@@ -167,34 +205,17 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
     hold
 }
 
-/// A projection of a cached answer: the digest of the answer it was made from, and its
-/// value.
-#[derive(Serialize, Deserialize)]
-struct Projection {
-    of: String,
-    value: serde_json::Value,
-}
-
-fn projection_path(dir: &Path, key: &str, name: &str) -> PathBuf {
-    dir.join(format!("{key}.{name}.json"))
-}
-
-/// The digest [`store`] gives an answer's JSON value.
-pub fn value_digest(value: &serde_json::Value) -> Option<String> {
-    let bytes = serde_json::to_vec(value).ok()?;
-    Some(blake3::hash(&bytes).to_hex().to_string())
-}
-
-/// Stores `value`, the projection `name` of the answer whose value digest is `of`, next
-/// to that answer's entry. Failures are ignored.
-pub fn store_projection(dir: &Path, key: &str, name: &str, of: &str, value: &serde_json::Value) {
-    let stored = Projection {
-        of: of.to_string(),
-        value: value.clone(),
-    };
-    if let Ok(bytes) = serde_json::to_vec(&stored) {
-        write_atomic(&projection_path(dir, key, name), &bytes);
-    }
+/// How many checks a lookup of `observations` makes: one per observation, a tree's as many
+/// as its stat index in `dir` has entries (a tree without one counts as unbounded).
+pub fn checks(observations: &[Observation], dir: &Path) -> usize {
+    observations
+        .iter()
+        .map(|o| match o.op.as_str() {
+            "tree" => crate::tree_index::load(&o.path, &o.digest, dir)
+                .map_or(usize::MAX / 2, |i| i.count()),
+            _ => 1,
+        })
+        .fold(0, usize::saturating_add)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
@@ -207,12 +228,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> bool {
     false
 }
 
-/// Stores an answer (its JSON value and printed text) and its observations. Failures are
-/// ignored: the cache is an optimisation.
+/// Stores an answer (its JSON value and printed text), its observations and, where those
+/// cover some files by a whole tree, the files it read one by one. Failures are ignored:
+/// the cache is an optimisation.
 pub fn store(
     dir: &Path,
     key: &str,
     observations: Vec<Observation>,
+    reads: Option<&Reads>,
     value: &serde_json::Value,
     text: &str,
 ) {
@@ -222,6 +245,12 @@ pub fn store(
     let Ok(value_bytes) = serde_json::to_vec(value) else {
         return;
     };
+    let reads_bytes = match reads.map(serde_json::to_vec) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => return,
+        None => None,
+    };
+    let observations = crate::recording_fs::elide_implied(observations);
     let entry = Entry {
         format: FORMAT.into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -229,13 +258,113 @@ pub fn store(
         observations,
         value_digest: blake3::hash(&value_bytes).to_hex().to_string(),
         text_digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
+        reads_digest: reads_bytes
+            .as_ref()
+            .map(|b| blake3::hash(b).to_hex().to_string()),
     };
     let Ok(entry_bytes) = serde_json::to_vec(&entry) else {
         return;
     };
-    if write_atomic(&dir.join(format!("{key}.value.json")), &value_bytes)
+    let reads_written = reads_bytes
+        .as_ref()
+        .is_none_or(|b| write_atomic(&dir.join(format!("{key}.reads.json")), b));
+    if reads_written
+        && write_atomic(&dir.join(format!("{key}.value.json")), &value_bytes)
         && write_atomic(&dir.join(format!("{key}.text")), text.as_bytes())
     {
         write_atomic(&dir.join(format!("{key}.json")), &entry_bytes);
+    }
+}
+
+/// What an answer was computed from: every file read, one by one, and what decides which
+/// directories are observed as whole trees (see [`Reads::with_trees`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reads {
+    files: Vec<Observation>,
+    dir: PathBuf,
+    overrides: Vec<(String, PathBuf)>,
+    /// The store directory, with a trailing slash.
+    store_prefix: String,
+    flake_path: String,
+    core_path: String,
+}
+
+impl Reads {
+    /// The reads of an answer computed from the flake in `dir` with `overrides`, whose
+    /// store path is `flake_path` (clan-core's `core_path`): `fs`'s and `more` (reads in
+    /// the store left out: it is immutable), and the flake's own definition, whatever was
+    /// read.
+    pub fn new(
+        fs: &RecordingFs,
+        more: Vec<Observation>,
+        dir: &Path,
+        overrides: &[(String, PathBuf)],
+        store_dir: &str,
+        flake_path: &str,
+        core_path: &str,
+    ) -> Reads {
+        let store_prefix = format!("{store_dir}/");
+        let in_store = |p: &Path| p.starts_with(&store_prefix);
+        let mut files: Vec<Observation> = fs.observations(in_store);
+        files.extend(more.into_iter().filter(|o| !in_store(&o.path)));
+        for f in ["flake.nix", "flake.lock"] {
+            let p = dir.join(f);
+            if !files.iter().any(|o| o.path == p) {
+                files.push(Observation::observe("read", &p));
+            }
+        }
+        files.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
+        files.dedup_by(|a, b| a.op == b.op && a.path == b.path && a.digest == b.digest);
+        Reads {
+            files,
+            dir: dir.to_path_buf(),
+            overrides: overrides.to_vec(),
+            store_prefix,
+            flake_path: flake_path.to_string(),
+            core_path: core_path.to_string(),
+        }
+    }
+
+    /// How many files were read.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file was read.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// What an answer printed as `text` depends on: the files, except that a directory
+    /// whose store path occurs in `text` is observed as a whole tree, since any change in
+    /// it changes that path: the flake's directory when the flake's store path occurs;
+    /// clan-core's when its path does; every input's when any other store path does. The
+    /// trees' stat indexes go to `cache_dir`.
+    pub fn with_trees(&self, text: &str, cache_dir: &Path) -> Vec<Observation> {
+        let mut trees: Vec<&Path> = Vec::new();
+        if !self.flake_path.is_empty() && text.contains(&self.flake_path) {
+            trees.push(&self.dir);
+        }
+        let others = text.match_indices(&self.store_prefix).any(|(i, _)| {
+            let rest = &text[i..];
+            !rest.starts_with(&self.flake_path) && !rest.starts_with(&self.core_path)
+        });
+        for (name, path) in &self.overrides {
+            let core =
+                name == "clan-core" && !self.core_path.is_empty() && text.contains(&self.core_path);
+            if others || core {
+                trees.push(path);
+            }
+        }
+        let mut obs: Vec<Observation> = self
+            .files
+            .iter()
+            .filter(|o| !trees.iter().any(|t| o.path.starts_with(t)))
+            .cloned()
+            .collect();
+        for t in trees {
+            obs.push(Observation::observe_tree(t, Some(cache_dir)));
+        }
+        crate::recording_fs::elide_implied(obs)
     }
 }

@@ -56,7 +56,8 @@ type WorkerOutcome = Result<(Vec<GroupResult>, Vec<Observation>), String>;
 pub struct Planned {
     /// `clan.exports` as JSON.
     pub json: serde_json::Value,
-    /// Observations made by the workers (the main evaluator's are in `fs`).
+    /// Observations made by the workers and those of the groups from the cache (the main
+    /// evaluator's are in `fs`).
     pub worker_observations: Vec<Observation>,
     /// The main evaluator's file system.
     pub fs: Rc<RecordingFs>,
@@ -303,6 +304,8 @@ fn plan_with(
     let n = main.infos.len();
     // Groups from the cache.
     let mut cached: Vec<Option<Vec<(String, serde_json::Value)>>> = vec![None; n];
+    // What the cached groups read (checked unchanged): the view read it too.
+    let mut cached_observations: Vec<Observation> = Vec::new();
     if use_cache {
         let d = cache_dir.expect("checked");
         for (i, info) in main.infos.iter().enumerate() {
@@ -316,6 +319,7 @@ fn plan_with(
                         .replace(CORE, &main.clan.core);
                     if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text) {
                         cached[i] = Some(m.into_iter().collect());
+                        cached_observations.extend_from_slice(hit.observations());
                     }
                 }
             }
@@ -323,7 +327,7 @@ fn plan_with(
     }
     let missing: Vec<usize> = (0..n).filter(|&i| cached[i].is_none()).collect();
     let mut results: Vec<GroupResult> = Vec::new();
-    let mut worker_observations = Vec::new();
+    let mut worker_observations = cached_observations;
     let units = units_of(&main.infos, &missing, if second.is_some() { 2 } else { 1 });
     let parallel = second.is_some() && units.len() >= 2;
     match second {
@@ -344,7 +348,7 @@ fn plan_with(
                 return None;
             }
             results.extend(r);
-            worker_observations = obs;
+            worker_observations.extend(obs);
         }
         _ => {
             if let Some(board) = second {
@@ -396,6 +400,7 @@ fn plan_with(
                     d,
                     &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
                     r.observations.clone(),
+                    None,
                     &v,
                     "",
                 );

@@ -1,7 +1,7 @@
 //! Answers from the native engine (kith-inventory) and the plan cache, for the views it
 //! models; everything else goes to the reference path.
 
-use crate::cache;
+use crate::cache::{self, Reads};
 use crate::recording_fs::{Observation, RecordingFs};
 use kith_eval::Eval;
 use kith_inventory::clan;
@@ -64,10 +64,18 @@ fn view_key(dir: &Path, opts: &kith_flake::FlakeOptions, which: View) -> String 
     cache::key(&[&dir.to_string_lossy(), &overrides.join("\0"), which.name()])
 }
 
+/// The cache key of the projection `name` of the view whose key is `view_key`.
+fn projection_key(view_key: &str, name: &str) -> String {
+    cache::key(&[view_key, "projection", name])
+}
+
 /// `project` (named `name`) applied to a view, as [`view`] gives it: the projection is
-/// cached next to the view's entry and tied to the view's value, so a warm answer reads
-/// only the projection (a command that needs a few fields of a large view, such as the
-/// machines' tags or the network exports, then never parses the whole view).
+/// cached as an answer of its own, observing only what it depends on (a command that
+/// needs a few fields of a large view, such as the machines' tags or the network
+/// exports, then never parses the whole view). The view's answer may hold the flake's
+/// store path, and its entry then observes the whole tree, since any edit changes that
+/// path; a projection without it depends on the files the view read, one by one, as a
+/// service group's cached keys do (see [`crate::exports_plan`]).
 pub fn projection(
     dir: &Path,
     opts: &kith_flake::FlakeOptions,
@@ -77,24 +85,20 @@ pub fn projection(
     project: impl FnOnce(&serde_json::Value) -> serde_json::Value,
 ) -> Outcome {
     let key = view_key(dir, opts, which);
+    let pkey = projection_key(&key, name);
     let cache_dir = if no_cache { None } else { cache::dir() };
+    let how_cached = |n: usize| {
+        format!("answered from the cached plan ({n} observed files and directories unchanged)")
+    };
     if let Some(d) = &cache_dir {
-        if let Some(hit) = cache::lookup(d, &key) {
-            let how = format!(
-                "answered from the cached plan ({} observed files and directories unchanged)",
-                hit.observed()
-            );
-            if let Some(p) = hit.projection(name) {
-                return Outcome::Value(p, how);
-            }
-            if let Some(v) = hit.value() {
-                let p = project(&v);
-                cache::store_projection(d, &key, name, hit.value_digest(), &p);
-                return Outcome::Value(p, how);
+        if let Some(hit) = cache::lookup(d, &pkey) {
+            if let Some(p) = hit.value() {
+                return Outcome::Value(p, how_cached(hit.observed()));
             }
         }
     }
-    let (v, how) = match view(dir, opts, which, no_cache, false) {
+    let (outcome, observed) = view_read(dir, opts, which, no_cache, false, true);
+    let (v, how) = match outcome {
         Outcome::Value(v, how) => (v, how),
         Outcome::Text(t, how) => match serde_json::from_str(&t) {
             Ok(v) => (v, how),
@@ -103,8 +107,16 @@ pub fn projection(
         other => return other,
     };
     let p = project(&v);
-    if let (Some(d), Some(digest)) = (&cache_dir, cache::value_digest(&v)) {
-        cache::store_projection(d, &key, name, &digest, &p);
+    if let (Some(d), Some((reads, view_obs))) = (&cache_dir, observed) {
+        let own = reads.with_trees(&p.to_string(), d);
+        // The fewer checks: its own reads, or the view's observations (which may cover
+        // most of them by one tree's index).
+        let obs = if cache::checks(&own, d) <= cache::checks(&view_obs, d) {
+            own
+        } else {
+            view_obs
+        };
+        cache::store(d, &pkey, obs, None, &p, "");
     }
     Outcome::Value(p, how)
 }
@@ -120,6 +132,20 @@ pub fn view(
     no_cache: bool,
     whole: bool,
 ) -> Outcome {
+    view_read(dir, opts, which, no_cache, whole, false).0
+}
+
+/// [`view`], with every file its answer read, one by one, and the observations its cache
+/// entry holds, where they are known (the answer was computed, or found in the cache with
+/// them and `want_reads`).
+fn view_read(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    which: View,
+    no_cache: bool,
+    whole: bool,
+    want_reads: bool,
+) -> (Outcome, Option<(Reads, Vec<Observation>)>) {
     let key = view_key(dir, opts, which);
     let cache_dir = cache::dir();
     if !no_cache {
@@ -129,44 +155,50 @@ pub fn view(
                     "answered from the cached plan ({} observed files and directories unchanged)",
                     hit.observed()
                 );
+                let reads = || {
+                    want_reads
+                        .then(|| hit.reads().map(|r| (r, hit.observations().to_vec())))
+                        .flatten()
+                };
                 if whole {
                     if let Some(text) = hit.text() {
-                        return Outcome::Text(text, how);
+                        return (Outcome::Text(text, how), reads());
                     }
                 } else if let Some(value) = hit.value() {
-                    return Outcome::Value(value, how);
+                    return (Outcome::Value(value, how), reads());
                 }
             }
         }
     }
     if which == View::Exports {
         if let Some(p) = crate::exports_plan::plan(dir, opts, no_cache, cache_dir.as_deref()) {
+            let reads = Reads::new(
+                &p.fs,
+                p.worker_observations,
+                dir,
+                &opts.overrides,
+                &p.store_dir,
+                &p.flake_path,
+                &p.core,
+            );
             let mut text = None;
+            let mut observed = None;
             let how = match (&cache_dir, no_cache) {
                 (Some(d), false) => {
-                    let obs = observations(
-                        &p.fs,
-                        p.worker_observations,
-                        &p.json,
-                        dir,
-                        opts,
-                        &p.store_dir,
-                        &p.flake_path,
-                        &p.core,
-                        Some(d),
-                    );
-                    let n = obs.len();
                     let t = crate::select::dumps(&p.json);
-                    cache::store(d, &key, obs, &p.json, &t);
+                    let obs = store_view(d, &key, &reads, &p.json, &t);
+                    let n = obs.len();
                     text = Some(t);
+                    observed = Some((reads, obs));
                     format!("answered by the native engine ({}; plan from {n} observed files and directories, now cached)", p.how)
                 }
                 _ => format!("answered by the native engine ({}; cache not used)", p.how),
             };
-            return match text {
+            let outcome = match text {
                 Some(t) if whole => Outcome::Text(t, how),
                 _ => Outcome::Value(p.json, how),
             };
+            return (outcome, observed);
         }
     }
     let (mut ev, mut fs, mut result) = compute_view(dir, opts, which);
@@ -178,34 +210,55 @@ pub fn view(
     }
     match result {
         Ok((json, flake_path, core_path, note)) => {
-            let store_dir = ev.options.store_dir.clone();
-            let obs = observations(
+            let reads = Reads::new(
                 &fs,
                 Vec::new(),
-                &json,
                 dir,
-                opts,
-                &store_dir,
+                &opts.overrides,
+                &ev.options.store_dir,
                 &flake_path,
                 &core_path,
-                cache_dir.as_deref(),
             );
-            let n = obs.len();
-            if let Some(d) = &cache_dir {
+            let mut n = reads.len();
+            let mut observed = None;
+            if let (Some(d), false) = (&cache_dir, no_cache) {
                 let text = crate::select::dumps(&json);
-                cache::store(d, &key, obs, &json, &text);
+                let obs = store_view(d, &key, &reads, &json, &text);
+                n = obs.len();
+                observed = Some((reads, obs));
             }
-            Outcome::Value(
-                json,
-                format!("answered by the native engine (plan computed from {n} observed files and directories{}{note})", if no_cache { ", cache not used" } else { ", now cached" }),
-            )
+            let how = format!("answered by the native engine (plan computed from {n} observed files and directories{}{note})", if no_cache { ", cache not used" } else { ", now cached" });
+            (Outcome::Value(json, how), observed)
         }
-        Err(kith_inventory::Error::Unsupported(r)) => Outcome::Unsupported(r),
-        Err(kith_inventory::Error::Eval(e)) if e.message == clan::NO_CLAN_OUTPUT => {
-            Outcome::Unsupported("the flake has no `clan` output".into())
-        }
-        Err(kith_inventory::Error::Eval(e)) => Outcome::Error(e, Box::new(ev)),
+        Err(kith_inventory::Error::Unsupported(r)) => (Outcome::Unsupported(r), None),
+        Err(kith_inventory::Error::Eval(e)) if e.message == clan::NO_CLAN_OUTPUT => (
+            Outcome::Unsupported("the flake has no `clan` output".into()),
+            None,
+        ),
+        Err(kith_inventory::Error::Eval(e)) => (Outcome::Error(e, Box::new(ev)), None),
     }
+}
+
+/// Stores a computed view under `key`, observing the trees its text holds the store
+/// paths of and the other files one by one; those observations.
+fn store_view(
+    cache_dir: &Path,
+    key: &str,
+    reads: &Reads,
+    json: &serde_json::Value,
+    text: &str,
+) -> Vec<Observation> {
+    let obs = reads.with_trees(text, cache_dir);
+    let whole_trees = obs.iter().any(|o| o.op == "tree");
+    cache::store(
+        cache_dir,
+        key,
+        obs.clone(),
+        whole_trees.then_some(reads),
+        json,
+        text,
+    );
+    obs
 }
 
 /// The view computed in one piece, in a fresh evaluator reading through a recording file
@@ -233,54 +286,4 @@ fn compute_view(
         Ok((json, c.flake_path(&mut ev)?, c.core.clone(), note))
     });
     (ev, fs, result)
-}
-
-/// What a cached answer depends on. A directory whose store path occurs in the answer
-/// (the flake's, in `_file` names and var `flake` paths; an input's) is observed as a
-/// whole tree, since any change in it changes that path; the other files read are
-/// observed one by one, except those in the store (immutable).
-#[allow(clippy::too_many_arguments)]
-fn observations(
-    fs: &RecordingFs,
-    more: Vec<Observation>,
-    json: &serde_json::Value,
-    dir: &Path,
-    opts: &kith_flake::FlakeOptions,
-    store_dir: &str,
-    flake_path: &str,
-    core_path: &str,
-    cache_dir: Option<&Path>,
-) -> Vec<Observation> {
-    let text = json.to_string();
-    let mut trees: Vec<&Path> = Vec::new();
-    if text.contains(flake_path) {
-        trees.push(dir);
-    }
-    // Store paths in the answer other than the flake's and clan-core's: an input's.
-    let prefix = format!("{store_dir}/");
-    let others = text.match_indices(&prefix).any(|(i, _)| {
-        let rest = &text[i..];
-        !rest.starts_with(flake_path) && !rest.starts_with(core_path)
-    });
-    for (name, path) in &opts.overrides {
-        if others || (name == "clan-core" && text.contains(core_path)) {
-            trees.push(path);
-        }
-    }
-    let skip = |p: &Path| p.starts_with(&prefix) || trees.iter().any(|t| p.starts_with(t));
-    let mut obs: Vec<Observation> = fs.observations(skip);
-    obs.extend(more.into_iter().filter(|o| !skip(&o.path)));
-    obs.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
-    obs.dedup();
-    for t in trees {
-        obs.push(Observation::observe_tree(t, cache_dir));
-    }
-    // The flake's own definition, whatever was read.
-    for f in ["flake.nix", "flake.lock"] {
-        let p = dir.join(f);
-        if !obs.iter().any(|o| o.path == p) {
-            obs.push(Observation::observe("read", &p));
-        }
-    }
-    obs
 }

@@ -18,6 +18,59 @@ pub struct Observation {
     pub path: PathBuf,
     /// blake3 of what was seen (content, sorted listing, kind, link target), or `missing`.
     pub digest: String,
+    /// For a file read: its metadata when it was read, as a token that lets a check
+    /// `stat` it instead of reading it again (see [`crate::tree_index::file_token`]);
+    /// `None` where the content has to be compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat: Option<u64>,
+    /// For a file read with a token: its path had no symbolic link, and it is checked so
+    /// (see [`elide_implied`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_links: bool,
+}
+
+/// `observations` without the `stat` observations that a file read with a token and no
+/// symbolic link on its path implies: each directory on that path was a directory, and
+/// the file itself a regular file. Such a read is checked by opening its path with no
+/// link allowed and comparing the token, with no fallback to its content, so that if it
+/// holds, so do the observations it implies (a directory replaced, or turned into a
+/// link, fails the open or changes the file's inode).
+pub fn elide_implied(mut observations: Vec<Observation>) -> Vec<Observation> {
+    let anchors: Vec<&Path> = observations
+        .iter()
+        .filter(|o| o.op == "read" && o.no_links && o.stat.is_some())
+        .map(|o| o.path.as_path())
+        .collect();
+    if anchors.is_empty() {
+        return observations;
+    }
+    let mut dirs: std::collections::HashSet<&std::ffi::OsStr> = Default::default();
+    let mut files: std::collections::HashSet<&std::ffi::OsStr> = Default::default();
+    for a in &anchors {
+        files.insert(a.as_os_str());
+        for d in a.ancestors().skip(1) {
+            if !dirs.insert(d.as_os_str()) {
+                break;
+            }
+        }
+    }
+    let implied: Vec<bool> = observations
+        .iter()
+        .map(|o| {
+            o.op == "stat"
+                && match o.digest.as_str() {
+                    "directory" => dirs.contains(o.path.as_os_str()),
+                    "regular" => files.contains(o.path.as_os_str()),
+                    _ => false,
+                }
+        })
+        .collect();
+    let mut i = 0;
+    observations.retain(|_| {
+        i += 1;
+        !implied[i - 1]
+    });
+    observations
 }
 
 /// The digest of a file's content.
@@ -61,6 +114,8 @@ impl Observation {
             op: op.to_string(),
             path: path.to_path_buf(),
             digest: digest.unwrap_or_else(|_| "missing".into()),
+            stat: None,
+            no_links: false,
         }
     }
 
@@ -75,7 +130,34 @@ impl Observation {
         if self.op == "tree" {
             return crate::tree_index::holds(&self.path, &self.digest, cache_dir);
         }
-        Observation::observe(&self.op, &self.path) == *self
+        if let Some(token) = self.stat {
+            if self.no_links {
+                // No fallback: the observations this one implies were left out.
+                return crate::tree_index::file_unchanged_no_links(&self.path, token);
+            }
+            if crate::tree_index::file_unchanged(&self.path, token) {
+                return true;
+            }
+        }
+        Observation::observe(&self.op, &self.path).digest == self.digest
+    }
+
+    /// Gives a file read observed without a metadata token (it was racy then) one, if its
+    /// content is still what was observed and its times are no longer racy; whether it
+    /// did. A later check then `stat`s the file instead of reading it, as
+    /// [`crate::tree_index::refresh_settled`] does for trees.
+    pub fn settle(&mut self) -> bool {
+        if self.op != "read" || self.stat.is_some() {
+            return false;
+        }
+        match read_with_token(&self.path) {
+            Ok((bytes, Some(token), no_links)) if content_digest(&bytes) == self.digest => {
+                self.stat = Some(token);
+                self.no_links = no_links;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Observes the tree at `root` and, with `cache_dir`, writes its stat index there, so
@@ -97,6 +179,8 @@ impl Observation {
             op: "tree".into(),
             path: root.to_path_buf(),
             digest,
+            stat: None,
+            no_links: false,
         }
     }
 }
@@ -106,9 +190,31 @@ impl Observation {
 #[derive(Default)]
 pub struct RecordingFs {
     seen: RefCell<Vec<(&'static str, PathBuf)>>,
-    /// Observations made while reading (content and listings are digested as read).
-    /// Keyed by the path's bytes (hashing a `Path` walks its components).
-    observed: RefCell<std::collections::HashMap<(&'static str, OsString), String>>,
+    /// Observations made while reading (content and listings are digested as read, a
+    /// file's metadata token taken before its content is read). Keyed by the path's bytes
+    /// (hashing a `Path` walks its components).
+    observed: RefCell<std::collections::HashMap<(&'static str, OsString), Seen>>,
+}
+
+/// What a read saw: the content's digest, the metadata token, and whether the path had
+/// no symbolic link.
+type Seen = (String, Option<u64>, bool);
+
+/// The content of the file at `path`, its metadata token, taken from the open file before
+/// reading it (a change after the token is taken changes the metadata, so the token never
+/// vouches for content other than what was read), and whether the path had no symbolic
+/// link.
+fn read_with_token(path: &Path) -> io::Result<(Vec<u8>, Option<u64>, bool)> {
+    let (mut file, no_links) = match crate::tree_index::open_no_links(path) {
+        Ok(f) => (f, true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
+        Err(_) => (std::fs::File::open(path)?, false),
+    };
+    let meta = file.metadata()?;
+    let token = crate::tree_index::file_token(&meta);
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok((bytes, token, no_links))
 }
 
 impl RecordingFs {
@@ -116,10 +222,10 @@ impl RecordingFs {
         self.seen.borrow_mut().push((op, path.to_path_buf()));
     }
 
-    fn record(&self, op: &'static str, path: &Path, digest: String) {
+    fn record(&self, op: &'static str, path: &Path, seen: Seen) {
         self.observed
             .borrow_mut()
-            .insert((op, path.as_os_str().to_owned()), digest);
+            .insert((op, path.as_os_str().to_owned()), seen);
     }
 
     /// How many reads were recorded so far (see [`RecordingFs::observations_since`]).
@@ -154,10 +260,12 @@ impl RecordingFs {
         seen.iter()
             .map(
                 |(op, p)| match observed.get(&(*op, p.as_os_str().to_owned())) {
-                    Some(d) => Observation {
+                    Some((d, stat, no_links)) => Observation {
                         op: op.to_string(),
                         path: p.to_path_buf(),
                         digest: d.clone(),
+                        stat: *stat,
+                        no_links: *no_links && stat.is_some(),
                     },
                     None => Observation::observe(op, p),
                 },
@@ -175,7 +283,7 @@ impl FileSystem for RecordingFs {
             Ok(st) => st.kind.as_str().to_string(),
             Err(_) => "missing".to_string(),
         };
-        self.record("stat", path, digest);
+        self.record("stat", path, (digest, None, false));
         r
     }
     fn stat(&self, path: &Path) -> io::Result<Stat> {
@@ -195,7 +303,7 @@ impl FileSystem for RecordingFs {
                     .iter()
                     .map(|(n, k)| (n.to_string_lossy().into_owned(), k.as_str())),
             );
-            self.record("list", path, d);
+            self.record("list", path, (d, None, false));
         }
         r
     }
@@ -209,10 +317,69 @@ impl FileSystem for RecordingFs {
     }
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.note("read", path);
-        let r = OsFileSystem.read(path);
-        if let Ok(bytes) = &r {
-            self.record("read", path, content_digest(bytes));
+        let (bytes, stat, no_links) = read_with_token(path)?;
+        self.record("read", path, (content_digest(&bytes), stat, no_links));
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree_index::tests::tempfile_dir::Dir;
+
+    /// The racy window has passed for files written before this.
+    fn past_racy_window() {
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+    }
+
+    /// A file read with no link on its path is checked by its metadata and implies its
+    /// directories' `stat`s; turning one of them into a link to an identical copy, or
+    /// editing the file in place, is seen. A read that was racy gets its token once the
+    /// window has passed.
+    #[test]
+    fn read_tokens_imply_directories_and_settle() {
+        let d = Dir::new();
+        let (a, b) = (d.0.join("a"), d.0.join("a/b"));
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("old"), "one").unwrap();
+        past_racy_window();
+        std::fs::write(b.join("new"), "two").unwrap();
+        let fs = RecordingFs::default();
+        for p in [&a, &b] {
+            assert_eq!(fs.lstat(p).unwrap().kind, FileKind::Directory);
         }
-        r
+        assert_eq!(fs.read(&b.join("old")).unwrap(), b"one");
+        assert_eq!(fs.read(&b.join("new")).unwrap(), b"two");
+        let all = fs.observations(|_| false);
+        let obs = elide_implied(all.clone());
+        let old = obs.iter().find(|o| o.path.ends_with("old")).unwrap();
+        let new = obs.iter().find(|o| o.path.ends_with("new")).unwrap();
+        assert!(old.stat.is_some() && old.no_links, "{old:?}");
+        assert!(new.stat.is_none(), "written just now: racy");
+        assert!(
+            obs.iter().all(|o| o.op != "stat"),
+            "the directories are implied by the read: {obs:?}"
+        );
+        assert!(obs.iter().all(Observation::holds));
+        // The racy read settles once the window has passed.
+        past_racy_window();
+        let mut settled = new.clone();
+        assert!(settled.settle());
+        assert!(settled.stat.is_some() && settled.holds());
+        // `b` turned into a link to an identical copy: the content read is the same,
+        // but the implied observation no longer is.
+        std::fs::rename(&b, a.join("c")).unwrap();
+        std::os::unix::fs::symlink("c", &b).unwrap();
+        assert_eq!(std::fs::read(b.join("old")).unwrap(), b"one");
+        assert!(!old.holds(), "a link on the path is seen");
+        std::fs::remove_file(&b).unwrap();
+        std::fs::rename(a.join("c"), &b).unwrap();
+        assert!(old.holds());
+        // An edit in place, same size.
+        std::fs::write(b.join("old"), "eno").unwrap();
+        assert!(!old.holds());
+        // Without the elision, every observation is kept and checked.
+        assert!(all.iter().filter(|o| o.op == "stat").count() == 2);
     }
 }

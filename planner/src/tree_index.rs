@@ -426,6 +426,29 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A file's metadata (kind, size, inode, modification and change times) as one token for
+/// [`file_unchanged`], or `None` when its times are too recent to tell a later change in
+/// the same clock tick apart (racy): such a file can only be checked by its content.
+pub fn file_token(m: &std::fs::Metadata) -> Option<u64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let meta = Meta::of(m);
+    (!meta.is_racy(now)).then(|| meta.hash())
+}
+
+/// Whether the file at `path` (symlinks followed, as it was read) still has the metadata
+/// of `token` ([`file_token`]): then its content is unchanged too, as in a tree's index.
+pub fn file_unchanged(path: &Path, token: u64) -> bool {
+    rustix::fs::statx(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::AtFlags::empty(),
+        rustix::fs::StatxFlags::BASIC_STATS,
+    )
+    .is_ok_and(|x| Meta::of_statx(&x).hash() == token)
+}
+
 /// The file holding the index of the tree whose digest is `digest`.
 pub fn index_path(cache_dir: &Path, digest: &str) -> PathBuf {
     cache_dir.join(format!("tree-{digest}.idx"))
@@ -462,12 +485,7 @@ pub fn refresh_settled(index: &TreeIndex, digest: &str, cache_dir: &Path) {
         return;
     }
     let path = index_path(cache_dir, digest);
-    let settled = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age.as_secs() > RACY_SECONDS as u64);
-    if !settled {
+    if !settled(&path) {
         return;
     }
     if let Ok((now, Some(fresh))) = scan(index.root(), true) {
@@ -477,13 +495,54 @@ pub fn refresh_settled(index: &TreeIndex, digest: &str, cache_dir: &Path) {
     }
 }
 
+/// The file at `path`, opened for reading only if no component of the path is a symbolic
+/// link (`openat2` with `RESOLVE_NO_SYMLINKS`).
+pub fn open_no_links(path: &Path) -> io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let fd = rustix::fs::openat2(
+        rustix::fs::CWD,
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Whether the file at `path`, reached with no symbolic link on its path, still has the
+/// metadata of `token` ([`file_token`]).
+pub fn file_unchanged_no_links(path: &Path, token: u64) -> bool {
+    use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, StatxFlags};
+    let Ok(fd) = rustix::fs::openat2(
+        rustix::fs::CWD,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    ) else {
+        return false;
+    };
+    rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, StatxFlags::BASIC_STATS)
+        .is_ok_and(|x| Meta::of_statx(&x).hash() == token)
+}
+
+/// Whether the file at `path` (an index or a cache entry) was written longer ago than the
+/// racy window: what it recorded as racy then may now be recorded by metadata alone.
+pub fn settled(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > RACY_SECONDS as u64)
+}
+
 /// Whether the tree at `root`, walked, still has the digest `digest`.
 pub fn walk_holds(root: &Path, digest: &str) -> bool {
     scan(root, false).is_ok_and(|(now, _)| now == digest)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn tree() -> tempfile_dir::Dir {
@@ -495,7 +554,7 @@ mod tests {
     }
 
     /// A temporary directory removed on drop (the planner has no tempfile dependency).
-    mod tempfile_dir {
+    pub(crate) mod tempfile_dir {
         pub struct Dir(pub std::path::PathBuf);
         impl Dir {
             pub fn new() -> Dir {

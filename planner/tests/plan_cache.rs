@@ -343,3 +343,72 @@ fn tree_index_sees_files_never_read() {
     assert_ne!(edited.text, added.text);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A projection of a view is an answer of its own: the machines' tags hold no store path,
+/// so they depend on the files the view read, not on the whole tree the view's own entry
+/// observes. A file read by nothing leaves the projection cached (and recomputes the
+/// view); an edit of a file it read is seen.
+#[test]
+fn projection_observes_only_what_it_read() {
+    use kith_planner::native::{projection, Outcome, View};
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "projection cache";
+    let Some(case) = case("01-machine-sources", what) else {
+        return;
+    };
+    let (tmp, clan) = copied(&case, "kith-projection");
+    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
+    let opts = corpus_opts();
+    let tags = |expect: &str| match projection(
+        &clan,
+        &opts,
+        View::Inventory,
+        false,
+        "machine-tags",
+        kith_planner::fleet::machines::machine_tags_only,
+    ) {
+        Outcome::Value(v, how) => {
+            assert!(how.contains(expect), "{how}");
+            v
+        }
+        _ => panic!("no projection"),
+    };
+    let view = "clanInternals.inventoryClass.inventorySerialization";
+    let cold = tags("native engine");
+    assert_eq!(tags("cached plan"), cold);
+    assert!(select(&clan, view, &opts, false)
+        .unwrap()
+        .how
+        .contains("cached plan"));
+    // A file read by nothing: the view (holding the flake's store path) is recomputed,
+    // the projection is not.
+    std::fs::write(clan.join("NOTES.txt"), "x").unwrap();
+    assert!(select(&clan, view, &opts, false)
+        .unwrap()
+        .how
+        .contains("native engine"));
+    assert_eq!(tags("cached plan"), cold);
+    // A file it read, edited: a machine gets a new tag.
+    let json = clan.join("inventory.json");
+    let text = std::fs::read_to_string(&json).unwrap();
+    let mut inv: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (name, machine) = inv["machines"]
+        .as_object_mut()
+        .and_then(|m| m.iter_mut().next())
+        .expect("a machine in inventory.json");
+    let name = name.clone();
+    let obj = machine.as_object_mut().unwrap();
+    let tags_of = obj.entry("tags").or_insert_with(|| serde_json::json!([]));
+    tags_of
+        .as_array_mut()
+        .unwrap()
+        .push("projection-test".into());
+    std::fs::write(&json, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+    let edited = tags("native engine");
+    assert!(edited["machines"][&name]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&"projection-test".into()));
+    assert_eq!(tags("cached plan"), edited);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

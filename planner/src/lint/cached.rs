@@ -39,7 +39,7 @@ pub(super) fn diagnostics(
     observations.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
     observations.dedup();
     observations.push(Observation::observe_tree(dir, Some(cache_dir)));
-    cache::store(cache_dir, &key, observations, &value, "");
+    cache::store(cache_dir, &key, observations, None, &value, "");
     (stored.diagnostics, stored.counts)
 }
 
