@@ -174,14 +174,19 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
             None => return false,
         }
     }
-    let files_hold = |part: &[&Observation]| part.iter().all(|o| o.holds_in(Some(dir)));
+    let anchors = crate::recording_fs::ReadAnchors::new(&files);
+    let files_hold = |part: &[&Observation], first: usize| {
+        part.iter()
+            .enumerate()
+            .all(|(k, o)| o.holds_from(&anchors, first + k, Some(dir)))
+    };
     let entries: usize = indexes.iter().map(|(i, _)| i.count()).sum();
     // Two threads pay off from a few thousand checks on.
     let hold = if entries + files.len() < 2048 {
         indexes
             .iter()
             .all(|(i, _)| i.intact() && i.check(0, i.count()))
-            && files_hold(&files)
+            && files_hold(&files, 0)
     } else {
         let (files_a, files_b) = files.split_at(files.len() / 2);
         std::thread::scope(|s| {
@@ -189,10 +194,10 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
                 indexes
                     .iter()
                     .all(|(i, _)| i.intact() && i.check(i.count() / 2, i.count()))
-                    && files_hold(files_b)
+                    && files_hold(files_b, files_a.len())
             });
             let mine =
-                indexes.iter().all(|(i, _)| i.check(0, i.count() / 2)) && files_hold(files_a);
+                indexes.iter().all(|(i, _)| i.check(0, i.count() / 2)) && files_hold(files_a, 0);
             mine && other.join().unwrap_or(false)
         })
     };

@@ -142,6 +142,23 @@ impl Observation {
         Observation::observe(&self.op, &self.path).digest == self.digest
     }
 
+    /// [`Observation::holds_in`], a file read with no link on its path checked from its
+    /// anchor `at` (index `i` of the observations [`ReadAnchors::new`] was given).
+    pub fn holds_from(&self, anchors: &ReadAnchors, i: usize, cache_dir: Option<&Path>) -> bool {
+        if let (Some(Some((at, len))), Some(token)) = (anchors.of.get(i), self.stat) {
+            let Some(Some(fd)) = anchors.fds.get(*at) else {
+                return false;
+            };
+            let rest = &self.path.as_os_str().as_bytes()[len + 1..];
+            return crate::tree_index::file_unchanged_no_links_at(
+                fd,
+                Path::new(std::ffi::OsStr::from_bytes(rest)),
+                token,
+            );
+        }
+        self.holds_in(cache_dir)
+    }
+
     /// Gives a file read observed without a metadata token (it was racy then) one, if its
     /// content is still what was observed and its times are no longer racy; whether it
     /// did. A later check then `stat`s the file instead of reading it, as
@@ -182,6 +199,68 @@ impl Observation {
             stat: None,
             no_links: false,
         }
+    }
+}
+
+/// Directories that file reads with no link on their path are checked from (see
+/// [`Observation::holds_from`]): for each such read, the deepest directory it shares with
+/// another read, opened once with no link allowed on its own path, so that each check
+/// walks only the rest of its path (the kernel's lookup of path components dominates a
+/// warm check).
+pub struct ReadAnchors {
+    fds: Vec<Option<std::os::fd::OwnedFd>>,
+    /// Per observation: its anchor's index in `fds` and the byte length of the anchor's
+    /// path, or `None` (checked from the root).
+    of: Vec<Option<(usize, usize)>>,
+}
+
+impl ReadAnchors {
+    /// The anchors of `observations` (in that order).
+    pub fn new(observations: &[&Observation]) -> ReadAnchors {
+        let anchored = |o: &Observation| o.op == "read" && o.no_links && o.stat.is_some();
+        let mut order: Vec<usize> = (0..observations.len())
+            .filter(|&i| anchored(observations[i]))
+            .collect();
+        let bytes = |i: usize| observations[i].path.as_os_str().as_bytes();
+        order.sort_unstable_by(|&a, &b| bytes(a).cmp(bytes(b)));
+        // The length of the deepest directory two paths share ("/a/b" for "/a/b/c" and
+        // "/a/b/d"), 0 if only the root.
+        let shared = |a: &[u8], b: &[u8]| {
+            let n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            let cut = |p: &[u8]| p.get(n) == Some(&b'/') || p.len() == n;
+            if cut(a) && cut(b) {
+                n
+            } else {
+                a[..n].iter().rposition(|&c| c == b'/').unwrap_or(0)
+            }
+        };
+        let mut of = vec![None; observations.len()];
+        let mut dirs: Vec<&[u8]> = Vec::new();
+        let mut fds = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let p = bytes(i);
+            let before = k.checked_sub(1).map_or(0, |j| shared(bytes(order[j]), p));
+            let after = order.get(k + 1).map_or(0, |&j| shared(p, bytes(j)));
+            // A directory of `p`, not `p` itself.
+            let len = before
+                .max(after)
+                .min(p.iter().rposition(|&c| c == b'/').unwrap_or(0));
+            if len <= 1 {
+                continue;
+            }
+            let dir = &p[..len];
+            let at = match dirs.iter().rposition(|d| *d == dir) {
+                Some(at) => at,
+                None => {
+                    dirs.push(dir);
+                    let path = Path::new(std::ffi::OsStr::from_bytes(dir));
+                    fds.push(crate::tree_index::open_dir_no_links(path).ok());
+                    dirs.len() - 1
+                }
+            };
+            of[i] = Some((at, len));
+        }
+        ReadAnchors { fds, of }
     }
 }
 
@@ -381,5 +460,45 @@ mod tests {
         assert!(!old.holds());
         // Without the elision, every observation is kept and checked.
         assert!(all.iter().filter(|o| o.op == "stat").count() == 2);
+    }
+
+    /// Each anchored read is checked from the deepest directory it shares with another,
+    /// and gives the same answer as a check from the root.
+    #[test]
+    fn reads_are_checked_from_shared_directories() {
+        let d = Dir::new();
+        let files = ["v/m1/g/value", "v/m2/g/value", "v/x", "w/only"];
+        for f in files {
+            let p = d.0.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, f).unwrap();
+        }
+        past_racy_window();
+        let fs = RecordingFs::default();
+        for f in files {
+            fs.read(&d.0.join(f)).unwrap();
+        }
+        let obs = fs.observations(|_| false);
+        let refs: Vec<&Observation> = obs.iter().collect();
+        let anchors = ReadAnchors::new(&refs);
+        let anchor_of = |f: &str| {
+            let i = obs.iter().position(|o| o.path == d.0.join(f)).unwrap();
+            anchors.of[i].map(|(_, len)| {
+                let p = obs[i].path.as_os_str().as_bytes();
+                String::from_utf8_lossy(&p[d.0.as_os_str().len()..len]).into_owned()
+            })
+        };
+        assert_eq!(anchor_of("v/m1/g/value").as_deref(), Some("/v"));
+        assert_eq!(anchor_of("v/x").as_deref(), Some("/v"));
+        assert_eq!(anchor_of("w/only").as_deref(), Some(""));
+        for (i, o) in obs.iter().enumerate() {
+            assert!(o.holds_from(&anchors, i, None), "{o:?}");
+        }
+        std::fs::write(d.0.join("v/m2/g/value"), "changed!").unwrap();
+        let i = obs
+            .iter()
+            .position(|o| o.path.ends_with("m2/g/value"))
+            .unwrap();
+        assert!(!obs[i].holds_from(&anchors, i, None));
     }
 }

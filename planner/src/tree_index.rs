@@ -512,9 +512,15 @@ pub fn open_no_links(path: &Path) -> io::Result<std::fs::File> {
 /// Whether the file at `path`, reached with no symbolic link on its path, still has the
 /// metadata of `token` ([`file_token`]).
 pub fn file_unchanged_no_links(path: &Path, token: u64) -> bool {
+    file_unchanged_no_links_at(rustix::fs::CWD, path, token)
+}
+
+/// [`file_unchanged_no_links`] of `path` relative to the directory `dir` (opened with no
+/// link on its own path: [`open_dir_no_links`]).
+pub fn file_unchanged_no_links_at(dir: impl std::os::fd::AsFd, path: &Path, token: u64) -> bool {
     use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, StatxFlags};
     let Ok(fd) = rustix::fs::openat2(
-        rustix::fs::CWD,
+        dir,
         path,
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
@@ -524,6 +530,19 @@ pub fn file_unchanged_no_links(path: &Path, token: u64) -> bool {
     };
     rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, StatxFlags::BASIC_STATS)
         .is_ok_and(|x| Meta::of_statx(&x).hash() == token)
+}
+
+/// The directory at `path`, opened (as a path only) if no component of the path is a
+/// symbolic link.
+pub fn open_dir_no_links(path: &Path) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    Ok(rustix::fs::openat2(
+        rustix::fs::CWD,
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    )?)
 }
 
 /// Whether the file at `path` (an index or a cache entry) was written longer ago than the
