@@ -172,19 +172,19 @@ fn view_read(
     }
     if which == View::Exports {
         if let Some(p) = crate::exports_plan::plan(dir, opts, no_cache, cache_dir.as_deref()) {
-            let reads = Reads::new(
-                &p.fs,
-                p.worker_observations,
-                dir,
-                &opts.overrides,
-                &p.store_dir,
-                &p.flake_path,
-                &p.core,
-            );
             let mut text = None;
             let mut observed = None;
             let how = match (&cache_dir, no_cache) {
                 (Some(d), false) => {
+                    let reads = Reads::new(
+                        &p.fs,
+                        p.worker_observations,
+                        dir,
+                        &opts.overrides,
+                        &p.store_dir,
+                        &p.flake_path,
+                        &p.core,
+                    );
                     let t = crate::select::dumps(&p.json);
                     let obs = store_view(d, &key, &reads, &p.json, &t);
                     let n = obs.len();
@@ -210,24 +210,28 @@ fn view_read(
     }
     match result {
         Ok((json, flake_path, core_path, note)) => {
-            let reads = Reads::new(
-                &fs,
-                Vec::new(),
-                dir,
-                &opts.overrides,
-                &ev.options.store_dir,
-                &flake_path,
-                &core_path,
-            );
-            let mut n = reads.len();
+            let mut n = 0;
             let mut observed = None;
             if let (Some(d), false) = (&cache_dir, no_cache) {
+                let reads = Reads::new(
+                    &fs,
+                    Vec::new(),
+                    dir,
+                    &opts.overrides,
+                    &ev.options.store_dir,
+                    &flake_path,
+                    &core_path,
+                );
                 let text = crate::select::dumps(&json);
                 let obs = store_view(d, &key, &reads, &json, &text);
                 n = obs.len();
                 observed = Some((reads, obs));
             }
-            let how = format!("answered by the native engine (plan computed from {n} observed files and directories{}{note})", if no_cache { ", cache not used" } else { ", now cached" });
+            let how = if observed.is_some() {
+                format!("answered by the native engine (plan computed from {n} observed files and directories, now cached{note})")
+            } else {
+                format!("answered by the native engine (plan computed, cache not used{note})")
+            };
             (Outcome::Value(json, how), observed)
         }
         Err(kith_inventory::Error::Unsupported(r)) => (Outcome::Unsupported(r), None),
