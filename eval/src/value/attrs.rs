@@ -93,7 +93,8 @@ impl Attrs {
     }
     /// The value of the attribute named `name` (by text).
     pub fn get_str(&self, name: &str) -> Option<&Value> {
-        self.get(Symbol::new(name))
+        // A name never interned is no attribute's.
+        self.get(Symbol::existing(name)?)
     }
     /// Whether the set has `name`.
     pub fn contains(&self, name: Symbol) -> bool {

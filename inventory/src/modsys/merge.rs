@@ -517,9 +517,9 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
     })
 }
 
-/// The definitions of `name` in the collected modules (and the type's extra definitions).
-fn defs_of(sub: &Submodule, name: &str) -> Vec<Def> {
-    let sym = Symbol::new(name);
+/// The definitions of `name` (whose symbol is `sym`) in the collected modules (and the
+/// type's extra definitions).
+fn defs_of(sub: &Submodule, sym: Symbol, name: &str) -> Vec<Def> {
     let mut out = Vec::new();
     for m in &sub.modules {
         for p in &m.pieces {
@@ -563,22 +563,20 @@ fn build_config(
     }
     let mut entries = Vec::new();
     for (name, node) in &sub.nodes {
-        let defs = defs_of(sub, name);
+        let sym = Symbol::new(name);
+        let defs = defs_of(sub, sym, name);
         let c = inner.child(name);
         // The sites of the submodule's own options (`meta.tld`, a role's `extraModules`).
         for d in &defs {
             super::sites::note(&c.loc, &d.file, d.span);
         }
-        entries.push(node_value(ev, &c, node, &schema.decl_file, defs)?);
-        if let Some(last) = entries.last_mut() {
-            last.name = Symbol::new(name);
-        }
+        entries.push(node_value(ev, &c, sym, node, &schema.decl_file, defs)?);
     }
     for name in defined {
         if sub.nodes.iter().any(|(n, _)| n == name.as_str()) {
             continue;
         }
-        let defs = defs_of(sub, name.as_str());
+        let defs = defs_of(sub, name, name.as_str());
         match &schema.freeform {
             Some(ty) => {
                 let decl = Decl::new(ty.clone());
@@ -607,15 +605,16 @@ fn build_config(
     Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
-/// The value of an option or a namespace of options.
+/// The value of an option or a namespace of options, named `name` (the last part of
+/// `ctx`'s option path).
 fn node_value(
     ev: &mut Eval,
     ctx: &Ctx,
+    name: Symbol,
     node: &Node,
     decl_file: &Rc<str>,
     defs: Vec<Def>,
 ) -> Result<Attr> {
-    let name = Symbol::new(ctx.loc.last().map(String::as_str).unwrap_or(""));
     let span = defs
         .first()
         .map(|d| d.span)
@@ -650,7 +649,14 @@ fn node_value(
                         })
                     })
                     .collect();
-                entries.push(node_value(ev, &ctx.child(child), cnode, decl_file, cdefs)?);
+                entries.push(node_value(
+                    ev,
+                    &ctx.child(child),
+                    sym,
+                    cnode,
+                    decl_file,
+                    cdefs,
+                )?);
             }
             for (f, p) in &pieces {
                 for a in p.iter() {

@@ -6,7 +6,7 @@ use super::{resolve, schema, ClanCtx};
 use crate::error::unsupported_eval;
 use crate::modsys::merge::eval_submodule;
 use crate::modsys::{attr, attr_sym, attrs, throw, Def, Schema};
-use kith_eval::{Eval, Result, Thunk, Value};
+use kith_eval::{Eval, Result, Symbol, Thunk, Value};
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -219,12 +219,13 @@ fn directory_of(cc: &ClanCtx) -> Value {
     })
 }
 
-fn attr_of(ev: &mut Eval, v: &Value, name: &str) -> Result<Value> {
+fn attr_of(ev: &mut Eval, v: &Value, name: Symbol) -> Result<Value> {
     let a = ev.force_attrs(v)?;
-    match a.get_str(name) {
+    match a.get(name) {
         Some(x) => Ok(x.clone()),
         None => Err(kith_eval::EvalError::new(format!(
-            "attribute '{name}' missing"
+            "attribute '{}' missing",
+            name.as_str()
         ))),
     }
 }
@@ -240,14 +241,14 @@ fn names_of(ev: &mut Eval, v: &Value) -> Result<Vec<String>> {
 impl Group {
     /// `config.manifest.name`.
     pub fn service_name(&self, ev: &mut Eval) -> Result<String> {
-        let m = attr_of(ev, &self.config, "manifest")?;
-        let n = attr_of(ev, &m, "name")?;
+        let m = attr_of(ev, &self.config, kith_eval::sym!("manifest"))?;
+        let n = attr_of(ev, &m, kith_eval::sym!("name"))?;
         Ok(ev.force_string(&n)?.encoded().into_owned())
     }
 
     /// Role names the service defines (sorted).
     pub fn role_names(&self, ev: &mut Eval) -> Result<Vec<String>> {
-        let r = attr_of(ev, &self.config, "roles")?;
+        let r = attr_of(ev, &self.config, kith_eval::sym!("roles"))?;
         names_of(ev, &r)
     }
 
@@ -297,12 +298,12 @@ impl Group {
             .role(i, r)
             .ok_or_else(|| kith_eval::EvalError::new(format!("attribute '{r}' missing")))?;
         let interface = self.interface(ev, r)?;
-        let role_settings = attr_of(ev, &role.value, "settings")?;
+        let role_settings = attr_of(ev, &role.value, kith_eval::sym!("settings"))?;
         let machine_settings = match m {
             Some(m) => {
-                let machines = attr_of(ev, &role.value, "machines")?;
-                let entry = attr_of(ev, &machines, m)?;
-                attr_of(ev, &entry, "settings")?
+                let machines = attr_of(ev, &role.value, kith_eval::sym!("machines"))?;
+                let entry = attr_of(ev, &machines, Symbol::new(m))?;
+                attr_of(ev, &entry, kith_eval::sym!("settings"))?
             }
             None => attrs(Vec::new()),
         };
@@ -360,9 +361,9 @@ impl Group {
     /// evaluation of the role (when interfaces may be shared: see
     /// `modsys::share::READS_CONFIG`); they receive a `config` that must not be read.
     fn interface(self: &Rc<Self>, ev: &mut Eval, r: &str) -> Result<Value> {
-        let roles = attr_of(ev, &self.config, "roles")?;
-        let svc_role = attr_of(ev, &roles, r)?;
-        let interface = attr_of(ev, &svc_role, "interface")?;
+        let roles = attr_of(ev, &self.config, kith_eval::sym!("roles"))?;
+        let svc_role = attr_of(ev, &roles, Symbol::new(r))?;
+        let interface = attr_of(ev, &svc_role, kith_eval::sym!("interface"))?;
         if !crate::modsys::share::sharing() {
             return Ok(interface);
         }
@@ -468,9 +469,9 @@ impl Group {
         if let Some(v) = self.per_instance.borrow().get(&key) {
             return Ok(v.clone());
         }
-        let roles = attr_of(ev, &self.config, "roles")?;
-        let svc_role = attr_of(ev, &roles, r)?;
-        let per = attr_of(ev, &svc_role, "perInstance")?;
+        let roles = attr_of(ev, &self.config, kith_eval::sym!("roles"))?;
+        let svc_role = attr_of(ev, &roles, Symbol::new(r))?;
+        let per = attr_of(ev, &svc_role, kith_eval::sym!("perInstance"))?;
         let s = self.service_name(ev)?;
         let applied = self.applied_roles(i);
         let machine_roles = self.roles_of(i, m);
@@ -515,7 +516,7 @@ impl Group {
         if let Some(v) = self.per_machine.borrow().get(m) {
             return Ok(v.clone());
         }
-        let per = attr_of(ev, &self.config, "perMachine")?;
+        let per = attr_of(ev, &self.config, kith_eval::sym!("perMachine"))?;
         let s = self.service_name(ev)?;
         let mut roles: Vec<String> = Vec::new();
         let mut instances = Vec::new();
@@ -577,13 +578,13 @@ impl Group {
                 Err(unsupported_eval("`extendSettings' of an unknown role"))
             }));
         };
-        let roles = attr_of(ev, &self.config, "roles")?;
-        let svc_role = attr_of(ev, &roles, r)?;
-        let interface = attr_of(ev, &svc_role, "interface")?;
-        let role_settings = attr_of(ev, &role.value, "settings")?;
-        let machines = attr_of(ev, &role.value, "machines")?;
-        let entry = attr_of(ev, &machines, m)?;
-        let machine_settings = attr_of(ev, &entry, "settings")?;
+        let roles = attr_of(ev, &self.config, kith_eval::sym!("roles"))?;
+        let svc_role = attr_of(ev, &roles, Symbol::new(r))?;
+        let interface = attr_of(ev, &svc_role, kith_eval::sym!("interface"))?;
+        let role_settings = attr_of(ev, &role.value, kith_eval::sym!("settings"))?;
+        let machines = attr_of(ev, &role.value, kith_eval::sym!("machines"))?;
+        let entry = attr_of(ev, &machines, Symbol::new(m))?;
+        let machine_settings = attr_of(ev, &entry, kith_eval::sym!("settings"))?;
         let service = {
             let g = self.clone();
             Thunk::native(move |ev: &mut Eval| Ok(Value::string(g.service_name(ev)?)))
