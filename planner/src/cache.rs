@@ -330,16 +330,6 @@ impl Reads {
         }
     }
 
-    /// How many files were read.
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    /// Whether no file was read.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
     /// What an answer printed as `text` depends on: the files, except that a directory
     /// whose store path occurs in `text` is observed as a whole tree, since any change in
     /// it changes that path: the flake's directory when the flake's store path occurs;
@@ -347,7 +337,7 @@ impl Reads {
     /// trees' stat indexes go to `cache_dir`.
     pub fn with_trees(&self, text: &str, cache_dir: &Path) -> Vec<Observation> {
         let mut trees: Vec<&Path> = Vec::new();
-        if !self.flake_path.is_empty() && text.contains(&self.flake_path) {
+        if text.contains(&self.flake_path) {
             trees.push(&self.dir);
         }
         let others = text.match_indices(&self.store_prefix).any(|(i, _)| {
@@ -355,9 +345,7 @@ impl Reads {
             !rest.starts_with(&self.flake_path) && !rest.starts_with(&self.core_path)
         });
         for (name, path) in &self.overrides {
-            let core =
-                name == "clan-core" && !self.core_path.is_empty() && text.contains(&self.core_path);
-            if others || core {
+            if others || (name == "clan-core" && text.contains(&self.core_path)) {
                 trees.push(path);
             }
         }

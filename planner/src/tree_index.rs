@@ -495,18 +495,27 @@ pub fn refresh_settled(index: &TreeIndex, digest: &str, cache_dir: &Path) {
     }
 }
 
-/// The file at `path`, opened for reading only if no component of the path is a symbolic
-/// link (`openat2` with `RESOLVE_NO_SYMLINKS`).
-pub fn open_no_links(path: &Path) -> io::Result<std::fs::File> {
+/// `path` (relative to `dir`, or absolute) opened with `flags` if no component of it is a
+/// symbolic link (`openat2` with `RESOLVE_NO_SYMLINKS`).
+fn open_without_links(
+    dir: impl std::os::fd::AsFd,
+    path: &Path,
+    flags: rustix::fs::OFlags,
+) -> io::Result<std::os::fd::OwnedFd> {
     use rustix::fs::{Mode, OFlags, ResolveFlags};
-    let fd = rustix::fs::openat2(
-        rustix::fs::CWD,
+    Ok(rustix::fs::openat2(
+        dir,
         path,
-        OFlags::RDONLY | OFlags::CLOEXEC,
+        flags | OFlags::CLOEXEC,
         Mode::empty(),
         ResolveFlags::NO_SYMLINKS,
-    )?;
-    Ok(std::fs::File::from(fd))
+    )?)
+}
+
+/// The file at `path`, opened for reading only if no component of the path is a symbolic
+/// link.
+pub fn open_no_links(path: &Path) -> io::Result<std::fs::File> {
+    open_without_links(rustix::fs::CWD, path, rustix::fs::OFlags::RDONLY).map(std::fs::File::from)
 }
 
 /// Whether the file at `path`, reached with no symbolic link on its path, still has the
@@ -518,14 +527,8 @@ pub fn file_unchanged_no_links(path: &Path, token: u64) -> bool {
 /// [`file_unchanged_no_links`] of `path` relative to the directory `dir` (opened with no
 /// link on its own path: [`open_dir_no_links`]).
 pub fn file_unchanged_no_links_at(dir: impl std::os::fd::AsFd, path: &Path, token: u64) -> bool {
-    use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, StatxFlags};
-    let Ok(fd) = rustix::fs::openat2(
-        dir,
-        path,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::NO_SYMLINKS,
-    ) else {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let Ok(fd) = open_without_links(dir, path, rustix::fs::OFlags::PATH) else {
         return false;
     };
     rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, StatxFlags::BASIC_STATS)
@@ -535,14 +538,8 @@ pub fn file_unchanged_no_links_at(dir: impl std::os::fd::AsFd, path: &Path, toke
 /// The directory at `path`, opened (as a path only) if no component of the path is a
 /// symbolic link.
 pub fn open_dir_no_links(path: &Path) -> io::Result<std::os::fd::OwnedFd> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
-    Ok(rustix::fs::openat2(
-        rustix::fs::CWD,
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::NO_SYMLINKS,
-    )?)
+    use rustix::fs::OFlags;
+    open_without_links(rustix::fs::CWD, path, OFlags::PATH | OFlags::DIRECTORY)
 }
 
 /// Whether the file at `path` (an index or a cache entry) was written longer ago than the

@@ -33,24 +33,35 @@ fn copied(case: &Path, tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     (tmp, clan)
 }
 
+/// Conformance case `name` copied for this test (see [`copied`], `tag`) with the plan cache
+/// in the copy's temporary directory, under [`CACHE_ENV`]'s lock (held by the guard).
+#[allow(clippy::type_complexity)]
+fn cached_copy(
+    name: &str,
+    what: &str,
+    tag: &str,
+) -> Option<(
+    std::sync::MutexGuard<'static, ()>,
+    std::path::PathBuf,
+    std::path::PathBuf,
+)> {
+    let guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let case = case(name, what)?;
+    let (tmp, clan) = copied(&case, tag);
+    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
+    Some((guard, tmp, clan))
+}
+
 const VIEW: &str = "clanInternals.inventoryClass.inventorySerialization.machines.*.description";
 
 #[test]
 fn warm_answers_from_cache_and_edits_invalidate() {
-    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
-    let what = "plan cache";
-    let Some(case) = case("01-machine-sources", what) else {
+    let Some((_guard, tmp, clan)) =
+        cached_copy("01-machine-sources", "plan cache", "kith-plan-cache")
+    else {
         return;
     };
-    let (tmp, clan) = copied(&case, "kith-plan-cache");
-    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
-    let opts = FlakeOptions {
-        overrides: vec![
-            ("clan-core".into(), common::corpus_path("clan-core")),
-            ("nixpkgs".into(), common::corpus_path("nixpkgs-lib")),
-        ],
-        ..FlakeOptions::default()
-    };
+    let opts = corpus_opts();
     let cold = select(&clan, VIEW, &opts, false).unwrap();
     assert!(cold.how.contains("native engine"), "{}", cold.how);
     let warm = select(&clan, VIEW, &opts, false).unwrap();
@@ -308,13 +319,11 @@ fn imitated_marker_is_no_crash() {
 /// evaluation never read, added or edited, still makes it recompute.
 #[test]
 fn tree_index_sees_files_never_read() {
-    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
-    let what = "tree index";
-    let Some(case) = case("05-networking-services", what) else {
+    let Some((_guard, tmp, clan)) =
+        cached_copy("05-networking-services", "tree index", "kith-tree-index")
+    else {
         return;
     };
-    let (tmp, clan) = copied(&case, "kith-tree-index");
-    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
     let opts = corpus_opts();
     let cold = select(&clan, "clan.exports", &opts, false).unwrap();
     let indexes = std::fs::read_dir(tmp.join("cache/plan"))
@@ -351,13 +360,11 @@ fn tree_index_sees_files_never_read() {
 #[test]
 fn projection_observes_only_what_it_read() {
     use kith_planner::native::{projection, Outcome, View};
-    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
-    let what = "projection cache";
-    let Some(case) = case("01-machine-sources", what) else {
+    let Some((_guard, tmp, clan)) =
+        cached_copy("01-machine-sources", "projection cache", "kith-projection")
+    else {
         return;
     };
-    let (tmp, clan) = copied(&case, "kith-projection");
-    std::env::set_var("KITH_CACHE_DIR", tmp.join("cache"));
     let opts = corpus_opts();
     let tags = |expect: &str| match projection(
         &clan,
