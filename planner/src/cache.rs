@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The format tag of cache files.
-const FORMAT: &str = "kith-plan-v2";
+const FORMAT: &str = "kith-plan-v3";
 
 /// A cache entry: what an answer depended on, and the digests of its stored forms.
 #[derive(Debug, Serialize, Deserialize)]
@@ -255,7 +255,14 @@ pub fn store(
         Some(Err(_)) => return,
         None => None,
     };
-    let observations = crate::recording_fs::elide_implied(observations);
+    let mut observations = crate::recording_fs::elide_implied(observations);
+    // Digests never compared are not stored (they are most of an entry's bytes, and of
+    // its parse on every warm lookup).
+    for o in &mut observations {
+        if o.by_token_alone() {
+            o.digest.clear();
+        }
+    }
     let entry = Entry {
         format: FORMAT.into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -320,6 +327,11 @@ impl Reads {
         }
         files.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
         files.dedup_by(|a, b| a.op == b.op && a.path == b.path && a.digest == b.digest);
+        for o in &mut files {
+            if o.by_token_alone() {
+                o.digest.clear();
+            }
+        }
         Reads {
             files,
             dir: dir.to_path_buf(),

@@ -16,7 +16,9 @@ pub struct Observation {
     pub op: String,
     /// The path read.
     pub path: PathBuf,
-    /// blake3 of what was seen (content, sorted listing, kind, link target), or `missing`.
+    /// blake3 of what was seen (content, sorted listing, kind, link target), or `missing`;
+    /// empty for a file read checked by its token alone (see [`Observation::by_token_alone`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
     /// For a file read: its metadata when it was read, as a token that lets a check
     /// `stat` it instead of reading it again (see [`crate::tree_index::file_token`]);
@@ -119,6 +121,12 @@ impl Observation {
         }
     }
 
+    /// Whether this is a file read with a metadata token and no link on its path: it is
+    /// checked by the token alone, never by its content, so its digest need not be kept.
+    pub fn by_token_alone(&self) -> bool {
+        self.op == "read" && self.no_links && self.stat.is_some()
+    }
+
     /// Whether `path` still looks as it did.
     pub fn holds(&self) -> bool {
         self.holds_in(None)
@@ -217,7 +225,7 @@ pub struct ReadAnchors {
 impl ReadAnchors {
     /// The anchors of `observations` (in that order).
     pub fn new(observations: &[&Observation]) -> ReadAnchors {
-        let anchored = |o: &Observation| o.op == "read" && o.no_links && o.stat.is_some();
+        let anchored = |o: &Observation| o.by_token_alone();
         let mut order: Vec<usize> = (0..observations.len())
             .filter(|&i| anchored(observations[i]))
             .collect();
@@ -455,9 +463,16 @@ mod tests {
         std::fs::remove_file(&b).unwrap();
         std::fs::rename(a.join("c"), &b).unwrap();
         assert!(old.holds());
+        // A cache entry keeps the token, not the content's digest, which it never compares.
+        let cache = d.0.join("cache");
+        crate::cache::store(&cache, "k", vec![old.clone()], None, &1.into(), "1");
+        let entry = std::fs::read_to_string(cache.join("k.json")).unwrap();
+        assert!(!entry.contains(&old.digest) && !entry.contains("\"digest\""));
+        assert!(crate::cache::lookup(&cache, "k").is_some());
         // An edit in place, same size.
         std::fs::write(b.join("old"), "eno").unwrap();
         assert!(!old.holds());
+        assert!(crate::cache::lookup(&cache, "k").is_none());
         // Without the elision, every observation is kept and checked.
         assert!(all.iter().filter(|o| o.op == "stat").count() == 2);
     }

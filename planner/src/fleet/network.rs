@@ -74,7 +74,7 @@ type Scope<'a> = (Option<&'a str>, Option<&'a str>);
 
 /// What `network list` shows of a `clan.exports` view, as JSON (the projection it
 /// caches, so a warm list neither parses the view nor regroups its exports): the
-/// [`networks`] with their peers' machines and keys but no hosts, or the error.
+/// [`networks`] with their peers' machines (no export keys, no hosts), or the error.
 pub fn network_list_projection(exports: &Value) -> Value {
     match networks(exports) {
         Ok(nets) => serde_json::json!({
@@ -85,7 +85,7 @@ pub fn network_list_projection(exports: &Value) -> Value {
                     "service": n.service,
                     "module": n.module,
                     "priority": n.priority,
-                    "peers": n.peers.iter().map(|p| [&p.machine, &p.key]).collect::<Vec<_>>(),
+                    "peers": n.peers.iter().map(|p| &p.machine).collect::<Vec<_>>(),
                 }))
                 .collect::<Vec<_>>(),
         }),
@@ -93,8 +93,8 @@ pub fn network_list_projection(exports: &Value) -> Value {
     }
 }
 
-/// The networks a [`network_list_projection`] holds (peers without hosts: port 22, user
-/// `root`, as an empty peer export gives).
+/// The networks a [`network_list_projection`] holds (peers without export keys or hosts:
+/// port 22, user `root`, as an empty peer export gives).
 pub fn networks_of_list_projection(p: &Value) -> Result<Vec<Network>, FleetError> {
     if let Some(e) = p.get("error").and_then(Value::as_str) {
         return Err(FleetError(e.to_string()));
@@ -112,16 +112,11 @@ pub fn networks_of_list_projection(p: &Value) -> Result<Vec<Network>, FleetError
                 .and_then(Value::as_array)
                 .ok_or_else(bad)?
                 .iter()
-                .map(|pk| {
-                    let (Some(machine), Some(key)) = (
-                        pk.get(0).and_then(Value::as_str),
-                        pk.get(1).and_then(Value::as_str),
-                    ) else {
-                        return Err(bad());
-                    };
-                    Ok(Peer {
+                .map(|machine| {
+                    let machine = machine.as_str().ok_or_else(bad)?;
+                    Ok::<_, FleetError>(Peer {
                         machine: machine.to_string(),
-                        key: key.to_string(),
+                        key: String::new(),
                         hosts: Vec::new(),
                         port: Value::from(22),
                         user: None,
