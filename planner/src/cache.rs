@@ -19,8 +19,14 @@ pub struct Entry {
     format: String,
     version: String,
     key: String,
-    /// Every observation the answer was computed from.
+    /// Every observation the answer was computed from, but those in `token_reads`.
     pub observations: Vec<Observation>,
+    /// The file reads checked by their metadata token alone
+    /// ([`Observation::by_token_alone`]), most of a large answer's observations, in a
+    /// form a lookup checks without decoding them one by one: a line `TOKEN PATH` each
+    /// (the token as 16 hex digits), sorted by path.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    token_reads: String,
     /// blake3 of the stored JSON value.
     value_digest: String,
     /// blake3 of the stored printed text.
@@ -42,7 +48,7 @@ pub struct Hit {
 impl Hit {
     /// How many observations were checked.
     pub fn observed(&self) -> usize {
-        self.entry.observations.len()
+        self.entry.observations.len() + token_reads(&self.entry.token_reads).count()
     }
 
     /// The answer as JSON, if its file is intact.
@@ -64,8 +70,18 @@ impl Hit {
     }
 
     /// The observations the answer was checked against.
-    pub fn observations(&self) -> &[Observation] {
-        &self.entry.observations
+    pub fn observations(&self) -> Vec<Observation> {
+        let mut all = self.entry.observations.clone();
+        all.extend(
+            token_reads(&self.entry.token_reads).map(|(token, path)| Observation {
+                op: "read".into(),
+                path: PathBuf::from(path),
+                digest: String::new(),
+                stat: token,
+                no_links: true,
+            }),
+        );
+        all
     }
 
     /// The answer as `clan select` prints it, if its file is intact.
@@ -121,7 +137,7 @@ pub fn lookup(dir: &Path, key: &str) -> Option<Hit> {
     if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key {
         return None;
     }
-    if !all_hold(&entry.observations, dir) {
+    if !all_hold(&entry, dir) {
         return None;
     }
     let mut entry = entry;
@@ -163,9 +179,16 @@ fn settle(dir: &Path, entry: &mut Entry) {
 /// kernel's path lookups dominate a warm answer, so the work is shared by two threads:
 /// each takes half of every tree's stat index and half of the other files (one of them
 /// also verifies the indexes' checksums). A tree without a usable index is walked.
-fn all_hold(observations: &[Observation], dir: &Path) -> bool {
+fn all_hold(entry: &Entry, dir: &Path) -> bool {
     let (trees, files): (Vec<&Observation>, Vec<&Observation>) =
-        observations.iter().partition(|o| o.op == "tree");
+        entry.observations.iter().partition(|o| o.op == "tree");
+    let mut reads: Vec<(u64, &[u8])> = Vec::new();
+    for (token, path) in token_reads(&entry.token_reads) {
+        match token {
+            Some(t) if path.starts_with('/') => reads.push((t, path.as_bytes())),
+            _ => return false,
+        }
+    }
     let mut indexes = Vec::new();
     for t in trees {
         match crate::tree_index::load(&t.path, &t.digest, dir) {
@@ -174,30 +197,36 @@ fn all_hold(observations: &[Observation], dir: &Path) -> bool {
             None => return false,
         }
     }
-    let anchors = crate::recording_fs::ReadAnchors::new(&files);
-    let files_hold = |part: &[&Observation], first: usize| {
-        part.iter()
-            .enumerate()
-            .all(|(k, o)| o.holds_from(&anchors, first + k, Some(dir)))
+    if !reads.windows(2).all(|w| w[0].1 < w[1].1) {
+        return false;
+    }
+    let paths: Vec<&[u8]> = reads.iter().map(|r| r.1).collect();
+    let anchors = crate::recording_fs::ReadAnchors::new(&paths);
+    // The other files, then the token reads, from `from` to `to` of them all.
+    let files_hold = |from: usize, to: usize| {
+        (from..to).all(|k| match k.checked_sub(files.len()) {
+            None => files[k].holds_in(Some(dir)),
+            Some(r) => anchors.holds(r, reads[r].1, reads[r].0),
+        })
     };
+    let n = files.len() + reads.len();
     let entries: usize = indexes.iter().map(|(i, _)| i.count()).sum();
     // Two threads pay off from a few thousand checks on.
-    let hold = if entries + files.len() < 2048 {
+    let hold = if entries + n < 2048 {
         indexes
             .iter()
             .all(|(i, _)| i.intact() && i.check(0, i.count()))
-            && files_hold(&files, 0)
+            && files_hold(0, n)
     } else {
-        let (files_a, files_b) = files.split_at(files.len() / 2);
         std::thread::scope(|s| {
             let other = s.spawn(|| {
                 indexes
                     .iter()
                     .all(|(i, _)| i.intact() && i.check(i.count() / 2, i.count()))
-                    && files_hold(files_b, files_a.len())
+                    && files_hold(n / 2, n)
             });
             let mine =
-                indexes.iter().all(|(i, _)| i.check(0, i.count() / 2)) && files_hold(files_a, 0);
+                indexes.iter().all(|(i, _)| i.check(0, i.count() / 2)) && files_hold(0, n / 2);
             mine && other.join().unwrap_or(false)
         })
     };
@@ -221,6 +250,39 @@ pub fn checks(observations: &[Observation], dir: &Path) -> usize {
             _ => 1,
         })
         .fold(0, usize::saturating_add)
+}
+
+/// `observations` with the file reads checked by their token alone taken out, as the
+/// lines of [`Entry::token_reads`] (their content digests, never compared, are not kept).
+fn compact(observations: Vec<Observation>) -> (Vec<Observation>, String) {
+    let mut lines: Vec<(&str, u64)> = Vec::new();
+    let mut rest = Vec::new();
+    for o in &observations {
+        let line = o
+            .path
+            .to_str()
+            .filter(|p| p.starts_with('/') && !p.contains('\n'));
+        match (o.by_token_alone(), line, o.stat) {
+            (true, Some(p), Some(token)) => lines.push((p, token)),
+            _ => rest.push(o.clone()),
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    let mut text = String::with_capacity(lines.iter().map(|(p, _)| p.len() + 18).sum());
+    for (p, token) in lines {
+        use std::fmt::Write;
+        let _ = writeln!(text, "{token:016x} {p}");
+    }
+    (rest, text)
+}
+
+/// The lines of [`Entry::token_reads`]: each read's token (`None` if malformed) and path.
+fn token_reads(text: &str) -> impl Iterator<Item = (Option<u64>, &str)> {
+    text.lines().map(|l| match l.split_once(' ') {
+        Some((t, p)) if t.len() == 16 => (u64::from_str_radix(t, 16).ok(), p),
+        _ => (None, l),
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
@@ -255,19 +317,13 @@ pub fn store(
         Some(Err(_)) => return,
         None => None,
     };
-    let mut observations = crate::recording_fs::elide_implied(observations);
-    // Digests never compared are not stored (they are most of an entry's bytes, and of
-    // its parse on every warm lookup).
-    for o in &mut observations {
-        if o.by_token_alone() {
-            o.digest.clear();
-        }
-    }
+    let (observations, token_reads) = compact(crate::recording_fs::elide_implied(observations));
     let entry = Entry {
         format: FORMAT.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         key: key.into(),
         observations,
+        token_reads,
         value_digest: blake3::hash(&value_bytes).to_hex().to_string(),
         text_digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
         reads_digest: reads_bytes

@@ -319,7 +319,7 @@ fn plan_with(
                         .replace(CORE, &main.clan.core);
                     if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text) {
                         cached[i] = Some(m.into_iter().collect());
-                        cached_observations.extend_from_slice(hit.observations());
+                        cached_observations.extend(hit.observations());
                     }
                 }
             }

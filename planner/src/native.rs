@@ -157,7 +157,7 @@ fn view_read(
                 );
                 let reads = || {
                     want_reads
-                        .then(|| hit.reads().map(|r| (r, hit.observations().to_vec())))
+                        .then(|| hit.reads().map(|r| (r, hit.observations())))
                         .flatten()
                 };
                 if whole {

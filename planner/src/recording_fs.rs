@@ -150,23 +150,6 @@ impl Observation {
         Observation::observe(&self.op, &self.path).digest == self.digest
     }
 
-    /// [`Observation::holds_in`], a file read with no link on its path checked from its
-    /// anchor `at` (index `i` of the observations [`ReadAnchors::new`] was given).
-    pub fn holds_from(&self, anchors: &ReadAnchors, i: usize, cache_dir: Option<&Path>) -> bool {
-        if let (Some(Some((at, len))), Some(token)) = (anchors.of.get(i), self.stat) {
-            let Some(Some(fd)) = anchors.fds.get(*at) else {
-                return false;
-            };
-            let rest = &self.path.as_os_str().as_bytes()[len + 1..];
-            return crate::tree_index::file_unchanged_no_links_at(
-                fd,
-                Path::new(std::ffi::OsStr::from_bytes(rest)),
-                token,
-            );
-        }
-        self.holds_in(cache_dir)
-    }
-
     /// Gives a file read observed without a metadata token (it was racy then) one, if its
     /// content is still what was observed and its times are no longer racy; whether it
     /// did. A later check then `stat`s the file instead of reading it, as
@@ -210,27 +193,21 @@ impl Observation {
     }
 }
 
-/// Directories that file reads with no link on their path are checked from (see
-/// [`Observation::holds_from`]): for each such read, the deepest directory it shares with
-/// another read, opened once with no link allowed on its own path, so that each check
-/// walks only the rest of its path (the kernel's lookup of path components dominates a
-/// warm check).
+/// Directories that file reads checked by their token alone
+/// ([`Observation::by_token_alone`]) are checked from: for each such read, the deepest
+/// directory it shares with another read, opened once with no link allowed on its own
+/// path, so that each check walks only the rest of its path (the kernel's lookup of path
+/// components dominates a warm check).
 pub struct ReadAnchors {
     fds: Vec<Option<std::os::fd::OwnedFd>>,
-    /// Per observation: its anchor's index in `fds` and the byte length of the anchor's
-    /// path, or `None` (checked from the root).
+    /// Per path: its anchor's index in `fds` and the byte length of the anchor's path, or
+    /// `None` (checked from the root).
     of: Vec<Option<(usize, usize)>>,
 }
 
 impl ReadAnchors {
-    /// The anchors of `observations` (in that order).
-    pub fn new(observations: &[&Observation]) -> ReadAnchors {
-        let anchored = |o: &Observation| o.by_token_alone();
-        let mut order: Vec<usize> = (0..observations.len())
-            .filter(|&i| anchored(observations[i]))
-            .collect();
-        let bytes = |i: usize| observations[i].path.as_os_str().as_bytes();
-        order.sort_unstable_by(|&a, &b| bytes(a).cmp(bytes(b)));
+    /// The anchors of `paths` (absolute, sorted by their bytes).
+    pub fn new(paths: &[&[u8]]) -> ReadAnchors {
         // The length of the deepest directory two paths share ("/a/b" for "/a/b/c" and
         // "/a/b/d"), 0 if only the root.
         let shared = |a: &[u8], b: &[u8]| {
@@ -242,13 +219,12 @@ impl ReadAnchors {
                 a[..n].iter().rposition(|&c| c == b'/').unwrap_or(0)
             }
         };
-        let mut of = vec![None; observations.len()];
+        let mut of = vec![None; paths.len()];
         let mut dirs: Vec<&[u8]> = Vec::new();
         let mut fds = Vec::new();
-        for (k, &i) in order.iter().enumerate() {
-            let p = bytes(i);
-            let before = k.checked_sub(1).map_or(0, |j| shared(bytes(order[j]), p));
-            let after = order.get(k + 1).map_or(0, |&j| shared(p, bytes(j)));
+        for (k, p) in paths.iter().enumerate() {
+            let before = k.checked_sub(1).map_or(0, |j| shared(paths[j], p));
+            let after = paths.get(k + 1).map_or(0, |q| shared(p, q));
             // A directory of `p`, not `p` itself.
             let len = before
                 .max(after)
@@ -266,9 +242,30 @@ impl ReadAnchors {
                     dirs.len() - 1
                 }
             };
-            of[i] = Some((at, len));
+            of[k] = Some((at, len));
         }
         ReadAnchors { fds, of }
+    }
+
+    /// Whether the file at `paths[i]` (as given to [`ReadAnchors::new`]), reached with no
+    /// link on its path, still has the metadata token `token`.
+    pub fn holds(&self, i: usize, path: &[u8], token: u64) -> bool {
+        match self.of.get(i) {
+            Some(Some((at, len))) => {
+                let Some(Some(fd)) = self.fds.get(*at) else {
+                    return false;
+                };
+                crate::tree_index::file_unchanged_no_links_at(
+                    fd,
+                    Path::new(std::ffi::OsStr::from_bytes(&path[len + 1..])),
+                    token,
+                )
+            }
+            _ => crate::tree_index::file_unchanged_no_links(
+                Path::new(std::ffi::OsStr::from_bytes(path)),
+                token,
+            ),
+        }
     }
 }
 
@@ -468,7 +465,16 @@ mod tests {
         crate::cache::store(&cache, "k", vec![old.clone()], None, &1.into(), "1");
         let entry = std::fs::read_to_string(cache.join("k.json")).unwrap();
         assert!(!entry.contains(&old.digest) && !entry.contains("\"digest\""));
-        assert!(crate::cache::lookup(&cache, "k").is_some());
+        let hit = crate::cache::lookup(&cache, "k").expect("unchanged");
+        assert_eq!(hit.observed(), 1);
+        let back = hit.observations();
+        assert!(back.len() == 1 && back[0].by_token_alone() && back[0].path == old.path);
+        // A malformed token line is a miss, not a guess.
+        let token = format!("{:016x}", old.stat.unwrap());
+        let broken = entry.replace(&token, &"z".repeat(16));
+        std::fs::write(cache.join("k.json"), broken).unwrap();
+        assert!(crate::cache::lookup(&cache, "k").is_none());
+        std::fs::write(cache.join("k.json"), &entry).unwrap();
         // An edit in place, same size.
         std::fs::write(b.join("old"), "eno").unwrap();
         assert!(!old.holds());
@@ -493,9 +499,16 @@ mod tests {
         for f in files {
             fs.read(&d.0.join(f)).unwrap();
         }
-        let obs = fs.observations(|_| false);
-        let refs: Vec<&Observation> = obs.iter().collect();
-        let anchors = ReadAnchors::new(&refs);
+        let mut obs = fs.observations(|_| false);
+        obs.sort_by(|a, b| {
+            a.path
+                .as_os_str()
+                .as_bytes()
+                .cmp(b.path.as_os_str().as_bytes())
+        });
+        let paths: Vec<&[u8]> = obs.iter().map(|o| o.path.as_os_str().as_bytes()).collect();
+        let anchors = ReadAnchors::new(&paths);
+        let holds = |i: usize| anchors.holds(i, paths[i], obs[i].stat.unwrap());
         let anchor_of = |f: &str| {
             let i = obs.iter().position(|o| o.path == d.0.join(f)).unwrap();
             anchors.of[i].map(|(_, len)| {
@@ -507,13 +520,13 @@ mod tests {
         assert_eq!(anchor_of("v/x").as_deref(), Some("/v"));
         assert_eq!(anchor_of("w/only").as_deref(), Some(""));
         for (i, o) in obs.iter().enumerate() {
-            assert!(o.holds_from(&anchors, i, None), "{o:?}");
+            assert!(o.by_token_alone() && holds(i), "{o:?}");
         }
         std::fs::write(d.0.join("v/m2/g/value"), "changed!").unwrap();
         let i = obs
             .iter()
             .position(|o| o.path.ends_with("m2/g/value"))
             .unwrap();
-        assert!(!obs[i].holds_from(&anchors, i, None));
+        assert!(!holds(i));
     }
 }
