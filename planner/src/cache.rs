@@ -402,8 +402,14 @@ impl Reads {
     /// whose store path occurs in `text` is observed as a whole tree, since any change in
     /// it changes that path: the flake's directory when the flake's store path occurs;
     /// clan-core's when its path does; every input's when any other store path does. The
-    /// trees' stat indexes go to `cache_dir`.
-    pub fn with_trees(&self, text: &str, cache_dir: &Path) -> Vec<Observation> {
+    /// trees' stat indexes go to `cache_dir`. `None` if such a tree changed since `since`,
+    /// a time taken before the answer was computed (see [`Observation::observe_tree`]).
+    pub fn with_trees(
+        &self,
+        text: &str,
+        cache_dir: &Path,
+        since: std::time::SystemTime,
+    ) -> Option<Vec<Observation>> {
         let mut trees: Vec<&Path> = Vec::new();
         if text.contains(&self.flake_path) {
             trees.push(&self.dir);
@@ -424,8 +430,8 @@ impl Reads {
             .cloned()
             .collect();
         for t in trees {
-            obs.push(Observation::observe_tree(t, Some(cache_dir)));
+            obs.push(Observation::observe_tree(t, Some(cache_dir), since)?);
         }
-        crate::recording_fs::elide_implied(obs)
+        Some(crate::recording_fs::elide_implied(obs))
     }
 }

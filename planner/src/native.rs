@@ -84,6 +84,7 @@ pub fn projection(
     name: &str,
     project: impl FnOnce(&serde_json::Value) -> serde_json::Value,
 ) -> Outcome {
+    let since = crate::recording_fs::fs_clock_now();
     let key = view_key(dir, opts, which);
     let pkey = projection_key(&key, name);
     let cache_dir = if no_cache { None } else { cache::dir() };
@@ -108,15 +109,16 @@ pub fn projection(
     };
     let p = project(&v);
     if let (Some(d), Some((reads, view_obs))) = (&cache_dir, observed) {
-        let own = reads.with_trees(&p.to_string(), d);
-        // The fewer checks: its own reads, or the view's observations (which may cover
-        // most of them by one tree's index).
-        let obs = if cache::checks(&own, d) <= cache::checks(&view_obs, d) {
-            own
-        } else {
-            view_obs
-        };
-        cache::store(d, &pkey, obs, None, &p, "");
+        if let Some(own) = reads.with_trees(&p.to_string(), d, since) {
+            // The fewer checks: its own reads, or the view's observations (which may
+            // cover most of them by one tree's index).
+            let obs = if cache::checks(&own, d) <= cache::checks(&view_obs, d) {
+                own
+            } else {
+                view_obs
+            };
+            cache::store(d, &pkey, obs, None, &p, "");
+        }
     }
     Outcome::Value(p, how)
 }
@@ -146,6 +148,7 @@ fn view_read(
     whole: bool,
     want_reads: bool,
 ) -> (Outcome, Option<(Reads, Vec<Observation>)>) {
+    let since = crate::recording_fs::fs_clock_now();
     let key = view_key(dir, opts, which);
     let cache_dir = cache::dir();
     if !no_cache {
@@ -186,11 +189,16 @@ fn view_read(
                         &p.core,
                     );
                     let t = crate::select::dumps(&p.json);
-                    let obs = store_view(d, &key, &reads, &p.json, &t);
-                    let n = obs.len();
+                    let stored = store_view(d, &key, &reads, &p.json, &t, since);
                     text = Some(t);
-                    observed = Some((reads, obs));
-                    format!("answered by the native engine ({}; plan from {n} observed files and directories, now cached)", p.how)
+                    match stored {
+                        Some(obs) => {
+                            let n = obs.len();
+                            observed = Some((reads, obs));
+                            format!("answered by the native engine ({}; plan from {n} observed files and directories, now cached)", p.how)
+                        }
+                        None => format!("answered by the native engine ({}; {NOT_CACHED})", p.how),
+                    }
                 }
                 _ => format!("answered by the native engine ({}; cache not used)", p.how),
             };
@@ -212,6 +220,7 @@ fn view_read(
         Ok((json, flake_path, core_path, note)) => {
             let mut n = 0;
             let mut observed = None;
+            let mut changed = false;
             if let (Some(d), false) = (&cache_dir, no_cache) {
                 let reads = Reads::new(
                     &fs,
@@ -223,11 +232,17 @@ fn view_read(
                     &core_path,
                 );
                 let text = crate::select::dumps(&json);
-                let obs = store_view(d, &key, &reads, &json, &text);
-                n = obs.len();
-                observed = Some((reads, obs));
+                match store_view(d, &key, &reads, &json, &text, since) {
+                    Some(obs) => {
+                        n = obs.len();
+                        observed = Some((reads, obs));
+                    }
+                    None => changed = true,
+                }
             }
-            let how = if observed.is_some() {
+            let how = if changed {
+                format!("answered by the native engine (plan computed, {NOT_CACHED}{note})")
+            } else if observed.is_some() {
                 format!("answered by the native engine (plan computed from {n} observed files and directories, now cached{note})")
             } else {
                 format!("answered by the native engine (plan computed, cache not used{note})")
@@ -243,16 +258,22 @@ fn view_read(
     }
 }
 
+/// What `--explain` says when an answer is not cached because its files changed while it
+/// was computed.
+const NOT_CACHED: &str = "not cached: the flake changed while it was computed";
+
 /// Stores a computed view under `key`, observing the trees its text holds the store
-/// paths of and the other files one by one; those observations.
+/// paths of and the other files one by one; those observations, or `None` (nothing
+/// stored) if such a tree changed since `since`, before the view was computed.
 fn store_view(
     cache_dir: &Path,
     key: &str,
     reads: &Reads,
     json: &serde_json::Value,
     text: &str,
-) -> Vec<Observation> {
-    let obs = reads.with_trees(text, cache_dir);
+    since: std::time::SystemTime,
+) -> Option<Vec<Observation>> {
+    let obs = reads.with_trees(text, cache_dir, since)?;
     let whole_trees = obs.iter().any(|o| o.op == "tree");
     cache::store(
         cache_dir,
@@ -262,7 +283,7 @@ fn store_view(
         json,
         text,
     );
-    obs
+    Some(obs)
 }
 
 /// The view computed in one piece, in a fresh evaluator reading through a recording file

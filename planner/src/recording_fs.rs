@@ -168,11 +168,21 @@ impl Observation {
         }
     }
 
-    /// Observes the tree at `root` and, with `cache_dir`, writes its stat index there, so
-    /// that a later check need not walk it.
-    pub fn observe_tree(root: &Path, cache_dir: Option<&Path>) -> Observation {
-        let digest = match crate::tree_index::scan(root, cache_dir.is_some()) {
-            Ok((digest, index)) => {
+    /// Observes the tree at `root`, for an answer computed from what the tree held at
+    /// `since` (a time taken before anything of the tree was read), and, with `cache_dir`,
+    /// writes its stat index there, so that a later check need not walk it. `None` if an
+    /// entry of the tree changed since then: the tree is observed after the answer was
+    /// computed, and its metadata would then vouch for content the answer may not have
+    /// seen (file reads, whose tokens are taken before their content is read, need no
+    /// such guard).
+    pub fn observe_tree(
+        root: &Path,
+        cache_dir: Option<&Path>,
+        since: std::time::SystemTime,
+    ) -> Option<Observation> {
+        let digest = match crate::tree_index::scan_with_newest(root, cache_dir.is_some()) {
+            Ok((_, _, newest)) if changed_since(newest, since) => return None,
+            Ok((digest, index, _)) => {
                 if let (Some(d), Some(index)) = (cache_dir, index) {
                     let path = crate::tree_index::index_path(d, &digest);
                     if !path.exists() && std::fs::create_dir_all(d).is_ok() {
@@ -183,14 +193,38 @@ impl Observation {
             }
             Err(_) => "missing".into(),
         };
-        Observation {
+        Some(Observation {
             op: "tree".into(),
             path: root.to_path_buf(),
             digest,
             stat: None,
             no_links: false,
-        }
+        })
     }
+}
+
+/// The time as file system timestamps tell it: the kernel's coarse clock, which they are
+/// taken from (or a later, finer one), so that a change after this has a modification
+/// and change time no earlier than it. What [`Observation::observe_tree`] is given.
+pub fn fs_clock_now() -> std::time::SystemTime {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    let since_epoch = std::time::Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    );
+    std::time::UNIX_EPOCH + since_epoch
+}
+
+/// Whether a modification or change time (seconds and nanoseconds since the epoch) may
+/// come from a change at or after `since` (from [`fs_clock_now`]): a change in the same
+/// clock tick as `since` counts, whichever came first.
+fn changed_since(time: (i64, i64), since: std::time::SystemTime) -> bool {
+    let since = since
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or((0, 0), |d| {
+            (d.as_secs() as i64, i64::from(d.subsec_nanos()))
+        });
+    time >= since
 }
 
 /// Directories that file reads checked by their token alone
@@ -481,6 +515,28 @@ mod tests {
         assert!(crate::cache::lookup(&cache, "k").is_none());
         // Without the elision, every observation is kept and checked.
         assert!(all.iter().filter(|o| o.op == "stat").count() == 2);
+    }
+
+    /// A tree is not observed for an answer computed from it if one of its entries
+    /// changed after the answer's computation began: its metadata would vouch for content
+    /// the answer may not have seen.
+    #[test]
+    fn a_tree_changed_while_computing_is_not_observed() {
+        let d = Dir::new();
+        std::fs::create_dir_all(d.0.join("a/b")).unwrap();
+        std::fs::write(d.0.join("a/b/c"), "one").unwrap();
+        let tick = std::time::Duration::from_millis(20);
+        std::thread::sleep(tick);
+        let since = fs_clock_now();
+        assert!(Observation::observe_tree(&d.0, None, since).is_some());
+        std::fs::write(d.0.join("a/b/c"), "two").unwrap();
+        assert!(Observation::observe_tree(&d.0, None, since).is_none());
+        std::thread::sleep(tick);
+        assert!(Observation::observe_tree(&d.0, None, fs_clock_now()).is_some());
+        // A new entry changes its directory.
+        let since = fs_clock_now();
+        std::fs::write(d.0.join("a/new"), "").unwrap();
+        assert!(Observation::observe_tree(&d.0, None, since).is_none());
     }
 
     /// Each anchored read is checked from the deepest directory it shares with another,

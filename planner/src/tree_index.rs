@@ -179,6 +179,15 @@ impl Builder {
 /// modification time; `.git` left out) and, with `index`, its stat index from the same
 /// walk.
 pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)> {
+    scan_with_newest(root, index).map(|(digest, index, _)| (digest, index))
+}
+
+/// [`scan`], with the newest modification or change time of any entry (the root's
+/// included), as seconds and nanoseconds since the epoch.
+pub fn scan_with_newest(
+    root: &Path,
+    index: bool,
+) -> io::Result<(String, Option<TreeIndex>, (i64, i64))> {
     use kith_eval::FileKind;
     let mut h = blake3::Hasher::new();
     let root_meta = std::fs::symlink_metadata(root)?;
@@ -192,6 +201,9 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
         digests: Vec::new(),
         count: 0,
     };
+    let times =
+        |m: &std::fs::Metadata| (m.mtime(), m.mtime_nsec()).max((m.ctime(), m.ctime_nsec()));
+    let mut newest = times(&root_meta);
     let mut stack = vec![root.to_path_buf()];
     if index {
         let meta = Meta::of(&root_meta);
@@ -209,6 +221,7 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
                 continue;
             }
             let m = e.metadata()?;
+            newest = newest.max(times(&m));
             let p = e.path();
             let rel = p.strip_prefix(root).unwrap_or(&p).as_os_str().as_bytes();
             h.update(rel);
@@ -233,7 +246,7 @@ pub fn scan(root: &Path, index: bool) -> io::Result<(String, Option<TreeIndex>)>
         }
     }
     let digest = h.finalize().to_hex().to_string();
-    Ok((digest, index.then(|| builder.finish(root))))
+    Ok((digest, index.then(|| builder.finish(root)), newest))
 }
 
 /// blake3 of a file's content, or of a symlink's target.

@@ -22,6 +22,9 @@ fn copy(from: &Path, name: &str) -> PathBuf {
     let tmp = std::env::temp_dir().join(format!("kith-edit-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     common::fixtures::copy_dir(from, &tmp);
+    // An answer is not cached if its flake changed while it was computed (or in the
+    // clock tick before): the copy must be older than that.
+    std::thread::sleep(std::time::Duration::from_millis(20));
     tmp
 }
 

@@ -1214,6 +1214,9 @@ fn diagnostics_cached_until_the_clan_changes() {
     );
     let cache = edited.0.with_extension("cache");
     let _ = std::fs::remove_dir_all(&cache);
+    // Diagnostics are not cached if the clan changed while they were computed (or in
+    // the clock tick before): the copy must be older than that.
+    std::thread::sleep(std::time::Duration::from_millis(20));
     let opts = FlakeOptions::default();
     let lint_cached = || {
         let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());

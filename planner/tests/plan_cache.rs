@@ -30,7 +30,14 @@ fn copied(case: &Path, tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let _ = std::fs::remove_dir_all(&tmp);
     let clan = tmp.join("clan");
     common::fixtures::copy_dir(case, &clan);
+    tick();
     (tmp, clan)
+}
+
+/// Waits for the file system clock to move on: an answer is not cached if its flake
+/// changed while it was computed, or in the clock tick before.
+fn tick() {
+    std::thread::sleep(std::time::Duration::from_millis(20));
 }
 
 /// Conformance case `name` copied for this test (see [`copied`], `tag`) with the plan cache
@@ -340,6 +347,7 @@ fn tree_index_sees_files_never_read() {
     // A new file deep in the tree, read by nothing.
     std::fs::create_dir_all(clan.join("docs/notes")).unwrap();
     std::fs::write(clan.join("docs/notes/todo.txt"), "x").unwrap();
+    tick();
     let added = select(&clan, "clan.exports", &opts, false).unwrap();
     assert!(added.how.contains("native engine"), "{}", added.how);
     assert_ne!(added.text, cold.text, "the flake's store path changed");
@@ -390,6 +398,7 @@ fn projection_observes_only_what_it_read() {
     // A file read by nothing: the view (holding the flake's store path) is recomputed,
     // the projection is not.
     std::fs::write(clan.join("NOTES.txt"), "x").unwrap();
+    tick();
     assert!(select(&clan, view, &opts, false)
         .unwrap()
         .how
@@ -411,6 +420,7 @@ fn projection_observes_only_what_it_read() {
         .unwrap()
         .push("projection-test".into());
     std::fs::write(&json, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+    tick();
     let edited = tags("native engine");
     assert!(edited["machines"][&name]["tags"]
         .as_array()

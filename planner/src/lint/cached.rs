@@ -17,6 +17,7 @@ pub(super) fn diagnostics(
     cache_dir: &Path,
     run: &Run,
 ) -> (Vec<Diagnostic>, Counts) {
+    let since = crate::recording_fs::fs_clock_now();
     let key = key(dir, opts);
     if let Some(hit) = cache::lookup(cache_dir, &key) {
         if let Some(stored) = hit
@@ -38,8 +39,11 @@ pub(super) fn diagnostics(
     observations.retain(|o| !o.path.starts_with(dir));
     observations.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
     observations.dedup();
-    observations.push(Observation::observe_tree(dir, Some(cache_dir)));
-    cache::store(cache_dir, &key, observations, None, &value, "");
+    // Not stored if the clan changed while it was linted.
+    if let Some(tree) = Observation::observe_tree(dir, Some(cache_dir), since) {
+        observations.push(tree);
+        cache::store(cache_dir, &key, observations, None, &value, "");
+    }
     (stored.diagnostics, stored.counts)
 }
 
