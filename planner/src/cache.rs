@@ -402,14 +402,18 @@ impl Reads {
     /// whose store path occurs in `text` is observed as a whole tree, since any change in
     /// it changes that path: the flake's directory when the flake's store path occurs;
     /// clan-core's when its path does; every input's when any other store path does. The
-    /// trees' stat indexes go to `cache_dir`. `None` if such a tree changed since `since`,
-    /// a time taken before the answer was computed (see [`Observation::observe_tree`]).
+    /// trees' stat indexes go to `cache_dir`. `None` if such a tree, or a file read
+    /// compared by its content, changed since `since`, a time taken before the answer was
+    /// computed (see [`Observation::observe_tree`], [`Observation::read_changed_since`]).
     pub fn with_trees(
         &self,
         text: &str,
         cache_dir: &Path,
         since: std::time::SystemTime,
     ) -> Option<Vec<Observation>> {
+        if self.files.iter().any(|o| o.read_changed_since(since)) {
+            return None;
+        }
         let mut trees: Vec<&Path> = Vec::new();
         if text.contains(&self.flake_path) {
             trees.push(&self.dir);

@@ -215,6 +215,26 @@ pub fn fs_clock_now() -> std::time::SystemTime {
     std::time::UNIX_EPOCH + since_epoch
 }
 
+impl Observation {
+    /// For a read compared by its content (no token): whether the file may have changed
+    /// at or after `since` (from [`fs_clock_now`]), or is gone though it was read. Such a
+    /// read may have been observed after the answer was computed (the flake's own
+    /// `flake.nix` and `flake.lock` are), like a tree.
+    pub fn read_changed_since(&self, since: std::time::SystemTime) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        if self.op != "read" || self.stat.is_some() {
+            return false;
+        }
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(m) => changed_since(
+                (m.mtime(), m.mtime_nsec()).max((m.ctime(), m.ctime_nsec())),
+                since,
+            ),
+            Err(_) => self.digest != "missing",
+        }
+    }
+}
+
 /// Whether a modification or change time (seconds and nanoseconds since the epoch) may
 /// come from a change at or after `since` (from [`fs_clock_now`]): a change in the same
 /// clock tick as `since` counts, whichever came first.
@@ -537,6 +557,15 @@ mod tests {
         let since = fs_clock_now();
         std::fs::write(d.0.join("a/new"), "").unwrap();
         assert!(Observation::observe_tree(&d.0, None, since).is_none());
+        // So for a file compared by its content, read after the answer was computed.
+        let read = Observation::observe("read", &d.0.join("a/b/c"));
+        std::thread::sleep(tick);
+        let since = fs_clock_now();
+        assert!(!read.read_changed_since(since));
+        std::fs::write(d.0.join("a/b/c"), "three").unwrap();
+        assert!(read.read_changed_since(since));
+        std::fs::remove_file(d.0.join("a/b/c")).unwrap();
+        assert!(read.read_changed_since(since), "gone");
     }
 
     /// Each anchored read is checked from the deepest directory it shares with another,
