@@ -189,6 +189,9 @@ fn all_hold(entry: &Entry, dir: &Path) -> bool {
             _ => return false,
         }
     }
+    if !reads.windows(2).all(|w| w[0].1 < w[1].1) {
+        return false;
+    }
     let mut indexes = Vec::new();
     for t in trees {
         match crate::tree_index::load(&t.path, &t.digest, dir) {
@@ -196,9 +199,6 @@ fn all_hold(entry: &Entry, dir: &Path) -> bool {
             None if crate::tree_index::walk_holds(&t.path, &t.digest) => {}
             None => return false,
         }
-    }
-    if !reads.windows(2).all(|w| w[0].1 < w[1].1) {
-        return false;
     }
     let paths: Vec<&[u8]> = reads.iter().map(|r| r.1).collect();
     let anchors = crate::recording_fs::ReadAnchors::new(&paths);

@@ -168,6 +168,20 @@ impl Observation {
         }
     }
 
+    /// For a read compared by its content (no token): whether the file may have changed
+    /// at or after `since` (from [`fs_clock_now`]), or is gone though it was read. Such a
+    /// read may have been observed after the answer was computed (the flake's own
+    /// `flake.nix` and `flake.lock` are), like a tree.
+    pub fn read_changed_since(&self, since: std::time::SystemTime) -> bool {
+        if self.op != "read" || self.stat.is_some() {
+            return false;
+        }
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(m) => changed_since(crate::tree_index::newest_time(&m), since),
+            Err(_) => self.digest != "missing",
+        }
+    }
+
     /// Observes the tree at `root`, for an answer computed from what the tree held at
     /// `since` (a time taken before anything of the tree was read), and, with `cache_dir`,
     /// writes its stat index there, so that a later check need not walk it. `None` if an
@@ -213,26 +227,6 @@ pub fn fs_clock_now() -> std::time::SystemTime {
         u32::try_from(t.tv_nsec).unwrap_or(0),
     );
     std::time::UNIX_EPOCH + since_epoch
-}
-
-impl Observation {
-    /// For a read compared by its content (no token): whether the file may have changed
-    /// at or after `since` (from [`fs_clock_now`]), or is gone though it was read. Such a
-    /// read may have been observed after the answer was computed (the flake's own
-    /// `flake.nix` and `flake.lock` are), like a tree.
-    pub fn read_changed_since(&self, since: std::time::SystemTime) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        if self.op != "read" || self.stat.is_some() {
-            return false;
-        }
-        match std::fs::symlink_metadata(&self.path) {
-            Ok(m) => changed_since(
-                (m.mtime(), m.mtime_nsec()).max((m.ctime(), m.ctime_nsec())),
-                since,
-            ),
-            Err(_) => self.digest != "missing",
-        }
-    }
 }
 
 /// Whether a modification or change time (seconds and nanoseconds since the epoch) may

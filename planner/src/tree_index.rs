@@ -201,9 +201,7 @@ pub fn scan_with_newest(
         digests: Vec::new(),
         count: 0,
     };
-    let times =
-        |m: &std::fs::Metadata| (m.mtime(), m.mtime_nsec()).max((m.ctime(), m.ctime_nsec()));
-    let mut newest = times(&root_meta);
+    let mut newest = newest_time(&root_meta);
     let mut stack = vec![root.to_path_buf()];
     if index {
         let meta = Meta::of(&root_meta);
@@ -221,7 +219,7 @@ pub fn scan_with_newest(
                 continue;
             }
             let m = e.metadata()?;
-            newest = newest.max(times(&m));
+            newest = newest.max(newest_time(&m));
             let p = e.path();
             let rel = p.strip_prefix(root).unwrap_or(&p).as_os_str().as_bytes();
             h.update(rel);
@@ -247,6 +245,12 @@ pub fn scan_with_newest(
     }
     let digest = h.finalize().to_hex().to_string();
     Ok((digest, index.then(|| builder.finish(root)), newest))
+}
+
+/// The later of an entry's modification and change times, as seconds and nanoseconds since
+/// the epoch.
+pub(crate) fn newest_time(m: &std::fs::Metadata) -> (i64, i64) {
+    (m.mtime(), m.mtime_nsec()).max((m.ctime(), m.ctime_nsec()))
 }
 
 /// blake3 of a file's content, or of a symlink's target.
