@@ -5,15 +5,15 @@
 # needs (the oracle: `clan-oracle DIR inventory` for machines list, `clan-oracle DIR exports`
 # for network list; clan-cli would evaluate the same view, then print; `clan-oracle DIR all`,
 # every view clan evaluates and checks, for lint and check).
-#   benches/admin.sh [KITH_BINARY]    (default: target/release/kith of this checkout)
+#   benches/admin.sh [KITH_BINARY]    (default: target/dist/kith of this checkout)
 # Env: SIZES (default "1000"), REPS (best of, default 3), NIX=0 leaves the oracle out,
 # COMMANDS (default: all four) a subset of "machines-list network-list lint check".
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 die() { echo "admin.sh: $*" >&2; exit 1; }
 shared="$(cd "$root/../shared" 2>/dev/null && pwd)" || die "no ../shared next to the repo"
-kith="$(realpath "${1:-$root/target/release/kith}")"
-[ -x "$kith" ] || die "no kith binary at $kith (cargo build --release -p kith)"
+kith="$(realpath "${1:-$root/target/dist/kith}")"
+[ -x "$kith" ] || die "no kith binary at $kith (cargo build --profile dist -p kith)"
 oracle="$shared/tools/clan-oracle"
 corpus="$shared/corpus"
 reps="${REPS:-3}"

@@ -2,12 +2,12 @@
 # Checks generated fleets: every view evaluates under the oracle (C++ Nix over clan-core's own
 # code), and kith's reference path (`kith eval --json --flake DIR --attr clan.exports`) prints
 # the same exports.
-#   benches/fleet-check.sh [KITH_BINARY]     (default: target/release/kith of this checkout)
+#   benches/fleet-check.sh [KITH_BINARY]     (default: target/dist/kith of this checkout)
 # Env: SIZES (default "10 50"), SEED (default 1). Exit 1 on any failure or difference.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="$(cd "$root/../shared" 2>/dev/null && pwd)" || { echo "fleet-check: no ../shared next to the repo" >&2; exit 1; }
-kith="${1:-$root/target/release/kith}"
+kith="${1:-$root/target/dist/kith}"
 [ -x "$kith" ] || { echo "fleet-check: no kith binary at $kith" >&2; exit 1; }
 oracle="$shared/tools/clan-oracle"
 corpus="$shared/corpus"

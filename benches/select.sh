@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `clan.exports` of generated fleets (benches/gen-fleet.py): C++ Nix (the oracle) against
 # kith, in the same run.
-#   benches/select.sh [KITH_BINARY]     (default: target/release/kith of this checkout)
+#   benches/select.sh [KITH_BINARY]     (default: target/dist/kith of this checkout)
 # Env:
 #   SIZES  fleet sizes N (default "100 1000"; 10000 works but the oracle then needs >10 GiB)
 #   REPS   repetitions, the best one is reported (default 3)
@@ -26,8 +26,8 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 die() { echo "select.sh: $*" >&2; exit 1; }
 shared="$(cd "$root/../shared" 2>/dev/null && pwd)" || die "no ../shared next to the repo"
-kith="${1:-$root/target/release/kith}"
-[ -x "$kith" ] || die "no kith binary at $kith (cargo build --release -p kith, or pass one)"
+kith="${1:-$root/target/dist/kith}"
+[ -x "$kith" ] || die "no kith binary at $kith (cargo build --profile dist -p kith, or pass one)"
 kith="$(realpath "$kith")"
 oracle="$shared/tools/clan-oracle"
 corpus="$shared/corpus"
