@@ -35,11 +35,14 @@ pub struct StoreOverlay {
     texts: HashMap<String, Rc<[u8]>>,
     /// [`Eval::resolve_fs`] results (an import resolves its path three times); cleared
     /// whenever a mapping is added.
-    resolved: RefCell<HashMap<(Box<str>, Follow), FsPath>>,
+    resolved: RefCell<FxMap<(Box<str>, Follow), FsPath>>,
     /// What each path component walked so far is (one `lstat` each, however many paths
     /// share it, as Nix's source accessor caches them); cleared with `resolved`.
-    nodes: RefCell<HashMap<Box<str>, Node>>,
+    nodes: RefCell<FxMap<Box<str>, Node>>,
 }
+
+/// A hash map with the evaluator's fast hasher (for paths looked up on every read).
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<crate::symbol::FxHasher>>;
 
 /// Where a path's contents are.
 #[derive(Clone, Debug, PartialEq, Eq)]

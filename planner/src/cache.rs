@@ -8,6 +8,7 @@
 
 use crate::recording_fs::{Observation, RecordingFs};
 use serde::{Deserialize, Serialize};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The format tag of cache files.
@@ -377,12 +378,17 @@ impl Reads {
         files.extend(more.into_iter().filter(|o| !in_store(&o.path)));
         for f in ["flake.nix", "flake.lock"] {
             let p = dir.join(f);
-            if !files.iter().any(|o| o.path == p) {
+            if !files.iter().any(|o| o.path.as_os_str() == p.as_os_str()) {
                 files.push(Observation::observe("read", &p));
             }
         }
-        files.sort_by(|a, b| (&a.op, &a.path).cmp(&(&b.op, &b.path)));
-        files.dedup_by(|a, b| a.op == b.op && a.path == b.path && a.digest == b.digest);
+        // By bytes: comparing `Path`s walks their components.
+        files.sort_by(|a, b| {
+            (&a.op, a.path.as_os_str().as_bytes()).cmp(&(&b.op, b.path.as_os_str().as_bytes()))
+        });
+        files.dedup_by(|a, b| {
+            a.op == b.op && a.path.as_os_str() == b.path.as_os_str() && a.digest == b.digest
+        });
         for o in &mut files {
             if o.by_token_alone() {
                 o.digest.clear();

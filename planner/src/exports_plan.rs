@@ -238,10 +238,29 @@ fn units_of(infos: &[GroupInfo], indices: &[usize], workers: usize) -> Vec<Unit>
     weighted.into_iter().map(|(_, u)| u).collect()
 }
 
-/// The placeholders the cached result of a group holds instead of the flake's and
-/// clan-core's store paths (which change with any edit of the flake).
+/// The placeholders a group's cache key holds instead of the flake's and clan-core's
+/// store paths (which change with any edit of the flake); a group whose keys hold either
+/// path is not cached (see [`plan_with`]).
 const FLAKE: &str = "\u{1}kith-flake\u{1}";
 const CORE: &str = "\u{1}kith-clan-core\u{1}";
+
+/// Whether any of `needles` occurs in `s`.
+fn mentions_str(s: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| s.contains(n))
+}
+
+/// Whether any of `needles` occurs in a string or key of `v`.
+fn mentions(v: &serde_json::Value, needles: &[&str]) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => mentions_str(s, needles),
+        Value::Array(items) => items.iter().any(|x| mentions(x, needles)),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| mentions_str(k, needles) || mentions(x, needles)),
+        _ => false,
+    }
+}
 
 /// The cache key of a group: its fingerprint with the store paths that change with every
 /// edit (the flake's, in `_file` names) written as placeholders.
@@ -312,15 +331,9 @@ fn plan_with(
             if let Some(hit) =
                 cache::lookup(d, &group_key(src, info, &main.flake_path, &main.clan.core))
             {
-                if let Some(v) = hit.value() {
-                    let text = v
-                        .to_string()
-                        .replace(FLAKE, &main.flake_path)
-                        .replace(CORE, &main.clan.core);
-                    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text) {
-                        cached[i] = Some(m.into_iter().collect());
-                        cached_observations.extend(hit.observations());
-                    }
+                if let Some(serde_json::Value::Object(m)) = hit.value() {
+                    cached[i] = Some(m.into_iter().collect());
+                    cached_observations.extend(hit.observations());
                 }
             }
         }
@@ -390,21 +403,26 @@ fn plan_with(
             if r.read_exports {
                 continue;
             }
-            let map: serde_json::Map<String, serde_json::Value> = r.keys.iter().cloned().collect();
-            let text = serde_json::Value::Object(map)
-                .to_string()
-                .replace(&main.flake_path, FLAKE)
-                .replace(&main.clan.core, CORE);
-            if let Ok(v) = serde_json::from_str(&text) {
-                cache::store(
-                    d,
-                    &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
-                    r.observations.clone(),
-                    None,
-                    &v,
-                    "",
-                );
+            // A group whose keys hold the flake's or clan-core's store path is not cached
+            // on its own: any edit changes the flake's path, and what else the group
+            // derived from it (a hash, a substring) cannot be told apart.
+            let paths = [main.flake_path.as_str(), &main.clan.core];
+            if r.keys
+                .iter()
+                .any(|(k, v)| mentions_str(k, &paths) || mentions(v, &paths))
+            {
+                continue;
             }
+            let map: serde_json::Map<String, serde_json::Value> = r.keys.iter().cloned().collect();
+            let v = serde_json::Value::Object(map);
+            cache::store(
+                d,
+                &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
+                r.observations.clone(),
+                None,
+                &v,
+                "",
+            );
         }
     }
     // The view: the keys moved out of the groups, in order.

@@ -46,8 +46,8 @@ pub fn elide_implied(mut observations: Vec<Observation>) -> Vec<Observation> {
     if anchors.is_empty() {
         return observations;
     }
-    let mut dirs: std::collections::HashSet<&std::ffi::OsStr> = Default::default();
-    let mut files: std::collections::HashSet<&std::ffi::OsStr> = Default::default();
+    let mut dirs: rustc_hash::FxHashSet<&std::ffi::OsStr> = Default::default();
+    let mut files: rustc_hash::FxHashSet<&std::ffi::OsStr> = Default::default();
     for a in &anchors {
         files.insert(a.as_os_str());
         for d in a.ancestors().skip(1) {
@@ -325,7 +325,7 @@ pub struct RecordingFs {
     /// Observations made while reading (content and listings are digested as read, a
     /// file's metadata token taken before its content is read). Keyed by the path's bytes
     /// (hashing a `Path` walks its components).
-    observed: RefCell<std::collections::HashMap<(&'static str, OsString), Seen>>,
+    observed: RefCell<rustc_hash::FxHashMap<(&'static str, OsString), Seen>>,
 }
 
 /// What a read saw: the content's digest, the metadata token, and whether the path had
@@ -344,8 +344,12 @@ fn read_with_token(path: &Path) -> io::Result<(Vec<u8>, Option<u64>, bool)> {
     };
     let meta = file.metadata()?;
     let token = crate::tree_index::file_token(&meta);
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
+    let mut bytes = Vec::new();
+    kith_store::fs::read_rest(
+        &mut file,
+        usize::try_from(meta.len()).unwrap_or(0),
+        &mut bytes,
+    )?;
     Ok((bytes, token, no_links))
 }
 

@@ -188,8 +188,6 @@ pub fn scan_with_newest(
     root: &Path,
     index: bool,
 ) -> io::Result<(String, Option<TreeIndex>, (i64, i64))> {
-    use kith_eval::FileKind;
-    let mut h = blake3::Hasher::new();
     let root_meta = std::fs::symlink_metadata(root)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -201,8 +199,6 @@ pub fn scan_with_newest(
         digests: Vec::new(),
         count: 0,
     };
-    let mut newest = newest_time(&root_meta);
-    let mut stack = vec![root.to_path_buf()];
     if index {
         let meta = Meta::of(&root_meta);
         let digest = meta
@@ -211,40 +207,126 @@ pub fn scan_with_newest(
             .transpose()?;
         builder.push(b"", &meta, digest);
     }
-    while let Some(dir) = stack.pop() {
-        let mut list: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
+    let walk = Walk { root, index, now };
+    let mut newest = newest_time(&root_meta);
+    let mut h = blake3::Hasher::new();
+    for part in walk.visit(root.to_path_buf(), 0)? {
+        newest = newest.max(part.newest);
+        h.update(&part.hashed);
+        for e in &part.entries {
+            let rel = &part.names[e.name.clone()];
+            builder.push(rel, &e.meta, e.digest);
+        }
+    }
+    let digest = h.finalize().to_hex().to_string();
+    Ok((digest, index.then(|| builder.finish(root)), newest))
+}
+
+/// The directories above this depth are walked in parallel, each below it by one thread.
+const PARALLEL_DEPTH: usize = 3;
+
+/// A walk of a tree for [`scan_with_newest`].
+struct Walk<'a> {
+    root: &'a Path,
+    index: bool,
+    now: i64,
+}
+
+/// What a walk saw of some directories, in the walk's order: the bytes the tree's digest
+/// hashes, the index's entries (with `index`) and the newest time.
+#[derive(Default)]
+struct Part {
+    hashed: Vec<u8>,
+    names: Vec<u8>,
+    entries: Vec<PartEntry>,
+    newest: (i64, i64),
+}
+
+struct PartEntry {
+    name: std::ops::Range<usize>,
+    meta: Meta,
+    digest: Option<[u8; 32]>,
+}
+
+impl Walk<'_> {
+    /// The parts of the tree below `dir`, in order: the entries of each directory (sorted by
+    /// name, `.git` left out), then its subdirectories' in reverse order (a depth-first walk
+    /// with a stack). Above [`PARALLEL_DEPTH`] the subdirectories are walked in parallel.
+    fn visit(&self, dir: PathBuf, depth: usize) -> io::Result<Vec<Part>> {
+        use rayon::prelude::*;
+        if depth >= PARALLEL_DEPTH {
+            return Ok(vec![self.sequential(dir)?]);
+        }
+        let mut part = Part::default();
+        let subdirs = self.list(&dir, &mut part)?;
+        let below: Vec<Vec<Part>> = subdirs
+            .into_par_iter()
+            .rev()
+            .map(|d| self.visit(d, depth + 1))
+            .collect::<io::Result<_>>()?;
+        let mut out = vec![part];
+        out.extend(below.into_iter().flatten());
+        Ok(out)
+    }
+
+    /// The part of the tree below `dir`, walked by this thread with a stack (no recursion:
+    /// a deep tree cannot overflow the stack).
+    fn sequential(&self, dir: PathBuf) -> io::Result<Part> {
+        let mut part = Part::default();
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            stack.extend(self.list(&d, &mut part)?);
+        }
+        Ok(part)
+    }
+
+    /// Adds the entries of `dir` to `part`; its subdirectories, sorted.
+    fn list(&self, dir: &Path, part: &mut Part) -> io::Result<Vec<PathBuf>> {
+        use kith_eval::FileKind;
+        let mut list: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
         list.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
         for e in list {
             if e.file_name() == ".git" {
                 continue;
             }
             let m = e.metadata()?;
-            newest = newest.max(newest_time(&m));
+            part.newest = part.newest.max(newest_time(&m));
             let p = e.path();
-            let rel = p.strip_prefix(root).unwrap_or(&p).as_os_str().as_bytes();
-            h.update(rel);
-            h.update(FileKind::of(m.file_type()).as_str().as_bytes());
-            h.update(&m.len().to_le_bytes());
-            h.update(&m.mtime().to_le_bytes());
-            h.update(&m.mtime_nsec().to_le_bytes());
-            if index {
+            let rel = p
+                .strip_prefix(self.root)
+                .unwrap_or(&p)
+                .as_os_str()
+                .as_bytes();
+            let h = &mut part.hashed;
+            h.extend_from_slice(rel);
+            h.extend_from_slice(FileKind::of(m.file_type()).as_str().as_bytes());
+            h.extend_from_slice(&m.len().to_le_bytes());
+            h.extend_from_slice(&m.mtime().to_le_bytes());
+            h.extend_from_slice(&m.mtime_nsec().to_le_bytes());
+            if self.index {
                 let meta = Meta::of(&m);
-                let digest = if !meta.is_racy(now) {
+                let digest = if !meta.is_racy(self.now) {
                     None
                 } else if m.is_dir() {
                     Some(listing_digest(&p)?)
                 } else {
                     Some(content_digest(&p)?)
                 };
-                builder.push(rel, &meta, digest);
+                let start = part.names.len();
+                part.names.extend_from_slice(rel);
+                part.entries.push(PartEntry {
+                    name: start..part.names.len(),
+                    meta,
+                    digest,
+                });
             }
             if m.is_dir() {
-                stack.push(p);
+                subdirs.push(p);
             }
         }
+        Ok(subdirs)
     }
-    let digest = h.finalize().to_hex().to_string();
-    Ok((digest, index.then(|| builder.finish(root)), newest))
 }
 
 /// The later of an entry's modification and change times, as seconds and nanoseconds since
@@ -584,6 +666,69 @@ pub(crate) mod tests {
         std::fs::write(d.0.join("a/b/c"), "one").unwrap();
         std::fs::write(d.0.join("top"), "two").unwrap();
         d
+    }
+
+    /// The walk's order and digest, whatever parts of it ran in parallel, are those of one
+    /// depth-first walk with a stack (entries of a directory sorted, `.git` left out; its
+    /// subdirectories last first), computed here independently.
+    #[test]
+    fn parallel_walk_is_the_stack_walk() {
+        let d = tempfile_dir::Dir::new();
+        for p in ["x/y/z/w/v/u", "x/y/q", "m/n", "m/.git/objects", "a"] {
+            std::fs::create_dir_all(d.0.join(p)).unwrap();
+        }
+        for (i, f) in [
+            "x/f",
+            "x/y/z/w/v/u/deep",
+            "x/y/q/g",
+            "m/n/h",
+            "a/k",
+            "top",
+            "m/.git/HEAD",
+        ]
+        .iter()
+        .enumerate()
+        {
+            std::fs::write(d.0.join(f), "0".repeat(i)).unwrap();
+        }
+        let mut h = blake3::Hasher::new();
+        let mut order: Vec<Vec<u8>> = Vec::new();
+        let mut stack = vec![d.0.clone()];
+        while let Some(dir) = stack.pop() {
+            let mut list: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .collect();
+            list.sort_by_key(|e| e.file_name());
+            for e in list.into_iter().filter(|e| e.file_name() != ".git") {
+                let m = e.metadata().unwrap();
+                let p = e.path();
+                let rel = p
+                    .strip_prefix(&d.0)
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec();
+                h.update(&rel);
+                h.update(kith_eval::FileKind::of(m.file_type()).as_str().as_bytes());
+                h.update(&m.len().to_le_bytes());
+                h.update(&m.mtime().to_le_bytes());
+                h.update(&m.mtime_nsec().to_le_bytes());
+                order.push(rel);
+                if m.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+        let (digest, index) = scan(&d.0, true).unwrap();
+        assert_eq!(digest, h.finalize().to_hex().to_string());
+        let index = index.unwrap();
+        let names: Vec<&[u8]> = index.bytes[index.names.clone()]
+            .split(|b| *b == 0)
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert_eq!(names, order.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert_eq!(order.len(), 16);
     }
 
     /// A temporary directory removed on drop (the planner has no tempfile dependency).

@@ -139,6 +139,33 @@ impl FileSystem for OsFileSystem {
     }
 }
 
+/// Appends the rest of `file`, expected to be `len` bytes long, to `out`; the number of
+/// bytes appended (more or fewer than `len` if the file changed). As `read_to_end`, without
+/// the size probe it makes first (a `statx` and an `lseek` per file): for callers that have
+/// the file's metadata already.
+pub fn read_rest(file: &mut std::fs::File, len: usize, out: &mut Vec<u8>) -> io::Result<usize> {
+    let start = out.len();
+    out.resize(start + len, 0);
+    let mut n = 0;
+    while n < len {
+        match file.read(&mut out[start + n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    out.truncate(start + n);
+    if n == len {
+        // The end, or more than `len` bytes if the file grew.
+        n += file.read_to_end(out)?;
+    }
+    Ok(n)
+}
+
 /// `<what> '<path>': <reason>`, as Nix words system errors.
 pub fn io_message(what: &str, path: &Path, e: &io::Error) -> String {
     format!("{what} '{}': {}", path.display(), io_reason(e))

@@ -583,55 +583,91 @@ pub fn group_infos(
         .get(kith_eval::sym!("meta"))
         .cloned()
         .expect("declared option");
-    let meta = ev.to_json(&meta)?;
+    let meta = if fingerprints {
+        kith_eval::to_json_string(ev, &meta)?
+    } else {
+        String::new()
+    };
+    // A machine's tags as JSON text, evaluated once for all groups.
+    let mut tags_json: HashMap<String, String> = HashMap::default();
     let mut out = Vec::new();
     for g in &services.groups {
         let mut weight = 0;
-        let mut parts = serde_json::Map::new();
-        parts.insert("\u{0}meta".into(), meta.clone());
-        let mut tags = serde_json::Map::new();
+        // The fingerprint is JSON text written piece by piece (each piece is the JSON of
+        // a value or a quoted name, so the whole is unambiguous), never parsed.
+        let mut fp = String::new();
+        if fingerprints {
+            fp.push_str("{\"\\u0000meta\":");
+            fp.push_str(&meta);
+        }
+        let mut members_seen: Vec<&str> = Vec::new();
         for (i, roles) in &g.instances {
             weight += roles.iter().map(|r| r.members.len()).sum::<usize>();
             if !fingerprints {
                 continue;
             }
             let raw = instances.get_str(i).cloned().expect("grouped instance");
-            let members: serde_json::Map<String, serde_json::Value> = roles
-                .iter()
-                .map(|r| (r.name.clone(), serde_json::json!(r.members)))
-                .collect();
-            for r in roles {
-                for m in &r.members {
-                    if tags.contains_key(m) {
-                        continue;
+            fp.push(',');
+            push_json_str(&mut fp, i);
+            fp.push_str(":{\"instance\":");
+            fp.push_str(&kith_eval::to_json_string(ev, &raw)?);
+            fp.push_str(",\"members\":{");
+            for (k, r) in roles.iter().enumerate() {
+                if k > 0 {
+                    fp.push(',');
+                }
+                push_json_str(&mut fp, &r.name);
+                fp.push_str(":[");
+                for (j, m) in r.members.iter().enumerate() {
+                    if j > 0 {
+                        fp.push(',');
                     }
+                    push_json_str(&mut fp, m);
+                    members_seen.push(m);
+                }
+                fp.push(']');
+            }
+            fp.push_str("}}");
+        }
+        if fingerprints {
+            members_seen.sort_unstable();
+            members_seen.dedup();
+            fp.push_str(",\"\\u0000tags\":{");
+            for (k, m) in members_seen.iter().enumerate() {
+                if !tags_json.contains_key(*m) {
                     let t = match machines.get_str(m) {
                         Some(cfg) => {
                             let cfg = ev.force_attrs(cfg)?;
-                            ev.to_json(cfg.get(kith_eval::sym!("tags")).expect("declared option"))?
+                            kith_eval::to_json_string(
+                                ev,
+                                cfg.get(kith_eval::sym!("tags")).expect("declared option"),
+                            )?
                         }
-                        None => serde_json::Value::Null,
+                        None => "null".to_string(),
                     };
-                    tags.insert(m.clone(), t);
+                    tags_json.insert(m.to_string(), t);
                 }
+                if k > 0 {
+                    fp.push(',');
+                }
+                push_json_str(&mut fp, m);
+                fp.push(':');
+                fp.push_str(&tags_json[*m]);
             }
-            parts.insert(
-                i.clone(),
-                serde_json::json!({ "instance": ev.to_json(&raw)?, "members": members }),
-            );
+            fp.push_str("}}");
         }
-        parts.insert("\u{0}tags".into(), serde_json::Value::Object(tags));
         out.push(GroupInfo {
             id: g.id.clone(),
             weight,
-            fingerprint: if fingerprints {
-                serde_json::Value::Object(parts).to_string()
-            } else {
-                String::new()
-            },
+            fingerprint: fp,
         });
     }
     Ok(out)
+}
+
+/// Appends `s` to `out` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push_str(&serde_json::Value::from(s).to_string());
 }
 
 /// The keys of `clan.exports` that the groups at `indices` write, with their values as

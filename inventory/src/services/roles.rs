@@ -4,6 +4,7 @@
 use super::ClanCtx;
 use crate::modsys::{attr, attr_sym, attrs};
 use kith_eval::{Attr, Attrs, Eval, Result, Value};
+use rustc_hash::FxHashMap;
 
 /// One role of an instance after resolution.
 pub(crate) struct Role {
@@ -48,18 +49,14 @@ pub(crate) fn machine_tags(ev: &mut Eval, cc: &ClanCtx) -> Result<Vec<(String, V
 pub(crate) struct TagIndex<'a> {
     /// Machines in name order with their tags.
     pub machines: &'a [(String, Vec<String>)],
-    by_machine: std::collections::HashMap<&'a str, &'a [String]>,
-    by_tag: std::collections::HashMap<&'a str, Vec<&'a String>>,
+    by_tag: FxHashMap<&'a str, Vec<&'a String>>,
 }
 
 impl<'a> TagIndex<'a> {
     /// Indexes `machines`.
     pub fn new(machines: &'a [(String, Vec<String>)]) -> TagIndex<'a> {
-        let mut by_machine = std::collections::HashMap::new();
-        let mut by_tag: std::collections::HashMap<&str, Vec<&String>> =
-            std::collections::HashMap::new();
+        let mut by_tag: FxHashMap<&str, Vec<&String>> = FxHashMap::default();
         for (m, tags) in machines {
-            by_machine.insert(m.as_str(), tags.as_slice());
             for t in tags {
                 let list = by_tag.entry(t.as_str()).or_default();
                 if list.last() != Some(&m) {
@@ -67,11 +64,7 @@ impl<'a> TagIndex<'a> {
                 }
             }
         }
-        TagIndex {
-            machines,
-            by_machine,
-            by_tag,
-        }
+        TagIndex { machines, by_tag }
     }
 }
 
@@ -98,9 +91,12 @@ pub(crate) fn resolve(
             .iter()
             .map(|a| a.name.as_str().to_string())
             .collect();
-        for t in role_tags.sorted_by_name() {
+        let role_tags_sorted = role_tags.sorted_by_name();
+        // Each member's role tags, as positions in `role_tags_sorted` (ascending).
+        let mut tags_of_member: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (k, t) in role_tags_sorted.iter().enumerate() {
             let tag = t.name.as_str();
-            let hits: Vec<&String> = index.by_tag.get(tag).cloned().unwrap_or_default();
+            let hits: &[&String] = index.by_tag.get(tag).map_or(&[], Vec::as_slice);
             if hits.is_empty() {
                 let mut available: Vec<&str> = Vec::new();
                 for (_, ts) in tags_of.iter().rev() {
@@ -116,7 +112,10 @@ pub(crate) fn resolve(
                     r.name.as_str()
                 ));
             }
-            members.extend(hits.into_iter().cloned());
+            for &m in hits {
+                tags_of_member.entry(m.as_str()).or_default().push(k);
+            }
+            members.extend(hits.iter().map(|m| (*m).clone()));
         }
         members.sort();
         members.dedup();
@@ -131,17 +130,17 @@ pub(crate) fn resolve(
                 }
                 None => attrs(Vec::new()),
             };
-            let mine: &[String] = index.by_machine.get(m.as_str()).copied().unwrap_or(&[]);
             let mut imports = vec![own];
-            for t in role_tags.sorted_by_name() {
-                if mine.iter().any(|x| x == t.name.as_str()) {
-                    let tcfg = ev.force_attrs(&t.value)?;
-                    imports.push(
-                        tcfg.get(kith_eval::sym!("settings"))
-                            .cloned()
-                            .expect("declared option"),
-                    );
-                }
+            for &k in tags_of_member
+                .get(m.as_str())
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let tcfg = ev.force_attrs(&role_tags_sorted[k].value)?;
+                imports.push(
+                    tcfg.get(kith_eval::sym!("settings"))
+                        .cloned()
+                        .expect("declared option"),
+                );
             }
             machine_entries.push(attr(
                 m,

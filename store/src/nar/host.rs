@@ -13,7 +13,7 @@ use super::{changed, hash_to_end, io_error, padding, token_with, unsupported};
 use crate::error::Error;
 use crate::fs::FileKind;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -186,10 +186,8 @@ impl Walk<'_> {
             frag.push(Piece::Stream(path.to_path_buf(), len));
             return Ok(());
         }
-        let start = frag.bytes.len();
-        f.read_to_end(&mut frag.bytes)
-            .map_err(|e| io_error("reading file", path, &e))?;
-        let total = (frag.bytes.len() - start) as u64;
+        let total = crate::fs::read_rest(&mut f, len as usize, &mut frag.bytes)
+            .map_err(|e| io_error("reading file", path, &e))? as u64;
         if total != len {
             return Err(changed(path));
         }
