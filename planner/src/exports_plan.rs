@@ -29,6 +29,8 @@ struct Source {
     offline: bool,
     /// The flake's and the overrides' directories, hashed once for all workers.
     memo: kith_flake::SourceMemo,
+    /// Whether the answer is cached: only then are the files each group read observed.
+    observe: bool,
 }
 
 /// A clan loaded in one evaluator, with its groups.
@@ -103,14 +105,21 @@ pub(crate) fn builtin_lib_note(clan: &kith_inventory::clan::Clan) -> String {
 /// A piece of work: a group, or one part of a large group's sources (`(k, n)`).
 type Unit = (usize, (usize, usize));
 
-fn compute(l: &mut Loaded, units: &[Unit]) -> Result<Vec<GroupResult>, kith_inventory::Error> {
+fn compute(
+    l: &mut Loaded,
+    units: &[Unit],
+    observe: bool,
+) -> Result<Vec<GroupResult>, kith_inventory::Error> {
     let store_prefix = format!("{}/", l.ev.options.store_dir);
     let mut out = Vec::new();
     for &(index, part) in units {
         let mark = l.fs.mark();
         let (keys, read_exports) = services::group_exports_json(&mut l.ev, &l.clan, index, part)?;
-        let observations =
-            l.fs.observations_since(mark, |p| p.starts_with(&store_prefix));
+        let observations = if observe {
+            l.fs.observations_since(mark, |p| p.starts_with(&store_prefix))
+        } else {
+            Vec::new()
+        };
         out.push(GroupResult {
             index,
             keys,
@@ -209,12 +218,19 @@ fn second_worker_units(src: &Source, board: &Board) -> WorkerOutcome {
         return Ok((Vec::new(), Vec::new()));
     }
     let mut l = loaded.map_err(|e| e.to_string())?;
+    let loaded_mark = l.fs.mark();
     let mut r = Vec::new();
     while let Some(u) = board.take() {
-        r.extend(compute(&mut l, &[u]).map_err(|e| e.to_string())?);
+        r.extend(compute(&mut l, &[u], src.observe).map_err(|e| e.to_string())?);
     }
+    // What loading read (each unit's reads are in its result).
     let store = format!("{}/", l.ev.options.store_dir);
-    Ok((r, l.fs.observations(|p| p.starts_with(&store))))
+    let loading = if src.observe {
+        l.fs.observations_between(0..loaded_mark, |p| p.starts_with(&store))
+    } else {
+        Vec::new()
+    };
+    Ok((r, loading))
 }
 
 /// The work units of `indices`, heaviest first. For two workers, a group heavier than an
@@ -297,6 +313,7 @@ pub fn plan(
         overrides: opts.overrides.clone(),
         offline: opts.offline,
         memo: kith_flake::SourceMemo::with_threads(rayon::current_num_threads()),
+        observe: !no_cache && cache_dir.is_some(),
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);
@@ -348,7 +365,7 @@ fn plan_with(
             board.publish(Some(units));
             let mut own_ok = true;
             while let Some(u) = board.take() {
-                match compute(&mut main, &[u]) {
+                match compute(&mut main, &[u], src.observe) {
                     Ok(r) => results.extend(r),
                     Err(_) => {
                         own_ok = false;
@@ -367,7 +384,7 @@ fn plan_with(
             if let Some(board) = second {
                 board.publish(None);
             }
-            results = compute(&mut main, &units).ok()?;
+            results = compute(&mut main, &units, src.observe).ok()?;
         }
     }
     // The parts of a split group, together again.
@@ -426,7 +443,7 @@ fn plan_with(
         }
     }
     // The view: the keys moved out of the groups, in order.
-    let mut all: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut all: Vec<(String, serde_json::Value)> = Vec::with_capacity(names.len());
     for r in results {
         all.extend(r.keys);
         worker_observations.extend(r.observations);

@@ -381,8 +381,17 @@ impl RecordingFs {
         mark: usize,
         skip: impl Fn(&Path) -> bool,
     ) -> Vec<Observation> {
+        self.observations_between(mark..self.mark(), skip)
+    }
+
+    /// [`RecordingFs::observations`] of the reads recorded between two marks.
+    pub fn observations_between(
+        &self,
+        marks: std::ops::Range<usize>,
+        skip: impl Fn(&Path) -> bool,
+    ) -> Vec<Observation> {
         let all = self.seen.borrow();
-        let mut seen: Vec<(&'static str, &Path)> = all[mark..]
+        let mut seen: Vec<(&'static str, &Path)> = all[marks]
             .iter()
             .filter(|(_, p)| !skip(p))
             .map(|(op, p)| (*op, p.as_path()))
