@@ -1522,3 +1522,41 @@ fn duplicate_definition_not_for_equal_values_or_merged_sets() {
         render::json_lines(&report)
     );
 }
+
+/// An unsaved edit, read through an overlay of the buffers: the same diagnostics from one
+/// thread (`lint_through`), from two (`lint_through_shared`, the exports evaluated on the
+/// second) and from the edit saved to disk.
+#[test]
+fn unsaved_buffers_through_one_or_two_threads() {
+    use kith_planner::lsp::overlay::OverlayFs;
+    let dir = Edited::new("overlay", &[]);
+    let path = dir.0.join("clan.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let unsaved = text.replacen("gateway.settings.host", "gatewy.settings.host", 1);
+    let config = kith_planner::lint::Config::default();
+    let opts = FlakeOptions::default();
+    let overlay = OverlayFs::new([(path.as_path(), unsaved.as_str())]);
+    let (local, shared) = {
+        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let local = kith_planner::lint::lint_through(
+            &dir.0,
+            &opts,
+            &config,
+            std::rc::Rc::new(overlay.clone()),
+        )
+        .unwrap();
+        let shared = kith_planner::lint::lint_through_shared(
+            &dir.0,
+            &opts,
+            &config,
+            std::sync::Arc::new(overlay),
+        )
+        .unwrap();
+        (local, shared)
+    };
+    std::fs::write(&path, &unsaved).unwrap();
+    let saved = run(&dir.0, &opts);
+    assert_eq!(render::json_lines(&local), render::json_lines(&saved));
+    assert_eq!(render::json_lines(&shared), render::json_lines(&saved));
+    assert_eq!(only(&shared).code, "unknown-machine");
+}

@@ -27,7 +27,7 @@ pub(super) fn diagnostics(
             return (stored.diagnostics, stored.counts);
         }
     }
-    let found = super::diagnostics(dir, opts, None, run);
+    let found = super::diagnostics(dir, opts, super::check::Through::Disk, run);
     let stored = Stored {
         diagnostics: found.diagnostics,
         counts: found.counts,

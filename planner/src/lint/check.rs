@@ -28,14 +28,64 @@ pub(crate) struct Found {
     pub observations: Vec<Observation>,
 }
 
-/// Every diagnostic of the clan in `dir`. With `fs`, every file is read through it (and
-/// nothing is observed, nor evaluated on another thread, which could not read it).
-pub(crate) fn run(
-    dir: &Path,
-    opts: &FlakeOptions,
-    fs: Option<&Rc<dyn FileSystem>>,
-    run: &Run,
-) -> Found {
+/// What the linter reads files through.
+pub(crate) enum Through<'a> {
+    /// The host's file system, every read observed (for the cache).
+    Disk,
+    /// A file system of this thread: nothing is observed, nor evaluated on another thread
+    /// (which could not read it).
+    Local(&'a Rc<dyn FileSystem>),
+    /// A file system any thread can read: nothing is observed; the exports may be
+    /// evaluated on a second thread, reading through it too.
+    Shared(&'a SharedFs),
+}
+
+/// A file system threads share, as the linter reads it.
+pub type SharedFs = std::sync::Arc<dyn FileSystem + Send + Sync>;
+
+/// A [`SharedFs`] as one evaluator's file system.
+struct SharedReader(SharedFs);
+
+impl FileSystem for SharedReader {
+    fn lstat(&self, path: &Path) -> std::io::Result<kith_eval::Stat> {
+        self.0.lstat(path)
+    }
+    fn stat(&self, path: &Path) -> std::io::Result<kith_eval::Stat> {
+        self.0.stat(path)
+    }
+    fn read_link(&self, path: &Path) -> std::io::Result<std::path::PathBuf> {
+        self.0.read_link(path)
+    }
+    fn read_dir(
+        &self,
+        path: &Path,
+    ) -> std::io::Result<Vec<(std::ffi::OsString, kith_eval::FileKind)>> {
+        self.0.read_dir(path)
+    }
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+        self.0.open(path)
+    }
+    fn canonicalize(&self, path: &Path) -> std::io::Result<std::path::PathBuf> {
+        self.0.canonicalize(path)
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.0.read(path)
+    }
+}
+
+/// Every diagnostic of the clan in `dir`, reading its files `through` the host's file
+/// system or another.
+pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) -> Found {
+    let local: Option<Rc<dyn FileSystem>> = match through {
+        Through::Disk => None,
+        Through::Local(fs) => Some(fs.clone()),
+        Through::Shared(fs) => Some(Rc::new(SharedReader(fs.clone()))),
+    };
+    let shared = match through {
+        Through::Shared(fs) => Some(fs),
+        _ => None,
+    };
+    let fs = local.as_ref();
     let mut files = Files::new(dir, None);
     if let Some(fs) = fs {
         files = files.reading(fs.clone());
@@ -58,7 +108,8 @@ pub(crate) fn run(
         ),
         ..opts.clone()
     };
-    let parallel = fs.is_none() && opts.input_wrappers.is_empty() && run.parallel();
+    let parallel =
+        (fs.is_none() || shared.is_some()) && opts.input_wrappers.is_empty() && run.parallel();
     let mut sharing = true;
     loop {
         share::set_sharing(sharing);
@@ -74,7 +125,8 @@ pub(crate) fn run(
                             source_memo: opts.source_memo.clone(),
                             also_tracked: opts.also_tracked.clone(),
                         };
-                        move || exports_alongside(dir, opts, sharing)
+                        let shared = shared.cloned();
+                        move || exports_alongside(dir, opts, sharing, shared)
                     })
                     .ok()
             });
@@ -118,7 +170,12 @@ struct Alongside {
 
 /// The clan's exports and its members' classes, evaluated in a fresh evaluator on this
 /// thread.
-fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> Alongside {
+fn exports_alongside(
+    dir: &Path,
+    opts: Sendable,
+    sharing: bool,
+    shared: Option<SharedFs>,
+) -> Alongside {
     share::set_sharing(sharing);
     let opts = &FlakeOptions {
         overrides: opts.overrides,
@@ -127,7 +184,17 @@ fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> Alongside {
         also_tracked: opts.also_tracked,
         ..FlakeOptions::default()
     };
-    let (mut ev, fs) = crate::recording_evaluator(opts.offline);
+    let (mut ev, recording) = match shared {
+        Some(fs) => {
+            let mut ev = crate::evaluator(opts.offline);
+            ev.set_file_system(Rc::new(SharedReader(fs)));
+            (ev, None)
+        }
+        None => {
+            let (ev, fs) = crate::recording_evaluator(opts.offline);
+            (ev, Some(fs))
+        }
+    };
     let mut exports = false;
     let mut classes = None;
     if let Ok(clan) = kith_inventory::clan::load(&mut ev, dir, opts) {
@@ -140,7 +207,8 @@ fn exports_alongside(dir: &Path, opts: Sendable, sharing: bool) -> Alongside {
     Alongside {
         exports,
         classes,
-        observations: fs.observations(|p| p.starts_with(&store)),
+        observations: recording
+            .map_or_else(Vec::new, |fs| fs.observations(|p| p.starts_with(&store))),
     }
 }
 

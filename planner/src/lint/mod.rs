@@ -23,6 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+pub use check::SharedFs;
 pub use rules::{Rule, RULES};
 pub use suppress::Config;
 
@@ -294,7 +295,7 @@ pub fn lint_run(
     let (diagnostics, counts) = match run.cache_dir {
         Some(cache) => cached::diagnostics(dir, opts, cache, run),
         None => {
-            let found = diagnostics(dir, opts, None, run);
+            let found = diagnostics(dir, opts, check::Through::Disk, run);
             (found.diagnostics, found.counts)
         }
     };
@@ -313,8 +314,25 @@ pub fn lint_through(
     fs: Rc<dyn FileSystem>,
 ) -> Result<Report, LintError> {
     is_flake(dir)?;
-    let diagnostics = diagnostics(dir, opts, Some(&fs), &Run::default()).diagnostics;
+    let diagnostics = diagnostics(dir, opts, check::Through::Local(&fs), &Run::default());
+    let diagnostics = diagnostics.diagnostics;
     Ok(suppressed(dir, config, diagnostics, &|p| fs.read(p).ok()))
+}
+
+/// [`lint_through`] a file system any thread can read: the exports are then evaluated on
+/// a second thread (reading through it too) alongside the other checks, as
+/// [`lint_with`] does on the disk.
+pub fn lint_through_shared(
+    dir: &Path,
+    opts: &FlakeOptions,
+    config: &Config,
+    fs: SharedFs,
+) -> Result<Report, LintError> {
+    is_flake(dir)?;
+    let diagnostics = diagnostics(dir, opts, check::Through::Shared(&fs), &Run::default());
+    Ok(suppressed(dir, config, diagnostics.diagnostics, &|p| {
+        fs.read(p).ok()
+    }))
 }
 
 /// The report of `diagnostics` of the clan in `dir`, less those `config` and the inline
@@ -349,10 +367,10 @@ fn is_flake(dir: &Path) -> Result<(), LintError> {
 fn diagnostics(
     dir: &Path,
     opts: &FlakeOptions,
-    fs: Option<&Rc<dyn FileSystem>>,
+    through: check::Through,
     run: &Run,
 ) -> check::Found {
-    let mut found = check::run(dir, opts, fs, run);
+    let mut found = check::run(dir, opts, through, run);
     found.diagnostics.sort_by(|a, b| {
         (&a.location.file, a.location.range.start.byte, a.code).cmp(&(
             &b.location.file,

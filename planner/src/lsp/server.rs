@@ -247,14 +247,14 @@ impl<'c> Server<'c> {
                 .and_then(|p| std::fs::read(p).ok())
                 .is_some_and(|bytes| bytes == t.as_bytes())
         });
-        let fs = std::rc::Rc::new(self.overlay());
+        let fs: lint::SharedFs = std::sync::Arc::new(self.overlay());
         let opts = self.opts.clone();
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let config = lint::Config::load(&root)?;
             if saved {
                 lint::lint_with(&root, &opts, &config, crate::cache::dir().as_deref())
             } else {
-                lint::lint_through(&root, &opts, &config, fs)
+                lint::lint_through_shared(&root, &opts, &config, fs)
             }
         }));
         let report = match run {
