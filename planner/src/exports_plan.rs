@@ -31,6 +31,8 @@ struct Source {
     memo: kith_flake::SourceMemo,
     /// Whether the answer is cached: only then are the files each group read observed.
     observe: bool,
+    /// Untracked files of a git flake its source includes (see `FlakeOptions`).
+    also_tracked: Vec<String>,
 }
 
 /// A clan loaded in one evaluator, with its groups.
@@ -79,6 +81,7 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
         overrides: src.overrides.clone(),
         offline: src.offline,
         source_memo: Some(src.memo.clone()),
+        also_tracked: src.also_tracked.clone(),
         ..Default::default()
     };
     let clan = clan::load(&mut ev, &src.dir, &opts)?;
@@ -314,6 +317,7 @@ pub fn plan(
         offline: opts.offline,
         memo: kith_flake::SourceMemo::with_threads(rayon::current_num_threads()),
         observe: !no_cache && cache_dir.is_some(),
+        also_tracked: opts.also_tracked.clone(),
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);
@@ -337,6 +341,63 @@ fn plan_with(
 ) -> Option<Planned> {
     let use_cache = !no_cache && cache_dir.is_some();
     let mut main = load(src, use_cache).ok()?;
+    plan_loaded(
+        src,
+        &mut main,
+        use_cache.then_some(cache_dir).flatten(),
+        second,
+    )
+}
+
+/// The evaluator of [`plan_alone`], with the clan it loaded.
+pub(crate) struct Alone {
+    /// The evaluator.
+    pub ev: Eval,
+    /// What it read.
+    pub fs: Rc<RecordingFs>,
+    /// The clan.
+    pub clan: Clan,
+}
+
+/// [`plan`] on this thread alone, for a caller that goes on with the same evaluator (the
+/// linter's second thread, which also needs the members' classes): the plan, if the view
+/// could be planned group by group (`None`: compute it in one piece), and the evaluator,
+/// if the clan loaded. With `cache_dir`, groups come from and go to the plan cache, as
+/// for `kith select`.
+pub(crate) fn plan_alone(
+    dir: &Path,
+    opts: &kith_flake::FlakeOptions,
+    cache_dir: Option<&Path>,
+) -> (Option<Planned>, Option<Alone>) {
+    let src = Source {
+        dir: dir.to_path_buf(),
+        overrides: opts.overrides.clone(),
+        offline: opts.offline,
+        memo: opts.source_memo.clone().unwrap_or_default(),
+        observe: cache_dir.is_some(),
+        also_tracked: opts.also_tracked.clone(),
+    };
+    let Ok(mut main) = load(&src, cache_dir.is_some()) else {
+        return (None, None);
+    };
+    let planned = plan_loaded(&src, &mut main, cache_dir, None);
+    let alone = Alone {
+        ev: main.ev,
+        fs: main.fs,
+        clan: main.clan,
+    };
+    (planned, Some(alone))
+}
+
+/// [`plan_with`] once the main thread loaded the clan (`cache_dir`: where groups are
+/// looked up and stored, if they are).
+fn plan_loaded(
+    src: &Source,
+    main: &mut Loaded,
+    cache_dir: Option<&Path>,
+    second: Option<&Board>,
+) -> Option<Planned> {
+    let use_cache = cache_dir.is_some();
     let n = main.infos.len();
     // Groups from the cache.
     let mut cached: Vec<Option<Vec<(String, serde_json::Value)>>> = vec![None; n];
@@ -365,7 +426,7 @@ fn plan_with(
             board.publish(Some(units));
             let mut own_ok = true;
             while let Some(u) = board.take() {
-                match compute(&mut main, &[u], src.observe) {
+                match compute(main, &[u], src.observe) {
                     Ok(r) => results.extend(r),
                     Err(_) => {
                         own_ok = false;
@@ -384,7 +445,7 @@ fn plan_with(
             if let Some(board) = second {
                 board.publish(None);
             }
-            results = compute(&mut main, &units, src.observe).ok()?;
+            results = compute(main, &units, src.observe).ok()?;
         }
     }
     // The parts of a split group, together again.

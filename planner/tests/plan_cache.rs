@@ -200,6 +200,42 @@ fn replan_recomputes_only_the_edited_group() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// `kith lint` plans the exports group by group as `kith select` does, through the same
+/// plan cache: the groups a lint computed answer the next select.
+#[test]
+fn lint_and_select_share_the_groups() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "groups shared by lint and select";
+    let Some(case) = case("05-networking-services", what) else {
+        return;
+    };
+    let (tmp, clan) = copied(&case, "kith-lint-groups");
+    let cache = tmp.join("cache");
+    std::env::set_var("KITH_CACHE_DIR", &cache);
+    let opts = corpus_opts();
+    let config = kith_planner::lint::Config::default();
+    let plan_dir = kith_planner::cache::dir().unwrap();
+    let report = kith_planner::lint::lint_with(&clan, &opts, &config, Some(&plan_dir)).unwrap();
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .all(|d| d.severity != kith_planner::lint::Severity::Error),
+        "{:?}",
+        report.diagnostics
+    );
+    let answer = select(&clan, "clan.exports", &opts, false).unwrap();
+    // All but yggdrasil (it reads other services' exports, never cached on its own).
+    assert!(
+        answer.how.contains("1 computed, 6 from the cache"),
+        "{}",
+        answer.how
+    );
+    let fresh = select(&clan, "clan.exports", &opts, true).unwrap();
+    assert_eq!(answer.text, fresh.text);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// A role interface that reads `config` cannot be shared between machines: the plan is
 /// computed again without sharing, and equals the reference path's answer.
 #[test]

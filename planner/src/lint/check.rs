@@ -126,7 +126,13 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
                             also_tracked: opts.also_tracked.clone(),
                         };
                         let shared = shared.cloned();
-                        move || exports_alongside(dir, opts, sharing, shared)
+                        // Groups of the exports go to and come from the plan cache when
+                        // the files are read from the disk (and observed).
+                        let cache_dir = match through {
+                            Through::Disk => run.cache_dir.map(Path::to_path_buf),
+                            _ => None,
+                        };
+                        move || exports_alongside(dir, opts, sharing, shared, cache_dir)
                     })
                     .ok()
             });
@@ -175,6 +181,7 @@ fn exports_alongside(
     opts: Sendable,
     sharing: bool,
     shared: Option<SharedFs>,
+    cache_dir: Option<std::path::PathBuf>,
 ) -> Alongside {
     share::set_sharing(sharing);
     let opts = &FlakeOptions {
@@ -184,17 +191,11 @@ fn exports_alongside(
         also_tracked: opts.also_tracked,
         ..FlakeOptions::default()
     };
-    let (mut ev, recording) = match shared {
-        Some(fs) => {
-            let mut ev = crate::evaluator(opts.offline);
-            ev.set_file_system(Rc::new(SharedReader(fs)));
-            (ev, None)
-        }
-        None => {
-            let (ev, fs) = crate::recording_evaluator(opts.offline);
-            (ev, Some(fs))
-        }
+    let Some(fs) = shared else {
+        return exports_planned(dir, opts, cache_dir.as_deref());
     };
+    let mut ev = crate::evaluator(opts.offline);
+    ev.set_file_system(Rc::new(SharedReader(fs)));
     let mut exports = false;
     let mut classes = None;
     if let Ok(clan) = kith_inventory::clan::load(&mut ev, dir, opts) {
@@ -203,12 +204,42 @@ fn exports_alongside(
             .is_ok();
         classes = kith_inventory::services::all_member_classes(&mut ev, &clan).ok();
     }
-    let store = format!("{}/", ev.options.store_dir);
     Alongside {
         exports,
         classes,
-        observations: recording
-            .map_or_else(Vec::new, |fs| fs.observations(|p| p.starts_with(&store))),
+        observations: Vec::new(),
+    }
+}
+
+/// [`exports_alongside`] from the disk: the exports planned group by group as `kith select`
+/// plans them (groups from and to the plan cache in `cache_dir`), else evaluated in one
+/// piece; then the members' classes in the same evaluator.
+fn exports_planned(dir: &Path, opts: &FlakeOptions, cache_dir: Option<&Path>) -> Alongside {
+    let (planned, alone) = crate::exports_plan::plan_alone(dir, opts, cache_dir);
+    let Some(mut a) = alone else {
+        return Alongside {
+            exports: false,
+            classes: None,
+            observations: Vec::new(),
+        };
+    };
+    let mut observations = Vec::new();
+    let exports = match planned {
+        Some(p) => {
+            observations = p.worker_observations;
+            true
+        }
+        None => kith_inventory::services::exports(&mut a.ev, &a.clan)
+            .and_then(|v| Ok(a.ev.to_json(&v).map(|_| ())?))
+            .is_ok(),
+    };
+    let classes = kith_inventory::services::all_member_classes(&mut a.ev, &a.clan).ok();
+    let store = format!("{}/", a.ev.options.store_dir);
+    observations.extend(a.fs.observations(|p| p.starts_with(&store)));
+    Alongside {
+        exports,
+        classes,
+        observations,
     }
 }
 
