@@ -9,9 +9,42 @@ use std::fmt::Write as _;
 /// U+FFFF), floats as Python's `repr`.
 pub fn dumps(value: &Json) -> String {
     let mut out = String::new();
-    write_value(&mut out, value, 0);
+    match value {
+        // A large object (a whole view): its entries written by all threads, in chunks
+        // joined in order (each entry's text does not depend on the others').
+        Json::Object(map) if map.len() >= PARALLEL_ENTRIES => {
+            use rayon::prelude::*;
+            let entries: Vec<(&String, &Json)> = map.iter().collect();
+            let chunks: Vec<String> = entries
+                .par_chunks(PARALLEL_ENTRIES / 4)
+                .map(|chunk| {
+                    let mut out = String::new();
+                    for (k, v) in chunk {
+                        out.push(',');
+                        newline(&mut out, 1);
+                        write_string(&mut out, k);
+                        out.push_str(": ");
+                        write_value(&mut out, v, 1);
+                    }
+                    out
+                })
+                .collect();
+            out.reserve(chunks.iter().map(String::len).sum::<usize>() + 3);
+            out.push('{');
+            for (i, c) in chunks.iter().enumerate() {
+                // Each chunk starts with the comma the entry before it needs.
+                out.push_str(if i == 0 { &c[1..] } else { c });
+            }
+            newline(&mut out, 0);
+            out.push('}');
+        }
+        _ => write_value(&mut out, value, 0),
+    }
     out
 }
+
+/// From how many entries [`dumps`] writes an object's entries in parallel.
+const PARALLEL_ENTRIES: usize = 4096;
 
 fn newline(out: &mut String, depth: usize) {
     out.push('\n');
@@ -75,24 +108,32 @@ fn write_value(out: &mut String, value: &Json, depth: usize) {
 /// A string as Python's `ensure_ascii` encoder writes it.
 pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
+    // Runs of characters written as they are go in at once.
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            ' '..='~' => continue,
+            _ => "",
+        };
+        out.push_str(&s[plain..i]);
+        plain = i + c.len_utf8();
+        if escaped.is_empty() {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
             }
+        } else {
+            out.push_str(escaped);
         }
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
@@ -134,5 +175,34 @@ pub fn python_float(f: f64) -> String {
         };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{frac}e{esign}{:02}", exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escaped_as_python() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\nd\u{7f}\u{1}é😀 ~end");
+        // json.dumps("a\"b\\c\nd\x7f\x01é😀 ~end")
+        assert_eq!(out, r#""a\"b\\c\nd\u007f\u0001\u00e9\ud83d\ude00 ~end""#);
+    }
+
+    #[test]
+    fn a_large_object_in_parallel_as_in_one_piece() {
+        let map: serde_json::Map<String, Json> = (0..PARALLEL_ENTRIES * 2 + 7)
+            .map(|i| {
+                (
+                    format!("key \"{i}\" é"),
+                    serde_json::json!({ "n": i, "l": [i, "x\ny"], "e": {} }),
+                )
+            })
+            .collect();
+        let v = Json::Object(map);
+        let mut one = String::new();
+        write_value(&mut one, &v, 0);
+        assert_eq!(dumps(&v), one);
     }
 }
