@@ -10,6 +10,8 @@
 #          both: all columns
 #   NIX    0 leaves the oracle out (its columns print `-`)
 #   SEED   gen-fleet seed (default 1)
+#   SETTLE seconds to wait after generating a fleet (default 3: past the 2 s racy window;
+#          0 times the warm run on files the plan cache must check by content)
 # Per N, one fleet in a temporary directory, then:
 #   nix      `clan-oracle DIR exports` (nix-instantiate over clan-core's own code, one process)
 #   cold     `kith select clan.exports --flake DIR --override-input … --no-cache`, with
@@ -113,6 +115,9 @@ rows=()
 for n in $sizes; do
   dir="$work/fleet-$n"
   python3 "$root/benches/gen-fleet.py" "$n" "$dir" --seed "${SEED:-1}" 2>/dev/null || die "gen-fleet $n failed"
+  # A user's files are older than the plan cache's 2 s racy window (entries modified
+  # within it are checked by their content); let the generated ones settle likewise.
+  sleep "${SETTLE:-3}"
   echo "select.sh: N=$n generated, timing…" >&2
   nix="" cold="" warm="" replan="" ev=""
   for r in $(seq "$reps"); do
