@@ -259,7 +259,7 @@ fn units_of(infos: &[GroupInfo], indices: &[usize], workers: usize) -> Vec<Unit>
 
 /// The placeholders a group's cache key holds instead of the flake's and clan-core's
 /// store paths (which change with any edit of the flake); a group whose keys hold either
-/// path is not cached (see [`plan_with`]).
+/// path is not cached (see [`plan_loaded`]).
 const FLAKE: &str = "\u{1}kith-flake\u{1}";
 const CORE: &str = "\u{1}kith-clan-core\u{1}";
 

@@ -204,14 +204,11 @@ fn replan_recomputes_only_the_edited_group() {
 /// plan cache: the groups a lint computed answer the next select.
 #[test]
 fn lint_and_select_share_the_groups() {
-    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "groups shared by lint and select";
-    let Some(case) = case("05-networking-services", what) else {
+    let Some((_guard, tmp, clan)) = cached_copy("05-networking-services", what, "kith-lint-groups")
+    else {
         return;
     };
-    let (tmp, clan) = copied(&case, "kith-lint-groups");
-    let cache = tmp.join("cache");
-    std::env::set_var("KITH_CACHE_DIR", &cache);
     let opts = corpus_opts();
     let config = kith_planner::lint::Config::default();
     let plan_dir = kith_planner::cache::dir().unwrap();

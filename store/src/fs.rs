@@ -87,6 +87,31 @@ pub trait FileSystem {
     }
 }
 
+/// A file system shared between threads reads as the one it holds.
+impl<T: FileSystem + ?Sized> FileSystem for std::sync::Arc<T> {
+    fn lstat(&self, path: &Path) -> io::Result<Stat> {
+        (**self).lstat(path)
+    }
+    fn stat(&self, path: &Path) -> io::Result<Stat> {
+        (**self).stat(path)
+    }
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        (**self).read_link(path)
+    }
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>> {
+        (**self).read_dir(path)
+    }
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>> {
+        (**self).open(path)
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        (**self).canonicalize(path)
+    }
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        (**self).read(path)
+    }
+}
+
 /// The host's file system, through `std::fs`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OsFileSystem;

@@ -43,43 +43,13 @@ pub(crate) enum Through<'a> {
 /// A file system threads share, as the linter reads it.
 pub type SharedFs = std::sync::Arc<dyn FileSystem + Send + Sync>;
 
-/// A [`SharedFs`] as one evaluator's file system.
-struct SharedReader(SharedFs);
-
-impl FileSystem for SharedReader {
-    fn lstat(&self, path: &Path) -> std::io::Result<kith_eval::Stat> {
-        self.0.lstat(path)
-    }
-    fn stat(&self, path: &Path) -> std::io::Result<kith_eval::Stat> {
-        self.0.stat(path)
-    }
-    fn read_link(&self, path: &Path) -> std::io::Result<std::path::PathBuf> {
-        self.0.read_link(path)
-    }
-    fn read_dir(
-        &self,
-        path: &Path,
-    ) -> std::io::Result<Vec<(std::ffi::OsString, kith_eval::FileKind)>> {
-        self.0.read_dir(path)
-    }
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + '_>> {
-        self.0.open(path)
-    }
-    fn canonicalize(&self, path: &Path) -> std::io::Result<std::path::PathBuf> {
-        self.0.canonicalize(path)
-    }
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        self.0.read(path)
-    }
-}
-
 /// Every diagnostic of the clan in `dir`, reading its files `through` the host's file
 /// system or another.
 pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) -> Found {
     let local: Option<Rc<dyn FileSystem>> = match through {
         Through::Disk => None,
         Through::Local(fs) => Some(fs.clone()),
-        Through::Shared(fs) => Some(Rc::new(SharedReader(fs.clone()))),
+        Through::Shared(fs) => Some(Rc::new(fs.clone())),
     };
     let shared = match through {
         Through::Shared(fs) => Some(fs),
@@ -195,7 +165,7 @@ fn exports_alongside(
         return exports_planned(dir, opts, cache_dir.as_deref());
     };
     let mut ev = crate::evaluator(opts.offline);
-    ev.set_file_system(Rc::new(SharedReader(fs)));
+    ev.set_file_system(Rc::new(fs));
     let mut exports = false;
     let mut classes = None;
     if let Ok(clan) = kith_inventory::clan::load(&mut ev, dir, opts) {
