@@ -10,7 +10,7 @@ use crate::builtin_lib;
 use crate::error::{Error, Result};
 use crate::flake_parts;
 use crate::modsys::merge::{eval_submodule, Ctx};
-use crate::modsys::{attr, attrs, Def};
+use crate::modsys::{attr, attrs, Def, Loc};
 use crate::schema;
 use kith_eval::{Eval, Span, Thunk, Value};
 use kith_flake::{FlakeOptions, InputWrapper};
@@ -221,7 +221,7 @@ pub fn evaluate_modules(
     top.special = Some(Rc::new(move |_| special.clone()));
     let default_file: Rc<str> = Rc::from(format!("{core}/modules/clan/default.nix").as_str());
     let ctx = Ctx {
-        loc: prefix,
+        loc: Loc::new(&prefix),
         name: None,
         parent: Value::Null,
         lib,

@@ -17,7 +17,9 @@
 
 use crate::error::{unsupported_eval, Error, Result};
 use crate::modsys::merge::{eval_submodule, Ctx};
-use crate::modsys::{attr, attrs, collect, props, Args, Collected, Decl, Def, Node, Schema, Ty};
+use crate::modsys::{
+    attr, attrs, collect, props, Args, Collected, Decl, Def, Loc, Node, Schema, Ty,
+};
 use kith_eval::{Attr, Attrs, Eval, Thunk, Value};
 use kith_flake::InputWrapper;
 use std::path::Path;
@@ -171,6 +173,7 @@ fn schema(special: Vec<(String, Value)>) -> Schema {
         class: None,
         extra: None,
         special: None,
+        nodes: Default::default(),
     };
     let mut options = vec![
         (CLAN_MODULE_OPTION, opt(Ty::ListOf(Rc::new(Ty::Raw)))),
@@ -192,6 +195,7 @@ fn schema(special: Vec<(String, Value)>) -> Schema {
         class: Some("flake"),
         extra: None,
         special: Some(Rc::new(move |_| special.clone())),
+        nodes: Default::default(),
     }
 }
 
@@ -276,7 +280,7 @@ pub fn evaluate(ev: &mut Eval, marker: &Value) -> Result<FlakeParts> {
     }
     let lib = nixpkgs_lib(inputs);
     let ctx = Ctx {
-        loc: Vec::new(),
+        loc: Loc::default(),
         name: None,
         parent: Value::Null,
         lib: lib.clone(),

@@ -109,6 +109,7 @@ fn tags(core: &str) -> Schema {
                 ),
             ]
         })),
+        nodes: Default::default(),
     }
 }
 
@@ -124,7 +125,7 @@ fn machine(core: &str) -> Schema {
                 Node::Opt(Decl {
                     ty: Ty::Str,
                     default: Some(Rc::new(|_, ctx: &Ctx| {
-                        Ok(Value::string(ctx.name.clone().unwrap_or_default()))
+                        Ok(Value::string(ctx.name.as_deref().unwrap_or_default()))
                     })),
                     apply_unique: false,
                     apply: None,
@@ -178,6 +179,7 @@ fn machine(core: &str) -> Schema {
             Ok(vec![("tags", Def::new(&tag_file, value))])
         })),
         special: None,
+        nodes: Default::default(),
     }
 }
 
@@ -274,8 +276,8 @@ fn instance(core: &str) -> Schema {
                     ty: Ty::Str,
                     // `default = name` of the instance: loc is `…instances.<I>.module.name`.
                     default: Some(Rc::new(|_, ctx: &Ctx| {
-                        let n = ctx.loc.len();
-                        Ok(Value::string(ctx.loc[n.saturating_sub(3)].as_str()))
+                        let back = ctx.loc.len().saturating_sub(1).min(2);
+                        Ok(Value::string(ctx.loc.from_end(back).unwrap_or_default()))
                     })),
                     apply_unique: false,
                     apply: None,
@@ -406,5 +408,6 @@ pub fn clan(core: &str, inventory: Rc<Schema>) -> Schema {
         class: Some("clan"),
         extra: None,
         special: None,
+        nodes: Default::default(),
     }
 }

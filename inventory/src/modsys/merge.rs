@@ -3,7 +3,7 @@
 use super::pretty::show_defs;
 use super::props::{self, OPTION_DEFAULT_PRIORITY};
 use super::types::{Decl, Node, Schema, Ty};
-use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def};
+use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def, Loc};
 use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,9 +12,9 @@ use std::rc::Rc;
 #[derive(Clone)]
 pub struct Ctx {
     /// The option path.
-    pub loc: Vec<String>,
+    pub loc: Loc,
     /// The attribute name of the enclosing `attrsOf` element, if any (`name`).
-    pub name: Option<String>,
+    pub name: Option<Rc<str>>,
     /// The `config` of the enclosing submodule.
     pub parent: Value,
     /// `lib`.
@@ -24,11 +24,8 @@ pub struct Ctx {
 impl Ctx {
     /// The context of a child option `name`.
     pub fn child(&self, name: &str) -> Ctx {
-        let mut loc = Vec::with_capacity(self.loc.len() + 1);
-        loc.extend(self.loc.iter().cloned());
-        loc.push(name.to_string());
         Ctx {
-            loc,
+            loc: self.loc.child(name),
             name: self.name.clone(),
             parent: self.parent.clone(),
             lib: self.lib.clone(),
@@ -50,7 +47,7 @@ pub fn merge_option(
     if let Ty::Unmodelled = decl.ty {
         return Err(crate::error::unsupported_eval(format!(
             "reading option `{}'",
-            show_option(&ctx.loc)
+            ctx.loc.show()
         )));
     }
     let decl_file = decl.file.as_ref().unwrap_or(decl_file);
@@ -75,7 +72,7 @@ pub fn merge_option(
             ty = t;
         }
         super::prios::note(
-            &ctx.loc,
+            || ctx.loc.to_vec(),
             super::prios::Prio {
                 prio: highest,
                 files: defs.iter().map(|d| d.file.clone()).collect(),
@@ -98,14 +95,14 @@ pub fn merge_option(
                 // (`mkIf false`) is the type's `emptyValue`: the submodule evaluated
                 // without definitions, its `name` the placeholder `‹name›`.
                 let mut c = ctx.clone();
-                if c.name.is_some() && c.name.as_ref() == ctx.loc.last() {
+                if c.name.is_some() && c.name.as_deref() == ctx.loc.last() {
                     c.name = Some("‹name›".into());
                 }
                 Ok(eval_submodule(ev, &c, s, Vec::new()))
             }
             _ => Err(throw(format!(
                 "The option `{}' was accessed but has no value defined. Try setting the option.",
-                show_option(&ctx.loc)
+                ctx.loc.show()
             ))),
         };
     }
@@ -191,7 +188,7 @@ fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_ev
     let description = ty.describe(ev);
     throw(format!(
         "A definition for option `{}' is not of type `{description}'. Definition values:{shown}",
-        show_option(&ctx.loc),
+        ctx.loc.show(),
     ))
 }
 
@@ -232,7 +229,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                     let files: Vec<String> = defs.iter().map(|d| format!("`{}'", d.file)).collect();
                     return Err(throw(format!(
                         "The option `{}` is defined both as `{choice}` and `{here}`, in {}.",
-                        show_option(&ctx.loc),
+                        ctx.loc.show(),
                         files.join(" and ")
                     )));
                 }
@@ -262,7 +259,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                 let files: Vec<String> = defs.iter().map(|d| format!("`{}'", d.file)).collect();
                 Err(throw(format!(
                     "The option `{}` is defined both null and not null, in {}.",
-                    show_option(&ctx.loc),
+                    ctx.loc.show(),
                     files.join(" and ")
                 )))
             } else {
@@ -291,6 +288,8 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         }
         Ty::AttrsOf(t, lazy) => {
             let mut names: Vec<(Symbol, Vec<Def>)> = Vec::new();
+            // Where each name is in `names` (a fleet's machines are thousands of names).
+            let mut index: rustc_hash::FxHashMap<Symbol, usize> = Default::default();
             for d in &defs {
                 let set = ev.force_attrs(&d.value)?;
                 for a in set.iter() {
@@ -300,9 +299,14 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                         value: a.value.clone(),
                     };
                     super::sites::note_child(&ctx.loc, Some(a.name.as_str()), &d.file, a.span);
-                    match names.iter_mut().find(|(n, _)| *n == a.name) {
-                        Some((_, v)) => v.push(def),
-                        None => names.push((a.name, vec![def])),
+                    match index.entry(a.name) {
+                        std::collections::hash_map::Entry::Occupied(at) => {
+                            names[*at.get()].1.push(def)
+                        }
+                        std::collections::hash_map::Entry::Vacant(at) => {
+                            at.insert(names.len());
+                            names.push((a.name, vec![def]));
+                        }
                     }
                 }
             }
@@ -313,7 +317,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                     .map(|d| d.span)
                     .unwrap_or(kith_eval::Span::NONE);
                 let mut ectx = ctx.child(name.as_str());
-                ectx.name = Some(name.as_str().to_string());
+                ectx.name = Some(Rc::from(name.as_str()));
                 if !lazy {
                     let mut any = false;
                     for d in &defs {
@@ -337,7 +341,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         Ty::UniqueSettings => merge_settings(ev, ctx, defs),
         Ty::Unmodelled => Err(crate::error::unsupported_eval(format!(
             "reading option `{}'",
-            show_option(&ctx.loc)
+            ctx.loc.show()
         ))),
         Ty::Deferred => {
             let modules = defs
@@ -391,7 +395,7 @@ fn merge_equal(ev: &mut Eval, ctx: &Ctx, defs: &[Def]) -> Result<Value> {
             let shown = show_defs(ev, &[first.clone(), d.clone()]);
             return Err(throw(format!(
                 "The option `{}' has conflicting definition values:{shown}\n{PRIORITY_SUGGESTION}",
-                show_option(&ctx.loc)
+                ctx.loc.show()
             )));
         }
     }
@@ -406,7 +410,7 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
     let shown = show_defs(ev, defs);
     Err(throw(format!(
         "The option `{}' is defined multiple times while it's expected to be unique.\n{message}\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
-        show_option(&ctx.loc)
+        ctx.loc.show()
     )))
 }
 
@@ -418,7 +422,7 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
         let shown = show_defs(ev, &defs);
         return Err(throw(format!(
             "The option `{}' is defined multiple times while it's expected to be unique.\n------\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
-            show_option(&ctx.loc)
+            ctx.loc.show()
         )));
     }
     let d = &defs[0];
@@ -426,7 +430,7 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
     let Value::Attrs(set) = &v else {
         return Err(crate::error::unsupported_eval(format!(
             "settings of {} that are not an attribute set",
-            show_option(&ctx.loc)
+            ctx.loc.show()
         )));
     };
     if set.get(kith_eval::sym!("imports")).is_some() {
@@ -434,7 +438,7 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
             "uniqueDeferredSerializableModule doesn't allow nested imports",
         ));
     }
-    let file = format!("{}, via option {}", d.file, show_option(&ctx.loc));
+    let file = format!("{}, via option {}", d.file, ctx.loc.show());
     let inner = attrs(vec![
         attr_sym(kith_eval::sym!("_file"), Value::string(file)),
         attr_sym(kith_eval::sym!("imports"), Value::list(vec![v.clone()])),
@@ -450,7 +454,27 @@ struct Submodule {
     modules: Vec<Collected>,
     extra: Vec<(&'static str, Def)>,
     /// Declared options: the schema's, then the modules'.
-    nodes: Vec<(String, Node)>,
+    nodes: Rc<Nodes>,
+}
+
+/// Declared options with their names' symbols.
+type Nodes = Vec<(String, Symbol, Node)>;
+
+/// The options `schema` declares, as [`Nodes`] (built once per schema: each machine of a
+/// fleet, each instance and role shares its schema's).
+fn schema_nodes(schema: &Schema) -> Rc<Nodes> {
+    schema
+        .nodes
+        .get_or_init(|| {
+            Rc::new(
+                schema
+                    .options
+                    .iter()
+                    .map(|(n, node)| (n.to_string(), Symbol::new(n), node.clone()))
+                    .collect(),
+            )
+        })
+        .clone()
 }
 
 /// Evaluates a submodule of `schema` from `defs` (each a module), lazily: the returned
@@ -481,7 +505,7 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
         if state.borrow().is_none() {
             let mut special = schema.special.as_ref().map(|f| f(&ctx)).unwrap_or_default();
             if let Some(n) = &ctx.name {
-                special.push(("name".into(), Value::string(n.as_str())));
+                special.push(("name".into(), Value::string(&**n)));
             }
             let args = Args {
                 lib: ctx.lib.clone(),
@@ -497,15 +521,25 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                 Some(f) => f(ev, &ctx)?,
                 None => Vec::new(),
             };
-            let mut nodes: Vec<(String, Node)> = schema
-                .options
-                .iter()
-                .map(|(n, node)| (n.to_string(), node.clone()))
-                .collect();
-            for m in &modules {
-                if let Some(o) = &m.options {
-                    super::declare::add_declarations(ev, &m.file, o, &mut nodes)?;
+            let mut nodes = schema_nodes(&schema);
+            if modules.iter().any(|m| m.options.is_some()) {
+                let mut own: Vec<(String, Node)> = nodes
+                    .iter()
+                    .map(|(n, _, node)| (n.clone(), node.clone()))
+                    .collect();
+                for m in &modules {
+                    if let Some(o) = &m.options {
+                        super::declare::add_declarations(ev, &m.file, o, &mut own)?;
+                    }
                 }
+                nodes = Rc::new(
+                    own.into_iter()
+                        .map(|(n, node)| {
+                            let sym = Symbol::new(&n);
+                            (n, sym, node)
+                        })
+                        .collect(),
+                );
             }
             *state.borrow_mut() = Some(Rc::new(Submodule {
                 modules,
@@ -562,8 +596,8 @@ fn build_config(
         }
     }
     let mut entries = Vec::new();
-    for (name, node) in &sub.nodes {
-        let sym = Symbol::new(name);
+    for (name, sym, node) in sub.nodes.iter() {
+        let sym = *sym;
         let defs = defs_of(sub, sym, name);
         let c = inner.child(name);
         // The sites of the submodule's own options (`meta.tld`, a role's `extraModules`).
@@ -573,7 +607,7 @@ fn build_config(
         entries.push(node_value(ev, &c, sym, node, &schema.decl_file, defs)?);
     }
     for name in defined {
-        if sub.nodes.iter().any(|(n, _)| n == name.as_str()) {
+        if sub.nodes.iter().any(|(_, n, _)| *n == name) {
             continue;
         }
         let defs = defs_of(sub, name, name.as_str());
@@ -592,7 +626,7 @@ fn build_config(
                 });
             }
             None => {
-                let names: Vec<&str> = sub.nodes.iter().map(|(n, _)| n.as_str()).collect();
+                let names: Vec<&str> = sub.nodes.iter().map(|(n, _, _)| n.as_str()).collect();
                 return Err(does_not_exist(
                     ev,
                     &inner.child(name.as_str()),
@@ -690,8 +724,8 @@ pub fn does_not_exist(
     defs: &[Def],
 ) -> Box<kith_eval::EvalError> {
     let shown = show_defs(ev, &defs[..1.min(defs.len())]);
-    let invalid = ctx.loc.last().cloned().unwrap_or_default();
-    let parent = &ctx.loc[..ctx.loc.len().saturating_sub(1)];
+    let invalid = ctx.loc.last().unwrap_or_default().to_string();
+    let parent = ctx.loc.parent().to_vec();
     let mut cands: Vec<(usize, &str)> = siblings
         .iter()
         .map(|s| (levenshtein(&invalid, s), *s))
@@ -721,7 +755,7 @@ pub fn does_not_exist(
     };
     throw(format!(
         "The option `{}' does not exist. Definition values:{shown}{suggestion}",
-        show_option(&ctx.loc)
+        ctx.loc.show()
     ))
 }
 
@@ -754,7 +788,7 @@ fn eval_nix_submodule(
     all.extend(defs);
     let special = sub.special.clone();
     let mut ctx = ctx.clone();
-    ctx.name = ctx.loc.last().cloned();
+    ctx.name = ctx.loc.last().map(Rc::from);
     let ctx = &ctx;
     let schema = Rc::new(Schema {
         options: Vec::new(),
@@ -763,6 +797,7 @@ fn eval_nix_submodule(
         class: None,
         extra: None,
         special: Some(Rc::new(move |_| special.clone())),
+        nodes: Default::default(),
     });
     eval_submodule(ev, ctx, &schema, all)
 }
@@ -790,7 +825,7 @@ fn shared_submodules(
     if !super::share::sharing() {
         return Ok(sub.modules.clone());
     }
-    let name = ctx.loc.last().cloned().unwrap_or_default();
+    let name = ctx.loc.last().unwrap_or_default().to_string();
     let key = (Rc::as_ptr(sub) as usize, name.clone());
     if let Some(v) = SHARED_SUBMODULES.with(|c| c.borrow().get(&key).map(|(_, v)| v.clone())) {
         return Ok(v);

@@ -7,6 +7,7 @@
 //! raises [`crate::Error::Unsupported`].
 
 mod declare;
+mod loc;
 pub mod merge;
 pub mod pretty;
 pub mod prios;
@@ -17,6 +18,7 @@ mod types;
 
 pub use declare::reset_type_cache;
 pub(crate) use declare::ty_of;
+pub use loc::Loc;
 pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;

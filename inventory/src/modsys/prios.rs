@@ -41,11 +41,11 @@ pub(crate) fn recording() -> bool {
     RECORDING.with(|r| r.borrow().is_some())
 }
 
-/// Notes the priorities of the option at `loc` (if recording).
-pub(crate) fn note(loc: &[String], prio: Prio) {
+/// Notes the priorities of the option at `loc` (if recording; the path is only built then).
+pub(crate) fn note(loc: impl FnOnce() -> Vec<String>, prio: Prio) {
     RECORDING.with(|r| {
         if let Some(m) = r.borrow_mut().as_mut() {
-            m.insert(loc.to_vec(), prio);
+            m.insert(loc(), prio);
         }
     });
 }

@@ -31,13 +31,13 @@ pub fn stop() -> Vec<Noted> {
 }
 
 /// Notes a definition of `loc` (if recording).
-pub(crate) fn note(loc: &[String], file: &Rc<str>, span: Span) {
+pub(crate) fn note(loc: &super::Loc, file: &Rc<str>, span: Span) {
     note_child(loc, None, file, span);
 }
 
 /// Notes a definition of `loc` followed by `child`, if there is one (if recording: the
 /// path is only built then).
-pub(crate) fn note_child(loc: &[String], child: Option<&str>, file: &Rc<str>, span: Span) {
+pub(crate) fn note_child(loc: &super::Loc, child: Option<&str>, file: &Rc<str>, span: Span) {
     RECORDING.with(|r| {
         if let Some(v) = r.borrow_mut().as_mut() {
             let mut loc = loc.to_vec();

@@ -194,6 +194,8 @@ pub struct Schema {
     pub extra: Option<ExtraDefs>,
     /// Special arguments of its modules.
     pub special: Option<SpecialArgs>,
+    /// `options` with their names interned, built on first use.
+    pub(crate) nodes: std::cell::OnceCell<Rc<Vec<(String, kith_eval::Symbol, Node)>>>,
 }
 
 impl Schema {
@@ -207,6 +209,7 @@ impl Schema {
             class: None,
             extra: None,
             special: None,
+            nodes: Default::default(),
         }
     }
 }

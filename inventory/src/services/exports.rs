@@ -26,6 +26,10 @@ const INTERFACES: [(&str, &str); 6] = [
 /// declaring the others (see `interface_declarations`).
 pub(crate) type Declarations = (Rc<Vec<(&'static str, crate::modsys::Node)>>, Option<Value>);
 
+/// The schema of a group's exports (its interfaces' options) and the interface modules
+/// given as files, built once per group.
+pub(crate) type ExportsSchema = (Rc<Schema>, Option<Value>);
+
 /// Values zipped by key, keys in first-seen order (`zipAttrsWith`).
 #[derive(Default)]
 struct Zip {
@@ -63,38 +67,19 @@ fn check_scope(key: &str, s: &Scope) -> Result<()> {
             "parseScope: invalid scope string format.\nGot '{key}'\nfix:\n- use the provided 'mkExports' utility or\n- use buildScopeKey\n"
         )));
     }
-    let checks = [
-        (
-            &s.service,
-            parts[0],
-            "service name",
-            format!("Expected: \"{}:...\"", s.service),
-            false,
-        ),
-        (
-            &s.instance,
-            parts[1],
-            "instance name",
-            format!("Expected: \":...:{}:...\"", s.instance),
-            false,
-        ),
-        (
-            &s.role,
-            parts[2],
-            "role name",
-            format!("Expected: \":...:{}:...\"", s.role),
-            true,
-        ),
-        (
-            &s.machine,
-            parts[3],
-            "machine name",
-            format!("Expected: \":...:{}\"", s.machine),
-            true,
-        ),
+    let checks: [(&String, &str, &str, bool); 4] = [
+        (&s.service, parts[0], "service name", false),
+        (&s.instance, parts[1], "instance name", false),
+        (&s.role, parts[2], "role name", true),
+        (&s.machine, parts[3], "machine name", true),
     ];
-    for (want, got, what, expected, caret) in checks {
+    for (k, (want, got, what, caret)) in checks.into_iter().enumerate() {
         if !want.is_empty() && want != got {
+            let expected = match k {
+                0 => format!("Expected: \"{want}:...\""),
+                3 => format!("Expected: \":...:{want}\""),
+                _ => format!("Expected: \":...:{want}:...\""),
+            };
             let caret = if caret { "            ^\n" } else { "" };
             return Err(throw(format!(
                 "Export scope mismatch: incorrect {what}\nScope key: \"{key}\"\n{caret}{expected}\n{}\n",
@@ -345,15 +330,15 @@ fn key_value(
     let file: Rc<str> =
         Rc::from(format!("{}/modules/clan/top-level-interface.nix", cc.core).as_str());
     let cached = g.interfaces.borrow().clone();
-    let (options, from_files) = match cached {
+    let (schema, from_files) = match cached {
         Some(d) => d,
         None => {
-            let d = interface_declarations(ev, cc, &s, &out, &file)?;
-            *g.interfaces.borrow_mut() = Some(d.clone());
-            d
+            let (options, from_files) = interface_declarations(ev, cc, &s, &out, &file)?;
+            let schema = Rc::new(Schema::new(options.as_ref().clone(), file.clone()));
+            *g.interfaces.borrow_mut() = Some((schema.clone(), from_files.clone()));
+            (schema, from_files)
         }
     };
-    let schema = Rc::new(Schema::new(options.as_ref().clone(), file.clone()));
     let mut all: Vec<Def> = from_files.into_iter().map(|d| Def::new(&file, d)).collect();
     all.extend(defs);
     let v = eval_submodule(

@@ -33,7 +33,7 @@ pub(crate) struct Group {
     /// instance → machine → the instance's roles containing it (sorted).
     member_roles: HashMap<String, HashMap<String, Vec<String>>>,
     /// The module declaring the enabled export interfaces, once built.
-    pub(crate) interfaces: RefCell<Option<super::exports::Declarations>>,
+    pub(crate) interfaces: RefCell<Option<super::exports::ExportsSchema>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
     interfaces_by_role: RefCell<HashMap<String, Value>>,
 }
@@ -150,7 +150,7 @@ fn make_group(
         ev.force(&m)
     });
     let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
-    ctx.name = Some(id.clone());
+    ctx.name = Some(Rc::from(id.as_str()));
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
     let mut member_roles: HashMap<String, HashMap<String, Vec<String>>> = HashMap::default();
     for (i, roles) in &instances {
@@ -351,6 +351,7 @@ impl Group {
             class: None,
             extra: None,
             special: Some(Rc::new(move |_| vec![("meta".to_string(), meta.clone())])),
+            nodes: Default::default(),
         });
         let v = eval_submodule(ev, &self.cc.ctx(loc), &schema, defs);
         self.settings.borrow_mut().insert(key, v.clone());

@@ -144,14 +144,8 @@ fn interface(name: &str, file: &Rc<str>, t: &Types) -> Rc<Schema> {
                 ))),
             );
             // `name` is the submodule's name: the last part of its location.
-            let name_default: DefaultFn = Rc::new(|_, ctx| {
-                let n = ctx.loc.len();
-                Ok(Value::string(if n >= 2 {
-                    ctx.loc[n - 2].as_str()
-                } else {
-                    ""
-                }))
-            });
+            let name_default: DefaultFn =
+                Rc::new(|_, ctx| Ok(Value::string(ctx.loc.from_end(1).unwrap_or_default())));
             schema(
                 file,
                 vec![

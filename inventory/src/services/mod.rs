@@ -24,6 +24,7 @@ pub use options::{service_roles, settings_options, SettingsOption};
 use crate::clan::Clan;
 use crate::error::Result;
 use crate::modsys::merge::Ctx;
+use crate::modsys::Loc;
 use kith_eval::{Eval, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -64,7 +65,7 @@ pub(crate) struct ClanCtx {
 impl ClanCtx {
     pub(crate) fn ctx(&self, loc: Vec<String>) -> Ctx {
         Ctx {
-            loc,
+            loc: Loc::new(&loc),
             name: None,
             parent: Value::Null,
             lib: self.lib.clone(),

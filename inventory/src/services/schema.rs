@@ -155,6 +155,7 @@ pub(crate) fn service(core: &str) -> Schema {
         class: Some("clan.service"),
         extra: None,
         special: None,
+        nodes: Default::default(),
     }
 }
 
