@@ -14,6 +14,9 @@ use crate::error::Error;
 use crate::fs::FileKind;
 use sha2::{Digest, Sha256};
 
+use rustix::fs::{AtFlags, Mode, OFlags};
+use std::ffi::CStr;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -103,7 +106,8 @@ impl Walk<'_> {
     /// Serialises the directory `path` (`depth` below the root) as fragment `id`.
     fn run(&self, id: usize, path: &Path, depth: usize) {
         let mut frag = Fragment::default();
-        if let Err(e) = self.node(&mut frag, path, FileKind::Directory, depth) {
+        let at = At::path(path);
+        if let Err(e) = at.and_then(|at| self.node(&mut frag, &at, FileKind::Directory, depth)) {
             frag.push(Piece::Failed(e));
         }
         let pieces = frag.finish();
@@ -135,37 +139,41 @@ impl Walk<'_> {
         self.newest.fetch_max(mtime, Ordering::Relaxed);
     }
 
-    /// Serialises the node at `path` (`depth` below the root), of kind `kind`, into `frag`.
+    /// Serialises the node `at` (`depth` below the root), of kind `kind`, into `frag`.
     fn node(
         &self,
         frag: &mut Fragment,
-        path: &Path,
+        at: &At<'_>,
         kind: FileKind,
         depth: usize,
     ) -> Result<(), Error> {
         frag.token(b"(");
         match kind {
-            FileKind::Directory => self.directory(frag, path, depth)?,
-            FileKind::Regular => self.regular(frag, path)?,
+            FileKind::Directory => {
+                let fd = at.open(OFlags::DIRECTORY, "opening directory")?;
+                self.directory(frag, fd, &at.path, depth)?
+            }
+            FileKind::Regular => {
+                let fd = at.open(OFlags::empty(), "opening file")?;
+                self.regular(frag, std::fs::File::from(fd), &at.path)?
+            }
             FileKind::Symlink => {
-                let target =
-                    std::fs::read_link(path).map_err(|e| io_error("reading symlink", path, &e))?;
-                let meta = std::fs::symlink_metadata(path)
-                    .map_err(|e| io_error("getting status of", path, &e))?;
-                self.seen(meta.mtime());
+                let target = rustix::fs::readlinkat(at.dir, &*at.name, Vec::new())
+                    .map_err(|e| io_error("reading symlink", &at.path, &e.into()))?;
+                let meta = at.lstat()?;
+                self.seen(meta.st_mtime);
                 frag.token(b"type");
                 frag.token(b"symlink");
                 frag.token(b"target");
-                frag.token(target.as_os_str().as_bytes());
+                frag.token(target.as_bytes());
             }
-            FileKind::Unknown => return Err(unsupported(path)),
+            FileKind::Unknown => return Err(unsupported(&at.path)),
         }
         frag.token(b")");
         Ok(())
     }
 
-    fn regular(&self, frag: &mut Fragment, path: &Path) -> Result<(), Error> {
-        let mut f = std::fs::File::open(path).map_err(|e| io_error("opening file", path, &e))?;
+    fn regular(&self, frag: &mut Fragment, mut f: std::fs::File, path: &Path) -> Result<(), Error> {
         let meta = f
             .metadata()
             .map_err(|e| io_error("getting status of", path, &e))?;
@@ -195,42 +203,57 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn directory(&self, frag: &mut Fragment, path: &Path, depth: usize) -> Result<(), Error> {
+    /// Serialises the open directory `fd` (at `path`) and its entries, each opened
+    /// relative to it (the kernel resolves one name, not the whole path, per entry).
+    fn directory(
+        &self,
+        frag: &mut Fragment,
+        fd: OwnedFd,
+        path: &Path,
+        depth: usize,
+    ) -> Result<(), Error> {
         let meta =
-            std::fs::symlink_metadata(path).map_err(|e| io_error("getting status of", path, &e))?;
-        self.seen(meta.mtime());
+            rustix::fs::fstat(&fd).map_err(|e| io_error("getting status of", path, &e.into()))?;
+        self.seen(meta.st_mtime);
         frag.token(b"type");
         frag.token(b"directory");
+        let list_error = |e: rustix::io::Errno| io_error("opening directory", path, &e.into());
+        let mut dir = rustix::fs::Dir::new(fd).map_err(list_error)?;
         let mut entries = Vec::new();
-        let list = std::fs::read_dir(path).map_err(|e| io_error("opening directory", path, &e))?;
-        for entry in list {
-            let entry = entry.map_err(|e| io_error("opening directory", path, &e))?;
-            let child = entry.path();
-            let kind = match entry.file_type() {
-                Ok(t) => FileKind::of(t),
-                Err(_) => FileKind::of(
-                    std::fs::symlink_metadata(&child)
-                        .map_err(|e| io_error("getting status of", &child, &e))?
-                        .file_type(),
-                ),
-            };
-            entries.push((entry.file_name(), child, kind));
+        while let Some(entry) = dir.read() {
+            let entry = entry.map_err(list_error)?;
+            let name = entry.file_name();
+            if name == c"." || name == c".." {
+                continue;
+            }
+            entries.push((name.to_owned(), entry.file_type()));
         }
         entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        for (name, child, kind) in entries {
-            if !(self.filter)(&child, kind) {
+        let dir_fd = dir.fd().map_err(list_error)?;
+        for (name, file_type) in entries {
+            let child = At {
+                dir: dir_fd,
+                path: path.join(std::ffi::OsStr::from_bytes(name.as_bytes())),
+                name: std::borrow::Cow::Owned(name),
+            };
+            let kind = match file_kind(file_type) {
+                Some(k) => k,
+                None => file_kind(rustix::fs::FileType::from_raw_mode(child.lstat()?.st_mode))
+                    .unwrap_or(FileKind::Unknown),
+            };
+            if !(self.filter)(&child.path, kind) {
                 continue;
             }
             frag.token(b"entry");
             frag.token(b"(");
             frag.token(b"name");
-            frag.token(name.as_bytes());
+            frag.token(child.name.to_bytes());
             frag.token(b"node");
             if kind == FileKind::Directory
                 && self.threads > 1
                 && (depth < SPLIT_DEPTH || self.queued.load(Ordering::Acquire) < self.threads)
             {
-                let id = self.hand_out(child, depth + 1);
+                let id = self.hand_out(child.path, depth + 1);
                 frag.push(Piece::Hole(id));
             } else {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
@@ -240,6 +263,58 @@ impl Walk<'_> {
             frag.token(b")");
         }
         Ok(())
+    }
+}
+
+/// An entry to read: a name relative to an open directory (or to the working directory,
+/// for a whole path), and its whole path for the filter and messages.
+struct At<'d> {
+    dir: BorrowedFd<'d>,
+    name: std::borrow::Cow<'d, CStr>,
+    path: PathBuf,
+}
+
+impl At<'static> {
+    /// The entry at the whole path `path`.
+    fn path(path: &Path) -> Result<At<'static>, Error> {
+        let name = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| Error::new(format!("path '{}' contains a NUL byte", path.display())))?;
+        Ok(At {
+            dir: rustix::fs::CWD,
+            name: std::borrow::Cow::Owned(name),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl At<'_> {
+    /// Opens the entry for reading, not following a symlink (it was listed as what it is).
+    fn open(&self, kind: OFlags, what: &str) -> Result<OwnedFd, Error> {
+        rustix::fs::openat(
+            self.dir,
+            &*self.name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | kind,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(what, &self.path, &e.into()))
+    }
+
+    /// The entry's status, not following a symlink.
+    fn lstat(&self) -> Result<rustix::fs::Stat, Error> {
+        rustix::fs::statat(self.dir, &*self.name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| io_error("getting status of", &self.path, &e.into()))
+    }
+}
+
+/// The kind a directory entry says it is, if it says.
+fn file_kind(t: rustix::fs::FileType) -> Option<FileKind> {
+    use rustix::fs::FileType;
+    match t {
+        FileType::RegularFile => Some(FileKind::Regular),
+        FileType::Directory => Some(FileKind::Directory),
+        FileType::Symlink => Some(FileKind::Symlink),
+        FileType::Unknown => None,
+        _ => Some(FileKind::Unknown),
     }
 }
 
@@ -287,7 +362,7 @@ pub fn nar_sha256_newest(
             walk.work();
         });
     } else {
-        walk.node(&mut top, root, kind, 0)?;
+        walk.node(&mut top, &At::path(root)?, kind, 0)?;
     }
     let mut fragments = walk
         .fragments
@@ -363,6 +438,29 @@ mod tests {
             super::super::nar_sha256_newest::<Error>(&OsFileSystem, &file, &mut |_, _| Ok(true))
                 .unwrap();
         assert_eq!(nar_sha256_newest(&file, 2, &|_, _| true).unwrap(), want);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_entry_of_another_kind_is_reported_with_its_path() {
+        let dir = std::env::temp_dir().join(format!("kith-nar-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &dir.join("sub/pipe"),
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        for threads in [1, 2] {
+            let e = nar_sha256_newest(&dir, threads, &|_, _| true).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("file '{}/sub/pipe' has an unsupported type", dir.display())
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
