@@ -448,7 +448,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &dir.join("sub/pipe"),
+            dir.join("sub/pipe"),
             rustix::fs::FileType::Fifo,
             Mode::from_raw_mode(0o644),
             0,
