@@ -50,6 +50,10 @@ struct GroupResult {
     keys: Vec<(String, serde_json::Value)>,
     read_exports: bool,
     observations: Vec<Observation>,
+    /// Whether the group may be cached on its own: not if it was computed by an
+    /// evaluator that had read more than the loading (see [`help`]), whose reads the
+    /// group's may lack.
+    cacheable: bool,
 }
 
 /// What the second worker computed, or why it could not.
@@ -113,13 +117,24 @@ fn compute(
     units: &[Unit],
     observe: bool,
 ) -> Result<Vec<GroupResult>, kith_inventory::Error> {
-    let store_prefix = format!("{}/", l.ev.options.store_dir);
+    compute_in(&mut l.ev, &l.fs, &l.clan, units, observe)
+}
+
+/// [`compute`] with an evaluator that loaded `clan`, reading through `fs`.
+fn compute_in(
+    ev: &mut Eval,
+    fs: &RecordingFs,
+    clan: &Clan,
+    units: &[Unit],
+    observe: bool,
+) -> Result<Vec<GroupResult>, kith_inventory::Error> {
+    let store_prefix = format!("{}/", ev.options.store_dir);
     let mut out = Vec::new();
     for &(index, part) in units {
-        let mark = l.fs.mark();
-        let (keys, read_exports) = services::group_exports_json(&mut l.ev, &l.clan, index, part)?;
+        let mark = fs.mark();
+        let (keys, read_exports) = services::group_exports_json(ev, clan, index, part)?;
         let observations = if observe {
-            l.fs.observations_since(mark, |p| p.starts_with(&store_prefix))
+            fs.observations_since(mark, |p| p.starts_with(&store_prefix))
         } else {
             Vec::new()
         };
@@ -128,6 +143,7 @@ fn compute(
             keys,
             read_exports,
             observations,
+            cacheable: true,
         });
     }
     Ok(out)
@@ -137,7 +153,7 @@ fn compute(
 /// meanwhile: `None` until published, then the units (or `None`: no work for it).
 /// The worker hands its outcome back the same way.
 #[derive(Default)]
-struct Board {
+pub(crate) struct Board {
     units: std::sync::Mutex<Option<Option<Vec<Unit>>>>,
     published: std::sync::Condvar,
     next: std::sync::atomic::AtomicUsize,
@@ -178,6 +194,11 @@ impl Board {
         }
     }
 
+    /// Tells the main thread that no help comes from this worker (it computed nothing).
+    pub(crate) fn decline(&self) {
+        self.finish(Ok((Vec::new(), Vec::new())));
+    }
+
     /// Waits for the worker's outcome.
     fn outcome(&self) -> WorkerOutcome {
         let mut o = self.outcome.lock().map_err(|e| e.to_string())?;
@@ -201,18 +222,69 @@ impl Board {
 /// same, then takes units until none are left, and hands back what it computed (even if
 /// it panics, so that the main thread never waits in vain).
 fn second_worker(src: &Source, board: &Board) {
-    struct Handback<'a>(&'a Board, Option<WorkerOutcome>);
-    impl Drop for Handback<'_> {
-        fn drop(&mut self) {
-            let outcome = self
-                .1
-                .take()
-                .unwrap_or_else(|| Err("the second worker stopped".into()));
-            self.0.finish(outcome);
-        }
-    }
     let mut handback = Handback(board, None);
     handback.1 = Some(second_worker_units(src, board));
+}
+
+/// Hands a worker's outcome back when dropped, also if the worker panicked or stopped
+/// early (then as an error), so that the main thread never waits in vain.
+struct Handback<'a>(&'a Board, Option<WorkerOutcome>);
+
+impl Drop for Handback<'_> {
+    fn drop(&mut self) {
+        let outcome = self
+            .1
+            .take()
+            .unwrap_or_else(|| Err("the second worker stopped".into()));
+        self.0.finish(outcome);
+    }
+}
+
+/// Publishes "no units" when dropped, unless units were published: a worker waiting on
+/// the board is released whatever way the planning thread ends.
+struct PublishOnDrop<'a>(Option<&'a Board>);
+
+impl Drop for PublishOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(board) = self.0 {
+            board.publish(None);
+        }
+    }
+}
+
+/// Helps [`plan_alone`] on another thread, whose `board` it was given: takes units until
+/// none are left and computes them with `ev`, which loaded the same clan (`clan`) reading
+/// through `fs`, and may have evaluated more since (the linter's checks). The groups it
+/// computes are therefore not cached on their own; what it read goes into the view's
+/// observations. Hands its outcome back in any case (also when the other thread had no
+/// units for it).
+pub(crate) fn help(board: &Board, ev: &mut Eval, fs: &RecordingFs, clan: &Clan, observe: bool) {
+    let mut handback = Handback(board, None);
+    if !board.wait() {
+        handback.1 = Some(Ok((Vec::new(), Vec::new())));
+        return;
+    }
+    let before = fs.mark();
+    let mut results = Vec::new();
+    while let Some(u) = board.take() {
+        match compute_in(ev, fs, clan, &[u], observe) {
+            Ok(r) => results.extend(r),
+            Err(e) => {
+                handback.1 = Some(Err(e.to_string()));
+                return;
+            }
+        }
+    }
+    for r in &mut results {
+        r.cacheable = false;
+    }
+    let store = format!("{}/", ev.options.store_dir);
+    let earlier = if observe && !results.is_empty() {
+        fs.observations_between(0..before, |p| p.starts_with(&store))
+    } else {
+        Vec::new()
+    };
+    handback.1 = Some(Ok((results, earlier)));
 }
 
 fn second_worker_units(src: &Source, board: &Board) -> WorkerOutcome {
@@ -368,7 +440,9 @@ pub(crate) fn plan_alone(
     dir: &Path,
     opts: &kith_flake::FlakeOptions,
     cache_dir: Option<&Path>,
+    helper: Option<&Board>,
 ) -> (Option<Planned>, Option<Alone>) {
+    let _release = PublishOnDrop(helper);
     let src = Source {
         dir: dir.to_path_buf(),
         overrides: opts.overrides.clone(),
@@ -380,7 +454,7 @@ pub(crate) fn plan_alone(
     let Ok(mut main) = load(&src, cache_dir.is_some()) else {
         return (None, None);
     };
-    let planned = plan_loaded(&src, &mut main, cache_dir, None);
+    let planned = plan_loaded(&src, &mut main, cache_dir, helper);
     let alone = Alone {
         ev: main.ev,
         fs: main.fs,
@@ -456,6 +530,7 @@ fn plan_loaded(
             Some(last) if last.index == r.index => {
                 last.keys.extend(r.keys);
                 last.read_exports |= r.read_exports;
+                last.cacheable &= r.cacheable;
                 last.observations.extend(r.observations);
             }
             _ => joined.push(r),
@@ -478,7 +553,7 @@ fn plan_loaded(
     if use_cache {
         let d = cache_dir.expect("checked");
         for r in &results {
-            if r.read_exports {
+            if r.read_exports || !r.cacheable {
                 continue;
             }
             // A group whose keys hold the flake's or clan-core's store path is not cached

@@ -6,7 +6,7 @@ use super::group::Group;
 use super::roles::Role;
 use crate::error::Result;
 use kith_eval::{Eval, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 /// A member machine of a role of an instance, and the classes the service configures it for.
@@ -63,13 +63,58 @@ pub fn all_member_classes(
     Ok(out)
 }
 
-fn instance_classes(
+/// What is known of members' classes, by instance and then by the member's place in
+/// the instance's order (its roles in order, each role's members in order): the classes,
+/// or `None` if they cannot be told.
+pub type KnownClasses = BTreeMap<String, HashMap<usize, Option<MemberClasses>>>;
+
+/// The classes of the members whose `perInstance` results this evaluator has computed
+/// already (for the exports), by instance and place: the part of [`all_member_classes`]
+/// that is cheap here. Two evaluators that computed different groups' exports can each
+/// tell their part, and one of them the whole with [`member_classes_with`].
+pub fn computed_member_classes(ev: &mut Eval, clan: &crate::clan::Clan) -> Result<KnownClasses> {
+    let services = super::services(ev, clan)?;
+    let mut out = KnownClasses::new();
+    for g in &services.groups {
+        for (name, roles) in &g.instances {
+            let known = out.entry(name.clone()).or_default();
+            for_each_member(ev, roles, |ev, place, r, m| {
+                if g.has_per_instance(name, r, m) {
+                    known.insert(place, member(ev, g, name, r, m));
+                }
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// [`member_classes`] of instance `name`, taking those in `known` as told.
+pub fn member_classes_with(
     ev: &mut Eval,
-    g: &Rc<Group>,
+    clan: &crate::clan::Clan,
     name: &str,
-    roles: &[Role],
-) -> Vec<MemberClasses> {
+    known: &HashMap<usize, Option<MemberClasses>>,
+) -> Result<Vec<MemberClasses>> {
+    let services = super::services(ev, clan)?;
     let mut out = Vec::new();
+    for g in &services.groups {
+        if let Some((_, roles)) = g.instances.iter().find(|(n, _)| n == name) {
+            for_each_member(ev, roles, |ev, place, r, m| {
+                let c = match known.get(&place) {
+                    Some(c) => c.clone(),
+                    None => member(ev, g, name, r, m),
+                };
+                out.extend(c);
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Calls `f` with each member (its place, role and name) of the roles without
+/// `extraModules` (whose classes can be told), in the instance's order.
+fn for_each_member(ev: &mut Eval, roles: &[Role], mut f: impl FnMut(&mut Eval, usize, &str, &str)) {
+    let mut place = 0;
     for r in roles {
         let extra =
             get(ev, &r.value, "extraModules").and_then(|v| ev.force_list(&v).ok().map(|l| l.len()));
@@ -77,11 +122,22 @@ fn instance_classes(
             continue;
         }
         for m in &r.members {
-            if let Some(c) = member(ev, g, name, &r.name, m) {
-                out.push(c);
-            }
+            f(ev, place, &r.name, m);
+            place += 1;
         }
     }
+}
+
+fn instance_classes(
+    ev: &mut Eval,
+    g: &Rc<Group>,
+    name: &str,
+    roles: &[Role],
+) -> Vec<MemberClasses> {
+    let mut out = Vec::new();
+    for_each_member(ev, roles, |ev, _, r, m| {
+        out.extend(member(ev, g, name, r, m));
+    });
     out
 }
 

@@ -457,6 +457,13 @@ impl Group {
         ))
     }
 
+    /// Whether [`Group::per_instance`] of (instance `i`, role `r`, machine `m`) was
+    /// evaluated already.
+    pub fn has_per_instance(&self, i: &str, r: &str, m: &str) -> bool {
+        let key = (i.to_string(), r.to_string(), m.to_string());
+        self.per_instance.borrow().contains_key(&key)
+    }
+
     /// The `perInstance` module of role `r` evaluated for (instance `i`, machine `m`):
     /// its `config`.
     pub fn per_instance(

@@ -13,7 +13,10 @@ mod resolve;
 mod roles;
 mod schema;
 
-pub use classes::{all_member_classes, member_classes, MemberClasses};
+pub use classes::{
+    all_member_classes, computed_member_classes, member_classes, member_classes_with, KnownClasses,
+    MemberClasses,
+};
 pub use exports::{
     cli_checks, constraint_violations, exports, group_exports_json, group_infos, Constraint,
     ConstraintViolation, GroupInfo,

@@ -3,14 +3,15 @@
 
 use super::locate::Files;
 use super::{Counts, Diagnostic, Edit, Fix, Location, Note, Run, Severity};
+use crate::exports_plan;
 use crate::fleet::machines::{levenshtein, suggest};
-use crate::recording_fs::Observation;
+use crate::recording_fs::{Observation, RecordingFs};
 use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
-use kith_inventory::services::MemberClasses;
+use kith_inventory::services::{KnownClasses, MemberClasses};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
@@ -83,6 +84,13 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
     let mut sharing = true;
     loop {
         share::set_sharing(sharing);
+        // From the disk and without the cache, the exports are planned group by group on
+        // the other thread, and this one helps with the groups left once its own checks
+        // are done. (With the cache, the groups it computed could not be stored: its
+        // evaluator read files for its checks that those groups' reads would lack.)
+        let board = exports_plan::Board::default();
+        let helper = (parallel && matches!(through, Through::Disk) && run.cache_dir.is_none())
+            .then_some(&board);
         let outcome = std::thread::scope(|scope| {
             let alongside = parallel.then(|| {
                 std::thread::Builder::new()
@@ -102,17 +110,20 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
                             Through::Disk => run.cache_dir.map(Path::to_path_buf),
                             _ => None,
                         };
-                        move || exports_alongside(dir, opts, sharing, shared, cache_dir)
+                        move || exports_alongside(dir, opts, sharing, shared, cache_dir, helper)
                     })
                     .ok()
             });
+            let alongside = alongside.flatten();
             let mut p = Pass {
                 dir,
                 opts,
                 fs,
                 files: &mut files,
                 run,
-                alongside: alongside.flatten(),
+                // Only with the other thread there to plan the exports.
+                helper: Unhelped(alongside.as_ref().and(helper)),
+                alongside,
                 found: &mut found,
             };
             p.pass()
@@ -141,6 +152,8 @@ const WORKER_STACK: usize = 16 << 20;
 struct Alongside {
     exports: bool,
     classes: Option<BTreeMap<String, Vec<MemberClasses>>>,
+    /// With a helper, only the classes cheap on that thread (see [`Pass::checks`]).
+    known: KnownClasses,
     observations: Vec<Observation>,
 }
 
@@ -152,6 +165,7 @@ fn exports_alongside(
     sharing: bool,
     shared: Option<SharedFs>,
     cache_dir: Option<std::path::PathBuf>,
+    helper: Option<&exports_plan::Board>,
 ) -> Alongside {
     share::set_sharing(sharing);
     let opts = &FlakeOptions {
@@ -162,7 +176,7 @@ fn exports_alongside(
         ..FlakeOptions::default()
     };
     let Some(fs) = shared else {
-        return exports_planned(dir, opts, cache_dir.as_deref());
+        return exports_planned(dir, opts, cache_dir.as_deref(), helper);
     };
     let mut ev = crate::evaluator(opts.offline);
     ev.set_file_system(Rc::new(fs));
@@ -177,6 +191,7 @@ fn exports_alongside(
     Alongside {
         exports,
         classes,
+        known: KnownClasses::new(),
         observations: Vec::new(),
     }
 }
@@ -184,12 +199,18 @@ fn exports_alongside(
 /// [`exports_alongside`] from the disk: the exports planned group by group as `kith select`
 /// plans them (groups from and to the plan cache in `cache_dir`), else evaluated in one
 /// piece; then the members' classes in the same evaluator.
-fn exports_planned(dir: &Path, opts: &FlakeOptions, cache_dir: Option<&Path>) -> Alongside {
-    let (planned, alone) = crate::exports_plan::plan_alone(dir, opts, cache_dir);
+fn exports_planned(
+    dir: &Path,
+    opts: &FlakeOptions,
+    cache_dir: Option<&Path>,
+    helper: Option<&exports_plan::Board>,
+) -> Alongside {
+    let (planned, alone) = exports_plan::plan_alone(dir, opts, cache_dir, helper);
     let Some(mut a) = alone else {
         return Alongside {
             exports: false,
             classes: None,
+            known: KnownClasses::new(),
             observations: Vec::new(),
         };
     };
@@ -203,12 +224,24 @@ fn exports_planned(dir: &Path, opts: &FlakeOptions, cache_dir: Option<&Path>) ->
             .and_then(|v| Ok(a.ev.to_json(&v).map(|_| ())?))
             .is_ok(),
     };
-    let classes = kith_inventory::services::all_member_classes(&mut a.ev, &a.clan).ok();
-    let store = format!("{}/", a.ev.options.store_dir);
-    observations.extend(a.fs.observations(|p| p.starts_with(&store)));
+    // With a helper, each thread tells the classes of the members whose results it
+    // computed for the exports; without, this one all (it computed them all, or they
+    // came from the cache while the other thread was busy with its checks).
+    let (classes, known) = if helper.is_some() {
+        let known = kith_inventory::services::computed_member_classes(&mut a.ev, &a.clan);
+        (None, known.unwrap_or_default())
+    } else {
+        let all = kith_inventory::services::all_member_classes(&mut a.ev, &a.clan);
+        (all.ok(), KnownClasses::new())
+    };
+    if cache_dir.is_some() {
+        let store = format!("{}/", a.ev.options.store_dir);
+        observations.extend(a.fs.observations(|p| p.starts_with(&store)));
+    }
     Alongside {
         exports,
         classes,
+        known,
         observations,
     }
 }
@@ -231,7 +264,22 @@ struct Pass<'s, 'a> {
     run: &'a Run<'a>,
     /// The exports evaluated on another thread, if they are.
     alongside: Option<std::thread::ScopedJoinHandle<'s, Alongside>>,
+    /// Where this thread helps the other plan the exports, until it has.
+    helper: Unhelped<'a>,
     found: &'a mut Found,
+}
+
+/// The board of the thread planning the exports while this one has not helped it yet:
+/// dropped unused (the pass ended early), it tells that thread no help comes, so that it
+/// never waits in vain.
+struct Unhelped<'a>(Option<&'a exports_plan::Board>);
+
+impl Drop for Unhelped<'_> {
+    fn drop(&mut self) {
+        if let Some(board) = self.0.take() {
+            board.decline();
+        }
+    }
 }
 
 /// `inventory.json`'s syntax (nothing else is said about a clan whose file does not parse).
@@ -269,8 +317,9 @@ impl Pass<'_, '_> {
             }
         };
         self.run.tell("loading the clan", 0, 0);
-        let out = self.checks(&mut ev);
-        if let Some(fs) = recording {
+        let out = self.checks(&mut ev, recording.as_deref());
+        // What was read matters only to the cache.
+        if let Some(fs) = recording.filter(|_| self.run.cache_dir.is_some()) {
             let store = format!("{}/", ev.options.store_dir);
             let seen = fs.observations(|p| p.starts_with(&store));
             self.found.observations.extend(seen);
@@ -278,7 +327,11 @@ impl Pass<'_, '_> {
         out
     }
 
-    fn checks(&mut self, ev: &mut Eval) -> Option<Vec<Diagnostic>> {
+    fn checks(
+        &mut self,
+        ev: &mut Eval,
+        recording: Option<&RecordingFs>,
+    ) -> Option<Vec<Diagnostic>> {
         let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
         let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
         let clan = match kith_inventory::clan::load(ev, dir, opts) {
@@ -340,11 +393,24 @@ impl Pass<'_, '_> {
             return Some(out);
         }
         self.run.tell("evaluating exports", 0, 0);
+        let mut known = KnownClasses::new();
+        if let Some(fs) = recording {
+            if let Some(board) = self.helper.0.take() {
+                exports_plan::help(board, ev, fs, &clan, self.run.cache_dir.is_some());
+                // The classes of the members whose results this thread computed, while
+                // the other tells those of its own.
+                known = kith_inventory::services::computed_member_classes(ev, &clan)
+                    .unwrap_or_default();
+            }
+        }
         // Evaluated on the other thread, if they were and they evaluate; else here, where
         // a failure is located.
         let (evaluated, mut classes) = match self.alongside.take().map(|h| h.join()) {
             Some(Ok(other)) => {
                 self.found.observations.extend(other.observations);
+                for (name, theirs) in other.known {
+                    known.entry(name).or_default().extend(theirs);
+                }
                 (other.exports, other.classes)
             }
             _ => (false, None),
@@ -363,7 +429,9 @@ impl Pass<'_, '_> {
             let members = match classes.as_mut() {
                 Some(c) => c.remove(name).unwrap_or_default(),
                 None => {
-                    kith_inventory::services::member_classes(ev, &clan, name).unwrap_or_default()
+                    let known = known.remove(name).unwrap_or_default();
+                    kith_inventory::services::member_classes_with(ev, &clan, name, &known)
+                        .unwrap_or_default()
                 }
             };
             out.extend(class_mismatches(members, &inv, files, name));
