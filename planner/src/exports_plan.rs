@@ -604,3 +604,80 @@ fn plan_loaded(
         ),
     })
 }
+
+#[cfg(test)]
+#[path = "../../eval/tests/common/corpus.rs"]
+mod corpus;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A generated fleet of `n` machines (`benches/gen-fleet.py`) with the corpus' clan-core
+    /// and nixpkgs lib, if python3 and the corpus are here (else the test is skipped).
+    fn fleet(n: usize, tag: &str) -> Option<(PathBuf, Source)> {
+        let core = corpus::corpus("clan-core", tag)?;
+        let lib = corpus::corpus("nixpkgs-lib", tag)?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = std::env::temp_dir().join(format!("kith-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let status = std::process::Command::new("python3")
+            .arg(root.join("benches/gen-fleet.py"))
+            .args([&n.to_string(), dir.to_str()?, "--seed", "3"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) => assert!(s.success(), "gen-fleet.py failed: {s}"),
+            Err(e) => {
+                eprintln!("{tag}: skipped, python3 not runnable: {e}");
+                return None;
+            }
+        }
+        let src = Source {
+            dir: dir.clone(),
+            overrides: vec![("clan-core".into(), core), ("nixpkgs".into(), lib)],
+            offline: true,
+            memo: kith_flake::SourceMemo::default(),
+            observe: true,
+            also_tracked: Vec::new(),
+        };
+        Some((dir, src))
+    }
+
+    fn keys(results: &[GroupResult]) -> Vec<(usize, Vec<(String, serde_json::Value)>)> {
+        results.iter().map(|r| (r.index, r.keys.clone())).collect()
+    }
+
+    /// A helper that takes every unit computes what the planning thread would, says that
+    /// its groups are not to be cached on their own, and hands back what it read before;
+    /// with no units for it, it hands back nothing at once.
+    #[test]
+    fn a_helper_computes_the_units_it_takes() {
+        let Some((dir, src)) = fleet(30, "exports-plan-helper") else {
+            return;
+        };
+        let mut planner = load(&src, false).unwrap();
+        let mut helper = load(&src, false).unwrap();
+        let all: Vec<usize> = (0..planner.infos.len()).collect();
+        let units = units_of(&planner.infos, &all, 2);
+        assert!(units.len() >= 2, "{} units", units.len());
+
+        let board = Board::default();
+        board.publish(Some(units.clone()));
+        help(&board, &mut helper.ev, &helper.fs, &helper.clan, true);
+        let (theirs, earlier) = board.outcome().unwrap();
+        assert_eq!(theirs.len(), units.len());
+        assert!(theirs.iter().all(|r| !r.cacheable));
+        assert!(!earlier.is_empty(), "what loading read is handed back");
+        let mine = compute(&mut planner, &units, false).unwrap();
+        assert!(mine.iter().all(|r| r.cacheable));
+        assert_eq!(keys(&theirs), keys(&mine));
+
+        let board = Board::default();
+        board.publish(None);
+        help(&board, &mut helper.ev, &helper.fs, &helper.clan, true);
+        let (theirs, earlier) = board.outcome().unwrap();
+        assert!(theirs.is_empty() && earlier.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
