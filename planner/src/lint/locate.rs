@@ -218,9 +218,10 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 }
 
 /// Every key path of a JSON text (through objects; keys inside arrays are not followed),
-/// with the bytes of its first occurrence's key (without quotes).
+/// with the bytes of its first occurrence's key (without quotes): a tree of keys, each
+/// found under its parent's number (the root is 0).
 #[derive(Default)]
-pub(crate) struct JsonKeys(HashMap<Vec<String>, (usize, usize)>);
+pub(crate) struct JsonKeys(rustc_hash::FxHashMap<(u32, Box<str>), (u32, (usize, usize))>);
 
 impl JsonKeys {
     /// The keys of `text` (as far as it parses).
@@ -231,20 +232,28 @@ impl JsonKeys {
             text,
         };
         let mut keys = JsonKeys::default();
-        let _ = scan.value(&mut Vec::new(), &mut keys);
+        let _ = scan.value(Some(0), &mut keys);
         keys
     }
 
     /// The deepest key of `path` there is, and its depth.
     fn find(&self, path: &[&str]) -> Option<((usize, usize), usize)> {
-        let mut key: Vec<String> = path.iter().map(|p| p.to_string()).collect();
-        while !key.is_empty() {
-            if let Some(&span) = self.0.get(&key) {
-                return Some((span, key.len()));
-            }
-            key.pop();
+        let mut parent = 0;
+        let mut found = None;
+        for (depth, p) in path.iter().enumerate() {
+            let Some(&(id, span)) = self.0.get(&(parent, Box::from(*p))) else {
+                break;
+            };
+            found = Some((span, depth + 1));
+            parent = id;
         }
-        None
+        found
+    }
+
+    /// The number of key `key` under `parent`, recorded at `span` if it is new.
+    fn add(&mut self, parent: u32, key: Box<str>, span: (usize, usize)) -> u32 {
+        let next = self.0.len() as u32 + 1;
+        self.0.entry((parent, key)).or_insert((next, span)).0
     }
 }
 
@@ -280,8 +289,8 @@ impl JsonScan<'_> {
         }
     }
 
-    /// A value at key path `at` (`None` inside arrays), its keys recorded in `keys`.
-    fn value(&mut self, at: &mut Vec<String>, keys: &mut JsonKeys) -> Option<()> {
+    /// A value whose keys go under key number `at` (`None` inside arrays: not recorded).
+    fn value(&mut self, at: Option<u32>, keys: &mut JsonKeys) -> Option<()> {
         self.ws();
         match *self.b.get(self.i)? {
             b'{' => {
@@ -296,18 +305,26 @@ impl JsonScan<'_> {
                         b',' => self.i += 1,
                         _ => {
                             let (s, e) = self.string()?;
-                            let raw = &self.text[s - 1..e + 1];
-                            let key: String = serde_json::from_str(raw).ok()?;
                             self.ws();
                             if self.b.get(self.i) != Some(&b':') {
                                 return None;
                             }
                             self.i += 1;
-                            at.push(key);
-                            keys.0.entry(at.clone()).or_insert((s, e));
-                            let r = self.value(at, keys);
-                            at.pop();
-                            r?;
+                            let inner = match at {
+                                Some(parent) => {
+                                    let raw = &self.text[s..e];
+                                    let key: Box<str> = if raw.contains('\\') {
+                                        serde_json::from_str::<String>(&self.text[s - 1..e + 1])
+                                            .ok()?
+                                            .into()
+                                    } else {
+                                        raw.into()
+                                    };
+                                    Some(keys.add(parent, key, (s, e)))
+                                }
+                                None => None,
+                            };
+                            self.value(inner, keys)?;
                         }
                     }
                 }
@@ -322,7 +339,7 @@ impl JsonScan<'_> {
                             return Some(());
                         }
                         b',' => self.i += 1,
-                        _ => self.value(&mut Vec::new(), &mut JsonKeys::default())?,
+                        _ => self.value(None, keys)?,
                     }
                 }
             }
@@ -355,6 +372,14 @@ mod tests {
         let ((s, _), n) = json_key(t, &["a", "x"]).unwrap();
         assert_eq!((s, n), (2, 1));
         assert!(json_key(t, &["x"]).is_none());
+        // The first of two equal keys; escaped keys by their value.
+        let t = r#"{"a": 1, "a": {"x\u0079": 2}, "q\"": {}}"#;
+        let ((s, _), n) = json_key(t, &["a"]).unwrap();
+        assert_eq!((s, n), (2, 1));
+        let ((s, e), n) = json_key(t, &["a", "xy"]).unwrap();
+        assert_eq!((&t[s..e], n), ("x\\u0079", 2));
+        let ((s, e), n) = json_key(t, &["q\""]).unwrap();
+        assert_eq!((&t[s..e], n), ("q\\\"", 1));
     }
 
     #[test]
