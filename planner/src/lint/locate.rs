@@ -221,7 +221,10 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 /// with the bytes of its first occurrence's key (without quotes): a tree of keys, each
 /// found under its parent's number (the root is 0).
 #[derive(Default)]
-pub(crate) struct JsonKeys(rustc_hash::FxHashMap<(u32, Box<str>), (u32, (usize, usize))>);
+pub(crate) struct JsonKeys(rustc_hash::FxHashMap<(u32, Box<str>), KeyEntry>);
+
+/// A key's number (its children's parent) and the bytes of its first occurrence.
+type KeyEntry = (u32, (usize, usize));
 
 impl JsonKeys {
     /// The keys of `text` (as far as it parses).
