@@ -274,6 +274,13 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                     let mut vals = Vec::new();
                     props::discharge(ev, x, &mut vals)?;
                     for v in vals {
+                        // A scalar element of the right type is its own merge (what a
+                        // lazy merge would give when read); any other is merged when read,
+                        // so that a wrong one fails only then, as in nixpkgs.
+                        if plain_scalar(t) && check(ev, t, &v)? {
+                            out.push(v);
+                            continue;
+                        }
                         let ectx = ctx.child(&format!("[definition {}-entry {}]", n + 1, m + 1));
                         let def = Def {
                             file: d.file.clone(),
@@ -377,6 +384,16 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             }
             merge_type(ev, ctx, &Ty::AttrsOf(t.clone(), false), coerced)
         }
+    }
+}
+
+/// Whether values of `ty` are checked in Rust alone (no Nix `check` function, no regex)
+/// and merge to themselves when there is one definition.
+fn plain_scalar(ty: &Ty) -> bool {
+    match ty {
+        Ty::Str | Ty::Int | Ty::Bool | Ty::Path | Ty::Enum(_) => true,
+        Ty::Named(_, t) => plain_scalar(t),
+        _ => false,
     }
 }
 
@@ -841,4 +858,53 @@ fn shared_submodules(
     }
     SHARED_SUBMODULES.with(|c| c.borrow_mut().insert(key, (sub.clone(), out.clone())));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modsys::Node;
+
+    /// `config.tags` of a submodule declaring `tags` as a list of strings, defined by
+    /// `module` (Nix text).
+    fn tags_of(ev: &mut Eval, module: &str) -> Result<Value> {
+        let module = ev.eval_expr(module, std::path::Path::new("/")).unwrap();
+        let decl = Decl::new(Ty::ListOf(Rc::new(Ty::Str)));
+        let schema = Rc::new(Schema::new(
+            vec![("tags", Node::Opt(decl))],
+            Rc::from("decl.nix"),
+        ));
+        let ctx = Ctx {
+            loc: Loc::new(&["machines", "jon"]),
+            name: None,
+            parent: Value::Null,
+            lib: Value::Null,
+        };
+        let file: Rc<str> = Rc::from("def.nix");
+        let config = eval_submodule(ev, &ctx, &schema, vec![Def::new(&file, module)]);
+        let config = ev.force_attrs(&config)?;
+        Ok(config.get_str("tags").cloned().expect("declared"))
+    }
+
+    /// An element of a list option is checked when it is read: a list with one of the wrong
+    /// type has its length and its other elements, and fails where that one is read.
+    #[test]
+    fn a_list_element_of_the_wrong_type_fails_only_when_read() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let tags = tags_of(&mut ev, r#"{ tags = [ "a" 1 "c" ]; }"#).unwrap();
+        let tags = ev.force_list(&tags).unwrap();
+        assert_eq!(tags.len(), 3);
+        for (i, want) in [(0, "a"), (2, "c")] {
+            let v = ev.force(&tags[i]).unwrap();
+            assert!(matches!(&v, Value::String(s) if s.as_bytes() == want.as_bytes()));
+        }
+        let e = ev.force(&tags[1]).unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "A definition for option `machines.jon.tags.\"[definition 1-entry 2]\"' is not of type `string'."
+            ),
+            "{}",
+            e.message
+        );
+    }
 }

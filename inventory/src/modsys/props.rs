@@ -27,14 +27,34 @@ pub fn type_tag(ev: &mut Eval, set: &Attrs) -> Result<Option<String>> {
 }
 
 /// The property a value carries (`_type` of an attribute set), with the set.
-fn property(ev: &mut Eval, v: &Value) -> Result<Option<(String, Shared<Attrs>)>> {
+fn property(ev: &mut Eval, v: &Value) -> Result<Option<(Prop, Shared<Attrs>)>> {
     let v = ev.force(v)?;
     if let Value::Attrs(set) = &v {
-        if let Some(t) = type_tag(ev, set)? {
-            return Ok(Some((t, set.clone())));
+        if let Some(t) = set.get(kith_eval::sym!("_type")) {
+            if let Value::String(s) = ev.force(t)? {
+                let prop = match s.as_bytes() {
+                    b"merge" => Prop::Merge,
+                    b"if" => Prop::If,
+                    b"override" => Prop::Override,
+                    b"order" => Prop::Order,
+                    _ => Prop::Other,
+                };
+                return Ok(Some((prop, set.clone())));
+            }
         }
     }
     Ok(None)
+}
+
+/// The properties the module system acts on, by `_type`.
+#[derive(PartialEq, Eq)]
+enum Prop {
+    Merge,
+    If,
+    Override,
+    Order,
+    /// Any other `_type` (an option declaration, a package).
+    Other,
 }
 
 fn field(set: &Attrs, name: kith_eval::Symbol) -> Value {
@@ -44,14 +64,14 @@ fn field(set: &Attrs, name: kith_eval::Symbol) -> Value {
 /// `dischargeProperties`: flattens `mkMerge` and evaluates `mkIf`.
 pub fn discharge(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
     match property(ev, v)? {
-        Some((t, set)) if t == "merge" => {
+        Some((Prop::Merge, set)) => {
             let contents = ev.force_list(&field(&set, kith_eval::sym!("contents")))?;
             for c in contents.iter() {
                 discharge(ev, c, out)?;
             }
             Ok(())
         }
-        Some((t, set)) if t == "if" => {
+        Some((Prop::If, set)) => {
             let cond = ev.force(&field(&set, kith_eval::sym!("condition")))?;
             match cond {
                 Value::Bool(true) => discharge(ev, &field(&set, kith_eval::sym!("content")), out),
@@ -88,7 +108,7 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
         discharge(ev, &d.value, &mut vals)?;
         for v in vals {
             let (priority, value) = match property(ev, &v)? {
-                Some((t, set)) if t == "override" => (
+                Some((Prop::Override, set)) => (
                     ev.force_int(&field(&set, kith_eval::sym!("priority")))?,
                     field(&set, kith_eval::sym!("content")),
                 ),
@@ -114,7 +134,7 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
     let mut any_order = false;
     for d in &mut kept {
         match property(ev, &d.value)? {
-            Some((t, set)) if t == "order" => {
+            Some((Prop::Order, set)) => {
                 any_order = true;
                 orders.push(ev.force_int(&field(&set, kith_eval::sym!("priority")))?);
                 d.value = field(&set, kith_eval::sym!("content"));
@@ -135,14 +155,14 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
 /// attribute sets it stands for, with `mkIf`/`mkOverride` moved onto their attributes.
 pub fn push_down(ev: &mut Eval, v: &Value, out: &mut Vec<Value>) -> Result<()> {
     match property(ev, v)? {
-        Some((t, set)) if t == "merge" => {
+        Some((Prop::Merge, set)) => {
             let contents = ev.force_list(&field(&set, kith_eval::sym!("contents")))?;
             for c in contents.iter() {
                 push_down(ev, c, out)?;
             }
             Ok(())
         }
-        Some((t, set)) if t == "if" || t == "override" => {
+        Some((Prop::If | Prop::Override, set)) => {
             let mut inner = Vec::new();
             push_down(ev, &field(&set, kith_eval::sym!("content")), &mut inner)?;
             for c in inner {
