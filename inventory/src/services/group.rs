@@ -31,7 +31,7 @@ pub(crate) struct Group {
     per_machine: RefCell<HashMap<String, Value>>,
     applied: RefCell<HashMap<String, Value>>,
     /// instance → machine → the instance's roles containing it (sorted).
-    member_roles: HashMap<String, HashMap<String, Vec<String>>>,
+    member_roles: HashMap<String, HashMap<String, Rc<[String]>>>,
     /// The module declaring the enabled export interfaces, once built.
     pub(crate) interfaces: RefCell<Option<super::exports::ExportsSchema>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
@@ -152,14 +152,16 @@ fn make_group(
     let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
     ctx.name = Some(Rc::from(id.as_str()));
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
-    let mut member_roles: HashMap<String, HashMap<String, Vec<String>>> = HashMap::default();
+    let mut member_roles: HashMap<String, HashMap<String, Rc<[String]>>> = HashMap::default();
     for (i, roles) in &instances {
-        let per = member_roles.entry(i.clone()).or_default();
+        let mut per: HashMap<String, Vec<String>> = HashMap::default();
         for r in roles {
             for m in &r.members {
                 per.entry(m.clone()).or_default().push(r.name.clone());
             }
         }
+        let per = per.into_iter().map(|(m, rs)| (m, Rc::from(rs))).collect();
+        member_roles.insert(i.clone(), per);
     }
     Rc::new(Group {
         id,
@@ -426,12 +428,12 @@ impl Group {
     }
 
     /// The roles of instance `i` that machine `m` is in (sorted).
-    fn roles_of(&self, i: &str, m: &str) -> Vec<String> {
+    fn roles_of(&self, i: &str, m: &str) -> Rc<[String]> {
         self.member_roles
             .get(i)
             .and_then(|ms| ms.get(m))
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| Rc::from([]))
     }
 
     fn mk_exports(&self, ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
@@ -531,7 +533,7 @@ impl Group {
         for (i, _) in &self.instances {
             let mine = self.roles_of(i, m);
             if !mine.is_empty() {
-                roles.extend(mine);
+                roles.extend(mine.iter().cloned());
                 instances.push(attr(
                     i,
                     attrs(vec![attr_sym(
