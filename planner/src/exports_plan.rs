@@ -33,6 +33,9 @@ struct Source {
     observe: bool,
     /// Untracked files of a git flake its source includes (see `FlakeOptions`).
     also_tracked: Vec<String>,
+    /// Where the files are read instead of the disk (an editor's buffers over it); then
+    /// nothing is observed.
+    reading: Option<crate::lint::SharedFs>,
 }
 
 /// A clan loaded in one evaluator, with its groups.
@@ -81,6 +84,10 @@ pub struct Planned {
 
 fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Error> {
     let (mut ev, fs) = crate::recording_evaluator(src.offline);
+    if let Some(reading) = &src.reading {
+        // The recording file system then sees no read (and `observe` is off).
+        ev.set_file_system(Rc::new(reading.clone()));
+    }
     let opts = kith_flake::FlakeOptions {
         overrides: src.overrides.clone(),
         offline: src.offline,
@@ -258,8 +265,20 @@ impl Drop for PublishOnDrop<'_> {
 /// computes are therefore not cached on their own; what it read goes into the view's
 /// observations. Hands its outcome back in any case (also when the other thread had no
 /// units for it).
-pub(crate) fn help(board: &Board, ev: &mut Eval, fs: &RecordingFs, clan: &Clan, observe: bool) {
+pub(crate) fn help(
+    board: &Board,
+    ev: &mut Eval,
+    fs: Option<&RecordingFs>,
+    clan: &Clan,
+    observe: bool,
+) {
     let mut handback = Handback(board, None);
+    // Without a recording file system (files read from elsewhere), nothing is observed.
+    let unrecorded = RecordingFs::default();
+    let (fs, observe) = match fs {
+        Some(fs) => (fs, observe),
+        None => (&unrecorded, false),
+    };
     if !board.wait() {
         handback.1 = Some(Ok((Vec::new(), Vec::new())));
         return;
@@ -390,6 +409,7 @@ pub fn plan(
         memo: kith_flake::SourceMemo::with_threads(rayon::current_num_threads()),
         observe: !no_cache && cache_dir.is_some(),
         also_tracked: opts.also_tracked.clone(),
+        reading: None,
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);
@@ -441,8 +461,11 @@ pub(crate) fn plan_alone(
     opts: &kith_flake::FlakeOptions,
     cache_dir: Option<&Path>,
     helper: Option<&Board>,
+    reading: Option<crate::lint::SharedFs>,
 ) -> (Option<Planned>, Option<Alone>) {
     let _release = PublishOnDrop(helper);
+    // Groups read through other files than the disk's are neither cached nor observed.
+    let cache_dir = cache_dir.filter(|_| reading.is_none());
     let src = Source {
         dir: dir.to_path_buf(),
         overrides: opts.overrides.clone(),
@@ -450,6 +473,7 @@ pub(crate) fn plan_alone(
         memo: opts.source_memo.clone().unwrap_or_default(),
         observe: cache_dir.is_some(),
         also_tracked: opts.also_tracked.clone(),
+        reading,
     };
     let Ok(mut main) = load(&src, cache_dir.is_some()) else {
         return (None, None);
@@ -640,6 +664,7 @@ mod tests {
             memo: kith_flake::SourceMemo::default(),
             observe: true,
             also_tracked: Vec::new(),
+            reading: None,
         };
         Some((dir, src))
     }
@@ -664,7 +689,7 @@ mod tests {
 
         let board = Board::default();
         board.publish(Some(units.clone()));
-        help(&board, &mut helper.ev, &helper.fs, &helper.clan, true);
+        help(&board, &mut helper.ev, Some(&helper.fs), &helper.clan, true);
         let (theirs, earlier) = board.outcome().unwrap();
         assert_eq!(theirs.len(), units.len());
         assert!(theirs.iter().all(|r| !r.cacheable));
@@ -675,7 +700,7 @@ mod tests {
 
         let board = Board::default();
         board.publish(None);
-        help(&board, &mut helper.ev, &helper.fs, &helper.clan, true);
+        help(&board, &mut helper.ev, Some(&helper.fs), &helper.clan, true);
         let (theirs, earlier) = board.outcome().unwrap();
         assert!(theirs.is_empty() && earlier.is_empty());
         let _ = std::fs::remove_dir_all(&dir);

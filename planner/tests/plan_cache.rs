@@ -310,7 +310,7 @@ fn generated_fleet(n: usize, what: &str, tag: &str) -> Option<std::path::PathBuf
 
 /// `kith lint` without the cache, where the checking thread helps plan the exports once
 /// its checks are done, reports what one thread reports, and what it reports with the
-/// cache.
+/// cache; so does a lint through an editor's buffers (the exports planned too).
 #[test]
 fn lint_without_cache_same_for_any_thread_count() {
     let Some(tmp) = generated_fleet(120, "lint threads", "lint-threads") else {
@@ -335,6 +335,12 @@ fn lint_without_cache_same_for_any_thread_count() {
     assert!(!one.0.is_empty(), "the generated fleet has notes");
     assert_eq!(lint(2, None), one);
     assert_eq!(lint(2, Some(&cache)), one);
+    // Through an editor's buffers (none open: the disk's files), as `kith lsp` lints.
+    let overlay = kith_planner::lsp::overlay::OverlayFs::new(std::iter::empty::<(&Path, &str)>());
+    let shared =
+        kith_planner::lint::lint_through_shared(&tmp, &opts, &config, std::sync::Arc::new(overlay))
+            .unwrap();
+    assert_eq!(kith_planner::lint::render::json_lines(&shared), one.0);
     let _ = std::fs::remove_dir_all(&tmp);
     let _ = std::fs::remove_dir_all(&cache);
 }

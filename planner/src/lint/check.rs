@@ -89,8 +89,10 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
         // are done. (With the cache, the groups it computed could not be stored: its
         // evaluator read files for its checks that those groups' reads would lack.)
         let board = exports_plan::Board::default();
-        let helper = (parallel && matches!(through, Through::Disk) && run.cache_dir.is_none())
-            .then_some(&board);
+        let helper = (parallel
+            && run.cache_dir.is_none()
+            && matches!(through, Through::Disk | Through::Shared(_)))
+        .then_some(&board);
         let outcome = std::thread::scope(|scope| {
             let alongside = parallel.then(|| {
                 std::thread::Builder::new()
@@ -175,37 +177,22 @@ fn exports_alongside(
         also_tracked: opts.also_tracked,
         ..FlakeOptions::default()
     };
-    let Some(fs) = shared else {
-        return exports_planned(dir, opts, cache_dir.as_deref(), helper);
-    };
-    let mut ev = crate::evaluator(opts.offline);
-    ev.set_file_system(Rc::new(fs));
-    let mut exports = false;
-    let mut classes = None;
-    if let Ok(clan) = kith_inventory::clan::load(&mut ev, dir, opts) {
-        exports = kith_inventory::services::exports(&mut ev, &clan)
-            .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?))
-            .is_ok();
-        classes = kith_inventory::services::all_member_classes(&mut ev, &clan).ok();
-    }
-    Alongside {
-        exports,
-        classes,
-        known: KnownClasses::new(),
-        observations: Vec::new(),
-    }
+    exports_planned(dir, opts, cache_dir.as_deref(), helper, shared)
 }
 
-/// [`exports_alongside`] from the disk: the exports planned group by group as `kith select`
-/// plans them (groups from and to the plan cache in `cache_dir`), else evaluated in one
-/// piece; then the members' classes in the same evaluator.
+/// [`exports_alongside`]: the exports planned group by group as `kith select` plans them
+/// (from the disk, groups from and to the plan cache in `cache_dir`; else read through
+/// `reading`, an editor's buffers, and never cached), with the `helper`'s board if the
+/// other thread helps, else evaluated in one piece; then the members' classes in the same
+/// evaluator.
 fn exports_planned(
     dir: &Path,
     opts: &FlakeOptions,
     cache_dir: Option<&Path>,
     helper: Option<&exports_plan::Board>,
+    reading: Option<SharedFs>,
 ) -> Alongside {
-    let (planned, alone) = exports_plan::plan_alone(dir, opts, cache_dir, helper);
+    let (planned, alone) = exports_plan::plan_alone(dir, opts, cache_dir, helper, reading);
     let Some(mut a) = alone else {
         return Alongside {
             exports: false,
@@ -394,14 +381,12 @@ impl Pass<'_, '_> {
         }
         self.run.tell("evaluating exports", 0, 0);
         let mut known = KnownClasses::new();
-        if let Some(fs) = recording {
-            if let Some(board) = self.helper.0.take() {
-                exports_plan::help(board, ev, fs, &clan, self.run.cache_dir.is_some());
-                // The classes of the members whose results this thread computed, while
-                // the other tells those of its own.
-                known = kith_inventory::services::computed_member_classes(ev, &clan)
-                    .unwrap_or_default();
-            }
+        if let Some(board) = self.helper.0.take() {
+            exports_plan::help(board, ev, recording, &clan, self.run.cache_dir.is_some());
+            // The classes of the members whose results this thread computed, while the
+            // other tells those of its own.
+            known =
+                kith_inventory::services::computed_member_classes(ev, &clan).unwrap_or_default();
         }
         // Evaluated on the other thread, if they were and they evaluate; else here, where
         // a failure is located.
