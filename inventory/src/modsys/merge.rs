@@ -1,7 +1,7 @@
 //! Merging definitions by type (`mergeDefinitions`), and submodules evaluated lazily.
 
 use super::pretty::show_defs;
-use super::props::{self, OPTION_DEFAULT_PRIORITY};
+use super::props;
 use super::types::{Decl, Node, Schema, Ty};
 use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def, Loc};
 use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
@@ -42,7 +42,7 @@ pub fn merge_option(
     ctx: &Ctx,
     decl: &Decl,
     decl_file: &Rc<str>,
-    mut defs: Vec<Def>,
+    defs: Vec<Def>,
 ) -> Result<Value> {
     if let Ty::Unmodelled = decl.ty {
         return Err(crate::error::unsupported_eval(format!(
@@ -51,21 +51,11 @@ pub fn merge_option(
         )));
     }
     let decl_file = decl.file.as_ref().unwrap_or(decl_file);
-    if let Some(d) = &decl.default {
-        let v = d(ev, ctx)?;
-        defs.push(Def::new(
-            decl_file,
-            attrs(vec![
-                attr_sym(kith_eval::sym!("_type"), Value::string("override")),
-                attr_sym(
-                    kith_eval::sym!("priority"),
-                    Value::Int(OPTION_DEFAULT_PRIORITY),
-                ),
-                attr_sym(kith_eval::sym!("content"), v),
-            ]),
-        ));
-    }
-    let (defs, highest) = props::normalise(ev, &defs)?;
+    let default = match &decl.default {
+        Some(d) => Some(Def::new(decl_file, d(ev, ctx)?)),
+        None => None,
+    };
+    let (defs, highest) = props::normalise_with_default(ev, &defs, default)?;
     if super::prios::recording() {
         let mut ty = &decl.ty;
         while let Ty::Named(_, t) = ty {

@@ -102,6 +102,16 @@ pub struct Prioritised {
 /// definitions of the highest priority, stripped) and `sortProperties` (when any has an
 /// order). Returns the surviving definitions and the highest priority.
 pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
+    normalise_with_default(ev, defs, None)
+}
+
+/// [`normalise`] with an option's `default` (`mkOptionDefault`, priority 1500) after the
+/// definitions, given as it is rather than wrapped in an override.
+pub fn normalise_with_default(
+    ev: &mut Eval,
+    defs: &[Def],
+    default: Option<Def>,
+) -> Result<(Vec<Def>, i64)> {
     let mut flat: Vec<Prioritised> = Vec::new();
     for d in defs {
         let mut vals = Vec::new();
@@ -123,6 +133,12 @@ pub fn normalise(ev: &mut Eval, defs: &[Def]) -> Result<(Vec<Def>, i64)> {
                 priority,
             });
         }
+    }
+    if let Some(def) = default {
+        flat.push(Prioritised {
+            def,
+            priority: OPTION_DEFAULT_PRIORITY,
+        });
     }
     let highest = flat.iter().map(|p| p.priority).min().unwrap_or(9999);
     let mut kept: Vec<Def> = flat
