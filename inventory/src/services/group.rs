@@ -32,6 +32,9 @@ pub(crate) struct Group {
     applied: RefCell<HashMap<String, Value>>,
     /// instance → machine → the instance's roles containing it (sorted).
     member_roles: HashMap<String, HashMap<String, Rc<[String]>>>,
+    /// machine → the instances it is a member of (their places in `instances`, in order)
+    /// with its roles in each.
+    machine_instances: HashMap<String, Vec<(usize, Rc<[String]>)>>,
     /// The module declaring the enabled export interfaces, once built.
     pub(crate) interfaces: RefCell<Option<super::exports::ExportsSchema>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
@@ -153,15 +156,26 @@ fn make_group(
     ctx.name = Some(Rc::from(id.as_str()));
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
     let mut member_roles: HashMap<String, HashMap<String, Rc<[String]>>> = HashMap::default();
-    for (i, roles) in &instances {
+    let mut machine_instances: HashMap<String, Vec<(usize, Rc<[String]>)>> = HashMap::default();
+    for (k, (i, roles)) in instances.iter().enumerate() {
         let mut per: HashMap<String, Vec<String>> = HashMap::default();
         for r in roles {
             for m in &r.members {
                 per.entry(m.clone()).or_default().push(r.name.clone());
             }
         }
-        let per = per.into_iter().map(|(m, rs)| (m, Rc::from(rs))).collect();
+        let per: HashMap<String, Rc<[String]>> =
+            per.into_iter().map(|(m, rs)| (m, Rc::from(rs))).collect();
+        for (m, rs) in &per {
+            machine_instances
+                .entry(m.clone())
+                .or_default()
+                .push((k, rs.clone()));
+        }
         member_roles.insert(i.clone(), per);
+    }
+    for list in machine_instances.values_mut() {
+        list.sort_by_key(|(k, _)| *k);
     }
     Rc::new(Group {
         id,
@@ -173,6 +187,7 @@ fn make_group(
         per_machine: RefCell::default(),
         applied: RefCell::default(),
         member_roles,
+        machine_instances,
         interfaces: RefCell::default(),
         interfaces_by_role: RefCell::default(),
     })
@@ -530,8 +545,12 @@ impl Group {
         let s = self.service_name(ev)?;
         let mut roles: Vec<String> = Vec::new();
         let mut instances = Vec::new();
-        for (i, _) in &self.instances {
-            let mine = self.roles_of(i, m);
+        let memberships = self
+            .machine_instances
+            .get(m)
+            .map_or(&[][..], |v| v.as_slice());
+        for (k, mine) in memberships {
+            let i = &self.instances[*k].0;
             if !mine.is_empty() {
                 roles.extend(mine.iter().cloned());
                 instances.push(attr(
