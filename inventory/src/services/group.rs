@@ -34,7 +34,7 @@ pub(crate) struct Group {
     member_roles: HashMap<String, HashMap<String, Rc<[String]>>>,
     /// machine → the instances it is a member of (their places in `instances`, in order)
     /// with its roles in each.
-    machine_instances: HashMap<String, Vec<(usize, Rc<[String]>)>>,
+    machine_instances: HashMap<String, Memberships>,
     /// The module declaring the enabled export interfaces, once built.
     pub(crate) interfaces: RefCell<Option<super::exports::ExportsSchema>>,
     /// Role interfaces with their function modules called once (see `Group::interface`).
@@ -156,7 +156,7 @@ fn make_group(
     ctx.name = Some(Rc::from(id.as_str()));
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
     let mut member_roles: HashMap<String, HashMap<String, Rc<[String]>>> = HashMap::default();
-    let mut machine_instances: HashMap<String, Vec<(usize, Rc<[String]>)>> = HashMap::default();
+    let mut machine_instances: HashMap<String, Memberships> = HashMap::default();
     for (k, (i, roles)) in instances.iter().enumerate() {
         let mut per: HashMap<String, Vec<String>> = HashMap::default();
         for r in roles {
@@ -192,6 +192,10 @@ fn make_group(
         interfaces_by_role: RefCell::default(),
     })
 }
+
+/// A machine's instances of a group (places in its `instances`, in order), each with the
+/// machine's roles there.
+type Memberships = Vec<(usize, Rc<[String]>)>;
 
 fn spec_parts(spec: &Value) -> (Value, Value) {
     let s1 = spec.clone();
