@@ -2,7 +2,7 @@
 
 use super::pretty::show_defs;
 use super::props;
-use super::types::{Decl, Node, Schema, Ty};
+use super::types::{Decl, Node, Nodes, Schema, Ty};
 use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def, Loc};
 use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
 use std::cell::RefCell;
@@ -463,9 +463,6 @@ struct Submodule {
     /// Declared options: the schema's, then the modules'.
     nodes: Rc<Nodes>,
 }
-
-/// Declared options with their names' symbols.
-type Nodes = Vec<(String, Symbol, Node)>;
 
 /// The options `schema` declares, as [`Nodes`] (built once per schema: each machine of a
 /// fleet, each instance and role shares its schema's).

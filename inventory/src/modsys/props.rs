@@ -3,7 +3,7 @@
 //! `mkAfter`).
 
 use super::Def;
-use kith_eval::{Attrs, Eval, Result, Shared, Value};
+use kith_eval::{Attrs, Eval, NixString, Result, Shared, Value};
 
 /// The priority of a plain definition.
 pub const DEFAULT_PRIORITY: i64 = 100;
@@ -14,14 +14,16 @@ const DEFAULT_ORDER_PRIORITY: i64 = 1000;
 
 /// The `_type` of a forced attribute set, if it is a string.
 pub fn type_tag(ev: &mut Eval, set: &Attrs) -> Result<Option<String>> {
+    Ok(type_string(ev, set)?.map(|s| s.encoded().into_owned()))
+}
+
+/// [`type_tag`] as the string value, not copied.
+fn type_string(ev: &mut Eval, set: &Attrs) -> Result<Option<Shared<NixString>>> {
     match set.get(kith_eval::sym!("_type")) {
-        Some(t) => {
-            let t = ev.force(t)?;
-            Ok(match t {
-                Value::String(s) => Some(s.encoded().into_owned()),
-                _ => None,
-            })
-        }
+        Some(t) => Ok(match ev.force(t)? {
+            Value::String(s) => Some(s),
+            _ => None,
+        }),
         None => Ok(None),
     }
 }
@@ -30,17 +32,15 @@ pub fn type_tag(ev: &mut Eval, set: &Attrs) -> Result<Option<String>> {
 fn property(ev: &mut Eval, v: &Value) -> Result<Option<(Prop, Shared<Attrs>)>> {
     let v = ev.force(v)?;
     if let Value::Attrs(set) = &v {
-        if let Some(t) = set.get(kith_eval::sym!("_type")) {
-            if let Value::String(s) = ev.force(t)? {
-                let prop = match s.as_bytes() {
-                    b"merge" => Prop::Merge,
-                    b"if" => Prop::If,
-                    b"override" => Prop::Override,
-                    b"order" => Prop::Order,
-                    _ => Prop::Other,
-                };
-                return Ok(Some((prop, set.clone())));
-            }
+        if let Some(s) = type_string(ev, set)? {
+            let prop = match s.as_bytes() {
+                b"merge" => Prop::Merge,
+                b"if" => Prop::If,
+                b"override" => Prop::Override,
+                b"order" => Prop::Order,
+                _ => Prop::Other,
+            };
+            return Ok(Some((prop, set.clone())));
         }
     }
     Ok(None)

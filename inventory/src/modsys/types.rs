@@ -195,8 +195,11 @@ pub struct Schema {
     /// Special arguments of its modules.
     pub special: Option<SpecialArgs>,
     /// `options` with their names interned, built on first use.
-    pub(crate) nodes: std::cell::OnceCell<Rc<Vec<(String, kith_eval::Symbol, Node)>>>,
+    pub(crate) nodes: std::cell::OnceCell<Rc<Nodes>>,
 }
+
+/// Declared options with their names' symbols.
+pub(crate) type Nodes = Vec<(String, kith_eval::Symbol, Node)>;
 
 impl Schema {
     /// A schema of plain options declared in `decl_file`: no freeform type, no `_class`,

@@ -30,8 +30,6 @@ pub(crate) struct Group {
     per_instance: RefCell<HashMap<(String, String, String), Value>>,
     per_machine: RefCell<HashMap<String, Value>>,
     applied: RefCell<HashMap<String, Value>>,
-    /// instance → machine → the instance's roles containing it (sorted).
-    member_roles: HashMap<String, HashMap<String, Rc<[String]>>>,
     /// machine → the instances it is a member of (their places in `instances`, in order)
     /// with its roles in each.
     machine_instances: HashMap<String, Memberships>,
@@ -155,27 +153,21 @@ fn make_group(
     let mut ctx = cc.ctx(vec!["_services".into(), "allServices".into(), id.clone()]);
     ctx.name = Some(Rc::from(id.as_str()));
     let config = eval_submodule(ev, &ctx, &Rc::new(schema), vec![Def::new(&ds_file, module)]);
-    let mut member_roles: HashMap<String, HashMap<String, Rc<[String]>>> = HashMap::default();
     let mut machine_instances: HashMap<String, Memberships> = HashMap::default();
-    for (k, (i, roles)) in instances.iter().enumerate() {
-        let mut per: HashMap<String, Vec<String>> = HashMap::default();
+    for (k, (_, roles)) in instances.iter().enumerate() {
+        let mut per: HashMap<&String, Vec<String>> = HashMap::default();
         for r in roles {
             for m in &r.members {
-                per.entry(m.clone()).or_default().push(r.name.clone());
+                per.entry(m).or_default().push(r.name.clone());
             }
         }
-        let per: HashMap<String, Rc<[String]>> =
-            per.into_iter().map(|(m, rs)| (m, Rc::from(rs))).collect();
-        for (m, rs) in &per {
+        // Instances in order: each machine's list grows in `instances`' order.
+        for (m, rs) in per {
             machine_instances
                 .entry(m.clone())
                 .or_default()
-                .push((k, rs.clone()));
+                .push((k, Rc::from(rs)));
         }
-        member_roles.insert(i.clone(), per);
-    }
-    for list in machine_instances.values_mut() {
-        list.sort_by_key(|(k, _)| *k);
     }
     Rc::new(Group {
         id,
@@ -186,7 +178,6 @@ fn make_group(
         per_instance: RefCell::default(),
         per_machine: RefCell::default(),
         applied: RefCell::default(),
-        member_roles,
         machine_instances,
         interfaces: RefCell::default(),
         interfaces_by_role: RefCell::default(),
@@ -448,11 +439,15 @@ impl Group {
 
     /// The roles of instance `i` that machine `m` is in (sorted).
     fn roles_of(&self, i: &str, m: &str) -> Rc<[String]> {
-        self.member_roles
-            .get(i)
-            .and_then(|ms| ms.get(m))
-            .cloned()
-            .unwrap_or_else(|| Rc::from([]))
+        self.memberships(m)
+            .iter()
+            .find(|(k, _)| self.instances[*k].0 == i)
+            .map_or_else(|| Rc::from([]), |(_, roles)| roles.clone())
+    }
+
+    /// The instances machine `m` is a member of, in order, with its roles in each.
+    fn memberships(&self, m: &str) -> &[(usize, Rc<[String]>)] {
+        self.machine_instances.get(m).map_or(&[], Vec::as_slice)
     }
 
     fn mk_exports(&self, ev: &mut Eval, parts: [&str; 4]) -> Result<Value> {
@@ -549,22 +544,16 @@ impl Group {
         let s = self.service_name(ev)?;
         let mut roles: Vec<String> = Vec::new();
         let mut instances = Vec::new();
-        let memberships = self
-            .machine_instances
-            .get(m)
-            .map_or(&[][..], |v| v.as_slice());
-        for (k, mine) in memberships {
+        for (k, mine) in self.memberships(m) {
             let i = &self.instances[*k].0;
-            if !mine.is_empty() {
-                roles.extend(mine.iter().cloned());
-                instances.push(attr(
-                    i,
-                    attrs(vec![attr_sym(
-                        kith_eval::sym!("roles"),
-                        self.applied_roles(i),
-                    )]),
-                ));
-            }
+            roles.extend(mine.iter().cloned());
+            instances.push(attr(
+                i,
+                attrs(vec![attr_sym(
+                    kith_eval::sym!("roles"),
+                    self.applied_roles(i),
+                )]),
+            ));
         }
         roles.sort();
         roles.dedup();

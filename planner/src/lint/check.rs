@@ -84,10 +84,11 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
     let mut sharing = true;
     loop {
         share::set_sharing(sharing);
-        // From the disk and without the cache, the exports are planned group by group on
-        // the other thread, and this one helps with the groups left once its own checks
-        // are done. (With the cache, the groups it computed could not be stored: its
-        // evaluator read files for its checks that those groups' reads would lack.)
+        // Without the cache (from the disk, or through an editor's buffers), the exports
+        // are planned group by group on the other thread, and this one helps with the
+        // groups left once its own checks are done. (With the cache, the groups it
+        // computed could not be stored: its evaluator read files for its checks that
+        // those groups' reads would lack.)
         let board = exports_plan::Board::default();
         let helper = (parallel
             && run.cache_dir.is_none()
