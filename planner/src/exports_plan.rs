@@ -260,33 +260,22 @@ impl Drop for PublishOnDrop<'_> {
 }
 
 /// Helps [`plan_alone`] on another thread, whose `board` it was given: takes units until
-/// none are left and computes them with `ev`, which loaded the same clan (`clan`) reading
-/// through `fs`, and may have evaluated more since (the linter's checks). The groups it
-/// computes are therefore not cached on their own; what it read goes into the view's
-/// observations. Hands its outcome back in any case (also when the other thread had no
-/// units for it).
-pub(crate) fn help(
-    board: &Board,
-    ev: &mut Eval,
-    fs: Option<&RecordingFs>,
-    clan: &Clan,
-    observe: bool,
-) {
+/// none are left and computes them with `ev`, which loaded the same clan (`clan`), and may
+/// have evaluated more since (the linter's checks). The groups it computes are therefore
+/// not cached on their own, and what it reads is not observed here: its caller gathers
+/// every read of its evaluator with the rest. Hands its outcome back in any case (also
+/// when the other thread had no units for it).
+pub(crate) fn help(board: &Board, ev: &mut Eval, clan: &Clan) {
     let mut handback = Handback(board, None);
-    // Without a recording file system (files read from elsewhere), nothing is observed.
-    let unrecorded = RecordingFs::default();
-    let (fs, observe) = match fs {
-        Some(fs) => (fs, observe),
-        None => (&unrecorded, false),
-    };
     if !board.wait() {
         handback.1 = Some(Ok((Vec::new(), Vec::new())));
         return;
     }
-    let before = fs.mark();
+    // Reads are not recorded per unit (see above).
+    let unrecorded = RecordingFs::default();
     let mut results = Vec::new();
     while let Some(u) = board.take() {
-        match compute_in(ev, fs, clan, &[u], observe) {
+        match compute_in(ev, &unrecorded, clan, &[u], false) {
             Ok(r) => results.extend(r),
             Err(e) => {
                 handback.1 = Some(Err(e.to_string()));
@@ -297,13 +286,7 @@ pub(crate) fn help(
     for r in &mut results {
         r.cacheable = false;
     }
-    let store = format!("{}/", ev.options.store_dir);
-    let earlier = if observe && !results.is_empty() {
-        fs.observations_between(0..before, |p| p.starts_with(&store))
-    } else {
-        Vec::new()
-    };
-    handback.1 = Some(Ok((results, earlier)));
+    handback.1 = Some(Ok((results, Vec::new())));
 }
 
 fn second_worker_units(src: &Source, board: &Board) -> WorkerOutcome {
@@ -674,7 +657,7 @@ mod tests {
     }
 
     /// A helper that takes every unit computes what the planning thread would, says that
-    /// its groups are not to be cached on their own, and hands back what it read before;
+    /// its groups are not to be cached on their own and that it observed nothing;
     /// with no units for it, it hands back nothing at once.
     #[test]
     fn a_helper_computes_the_units_it_takes() {
@@ -689,18 +672,23 @@ mod tests {
 
         let board = Board::default();
         board.publish(Some(units.clone()));
-        help(&board, &mut helper.ev, Some(&helper.fs), &helper.clan, true);
+        help(&board, &mut helper.ev, &helper.clan);
         let (theirs, earlier) = board.outcome().unwrap();
         assert_eq!(theirs.len(), units.len());
-        assert!(theirs.iter().all(|r| !r.cacheable));
-        assert!(!earlier.is_empty(), "what loading read is handed back");
+        assert!(theirs
+            .iter()
+            .all(|r| !r.cacheable && r.observations.is_empty()));
+        assert!(
+            earlier.is_empty(),
+            "the caller gathers what the helper read"
+        );
         let mine = compute(&mut planner, &units, false).unwrap();
         assert!(mine.iter().all(|r| r.cacheable));
         assert_eq!(keys(&theirs), keys(&mine));
 
         let board = Board::default();
         board.publish(None);
-        help(&board, &mut helper.ev, Some(&helper.fs), &helper.clan, true);
+        help(&board, &mut helper.ev, &helper.clan);
         let (theirs, earlier) = board.outcome().unwrap();
         assert!(theirs.is_empty() && earlier.is_empty());
         let _ = std::fs::remove_dir_all(&dir);

@@ -5,7 +5,7 @@ use super::locate::Files;
 use super::{Counts, Diagnostic, Edit, Fix, Location, Note, Run, Severity};
 use crate::exports_plan;
 use crate::fleet::machines::{levenshtein, suggest};
-use crate::recording_fs::{Observation, RecordingFs};
+use crate::recording_fs::Observation;
 use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
@@ -84,16 +84,14 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
     let mut sharing = true;
     loop {
         share::set_sharing(sharing);
-        // Without the cache (from the disk, or through an editor's buffers), the exports
-        // are planned group by group on the other thread, and this one helps with the
-        // groups left once its own checks are done. (With the cache, the groups it
-        // computed could not be stored: its evaluator read files for its checks that
-        // those groups' reads would lack.)
+        // The exports are planned group by group on the other thread (from the disk, or
+        // through an editor's buffers), and this one helps with the groups left once its
+        // own checks are done. With the cache, the groups this thread computes are not
+        // stored on their own (its evaluator read files for its checks that those
+        // groups' reads would lack); the report is, with everything both threads read.
         let board = exports_plan::Board::default();
-        let helper = (parallel
-            && run.cache_dir.is_none()
-            && matches!(through, Through::Disk | Through::Shared(_)))
-        .then_some(&board);
+        let helper =
+            (parallel && matches!(through, Through::Disk | Through::Shared(_))).then_some(&board);
         let outcome = std::thread::scope(|scope| {
             let alongside = parallel.then(|| {
                 std::thread::Builder::new()
@@ -305,7 +303,7 @@ impl Pass<'_, '_> {
             }
         };
         self.run.tell("loading the clan", 0, 0);
-        let out = self.checks(&mut ev, recording.as_deref());
+        let out = self.checks(&mut ev);
         // What was read matters only to the cache.
         if let Some(fs) = recording.filter(|_| self.run.cache_dir.is_some()) {
             let store = format!("{}/", ev.options.store_dir);
@@ -315,11 +313,7 @@ impl Pass<'_, '_> {
         out
     }
 
-    fn checks(
-        &mut self,
-        ev: &mut Eval,
-        recording: Option<&RecordingFs>,
-    ) -> Option<Vec<Diagnostic>> {
+    fn checks(&mut self, ev: &mut Eval) -> Option<Vec<Diagnostic>> {
         let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
         let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
         let clan = match kith_inventory::clan::load(ev, dir, opts) {
@@ -383,7 +377,8 @@ impl Pass<'_, '_> {
         self.run.tell("evaluating exports", 0, 0);
         let mut known = KnownClasses::new();
         if let Some(board) = self.helper.0.take() {
-            exports_plan::help(board, ev, recording, &clan, self.run.cache_dir.is_some());
+            // What it reads is gathered with the rest of this evaluator's reads.
+            exports_plan::help(board, ev, &clan);
             // The classes of the members whose results this thread computed, while the
             // other tells those of its own.
             known =
