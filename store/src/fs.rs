@@ -185,8 +185,23 @@ pub fn read_rest(file: &mut std::fs::File, len: usize, out: &mut Vec<u8>) -> io:
     }
     out.truncate(start + n);
     if n == len {
-        // The end, or more than `len` bytes if the file grew.
-        n += file.read_to_end(out)?;
+        // The end, or more than `len` bytes if the file grew: one read tells (the file's
+        // rest, if any, is then read as `read_to_end` reads).
+        let mut probe = [0u8; 64];
+        let k = loop {
+            match file.read(&mut probe) {
+                Ok(k) => break k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            }
+        };
+        if k > 0 {
+            out.extend_from_slice(&probe[..k]);
+            n += k + file.read_to_end(out)?;
+        }
     }
     Ok(n)
 }
@@ -202,5 +217,30 @@ pub fn io_reason(e: &io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_rest;
+
+    /// The rest of a file is read whatever length it was expected to have: exactly, more
+    /// (the file grew past the probe's size too) or fewer bytes.
+    #[test]
+    fn read_rest_reads_to_the_end() {
+        let dir = std::env::temp_dir().join(format!("kith-read-rest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let content: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        for expected in [0, 10, 999, 1000, 1001, 5000] {
+            let mut f = std::fs::File::open(&path).unwrap();
+            let mut out = b"head".to_vec();
+            let n = read_rest(&mut f, expected, &mut out).unwrap();
+            assert_eq!(n, content.len(), "expected {expected}");
+            assert_eq!(&out[..4], b"head");
+            assert_eq!(&out[4..], &content[..]);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
