@@ -300,6 +300,24 @@ fn diagnostics_fixes_completion_and_hover() {
     );
     assert_eq!(c.diagnostics(&doc), Vec::<Value>::new());
 
+    // A file changed on disk (not open) while the server runs, then a save: its mistake is
+    // reported (the server keeps what it computed of the files on disk only while they
+    // are unchanged).
+    let unknown = json_text.replacen(
+        "\"nas\": {\n              \"settings\"",
+        "\"nas-x\": {\n              \"settings\"",
+        1,
+    );
+    assert_ne!(unknown, json_text);
+    std::fs::write(&json_path, &unknown).unwrap();
+    c.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": { "uri": doc } }),
+    );
+    let json_uri = uri(&json_path);
+    let ds = c.diagnostics(&json_uri);
+    assert!(ds.iter().any(|d| d["code"] == "unknown-machine"), "{ds:?}");
+
     assert_eq!(c.request("shutdown", Value::Null), Value::Null);
     c.notify("exit", Value::Null);
     let status = c.child.wait().unwrap();

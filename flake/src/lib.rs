@@ -123,6 +123,11 @@ impl SourceMemo {
         }))
     }
 
+    /// Whether `other` is this memo (a handle to the same trees), not merely an equal one.
+    pub fn same(&self, other: &SourceMemo) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The tree of `key`, waiting while another load computes it; or, when there is none,
     /// a claim on computing it (`Err`).
     fn get_or_claim(&self, key: &MemoKey) -> std::result::Result<SourceTree, Claim<'_>> {

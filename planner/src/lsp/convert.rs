@@ -12,13 +12,13 @@ use std::path::Path;
 /// The texts of the clan's files, by path relative to the clan's directory (open buffers
 /// first, then the disk).
 pub trait Texts {
-    /// The text of `rel`, if readable.
-    fn text(&self, rel: &str) -> Option<String>;
+    /// The text of `rel` with its lines indexed, if readable.
+    fn text(&self, rel: &str) -> Option<std::rc::Rc<text::Indexed>>;
 }
 
 impl<F: Fn(&str) -> Option<String>> Texts for F {
-    fn text(&self, rel: &str) -> Option<String> {
-        self(rel)
+    fn text(&self, rel: &str) -> Option<std::rc::Rc<text::Indexed>> {
+        self(rel).map(|t| std::rc::Rc::new(text::Indexed::new(t)))
     }
 }
 
@@ -32,7 +32,7 @@ pub fn uri(root: &Path, rel: &str) -> Option<Url> {
 pub fn range(loc: &lint::Location, texts: &dyn Texts) -> lsp_types::Range {
     let r = &loc.range;
     match texts.text(&loc.file) {
-        Some(t) => text::range(&t, r.start.byte, r.end.byte),
+        Some(t) => t.range(r.start.byte, r.end.byte),
         None => {
             let p = |p: &lint::Position| {
                 lsp_types::Position::new(

@@ -6,6 +6,7 @@
 pub mod context;
 pub mod convert;
 mod features;
+mod kept;
 mod model;
 pub mod overlay;
 mod server;

@@ -3,6 +3,7 @@
 
 use super::context::Lang;
 use super::convert::{self, Texts};
+use super::kept::KeptSources;
 use super::model::Model;
 use super::overlay::OverlayFs;
 use super::{features, text, Options};
@@ -16,6 +17,7 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// One published diagnostic with the lint diagnostic it came from (for its fixes).
 struct Published {
@@ -41,6 +43,8 @@ pub(super) struct Server<'c> {
     published: BTreeSet<Url>,
     /// The clan for completion and hover, and the buffers it was loaded with.
     model: Option<(Model, blake3::Hash)>,
+    /// The source hashes of the files on disk, kept while they are unchanged.
+    sources: KeptSources,
 }
 
 impl<'c> Server<'c> {
@@ -61,6 +65,7 @@ impl<'c> Server<'c> {
             diagnostics: Vec::new(),
             published: BTreeSet::new(),
             model: None,
+            sources: KeptSources::default(),
         }
     }
 
@@ -248,7 +253,8 @@ impl<'c> Server<'c> {
                 .is_some_and(|bytes| bytes == t.as_bytes())
         });
         let fs: lint::SharedFs = std::sync::Arc::new(self.overlay());
-        let opts = self.opts.clone();
+        let mut opts = self.opts.clone();
+        opts.source_memo = Some(self.sources.memo(&root, &opts));
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let config = lint::Config::load(&root)?;
             if saved {
@@ -348,8 +354,10 @@ impl<'c> Server<'c> {
         let root = self.root.clone()?;
         let key = self.buffers_key();
         if self.model.as_ref().is_none_or(|(_, k)| *k != key) {
+            let mut opts = self.opts.clone();
+            opts.source_memo = Some(self.sources.memo(&root, &opts));
             let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                Model::load(&root, &self.opts, self.overlay())
+                Model::load(&root, &opts, self.overlay())
             }));
             match loaded {
                 Ok(Some(m)) => self.model = Some((m, key)),
@@ -405,19 +413,23 @@ fn invalid(id: RequestId) -> Response {
 struct DocTexts {
     root: PathBuf,
     docs: HashMap<PathBuf, String>,
-    read: RefCell<HashMap<String, Option<String>>>,
+    /// Each text read and indexed once, by relative path.
+    read: RefCell<HashMap<String, Option<Rc<text::Indexed>>>>,
 }
 
 impl Texts for DocTexts {
-    fn text(&self, rel: &str) -> Option<String> {
-        let path = self.root.join(rel);
-        if let Some(t) = self.docs.get(&path) {
-            return Some(t.clone());
-        }
+    fn text(&self, rel: &str) -> Option<Rc<text::Indexed>> {
         self.read
             .borrow_mut()
             .entry(rel.to_string())
-            .or_insert_with(|| std::fs::read_to_string(&path).ok())
+            .or_insert_with(|| {
+                let path = self.root.join(rel);
+                let t = match self.docs.get(&path) {
+                    Some(t) => t.clone(),
+                    None => std::fs::read_to_string(&path).ok()?,
+                };
+                Some(Rc::new(text::Indexed::new(t)))
+            })
             .clone()
     }
 }

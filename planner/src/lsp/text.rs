@@ -6,20 +6,60 @@ use lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 /// The LSP position (0-based line, UTF-16 column) of byte `byte` of `text` (clamped to the
 /// text and moved back to a character boundary).
 pub fn position(text: &str, byte: usize) -> Position {
-    let mut byte = byte.min(text.len());
-    while !text.is_char_boundary(byte) {
-        byte -= 1;
-    }
-    let before = &text[..byte];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.bytes().filter(|&b| b == b'\n').count();
-    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
-    Position::new(to_u32(line), to_u32(character))
+    let byte = boundary(text, byte);
+    let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..byte].bytes().filter(|&b| b == b'\n').count();
+    Position::new(to_u32(line), utf16_column(text, line_start, byte))
 }
 
 /// The LSP range of bytes `start..end` of `text`.
 pub fn range(text: &str, start: usize, end: usize) -> Range {
     Range::new(position(text, start), position(text, end.max(start)))
+}
+
+/// `byte` clamped to `text` and moved back to a character boundary.
+fn boundary(text: &str, byte: usize) -> usize {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
+
+/// The UTF-16 column of `byte` on the line starting at `line_start`.
+fn utf16_column(text: &str, line_start: usize, byte: usize) -> u32 {
+    to_u32(text[line_start..byte].chars().map(char::len_utf16).sum())
+}
+
+/// A text with the byte offsets of its lines: positions in it without scanning it from
+/// the start each time (a lint of a large clan has many diagnostics in one file).
+pub struct Indexed {
+    /// The text.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Indexed {
+    /// Indexes `text`.
+    pub fn new(text: String) -> Indexed {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Indexed { text, line_starts }
+    }
+
+    /// [`position`] of byte `byte`.
+    pub fn position(&self, byte: usize) -> Position {
+        let byte = boundary(&self.text, byte);
+        let line = self.line_starts.partition_point(|&s| s <= byte) - 1;
+        let column = utf16_column(&self.text, self.line_starts[line], byte);
+        Position::new(to_u32(line), column)
+    }
+
+    /// [`range`] of bytes `start..end`.
+    pub fn range(&self, start: usize, end: usize) -> Range {
+        Range::new(self.position(start), self.position(end.max(start)))
+    }
 }
 
 /// The byte offset of LSP position `pos` in `text`: a column past the line's end is its
@@ -70,6 +110,17 @@ fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index gives the positions a scan from the start gives, at every byte.
+    #[test]
+    fn indexed_positions_equal_scanned_ones() {
+        let text = "ab\nxé𝄞 = \"m\";\n\n\nlast";
+        let indexed = Indexed::new(text.to_string());
+        for b in 0..text.len() + 3 {
+            assert_eq!(indexed.position(b), position(text, b), "byte {b}");
+        }
+        assert_eq!(indexed.range(5, 2), range(text, 5, 2));
+    }
 
     #[test]
     fn utf16_columns_on_non_ascii_lines() {
