@@ -14,12 +14,14 @@
 //! shows up twice, like an overlap, and the view is then computed in one piece.
 
 use crate::cache;
-use crate::recording_fs::{Observation, RecordingFs};
+use crate::recording_fs::{Digested, DigestingFs, Observation, RecordingFs};
 use kith_eval::Eval;
 use kith_inventory::clan::{self, Clan};
-use kith_inventory::services::{self, GroupInfo};
+use kith_inventory::services::{self, GroupInfo, KnownClasses};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// The flake, the overrides and `--offline`: what a worker needs to load the clan itself.
 #[derive(Clone)]
@@ -36,12 +38,72 @@ struct Source {
     /// Where the files are read instead of the disk (an editor's buffers over it); then
     /// nothing is observed.
     reading: Option<crate::lint::SharedFs>,
+    /// Groups kept from earlier plans through `reading` (only with it).
+    groups: Option<GroupMemo>,
+}
+
+/// Groups computed through an editor's buffers, kept by a caller that plans again after
+/// each edit (the language server): a group whose key (its instances, members and the
+/// inventory data they are computed from) is unchanged, and whose reads read the same
+/// again, is not computed again. The threads of one plan share it.
+#[derive(Clone, Default)]
+pub(crate) struct GroupMemo(Arc<Mutex<HashMap<String, Memoized>>>);
+
+/// A group kept: its keys, what it read, and its members' classes once told.
+struct Memoized {
+    keys: Vec<(String, serde_json::Value)>,
+    reads: Vec<Digested>,
+    classes: Option<KnownClasses>,
+}
+
+/// The memo's part in one plan: the groups it gave, and those computed and kept in it,
+/// whose members' classes are still to be told.
+pub(crate) struct MemoUse {
+    memo: GroupMemo,
+    /// The key of each group it gave.
+    hits: Vec<String>,
+    /// The key and the instances of each group computed and kept.
+    stored: Vec<(String, Vec<String>)>,
+}
+
+impl MemoUse {
+    /// The classes of the members of the groups the memo gave.
+    pub(crate) fn hit_classes(&self) -> KnownClasses {
+        let memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = KnownClasses::new();
+        for key in &self.hits {
+            if let Some(c) = memo.get(key).and_then(|m| m.classes.as_ref()) {
+                out.extend(c.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        out
+    }
+
+    /// Keeps the classes of the groups computed and kept, from `known` (what the evaluator
+    /// that computed them told); a group whose instances are not all there is dropped.
+    pub(crate) fn keep_classes(&self, known: &KnownClasses) {
+        let mut memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, instances) in &self.stored {
+            let classes: Option<KnownClasses> = instances
+                .iter()
+                .map(|i| Some((i.clone(), known.get(i)?.clone())))
+                .collect();
+            match (classes, memo.get_mut(key)) {
+                (Some(c), Some(m)) => m.classes = Some(c),
+                _ => {
+                    memo.remove(key);
+                }
+            }
+        }
+    }
 }
 
 /// A clan loaded in one evaluator, with its groups.
 struct Loaded {
     ev: Eval,
     fs: Rc<RecordingFs>,
+    /// What the evaluator read through `Source::reading`, when groups are kept.
+    digests: Option<Rc<DigestingFs>>,
     clan: Clan,
     infos: Vec<GroupInfo>,
     flake_path: String,
@@ -57,6 +119,8 @@ struct GroupResult {
     /// evaluator that had read more than the loading (see [`help`]), whose reads the
     /// group's may lack.
     cacheable: bool,
+    /// What it read through the editor's buffers, when groups are kept.
+    digested: Vec<Digested>,
 }
 
 /// What the second worker computed, or why it could not.
@@ -80,13 +144,22 @@ pub struct Planned {
     pub store_dir: String,
     /// For `--explain`.
     pub how: String,
+    /// The memo's part, when groups are kept.
+    pub(crate) memo: Option<MemoUse>,
 }
 
 fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Error> {
     let (mut ev, fs) = crate::recording_evaluator(src.offline);
+    let mut digests = None;
     if let Some(reading) = &src.reading {
         // The recording file system then sees no read (and `observe` is off).
-        ev.set_file_system(Rc::new(reading.clone()));
+        if src.groups.is_some() {
+            let d = Rc::new(DigestingFs::new(reading.clone()));
+            ev.set_file_system(d.clone());
+            digests = Some(d);
+        } else {
+            ev.set_file_system(Rc::new(reading.clone()));
+        }
     }
     let opts = kith_flake::FlakeOptions {
         overrides: src.overrides.clone(),
@@ -101,6 +174,7 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     Ok(Loaded {
         ev,
         fs,
+        digests,
         clan,
         infos,
         flake_path,
@@ -124,13 +198,21 @@ fn compute(
     units: &[Unit],
     observe: bool,
 ) -> Result<Vec<GroupResult>, kith_inventory::Error> {
-    compute_in(&mut l.ev, &l.fs, &l.clan, units, observe)
+    compute_in(
+        &mut l.ev,
+        &l.fs,
+        l.digests.as_deref(),
+        &l.clan,
+        units,
+        observe,
+    )
 }
 
 /// [`compute`] with an evaluator that loaded `clan`, reading through `fs`.
 fn compute_in(
     ev: &mut Eval,
     fs: &RecordingFs,
+    digests: Option<&DigestingFs>,
     clan: &Clan,
     units: &[Unit],
     observe: bool,
@@ -139,7 +221,12 @@ fn compute_in(
     let mut out = Vec::new();
     for &(index, part) in units {
         let mark = fs.mark();
+        let digest_mark = digests.map(DigestingFs::mark);
         let (keys, read_exports) = services::group_exports_json(ev, clan, index, part)?;
+        let digested = match (digests, digest_mark) {
+            (Some(d), Some(m)) => d.since(m),
+            _ => Vec::new(),
+        };
         let observations = if observe {
             fs.observations_since(mark, |p| p.starts_with(&store_prefix))
         } else {
@@ -151,6 +238,7 @@ fn compute_in(
             read_exports,
             observations,
             cacheable: true,
+            digested,
         });
     }
     Ok(out)
@@ -275,7 +363,7 @@ pub(crate) fn help(board: &Board, ev: &mut Eval, clan: &Clan) {
     let unrecorded = RecordingFs::default();
     let mut results = Vec::new();
     while let Some(u) = board.take() {
-        match compute_in(ev, &unrecorded, clan, &[u], false) {
+        match compute_in(ev, &unrecorded, None, clan, &[u], false) {
             Ok(r) => results.extend(r),
             Err(e) => {
                 handback.1 = Some(Err(e.to_string()));
@@ -393,6 +481,7 @@ pub fn plan(
         observe: !no_cache && cache_dir.is_some(),
         also_tracked: opts.also_tracked.clone(),
         reading: None,
+        groups: None,
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);
@@ -438,17 +527,20 @@ pub(crate) struct Alone {
 /// linter's second thread, which also needs the members' classes): the plan, if the view
 /// could be planned group by group (`None`: compute it in one piece), and the evaluator,
 /// if the clan loaded. With `cache_dir`, groups come from and go to the plan cache, as
-/// for `kith select`.
+/// for `kith select`; read through `reading` with `groups`, they come from and go to
+/// that memo.
 pub(crate) fn plan_alone(
     dir: &Path,
     opts: &kith_flake::FlakeOptions,
     cache_dir: Option<&Path>,
     helper: Option<&Board>,
     reading: Option<crate::lint::SharedFs>,
+    groups: Option<GroupMemo>,
 ) -> (Option<Planned>, Option<Alone>) {
     let _release = PublishOnDrop(helper);
     // Groups read through other files than the disk's are neither cached nor observed.
     let cache_dir = cache_dir.filter(|_| reading.is_none());
+    let groups = groups.filter(|_| reading.is_some());
     let src = Source {
         dir: dir.to_path_buf(),
         overrides: opts.overrides.clone(),
@@ -457,8 +549,10 @@ pub(crate) fn plan_alone(
         observe: cache_dir.is_some(),
         also_tracked: opts.also_tracked.clone(),
         reading,
+        groups,
     };
-    let Ok(mut main) = load(&src, cache_dir.is_some()) else {
+    let fingerprints = cache_dir.is_some() || src.groups.is_some();
+    let Ok(mut main) = load(&src, fingerprints) else {
         return (None, None);
     };
     let planned = plan_loaded(&src, &mut main, cache_dir, helper);
@@ -496,6 +590,25 @@ fn plan_loaded(
                 }
             }
         }
+    }
+    let mut memo_use = None;
+    if let (Some(memo), Some(reading)) = (&src.groups, &src.reading) {
+        let mut hits = Vec::new();
+        let kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, info) in main.infos.iter().enumerate() {
+            let key = group_key(src, info, &main.flake_path, &main.clan.core);
+            let Some(m) = kept.get(&key) else { continue };
+            if m.classes.is_some() && m.reads.iter().all(|r| r.holds(&**reading)) {
+                cached[i] = Some(m.keys.clone());
+                hits.push(key);
+            }
+        }
+        drop(kept);
+        memo_use = Some(MemoUse {
+            memo: memo.clone(),
+            hits,
+            stored: Vec::new(),
+        });
     }
     let missing: Vec<usize> = (0..n).filter(|&i| cached[i].is_none()).collect();
     let mut results: Vec<GroupResult> = Vec::new();
@@ -539,6 +652,7 @@ fn plan_loaded(
                 last.read_exports |= r.read_exports;
                 last.cacheable &= r.cacheable;
                 last.observations.extend(r.observations);
+                last.digested.extend(r.digested);
             }
             _ => joined.push(r),
         }
@@ -585,6 +699,36 @@ fn plan_loaded(
             );
         }
     }
+    // Keep each computed group that may be kept, and only the groups of this plan.
+    if let Some(u) = memo_use.as_mut() {
+        let paths = [main.flake_path.as_str(), &main.clan.core];
+        let mut kept = u.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = std::collections::HashSet::new();
+        for r in &results {
+            let info = &main.infos[r.index];
+            let key = group_key(src, info, &main.flake_path, &main.clan.core);
+            let keepable = !r.read_exports
+                && r.cacheable
+                && !r
+                    .keys
+                    .iter()
+                    .any(|(k, v)| mentions_str(k, &paths) || mentions(v, &paths));
+            if keepable {
+                kept.insert(
+                    key.clone(),
+                    Memoized {
+                        keys: r.keys.clone(),
+                        reads: r.digested.clone(),
+                        classes: None,
+                    },
+                );
+                u.stored.push((key.clone(), info.instances.clone()));
+            }
+            current.insert(key);
+        }
+        current.extend(u.hits.iter().cloned());
+        kept.retain(|k, _| current.contains(k));
+    }
     // The view: the keys moved out of the groups, in order.
     let mut all: Vec<(String, serde_json::Value)> = Vec::with_capacity(names.len());
     for r in results {
@@ -609,6 +753,7 @@ fn plan_loaded(
             if parallel { ", by two workers" } else { "" },
             builtin_lib_note(&main.clan)
         ),
+        memo: memo_use,
     })
 }
 
@@ -648,12 +793,118 @@ mod tests {
             observe: true,
             also_tracked: Vec::new(),
             reading: None,
+            groups: None,
         };
         Some((dir, src))
     }
 
     fn keys(results: &[GroupResult]) -> Vec<(usize, Vec<(String, serde_json::Value)>)> {
         results.iter().map(|r| (r.index, r.keys.clone())).collect()
+    }
+
+    /// Groups kept through an editor's buffers give what computing them gives: again
+    /// unchanged (every group that may be kept from the memo), after an edit of one machine's settings
+    /// (its group computed again, the others kept), and after an edit of a file a group
+    /// read (a public var).
+    #[test]
+    fn kept_groups_equal_computed_ones() {
+        use crate::lsp::overlay::OverlayFs;
+        let Some((dir, src)) = fleet(30, "exports-plan-kept") else {
+            return;
+        };
+        let opts = kith_flake::FlakeOptions {
+            overrides: src.overrides.clone(),
+            offline: true,
+            ..Default::default()
+        };
+        let memo = GroupMemo::default();
+        let overlay = |buffers: &[(PathBuf, String)]| -> crate::lint::SharedFs {
+            std::sync::Arc::new(OverlayFs::new(
+                buffers.iter().map(|(p, t)| (p.as_path(), t.as_str())),
+            ))
+        };
+        // A plan through `fs`, with the memo (its classes kept as the linter keeps them),
+        // and one computed from scratch: the same view; how many groups the memo gave.
+        let plan = |fs: crate::lint::SharedFs| {
+            let (p, alone) = plan_alone(
+                &dir,
+                &opts,
+                None,
+                None,
+                Some(fs.clone()),
+                Some(memo.clone()),
+            );
+            let (mut p, mut a) = (p.unwrap(), alone.unwrap());
+            let used = p.memo.take().unwrap();
+            let known = services::computed_member_classes(&mut a.ev, &a.clan).unwrap();
+            used.keep_classes(&known);
+            let (fresh, _) = plan_alone(&dir, &opts, None, None, Some(fs), None);
+            assert_eq!(p.json, fresh.unwrap().json);
+            used.hits.len()
+        };
+        assert_eq!(plan(overlay(&[])), 0);
+        // Every group that may be kept (not one reading other groups' exports or holding
+        // the flake's path).
+        let groups = memo.0.lock().unwrap().len();
+        assert!(groups >= 3, "{groups} groups kept");
+        assert_eq!(plan(overlay(&[])), groups, "every group kept");
+
+        // One machine's port, in a buffer of `inventory.json`.
+        let json_path = dir.join("inventory.json");
+        let mut inv: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+        let port = inv["instances"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .flat_map(|i| {
+                i["roles"]
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|r| r.values_mut())
+            })
+            .flat_map(|r| {
+                r["machines"]
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|m| m.values_mut())
+            })
+            .find_map(|m| m.get_mut("settings").and_then(|s| s.get_mut("port")))
+            .expect("a machine-level port in the generated fleet");
+        *port = (port.as_i64().unwrap() + 1).into();
+        let edited = vec![(json_path, serde_json::to_string_pretty(&inv).unwrap())];
+        let kept = plan(overlay(&edited));
+        assert!(kept > 0 && kept < groups, "{kept} of {groups} kept");
+        assert_eq!(plan(overlay(&edited)), groups);
+
+        // A public var a group reads.
+        let var = walk_files(&dir.join("vars/per-machine"))
+            .into_iter()
+            .find(|p| p.ends_with("value"))
+            .expect("a public var in the generated fleet");
+        let mut buffers = edited.clone();
+        buffers.push((var, "10.99.99.99".into()));
+        let kept = plan(overlay(&buffers));
+        assert!(kept < groups, "{kept} of {groups} kept");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The files below `dir`, in no particular order.
+    fn walk_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     /// A helper that takes every unit computes what the planning thread would, says that

@@ -468,10 +468,195 @@ impl FileSystem for RecordingFs {
     }
 }
 
+/// What one read through a [`DigestingFs`] saw: the operation, the path and a digest of
+/// the result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digested {
+    op: Op,
+    path: PathBuf,
+    digest: String,
+}
+
+/// A file system operation a [`DigestingFs`] remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Op {
+    Lstat,
+    Stat,
+    Link,
+    List,
+    Read,
+    Canonical,
+}
+
+impl Op {
+    /// The digest of what `self` sees of `path` through `fs` now.
+    fn digest(self, fs: &dyn FileSystem, path: &Path) -> String {
+        match self {
+            Op::Lstat => stat_digest(&fs.lstat(path)),
+            Op::Stat => stat_digest(&fs.stat(path)),
+            Op::Link => path_digest(&fs.read_link(path)),
+            Op::List => list_digest(&fs.read_dir(path)),
+            Op::Read => read_digest(&fs.read(path)),
+            Op::Canonical => path_digest(&fs.canonicalize(path)),
+        }
+    }
+}
+
+fn stat_digest(r: &io::Result<Stat>) -> String {
+    match r {
+        Ok(st) => format!(
+            "{}{}",
+            st.kind.as_str(),
+            if st.executable { " x" } else { "" }
+        ),
+        Err(_) => "missing".into(),
+    }
+}
+
+fn path_digest(r: &io::Result<PathBuf>) -> String {
+    match r {
+        Ok(p) => content_digest(p.as_os_str().as_bytes()),
+        Err(_) => "missing".into(),
+    }
+}
+
+fn list_digest(r: &io::Result<Vec<(OsString, FileKind)>>) -> String {
+    match r {
+        Ok(entries) => listing_digest(
+            entries
+                .iter()
+                .map(|(n, k)| (n.to_string_lossy().into_owned(), k.as_str())),
+        ),
+        Err(_) => "missing".into(),
+    }
+}
+
+fn read_digest(r: &io::Result<Vec<u8>>) -> String {
+    match r {
+        Ok(bytes) => content_digest(bytes),
+        Err(_) => "missing".into(),
+    }
+}
+
+impl Digested {
+    /// Whether the same read through `fs` sees the same now.
+    pub fn holds(&self, fs: &dyn FileSystem) -> bool {
+        self.op.digest(fs, &self.path) == self.digest
+    }
+}
+
+/// A file system read through another that any thread can read (an editor's buffers over
+/// the disk), remembering what each read saw, so that a result computed from those reads
+/// can be kept while reading them again sees the same ([`Digested::holds`]).
+pub struct DigestingFs {
+    inner: crate::lint::SharedFs,
+    seen: RefCell<Vec<Digested>>,
+}
+
+impl DigestingFs {
+    /// Reads through `inner`.
+    pub fn new(inner: crate::lint::SharedFs) -> DigestingFs {
+        DigestingFs {
+            inner,
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// How many reads were made so far.
+    pub fn mark(&self) -> usize {
+        self.seen.borrow().len()
+    }
+
+    /// The reads made since `mark`, each once.
+    pub fn since(&self, mark: usize) -> Vec<Digested> {
+        let mut out = self.seen.borrow()[mark..].to_vec();
+        out.sort_by(|a, b| {
+            (a.op, a.path.as_os_str().as_bytes()).cmp(&(b.op, b.path.as_os_str().as_bytes()))
+        });
+        out.dedup();
+        out
+    }
+
+    fn seen<T>(
+        &self,
+        op: Op,
+        path: &Path,
+        r: io::Result<T>,
+        digest: impl Fn(&io::Result<T>) -> String,
+    ) -> io::Result<T> {
+        self.seen.borrow_mut().push(Digested {
+            op,
+            path: path.to_path_buf(),
+            digest: digest(&r),
+        });
+        r
+    }
+}
+
+impl FileSystem for DigestingFs {
+    fn lstat(&self, path: &Path) -> io::Result<Stat> {
+        self.seen(Op::Lstat, path, self.inner.lstat(path), stat_digest)
+    }
+    fn stat(&self, path: &Path) -> io::Result<Stat> {
+        self.seen(Op::Stat, path, self.inner.stat(path), stat_digest)
+    }
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.seen(Op::Link, path, self.inner.read_link(path), path_digest)
+    }
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(OsString, FileKind)>> {
+        self.seen(Op::List, path, self.inner.read_dir(path), list_digest)
+    }
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + '_>> {
+        // Read whole, so that what is digested is what the reader gives.
+        let bytes = self.read(path)?;
+        Ok(Box::new(io::Cursor::new(bytes)))
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.seen(
+            Op::Canonical,
+            path,
+            self.inner.canonicalize(path),
+            path_digest,
+        )
+    }
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.seen(Op::Read, path, self.inner.read(path), read_digest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tree_index::tests::tempfile_dir::Dir;
+
+    /// What a digesting file system saw holds while the files read say the same through
+    /// another file system, and fails once one of them does not (or is gone).
+    #[test]
+    fn digested_reads_hold_until_changed() {
+        let d = Dir::new();
+        std::fs::create_dir_all(d.0.join("a")).unwrap();
+        std::fs::write(d.0.join("a/f"), "one").unwrap();
+        let fs = DigestingFs::new(std::sync::Arc::new(OsFileSystem));
+        let before = fs.mark();
+        assert_eq!(fs.read(&d.0.join("a/f")).unwrap(), b"one");
+        let mut s = String::new();
+        fs.open(&d.0.join("a/f"))
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "one");
+        assert!(fs.lstat(&d.0.join("a/g")).is_err());
+        assert_eq!(fs.read_dir(&d.0.join("a")).unwrap().len(), 1);
+        let seen = fs.since(before);
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(seen.iter().all(|r| r.holds(&OsFileSystem)));
+        std::fs::write(d.0.join("a/g"), "").unwrap();
+        assert_eq!(seen.iter().filter(|r| !r.holds(&OsFileSystem)).count(), 2);
+        std::fs::remove_file(d.0.join("a/g")).unwrap();
+        std::fs::write(d.0.join("a/f"), "two").unwrap();
+        assert_eq!(seen.iter().filter(|r| !r.holds(&OsFileSystem)).count(), 1);
+        assert!(fs.since(fs.mark()).is_empty());
+    }
 
     /// The racy window has passed for files written before this.
     fn past_racy_window() {

@@ -543,6 +543,8 @@ pub struct GroupInfo {
     /// (as JSON text): equal data, equal results, unless the group read other groups'
     /// exports or files (the planner tracks those).
     pub fingerprint: String,
+    /// Its instances' names.
+    pub instances: Vec<String>,
 }
 
 /// The service groups of `clan`, in group-id order (with fingerprints if `fingerprints`,
@@ -645,6 +647,7 @@ pub fn group_infos(
             id: g.id.clone(),
             weight,
             fingerprint: fp,
+            instances: g.instances.iter().map(|(i, _)| i.clone()).collect(),
         });
     }
     Ok(out)

@@ -37,8 +37,9 @@ pub(crate) enum Through<'a> {
     /// (which could not read it).
     Local(&'a Rc<dyn FileSystem>),
     /// A file system any thread can read: nothing is observed; the exports may be
-    /// evaluated on a second thread, reading through it too.
-    Shared(&'a SharedFs),
+    /// evaluated on a second thread, reading through it too, and their groups kept in the
+    /// memo (if one is given) for the next lint.
+    Shared(&'a SharedFs, Option<&'a exports_plan::GroupMemo>),
 }
 
 /// A file system threads share, as the linter reads it.
@@ -50,11 +51,11 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
     let local: Option<Rc<dyn FileSystem>> = match through {
         Through::Disk => None,
         Through::Local(fs) => Some(fs.clone()),
-        Through::Shared(fs) => Some(Rc::new(fs.clone())),
+        Through::Shared(fs, _) => Some(Rc::new(fs.clone())),
     };
-    let shared = match through {
-        Through::Shared(fs) => Some(fs),
-        _ => None,
+    let (shared, groups) = match through {
+        Through::Shared(fs, groups) => (Some(fs), groups),
+        _ => (None, None),
     };
     let fs = local.as_ref();
     let mut files = Files::new(dir, None);
@@ -91,7 +92,7 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
         // groups' reads would lack); the report is, with everything both threads read.
         let board = exports_plan::Board::default();
         let helper =
-            (parallel && matches!(through, Through::Disk | Through::Shared(_))).then_some(&board);
+            (parallel && matches!(through, Through::Disk | Through::Shared(..))).then_some(&board);
         let outcome = std::thread::scope(|scope| {
             let alongside = parallel.then(|| {
                 std::thread::Builder::new()
@@ -105,13 +106,16 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
                             also_tracked: opts.also_tracked.clone(),
                         };
                         let shared = shared.cloned();
+                        let groups = groups.cloned();
                         // Groups of the exports go to and come from the plan cache when
                         // the files are read from the disk (and observed).
                         let cache_dir = match through {
                             Through::Disk => run.cache_dir.map(Path::to_path_buf),
                             _ => None,
                         };
-                        move || exports_alongside(dir, opts, sharing, shared, cache_dir, helper)
+                        move || {
+                            exports_alongside(dir, opts, sharing, shared, cache_dir, helper, groups)
+                        }
                     })
                     .ok()
             });
@@ -167,6 +171,7 @@ fn exports_alongside(
     shared: Option<SharedFs>,
     cache_dir: Option<std::path::PathBuf>,
     helper: Option<&exports_plan::Board>,
+    groups: Option<exports_plan::GroupMemo>,
 ) -> Alongside {
     share::set_sharing(sharing);
     let opts = &FlakeOptions {
@@ -176,22 +181,26 @@ fn exports_alongside(
         also_tracked: opts.also_tracked,
         ..FlakeOptions::default()
     };
-    exports_planned(dir, opts, cache_dir.as_deref(), helper, shared)
+    exports_planned(dir, opts, cache_dir.as_deref(), helper, shared, groups)
 }
 
 /// [`exports_alongside`]: the exports planned group by group as `kith select` plans them
 /// (from the disk, groups from and to the plan cache in `cache_dir`; else read through
-/// `reading`, an editor's buffers, and never cached), with the `helper`'s board if the
-/// other thread helps, else evaluated in one piece; then the members' classes in the same
-/// evaluator.
+/// `reading`, an editor's buffers, and never cached, but kept in `groups` if given), with
+/// the `helper`'s board if the other thread helps, else evaluated in one piece; then the
+/// members' classes in the same evaluator.
 fn exports_planned(
     dir: &Path,
     opts: &FlakeOptions,
     cache_dir: Option<&Path>,
     helper: Option<&exports_plan::Board>,
     reading: Option<SharedFs>,
+    groups: Option<exports_plan::GroupMemo>,
 ) -> Alongside {
-    let (planned, alone) = exports_plan::plan_alone(dir, opts, cache_dir, helper, reading);
+    // Groups are kept only where this thread tells their classes (with a helper).
+    let groups = groups.filter(|_| helper.is_some());
+    let (mut planned, alone) =
+        exports_plan::plan_alone(dir, opts, cache_dir, helper, reading, groups);
     let Some(mut a) = alone else {
         return Alongside {
             exports: false,
@@ -201,6 +210,7 @@ fn exports_planned(
         };
     };
     let mut observations = Vec::new();
+    let memo = planned.as_mut().and_then(|p| p.memo.take());
     let exports = match planned {
         Some(p) => {
             observations = p.worker_observations;
@@ -214,8 +224,15 @@ fn exports_planned(
     // computed for the exports; without, this one all (it computed them all, or they
     // came from the cache while the other thread was busy with its checks).
     let (classes, known) = if helper.is_some() {
-        let known = kith_inventory::services::computed_member_classes(&mut a.ev, &a.clan);
-        (None, known.unwrap_or_default())
+        let mut known = kith_inventory::services::computed_member_classes(&mut a.ev, &a.clan)
+            .unwrap_or_default();
+        // The groups kept from an earlier lint were not computed here: their classes are
+        // kept too.
+        if let Some(memo) = memo {
+            memo.keep_classes(&known);
+            known.extend(memo.hit_classes());
+        }
+        (None, known)
     } else {
         let all = kith_inventory::services::all_member_classes(&mut a.ev, &a.clan);
         (all.ok(), KnownClasses::new())

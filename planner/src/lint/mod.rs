@@ -328,8 +328,21 @@ pub fn lint_through_shared(
     config: &Config,
     fs: SharedFs,
 ) -> Result<Report, LintError> {
+    lint_through_kept(dir, opts, config, fs, None)
+}
+
+/// [`lint_through_shared`], the exports' groups kept in `groups` from one lint to the next
+/// (those whose inputs are unchanged are not computed again).
+pub(crate) fn lint_through_kept(
+    dir: &Path,
+    opts: &FlakeOptions,
+    config: &Config,
+    fs: SharedFs,
+    groups: Option<&crate::exports_plan::GroupMemo>,
+) -> Result<Report, LintError> {
     is_flake(dir)?;
-    let diagnostics = diagnostics(dir, opts, check::Through::Shared(&fs), &Run::default());
+    let through = check::Through::Shared(&fs, groups);
+    let diagnostics = diagnostics(dir, opts, through, &Run::default());
     Ok(suppressed(dir, config, diagnostics.diagnostics, &|p| {
         fs.read(p).ok()
     }))

@@ -45,6 +45,8 @@ pub(super) struct Server<'c> {
     model: Option<(Model, blake3::Hash)>,
     /// The source hashes of the files on disk, kept while they are unchanged.
     sources: KeptSources,
+    /// The exports' groups of earlier lints through the buffers.
+    groups: crate::exports_plan::GroupMemo,
 }
 
 impl<'c> Server<'c> {
@@ -66,6 +68,7 @@ impl<'c> Server<'c> {
             published: BTreeSet::new(),
             model: None,
             sources: KeptSources::default(),
+            groups: Default::default(),
         }
     }
 
@@ -260,7 +263,7 @@ impl<'c> Server<'c> {
             if saved {
                 lint::lint_with(&root, &opts, &config, crate::cache::dir().as_deref())
             } else {
-                lint::lint_through_shared(&root, &opts, &config, fs)
+                lint::lint_through_kept(&root, &opts, &config, fs, Some(&self.groups))
             }
         }));
         let report = match run {
