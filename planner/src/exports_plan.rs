@@ -9,7 +9,9 @@
 //! write keys starting with its own name; overlaps are checked and, like any error, make
 //! the caller compute the view in one piece, which gives clan-core's exact error), and a
 //! group's result depends only on its instances, the inventory data it reads (in its
-//! fingerprint), the files it reads (observed) and, if it reads `exports`, every other
+//! fingerprint), the files it reads (observed), the files loading the clan read other
+//! than for inventory data (a service module written in `clan.nix` is read there, not by
+//! the group: they are observed with each group) and, if it reads `exports`, every other
 //! group (such a group is never cached on its own). A key written by two parts of a group
 //! shows up twice, like an overlap, and the view is then computed in one piece.
 
@@ -104,6 +106,9 @@ struct Loaded {
     fs: Rc<RecordingFs>,
     /// What the evaluator read through `Source::reading`, when groups are kept.
     digests: Option<Rc<DigestingFs>>,
+    /// The marks of `fs` and `digests` when the clan was loaded: what was read before
+    /// them was read by loading it.
+    loaded: (usize, usize),
     clan: Clan,
     infos: Vec<GroupInfo>,
     flake_path: String,
@@ -171,14 +176,47 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
     let clan = clan::load(&mut ev, &src.dir, &opts)?;
     let infos = services::group_infos(&mut ev, &clan, fingerprints)?;
     let flake_path = clan.flake_path(&mut ev)?;
+    let loaded = (fs.mark(), digests.as_ref().map_or(0, |d| d.mark()));
     Ok(Loaded {
         ev,
         fs,
         digests,
+        loaded,
         clan,
         infos,
         flake_path,
     })
+}
+
+/// Whether a file of the flake in `dir` is read by loading the clan only for inventory
+/// data (`inventory.json`, the `machines` directory's listing), which the groups'
+/// fingerprints hold; a group does not depend on such a file otherwise.
+fn inventory_data(dir: &Path, path: &Path) -> bool {
+    path.parent() == Some(dir)
+        && matches!(
+            path.file_name().and_then(|n| n.to_str()),
+            Some("inventory.json" | "machines")
+        )
+}
+
+/// What loading the clan read that any group may depend on: every file but those read
+/// for inventory data only. A service module defined in `clan.nix`, say, was read there
+/// and never again by the group that evaluates it.
+fn loading_observations(src: &Source, main: &Loaded) -> Vec<Observation> {
+    let store = format!("{}/", main.ev.options.store_dir);
+    main.fs.observations_between(0..main.loaded.0, |p| {
+        p.starts_with(&store) || inventory_data(&src.dir, p)
+    })
+}
+
+/// [`loading_observations`] through the editor's buffers.
+fn loading_digests(src: &Source, main: &Loaded) -> Vec<Digested> {
+    let Some(d) = &main.digests else {
+        return Vec::new();
+    };
+    let mut out = d.between(0..main.loaded.1);
+    out.retain(|r| !inventory_data(&src.dir, r.path()));
+    out
 }
 
 /// What `--explain` adds when the clan's modules got kith's built-in lib.
@@ -670,9 +708,11 @@ fn plan_loaded(
     if names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
-    // Cache each computed group that read no other group's exports.
+    // Cache each computed group that read no other group's exports, with what loading
+    // read.
     if use_cache {
         let d = cache_dir.expect("checked");
+        let loading = loading_observations(src, main);
         for r in &results {
             if r.read_exports || !r.cacheable {
                 continue;
@@ -689,10 +729,12 @@ fn plan_loaded(
             }
             let map: serde_json::Map<String, serde_json::Value> = r.keys.iter().cloned().collect();
             let v = serde_json::Value::Object(map);
+            let mut observations = r.observations.clone();
+            observations.extend(loading.iter().cloned());
             cache::store(
                 d,
                 &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
-                r.observations.clone(),
+                observations,
                 None,
                 &v,
                 "",
@@ -701,6 +743,7 @@ fn plan_loaded(
     }
     // Keep each computed group that may be kept, and only the groups of this plan.
     if let Some(u) = memo_use.as_mut() {
+        let loading = loading_digests(src, main);
         let paths = [main.flake_path.as_str(), &main.clan.core];
         let mut kept = u.memo.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut current = std::collections::HashSet::new();
@@ -718,7 +761,7 @@ fn plan_loaded(
                     key.clone(),
                     Memoized {
                         keys: r.keys.clone(),
-                        reads: r.digested.clone(),
+                        reads: r.digested.iter().chain(&loading).cloned().collect(),
                         classes: None,
                     },
                 );
@@ -803,9 +846,9 @@ mod tests {
     }
 
     /// Groups kept through an editor's buffers give what computing them gives: again
-    /// unchanged (every group that may be kept from the memo), after an edit of one machine's settings
-    /// (its group computed again, the others kept), and after an edit of a file a group
-    /// read (a public var).
+    /// unchanged (every group that may be kept from the memo), after an edit of one
+    /// machine's settings (its group computed again, the others kept), after an edit of a
+    /// file a group read (a public var), and after an edit of `clan.nix` (none kept).
     #[test]
     fn kept_groups_equal_computed_ones() {
         use crate::lsp::overlay::OverlayFs;
@@ -886,6 +929,12 @@ mod tests {
         buffers.push((var, "10.99.99.99".into()));
         let kept = plan(overlay(&buffers));
         assert!(kept < groups, "{kept} of {groups} kept");
+
+        // `clan.nix`, read when the clan is loaded, may define any service's code.
+        let nix = dir.join("clan.nix");
+        let text = std::fs::read_to_string(&nix).unwrap();
+        buffers.push((nix, format!("{text}\n")));
+        assert_eq!(plan(overlay(&buffers)), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -539,6 +539,11 @@ fn read_digest(r: &io::Result<Vec<u8>>) -> String {
 }
 
 impl Digested {
+    /// The path read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Whether the same read through `fs` sees the same now.
     pub fn holds(&self, fs: &dyn FileSystem) -> bool {
         self.op.digest(fs, &self.path) == self.digest
@@ -569,7 +574,12 @@ impl DigestingFs {
 
     /// The reads made since `mark`, each once.
     pub fn since(&self, mark: usize) -> Vec<Digested> {
-        let mut out = self.seen.borrow()[mark..].to_vec();
+        self.between(mark..self.mark())
+    }
+
+    /// The reads made between two marks, each once.
+    pub fn between(&self, marks: std::ops::Range<usize>) -> Vec<Digested> {
+        let mut out = self.seen.borrow()[marks].to_vec();
         out.sort_by(|a, b| {
             (a.op, a.path.as_os_str().as_bytes()).cmp(&(b.op, b.path.as_os_str().as_bytes()))
         });

@@ -169,10 +169,10 @@ fn exports_same_for_any_thread_count() {
     assert_eq!(one.text, reference.text);
 }
 
-/// After an edit of one instance, only its group is computed again; the answer equals a
-/// plan computed from scratch.
+/// After an edit of `clan.nix`, which may define any service's code, every group is
+/// computed again; the answer equals a plan computed from scratch.
 #[test]
-fn replan_recomputes_only_the_edited_group() {
+fn replan_after_a_clan_nix_edit() {
     let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
     let what = "re-plan by group";
     let Some(case) = case("05-networking-services", what) else {
@@ -191,13 +191,86 @@ fn replan_recomputes_only_the_edited_group() {
     let text = std::fs::read_to_string(&nix).unwrap();
     std::fs::write(&nix, text.replace("\"1.2.3.4\"", "\"4.3.2.1\"")).unwrap();
     let again = with_cache(&|| select(&clan, "clan.exports", &opts, false).unwrap());
-    // internet (edited) and yggdrasil (it reads other services' exports) are computed.
-    assert!(again.how.contains("2 computed"), "{}", again.how);
-    assert!(again.how.contains("5 from the cache"), "{}", again.how);
+    assert!(again.how.contains("0 from the cache"), "{}", again.how);
     assert!(again.text.contains("4.3.2.1"), "{}", again.text);
     let fresh = select(&clan, "clan.exports", &opts, true).unwrap();
     assert_eq!(again.text, fresh.text);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A service module written in `clan.nix` (read when the clan is loaded, never by the
+/// group that evaluates it) edited there: the group is computed again, and the answer
+/// equals a plan computed from scratch. An edit of one machine's settings in
+/// `inventory.json` computes only the groups it concerns.
+#[test]
+fn replan_sees_modules_defined_in_clan_nix() {
+    let _guard = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let what = "re-plan with a module defined in clan.nix";
+    let Some(dir) = generated_fleet(20, what, "replan-inline-module") else {
+        return;
+    };
+    // Outside the flake, whose every file its store path depends on.
+    let cache = dir.with_extension("cache");
+    let nix = dir.join("clan.nix");
+    let module = dir.join("modules/beacon.nix");
+    let inline = std::fs::read_to_string(&module).unwrap();
+    let text = std::fs::read_to_string(&nix).unwrap();
+    let text = text.replacen(
+        "modules.beacon = ./modules/beacon.nix;",
+        &format!("modules.beacon = {};", inline.trim()),
+        1,
+    );
+    assert!(text.contains("priority = 1500;"), "{text}");
+    std::fs::write(&nix, &text).unwrap();
+    std::fs::remove_file(&module).unwrap();
+    tick();
+    let opts = corpus_opts();
+    let cached = || {
+        std::env::set_var("KITH_CACHE_DIR", &cache);
+        let a = select(&dir, "clan.exports", &opts, false).unwrap();
+        let fresh = select(&dir, "clan.exports", &opts, true).unwrap();
+        assert!(
+            a.text == fresh.text,
+            "not the answer computed afresh: {}",
+            a.how
+        );
+        a
+    };
+    let first = cached();
+    assert!(first.how.contains("0 from the cache"), "{}", first.how);
+    std::fs::write(&nix, text.replace("priority = 1500;", "priority = 1507;")).unwrap();
+    tick();
+    let again = cached();
+    assert!(again.text.contains("1507"), "{}", again.how);
+    // One machine's port in `inventory.json`.
+    let json = dir.join("inventory.json");
+    let mut inv: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let port = inv["instances"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .flat_map(|i| {
+            i["roles"]
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|r| r.values_mut())
+        })
+        .flat_map(|r| {
+            r["machines"]
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+        })
+        .find_map(|m| m.get_mut("settings").and_then(|s| s.get_mut("port")))
+        .expect("a machine-level port in the generated fleet");
+    *port = (port.as_i64().unwrap() + 1).into();
+    std::fs::write(&json, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+    tick();
+    let last = cached();
+    assert!(!last.how.contains(" 0 from the cache"), "{}", last.how);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 /// `kith lint` plans the exports group by group as `kith select` does, through the same
