@@ -21,6 +21,10 @@ impl Eval {
         // `"${./link}"` copies the symlink itself.
         let resolved = self.resolve_fs(path, Follow::Ancestors)?;
         if let Some(p) = self.copied.get(path) {
+            // Used again without reading it: a recording file system counts it read.
+            if let Found::Real(real) = &resolved.found {
+                self.fs.reused(real, true);
+            }
             return Ok(p.clone());
         }
         if path.ends_with(".drv") {

@@ -376,17 +376,36 @@ impl Eval {
         &self,
         file: &std::path::Path,
     ) -> Result<std::io::Result<Vec<u8>>> {
+        Ok(self.read_bytes_mapped_at(file)?.0)
+    }
+
+    /// [`Eval::read_bytes_mapped`], with the path read in the file system (`None` for a
+    /// file kith keeps in memory).
+    fn read_bytes_mapped_at(
+        &self,
+        file: &std::path::Path,
+    ) -> Result<(std::io::Result<Vec<u8>>, Option<std::path::PathBuf>)> {
         let r = self.resolve_fs(&from_os(file.as_os_str()), Follow::All)?;
         Ok(match r.found {
-            Found::Text(text) => Ok(text.to_vec()),
-            Found::Real(p) => self.fs.read(&p),
-            Found::Missing => Err(std::io::ErrorKind::NotFound.into()),
+            Found::Text(text) => (Ok(text.to_vec()), None),
+            Found::Real(p) => (self.fs.read(&p), Some(p)),
+            Found::Missing => (Err(std::io::ErrorKind::NotFound.into()), None),
         })
     }
 
     /// Reads a Nix source file through the overlay; errors name `file` as given.
     pub(crate) fn read_source_mapped(&self, file: &std::path::Path) -> Result<String> {
-        let bytes = self.read_bytes_mapped(file)?.map_err(|e| {
+        Ok(self.read_source_mapped_at(file)?.0)
+    }
+
+    /// [`Eval::read_source_mapped`], with the path read in the file system (`None` for a
+    /// file kith keeps in memory).
+    pub(crate) fn read_source_mapped_at(
+        &self,
+        file: &std::path::Path,
+    ) -> Result<(String, Option<std::path::PathBuf>)> {
+        let (bytes, read) = self.read_bytes_mapped_at(file)?;
+        let bytes = bytes.map_err(|e| {
             EvalError::new(format!(
                 "opening file '{}': {}",
                 file.display(),
@@ -394,7 +413,7 @@ impl Eval {
             ))
         })?;
         // Nix reads source files as bytes; the parser gets them encoded.
-        Ok(crate::bytestr::encode_owned(bytes))
+        Ok((crate::bytestr::encode_owned(bytes), read))
     }
 
     /// Whether `path` (possibly inside a mapped source) is a directory, symlinks followed.

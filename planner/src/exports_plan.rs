@@ -938,6 +938,52 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A file two services import, computed one after the other by one evaluator (which
+    /// imports the file once): each group's observations hold it.
+    #[test]
+    fn a_shared_import_is_observed_by_each_group() {
+        let Some((dir, src)) = fleet(30, "exports-plan-shared-import") else {
+            return;
+        };
+        std::fs::write(dir.join("modules/common.nix"), "{ prio = 1500; }").unwrap();
+        for (module, from, to) in [
+            (
+                "beacon.nix",
+                "priority = 1500;",
+                "priority = (import ./common.nix).prio;",
+            ),
+            (
+                "catalog.nix",
+                "?every=${toString settings.interval}",
+                "?every=${toString settings.interval}&p=${toString (import ./common.nix).prio}",
+            ),
+        ] {
+            let path = dir.join("modules").join(module);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains(from), "{module}");
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        }
+        let mut l = load(&src, true).unwrap();
+        let units: Vec<Unit> = (0..l.infos.len()).map(|i| (i, (0, 1))).collect();
+        let mut importing = 0;
+        for u in units {
+            let r = compute(&mut l, &[u], true).unwrap().remove(0);
+            let id = &l.infos[r.index].id;
+            if id.ends_with("beacon") || id.ends_with("catalog") {
+                importing += 1;
+                assert!(
+                    r.observations
+                        .iter()
+                        .any(|o| o.op == "read" && o.path.ends_with("modules/common.nix")),
+                    "{id}: {:?}",
+                    r.observations.iter().map(|o| &o.path).collect::<Vec<_>>()
+                );
+            }
+        }
+        assert_eq!(importing, 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The files below `dir`, in no particular order.
     fn walk_files(dir: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();

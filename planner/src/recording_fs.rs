@@ -326,6 +326,8 @@ pub struct RecordingFs {
     /// file's metadata token taken before its content is read). Keyed by the path's bytes
     /// (hashing a `Path` walks its components).
     observed: RefCell<rustc_hash::FxHashMap<(&'static str, OsString), Seen>>,
+    /// Paths noted again as reused since the last mark (each once).
+    reused: RefCell<rustc_hash::FxHashSet<(PathBuf, bool)>>,
 }
 
 /// What a read saw: the content's digest, the metadata token, and whether the path had
@@ -366,6 +368,7 @@ impl RecordingFs {
 
     /// How many reads were recorded so far (see [`RecordingFs::observations_since`]).
     pub fn mark(&self) -> usize {
+        self.reused.borrow_mut().clear();
         self.seen.borrow().len()
     }
 
@@ -466,6 +469,23 @@ impl FileSystem for RecordingFs {
         self.record("read", path, (content_digest(&bytes), stat, no_links));
         Ok(bytes)
     }
+    fn reused(&self, path: &Path, tree: bool) {
+        if !self.reused.borrow_mut().insert((path.to_path_buf(), tree)) {
+            return;
+        }
+        if !tree {
+            return self.note("read", path);
+        }
+        // Every earlier read below `path`, noted again (with what it saw then).
+        let again: Vec<(&'static str, PathBuf)> = self
+            .seen
+            .borrow()
+            .iter()
+            .filter(|(_, p)| p.starts_with(path))
+            .cloned()
+            .collect();
+        self.seen.borrow_mut().extend(again);
+    }
 }
 
 /// What one read through a [`DigestingFs`] saw: the operation, the path and a digest of
@@ -556,6 +576,10 @@ impl Digested {
 pub struct DigestingFs {
     inner: crate::lint::SharedFs,
     seen: RefCell<Vec<Digested>>,
+    /// Paths noted again as reused since the last mark (each once).
+    reused: RefCell<rustc_hash::FxHashSet<(PathBuf, bool)>>,
+    /// The last read of each file, by its place in `seen`.
+    last_read: RefCell<rustc_hash::FxHashMap<PathBuf, usize>>,
 }
 
 impl DigestingFs {
@@ -564,11 +588,14 @@ impl DigestingFs {
         DigestingFs {
             inner,
             seen: RefCell::new(Vec::new()),
+            reused: RefCell::new(Default::default()),
+            last_read: RefCell::new(Default::default()),
         }
     }
 
     /// How many reads were made so far.
     pub fn mark(&self) -> usize {
+        self.reused.borrow_mut().clear();
         self.seen.borrow().len()
     }
 
@@ -594,6 +621,10 @@ impl DigestingFs {
         r: io::Result<T>,
         digest: impl Fn(&io::Result<T>) -> String,
     ) -> io::Result<T> {
+        if op == Op::Read {
+            let at = self.seen.borrow().len();
+            self.last_read.borrow_mut().insert(path.to_path_buf(), at);
+        }
         self.seen.borrow_mut().push(Digested {
             op,
             path: path.to_path_buf(),
@@ -631,6 +662,25 @@ impl FileSystem for DigestingFs {
     }
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.seen(Op::Read, path, self.inner.read(path), read_digest)
+    }
+    fn reused(&self, path: &Path, tree: bool) {
+        if !self.reused.borrow_mut().insert((path.to_path_buf(), tree)) {
+            return;
+        }
+        // The earlier reads of `path` (below it, with `tree`), noted again as they were.
+        let again: Vec<Digested> = if tree {
+            let seen = self.seen.borrow();
+            seen.iter()
+                .filter(|r| r.path.starts_with(path))
+                .cloned()
+                .collect()
+        } else {
+            let at = self.last_read.borrow().get(path).copied();
+            at.map(|i| self.seen.borrow()[i].clone())
+                .into_iter()
+                .collect()
+        };
+        self.seen.borrow_mut().extend(again);
     }
 }
 

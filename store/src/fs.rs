@@ -85,6 +85,12 @@ pub trait FileSystem {
         self.open(path)?.read_to_end(&mut out)?;
         Ok(out)
     }
+
+    /// Tells that what was read at `path` (with `tree`, everything read below it too) is
+    /// used again without being read again: the evaluator's caches of imported files and
+    /// of paths copied to the store. A file system that records reads counts them as read
+    /// again; others need do nothing.
+    fn reused(&self, _path: &Path, _tree: bool) {}
 }
 
 /// A file system shared between threads reads as the one it holds.
@@ -109,6 +115,9 @@ impl<T: FileSystem + ?Sized> FileSystem for std::sync::Arc<T> {
     }
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         (**self).read(path)
+    }
+    fn reused(&self, path: &Path, tree: bool) {
+        (**self).reused(path, tree)
     }
 }
 

@@ -129,12 +129,16 @@ impl Eval {
         }
         let p = self.real_path_of(path, span)?;
         let file = self.source_file(&crate::bytestr::to_path(&p)).at(span)?;
-        if let Some(v) = self.imports.get(&file) {
+        if let Some((v, read)) = self.imports.get(&file) {
             let v = v.clone();
+            if let Some(read) = read {
+                // Used again without reading it: a recording file system counts it read.
+                self.fs.reused(read, false);
+            }
             return self.force(&v);
         }
-        let text = self.read_source_mapped(&file)?;
-        self.import_text(file, &text)
+        let (text, read) = self.read_source_mapped_at(&file)?;
+        self.import_text_read(file, &text, read)
     }
 
     /// The Nix file `path` names: itself, or its `default.nix` if it is a directory (symlinks
@@ -149,14 +153,24 @@ impl Eval {
 
     /// Evaluates (once) the source `text` of `file`.
     fn import_text(&mut self, file: PathBuf, text: &str) -> Result<Value> {
-        if let Some(v) = self.imports.get(&file) {
+        self.import_text_read(file, text, None)
+    }
+
+    /// [`Eval::import_text`] of a file read at `read` in the file system.
+    fn import_text_read(
+        &mut self,
+        file: PathBuf,
+        text: &str,
+        read: Option<PathBuf>,
+    ) -> Result<Value> {
+        if let Some((v, _)) = self.imports.get(&file) {
             let v = v.clone();
             return self.force(&v);
         }
         let e = self.compile(Origin::File(file.clone()), text)?;
         let env = Env::new(None, 0);
         let v = crate::value::Thunk::expr(e, env);
-        self.imports.insert(file, v.clone());
+        self.imports.insert(file, (v.clone(), read));
         self.force(&v)
     }
 

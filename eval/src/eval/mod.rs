@@ -76,8 +76,9 @@ pub struct Eval {
     pub(crate) builtins: Shared<Attrs>,
     /// Top-level names visible without `builtins.` (`map`, `true`, `import`, …).
     pub(crate) globals: Globals,
-    /// Values of imported files, by canonical path.
-    pub(crate) imports: HashMap<PathBuf, Value>,
+    /// Values of imported files, by canonical path, with the path read (in the file
+    /// system, where the file was read from one).
+    pub(crate) imports: HashMap<PathBuf, (Value, Option<PathBuf>)>,
     /// Current nesting of function calls.
     pub(crate) call_depth: usize,
     /// Current nesting of structural recursion into values (see [`Eval::descend`]).
