@@ -612,16 +612,23 @@ fn plan_loaded(
 ) -> Option<Planned> {
     let use_cache = cache_dir.is_some();
     let n = main.infos.len();
+    // Each group's key, where groups are cached or kept (a fingerprint can be large).
+    let keys: Vec<String> = if use_cache || src.groups.is_some() {
+        main.infos
+            .iter()
+            .map(|info| group_key(src, info, &main.flake_path, &main.clan.core))
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Groups from the cache.
     let mut cached: Vec<Option<Vec<(String, serde_json::Value)>>> = vec![None; n];
     // What the cached groups read (checked unchanged): the view read it too.
     let mut cached_observations: Vec<Observation> = Vec::new();
     if use_cache {
         let d = cache_dir.expect("checked");
-        for (i, info) in main.infos.iter().enumerate() {
-            if let Some(hit) =
-                cache::lookup(d, &group_key(src, info, &main.flake_path, &main.clan.core))
-            {
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(hit) = cache::lookup(d, key) {
                 if let Some(serde_json::Value::Object(m)) = hit.value() {
                     cached[i] = Some(m.into_iter().collect());
                     cached_observations.extend(hit.observations());
@@ -633,12 +640,11 @@ fn plan_loaded(
     if let (Some(memo), Some(reading)) = (&src.groups, &src.reading) {
         let mut hits = Vec::new();
         let kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, info) in main.infos.iter().enumerate() {
-            let key = group_key(src, info, &main.flake_path, &main.clan.core);
-            let Some(m) = kept.get(&key) else { continue };
+        for (i, key) in keys.iter().enumerate() {
+            let Some(m) = kept.get(key) else { continue };
             if m.classes.is_some() && m.reads.iter().all(|r| r.holds(&**reading)) {
                 cached[i] = Some(m.keys.clone());
-                hits.push(key);
+                hits.push(key.clone());
             }
         }
         drop(kept);
@@ -731,14 +737,7 @@ fn plan_loaded(
             let v = serde_json::Value::Object(map);
             let mut observations = r.observations.clone();
             observations.extend(loading.iter().cloned());
-            cache::store(
-                d,
-                &group_key(src, &main.infos[r.index], &main.flake_path, &main.clan.core),
-                observations,
-                None,
-                &v,
-                "",
-            );
+            cache::store(d, &keys[r.index], observations, None, &v, "");
         }
     }
     // Keep each computed group that may be kept, and only the groups of this plan.
@@ -749,7 +748,7 @@ fn plan_loaded(
         let mut current = std::collections::HashSet::new();
         for r in &results {
             let info = &main.infos[r.index];
-            let key = group_key(src, info, &main.flake_path, &main.clan.core);
+            let key = keys[r.index].clone();
             let keepable = !r.read_exports
                 && r.cacheable
                 && !r
@@ -782,7 +781,9 @@ fn plan_loaded(
         all.extend(c);
     }
     all.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let json = serde_json::Value::Object(all.into_iter().collect());
+    let mut map = serde_json::Map::with_capacity(all.len());
+    map.extend(all);
+    let json = serde_json::Value::Object(map);
     Some(Planned {
         json,
         worker_observations,
