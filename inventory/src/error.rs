@@ -17,7 +17,17 @@ pub enum Error {
 /// The native engine's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The module system's message for an option read without a value.
+pub const UNSET: &str = "was accessed but has no value defined";
+
 impl Error {
+    /// Whether this is the module system's error for an option read without a value:
+    /// an error of the clan only if a service reads the option (a check that forces every
+    /// setting meets it where clan would not).
+    pub fn is_unset_option(&self) -> bool {
+        matches!(self, Error::Eval(e) if e.message.contains(UNSET))
+    }
+
     /// An [`Error::Unsupported`] with `reason`.
     pub fn unsupported(reason: impl Into<String>) -> Error {
         Error::Unsupported(reason.into())

@@ -9,7 +9,7 @@
 mod error;
 pub mod modsys;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, UNSET};
 pub mod builtin_lib;
 pub mod clan;
 pub mod flake_parts;

@@ -42,6 +42,9 @@ struct Source {
     reading: Option<crate::lint::SharedFs>,
     /// Groups kept from earlier plans through `reading` (only with it).
     groups: Option<GroupMemo>,
+    /// Whether each computed part also checks its instances' settings (for the linter,
+    /// whose checking thread then checks only the instances no part checked).
+    check_settings: bool,
 }
 
 /// Groups computed through an editor's buffers, kept by a caller that plans again after
@@ -112,6 +115,8 @@ struct Loaded {
     clan: Clan,
     infos: Vec<GroupInfo>,
     flake_path: String,
+    /// See [`Source::check_settings`].
+    check_settings: bool,
 }
 
 /// One group's keys, what it read, and whether it read other groups' exports.
@@ -126,6 +131,8 @@ struct GroupResult {
     cacheable: bool,
     /// What it read through the editor's buffers, when groups are kept.
     digested: Vec<Digested>,
+    /// The instances whose settings it checked, each with whether they passed.
+    checked: Vec<(String, bool)>,
 }
 
 /// What the second worker computed, or why it could not.
@@ -151,6 +158,9 @@ pub struct Planned {
     pub how: String,
     /// The memo's part, when groups are kept.
     pub(crate) memo: Option<MemoUse>,
+    /// The instances whose settings the computed parts checked (when asked to), each with
+    /// whether they passed.
+    pub(crate) checked: Vec<(String, bool)>,
 }
 
 fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Error> {
@@ -185,6 +195,7 @@ fn load(src: &Source, fingerprints: bool) -> Result<Loaded, kith_inventory::Erro
         clan,
         infos,
         flake_path,
+        check_settings: src.check_settings,
     })
 }
 
@@ -243,6 +254,7 @@ fn compute(
         &l.clan,
         units,
         observe,
+        l.check_settings,
     )
 }
 
@@ -254,6 +266,7 @@ fn compute_in(
     clan: &Clan,
     units: &[Unit],
     observe: bool,
+    check_settings: bool,
 ) -> Result<Vec<GroupResult>, kith_inventory::Error> {
     let store_prefix = format!("{}/", ev.options.store_dir);
     let mut out = Vec::new();
@@ -261,6 +274,12 @@ fn compute_in(
         let mark = fs.mark();
         let digest_mark = digests.map(DigestingFs::mark);
         let (keys, read_exports) = services::group_exports_json(ev, clan, index, part)?;
+        // The settings were merged for the exports just now, in this evaluator.
+        let checked = if check_settings {
+            services::check_group(ev, clan, index, part).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let digested = match (digests, digest_mark) {
             (Some(d), Some(m)) => d.since(m),
             _ => Vec::new(),
@@ -277,6 +296,7 @@ fn compute_in(
             observations,
             cacheable: true,
             digested,
+            checked,
         });
     }
     Ok(out)
@@ -386,22 +406,46 @@ impl Drop for PublishOnDrop<'_> {
 }
 
 /// Helps [`plan_alone`] on another thread, whose `board` it was given: takes units until
-/// none are left and computes them with `ev`, which loaded the same clan (`clan`), and may
-/// have evaluated more since (the linter's checks). The groups it computes are therefore
-/// not cached on their own, and what it reads is not observed here: its caller gathers
-/// every read of its evaluator with the rest. Hands its outcome back in any case (also
-/// when the other thread had no units for it).
-pub(crate) fn help(board: &Board, ev: &mut Eval, clan: &Clan) {
+/// none are left and computes them with `ev`, which loaded the same clan (the flake in
+/// `dir`, `clan`) reading through `fs`, and may have evaluated more since (the linter's
+/// checks). With `observe`, each group it computes depends on what the unit read and on
+/// everything `ev` read before it helped (but for inventory data): a value its checks
+/// computed from a file may serve the unit without the file being read again. Without,
+/// its groups are not cached on their own. What it read before is not handed back: its
+/// caller gathers every read of its evaluator with the rest. With `check_settings`, each
+/// unit also checks its instances' settings (see [`Planned::checked`]). Hands its outcome
+/// back in any case (also when the other thread had no units for it).
+pub(crate) fn help(
+    board: &Board,
+    ev: &mut Eval,
+    fs: Option<&RecordingFs>,
+    dir: &Path,
+    clan: &Clan,
+    observe: bool,
+    check_settings: bool,
+) {
     let mut handback = Handback(board, None);
     if !board.wait() {
         handback.1 = Some(Ok((Vec::new(), Vec::new())));
         return;
     }
-    // Reads are not recorded per unit (see above).
+    // Without a recording file system (files read from elsewhere), nothing is observed.
     let unrecorded = RecordingFs::default();
+    let (fs, observe) = match fs {
+        Some(fs) => (fs, observe),
+        None => (&unrecorded, false),
+    };
+    let store = format!("{}/", ev.options.store_dir);
+    let earlier = if observe {
+        fs.observations_between(0..fs.mark(), |p| {
+            p.starts_with(&store) || inventory_data(dir, p)
+        })
+    } else {
+        Vec::new()
+    };
     let mut results = Vec::new();
     while let Some(u) = board.take() {
-        match compute_in(ev, &unrecorded, None, clan, &[u], false) {
+        match compute_in(ev, fs, None, clan, &[u], observe, check_settings) {
             Ok(r) => results.extend(r),
             Err(e) => {
                 handback.1 = Some(Err(e.to_string()));
@@ -410,7 +454,8 @@ pub(crate) fn help(board: &Board, ev: &mut Eval, clan: &Clan) {
         }
     }
     for r in &mut results {
-        r.cacheable = false;
+        r.cacheable = observe;
+        r.observations.extend(earlier.iter().cloned());
     }
     handback.1 = Some(Ok((results, Vec::new())));
 }
@@ -520,6 +565,7 @@ pub fn plan(
         also_tracked: opts.also_tracked.clone(),
         reading: None,
         groups: None,
+        check_settings: false,
     };
     if rayon::current_num_threads() < 2 {
         return plan_with(&src, no_cache, cache_dir, None);
@@ -566,7 +612,8 @@ pub(crate) struct Alone {
 /// could be planned group by group (`None`: compute it in one piece), and the evaluator,
 /// if the clan loaded. With `cache_dir`, groups come from and go to the plan cache, as
 /// for `kith select`; read through `reading` with `groups`, they come from and go to
-/// that memo.
+/// that memo. With `check_settings`, each computed part also checks its instances'
+/// settings ([`Planned::checked`]).
 pub(crate) fn plan_alone(
     dir: &Path,
     opts: &kith_flake::FlakeOptions,
@@ -574,6 +621,7 @@ pub(crate) fn plan_alone(
     helper: Option<&Board>,
     reading: Option<crate::lint::SharedFs>,
     groups: Option<GroupMemo>,
+    check_settings: bool,
 ) -> (Option<Planned>, Option<Alone>) {
     let _release = PublishOnDrop(helper);
     // Groups read through other files than the disk's are neither cached nor observed.
@@ -588,6 +636,7 @@ pub(crate) fn plan_alone(
         also_tracked: opts.also_tracked.clone(),
         reading,
         groups,
+        check_settings,
     };
     let fingerprints = cache_dir.is_some() || src.groups.is_some();
     let Ok(mut main) = load(&src, fingerprints) else {
@@ -697,6 +746,7 @@ fn plan_loaded(
                 last.cacheable &= r.cacheable;
                 last.observations.extend(r.observations);
                 last.digested.extend(r.digested);
+                last.checked.extend(r.checked);
             }
             _ => joined.push(r),
         }
@@ -773,7 +823,9 @@ fn plan_loaded(
     }
     // The view: the keys moved out of the groups, in order.
     let mut all: Vec<(String, serde_json::Value)> = Vec::with_capacity(names.len());
+    let mut checked = Vec::new();
     for r in results {
+        checked.extend(r.checked);
         all.extend(r.keys);
         worker_observations.extend(r.observations);
     }
@@ -798,6 +850,7 @@ fn plan_loaded(
             builtin_lib_note(&main.clan)
         ),
         memo: memo_use,
+        checked,
     })
 }
 
@@ -838,6 +891,7 @@ mod tests {
             also_tracked: Vec::new(),
             reading: None,
             groups: None,
+            check_settings: false,
         };
         Some((dir, src))
     }
@@ -877,12 +931,13 @@ mod tests {
                 None,
                 Some(fs.clone()),
                 Some(memo.clone()),
+                false,
             );
             let (mut p, mut a) = (p.unwrap(), alone.unwrap());
             let used = p.memo.take().unwrap();
             let known = services::computed_member_classes(&mut a.ev, &a.clan).unwrap();
             used.keep_classes(&known);
-            let (fresh, _) = plan_alone(&dir, &opts, None, None, Some(fs), None);
+            let (fresh, _) = plan_alone(&dir, &opts, None, None, Some(fs), None, false);
             assert_eq!(p.json, fresh.unwrap().json);
             used.hits.len()
         };
@@ -1003,9 +1058,10 @@ mod tests {
         out
     }
 
-    /// A helper that takes every unit computes what the planning thread would, says that
-    /// its groups are not to be cached on their own and that it observed nothing;
-    /// with no units for it, it hands back nothing at once.
+    /// A helper that takes every unit computes what the planning thread would. Without
+    /// observing, it says that its groups are not to be cached on their own; observing, its
+    /// groups may be, and each depends on what the helper read before (but for inventory
+    /// data). With no units for it, it hands back nothing at once.
     #[test]
     fn a_helper_computes_the_units_it_takes() {
         let Some((dir, src)) = fleet(30, "exports-plan-helper") else {
@@ -1019,7 +1075,15 @@ mod tests {
 
         let board = Board::default();
         board.publish(Some(units.clone()));
-        help(&board, &mut helper.ev, &helper.clan);
+        help(
+            &board,
+            &mut helper.ev,
+            None,
+            &dir,
+            &helper.clan,
+            false,
+            false,
+        );
         let (theirs, earlier) = board.outcome().unwrap();
         assert_eq!(theirs.len(), units.len());
         assert!(theirs
@@ -1033,9 +1097,42 @@ mod tests {
         assert!(mine.iter().all(|r| r.cacheable));
         assert_eq!(keys(&theirs), keys(&mine));
 
+        let mut observing = load(&src, false).unwrap();
+        let board = Board::default();
+        board.publish(Some(units.clone()));
+        let fs = observing.fs.clone();
+        help(
+            &board,
+            &mut observing.ev,
+            Some(&fs),
+            &dir,
+            &observing.clan,
+            true,
+            false,
+        );
+        let (theirs, _) = board.outcome().unwrap();
+        assert_eq!(keys(&theirs), keys(&mine));
+        for r in &theirs {
+            assert!(r.cacheable);
+            let read = |name: &str| r.observations.iter().any(|o| o.path == dir.join(name));
+            assert!(read("clan.nix"), "what loading read: {:?}", r.observations);
+            assert!(
+                !read("inventory.json"),
+                "inventory data: in the fingerprint"
+            );
+        }
+
         let board = Board::default();
         board.publish(None);
-        help(&board, &mut helper.ev, &helper.clan);
+        help(
+            &board,
+            &mut helper.ev,
+            None,
+            &dir,
+            &helper.clan,
+            false,
+            false,
+        );
         let (theirs, earlier) = board.outcome().unwrap();
         assert!(theirs.is_empty() && earlier.is_empty());
         let _ = std::fs::remove_dir_all(&dir);

@@ -142,8 +142,9 @@ pub fn check_instance_all(ev: &mut Eval, clan: &Clan, name: &str) -> Result<Vec<
                     .and_then(|v| ev.force_deep(&v));
                 if let Err(e) = checked {
                     // An option read without a value is only an error if a service reads it.
-                    let unset = e.message.contains("was accessed but has no value defined");
-                    errors.push(crate::Error::from(e));
+                    let e = crate::Error::from(e);
+                    let unset = e.is_unset_option();
+                    errors.push(e);
                     if m.is_none() && !unset {
                         break;
                     }
@@ -152,4 +153,34 @@ pub fn check_instance_all(ev: &mut Eval, clan: &Clan, name: &str) -> Result<Vec<
         }
     }
     Ok(errors)
+}
+
+/// [`check_instance_all`] of the instances of group `index` (in group-id order) that part
+/// `(k, n)` of it checks (every `n`-th from the `k`-th): each with whether its checks found
+/// nothing but options read without a value (see [`crate::Error::is_unset_option`]).
+pub fn check_group(
+    ev: &mut Eval,
+    clan: &Clan,
+    index: usize,
+    (k, n): (usize, usize),
+) -> Result<Vec<(String, bool)>> {
+    let services = services(ev, clan)?;
+    let Some(g) = services.groups.get(index) else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = g
+        .instances
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| j % n.max(1) == k)
+        .map(|(_, (name, _))| name.clone())
+        .collect();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let clean = check_instance_all(ev, clan, &name)
+                .is_ok_and(|errors| errors.iter().all(crate::Error::is_unset_option));
+            (name, clean)
+        })
+        .collect())
 }

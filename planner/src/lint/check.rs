@@ -5,21 +5,19 @@ use super::locate::Files;
 use super::{Counts, Diagnostic, Edit, Fix, Location, Note, Run, Severity};
 use crate::exports_plan;
 use crate::fleet::machines::{levenshtein, suggest};
-use crate::recording_fs::Observation;
+use crate::recording_fs::{Observation, RecordingFs};
 use kith_eval::{Eval, EvalError, FileSystem, Value};
 use kith_flake::FlakeOptions;
 use kith_inventory::clan::Clan;
 use kith_inventory::model::{self, Inventory, Site};
 use kith_inventory::modsys::share;
 use kith_inventory::services::{KnownClasses, MemberClasses};
+use kith_inventory::UNSET;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
 
 const INVENTORY_JSON: &str = "inventory.json";
-
-/// The module system's message for an option read without a value.
-const UNSET: &str = "was accessed but has no value defined";
 
 /// What a lint found: its diagnostics, the clan's size and what the evaluation read.
 pub(crate) struct Found {
@@ -160,6 +158,9 @@ struct Alongside {
     /// With a helper, only the classes cheap on that thread (see [`Pass::checks`]).
     known: KnownClasses,
     observations: Vec<Observation>,
+    /// With a helper, the instances whose settings the exports' parts checked (on either
+    /// thread), each with whether they passed.
+    checked: Vec<(String, bool)>,
 }
 
 /// The clan's exports and its members' classes, evaluated in a fresh evaluator on this
@@ -199,18 +200,33 @@ fn exports_planned(
 ) -> Alongside {
     // Groups are kept only where this thread tells their classes (with a helper).
     let groups = groups.filter(|_| helper.is_some());
-    let (mut planned, alone) =
-        exports_plan::plan_alone(dir, opts, cache_dir, helper, reading, groups);
+    // With a helper, each part of the exports also checks its instances' settings, in
+    // the evaluator that just merged them for the exports.
+    let check_settings = helper.is_some();
+    let (mut planned, alone) = exports_plan::plan_alone(
+        dir,
+        opts,
+        cache_dir,
+        helper,
+        reading,
+        groups,
+        check_settings,
+    );
     let Some(mut a) = alone else {
         return Alongside {
             exports: false,
             classes: None,
             known: KnownClasses::new(),
             observations: Vec::new(),
+            checked: Vec::new(),
         };
     };
     let mut observations = Vec::new();
     let memo = planned.as_mut().and_then(|p| p.memo.take());
+    let checked = planned
+        .as_mut()
+        .map(|p| std::mem::take(&mut p.checked))
+        .unwrap_or_default();
     let exports = match planned {
         Some(p) => {
             observations = p.worker_observations;
@@ -246,6 +262,7 @@ fn exports_planned(
         classes,
         known,
         observations,
+        checked,
     }
 }
 
@@ -320,7 +337,7 @@ impl Pass<'_, '_> {
             }
         };
         self.run.tell("loading the clan", 0, 0);
-        let out = self.checks(&mut ev);
+        let out = self.checks(&mut ev, recording.as_deref());
         // What was read matters only to the cache.
         if let Some(fs) = recording.filter(|_| self.run.cache_dir.is_some()) {
             let store = format!("{}/", ev.options.store_dir);
@@ -330,7 +347,11 @@ impl Pass<'_, '_> {
         out
     }
 
-    fn checks(&mut self, ev: &mut Eval) -> Option<Vec<Diagnostic>> {
+    fn checks(
+        &mut self,
+        ev: &mut Eval,
+        recording: Option<&RecordingFs>,
+    ) -> Option<Vec<Diagnostic>> {
         let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
         let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
         let clan = match kith_inventory::clan::load(ev, dir, opts) {
@@ -360,42 +381,26 @@ impl Pass<'_, '_> {
             ev, &clan, &inv, files,
         ));
         out.extend(super::vars::orphans(dir, &inv));
-        let mut failed = false;
-        let total = inv.instances.len();
-        for (done, name) in inv.instances.keys().enumerate() {
-            self.run.tell("checking instances", done, total);
-            let errors = match kith_inventory::services::check_instance_all(ev, &clan, name) {
-                Ok(errors) => errors,
-                Err(e) => vec![e],
-            };
-            for e in errors {
-                match e {
-                    e if reads_config(&e) => return None,
-                    // The check forces every setting; clan only reads those a service uses,
-                    // so an unset option without a default is no error of the clan.
-                    kith_inventory::Error::Eval(e) if e.message.contains(UNSET) => {}
-                    e => {
-                        failed = true;
-                        let mut d = engine_error(ev, files, &e, Some((&inv, name)));
-                        if d.code == "unknown-service" {
-                            service_fix(ev, &clan, &inv, files, &mut d);
-                        }
-                        if !out.contains(&d) {
-                            out.push(d);
-                        }
-                    }
-                }
+        // With the other thread planning the exports and this one helping, each part of
+        // the exports checks its instances' settings (where they were just merged), and
+        // this thread checks here only those no part checked or that failed.
+        let parts_check = self.helper.0.is_some() && self.alongside.is_some();
+        if !parts_check {
+            let names: Vec<&String> = inv.instances.keys().collect();
+            match check_instances(ev, &clan, &inv, files, self.run, &mut out, &names) {
+                None => return None,
+                Some(true) => return Some(out),
+                Some(false) => {}
             }
-        }
-        self.run.tell("checking instances", total, total);
-        if failed {
-            return Some(out);
         }
         self.run.tell("evaluating exports", 0, 0);
         let mut known = KnownClasses::new();
         if let Some(board) = self.helper.0.take() {
             // What it reads is gathered with the rest of this evaluator's reads.
-            exports_plan::help(board, ev, &clan);
+            // With the cache, the groups it computes are stored with what this evaluator
+            // read before; what it reads is also gathered with the rest of its reads.
+            let observe = self.run.cache_dir.is_some();
+            exports_plan::help(board, ev, recording, dir, &clan, observe, parts_check);
             // The classes of the members whose results this thread computed, while the
             // other tells those of its own.
             known =
@@ -403,16 +408,33 @@ impl Pass<'_, '_> {
         }
         // Evaluated on the other thread, if they were and they evaluate; else here, where
         // a failure is located.
-        let (evaluated, mut classes) = match self.alongside.take().map(|h| h.join()) {
+        let (evaluated, mut classes, checked) = match self.alongside.take().map(|h| h.join()) {
             Some(Ok(other)) => {
                 self.found.observations.extend(other.observations);
                 for (name, theirs) in other.known {
                     known.entry(name).or_default().extend(theirs);
                 }
-                (other.exports, other.classes)
+                (other.exports, other.classes, other.checked)
             }
-            _ => (false, None),
+            _ => (false, None, Vec::new()),
         };
+        if parts_check {
+            let passed: BTreeSet<&str> = checked
+                .iter()
+                .filter(|(_, ok)| *ok)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let names: Vec<&String> = inv
+                .instances
+                .keys()
+                .filter(|name| !passed.contains(name.as_str()))
+                .collect();
+            match check_instances(ev, &clan, &inv, files, self.run, &mut out, &names) {
+                None => return None,
+                Some(true) => return Some(out),
+                Some(false) => {}
+            }
+        }
         if !evaluated {
             let exports = kith_inventory::services::exports(ev, &clan)
                 .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?));
@@ -445,6 +467,49 @@ impl Pass<'_, '_> {
         }
         Some(out)
     }
+}
+
+/// Checks the settings of instances `names` (each role's, then each member's, every error
+/// found), adding their diagnostics to `out`: whether any failed, or `None` if a shared
+/// service module reads `config` (the pass runs again without sharing).
+fn check_instances(
+    ev: &mut Eval,
+    clan: &Clan,
+    inv: &Inventory,
+    files: &mut Files,
+    run: &Run,
+    out: &mut Vec<Diagnostic>,
+    names: &[&String],
+) -> Option<bool> {
+    let mut failed = false;
+    let total = names.len();
+    for (done, name) in names.iter().enumerate() {
+        run.tell("checking instances", done, total);
+        let errors = match kith_inventory::services::check_instance_all(ev, clan, name) {
+            Ok(errors) => errors,
+            Err(e) => vec![e],
+        };
+        for e in errors {
+            if matches!(&e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG) {
+                return None;
+            }
+            // The check forces every setting; clan only reads those a service uses, so an
+            // unset option without a default is no error of the clan.
+            if e.is_unset_option() {
+                continue;
+            }
+            failed = true;
+            let mut d = engine_error(ev, files, &e, Some((inv, name)));
+            if d.code == "unknown-service" {
+                service_fix(ev, clan, inv, files, &mut d);
+            }
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    run.tell("checking instances", total, total);
+    Some(failed)
 }
 
 /// The size of the clan whose inventory is `inv`.
