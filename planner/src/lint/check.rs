@@ -85,9 +85,9 @@ pub(crate) fn run(dir: &Path, opts: &FlakeOptions, through: Through, run: &Run) 
         share::set_sharing(sharing);
         // The exports are planned group by group on the other thread (from the disk, or
         // through an editor's buffers), and this one helps with the groups left once its
-        // own checks are done. With the cache, the groups this thread computes are not
-        // stored on their own (its evaluator read files for its checks that those
-        // groups' reads would lack); the report is, with everything both threads read.
+        // inventory rules are done. With the cache, the groups this thread computes are
+        // stored with everything its evaluator read before it helped (see
+        // `exports_plan::help`), and the report with everything both threads read.
         let board = exports_plan::Board::default();
         let helper =
             (parallel && matches!(through, Through::Disk | Through::Shared(..))).then_some(&board);
@@ -396,7 +396,6 @@ impl Pass<'_, '_> {
         self.run.tell("evaluating exports", 0, 0);
         let mut known = KnownClasses::new();
         if let Some(board) = self.helper.0.take() {
-            // What it reads is gathered with the rest of this evaluator's reads.
             // With the cache, the groups it computes are stored with what this evaluator
             // read before; what it reads is also gathered with the rest of its reads.
             let observe = self.run.cache_dir.is_some();
