@@ -1040,7 +1040,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// The files below `dir`, in no particular order.
+    /// The files below `dir`, sorted.
     fn walk_files(dir: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
