@@ -28,6 +28,13 @@ impl Error {
         matches!(self, Error::Eval(e) if e.message.contains(UNSET))
     }
 
+    /// Whether this is the error a shared service module raises when it reads `config`
+    /// ([`crate::modsys::share::READS_CONFIG`]): the caller evaluates again without
+    /// sharing.
+    pub fn reads_config(&self) -> bool {
+        matches!(self, Error::Eval(e) if e.message == crate::modsys::share::READS_CONFIG)
+    }
+
     /// An [`Error::Unsupported`] with `reason`.
     pub fn unsupported(reason: impl Into<String>) -> Error {
         Error::Unsupported(reason.into())

@@ -210,7 +210,9 @@ fn view_read(
         }
     }
     let (mut ev, mut fs, mut result) = compute_view(dir, opts, which);
-    if matches!(&result, Err(kith_inventory::Error::Eval(e)) if e.message == kith_inventory::modsys::share::READS_CONFIG)
+    if result
+        .as_ref()
+        .is_err_and(kith_inventory::Error::reads_config)
     {
         kith_inventory::modsys::share::set_sharing(false);
         (ev, fs, result) = compute_view(dir, opts, which);

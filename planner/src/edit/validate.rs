@@ -61,7 +61,7 @@ fn with_clan<T>(
         (ev, r)
     };
     let (mut ev, mut r) = run();
-    if matches!(&r, Err(kith_inventory::Error::Eval(e)) if e.message == share::READS_CONFIG) {
+    if r.as_ref().is_err_and(kith_inventory::Error::reads_config) {
         share::set_sharing(false);
         (ev, r) = run();
         share::set_sharing(true);

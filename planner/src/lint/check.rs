@@ -353,7 +353,6 @@ impl Pass<'_, '_> {
         recording: Option<&RecordingFs>,
     ) -> Option<Vec<Diagnostic>> {
         let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
-        let reads_config = |e: &kith_inventory::Error| matches!(e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG);
         let clan = match kith_inventory::clan::load(ev, dir, opts) {
             Ok(c) => c,
             Err(e) => return Some(vec![engine_error(ev, files, &e, None)]),
@@ -363,7 +362,7 @@ impl Pass<'_, '_> {
         }
         let inv = match model::load(ev, &clan) {
             Ok(i) => i,
-            Err(e) if reads_config(&e) => return None,
+            Err(e) if e.reads_config() => return None,
             Err(kith_inventory::Error::Eval(e))
                 if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
             {
@@ -439,7 +438,7 @@ impl Pass<'_, '_> {
                 .and_then(|v| Ok(ev.to_json(&v).map(|_| ())?));
             match exports {
                 Ok(()) => {}
-                Err(e) if reads_config(&e) => return None,
+                Err(e) if e.reads_config() => return None,
                 Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
             }
         }
@@ -461,7 +460,7 @@ impl Pass<'_, '_> {
                     out.push(constraint_diagnostic(&inv, files, v));
                 }
             }
-            Err(e) if reads_config(&e) => return None,
+            Err(e) if e.reads_config() => return None,
             Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
         }
         Some(out)
@@ -489,7 +488,7 @@ fn check_instances(
             Err(e) => vec![e],
         };
         for e in errors {
-            if matches!(&e, kith_inventory::Error::Eval(e) if e.message == share::READS_CONFIG) {
+            if e.reads_config() {
                 return None;
             }
             // The check forces every setting; clan only reads those a service uses, so an
