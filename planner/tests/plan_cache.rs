@@ -4,6 +4,9 @@
 #[path = "../../eval/tests/common/mod.rs"]
 mod common;
 
+#[path = "support/fleet_edit.rs"]
+mod fleet_edit;
+
 use kith_flake::FlakeOptions;
 use kith_planner::select::select;
 use std::path::Path;
@@ -243,29 +246,8 @@ fn replan_sees_modules_defined_in_clan_nix() {
     let again = cached();
     assert!(again.text.contains("1507"), "{}", again.how);
     // One machine's port in `inventory.json`.
-    let json = dir.join("inventory.json");
-    let mut inv: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let port = inv["instances"]
-        .as_object_mut()
-        .unwrap()
-        .values_mut()
-        .flat_map(|i| {
-            i["roles"]
-                .as_object_mut()
-                .into_iter()
-                .flat_map(|r| r.values_mut())
-        })
-        .flat_map(|r| {
-            r["machines"]
-                .as_object_mut()
-                .into_iter()
-                .flat_map(|m| m.values_mut())
-        })
-        .find_map(|m| m.get_mut("settings").and_then(|s| s.get_mut("port")))
-        .expect("a machine-level port in the generated fleet");
-    *port = (port.as_i64().unwrap() + 1).into();
-    std::fs::write(&json, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+    let raised = fleet_edit::inventory_with_a_port_raised(&dir);
+    std::fs::write(dir.join("inventory.json"), raised).unwrap();
     tick();
     let last = cached();
     assert!(!last.how.contains(" 0 from the cache"), "{}", last.how);
