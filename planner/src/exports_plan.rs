@@ -125,9 +125,9 @@ struct GroupResult {
     keys: Vec<(String, serde_json::Value)>,
     read_exports: bool,
     observations: Vec<Observation>,
-    /// Whether the group may be cached on its own: not if it was computed by an
-    /// evaluator that had read more than the loading (see [`help`]), whose reads the
-    /// group's may lack.
+    /// Whether the group may be cached on its own: not if a helper computed it without
+    /// observing what its evaluator read before (see [`help`]), which the group's reads
+    /// may lack.
     cacheable: bool,
     /// What it read through the editor's buffers, when groups are kept.
     digested: Vec<Digested>,
@@ -210,14 +210,42 @@ fn inventory_data(dir: &Path, path: &Path) -> bool {
         )
 }
 
-/// What loading the clan read that any group may depend on: every file but those read
-/// for inventory data only. A service module defined in `clan.nix`, say, was read there
-/// and never again by the group that evaluates it.
+/// What `fs` recorded before `mark` that a group computed afterwards in its evaluator may
+/// depend on: every read outside the store (`store_dir`) but those of inventory data of
+/// the flake in `dir`. A service module defined in `clan.nix`, say, was read when the clan
+/// was loaded and never again by the group that evaluates it.
+fn earlier_dependencies(
+    fs: &RecordingFs,
+    mark: usize,
+    store_dir: &str,
+    dir: &Path,
+) -> Vec<Observation> {
+    let store = format!("{store_dir}/");
+    fs.observations_between(0..mark, |p| p.starts_with(&store) || inventory_data(dir, p))
+}
+
+/// What loading the clan read that any group may depend on (see [`earlier_dependencies`]).
 fn loading_observations(src: &Source, main: &Loaded) -> Vec<Observation> {
-    let store = format!("{}/", main.ev.options.store_dir);
-    main.fs.observations_between(0..main.loaded.0, |p| {
-        p.starts_with(&store) || inventory_data(&src.dir, p)
-    })
+    earlier_dependencies(
+        &main.fs,
+        main.loaded.0,
+        &main.ev.options.store_dir,
+        &src.dir,
+    )
+}
+
+/// Whether computed group `r` may be stored on its own (in the plan cache or the memo):
+/// it read no other group's exports, its evaluator's earlier reads are known, and its keys
+/// hold neither of `paths` (the flake's and clan-core's store paths: any edit changes the
+/// flake's path, and what else the group derived from it, a hash or a substring, cannot
+/// be told apart).
+fn storable(r: &GroupResult, paths: &[&str]) -> bool {
+    !r.read_exports
+        && r.cacheable
+        && !r
+            .keys
+            .iter()
+            .any(|(k, v)| mentions_str(k, paths) || mentions(v, paths))
 }
 
 /// [`loading_observations`] through the editor's buffers.
@@ -435,11 +463,8 @@ pub(crate) fn help(
         Some(fs) => (fs, observe),
         None => (&unrecorded, false),
     };
-    let store = format!("{}/", ev.options.store_dir);
     let earlier = if observe {
-        fs.observations_between(0..fs.mark(), |p| {
-            p.starts_with(&store) || inventory_data(dir, p)
-        })
+        earlier_dependencies(fs, fs.mark(), &ev.options.store_dir, dir)
     } else {
         Vec::new()
     };
@@ -764,25 +789,12 @@ fn plan_loaded(
     if names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
-    // Cache each computed group that read no other group's exports, with what loading
-    // read.
+    // Cache each computed group that may be stored, with what loading read.
+    let paths = [main.flake_path.as_str(), &main.clan.core];
     if use_cache {
         let d = cache_dir.expect("checked");
         let loading = loading_observations(src, main);
-        for r in &results {
-            if r.read_exports || !r.cacheable {
-                continue;
-            }
-            // A group whose keys hold the flake's or clan-core's store path is not cached
-            // on its own: any edit changes the flake's path, and what else the group
-            // derived from it (a hash, a substring) cannot be told apart.
-            let paths = [main.flake_path.as_str(), &main.clan.core];
-            if r.keys
-                .iter()
-                .any(|(k, v)| mentions_str(k, &paths) || mentions(v, &paths))
-            {
-                continue;
-            }
+        for r in results.iter().filter(|r| storable(r, &paths)) {
             let map: serde_json::Map<String, serde_json::Value> = r.keys.iter().cloned().collect();
             let v = serde_json::Value::Object(map);
             let mut observations = r.observations.clone();
@@ -793,19 +805,12 @@ fn plan_loaded(
     // Keep each computed group that may be kept, and only the groups of this plan.
     if let Some(u) = memo_use.as_mut() {
         let loading = loading_digests(src, main);
-        let paths = [main.flake_path.as_str(), &main.clan.core];
         let mut kept = u.memo.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut current = std::collections::HashSet::new();
         for r in &results {
             let info = &main.infos[r.index];
             let key = keys[r.index].clone();
-            let keepable = !r.read_exports
-                && r.cacheable
-                && !r
-                    .keys
-                    .iter()
-                    .any(|(k, v)| mentions_str(k, &paths) || mentions(v, &paths));
-            if keepable {
+            if storable(r, &paths) {
                 kept.insert(
                     key.clone(),
                     Memoized {
@@ -859,6 +864,10 @@ fn plan_loaded(
 mod corpus;
 
 #[cfg(test)]
+#[path = "../tests/support/fleet_edit.rs"]
+mod fleet_edit;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -898,6 +907,20 @@ mod tests {
 
     fn keys(results: &[GroupResult]) -> Vec<(usize, Vec<(String, serde_json::Value)>)> {
         results.iter().map(|r| (r.index, r.keys.clone())).collect()
+    }
+
+    /// [`help`] on `board` by the evaluator of `l` (the flake in `dir`), observing its
+    /// reads if `observe`; what it handed back.
+    fn helped(
+        board: &Board,
+        l: &mut Loaded,
+        dir: &Path,
+        observe: bool,
+    ) -> (Vec<GroupResult>, Vec<Observation>) {
+        let fs = l.fs.clone();
+        let fs = observe.then_some(&*fs);
+        help(board, &mut l.ev, fs, dir, &l.clan, observe, false);
+        board.outcome().unwrap()
     }
 
     /// Groups kept through an editor's buffers give what computing them gives: again
@@ -949,29 +972,10 @@ mod tests {
         assert_eq!(plan(overlay(&[])), groups, "every group kept");
 
         // One machine's port, in a buffer of `inventory.json`.
-        let json_path = dir.join("inventory.json");
-        let mut inv: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-        let port = inv["instances"]
-            .as_object_mut()
-            .unwrap()
-            .values_mut()
-            .flat_map(|i| {
-                i["roles"]
-                    .as_object_mut()
-                    .into_iter()
-                    .flat_map(|r| r.values_mut())
-            })
-            .flat_map(|r| {
-                r["machines"]
-                    .as_object_mut()
-                    .into_iter()
-                    .flat_map(|m| m.values_mut())
-            })
-            .find_map(|m| m.get_mut("settings").and_then(|s| s.get_mut("port")))
-            .expect("a machine-level port in the generated fleet");
-        *port = (port.as_i64().unwrap() + 1).into();
-        let edited = vec![(json_path, serde_json::to_string_pretty(&inv).unwrap())];
+        let edited = vec![(
+            dir.join("inventory.json"),
+            fleet_edit::inventory_with_a_port_raised(&dir),
+        )];
         let kept = plan(overlay(&edited));
         assert!(kept > 0 && kept < groups, "{kept} of {groups} kept");
         assert_eq!(plan(overlay(&edited)), groups);
@@ -1075,16 +1079,7 @@ mod tests {
 
         let board = Board::default();
         board.publish(Some(units.clone()));
-        help(
-            &board,
-            &mut helper.ev,
-            None,
-            &dir,
-            &helper.clan,
-            false,
-            false,
-        );
-        let (theirs, earlier) = board.outcome().unwrap();
+        let (theirs, earlier) = helped(&board, &mut helper, &dir, false);
         assert_eq!(theirs.len(), units.len());
         assert!(theirs
             .iter()
@@ -1100,17 +1095,7 @@ mod tests {
         let mut observing = load(&src, false).unwrap();
         let board = Board::default();
         board.publish(Some(units.clone()));
-        let fs = observing.fs.clone();
-        help(
-            &board,
-            &mut observing.ev,
-            Some(&fs),
-            &dir,
-            &observing.clan,
-            true,
-            false,
-        );
-        let (theirs, _) = board.outcome().unwrap();
+        let (theirs, _) = helped(&board, &mut observing, &dir, true);
         assert_eq!(keys(&theirs), keys(&mine));
         for r in &theirs {
             assert!(r.cacheable);
@@ -1124,16 +1109,7 @@ mod tests {
 
         let board = Board::default();
         board.publish(None);
-        help(
-            &board,
-            &mut helper.ev,
-            None,
-            &dir,
-            &helper.clan,
-            false,
-            false,
-        );
-        let (theirs, earlier) = board.outcome().unwrap();
+        let (theirs, earlier) = helped(&board, &mut helper, &dir, false);
         assert!(theirs.is_empty() && earlier.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
