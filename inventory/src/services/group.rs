@@ -50,8 +50,7 @@ pub(crate) fn groups(ev: &mut Eval, cc: &Rc<ClanCtx>) -> Result<Vec<Rc<Group>>> 
         inv.get(kith_eval::sym!("instances"))
             .expect("declared option"),
     )?;
-    let tags = roles::machine_tags(ev, cc)?;
-    let index = roles::TagIndex::new(&tags);
+    let mut tags = roles::LazyTags::new(cc);
     // id → (module spec of the first instance, instances)
     let mut by_id: Vec<(String, Value, Instances)> = Vec::new();
     for i in instances.sorted_by_name() {
@@ -71,7 +70,7 @@ pub(crate) fn groups(ev: &mut Eval, cc: &Rc<ClanCtx>) -> Result<Vec<Rc<Group>>> 
             input.as_deref().unwrap_or("<clan-core>"),
             name.encoded()
         );
-        let resolved = roles::resolve(ev, &index, i.name.as_str(), &i.value)?;
+        let resolved = roles::resolve(ev, &mut tags, i.name.as_str(), &i.value)?;
         match by_id.iter_mut().find(|(g, _, _)| *g == id) {
             Some((_, _, list)) => list.push((i.name.as_str().to_string(), resolved)),
             None => by_id.push((id, module, vec![(i.name.as_str().to_string(), resolved)])),

@@ -46,36 +46,68 @@ pub(crate) fn machine_tags(ev: &mut Eval, cc: &ClanCtx) -> Result<Vec<(String, V
 }
 
 /// The machines' tags indexed both ways.
-pub(crate) struct TagIndex<'a> {
+pub(crate) struct TagIndex {
     /// Machines in name order with their tags.
-    pub machines: &'a [(String, Vec<String>)],
-    by_tag: FxHashMap<&'a str, Vec<&'a String>>,
+    pub machines: Vec<(String, Vec<String>)>,
+    /// Tag → the machines that carry it (places in `machines`, in order).
+    by_tag: FxHashMap<String, Vec<usize>>,
 }
 
-impl<'a> TagIndex<'a> {
+impl TagIndex {
     /// Indexes `machines`.
-    pub fn new(machines: &'a [(String, Vec<String>)]) -> TagIndex<'a> {
-        let mut by_tag: FxHashMap<&str, Vec<&String>> = FxHashMap::default();
-        for (m, tags) in machines {
+    pub fn new(machines: Vec<(String, Vec<String>)>) -> TagIndex {
+        let mut by_tag: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        for (k, (_, tags)) in machines.iter().enumerate() {
             for t in tags {
-                let list = by_tag.entry(t.as_str()).or_default();
-                if list.last() != Some(&m) {
-                    list.push(m);
+                let list = by_tag.entry(t.clone()).or_default();
+                if list.last() != Some(&k) {
+                    list.push(k);
                 }
             }
         }
         TagIndex { machines, by_tag }
+    }
+
+    /// The machines carrying `tag`, in name order.
+    fn carrying(&self, tag: &str) -> impl Iterator<Item = &String> {
+        self.by_tag
+            .get(tag)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&k| &self.machines[k].0)
+    }
+}
+
+/// The [`TagIndex`] of a clan, made when a role first names a tag: as in clan-core,
+/// machines' tags (and so their classes, for the builtin `nixos` and `darwin` tags) are
+/// evaluated only if some role selects machines by tag.
+pub(crate) struct LazyTags<'c> {
+    cc: &'c ClanCtx,
+    index: Option<TagIndex>,
+}
+
+impl<'c> LazyTags<'c> {
+    /// Nothing evaluated yet.
+    pub fn new(cc: &'c ClanCtx) -> LazyTags<'c> {
+        LazyTags { cc, index: None }
+    }
+
+    /// The index, made on first use.
+    fn get(&mut self, ev: &mut Eval) -> Result<&TagIndex> {
+        if self.index.is_none() {
+            self.index = Some(TagIndex::new(machine_tags(ev, self.cc)?));
+        }
+        Ok(self.index.as_ref().expect("made above"))
     }
 }
 
 /// The roles of instance `instance_name` (its inventory config `instance`), resolved.
 pub(crate) fn resolve(
     ev: &mut Eval,
-    index: &TagIndex,
+    tags: &mut LazyTags,
     instance_name: &str,
     instance: &Value,
 ) -> Result<Vec<Role>> {
-    let tags_of = index.machines;
     let inst = ev.force_attrs(instance)?;
     let roles = ev.force_attrs(inst.get(kith_eval::sym!("roles")).expect("declared option"))?;
     let mut out = Vec::new();
@@ -94,12 +126,17 @@ pub(crate) fn resolve(
         let role_tags_sorted = role_tags.sorted_by_name();
         // Each member's role tags, as positions in `role_tags_sorted` (ascending).
         let mut tags_of_member: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let index = match role_tags_sorted.is_empty() {
+            true => None,
+            false => Some(tags.get(ev)?),
+        };
         for (k, t) in role_tags_sorted.iter().enumerate() {
             let tag = t.name.as_str();
-            let hits: &[&String] = index.by_tag.get(tag).map_or(&[], Vec::as_slice);
+            let index = index.expect("made for a role with tags");
+            let hits: Vec<&String> = index.carrying(tag).collect();
             if hits.is_empty() {
                 let mut available: Vec<&str> = Vec::new();
-                for (_, ts) in tags_of.iter().rev() {
+                for (_, ts) in index.machines.iter().rev() {
                     for x in ts {
                         if !available.contains(&x.as_str()) {
                             available.push(x);
@@ -112,7 +149,7 @@ pub(crate) fn resolve(
                     r.name.as_str()
                 ));
             }
-            for &m in hits {
+            for &m in &hits {
                 tags_of_member.entry(m.as_str()).or_default().push(k);
             }
             members.extend(hits.iter().map(|m| (*m).clone()));
