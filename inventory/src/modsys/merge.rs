@@ -184,10 +184,20 @@ fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_ev
 
 /// Type-checks and merges normalised definitions (at least one).
 pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
-    if !matches!(
-        ty,
-        Ty::UniqueSettings | Ty::Raw | Ty::Deferred | Ty::NixSubmodule(_)
-    ) {
+    if let Ty::UniqueSettings = ty {
+        // clan's check: the value as JSON first (a function in it fails there, with
+        // `builtins.toJSON`'s error), then an attribute set.
+        let mut invalid = Vec::new();
+        for d in &defs {
+            kith_eval::to_json_string(ev, &d.value)?;
+            if !matches!(ev.force(&d.value)?, Value::Attrs(_)) {
+                invalid.push(d.clone());
+            }
+        }
+        if !invalid.is_empty() {
+            return Err(type_error(ev, ctx, ty, &invalid));
+        }
+    } else if !matches!(ty, Ty::Raw | Ty::Deferred | Ty::NixSubmodule(_)) {
         let mut invalid = Vec::new();
         for d in &defs {
             if !check(ev, ty, &d.value)? {
@@ -435,10 +445,8 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
     let d = &defs[0];
     let v = ev.force(&d.value)?;
     let Value::Attrs(set) = &v else {
-        return Err(crate::error::unsupported_eval(format!(
-            "settings of {} that are not an attribute set",
-            ctx.loc.show()
-        )));
+        // Checked before the merge (`merge_type`).
+        return Err(type_error(ev, ctx, &Ty::UniqueSettings, &defs));
     };
     if set.get(kith_eval::sym!("imports")).is_some() {
         return Err(throw(

@@ -106,7 +106,8 @@ impl Ty {
                 t.description()
             ),
             Ty::Submodule(_) => "submodule".into(),
-            Ty::UniqueSettings | Ty::Deferred => "module".into(),
+            Ty::UniqueSettings => "deferred custom module. Must be JSON serializable.".into(),
+            Ty::Deferred => "module".into(),
             Ty::Unmodelled => "unmodelled value".into(),
             Ty::NamesOrAttrsOf(t) => format!(
                 "attribute set of {} or list of string convertible to it",
