@@ -1393,6 +1393,51 @@ fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
     assert!(only(&report).fixes.is_empty());
 }
 
+/// `kith check` evaluates the exports even where the native engine does not model an
+/// instance's interface (reported as information): clan-core's yggdrasil declares an
+/// option of type `attrs`, and its exports read a public var the clan lacks, an error of
+/// `clan.exports` that the check reports.
+#[test]
+fn check_evaluates_exports_past_what_it_does_not_model() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Run};
+    let what = "kith check of a clan with an unmodelled interface";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-check-unmodelled-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let flake = cases.join("01-machine-sources/flake.nix");
+    std::fs::copy(flake, dir.join("flake.nix")).unwrap();
+    std::fs::write(
+        dir.join("clan.nix"),
+        "{\n  meta.name = \"c\";\n  inventory.machines.jon = { };\n  inventory.instances.yggdrasil.roles.default.machines.jon = { };\n}\n",
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    for jobs in [1, 2] {
+        let run = Run {
+            cache_dir: None,
+            jobs,
+            progress: None,
+        };
+        let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
+        assert!(!checked.passed(), "{}", render::json_lines(&checked.report));
+        assert!(
+            checked.report.diagnostics.iter().any(|d| d
+                .message
+                .contains("getPublicValue: Public value jon/yggdrasil/address not found!")),
+            "{}",
+            render::json_lines(&checked.report)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `kith check` on the conformance cases: each `expected-error.txt` case's error at its
 /// file and line, no error on the valid cases but the deliberate ones, the same answer on
 /// one thread and on two, and its progress told.

@@ -496,7 +496,9 @@ fn check_instances(
             if e.is_unset_option() {
                 continue;
             }
-            failed = true;
+            // What the engine does not model is said (as information), but the exports
+            // and constraints are still evaluated: they may fail where clan fails.
+            failed |= !matches!(e, kith_inventory::Error::Unsupported(_));
             let mut d = engine_error(ev, files, &e, Some((inv, name)));
             if d.code == "unknown-service" {
                 service_fix(ev, clan, inv, files, &mut d);
