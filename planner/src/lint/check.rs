@@ -716,20 +716,15 @@ fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
         }
         if members == 0 {
             let (location, notes) = locate_path(inv, files, &["instances", i]);
-            let (severity, message) = if inst.roles.is_empty() {
-                (
-                    Severity::Error,
-                    format!("instance '{i}' has no roles: it must define members via 'roles'"),
-                )
+            // clan-core accepts both (the instance configures nothing): a warning.
+            let message = if inst.roles.is_empty() {
+                format!("instance '{i}' has no roles: it configures no machine")
             } else {
-                (
-                    Severity::Warning,
-                    format!("instance '{i}' has roles but no machine is a member of any"),
-                )
+                format!("instance '{i}' has roles but no machine is a member of any")
             };
             out.push(Diagnostic {
                 code: "empty-instance",
-                severity,
+                severity: Severity::Warning,
                 message,
                 location,
                 notes,

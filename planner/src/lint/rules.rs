@@ -72,7 +72,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "empty-instance",
-        severity: Severity::Error,
+        severity: Severity::Warning,
         summary: "An instance has no roles, or no role has a member.",
     },
     Rule {
