@@ -104,7 +104,7 @@ fn check_view(
         (Err(Error::Eval(e)), Some(_)) => failures.push(format!("{name} {key}: {}", e.message)),
         (Err(Error::Eval(e)), None) => {
             let want = want_err.as_deref().unwrap_or("").trim();
-            if !e.message.contains(want) {
+            if !normalise(&e.message, &reps).contains(want) {
                 failures.push(format!("{name} {key}: wrong error {}", e.message));
             }
         }
@@ -231,7 +231,7 @@ fn reference_inventory(case: &Path, opts: &FlakeOptions) -> Result<serde_json::V
     let sel = "clanInternals.inventoryClass.inventorySerialization";
     let text = kith_flake::select_output(&mut ev, &f, "case", sel)
         .and_then(|v| kith_eval::to_json_string(&mut ev, &v))
-        .map_err(|e| e.render(&ev.sources))?;
+        .map_err(|e| normalise(&e.render(&ev.sources), &reps))?;
     serde_json::from_str(&normalise(&text, &reps)).map_err(|e| e.to_string())
 }
 

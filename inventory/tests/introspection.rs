@@ -32,7 +32,7 @@ machines.e 9999  true
 machines.e.description 1500 inventory.nix false
 machines.e.machineClass 1500 inventory.nix false
 machines.e.tags 100 inventory.nix false
-meta.name 100 clan.nix false
+meta.name 100 clan.nix, via option meta false
 ";
 
 #[test]
@@ -69,7 +69,6 @@ fn priorities_as_clan_core_introspects_them() {
             .iter()
             .map(|f| f.rsplit('/').next().unwrap())
             .collect();
-        // kith names a top-level `meta` definition by its file, clan-core adds ", via option meta".
         got.push_str(&format!(
             "{} {} {} {}\n",
             path.join("."),

@@ -351,11 +351,15 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             ctx.loc.show()
         ))),
         Ty::Deferred => {
+            // Each definition's module located at its file "via" the option, as the
+            // module system's `deferredModule` does (what its errors name).
+            let via = ctx.loc.show();
             let modules = defs
                 .into_iter()
                 .map(|d| {
+                    let file = format!("{}, via option {via}", d.file);
                     attrs(vec![
-                        attr_sym(kith_eval::sym!("_file"), Value::string(&*d.file)),
+                        attr_sym(kith_eval::sym!("_file"), Value::string(file)),
                         attr_sym(kith_eval::sym!("imports"), Value::list(vec![d.value])),
                     ])
                 })

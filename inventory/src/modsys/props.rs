@@ -112,7 +112,15 @@ pub fn normalise_with_default(
     defs: &[Def],
     default: Option<Def>,
 ) -> Result<(Vec<Def>, i64)> {
+    // The option's default comes first, as the module system puts it before the
+    // definitions (what the order of merged lists and of listed definitions follows).
     let mut flat: Vec<Prioritised> = Vec::new();
+    if let Some(def) = default {
+        flat.push(Prioritised {
+            def,
+            priority: OPTION_DEFAULT_PRIORITY,
+        });
+    }
     for d in defs {
         let mut vals = Vec::new();
         discharge(ev, &d.value, &mut vals)?;
@@ -133,12 +141,6 @@ pub fn normalise_with_default(
                 priority,
             });
         }
-    }
-    if let Some(def) = default {
-        flat.push(Prioritised {
-            def,
-            priority: OPTION_DEFAULT_PRIORITY,
-        });
     }
     let highest = flat.iter().map(|p| p.priority).min().unwrap_or(9999);
     let mut kept: Vec<Def> = flat

@@ -4,7 +4,8 @@
 #   expected.json          all three views, when they all evaluate;
 #   expected-partial.json  the views that evaluate, when one fails;
 #   expected-error.txt     the first `error:` line Nix prints for the first failing view
-#                          (views in the order exports, inventory, cliChecks).
+#                          (views in the order exports, inventory, cliChecks), paths
+#                          written @CASE@ and @CORPUS@ as in the JSON views.
 # Never edit those files by hand. Needs nix-instantiate (apt-get install -y nix-bin).
 #   regenerate.sh [CASE...]     (default: every case here, and the bundled example clan
 #                                ../../../fixtures/clan)
@@ -45,6 +46,10 @@ partial = {v: json.load(open(f"{tmp}/{v}.json")) for v in views}
 with open(out, "w") as f:
     f.write(json.dumps(partial, indent=2, sort_keys=True) + "\n")
 PY
+  # Paths as the JSON views write them: the case as @CASE@, the corpus as @CORPUS@.
+  corpus="$(cd "$(dirname "$oracle")/../corpus" && pwd)"
+  error="${error//"$dir"/@CASE@}"
+  error="${error//"$corpus"/@CORPUS@}"
   printf '%s\n' "$error" >"$dir/expected-error.txt"
   echo "$(basename "$dir"): expected-partial.json (${views[*]:-none}), expected-error.txt"
 done
