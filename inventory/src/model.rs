@@ -210,14 +210,17 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
     let mut inv: Inventory = serde_json::from_value(json)
         .map_err(|e| crate::Error::unsupported(format!("an inventory kith cannot type: {e}")))?;
     for n in noted {
+        // The file itself, without the option a deferred module was defined through
+        // (`<file>, via option meta`).
+        let file = n.file.split(", via option ").next().unwrap_or(&n.file);
         let site = || {
             // A place only in the file named (not in kith's own stand-in sources).
             let (line, column) = match ev.sources.describe(n.span) {
-                Some((f, l, c)) if f == *n.file => (Some(l), Some(c)),
+                Some((f, l, c)) if f == file => (Some(l), Some(c)),
                 _ => (None, None),
             };
             Site {
-                file: n.file.to_string(),
+                file: file.to_string(),
                 line,
                 column,
             }

@@ -360,15 +360,16 @@ pub fn clan(core: &str, inventory: Rc<Schema>) -> Schema {
         ),
         (
             "machines",
-            opt_default(Ty::AttrsOf(Rc::new(Ty::Deferred), false), || {
-                attrs(Vec::new())
-            }),
+            opt_default(
+                Ty::AttrsOf(Rc::new(Ty::Module), false),
+                || attrs(Vec::new()),
+            ),
         ),
         (
             "modules",
             opt_default(Ty::AttrsOf(Rc::new(Ty::Raw), false), || attrs(Vec::new())),
         ),
-        ("meta", opt(Ty::Deferred)),
+        ("meta", opt(Ty::Module)),
         ("self", opt(Ty::Raw)),
         ("directory", opt(Ty::Raw)),
         ("varsDirectory", opt_default(Ty::Raw, || Value::Null)),

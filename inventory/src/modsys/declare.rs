@@ -212,7 +212,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
     } else {
         match name.as_str() {
             "raw" => Ty::Raw,
-            "deferredModule" => Ty::Deferred,
+            "deferredModule" => Ty::Module,
             "listOf" => Ty::ListOf(Rc::new(nested(ev, "elemType")?)),
             "attrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), false),
             "lazyAttrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), true),

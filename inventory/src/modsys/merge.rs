@@ -141,7 +141,7 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
         Ty::ListOf(_) => matches!(v, Value::List(_)),
         Ty::AttrsOf(..) => matches!(v, Value::Attrs(_)),
         Ty::Submodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
-        Ty::UniqueSettings | Ty::Deferred | Ty::Unmodelled => true,
+        Ty::UniqueSettings | Ty::Deferred | Ty::Module | Ty::Unmodelled => true,
         Ty::NamesOrAttrsOf(_) => matches!(v, Value::Attrs(_) | Value::List(_)),
         Ty::NixScalar { check, .. } => {
             let r = ev.call(check, v.clone(), kith_eval::Span::NONE)?;
@@ -197,7 +197,10 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         if !invalid.is_empty() {
             return Err(type_error(ev, ctx, ty, &invalid));
         }
-    } else if !matches!(ty, Ty::Raw | Ty::Deferred | Ty::NixSubmodule(_)) {
+    } else if !matches!(
+        ty,
+        Ty::Raw | Ty::Deferred | Ty::Module | Ty::NixSubmodule(_)
+    ) {
         let mut invalid = Vec::new();
         for d in &defs {
             if !check(ev, ty, &d.value)? {
@@ -350,14 +353,17 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             "reading option `{}'",
             ctx.loc.show()
         ))),
-        Ty::Deferred => {
-            // Each definition's module located at its file "via" the option, as the
-            // module system's `deferredModule` does (what its errors name).
-            let via = ctx.loc.show();
+        Ty::Deferred | Ty::Module => {
+            // A `deferredModule` locates each definition's module at its file "via" the
+            // option (what the module system's errors name).
+            let via = matches!(ty, Ty::Module).then(|| ctx.loc.show());
             let modules = defs
                 .into_iter()
                 .map(|d| {
-                    let file = format!("{}, via option {via}", d.file);
+                    let file = match &via {
+                        Some(via) => format!("{}, via option {via}", d.file),
+                        None => d.file.to_string(),
+                    };
                     attrs(vec![
                         attr_sym(kith_eval::sym!("_file"), Value::string(file)),
                         attr_sym(kith_eval::sym!("imports"), Value::list(vec![d.value])),

@@ -32,8 +32,13 @@ pub enum Ty {
     Submodule(Rc<Schema>),
     /// clan's `uniqueDeferredSerializableModule` (settings).
     UniqueSettings,
-    /// `types.deferredModule`: any number of module definitions, kept unevaluated.
+    /// Any number of definitions, kept as modules, unevaluated, where each keeps its own
+    /// file: the stand-in for options whose value the engine keeps without modelling it
+    /// (internal, removed or not yet modelled options).
     Deferred,
+    /// `types.deferredModule` itself: as [`Ty::Deferred`], each definition located at its file
+    /// "via option" (what the module system's errors and definition files name).
+    Module,
     /// `types.coercedTo (listOf str) (genAttrs …) (attrsOf t)`: a list of names stands
     /// for `{ name = { }; … }`.
     NamesOrAttrsOf(Rc<Ty>),
@@ -107,7 +112,7 @@ impl Ty {
             ),
             Ty::Submodule(_) => "submodule".into(),
             Ty::UniqueSettings => "deferred custom module. Must be JSON serializable.".into(),
-            Ty::Deferred => "module".into(),
+            Ty::Deferred | Ty::Module => "module".into(),
             Ty::Unmodelled => "unmodelled value".into(),
             Ty::NamesOrAttrsOf(t) => format!(
                 "attribute set of {} or list of string convertible to it",

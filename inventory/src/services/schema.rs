@@ -96,11 +96,8 @@ fn role(file: &Rc<str>) -> Schema {
                 "description",
                 opt_default(Ty::NullOr(Rc::new(Ty::Str)), || Value::Null),
             ),
-            ("interface", opt_default(Ty::Deferred, || attrs(Vec::new()))),
-            (
-                "perInstance",
-                opt_default(Ty::Deferred, || attrs(Vec::new())),
-            ),
+            ("interface", opt_default(Ty::Module, || attrs(Vec::new()))),
+            ("perInstance", opt_default(Ty::Module, || attrs(Vec::new()))),
         ],
         file.clone(),
     )
