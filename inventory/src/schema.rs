@@ -369,7 +369,9 @@ pub fn clan(core: &str, inventory: Rc<Schema>) -> Schema {
             "modules",
             opt_default(Ty::AttrsOf(Rc::new(Ty::Raw), false), || attrs(Vec::new())),
         ),
-        ("meta", opt(Ty::Module)),
+        // `types.deferredModuleWith { staticModules = [ meta.nix ]; }`, default `{ }`: a
+        // clan that never sets `meta` still has one (`inventory.meta` is defined from it).
+        ("meta", opt_default(Ty::Module, || attrs(Vec::new()))),
         ("self", opt(Ty::Raw)),
         ("directory", opt(Ty::Raw)),
         ("varsDirectory", opt_default(Ty::Raw, || Value::Null)),

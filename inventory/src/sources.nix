@@ -74,12 +74,36 @@ let
       config.inventory.meta = config.meta;
     };
 in
+# clan-core's `modules.clan.default`, which `lib.clan` (and clan-core's flake-parts module)
+# evaluate first: `lib.modules.importApply ./default.nix { … }` (`{ _file; imports = [ … ]; }`)
+# published through flake-parts' `flake.modules` option, whose `apply` wraps it in a
+# function module importing the option's `deferredModule` merge, which imports it with a
+# default location. Three levels then importApply's: default.nix's imports are five modules
+# deep, module.nix's (computed tags, inventory.json) six. The module system collects modules
+# breadth-first and definitions merge in that order reversed, so this depth orders clan-core's
+# definitions against the user's (tag lists of one priority concatenate in that order).
 {
   _file = core + "/modules/clan/default.nix";
   imports = [
-    { _file = core + "/modules/clan/top-level-interface.nix"; }
-    module
-    { _file = core + "/modules/clan/distributed-services.nix"; }
-    { _file = core + "/modules/clan/checks.nix"; }
+    {
+      imports = [
+        {
+          imports = [
+            {
+              imports = [
+                {
+                  imports = [
+                    { _file = core + "/modules/clan/top-level-interface.nix"; }
+                    module
+                    { _file = core + "/modules/clan/distributed-services.nix"; }
+                    { _file = core + "/modules/clan/checks.nix"; }
+                  ];
+                }
+              ];
+            }
+          ];
+        }
+      ];
+    }
   ];
 }

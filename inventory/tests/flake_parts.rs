@@ -269,6 +269,50 @@ fn inline_definitions_as_flake_parts_gives_them() {
     }
 }
 
+/// The native answer equals flake-parts' and clan-core's where it depends on the depth of
+/// the user's modules beside clan-core's own: builtin `mkDefault` tags beside the user's in
+/// imported files (`clan` and `flake.clan`, imports one and two deep), and a clan whose
+/// meta is only in its inventory (top-level `meta` defaults to `{ }`).
+#[test]
+fn module_depth_as_flake_parts_gives_it() {
+    let tags = "{ lib, ... }: { inventory.tags.all = lib.mkDefault [ \"z\" ]; inventory.tags.nixos = lib.mkDefault [ \"n\" ]; inventory.machines.a.tags = [ \"p\" ]; }";
+    let variants = [
+        (
+            "depth-clan",
+            "clan",
+            "meta.name = \"t\"; imports = [ ./p.nix ];",
+        ),
+        (
+            "depth-clan-nested",
+            "clan",
+            "meta.name = \"t\"; imports = [ ./c.nix ];",
+        ),
+        (
+            "depth-flake-clan",
+            "flake.clan",
+            "meta.name = \"t\"; imports = [ ./c.nix ];",
+        ),
+        (
+            "depth-meta",
+            "clan",
+            "inventory.meta.name = \"t\"; imports = [ ./c.nix ];",
+        ),
+    ];
+    for (name, option, body) in variants {
+        let Some(dir) = flake(
+            name,
+            &format!("flake-parts.lib.mkFlake {{ inherit inputs; }} {{ imports = [ {MODULE} ]; systems = [ \"x86_64-linux\" ]; {option} = {{ {body} inventory.machines.a.tags = [ \"top\" ]; }}; }}"),
+            &[("p.nix", tags), ("c.nix", "{ imports = [ ./p.nix ]; }")],
+        ) else {
+            return;
+        };
+        // No instances: the view holds no store path.
+        let (entry, native) = inventory(&dir).unwrap();
+        assert_eq!(entry, "flake-parts");
+        assert_eq!(native, reference(&dir), "{name}");
+    }
+}
+
 /// A conflict inside the clan names the option under `flake.clan`, as flake-parts does.
 #[test]
 fn conflict_names_the_flake_clan_option() {

@@ -11,7 +11,7 @@ use std::path::Path;
 /// clan-core's introspection of `tests/cases/05-priorities` (C++ Nix over the corpus's
 /// clan-core and nixpkgs lib): path, `prio`, the base names of `files`, `total`.
 const EXPECTED: &str = "\
-machines 100 clan.nix,module.nix,defaults.nix false
+machines 100 clan.nix,defaults.nix,module.nix false
 machines.a 100 clan.nix,defaults.nix true
 machines.a.description 50 clan.nix false
 machines.a.machineClass 100 defaults.nix false

@@ -1,0 +1,1 @@
+{ inventory.meta.domain = "example.lan"; }
