@@ -135,6 +135,8 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
     Ok(match ty {
         Ty::Str => matches!(v, Value::String(_)),
         Ty::Int => matches!(v, Value::Int(_)),
+        Ty::UnsignedInt => matches!(v, Value::Int(n) if n >= 0),
+        Ty::PositiveInt => matches!(v, Value::Int(n) if n > 0),
         Ty::Bool => matches!(v, Value::Bool(_)),
         Ty::Path => matches!(v, Value::Path(_) | Value::String(_)),
         Ty::Raw => true,
@@ -210,6 +212,8 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
     match ty {
         Ty::Str
         | Ty::Int
+        | Ty::UnsignedInt
+        | Ty::PositiveInt
         | Ty::Bool
         | Ty::Enum(_)
         | Ty::StrMatching(_)
@@ -393,7 +397,13 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
 /// and merge to themselves when there is one definition.
 fn plain_scalar(ty: &Ty) -> bool {
     match ty {
-        Ty::Str | Ty::Int | Ty::Bool | Ty::Path | Ty::Enum(_) => true,
+        Ty::Str
+        | Ty::Int
+        | Ty::UnsignedInt
+        | Ty::PositiveInt
+        | Ty::Bool
+        | Ty::Path
+        | Ty::Enum(_) => true,
         Ty::Named(_, t) => plain_scalar(t),
         _ => false,
     }

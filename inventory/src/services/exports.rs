@@ -464,21 +464,17 @@ pub fn constraint_violations(
         for r in sorted_attrs(ev, &roles)? {
             let role = r.name.as_str();
             let rc = ev.force_attrs(&r.value)?;
-            let min = ev.force(
-                rc.get(kith_eval::sym!("minMachines"))
-                    .expect("declared option"),
-            )?;
-            let maxm = ev.force(
-                rc.get(kith_eval::sym!("maxMachines"))
-                    .expect("declared option"),
-            )?;
+            let min = rc
+                .get(kith_eval::sym!("minMachines"))
+                .expect("declared option")
+                .clone();
+            let maxm = rc
+                .get(kith_eval::sym!("maxMachines"))
+                .expect("declared option")
+                .clone();
+            // Per instance, as clan-core: `minMachines` read (and type-checked), the role's
+            // members counted only if it is set; then the same for `maxMachines`.
             for (i, iroles) in &g.instances {
-                g.check_roles(ev, i)?;
-                let k = iroles
-                    .iter()
-                    .find(|x| x.name == role)
-                    .map(|x| x.members.len() as i64)
-                    .unwrap_or(0);
                 let violation = |constraint, id: &str, message: String| ConstraintViolation {
                     constraint,
                     service: s.clone(),
@@ -487,7 +483,16 @@ pub fn constraint_violations(
                     id: format!("{s}-{i}-{role}-{id}"),
                     message,
                 };
-                if let Value::Int(n) = min {
+                let count = |ev: &mut Eval| -> crate::Result<i64> {
+                    g.check_roles(ev, i)?;
+                    Ok(iroles
+                        .iter()
+                        .find(|x| x.name == role)
+                        .map(|x| x.members.len() as i64)
+                        .unwrap_or(0))
+                };
+                if let Value::Int(n) = ev.force(&min)? {
+                    let k = count(ev)?;
                     if k < n {
                         out.push(violation(
                             Constraint::MinMachines,
@@ -496,7 +501,8 @@ pub fn constraint_violations(
                         ));
                     }
                 }
-                if let Value::Int(n) = maxm {
+                if let Value::Int(n) = ev.force(&maxm)? {
+                    let k = count(ev)?;
                     if k > n {
                         out.push(violation(
                             Constraint::MaxMachines,
