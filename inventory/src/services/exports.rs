@@ -347,7 +347,54 @@ fn key_value(
         &schema,
         all,
     );
-    ev.force(&v)
+    let v = ev.force(&v)?;
+    declared_twice(ev, cc, key, &out, v)
+}
+
+/// An interface named twice in `manifest.exports.out` is declared twice (its module
+/// imported twice, both declarations with a `default`): the module system fails where
+/// that option is read, naming the file clan-core defines `exports` in.
+fn declared_twice(
+    ev: &mut Eval,
+    cc: &ClanCtx,
+    key: &str,
+    out: &kith_eval::List,
+    config: Value,
+) -> Result<Value> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut twice: Vec<String> = Vec::new();
+    for t in out.iter() {
+        let t = ev.force_string(t)?.encoded().into_owned();
+        if seen.contains(&t) {
+            if !twice.contains(&t) {
+                twice.push(t);
+            }
+        } else {
+            seen.push(t);
+        }
+    }
+    if twice.is_empty() {
+        return Ok(config);
+    }
+    let set = ev.force_attrs(&config)?;
+    let file = format!("{}/modules/clan/distributed-services.nix", cc.core);
+    let entries = set
+        .iter()
+        .map(|a| {
+            if !twice.iter().any(|t| t == a.name.as_str()) {
+                return a.clone();
+            }
+            let msg = format!(
+                "The option `{}' in `{file}' is already declared in `{file}'.",
+                crate::modsys::show_option(&["exports".into(), key.into(), a.name.as_str().into()])
+            );
+            Attr {
+                value: Thunk::native(move |_| Err(throw(msg.clone()))),
+                ..a.clone()
+            }
+        })
+        .collect();
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 /// The enabled export interfaces (`out`), as clan-core's `exportInterfaces` after `apply`
@@ -370,6 +417,11 @@ fn interface_declarations(
                 available()
             )));
         };
+        // Named twice: declared once here, the error is raised where it is read
+        // (`declared_twice`).
+        if native.contains(name) || interfaces.iter().any(|a: &Attr| a.name.as_str() == t) {
+            continue;
+        }
         if interfaces::NATIVE.iter().any(|(n, _)| n == name) {
             native.push(*name);
             continue;
