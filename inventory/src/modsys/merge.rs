@@ -79,7 +79,16 @@ pub fn merge_option(
             Ty::ListOf(_) => Ok(Value::list(Vec::new())),
             Ty::AttrsOf(..) => Ok(attrs(Vec::new())),
             Ty::NullOr(_) => Ok(Value::Null),
-            Ty::NixSubmodule(_) => Ok(attrs(Vec::new())),
+            // `coercedTo`'s `emptyValue` is its final type's (`attrsOf`).
+            Ty::NamesOrAttrsOf(_) => Ok(attrs(Vec::new())),
+            Ty::NixSubmodule(s) => {
+                // `submoduleWith`'s `emptyValue` is `base.config`: its own modules
+                // evaluated without definitions, with no prefix and `name` the
+                // placeholder `‹name›` (its options' defaults, or their errors).
+                let mut c = ctx.clone();
+                c.loc = Loc::default();
+                Ok(eval_nix_submodule(ev, &c, s, Vec::new(), "‹name›".into()))
+            }
             Ty::Submodule(s) => {
                 // An element of a lazy attribute set whose definitions all vanished
                 // (`mkIf false`) is the type's `emptyValue`: the submodule evaluated
@@ -126,6 +135,8 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
     Ok(match ty {
         Ty::Str => matches!(v, Value::String(_)),
         Ty::Int => matches!(v, Value::Int(_)),
+        Ty::UnsignedInt => matches!(v, Value::Int(n) if n >= 0),
+        Ty::PositiveInt => matches!(v, Value::Int(n) if n > 0),
         Ty::Bool => matches!(v, Value::Bool(_)),
         Ty::Path => matches!(v, Value::Path(_) | Value::String(_)),
         Ty::Raw => true,
@@ -214,13 +225,18 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
     match ty {
         Ty::Str
         | Ty::Int
+        | Ty::UnsignedInt
+        | Ty::PositiveInt
         | Ty::Bool
         | Ty::Enum(_)
         | Ty::StrMatching(_)
         | Ty::Path
         | Ty::NixScalar { .. } => merge_equal(ev, ctx, &defs),
         Ty::Named(_, t) => merge_type(ev, ctx, t, defs),
-        Ty::NixSubmodule(s) => Ok(eval_nix_submodule(ev, ctx, s, defs)),
+        Ty::NixSubmodule(s) => {
+            let name: Rc<str> = Rc::from(ctx.loc.last().unwrap_or_default());
+            Ok(eval_nix_submodule(ev, ctx, s, defs, name))
+        }
         Ty::AttrTag(tags) => {
             let first = ev.force_attrs(&defs[0].value)?;
             let choice = first.iter().next().map(|a| a.name.as_str()).unwrap_or("");
@@ -401,7 +417,13 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
 /// and merge to themselves when there is one definition.
 fn plain_scalar(ty: &Ty) -> bool {
     match ty {
-        Ty::Str | Ty::Int | Ty::Bool | Ty::Path | Ty::Enum(_) => true,
+        Ty::Str
+        | Ty::Int
+        | Ty::UnsignedInt
+        | Ty::PositiveInt
+        | Ty::Bool
+        | Ty::Path
+        | Ty::Enum(_) => true,
         Ty::Named(_, t) => plain_scalar(t),
         _ => false,
     }
@@ -797,20 +819,22 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Evaluates a submodule type declared in Nix: its own modules, then the definitions.
+/// Evaluates a submodule type declared in Nix: its own modules, then the definitions,
+/// with `name` as the modules' `name` argument.
 fn eval_nix_submodule(
     ev: &mut Eval,
     ctx: &Ctx,
     sub: &Rc<super::types::NixSubmodule>,
     defs: Vec<Def>,
+    name: Rc<str>,
 ) -> Value {
     let file: Rc<str> = Rc::from("<unknown-file>");
-    let modules = shared_submodules(ev, ctx, sub).unwrap_or_else(|_| sub.modules.clone());
+    let modules = shared_submodules(ev, ctx, sub, &name).unwrap_or_else(|_| sub.modules.clone());
     let mut all: Vec<Def> = modules.iter().map(|m| Def::new(&file, m.clone())).collect();
     all.extend(defs);
     let special = sub.special.clone();
     let mut ctx = ctx.clone();
-    ctx.name = ctx.loc.last().map(Rc::from);
+    ctx.name = Some(name);
     let ctx = &ctx;
     let schema = Rc::new(Schema {
         options: Vec::new(),
@@ -838,16 +862,17 @@ pub fn reset_shared_submodules() {
     SHARED_SUBMODULES.with(|c| c.borrow_mut().clear());
 }
 
-/// The modules of submodule type `sub` for an option named as `ctx` is, called once.
+/// The modules of submodule type `sub` for an option named `name`, called once.
 fn shared_submodules(
     ev: &mut Eval,
     ctx: &Ctx,
     sub: &Rc<super::types::NixSubmodule>,
+    name: &str,
 ) -> Result<Vec<Value>> {
     if !super::share::sharing() {
         return Ok(sub.modules.clone());
     }
-    let name = ctx.loc.last().unwrap_or_default().to_string();
+    let name = name.to_string();
     let key = (Rc::as_ptr(sub) as usize, name.clone());
     if let Some(v) = SHARED_SUBMODULES.with(|c| c.borrow().get(&key).map(|(_, v)| v.clone())) {
         return Ok(v);

@@ -12,6 +12,10 @@ pub enum Ty {
     Str,
     /// `types.int`.
     Int,
+    /// `types.ints.unsigned`: an integer `>= 0`.
+    UnsignedInt,
+    /// `types.ints.positive`: an integer `> 0`.
+    PositiveInt,
     /// `types.bool`.
     Bool,
     /// `types.path`.
@@ -81,9 +85,42 @@ impl Ty {
                     _ => "<type>".into(),
                 }
             }
-            Ty::NullOr(t) => format!("null or {}", t.describe(ev)),
-            Ty::ListOf(t) => format!("list of {}", t.describe(ev)),
+            Ty::NullOr(t) => format!("null or {}", t.phrase(ev, &["noun", "conjunction"])),
+            Ty::ListOf(t) => format!("list of {}", t.phrase(ev, &["noun", "composite"])),
             _ => self.description(),
+        }
+    }
+
+    /// `descriptionClass` of a native type (`None`: declared in Nix, not known here).
+    fn class(&self) -> Option<&'static str> {
+        Some(match self {
+            Ty::UnsignedInt | Ty::PositiveInt => "nonRestrictiveClause",
+            Ty::Enum(vals) if vals.len() >= 2 => "conjunction",
+            Ty::NullOr(_) => "conjunction",
+            Ty::ListOf(_) | Ty::AttrsOf(..) => "composite",
+            // `submoduleWith` sets no class: always parenthesized.
+            Ty::Submodule(_) | Ty::NixSubmodule(_) => "none",
+            Ty::NixScalar { .. } | Ty::Named(..) => return None,
+            _ => "noun",
+        })
+    }
+
+    /// `optionDescriptionPhrase`: the description, parenthesized unless its class is one
+    /// of `bare` (a type declared in Nix is left bare).
+    fn phrase(&self, ev: &mut Eval, bare: &[&str]) -> String {
+        let d = self.describe(ev);
+        match self.class() {
+            Some(c) if !bare.contains(&c) => format!("({d})"),
+            _ => d,
+        }
+    }
+
+    /// [`Ty::phrase`] of a native type.
+    fn phrase_native(&self, bare: &[&str]) -> String {
+        let d = self.description();
+        match self.class() {
+            Some(c) if !bare.contains(&c) => format!("({d})"),
+            _ => d,
         }
     }
 
@@ -92,6 +129,8 @@ impl Ty {
         match self {
             Ty::Str => "string".into(),
             Ty::Int => "signed integer".into(),
+            Ty::UnsignedInt => "unsigned integer, meaning >=0".into(),
+            Ty::PositiveInt => "positive integer, meaning >0".into(),
             Ty::Bool => "boolean".into(),
             Ty::Path => "path".into(),
             Ty::Raw => "raw value".into(),
@@ -103,20 +142,21 @@ impl Ty {
                     .join(", ")
             ),
             Ty::StrMatching(p) => format!("string matching the pattern {p}"),
-            Ty::NullOr(t) => format!("null or {}", t.description()),
-            Ty::ListOf(t) => format!("list of {}", t.description()),
+            Ty::NullOr(t) => format!("null or {}", t.phrase_native(&["noun", "conjunction"])),
+            Ty::ListOf(t) => format!("list of {}", t.phrase_native(&["noun", "composite"])),
             Ty::AttrsOf(t, lazy) => format!(
                 "{}attribute set of {}",
                 if *lazy { "lazy " } else { "" },
-                t.description()
+                t.phrase_native(&["noun", "composite"])
             ),
             Ty::Submodule(_) => "submodule".into(),
             Ty::UniqueSettings => "deferred custom module. Must be JSON serializable.".into(),
             Ty::Deferred | Ty::Module => "module".into(),
             Ty::Unmodelled => "unmodelled value".into(),
+            // `coercedTo`: both types' phrases, parenthesized unless nouns.
             Ty::NamesOrAttrsOf(t) => format!(
-                "attribute set of {} or list of string convertible to it",
-                t.description()
+                "(attribute set of {}) or (list of string) convertible to it",
+                t.phrase_native(&["noun", "composite"])
             ),
             Ty::NixScalar { .. } | Ty::Named(..) => "<type>".into(),
             Ty::NixSubmodule(_) => "submodule".into(),

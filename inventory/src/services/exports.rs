@@ -347,7 +347,54 @@ fn key_value(
         &schema,
         all,
     );
-    ev.force(&v)
+    let v = ev.force(&v)?;
+    declared_twice(ev, cc, key, &out, v)
+}
+
+/// An interface named twice in `manifest.exports.out` is declared twice (its module
+/// imported twice, both declarations with a `default`): the module system fails where
+/// that option is read, naming the file clan-core defines `exports` in.
+fn declared_twice(
+    ev: &mut Eval,
+    cc: &ClanCtx,
+    key: &str,
+    out: &kith_eval::List,
+    config: Value,
+) -> Result<Value> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut twice: Vec<String> = Vec::new();
+    for t in out.iter() {
+        let t = ev.force_string(t)?.encoded().into_owned();
+        if seen.contains(&t) {
+            if !twice.contains(&t) {
+                twice.push(t);
+            }
+        } else {
+            seen.push(t);
+        }
+    }
+    if twice.is_empty() {
+        return Ok(config);
+    }
+    let set = ev.force_attrs(&config)?;
+    let file = format!("{}/modules/clan/distributed-services.nix", cc.core);
+    let entries = set
+        .iter()
+        .map(|a| {
+            if !twice.iter().any(|t| t == a.name.as_str()) {
+                return a.clone();
+            }
+            let msg = format!(
+                "The option `{}' in `{file}' is already declared in `{file}'.",
+                crate::modsys::show_option(&["exports".into(), key.into(), a.name.as_str().into()])
+            );
+            Attr {
+                value: Thunk::native(move |_| Err(throw(msg.clone()))),
+                ..a.clone()
+            }
+        })
+        .collect();
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
 /// The enabled export interfaces (`out`), as clan-core's `exportInterfaces` after `apply`
@@ -370,6 +417,11 @@ fn interface_declarations(
                 available()
             )));
         };
+        // Named twice: declared once here, the error is raised where it is read
+        // (`declared_twice`).
+        if native.contains(name) || interfaces.iter().any(|a: &Attr| a.name.as_str() == t) {
+            continue;
+        }
         if interfaces::NATIVE.iter().any(|(n, _)| n == name) {
             native.push(*name);
             continue;
@@ -464,21 +516,17 @@ pub fn constraint_violations(
         for r in sorted_attrs(ev, &roles)? {
             let role = r.name.as_str();
             let rc = ev.force_attrs(&r.value)?;
-            let min = ev.force(
-                rc.get(kith_eval::sym!("minMachines"))
-                    .expect("declared option"),
-            )?;
-            let maxm = ev.force(
-                rc.get(kith_eval::sym!("maxMachines"))
-                    .expect("declared option"),
-            )?;
+            let min = rc
+                .get(kith_eval::sym!("minMachines"))
+                .expect("declared option")
+                .clone();
+            let maxm = rc
+                .get(kith_eval::sym!("maxMachines"))
+                .expect("declared option")
+                .clone();
+            // Per instance, as clan-core: `minMachines` read (and type-checked), the role's
+            // members counted only if it is set; then the same for `maxMachines`.
             for (i, iroles) in &g.instances {
-                g.check_roles(ev, i)?;
-                let k = iroles
-                    .iter()
-                    .find(|x| x.name == role)
-                    .map(|x| x.members.len() as i64)
-                    .unwrap_or(0);
                 let violation = |constraint, id: &str, message: String| ConstraintViolation {
                     constraint,
                     service: s.clone(),
@@ -487,7 +535,16 @@ pub fn constraint_violations(
                     id: format!("{s}-{i}-{role}-{id}"),
                     message,
                 };
-                if let Value::Int(n) = min {
+                let count = |ev: &mut Eval| -> crate::Result<i64> {
+                    g.check_roles(ev, i)?;
+                    Ok(iroles
+                        .iter()
+                        .find(|x| x.name == role)
+                        .map(|x| x.members.len() as i64)
+                        .unwrap_or(0))
+                };
+                if let Value::Int(n) = ev.force(&min)? {
+                    let k = count(ev)?;
                     if k < n {
                         out.push(violation(
                             Constraint::MinMachines,
@@ -496,7 +553,8 @@ pub fn constraint_violations(
                         ));
                     }
                 }
-                if let Value::Int(n) = maxm {
+                if let Value::Int(n) = ev.force(&maxm)? {
+                    let k = count(ev)?;
                     if k > n {
                         out.push(violation(
                             Constraint::MaxMachines,

@@ -33,11 +33,13 @@ const CATEGORIES: [&str; 16] = [
 ];
 
 fn manifest(file: &Rc<str>) -> Schema {
-    let null_int = || Ty::NullOr(Rc::new(Ty::Int));
+    // `nullOr ints.unsigned` and `nullOr ints.positive`, as clan-core declares them.
+    let null_unsigned = || Ty::NullOr(Rc::new(Ty::UnsignedInt));
+    let null_positive = || Ty::NullOr(Rc::new(Ty::PositiveInt));
     let role_constraints = Schema::new(
         vec![
-            ("minMachines", opt_default(null_int(), || Value::Null)),
-            ("maxMachines", opt_default(null_int(), || Value::Null)),
+            ("minMachines", opt_default(null_unsigned(), || Value::Null)),
+            ("maxMachines", opt_default(null_positive(), || Value::Null)),
         ],
         file.clone(),
     );
@@ -73,7 +75,7 @@ fn manifest(file: &Rc<str>) -> Schema {
                 Node::Group(vec![
                     (
                         "maxInstances".into(),
-                        opt_default(null_int(), || Value::Null),
+                        opt_default(null_positive(), || Value::Null),
                     ),
                     (
                         "roles".into(),
