@@ -104,7 +104,7 @@ fn check_view(
         (Err(Error::Eval(e)), Some(_)) => failures.push(format!("{name} {key}: {}", e.message)),
         (Err(Error::Eval(e)), None) => {
             let want = want_err.as_deref().unwrap_or("").trim();
-            if !e.message.contains(want) {
+            if !normalise(&e.message, &reps).contains(want) {
                 failures.push(format!("{name} {key}: wrong error {}", e.message));
             }
         }

@@ -4,13 +4,16 @@
 #   expected.json          all three views, when they all evaluate;
 #   expected-partial.json  the views that evaluate, when one fails;
 #   expected-error.txt     the first `error:` line Nix prints for the first failing view
-#                          (views in the order exports, inventory, cliChecks).
+#                          (views in the order exports, inventory, cliChecks), the case's
+#                          absolute path written as @CASE@ and the corpus's as @CORPUS@,
+#                          as the oracle writes them in its views.
 # Never edit those files by hand. Needs nix-instantiate (apt-get install -y nix-bin).
 #   regenerate.sh [CASE...]     (default: every case here, and the bundled example clan
 #                                ../../../fixtures/clan)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 oracle="${KITH_CLAN_ORACLE:-$here/../../../../shared/tools/clan-oracle}"
+corpus="$(cd "$(dirname "$oracle")/../corpus" && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 if [ "$#" -eq 0 ]; then
@@ -31,6 +34,8 @@ for dir in "$@"; do
       views+=("$view")
     elif [ -z "$error" ]; then
       error="$(grep -m1 '^error:' "$tmp/$view.err" | sed 's/^error: //')"
+      error="${error//"$dir"/@CASE@}"
+      error="${error//"$corpus"/@CORPUS@}"
       if [ -z "$error" ]; then
         echo "$(basename "$dir"): the oracle failed without an error line:" >&2
         cat "$tmp/$view.err" >&2
