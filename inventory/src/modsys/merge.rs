@@ -173,11 +173,20 @@ fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
     Ok(!matches!(ev.force(&r)?, Value::Null))
 }
 
+/// The module system's error for definitions `invalid` that fail `ty`'s check: a type
+/// whose merge is `v2` reports its `headError` (`checkDefsForError`), prefixed
+/// `TypeError: `, one with a plain merge lists the invalid definitions itself
+/// (`mergeDefinitions`).
 fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_eval::EvalError> {
     let shown = show_defs(ev, invalid);
     let description = ty.describe(ev);
+    let values = if ty.merge_v2() {
+        format!("TypeError: Definition values: {shown}")
+    } else {
+        format!("Definition values:{shown}")
+    };
     throw(format!(
-        "A definition for option `{}' is not of type `{description}'. Definition values:{shown}",
+        "A definition for option `{}' is not of type `{description}'. {values}",
         ctx.loc.show(),
     ))
 }

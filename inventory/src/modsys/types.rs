@@ -44,6 +44,8 @@ pub enum Ty {
         check: Value,
         /// The type's `description` (lazy: some are costly to compute).
         description: Value,
+        /// The type's `descriptionClass` (lazy; `null` when it has none).
+        class: Value,
     },
     /// A type declared in Nix, with the description Nix gives it (lazy).
     Named(Value, Rc<Ty>),
@@ -65,10 +67,52 @@ pub struct NixSubmodule {
     pub special: Vec<(String, Value)>,
 }
 
+/// `descriptionClass` of a type: how its description reads inside another's (see
+/// `optionDescriptionPhrase` in nixpkgs' `lib/types.nix`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Class {
+    /// `"noun"`: `string`, `signed integer`, `module`, …
+    Noun,
+    /// `"conjunction"`: `null or …`, `one of …`.
+    Conjunction,
+    /// `"composite"`: `list of …`, `attribute set of …`.
+    Composite,
+    /// `"nonRestrictiveClause"`.
+    NonRestrictiveClause,
+    /// No class (`null`: `submodule`, `coercedTo`): parenthesised wherever it is nested.
+    Null,
+}
+
+impl Class {
+    fn of_name(name: &str) -> Class {
+        match name {
+            "noun" => Class::Noun,
+            "conjunction" => Class::Conjunction,
+            "composite" => Class::Composite,
+            "nonRestrictiveClause" => Class::NonRestrictiveClause,
+            _ => Class::Null,
+        }
+    }
+}
+
+/// `optionDescriptionPhrase`: `ty`'s description, parenthesised unless its class is one
+/// of `bare`.
+fn phrase(ev: &mut Eval, ty: &Ty, bare: &[Class]) -> String {
+    let d = ty.describe(ev);
+    if bare.contains(&ty.class(ev)) {
+        d
+    } else {
+        format!("({d})")
+    }
+}
+
 impl Ty {
     /// The type's `description`, as error messages show it (the description of a type
-    /// declared in Nix is evaluated).
+    /// declared in Nix is evaluated). Nested types are phrased as nixpkgs' `lib.types`
+    /// phrases them: a description whose class the outer type does not accept is
+    /// parenthesised (`attribute set of (submodule)`, `list of (one of "a", "b")`).
     pub fn describe(&self, ev: &mut Eval) -> String {
+        use Class::{Composite, Conjunction, Noun};
         match self {
             Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
                 match ev.force(description) {
@@ -76,44 +120,53 @@ impl Ty {
                     _ => "<type>".into(),
                 }
             }
-            Ty::NullOr(t) => format!("null or {}", t.describe(ev)),
-            Ty::ListOf(t) => format!("list of {}", t.describe(ev)),
-            _ => self.description(),
-        }
-    }
-
-    /// The type's `description`, as error messages show it.
-    pub fn description(&self) -> String {
-        match self {
             Ty::Str => "string".into(),
             Ty::Int => "signed integer".into(),
             Ty::Bool => "boolean".into(),
-            Ty::Path => "path".into(),
+            Ty::Path => "absolute path".into(),
             Ty::Raw => "raw value".into(),
-            Ty::Enum(vals) => format!(
-                "one of {}",
-                vals.iter()
-                    .map(|v| format!("\"{v}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Ty::Enum(vals) => match vals.len() {
+                0 => "impossible (empty enum)".into(),
+                1 => format!("value \"{}\" (singular enum)", vals[0]),
+                _ => format!(
+                    "one of {}",
+                    vals.iter()
+                        .map(|v| format!("\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
             Ty::StrMatching(p) => format!("string matching the pattern {p}"),
-            Ty::NullOr(t) => format!("null or {}", t.description()),
-            Ty::ListOf(t) => format!("list of {}", t.description()),
+            Ty::NullOr(t) => format!("null or {}", phrase(ev, t, &[Noun, Conjunction])),
+            Ty::ListOf(t) => format!("list of {}", phrase(ev, t, &[Noun, Composite])),
             Ty::AttrsOf(t, lazy) => format!(
                 "{}attribute set of {}",
                 if *lazy { "lazy " } else { "" },
-                t.description()
+                phrase(ev, t, &[Noun, Composite])
             ),
-            Ty::Submodule(_) => "submodule".into(),
-            Ty::UniqueSettings | Ty::Deferred => "module".into(),
-            Ty::Unmodelled => "unmodelled value".into(),
-            Ty::NamesOrAttrsOf(t) => format!(
-                "attribute set of {} or list of string convertible to it",
-                t.description()
-            ),
-            Ty::NixScalar { .. } | Ty::Named(..) => "<type>".into(),
+            // The freeform type of a native schema is `lazyAttrsOf t`, held as `t`.
+            Ty::Submodule(s) => match &s.freeform {
+                Some(t) => format!(
+                    "open submodule of {}",
+                    phrase(
+                        ev,
+                        &Ty::AttrsOf(Rc::new(t.clone()), true),
+                        &[Noun, Composite]
+                    )
+                ),
+                None => "submodule".into(),
+            },
             Ty::NixSubmodule(_) => "submodule".into(),
+            // clan-core's `uniqueDeferredSerializableModule`.
+            Ty::UniqueSettings => "deferred custom module. Must be JSON serializable.".into(),
+            Ty::Deferred => "module".into(),
+            Ty::Unmodelled => "unmodelled value".into(),
+            // `coercedTo (listOf str) … (attrsOf t)`.
+            Ty::NamesOrAttrsOf(t) => format!(
+                "{} or {} convertible to it",
+                phrase(ev, &Ty::AttrsOf(t.clone(), false), &[Noun]),
+                phrase(ev, &Ty::ListOf(Rc::new(Ty::Str)), &[Noun])
+            ),
             Ty::AttrTag(tags) => format!(
                 "attribute-tagged union with choices: {}",
                 tags.iter()
@@ -121,6 +174,49 @@ impl Ty {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        }
+    }
+
+    /// The type's `descriptionClass` (of a type declared in Nix: the one it declares;
+    /// of a [`Ty::Named`] type: its underlying type's, as `lib.types`' own types and
+    /// their `//` overrides of `description` keep it).
+    pub fn class(&self, ev: &mut Eval) -> Class {
+        match self {
+            Ty::Str
+            | Ty::Int
+            | Ty::Bool
+            | Ty::Path
+            | Ty::Raw
+            | Ty::StrMatching(_)
+            | Ty::UniqueSettings
+            | Ty::Deferred
+            | Ty::AttrTag(_) => Class::Noun,
+            Ty::Enum(vals) if vals.len() < 2 => Class::Noun,
+            Ty::Enum(_) | Ty::NullOr(_) => Class::Conjunction,
+            Ty::ListOf(_) | Ty::AttrsOf(..) => Class::Composite,
+            Ty::Submodule(_) | Ty::NixSubmodule(_) | Ty::NamesOrAttrsOf(_) | Ty::Unmodelled => {
+                Class::Null
+            }
+            Ty::NixScalar { class, .. } => match ev.force(class) {
+                Ok(Value::String(s)) => Class::of_name(&s.encoded()),
+                _ => Class::Null,
+            },
+            Ty::Named(_, t) => t.class(ev),
+        }
+    }
+
+    /// Whether the type's `merge` has `v2` (`listOf`, `attrsOf`, `submodule`,
+    /// `coercedTo`): its type errors then read `… is not of type `…'. TypeError:
+    /// Definition values: …` (`mergeDefinitions` in nixpkgs' `lib/modules.nix`).
+    pub fn merge_v2(&self) -> bool {
+        match self {
+            Ty::ListOf(_)
+            | Ty::AttrsOf(..)
+            | Ty::Submodule(_)
+            | Ty::NixSubmodule(_)
+            | Ty::NamesOrAttrsOf(_) => true,
+            Ty::Named(_, t) => t.merge_v2(),
+            _ => false,
         }
     }
 }
@@ -213,6 +309,139 @@ impl Schema {
             extra: None,
             special: None,
             nodes: Default::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub() -> Ty {
+        Ty::Submodule(Rc::new(Schema::new(Vec::new(), Rc::from("f.nix"))))
+    }
+
+    fn rc(t: Ty) -> Rc<Ty> {
+        Rc::new(t)
+    }
+
+    /// Descriptions of nested types, each pinned against nixpkgs lib
+    /// (`nix-instantiate --eval -E '(lib.types.attrsOf (lib.types.submodule {})).description'`
+    /// and so on).
+    #[test]
+    fn nested_descriptions_are_parenthesised_as_in_nixpkgs() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let ab = || Ty::Enum(Rc::from(["a", "b"]));
+        let mut open = Schema::new(Vec::new(), Rc::from("f.nix"));
+        open.freeform = Some(Ty::ListOf(rc(Ty::Str)));
+        let open = Ty::Submodule(Rc::new(open));
+        let cases: Vec<(Ty, &str)> = vec![
+            (
+                Ty::AttrsOf(rc(sub()), false),
+                "attribute set of (submodule)",
+            ),
+            (Ty::ListOf(rc(sub())), "list of (submodule)"),
+            (Ty::NullOr(rc(sub())), "null or (submodule)"),
+            (
+                Ty::NullOr(rc(Ty::ListOf(rc(Ty::Str)))),
+                "null or (list of string)",
+            ),
+            (
+                Ty::ListOf(rc(Ty::NullOr(rc(Ty::Str)))),
+                "list of (null or string)",
+            ),
+            (
+                Ty::AttrsOf(rc(Ty::ListOf(rc(Ty::Str))), false),
+                "attribute set of list of string",
+            ),
+            (
+                Ty::AttrsOf(rc(Ty::AttrsOf(rc(Ty::Int), false)), true),
+                "lazy attribute set of attribute set of signed integer",
+            ),
+            (Ty::ListOf(rc(ab())), "list of (one of \"a\", \"b\")"),
+            (Ty::NullOr(rc(ab())), "null or one of \"a\", \"b\""),
+            (
+                Ty::ListOf(rc(Ty::Enum(Rc::from(["a"])))),
+                "list of value \"a\" (singular enum)",
+            ),
+            (Ty::Enum(Rc::from([])), "impossible (empty enum)"),
+            (
+                Ty::ListOf(rc(Ty::StrMatching("a.*"))),
+                "list of string matching the pattern a.*",
+            ),
+            (
+                Ty::NullOr(rc(Ty::NullOr(rc(Ty::Str)))),
+                "null or null or string",
+            ),
+            (
+                Ty::NamesOrAttrsOf(rc(sub())),
+                "(attribute set of (submodule)) or (list of string) convertible to it",
+            ),
+            (
+                Ty::ListOf(rc(Ty::AttrTag(Rc::new(vec![(
+                    "x".to_string(),
+                    Decl::new(Ty::Str),
+                )])))),
+                "list of attribute-tagged union with choices: x",
+            ),
+            (
+                open.clone(),
+                "open submodule of lazy attribute set of list of string",
+            ),
+            (
+                Ty::ListOf(rc(open)),
+                "list of (open submodule of lazy attribute set of list of string)",
+            ),
+            (
+                Ty::ListOf(rc(Ty::UniqueSettings)),
+                "list of deferred custom module. Must be JSON serializable.",
+            ),
+        ];
+        for (ty, want) in cases {
+            assert_eq!(ty.describe(&mut ev), want);
+        }
+    }
+
+    /// A type declared in Nix is phrased by the `descriptionClass` it declares.
+    #[test]
+    fn a_nix_types_class_is_its_own() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let scalar = |class: Value| Ty::NixScalar {
+            check: Value::Null,
+            description: Value::string("one of \"x\", \"y\""),
+            class,
+        };
+        let conj = Ty::ListOf(rc(scalar(Value::string("conjunction"))));
+        assert_eq!(conj.describe(&mut ev), "list of (one of \"x\", \"y\")");
+        let noun = Ty::ListOf(rc(scalar(Value::string("noun"))));
+        assert_eq!(noun.describe(&mut ev), "list of one of \"x\", \"y\"");
+        let none = Ty::ListOf(rc(scalar(Value::Null)));
+        assert_eq!(none.describe(&mut ev), "list of (one of \"x\", \"y\")");
+    }
+
+    /// Only types whose merge is `v2` in nixpkgs report `TypeError: `.
+    #[test]
+    fn merge_v2_types() {
+        for (ty, v2) in [
+            (Ty::ListOf(rc(Ty::Str)), true),
+            (Ty::AttrsOf(rc(Ty::Str), true), true),
+            (sub(), true),
+            (Ty::NamesOrAttrsOf(rc(sub())), true),
+            (
+                Ty::Named(Value::string("x"), rc(Ty::ListOf(rc(Ty::Str)))),
+                true,
+            ),
+            (Ty::NullOr(rc(Ty::ListOf(rc(Ty::Str)))), false),
+            (Ty::Str, false),
+            (Ty::UniqueSettings, false),
+            (Ty::Deferred, false),
+        ] {
+            assert_eq!(
+                ty.merge_v2(),
+                v2,
+                "{}",
+                ty.describe(&mut Eval::new(Default::default()))
+            );
         }
     }
 }
