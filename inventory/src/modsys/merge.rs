@@ -191,6 +191,16 @@ fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_ev
     ))
 }
 
+/// `mergeModules'`'s error for a definition of a namespace of options (`sub` declaring
+/// `sub.x`) that is not an attribute set.
+fn not_a_namespace(ctx: &Ctx, file: &str, value: &Value) -> Box<kith_eval::EvalError> {
+    let prefix = ctx.loc.to_vec().join(".");
+    throw(format!(
+        "In module `{file}', you're trying to define a value of type `{}'\nrather than an attribute set for the option\n`{prefix}'!\n\nThis usually happens if `{prefix}' has option\ndefinitions inside that are not matched. Please check how to properly define\nthis option by e.g. referring to `man 5 configuration.nix'!\n",
+        value.type_of()
+    ))
+}
+
 /// Type-checks and merges normalised definitions (at least one).
 pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
     if !matches!(
@@ -680,7 +690,10 @@ fn node_value(
                 let mut vals = Vec::new();
                 props::push_down(ev, &d.value, &mut vals)?;
                 for v in vals {
-                    pieces.push((d.file.clone(), ev.force_attrs(&v)?));
+                    match ev.force(&v)? {
+                        Value::Attrs(a) => pieces.push((d.file.clone(), a)),
+                        other => return Err(not_a_namespace(ctx, &d.file, &other)),
+                    }
                 }
             }
             let mut entries = Vec::new();
