@@ -440,10 +440,28 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
     )))
 }
 
-/// clan's `uniqueDeferredSerializableModule`: one definition, an attribute set without
-/// `imports`, serialisable; merged into the deferred-module form
-/// `{ imports = [ { _file = "<file>, via option <loc>"; imports = [ value ]; } ]; }`.
+/// clan's `uniqueDeferredSerializableModule`: its check first (every definition
+/// serialised with `builtins.toJSON`, whose error is the first a function inside settings
+/// raises, and an attribute set), then one definition, without `imports`; merged into the
+/// deferred-module form `{ imports = [ { _file = "<file>, via option <loc>"; imports =
+/// [ value ]; } ]; }`.
 fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
+    let to_json = ev
+        .builtins()
+        .get(kith_eval::sym!("toJSON"))
+        .cloned()
+        .expect("builtins.toJSON");
+    let mut invalid = Vec::new();
+    for d in &defs {
+        let json = ev.call(&to_json, d.value.clone(), kith_eval::Span::NONE)?;
+        ev.force(&json)?;
+        if !matches!(ev.force(&d.value)?, Value::Attrs(_)) {
+            invalid.push(d.clone());
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(type_error(ev, ctx, &Ty::UniqueSettings, &invalid));
+    }
     if defs.len() > 1 {
         let shown = show_defs(ev, &defs);
         return Err(throw(format!(
@@ -454,10 +472,7 @@ fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
     let d = &defs[0];
     let v = ev.force(&d.value)?;
     let Value::Attrs(set) = &v else {
-        return Err(crate::error::unsupported_eval(format!(
-            "settings of {} that are not an attribute set",
-            ctx.loc.show()
-        )));
+        unreachable!("checked: an attribute set");
     };
     if set.get(kith_eval::sym!("imports")).is_some() {
         return Err(throw(
