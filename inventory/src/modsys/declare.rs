@@ -208,7 +208,15 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
             .get(kith_eval::sym!("check"))
             .cloned()
             .unwrap_or(Value::Null);
-        return Ok(Ty::NixScalar { check, description });
+        let class = set
+            .get(kith_eval::sym!("descriptionClass"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        return Ok(Ty::NixScalar {
+            check,
+            description,
+            class,
+        });
     } else {
         match name.as_str() {
             "raw" => Ty::Raw,

@@ -184,12 +184,31 @@ fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
     Ok(!matches!(ev.force(&r)?, Value::Null))
 }
 
+/// The module system's error for definitions `invalid` that fail `ty`'s check: a type
+/// whose merge is `v2` reports its `headError` (`checkDefsForError`), prefixed
+/// `TypeError: `, one with a plain merge lists the invalid definitions itself
+/// (`mergeDefinitions`).
 fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_eval::EvalError> {
     let shown = show_defs(ev, invalid);
     let description = ty.describe(ev);
+    let values = if ty.merge_v2() {
+        format!("TypeError: Definition values: {shown}")
+    } else {
+        format!("Definition values:{shown}")
+    };
     throw(format!(
-        "A definition for option `{}' is not of type `{description}'. Definition values:{shown}",
+        "A definition for option `{}' is not of type `{description}'. {values}",
         ctx.loc.show(),
+    ))
+}
+
+/// `mergeModules'`'s error for a definition of a namespace of options (`sub` declaring
+/// `sub.x`) that is not an attribute set.
+fn not_a_namespace(ctx: &Ctx, file: &str, value: &Value) -> Box<kith_eval::EvalError> {
+    let prefix = ctx.loc.to_vec().join(".");
+    throw(format!(
+        "In module `{file}', you're trying to define a value of type `{}'\nrather than an attribute set for the option\n`{prefix}'!\n\nThis usually happens if `{prefix}' has option\ndefinitions inside that are not matched. Please check how to properly define\nthis option by e.g. referring to `man 5 configuration.nix'!\n",
+        value.type_of()
     ))
 }
 
@@ -463,10 +482,28 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
     )))
 }
 
-/// clan's `uniqueDeferredSerializableModule`: one definition, an attribute set without
-/// `imports`, serialisable; merged into the deferred-module form
-/// `{ imports = [ { _file = "<file>, via option <loc>"; imports = [ value ]; } ]; }`.
+/// clan's `uniqueDeferredSerializableModule`: its check first (every definition
+/// serialised with `builtins.toJSON`, whose error is the first a function inside settings
+/// raises, and an attribute set), then one definition, without `imports`; merged into the
+/// deferred-module form `{ imports = [ { _file = "<file>, via option <loc>"; imports =
+/// [ value ]; } ]; }`.
 fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
+    let to_json = ev
+        .builtins()
+        .get(kith_eval::sym!("toJSON"))
+        .cloned()
+        .expect("builtins.toJSON");
+    let mut invalid = Vec::new();
+    for d in &defs {
+        let json = ev.call(&to_json, d.value.clone(), kith_eval::Span::NONE)?;
+        ev.force(&json)?;
+        if !matches!(ev.force(&d.value)?, Value::Attrs(_)) {
+            invalid.push(d.clone());
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(type_error(ev, ctx, &Ty::UniqueSettings, &invalid));
+    }
     if defs.len() > 1 {
         let shown = show_defs(ev, &defs);
         return Err(throw(format!(
@@ -711,7 +748,10 @@ fn node_value(
                 let mut vals = Vec::new();
                 props::push_down(ev, &d.value, &mut vals)?;
                 for v in vals {
-                    pieces.push((d.file.clone(), ev.force_attrs(&v)?));
+                    match ev.force(&v)? {
+                        Value::Attrs(a) => pieces.push((d.file.clone(), a)),
+                        other => return Err(not_a_namespace(ctx, &d.file, &other)),
+                    }
                 }
             }
             let mut entries = Vec::new();

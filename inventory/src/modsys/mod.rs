@@ -19,7 +19,7 @@ mod types;
 pub use declare::reset_type_cache;
 pub(crate) use declare::ty_of;
 pub use loc::Loc;
-pub use types::{Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
+pub use types::{Class, Decl, DefaultFn, NixSubmodule, Node, Schema, Ty};
 
 use crate::error::unsupported_eval;
 use kith_eval::{Attr, Attrs, ErrorKind, Eval, EvalError, Result, Shared, Span, Symbol, Value};

@@ -12,9 +12,9 @@ pub enum Ty {
     Str,
     /// `types.int`.
     Int,
-    /// `types.ints.unsigned`: an integer `>= 0`.
+    /// `types.ints.unsigned`.
     UnsignedInt,
-    /// `types.ints.positive`: an integer `> 0`.
+    /// `types.ints.positive`.
     PositiveInt,
     /// `types.bool`.
     Bool,
@@ -53,6 +53,8 @@ pub enum Ty {
         check: Value,
         /// The type's `description` (lazy: some are costly to compute).
         description: Value,
+        /// The type's `descriptionClass` (lazy; `null` when it has none).
+        class: Value,
     },
     /// A type declared in Nix, with the description Nix gives it (lazy).
     Named(Value, Rc<Ty>),
@@ -74,10 +76,52 @@ pub struct NixSubmodule {
     pub special: Vec<(String, Value)>,
 }
 
+/// `descriptionClass` of a type: how its description reads inside another's (see
+/// `optionDescriptionPhrase` in nixpkgs' `lib/types.nix`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Class {
+    /// `"noun"`: `string`, `signed integer`, `module`, …
+    Noun,
+    /// `"conjunction"`: `null or …`, `one of …`.
+    Conjunction,
+    /// `"composite"`: `list of …`, `attribute set of …`.
+    Composite,
+    /// `"nonRestrictiveClause"`.
+    NonRestrictiveClause,
+    /// No class (`null`: `submodule`, `coercedTo`): parenthesised wherever it is nested.
+    Null,
+}
+
+impl Class {
+    fn of_name(name: &str) -> Class {
+        match name {
+            "noun" => Class::Noun,
+            "conjunction" => Class::Conjunction,
+            "composite" => Class::Composite,
+            "nonRestrictiveClause" => Class::NonRestrictiveClause,
+            _ => Class::Null,
+        }
+    }
+}
+
+/// `optionDescriptionPhrase`: `ty`'s description, parenthesised unless its class is one
+/// of `bare`.
+fn phrase(ev: &mut Eval, ty: &Ty, bare: &[Class]) -> String {
+    let d = ty.describe(ev);
+    if bare.contains(&ty.class(ev)) {
+        d
+    } else {
+        format!("({d})")
+    }
+}
+
 impl Ty {
     /// The type's `description`, as error messages show it (the description of a type
-    /// declared in Nix is evaluated).
+    /// declared in Nix is evaluated). Nested types are phrased as nixpkgs' `lib.types`
+    /// phrases them: a description whose class the outer type does not accept is
+    /// parenthesised (`attribute set of (submodule)`, `list of (one of "a", "b")`).
     pub fn describe(&self, ev: &mut Eval) -> String {
+        use Class::{Composite, Conjunction, Noun};
         match self {
             Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
                 match ev.force(description) {
@@ -85,81 +129,55 @@ impl Ty {
                     _ => "<type>".into(),
                 }
             }
-            Ty::NullOr(t) => format!("null or {}", t.phrase(ev, &["noun", "conjunction"])),
-            Ty::ListOf(t) => format!("list of {}", t.phrase(ev, &["noun", "composite"])),
-            _ => self.description(),
-        }
-    }
-
-    /// `descriptionClass` of a native type (`None`: declared in Nix, not known here).
-    fn class(&self) -> Option<&'static str> {
-        Some(match self {
-            Ty::UnsignedInt | Ty::PositiveInt => "nonRestrictiveClause",
-            Ty::Enum(vals) if vals.len() >= 2 => "conjunction",
-            Ty::NullOr(_) => "conjunction",
-            Ty::ListOf(_) | Ty::AttrsOf(..) => "composite",
-            // `submoduleWith` sets no class: always parenthesized.
-            Ty::Submodule(_) | Ty::NixSubmodule(_) => "none",
-            Ty::NixScalar { .. } | Ty::Named(..) => return None,
-            _ => "noun",
-        })
-    }
-
-    /// `optionDescriptionPhrase`: the description, parenthesized unless its class is one
-    /// of `bare` (a type declared in Nix is left bare).
-    fn phrase(&self, ev: &mut Eval, bare: &[&str]) -> String {
-        let d = self.describe(ev);
-        match self.class() {
-            Some(c) if !bare.contains(&c) => format!("({d})"),
-            _ => d,
-        }
-    }
-
-    /// [`Ty::phrase`] of a native type.
-    fn phrase_native(&self, bare: &[&str]) -> String {
-        let d = self.description();
-        match self.class() {
-            Some(c) if !bare.contains(&c) => format!("({d})"),
-            _ => d,
-        }
-    }
-
-    /// The type's `description`, as error messages show it.
-    pub fn description(&self) -> String {
-        match self {
             Ty::Str => "string".into(),
             Ty::Int => "signed integer".into(),
             Ty::UnsignedInt => "unsigned integer, meaning >=0".into(),
             Ty::PositiveInt => "positive integer, meaning >0".into(),
             Ty::Bool => "boolean".into(),
-            Ty::Path => "path".into(),
+            Ty::Path => "absolute path".into(),
             Ty::Raw => "raw value".into(),
-            Ty::Enum(vals) => format!(
-                "one of {}",
-                vals.iter()
-                    .map(|v| format!("\"{v}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Ty::Enum(vals) => match vals.len() {
+                0 => "impossible (empty enum)".into(),
+                1 => format!("value \"{}\" (singular enum)", vals[0]),
+                _ => format!(
+                    "one of {}",
+                    vals.iter()
+                        .map(|v| format!("\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
             Ty::StrMatching(p) => format!("string matching the pattern {p}"),
-            Ty::NullOr(t) => format!("null or {}", t.phrase_native(&["noun", "conjunction"])),
-            Ty::ListOf(t) => format!("list of {}", t.phrase_native(&["noun", "composite"])),
+            Ty::NullOr(t) => format!("null or {}", phrase(ev, t, &[Noun, Conjunction])),
+            Ty::ListOf(t) => format!("list of {}", phrase(ev, t, &[Noun, Composite])),
             Ty::AttrsOf(t, lazy) => format!(
                 "{}attribute set of {}",
                 if *lazy { "lazy " } else { "" },
-                t.phrase_native(&["noun", "composite"])
+                phrase(ev, t, &[Noun, Composite])
             ),
-            Ty::Submodule(_) => "submodule".into(),
+            // The freeform type of a native schema is `lazyAttrsOf t`, held as `t`.
+            Ty::Submodule(s) => match &s.freeform {
+                Some(t) => format!(
+                    "open submodule of {}",
+                    phrase(
+                        ev,
+                        &Ty::AttrsOf(Rc::new(t.clone()), true),
+                        &[Noun, Composite]
+                    )
+                ),
+                None => "submodule".into(),
+            },
+            Ty::NixSubmodule(_) => "submodule".into(),
+            // clan-core's `uniqueDeferredSerializableModule`.
             Ty::UniqueSettings => "deferred custom module. Must be JSON serializable.".into(),
             Ty::Deferred | Ty::Module => "module".into(),
             Ty::Unmodelled => "unmodelled value".into(),
-            // `coercedTo`: both types' phrases, parenthesized unless nouns.
+            // `coercedTo (listOf str) … (attrsOf t)`.
             Ty::NamesOrAttrsOf(t) => format!(
-                "(attribute set of {}) or (list of string) convertible to it",
-                t.phrase_native(&["noun", "composite"])
+                "{} or {} convertible to it",
+                phrase(ev, &Ty::AttrsOf(t.clone(), false), &[Noun]),
+                phrase(ev, &Ty::ListOf(Rc::new(Ty::Str)), &[Noun])
             ),
-            Ty::NixScalar { .. } | Ty::Named(..) => "<type>".into(),
-            Ty::NixSubmodule(_) => "submodule".into(),
             Ty::AttrTag(tags) => format!(
                 "attribute-tagged union with choices: {}",
                 tags.iter()
@@ -167,6 +185,51 @@ impl Ty {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        }
+    }
+
+    /// The type's `descriptionClass` (of a type declared in Nix: the one it declares;
+    /// of a [`Ty::Named`] type: its underlying type's, as `lib.types`' own types and
+    /// their `//` overrides of `description` keep it).
+    pub fn class(&self, ev: &mut Eval) -> Class {
+        match self {
+            Ty::Str
+            | Ty::Int
+            | Ty::Bool
+            | Ty::Path
+            | Ty::Raw
+            | Ty::StrMatching(_)
+            | Ty::UniqueSettings
+            | Ty::Deferred
+            | Ty::Module
+            | Ty::AttrTag(_) => Class::Noun,
+            Ty::UnsignedInt | Ty::PositiveInt => Class::NonRestrictiveClause,
+            Ty::Enum(vals) if vals.len() < 2 => Class::Noun,
+            Ty::Enum(_) | Ty::NullOr(_) => Class::Conjunction,
+            Ty::ListOf(_) | Ty::AttrsOf(..) => Class::Composite,
+            Ty::Submodule(_) | Ty::NixSubmodule(_) | Ty::NamesOrAttrsOf(_) | Ty::Unmodelled => {
+                Class::Null
+            }
+            Ty::NixScalar { class, .. } => match ev.force(class) {
+                Ok(Value::String(s)) => Class::of_name(&s.encoded()),
+                _ => Class::Null,
+            },
+            Ty::Named(_, t) => t.class(ev),
+        }
+    }
+
+    /// Whether the type's `merge` has `v2` (`listOf`, `attrsOf`, `submodule`,
+    /// `coercedTo`): its type errors then read `… is not of type `…'. TypeError:
+    /// Definition values: …` (`mergeDefinitions` in nixpkgs' `lib/modules.nix`).
+    pub fn merge_v2(&self) -> bool {
+        match self {
+            Ty::ListOf(_)
+            | Ty::AttrsOf(..)
+            | Ty::Submodule(_)
+            | Ty::NixSubmodule(_)
+            | Ty::NamesOrAttrsOf(_) => true,
+            Ty::Named(_, t) => t.merge_v2(),
+            _ => false,
         }
     }
 }
@@ -259,6 +322,139 @@ impl Schema {
             extra: None,
             special: None,
             nodes: Default::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub() -> Ty {
+        Ty::Submodule(Rc::new(Schema::new(Vec::new(), Rc::from("f.nix"))))
+    }
+
+    fn rc(t: Ty) -> Rc<Ty> {
+        Rc::new(t)
+    }
+
+    /// Descriptions of nested types, each pinned against nixpkgs lib
+    /// (`nix-instantiate --eval -E '(lib.types.attrsOf (lib.types.submodule {})).description'`
+    /// and so on).
+    #[test]
+    fn nested_descriptions_are_parenthesised_as_in_nixpkgs() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let ab = || Ty::Enum(Rc::from(["a", "b"]));
+        let mut open = Schema::new(Vec::new(), Rc::from("f.nix"));
+        open.freeform = Some(Ty::ListOf(rc(Ty::Str)));
+        let open = Ty::Submodule(Rc::new(open));
+        let cases: Vec<(Ty, &str)> = vec![
+            (
+                Ty::AttrsOf(rc(sub()), false),
+                "attribute set of (submodule)",
+            ),
+            (Ty::ListOf(rc(sub())), "list of (submodule)"),
+            (Ty::NullOr(rc(sub())), "null or (submodule)"),
+            (
+                Ty::NullOr(rc(Ty::ListOf(rc(Ty::Str)))),
+                "null or (list of string)",
+            ),
+            (
+                Ty::ListOf(rc(Ty::NullOr(rc(Ty::Str)))),
+                "list of (null or string)",
+            ),
+            (
+                Ty::AttrsOf(rc(Ty::ListOf(rc(Ty::Str))), false),
+                "attribute set of list of string",
+            ),
+            (
+                Ty::AttrsOf(rc(Ty::AttrsOf(rc(Ty::Int), false)), true),
+                "lazy attribute set of attribute set of signed integer",
+            ),
+            (Ty::ListOf(rc(ab())), "list of (one of \"a\", \"b\")"),
+            (Ty::NullOr(rc(ab())), "null or one of \"a\", \"b\""),
+            (
+                Ty::ListOf(rc(Ty::Enum(Rc::from(["a"])))),
+                "list of value \"a\" (singular enum)",
+            ),
+            (Ty::Enum(Rc::from([])), "impossible (empty enum)"),
+            (
+                Ty::ListOf(rc(Ty::StrMatching("a.*"))),
+                "list of string matching the pattern a.*",
+            ),
+            (
+                Ty::NullOr(rc(Ty::NullOr(rc(Ty::Str)))),
+                "null or null or string",
+            ),
+            (
+                Ty::NamesOrAttrsOf(rc(sub())),
+                "(attribute set of (submodule)) or (list of string) convertible to it",
+            ),
+            (
+                Ty::ListOf(rc(Ty::AttrTag(Rc::new(vec![(
+                    "x".to_string(),
+                    Decl::new(Ty::Str),
+                )])))),
+                "list of attribute-tagged union with choices: x",
+            ),
+            (
+                open.clone(),
+                "open submodule of lazy attribute set of list of string",
+            ),
+            (
+                Ty::ListOf(rc(open)),
+                "list of (open submodule of lazy attribute set of list of string)",
+            ),
+            (
+                Ty::ListOf(rc(Ty::UniqueSettings)),
+                "list of deferred custom module. Must be JSON serializable.",
+            ),
+        ];
+        for (ty, want) in cases {
+            assert_eq!(ty.describe(&mut ev), want);
+        }
+    }
+
+    /// A type declared in Nix is phrased by the `descriptionClass` it declares.
+    #[test]
+    fn a_nix_types_class_is_its_own() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let scalar = |class: Value| Ty::NixScalar {
+            check: Value::Null,
+            description: Value::string("one of \"x\", \"y\""),
+            class,
+        };
+        let conj = Ty::ListOf(rc(scalar(Value::string("conjunction"))));
+        assert_eq!(conj.describe(&mut ev), "list of (one of \"x\", \"y\")");
+        let noun = Ty::ListOf(rc(scalar(Value::string("noun"))));
+        assert_eq!(noun.describe(&mut ev), "list of one of \"x\", \"y\"");
+        let none = Ty::ListOf(rc(scalar(Value::Null)));
+        assert_eq!(none.describe(&mut ev), "list of (one of \"x\", \"y\")");
+    }
+
+    /// Only types whose merge is `v2` in nixpkgs report `TypeError: `.
+    #[test]
+    fn merge_v2_types() {
+        for (ty, v2) in [
+            (Ty::ListOf(rc(Ty::Str)), true),
+            (Ty::AttrsOf(rc(Ty::Str), true), true),
+            (sub(), true),
+            (Ty::NamesOrAttrsOf(rc(sub())), true),
+            (
+                Ty::Named(Value::string("x"), rc(Ty::ListOf(rc(Ty::Str)))),
+                true,
+            ),
+            (Ty::NullOr(rc(Ty::ListOf(rc(Ty::Str)))), false),
+            (Ty::Str, false),
+            (Ty::UniqueSettings, false),
+            (Ty::Deferred, false),
+        ] {
+            assert_eq!(
+                ty.merge_v2(),
+                v2,
+                "{}",
+                ty.describe(&mut Eval::new(Default::default()))
+            );
         }
     }
 }

@@ -12,6 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 oracle="${KITH_CLAN_ORACLE:-$here/../../../../shared/tools/clan-oracle}"
+corpus="$(cd "$(dirname "$oracle")/../corpus" && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 if [ "$#" -eq 0 ]; then
@@ -32,6 +33,8 @@ for dir in "$@"; do
       views+=("$view")
     elif [ -z "$error" ]; then
       error="$(grep -m1 '^error:' "$tmp/$view.err" | sed 's/^error: //')"
+      error="${error//"$dir"/@CASE@}"
+      error="${error//"$corpus"/@CORPUS@}"
       if [ -z "$error" ]; then
         echo "$(basename "$dir"): the oracle failed without an error line:" >&2
         cat "$tmp/$view.err" >&2
@@ -46,10 +49,6 @@ partial = {v: json.load(open(f"{tmp}/{v}.json")) for v in views}
 with open(out, "w") as f:
     f.write(json.dumps(partial, indent=2, sort_keys=True) + "\n")
 PY
-  # Paths as the JSON views write them: the case as @CASE@, the corpus as @CORPUS@.
-  corpus="$(cd "$(dirname "$oracle")/../corpus" && pwd)"
-  error="${error//"$dir"/@CASE@}"
-  error="${error//"$corpus"/@CORPUS@}"
   printf '%s\n' "$error" >"$dir/expected-error.txt"
   echo "$(basename "$dir"): expected-partial.json (${views[*]:-none}), expected-error.txt"
 done

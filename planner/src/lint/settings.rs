@@ -85,13 +85,15 @@ fn values(mut s: &str) -> Option<Vec<String>> {
 }
 
 /// The type description of a module-system type error
-/// (`` … is not of type `<description>'. Definition values: … ``).
+/// (`` … is not of type `<description>'. Definition values: … ``, or
+/// `` …'. TypeError: Definition values: … `` for a type whose merge is `v2`).
 fn type_of(msg: &str) -> Option<&str> {
     const START: &str = "is not of type `";
     let from = msg.find(START)? + START.len();
     let rest = &msg[from..];
     let end = rest
         .find("'. Definition values:")
+        .or_else(|| rest.find("'. TypeError: Definition values:"))
         .or_else(|| rest.rfind('\''))?;
     Some(&rest[..end])
 }
@@ -278,5 +280,7 @@ mod tests {
     fn type_of_messages() {
         let m = "A definition for option `x.settings.user' is not of type `one of \"root\", \"deploy\"'. Definition values:\n- In `a': \"depoly\"";
         assert_eq!(type_of(m), Some("one of \"root\", \"deploy\""));
+        let m = "A definition for option `x.settings.users' is not of type `list of (one of \"a\", \"b\")'. TypeError: Definition values: \n- In `a': \"a\"";
+        assert_eq!(type_of(m), Some("list of (one of \"a\", \"b\")"));
     }
 }
