@@ -560,3 +560,33 @@ fn projection_observes_only_what_it_read() {
     assert_eq!(tags("cached plan"), edited);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// clan-core evaluates the constraints lazily: with an instance whose role `tags` has the
+/// wrong type and no service constraint, its `cliChecks` is `[ ]` while its exports fail.
+/// The native engine, which resolves every role first, fails there too, and hands the
+/// checks to the reference path, which answers as clan-core does.
+#[test]
+fn cli_checks_evaluate_where_clan_core_never_resolves_roles() {
+    let Some(case) = case("01-machine-sources", "lazy cliChecks") else {
+        return;
+    };
+    let tmp = std::env::temp_dir().join(format!("kith-lazy-checks-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::copy(case.join("flake.nix"), tmp.join("flake.nix")).unwrap();
+    std::fs::write(
+        tmp.join("clan.nix"),
+        "{\n  meta.name = \"lazy\";\n  inventory.machines.jon = { };\n  inventory.instances.internet.roles.default.tags = \"all\";\n}\n",
+    )
+    .unwrap();
+    let opts = corpus_opts();
+    let checks = select(&tmp, "clanInternals.cliChecks", &opts, true).unwrap();
+    assert_eq!(checks.text.trim(), "[]");
+    assert!(checks.how.contains("reference path"), "{}", checks.how);
+    let exports = select(&tmp, "clan.exports", &opts, true).unwrap_err();
+    assert!(
+        exports.to_string().contains("convertible to it"),
+        "{exports}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

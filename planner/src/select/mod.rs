@@ -167,6 +167,23 @@ pub fn select(
             );
             Ok(answer)
         }
+        // clan-core evaluates the constraints lazily: a role it never counts is never
+        // resolved, so its cliChecks may evaluate where the native engine, which resolves
+        // every instance's roles first, fails. Its own code then answers, if it can.
+        Outcome::Error(e, ev) if which == crate::native::View::CliChecks => {
+            match select_reference(flake_dir, selector, opts) {
+                Ok(mut answer) => {
+                    answer.how = format!(
+                        "the native engine failed ({}), where clan-core evaluates the checks lazily: answered from the reference path",
+                        e.message.lines().next().unwrap_or_default()
+                    );
+                    Ok(answer)
+                }
+                Err(_) => Err(fail(SelectErrorKind::Reason(
+                    ApplyError::Eval(e).reason(&ev),
+                ))),
+            }
+        }
         Outcome::Error(e, ev) => Err(fail(SelectErrorKind::Reason(
             ApplyError::Eval(e).reason(&ev),
         ))),
