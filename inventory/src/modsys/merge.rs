@@ -152,7 +152,13 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
         Ty::ListOf(_) => matches!(v, Value::List(_)),
         Ty::AttrsOf(..) => matches!(v, Value::Attrs(_)),
         Ty::Submodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
-        Ty::UniqueSettings | Ty::Deferred | Ty::Module | Ty::Unmodelled => true,
+        // clan's settings type: `seq (builtins.toJSON value) (isAttrs value)` (a function
+        // inside fails with `toJSON`'s error, before the type's).
+        Ty::UniqueSettings => {
+            kith_eval::to_json_string(ev, &v)?;
+            matches!(v, Value::Attrs(_))
+        }
+        Ty::Deferred | Ty::Module | Ty::Unmodelled => true,
         Ty::NamesOrAttrsOf(_) => matches!(v, Value::Attrs(_) | Value::List(_)),
         Ty::NixScalar { check, .. } => {
             let r = ev.call(check, v.clone(), kith_eval::Span::NONE)?;
@@ -214,20 +220,7 @@ fn not_a_namespace(ctx: &Ctx, file: &str, value: &Value) -> Box<kith_eval::EvalE
 
 /// Type-checks and merges normalised definitions (at least one).
 pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
-    if let Ty::UniqueSettings = ty {
-        // clan's check: the value as JSON first (a function in it fails there, with
-        // `builtins.toJSON`'s error), then an attribute set.
-        let mut invalid = Vec::new();
-        for d in &defs {
-            kith_eval::to_json_string(ev, &d.value)?;
-            if !matches!(ev.force(&d.value)?, Value::Attrs(_)) {
-                invalid.push(d.clone());
-            }
-        }
-        if !invalid.is_empty() {
-            return Err(type_error(ev, ctx, ty, &invalid));
-        }
-    } else if !matches!(
+    if !matches!(
         ty,
         Ty::Raw | Ty::Deferred | Ty::Module | Ty::NixSubmodule(_)
     ) {
@@ -482,28 +475,11 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
     )))
 }
 
-/// clan's `uniqueDeferredSerializableModule`: its check first (every definition
-/// serialised with `builtins.toJSON`, whose error is the first a function inside settings
-/// raises, and an attribute set), then one definition, without `imports`; merged into the
-/// deferred-module form `{ imports = [ { _file = "<file>, via option <loc>"; imports =
-/// [ value ]; } ]; }`.
+/// clan's `uniqueDeferredSerializableModule`, once its check passed (`check`: every
+/// definition serialisable and an attribute set): one definition, without `imports`;
+/// merged into the deferred-module form `{ imports = [ { _file = "<file>, via option
+/// <loc>"; imports = [ value ]; } ]; }`.
 fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
-    let to_json = ev
-        .builtins()
-        .get(kith_eval::sym!("toJSON"))
-        .cloned()
-        .expect("builtins.toJSON");
-    let mut invalid = Vec::new();
-    for d in &defs {
-        let json = ev.call(&to_json, d.value.clone(), kith_eval::Span::NONE)?;
-        ev.force(&json)?;
-        if !matches!(ev.force(&d.value)?, Value::Attrs(_)) {
-            invalid.push(d.clone());
-        }
-    }
-    if !invalid.is_empty() {
-        return Err(type_error(ev, ctx, &Ty::UniqueSettings, &invalid));
-    }
     if defs.len() > 1 {
         let shown = show_defs(ev, &defs);
         return Err(throw(format!(
