@@ -220,6 +220,25 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
     } else {
         match name.as_str() {
             "raw" => Ty::Raw,
+            "attrs" => Ty::Attrs,
+            "separatedString" => {
+                let functor = set
+                    .get(kith_eval::sym!("functor"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let functor = ev.force_attrs(&functor)?;
+                let payload = functor
+                    .get(kith_eval::sym!("payload"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let payload = ev.force_attrs(&payload)?;
+                let Some(sep) = payload.get(kith_eval::sym!("sep")) else {
+                    return Err(unsupported_eval(
+                        "option type `separatedString' without sep",
+                    ));
+                };
+                Ty::SeparatedString(Rc::from(ev.force_string(sep)?.encoded().as_ref()))
+            }
             "deferredModule" => Ty::Module,
             "listOf" => Ty::ListOf(Rc::new(nested(ev, "elemType")?)),
             "attrsOf" => Ty::AttrsOf(Rc::new(nested(ev, "elemType")?), false),

@@ -77,7 +77,7 @@ pub fn merge_option(
         }
         return match ty {
             Ty::ListOf(_) => Ok(Value::list(Vec::new())),
-            Ty::AttrsOf(..) => Ok(attrs(Vec::new())),
+            Ty::AttrsOf(..) | Ty::Attrs => Ok(attrs(Vec::new())),
             Ty::NullOr(_) => Ok(Value::Null),
             // `coercedTo`'s `emptyValue` is its final type's (`attrsOf`).
             Ty::NamesOrAttrsOf(_) => Ok(attrs(Vec::new())),
@@ -140,6 +140,8 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
         Ty::Bool => matches!(v, Value::Bool(_)),
         Ty::Path => matches!(v, Value::Path(_) | Value::String(_)),
         Ty::Raw => true,
+        Ty::Attrs => matches!(v, Value::Attrs(_)),
+        Ty::SeparatedString(_) => matches!(v, Value::String(_)),
         Ty::Enum(vals) => match &v {
             Value::String(s) => vals.iter().any(|x| x.as_bytes() == s.as_bytes()),
             _ => false,
@@ -277,6 +279,26 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             Ok(attrs(vec![attr(choice, v)]))
         }
         Ty::Raw => merge_one(ev, ctx, &defs, ""),
+        // `foldl' (res: def: res // def.value) { }`.
+        Ty::Attrs => {
+            let mut entries = Vec::new();
+            for d in &defs {
+                entries.extend(ev.force_attrs(&d.value)?.iter().cloned());
+            }
+            Ok(Value::Attrs(kith_eval::Attrs::from_entries(entries)))
+        }
+        // `concatStringsSep sep (getValues defs)`, through the evaluator (contexts).
+        Ty::SeparatedString(sep) => {
+            let concat = ev
+                .builtins()
+                .get(kith_eval::sym!("concatStringsSep"))
+                .cloned()
+                .expect("builtins.concatStringsSep");
+            let f = ev.call(&concat, Value::string(&**sep), kith_eval::Span::NONE)?;
+            let values = Value::list(defs.iter().map(|d| d.value.clone()).collect());
+            let r = ev.call(&f, values, kith_eval::Span::NONE)?;
+            ev.force(&r)
+        }
         Ty::NullOr(t) => {
             let mut nulls = 0;
             for d in &defs {

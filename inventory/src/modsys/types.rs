@@ -22,6 +22,11 @@ pub enum Ty {
     Path,
     /// `types.raw`: one definition, any value, not evaluated.
     Raw,
+    /// `types.attrs`: attribute sets, merged by `//` in definition order.
+    Attrs,
+    /// `types.separatedString sep` (`lines`, `commas`, `envVar`): strings, concatenated
+    /// with `sep`.
+    SeparatedString(Rc<str>),
     /// `types.enum [ … ]` of strings.
     Enum(Rc<[&'static str]>),
     /// `types.strMatching pattern` (the pattern as Nix's `builtins.match` reads it).
@@ -136,6 +141,11 @@ impl Ty {
             Ty::Bool => "boolean".into(),
             Ty::Path => "absolute path".into(),
             Ty::Raw => "raw value".into(),
+            Ty::Attrs => "attribute set".into(),
+            Ty::SeparatedString(sep) => format!(
+                "strings concatenated with {}",
+                serde_json::to_string(&**sep).unwrap_or_default()
+            ),
             Ty::Enum(vals) => match vals.len() {
                 0 => "impossible (empty enum)".into(),
                 1 => format!("value \"{}\" (singular enum)", vals[0]),
@@ -198,6 +208,7 @@ impl Ty {
             | Ty::Bool
             | Ty::Path
             | Ty::Raw
+            | Ty::SeparatedString(_)
             | Ty::StrMatching(_)
             | Ty::UniqueSettings
             | Ty::Deferred
@@ -207,9 +218,11 @@ impl Ty {
             Ty::Enum(vals) if vals.len() < 2 => Class::Noun,
             Ty::Enum(_) | Ty::NullOr(_) => Class::Conjunction,
             Ty::ListOf(_) | Ty::AttrsOf(..) => Class::Composite,
-            Ty::Submodule(_) | Ty::NixSubmodule(_) | Ty::NamesOrAttrsOf(_) | Ty::Unmodelled => {
-                Class::Null
-            }
+            Ty::Submodule(_)
+            | Ty::NixSubmodule(_)
+            | Ty::NamesOrAttrsOf(_)
+            | Ty::Unmodelled
+            | Ty::Attrs => Class::Null,
             Ty::NixScalar { class, .. } => match ev.force(class) {
                 Ok(Value::String(s)) => Class::of_name(&s.encoded()),
                 _ => Class::Null,
