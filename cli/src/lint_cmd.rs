@@ -138,6 +138,7 @@ pub fn run(args: LintArgs) -> ExitCode {
             cache_dir: cache.as_deref(),
             jobs: args.common.jobs.unwrap_or(0),
             progress: None,
+            ..Run::default()
         };
         lint::lint_run(&flake, &opts, &config, &run).map(|l| (l.report, None))
     };
@@ -195,6 +196,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         cache_dir: cache.as_deref(),
         jobs: args.common.jobs.unwrap_or(0),
         progress: Some(&tell),
+        ..Run::default()
     };
     let checked = kith_planner::check::check(&flake, &opts, &config, &run);
     if let Some(bar) = &bar {

@@ -77,7 +77,11 @@ pub fn check(
     run: &Run,
 ) -> Result<CheckReport, LintError> {
     let start = Instant::now();
-    let mut linted = lint::lint_run(dir, opts, config, run)?;
+    let run = Run {
+        reference: true,
+        ..*run
+    };
+    let mut linted = lint::lint_run(dir, opts, config, &run)?;
     let all = linted.report.diagnostics.len();
     linted
         .report

@@ -1393,10 +1393,10 @@ fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
     assert!(only(&report).fixes.is_empty());
 }
 
-/// `kith check` evaluates the exports even where the native engine does not model an
-/// instance's interface (reported as information): clan-core's yggdrasil declares an
-/// option of type `attrs`, and its exports read a public var the clan lacks, an error of
-/// `clan.exports` that the check reports.
+/// `kith check` evaluates the exports of clan-core's yggdrasil (its interface declares an
+/// option of type `listOf attrs`, which the native engine once did not model), whose
+/// exports read a public var the clan lacks: an error of `clan.exports` that the check
+/// reports.
 #[test]
 fn check_evaluates_exports_past_what_it_does_not_model() {
     use kith_planner::check::check;
@@ -1424,6 +1424,7 @@ fn check_evaluates_exports_past_what_it_does_not_model() {
             cache_dir: None,
             jobs,
             progress: None,
+            ..Run::default()
         };
         let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
         assert!(!checked.passed(), "{}", render::json_lines(&checked.report));
@@ -1434,6 +1435,137 @@ fn check_evaluates_exports_past_what_it_does_not_model() {
             "{}",
             render::json_lines(&checked.report)
         );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `kith check` asks the reference path where the native engine does not model the
+/// exports (a service interface with `types.either`): an option the exports read without
+/// a value is reported at the machine's settings, as clan-core's `clan.exports` fails.
+/// `kith lint` only says the exports are unchecked (information).
+#[test]
+fn check_evaluates_by_reference_what_it_does_not_model() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Run};
+    let what = "kith check of a clan the native engine does not model";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-check-by-reference-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("modules")).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/m.nix"),
+        r#"{ lib, ... }:
+{
+  _class = "clan.service";
+  manifest.name = "m";
+  manifest.exports.out = [ "endpoints" ];
+  roles.default.interface = { lib, ... }: {
+    options.x = lib.mkOption { type = lib.types.either lib.types.str lib.types.int; default = 1; };
+    options.y = lib.mkOption { type = lib.types.either lib.types.str lib.types.int; };
+  };
+  roles.default.perInstance = { settings, mkExports, ... }: {
+    exports = mkExports { endpoints.hosts = [ (toString settings.x) (toString settings.y) ]; };
+  };
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("clan.nix"),
+        r#"{
+  meta.name = "c";
+  modules.m = ./modules/m.nix;
+  inventory.machines.max = { };
+  inventory.instances.m = {
+    module = { name = "m"; input = "self"; };
+    roles.default.machines.max.settings.x = "a";
+  };
+}
+"#,
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let unset = "settings.y' was accessed but has no value defined";
+    for jobs in [1, 2] {
+        let run = Run {
+            jobs,
+            ..Run::default()
+        };
+        let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
+        let found = checked.report.diagnostics.iter().find(|d| {
+            d.notes.iter().any(|n| n.message.contains(unset)) || d.message.contains(unset)
+        });
+        let json = render::json_lines(&checked.report);
+        let found = found.unwrap_or_else(|| panic!("no error for the unset option: {json}"));
+        assert_eq!(found.location.file, "clan.nix", "{json}");
+        assert_eq!(found.location.range.start.line, 7, "{json}");
+        let linted = kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &run).unwrap();
+        assert!(
+            linted
+                .report
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != kith_planner::lint::Severity::Error),
+            "{}",
+            render::json_lines(&linted.report)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `kith check` reports a service's broken constraints beside its instances' settings
+/// errors: clan's `cliChecks` counts the roles' members without evaluating any settings.
+#[test]
+fn check_reports_constraints_past_settings_errors() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Run};
+    let what = "kith check of constraints beside a settings error";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-check-constraints-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    // zerotier needs one controller; the peer's `orbitMoons` is a list of strings.
+    std::fs::write(
+        dir.join("clan.nix"),
+        r#"{
+  meta.name = "c";
+  inventory.machines.jon = { };
+  inventory.instances.zerotier.roles.peer.machines.jon.settings.orbitMoons = [ 3 ];
+}
+"#,
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    for jobs in [1, 2] {
+        let run = Run {
+            jobs,
+            ..Run::default()
+        };
+        let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
+        let json = render::json_lines(&checked.report);
+        let codes: Vec<&str> = checked.report.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"settings-type"), "{json}");
+        assert!(codes.contains(&"constraint-min-machines"), "{json}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1459,6 +1591,7 @@ fn check_conformance_cases() {
                 cache_dir: None,
                 jobs,
                 progress: Some(&tell),
+                ..Run::default()
             };
             check(&dir, &opts, &Config::default(), &run).unwrap()
         };

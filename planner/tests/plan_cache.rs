@@ -379,6 +379,7 @@ fn lint_without_cache_same_for_any_thread_count() {
             cache_dir,
             jobs,
             progress: None,
+            ..kith_planner::lint::Run::default()
         };
         let linted = kith_planner::lint::lint_run(&tmp, &opts, &config, &run).unwrap();
         (

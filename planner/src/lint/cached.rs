@@ -18,7 +18,7 @@ pub(super) fn diagnostics(
     run: &Run,
 ) -> (Vec<Diagnostic>, Counts) {
     let since = crate::recording_fs::fs_clock_now();
-    let key = key(dir, opts);
+    let key = key(dir, opts, run.reference);
     if let Some(hit) = cache::lookup(cache_dir, &key) {
         if let Some(stored) = hit
             .value()
@@ -54,8 +54,9 @@ struct Stored {
     counts: Counts,
 }
 
-/// The cache key of the diagnostics of the clan in `dir` with `opts`.
-fn key(dir: &Path, opts: &FlakeOptions) -> String {
+/// The cache key of the diagnostics of the clan in `dir` with `opts` (`reference`: with
+/// [`Run::reference`], `kith check`'s).
+fn key(dir: &Path, opts: &FlakeOptions, reference: bool) -> String {
     let overrides: Vec<String> = opts
         .overrides
         .iter()
@@ -65,6 +66,7 @@ fn key(dir: &Path, opts: &FlakeOptions) -> String {
         &dir.to_string_lossy(),
         &overrides.join("\0"),
         "lint-v2",
+        if reference { "reference" } else { "native" },
         if opts.offline { "offline" } else { "online" },
     ])
 }

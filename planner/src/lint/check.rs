@@ -388,7 +388,7 @@ impl Pass<'_, '_> {
             let names: Vec<&String> = inv.instances.keys().collect();
             match check_instances(ev, &clan, &inv, files, self.run, &mut out, &names) {
                 None => return None,
-                Some(true) => return Some(out),
+                Some(true) => return constraints_after_failure(ev, &clan, &inv, files, out),
                 Some(false) => {}
             }
         }
@@ -429,7 +429,7 @@ impl Pass<'_, '_> {
                 .collect();
             match check_instances(ev, &clan, &inv, files, self.run, &mut out, &names) {
                 None => return None,
-                Some(true) => return Some(out),
+                Some(true) => return constraints_after_failure(ev, &clan, &inv, files, out),
                 Some(false) => {}
             }
         }
@@ -439,7 +439,10 @@ impl Pass<'_, '_> {
             match exports {
                 Ok(()) => {}
                 Err(e) if e.reads_config() => return None,
-                Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
+                Err(e) => out.push(
+                    unmodelled_by_reference(self.run, dir, opts, files, &e, "clan.exports", &inv)
+                        .unwrap_or_else(|| engine_error(ev, files, &e, Some((&inv, "")))),
+                ),
             }
         }
         self.run.tell("checking constraints", 0, 0);
@@ -461,10 +464,68 @@ impl Pass<'_, '_> {
                 }
             }
             Err(e) if e.reads_config() => return None,
-            Err(e) => out.push(engine_error(ev, files, &e, Some((&inv, "")))),
+            Err(e) => {
+                let by_reference = unmodelled_by_reference(
+                    self.run,
+                    dir,
+                    opts,
+                    files,
+                    &e,
+                    "clanInternals.cliChecks",
+                    &inv,
+                );
+                out.push(
+                    by_reference.unwrap_or_else(|| engine_error(ev, files, &e, Some((&inv, "")))),
+                );
+            }
         }
         Some(out)
     }
+}
+
+/// With [`Run::reference`], the error of `selector` evaluated by the reference path
+/// where the native engine met what it does not model (`e`), located as the engine's
+/// errors are; `None` if `e` is another error, or the reference path evaluates it (or is
+/// not asked).
+fn unmodelled_by_reference(
+    run: &Run,
+    dir: &Path,
+    opts: &FlakeOptions,
+    files: &mut Files,
+    e: &kith_inventory::Error,
+    selector: &str,
+    inv: &Inventory,
+) -> Option<Diagnostic> {
+    if !run.reference || !matches!(e, kith_inventory::Error::Unsupported(_)) {
+        return None;
+    }
+    let (ev, error) = crate::select::reference_error(dir, selector, opts)?;
+    let e = kith_inventory::Error::Eval(error);
+    Some(engine_error(&ev, files, &e, Some((inv, ""))))
+}
+
+/// `out` (the diagnostics of a clan whose instances' settings failed) with the broken
+/// constraints: clan evaluates them without any settings (its `cliChecks`), so they are
+/// reported whatever the settings; the exports are not evaluated (they would fail on the
+/// same settings). An error counting the roles' members was already reported by the
+/// instances' checks.
+fn constraints_after_failure(
+    ev: &mut Eval,
+    clan: &Clan,
+    inv: &Inventory,
+    files: &mut Files,
+    mut out: Vec<Diagnostic>,
+) -> Option<Vec<Diagnostic>> {
+    match kith_inventory::services::constraint_violations(ev, clan) {
+        Ok(violations) => {
+            for v in &violations {
+                out.push(constraint_diagnostic(inv, files, v));
+            }
+        }
+        Err(e) if e.reads_config() => return None,
+        Err(_) => {}
+    }
+    Some(out)
 }
 
 /// Checks the settings of instances `names` (each role's, then each member's, every error

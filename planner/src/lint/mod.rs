@@ -241,6 +241,10 @@ pub struct Run<'a> {
     pub jobs: usize,
     /// Told each time the lint gets further (not called for an answer from the cache).
     pub progress: Option<&'a dyn Fn(Progress)>,
+    /// Whether exports and constraints the native engine does not model are evaluated by
+    /// the reference path (clan-core's own code), as `kith check` does: their errors are
+    /// then reported. Without it (`kith lint`, the editor) they are said to be unchecked.
+    pub reference: bool,
 }
 
 impl Run<'_> {

@@ -270,6 +270,30 @@ pub fn select_reference(
     }
 }
 
+/// The error of `selector` evaluated by the reference path on the flake in `flake_dir`,
+/// with the evaluator that raised it (for its sources); `None` if it evaluates (or fails
+/// other than by an evaluation error).
+pub(crate) fn reference_error(
+    flake_dir: &Path,
+    selector: &str,
+    opts: &kith_flake::FlakeOptions,
+) -> Option<(kith_eval::Eval, Box<kith_eval::EvalError>)> {
+    let selectors = parse(selector).ok()?;
+    let mut ev = crate::evaluator(opts.offline);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let dir = PathBuf::from(kith_eval::canon_path(
+        &cwd.join(flake_dir).to_string_lossy(),
+    ));
+    let error = match kith_flake::load_explained(&mut ev, &dir, opts) {
+        Ok((flake, _)) => match apply(&mut ev, &flake, &selectors, Semantics::Clan) {
+            Err(ApplyError::Eval(e)) => e,
+            _ => return None,
+        },
+        Err(e) => e,
+    };
+    Some((ev, error))
+}
+
 /// The markers that make a directory a clan's top level, in the order clan searches for
 /// them (`clan_lib/dirs`: each marker is looked for in every ancestor before the next).
 pub const TOPLEVEL_MARKERS: [&str; 5] = [".clan-flake", ".git", ".hg", ".svn", "flake.nix"];
