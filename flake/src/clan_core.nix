@@ -2,8 +2,8 @@
 #
 # Used when clan-core's own flake inputs (flake-parts, nixpkgs, …) are not in the store,
 # so its flake.nix cannot run. Builds the outputs a clan's flake uses from clan-core's
-# files, following what clan-core's lib/flake-module.nix, modules/clan/flake-module.nix
-# and clanServices/*/flake-module.nix declare:
+# files, following what clan-core's lib/flake-module.nix, modules/clan/flake-module.nix,
+# flakeModules/flake-module.nix and clanServices/*/flake-module.nix declare:
 #   src      clan-core's source tree (a path)
 #   nixpkgs  the nixpkgs input whose `lib/` is used
 #   self     the finished flake value (this set, plus outPath, inputs, sourceInfo, …)
@@ -28,14 +28,51 @@ let
     };
   };
   clanLib = lib.fix (lib.extends withClan baseLib.__unfix__);
+  # clan-core's flake `lib` as lib/flake-module.nix extends it (with the deprecated
+  # `buildClan`), taken from that file where the tree has it.
+  flakeModule = src + "/lib/flake-module.nix";
+  flakeLib =
+    if builtins.pathExists flakeModule then
+      (import flakeModule {
+        inherit lib self;
+        inputs = self.inputs or { };
+      }).flake.lib
+    else
+      clanLib;
+  # clan-core's flake-parts module (flakeModules/flake-module.nix), given the
+  # `flake-parts-lib` of the flake-parts evaluation that imports it (clan-core's own
+  # flake-parts is what is missing).
+  partsModule = src + "/flakeModules/clan.nix";
+  clanFlakeModule =
+    {
+      flake-parts-lib,
+      self,
+      inputs,
+      config,
+      lib,
+      ...
+    }@args:
+    import partsModule {
+      clanLib = flakeLib;
+      coreInputs = self'.inputs or { };
+      coreModules = self'.modules;
+      inherit flake-parts-lib;
+    } args;
+  self' = self;
 in
 {
-  inherit clanLib;
-  lib = clanLib;
+  clanLib = flakeLib;
+  lib = flakeLib;
   modules.clan.default = lib.modules.importApply (src + "/modules/clan") { clan-core = self; };
   clan = {
     modules = serviceModules;
     deprecatedModules = [ ];
     templates = { };
+  };
+}
+// lib.optionalAttrs (builtins.pathExists partsModule) {
+  flakeModules = {
+    clan = clanFlakeModule;
+    default = clanFlakeModule;
   };
 }

@@ -267,6 +267,27 @@ fn explain_names_the_substitute() {
     assert!(six.ends_with("evaluated as a flake"), "{six}");
 }
 
+/// The flake-parts and `buildClan` forms with clan-core built by the substitute (only
+/// `clan-core`, `nixpkgs` and the clan's own `flake-parts` overridden): its `lib` has the
+/// deprecated `buildClan` and its `flakeModules` the flake-parts module, as clan-core's
+/// flake gives them.
+#[test]
+fn entry_forms_through_the_substitute() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/cases");
+    let names = ["01-flake-parts", "02-flake-parts-file", "03-build-clan"];
+    let opts = corpus_overrides(&[
+        ("clan-core", "clan-core"),
+        ("nixpkgs", "nixpkgs-lib"),
+        ("flake-parts", "flake-parts"),
+    ]);
+    check_cases(
+        &cases,
+        Some(&names),
+        &opts,
+        "entry forms through the substitute",
+    );
+}
+
 /// Loads every conformance case with `opts` and compares the three views with
 /// `expected.json` (paths written as `@CASE@`/`@CORPUS@`).
 fn check_conformance(opts: &FlakeOptions) {
@@ -274,10 +295,16 @@ fn check_conformance(opts: &FlakeOptions) {
     let Some(cases) = common::present(&common::shared_path("conformance/cases"), what) else {
         return;
     };
+    check_cases(&cases, None, opts, what);
+}
+
+/// Loads the cases in `cases` (those named in `only`, else all) with `opts` and compares
+/// the three views with `expected.json` (paths written as `@CASE@`/`@CORPUS@`).
+fn check_cases(cases: &Path, only: Option<&[&str]>, opts: &FlakeOptions, what: &str) {
     if common::corpus("", what).is_none() {
         return;
     }
-    let entries = std::fs::read_dir(&cases).unwrap();
+    let entries = std::fs::read_dir(cases).unwrap();
     let views = [
         ("exports", "clan.exports"),
         (
@@ -291,6 +318,9 @@ fn check_conformance(opts: &FlakeOptions) {
     let mut failures = Vec::new();
     for case in dirs {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        if only.is_some_and(|names| !names.contains(&name.as_str())) || !case.is_dir() {
+            continue;
+        }
         let expected = std::fs::read_to_string(case.join("expected.json"))
             .or_else(|_| std::fs::read_to_string(case.join("expected-partial.json")))
             .unwrap_or_else(|_| "{}".into());
