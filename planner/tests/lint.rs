@@ -1570,6 +1570,79 @@ fn check_reports_constraints_past_settings_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An export under an interface the service does not declare is reported at its
+/// definition in the service module (the module system's message names the file and the
+/// role's `perInstance`, not a position).
+#[test]
+fn check_locates_undeclared_export_interfaces() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Run};
+    let what = "kith check of an undeclared export interface";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-check-export-site-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("modules")).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/m.nix"),
+        r#"{ ... }:
+{
+  _class = "clan.service";
+  manifest.name = "m";
+  manifest.exports.out = [ "endpoints" ];
+  roles.default.perInstance =
+    { mkExports, machine, ... }:
+    {
+      exports = mkExports {
+        endpoints.hosts = [ machine.name ];
+        peer.hosts = [ { plain = machine.name; } ];
+      };
+    };
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("clan.nix"),
+        "{
+  meta.name = \"c\";
+  modules.m = ./modules/m.nix;
+  inventory.machines.jon = { };
+  inventory.instances.m = {
+    module = { name = \"m\"; input = \"self\"; };
+    roles.default.machines.jon = { };
+  };
+}
+",
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let checked = check(&dir, &opts, &Config::default(), &Run::default()).unwrap();
+    let json = render::json_lines(&checked.report);
+    let d = checked
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains(".peer' does not exist"))
+        .unwrap_or_else(|| panic!("no error for the undeclared interface: {json}"));
+    assert_eq!(d.location.file, "modules/m.nix", "{json}");
+    assert_eq!(
+        (d.location.range.start.line, d.location.range.start.column),
+        (11, 9),
+        "{json}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `kith check` on the conformance cases: each `expected-error.txt` case's error at its
 /// file and line, no error on the valid cases but the deliberate ones, the same answer on
 /// one thread and on two, and its progress told.

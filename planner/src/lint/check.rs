@@ -1193,6 +1193,22 @@ fn engine_error(
             return d;
         }
     }
+    // An export under an interface no module declares: at its definition in the service
+    // module (the message names the file and the hook, not a position).
+    if own.is_none() && msg.contains("does not exist") {
+        if let (Some(path), Some(hook)) =
+            (option_path(&msg), super::export_site::hook_of(&msg, files))
+        {
+            if let ["exports", _, iface, ..] =
+                path.iter().map(String::as_str).collect::<Vec<_>>()[..]
+            {
+                if let Some(site) = super::export_site::export_site(files, &hook, iface) {
+                    d.location = site;
+                    return d;
+                }
+            }
+        }
+    }
     let service = quoted_after(&msg, "in service '").or_else(|| quoted_after(&msg, "Service: '"));
     if let Some(svc) = service.filter(|_| own.is_none()) {
         let using = inv

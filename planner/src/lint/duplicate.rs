@@ -12,22 +12,12 @@
 //! fragment or value could be a set that merges, and is left alone.
 
 use super::locate::Files;
+use super::syntax::{cast, static_name, syn};
 use super::{Diagnostic, Location, Note, Severity};
 use kith_eval::Eval;
 use rnix::ast::{self, HasEntry};
 use rnix::{SyntaxKind, SyntaxNode};
 use std::collections::BTreeMap;
-
-/// `node` as the syntax `N`, if it is one (rnix's `AstNode` names rowan's trait, whose
-/// methods are in scope through a bound).
-fn cast<N: ast::AstNode>(node: SyntaxNode) -> Option<N> {
-    N::cast(node)
-}
-
-/// The syntax node of `n`.
-fn syn<N: ast::AstNode>(n: &N) -> &SyntaxNode {
-    n.syntax()
-}
 
 /// Nesting of `import`s and `let` names followed to find a fragment's literal.
 const MAX_HOPS: usize = 8;
@@ -172,23 +162,6 @@ fn unparen(e: &ast::Expr) -> ast::Expr {
         }
     }
     e
-}
-
-fn static_name(a: &ast::Attr) -> Option<String> {
-    match a {
-        ast::Attr::Ident(i) => Some(i.ident_token()?.text().to_string()),
-        ast::Attr::Str(s) => {
-            let mut out = String::new();
-            for part in s.normalized_parts() {
-                match part {
-                    ast::InterpolPart::Literal(l) => out.push_str(&l),
-                    ast::InterpolPart::Interpolation(_) => return None,
-                }
-            }
-            Some(out)
-        }
-        ast::Attr::Dynamic(_) => None,
-    }
 }
 
 /// The attribute path `node` is bound to through the attribute sets around it (`a.b` for

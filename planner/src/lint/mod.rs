@@ -8,12 +8,14 @@ mod cached;
 mod check;
 mod deprecated;
 mod duplicate;
+mod export_site;
 pub mod fix;
 mod locate;
 pub mod render;
 pub mod rules;
 mod settings;
 pub mod suppress;
+mod syntax;
 mod vars;
 
 use kith_eval::FileSystem;
