@@ -206,7 +206,97 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
     let json =
         crate::serialize::inventory_serialization(ev, clan).and_then(|v| Ok(ev.to_json(&v)?));
     let noted = sites::stop();
-    let json = json?;
+    typed(ev, json?, noted)
+}
+
+/// [`load`], past the errors of the fields no rule of a whole-clan check reads (`meta`'s
+/// description, icon, domain and tld; a machine's description, icon, installedAt and
+/// deploy): each is returned, and the field is taken as unset (clan-core evaluates them
+/// only when they are read, so its other checks still run). Any other error is returned
+/// as [`load`] returns it.
+pub fn load_tolerant(ev: &mut Eval, clan: &Clan) -> Result<(Inventory, Vec<crate::Error>)> {
+    sites::start();
+    let mut errors = Vec::new();
+    let json = crate::serialize::inventory_serialization(ev, clan)
+        .and_then(|v| tolerant_json(ev, &v, &mut errors));
+    let noted = sites::stop();
+    Ok((typed(ev, json?, noted)?, errors))
+}
+
+/// The fields [`load_tolerant`] takes as unset when they fail, by the option above them.
+const TOLERATED: [(&str, &[&str]); 2] = [
+    ("meta", &["description", "icon", "domain", "tld"]),
+    ("machine", &["description", "icon", "installedAt", "deploy"]),
+];
+
+/// The serialisation `v` as JSON, the fields of [`TOLERATED`] that fail unset (their
+/// errors in `errors`; `meta.domain` an empty string, the others `null`).
+fn tolerant_json(
+    ev: &mut Eval,
+    v: &kith_eval::Value,
+    errors: &mut Vec<crate::Error>,
+) -> Result<serde_json::Value> {
+    let top = ev.force_attrs(v)?;
+    let mut out = serde_json::Map::new();
+    for a in top.iter() {
+        let name = a.name.as_str();
+        let value = match name {
+            "meta" => fields(ev, &a.value, TOLERATED[0].1, errors)?,
+            "machines" => {
+                let machines = ev.force_attrs(&a.value)?;
+                let mut m = serde_json::Map::new();
+                for x in machines.iter() {
+                    let fields = fields(ev, &x.value, TOLERATED[1].1, errors)?;
+                    m.insert(x.name.as_str().to_string(), fields);
+                }
+                serde_json::Value::Object(m)
+            }
+            _ => ev.to_json(&a.value)?,
+        };
+        out.insert(name.to_string(), value);
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+/// The attribute set `v` as JSON, its attributes named in `tolerated` unset when they
+/// fail.
+fn fields(
+    ev: &mut Eval,
+    v: &kith_eval::Value,
+    tolerated: &[&str],
+    errors: &mut Vec<crate::Error>,
+) -> Result<serde_json::Value> {
+    let set = ev.force_attrs(v)?;
+    let mut out = serde_json::Map::new();
+    for a in set.iter() {
+        let name = a.name.as_str();
+        let value = match ev.to_json(&a.value) {
+            Ok(j) => j,
+            Err(mut e)
+                if tolerated.contains(&name) && e.message != crate::modsys::share::READS_CONFIG =>
+            {
+                // Where the attribute is defined, as `toJSON`'s walk would trace it.
+                e.trace.push(kith_eval::TraceFrame {
+                    span: a.span,
+                    message: format!("while evaluating the attribute '{name}'"),
+                });
+                errors.push(crate::Error::Eval(e));
+                match name {
+                    "domain" => serde_json::Value::String(String::new()),
+                    "deploy" => serde_json::json!({}),
+                    _ => serde_json::Value::Null,
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        out.insert(name.to_string(), value);
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+/// The inventory typed from its serialisation `json`, with the sites `noted` while it
+/// was evaluated.
+fn typed(ev: &Eval, json: serde_json::Value, noted: Vec<sites::Noted>) -> Result<Inventory> {
     let mut inv: Inventory = serde_json::from_value(json)
         .map_err(|e| crate::Error::unsupported(format!("an inventory kith cannot type: {e}")))?;
     for n in noted {

@@ -1643,6 +1643,57 @@ fn check_locates_undeclared_export_interfaces() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An inventory field no rule reads that fails (two icons for one machine) is reported
+/// at its definition, and the other rules still run (clan-core evaluates the icon only
+/// where it is read: its exports evaluate, with a warning for the unknown tag).
+#[test]
+fn lint_goes_on_past_a_failing_machine_field() {
+    use kith_planner::lint::{Config, Run};
+    let what = "kith lint past a failing machine field";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-lint-tolerant-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("clan.nix"),
+        "{\n  meta.name = \"c\";\n  imports = [ ./icon.nix ];\n  inventory.machines.jon.icon = \"a\";\n  inventory.instances.internet.roles.default.tags = [ \"nosuch\" ];\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("icon.nix"),
+        "{\n  inventory.machines.jon.icon = \"b\";\n}\n",
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let linted =
+        kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &Run::default()).unwrap();
+    let json = render::json_lines(&linted.report);
+    let codes: Vec<&str> = linted.report.diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"unknown-tag"), "{json}");
+    let icon = linted
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("inventory.machines.jon.icon"))
+        .unwrap_or_else(|| panic!("no error for the icons: {json}"));
+    assert_eq!(icon.code, "eval-error", "{json}");
+    assert!(
+        ["clan.nix", "icon.nix"].contains(&icon.location.file.as_str()),
+        "{json}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `kith check` on the conformance cases: each `expected-error.txt` case's error at its
 /// file and line, no error on the valid cases but the deliberate ones, the same answer on
 /// one thread and on two, and its progress told.

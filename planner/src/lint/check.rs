@@ -337,7 +337,19 @@ impl Pass<'_, '_> {
             }
         };
         self.run.tell("loading the clan", 0, 0);
-        let out = self.checks(&mut ev, recording.as_deref());
+        // The inventory's fields no rule reads that failed (see `model::load_tolerant`),
+        // reported unless a check reported the same error (located where it was read).
+        let mut tolerated = Vec::new();
+        let out = self
+            .checks(&mut ev, recording.as_deref(), &mut tolerated)
+            .map(|mut out| {
+                for d in tolerated {
+                    if !out.iter().any(|o| o.message == d.message) {
+                        out.push(d);
+                    }
+                }
+                out
+            });
         // What was read matters only to the cache.
         if let Some(fs) = recording.filter(|_| self.run.cache_dir.is_some()) {
             let store = format!("{}/", ev.options.store_dir);
@@ -351,6 +363,7 @@ impl Pass<'_, '_> {
         &mut self,
         ev: &mut Eval,
         recording: Option<&RecordingFs>,
+        tolerated: &mut Vec<Diagnostic>,
     ) -> Option<Vec<Diagnostic>> {
         let (dir, opts, files) = (self.dir, self.opts, &mut *self.files);
         let clan = match kith_inventory::clan::load(ev, dir, opts) {
@@ -360,8 +373,8 @@ impl Pass<'_, '_> {
         if let Ok(p) = clan.flake_path(ev) {
             files.add_prefix(p);
         }
-        let inv = match model::load(ev, &clan) {
-            Ok(i) => i,
+        let (inv, errors) = match model::load_tolerant(ev, &clan) {
+            Ok(loaded) => loaded,
             Err(e) if e.reads_config() => return None,
             Err(kith_inventory::Error::Eval(e))
                 if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
@@ -373,6 +386,7 @@ impl Pass<'_, '_> {
             Err(e) => return Some(vec![engine_error(ev, files, &e, None)]),
         };
         self.found.counts = counts(&inv);
+        tolerated.extend(errors.iter().map(|e| engine_error(ev, files, e, None)));
         let mut out = model_rules(&inv, files);
         out.extend(super::deprecated::meta_tld(&inv, files));
         out.extend(super::duplicate::definitions(ev, files));
