@@ -209,15 +209,18 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
     typed(ev, json?, noted)
 }
 
-/// [`load`], past the errors of the fields no rule of a whole-clan check reads (`meta`'s
-/// description, icon, domain and tld; a machine's description, icon, installedAt and
-/// deploy): each is returned, and the field is taken as unset (clan-core evaluates them
-/// only when they are read, so its other checks still run). Any other error is returned
-/// as [`load`] returns it.
+/// [`load`], past the errors of what no rule of a whole-clan check reads: the removed
+/// `inventory.services` (the serialisation's assertion), and the fields `meta`'s
+/// description, icon, domain and tld, a machine's description, icon, installedAt and
+/// deploy. Each error is returned (the assertion's first), and the field is taken as unset
+/// (clan-core evaluates them only where they are read, so its other checks still run).
+/// Any other error is returned as [`load`] returns it.
 pub fn load_tolerant(ev: &mut Eval, clan: &Clan) -> Result<(Inventory, Vec<crate::Error>)> {
+    let mut errors: Vec<crate::Error> = crate::serialize::removed_services(ev, clan)?
+        .into_iter()
+        .collect();
     sites::start();
-    let mut errors = Vec::new();
-    let json = crate::serialize::inventory_serialization(ev, clan)
+    let json = crate::serialize::serialization_unchecked(ev, clan)
         .and_then(|v| tolerant_json(ev, &v, &mut errors));
     let noted = sites::stop();
     Ok((typed(ev, json?, noted)?, errors))

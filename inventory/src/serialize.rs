@@ -18,13 +18,29 @@ pub fn inventory(ev: &mut Eval, clan: &Clan) -> Result<Value> {
 
 /// The serialised inventory, as a lazy value.
 pub fn inventory_serialization(ev: &mut Eval, clan: &Clan) -> Result<Value> {
+    if let Some(e) = removed_services(ev, clan)? {
+        return Err(e);
+    }
+    serialization_unchecked(ev, clan)
+}
+
+/// The error of the inventory's assertion against the removed `inventory.services` (the
+/// only assertion `inventorySerialization` evaluates first), if the clan defines it.
+pub fn removed_services(ev: &mut Eval, clan: &Clan) -> Result<Option<Error>> {
     let inv = inventory(ev, clan)?;
     let inv = ev.force_attrs(&inv)?;
-    if let Some(services) = inv.get(kith_eval::sym!("services")) {
-        if !matches!(ev.force(services)?, Value::Null) {
-            return Err(Error::Eval(throw(removed_services_message(ev, services)?)));
-        }
+    match inv.get(kith_eval::sym!("services")) {
+        Some(services) if !matches!(ev.force(services)?, Value::Null) => Ok(Some(Error::Eval(
+            throw(removed_services_message(ev, services)?),
+        ))),
+        _ => Ok(None),
     }
+}
+
+/// [`inventory_serialization`] without its assertion ([`removed_services`]).
+pub fn serialization_unchecked(ev: &mut Eval, clan: &Clan) -> Result<Value> {
+    let inv = inventory(ev, clan)?;
+    let inv = ev.force_attrs(&inv)?;
     let get = |n: &str| inv.get_str(n).cloned().expect("declared option");
     let instances = get("instances");
     let instances = Thunk::native(move |ev: &mut Eval| {

@@ -1643,9 +1643,10 @@ fn check_locates_undeclared_export_interfaces() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// An inventory field no rule reads that fails (two icons for one machine) is reported
-/// at its definition, and the other rules still run (clan-core evaluates the icon only
-/// where it is read: its exports evaluate, with a warning for the unknown tag).
+/// An inventory field no rule reads that fails (two icons for one machine) and the removed
+/// `inventory.services` are reported at their definitions, and the other rules still run
+/// (clan-core evaluates them only where they are read: its exports evaluate, with a
+/// warning for the unknown tag).
 #[test]
 fn lint_goes_on_past_a_failing_machine_field() {
     use kith_planner::lint::{Config, Run};
@@ -1666,7 +1667,7 @@ fn lint_goes_on_past_a_failing_machine_field() {
     .unwrap();
     std::fs::write(
         dir.join("clan.nix"),
-        "{\n  meta.name = \"c\";\n  imports = [ ./icon.nix ];\n  inventory.machines.jon.icon = \"a\";\n  inventory.instances.internet.roles.default.tags = [ \"nosuch\" ];\n}\n",
+        "{\n  meta.name = \"c\";\n  imports = [ ./icon.nix ];\n  inventory.machines.jon.icon = \"a\";\n  inventory.services.admin.default.roles.default.tags.all = { };\n  inventory.instances.internet.roles.default.tags = [ \"nosuch\" ];\n}\n",
     )
     .unwrap();
     std::fs::write(
@@ -1680,6 +1681,7 @@ fn lint_goes_on_past_a_failing_machine_field() {
     let json = render::json_lines(&linted.report);
     let codes: Vec<&str> = linted.report.diagnostics.iter().map(|d| d.code).collect();
     assert!(codes.contains(&"unknown-tag"), "{json}");
+    assert!(codes.contains(&"deprecated-inventory-services"), "{json}");
     let icon = linted
         .report
         .diagnostics

@@ -376,17 +376,20 @@ impl Pass<'_, '_> {
         let (inv, errors) = match model::load_tolerant(ev, &clan) {
             Ok(loaded) => loaded,
             Err(e) if e.reads_config() => return None,
-            Err(kith_inventory::Error::Eval(e))
-                if e.message.contains(super::deprecated::REMOVED_SERVICES) =>
-            {
-                let d = super::deprecated::removed_services(ev, &clan, files, &e.message);
-                let e = kith_inventory::Error::Eval(e);
-                return Some(vec![d.unwrap_or_else(|| engine_error(ev, files, &e, None))]);
-            }
             Err(e) => return Some(vec![engine_error(ev, files, &e, None)]),
         };
         self.found.counts = counts(&inv);
-        tolerated.extend(errors.iter().map(|e| engine_error(ev, files, e, None)));
+        for e in &errors {
+            let removed = match e {
+                kith_inventory::Error::Eval(x)
+                    if x.message.contains(super::deprecated::REMOVED_SERVICES) =>
+                {
+                    super::deprecated::removed_services(ev, &clan, files, &x.message)
+                }
+                _ => None,
+            };
+            tolerated.push(removed.unwrap_or_else(|| engine_error(ev, files, e, None)));
+        }
         let mut out = model_rules(&inv, files);
         out.extend(super::deprecated::meta_tld(&inv, files));
         out.extend(super::duplicate::definitions(ev, files));
