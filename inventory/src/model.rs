@@ -210,9 +210,9 @@ pub fn load(ev: &mut Eval, clan: &Clan) -> Result<Inventory> {
 }
 
 /// [`load`], past the errors of what no rule of a whole-clan check reads: the removed
-/// `inventory.services` (the serialisation's assertion), and the fields `meta`'s
-/// description, icon, domain and tld, a machine's description, icon, installedAt and
-/// deploy. Each error is returned (the assertion's first), and the field is taken as unset
+/// `inventory.services` (the serialisation's assertion), `meta`'s fields, a machine's
+/// description, icon, installedAt and deploy, and the settings of the instances' roles.
+/// Each error is returned (the assertion's first), and the field is taken as unset
 /// (clan-core evaluates them only where they are read, so its other checks still run).
 /// Any other error is returned as [`load`] returns it.
 pub fn load_tolerant(ev: &mut Eval, clan: &Clan) -> Result<(Inventory, Vec<crate::Error>)> {
@@ -226,75 +226,116 @@ pub fn load_tolerant(ev: &mut Eval, clan: &Clan) -> Result<(Inventory, Vec<crate
     Ok((typed(ev, json?, noted)?, errors))
 }
 
-/// The fields [`load_tolerant`] takes as unset when they fail, by the option above them.
-const TOLERATED: [(&str, &[&str]); 2] = [
-    ("meta", &["description", "icon", "domain", "tld"]),
-    ("machine", &["description", "icon", "installedAt", "deploy"]),
-];
+/// Where [`load_tolerant`] goes past errors: a part of the serialisation, by its shape.
+enum Tolerance {
+    /// A field taken as unset when it fails.
+    Leaf,
+    /// Every attribute, each as the inner shape says.
+    Each(&'static Tolerance),
+    /// The attributes named, each as its shape says (the others as they are).
+    Fields(&'static [(&'static str, Tolerance)]),
+}
 
-/// The serialisation `v` as JSON, the fields of [`TOLERATED`] that fail unset (their
-/// errors in `errors`; `meta.domain` an empty string, the others `null`).
+use Tolerance::{Each, Fields, Leaf};
+
+/// A member's (machine's or tag's) settings.
+const MEMBER: Tolerance = Fields(&[("settings", Leaf)]);
+
+/// The fields no whole-clan rule reads: `meta`'s but its name, a machine's but its name,
+/// class and tags, and every settings of the instances' roles (their checks evaluate them
+/// again, where they are merged).
+const TOLERATED: Tolerance = Fields(&[
+    (
+        "meta",
+        Fields(&[
+            ("name", Leaf),
+            ("description", Leaf),
+            ("icon", Leaf),
+            ("domain", Leaf),
+            ("tld", Leaf),
+        ]),
+    ),
+    (
+        "machines",
+        Each(&Fields(&[
+            ("description", Leaf),
+            ("icon", Leaf),
+            ("installedAt", Leaf),
+            ("deploy", Leaf),
+        ])),
+    ),
+    (
+        "instances",
+        Each(&Fields(&[(
+            "roles",
+            Each(&Fields(&[
+                ("settings", Leaf),
+                ("machines", Each(&MEMBER)),
+                ("tags", Each(&MEMBER)),
+            ])),
+        )])),
+    ),
+]);
+
+/// The serialisation `v` as JSON, the parts [`TOLERATED`] names that fail unset (their
+/// errors in `errors`).
 fn tolerant_json(
     ev: &mut Eval,
     v: &kith_eval::Value,
     errors: &mut Vec<crate::Error>,
 ) -> Result<serde_json::Value> {
-    let top = ev.force_attrs(v)?;
+    walk(ev, v, &TOLERATED, errors)
+}
+
+/// `v` as JSON, the parts `shape` tolerates unset when they fail.
+fn walk(
+    ev: &mut Eval,
+    v: &kith_eval::Value,
+    shape: &Tolerance,
+    errors: &mut Vec<crate::Error>,
+) -> Result<serde_json::Value> {
+    let set = match shape {
+        Leaf => return Ok(ev.to_json(v)?),
+        Each(_) | Fields(_) => ev.force_attrs(v)?,
+    };
     let mut out = serde_json::Map::new();
-    for a in top.iter() {
+    for a in set.iter() {
         let name = a.name.as_str();
-        let value = match name {
-            "meta" => fields(ev, &a.value, TOLERATED[0].1, errors)?,
-            "machines" => {
-                let machines = ev.force_attrs(&a.value)?;
-                let mut m = serde_json::Map::new();
-                for x in machines.iter() {
-                    let fields = fields(ev, &x.value, TOLERATED[1].1, errors)?;
-                    m.insert(x.name.as_str().to_string(), fields);
+        let inner = match shape {
+            Each(inner) => Some(*inner),
+            Fields(fields) => fields.iter().find(|(n, _)| *n == name).map(|(_, s)| s),
+            Leaf => None,
+        };
+        let value = match inner {
+            None => ev.to_json(&a.value)?,
+            Some(Leaf) => match ev.to_json(&a.value) {
+                Ok(j) => j,
+                Err(mut e) if e.message != crate::modsys::share::READS_CONFIG => {
+                    // Where the attribute is defined, as `toJSON`'s walk would trace it.
+                    e.trace.push(kith_eval::TraceFrame {
+                        span: a.span,
+                        message: format!("while evaluating the attribute '{name}'"),
+                    });
+                    errors.push(crate::Error::Eval(e));
+                    unset(name)
                 }
-                serde_json::Value::Object(m)
-            }
-            _ => ev.to_json(&a.value)?,
+                Err(e) => return Err(e.into()),
+            },
+            Some(inner) => walk(ev, &a.value, inner, errors)?,
         };
         out.insert(name.to_string(), value);
     }
     Ok(serde_json::Value::Object(out))
 }
 
-/// The attribute set `v` as JSON, its attributes named in `tolerated` unset when they
-/// fail.
-fn fields(
-    ev: &mut Eval,
-    v: &kith_eval::Value,
-    tolerated: &[&str],
-    errors: &mut Vec<crate::Error>,
-) -> Result<serde_json::Value> {
-    let set = ev.force_attrs(v)?;
-    let mut out = serde_json::Map::new();
-    for a in set.iter() {
-        let name = a.name.as_str();
-        let value = match ev.to_json(&a.value) {
-            Ok(j) => j,
-            Err(mut e)
-                if tolerated.contains(&name) && e.message != crate::modsys::share::READS_CONFIG =>
-            {
-                // Where the attribute is defined, as `toJSON`'s walk would trace it.
-                e.trace.push(kith_eval::TraceFrame {
-                    span: a.span,
-                    message: format!("while evaluating the attribute '{name}'"),
-                });
-                errors.push(crate::Error::Eval(e));
-                match name {
-                    "domain" => serde_json::Value::String(String::new()),
-                    "deploy" => serde_json::json!({}),
-                    _ => serde_json::Value::Null,
-                }
-            }
-            Err(e) => return Err(e.into()),
-        };
-        out.insert(name.to_string(), value);
+/// What a failed field of [`TOLERATED`] is taken as: an empty string where the model needs
+/// a string, no deploy settings, else `null`.
+fn unset(name: &str) -> serde_json::Value {
+    match name {
+        "name" | "domain" => serde_json::Value::String(String::new()),
+        "deploy" => serde_json::json!({}),
+        _ => serde_json::Value::Null,
     }
-    Ok(serde_json::Value::Object(out))
 }
 
 /// The inventory typed from its serialisation `json`, with the sites `noted` while it

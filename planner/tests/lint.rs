@@ -1696,6 +1696,57 @@ fn lint_goes_on_past_a_failing_machine_field() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A role's tag selects the machines whose `tags` hold it, as clan-core's `resolveTags`
+/// does: `nixos` lists every NixOS machine in `inventory.tags`, but a machine whose tags
+/// are forced carries none of the builtin ones, and clan-core warns that no machine has
+/// the tag. The machine settings' type error does not keep the rules from running.
+#[test]
+fn unknown_tag_is_a_tag_no_machine_carries() {
+    use kith_planner::lint::{Config, Run};
+    let what = "kith lint of a tag only inventory.tags lists";
+    let Some(opts) = corpus_opts(what) else {
+        return;
+    };
+    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kith-lint-carried-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("clan.nix"),
+        "{ lib, ... }:\n{\n  meta.name = \"c\";\n  inventory.machines.jon.tags = lib.mkForce [ \"web\" ];\n  inventory.machines.sara.tags = lib.mkForce [ ];\n  inventory.instances.internet.roles.default.tags = [ \"nixos\" ];\n  inventory.instances.tor.roles.server.machines.sara.settings = 5;\n}\n",
+    )
+    .unwrap();
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let linted =
+        kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &Run::default()).unwrap();
+    let json = render::json_lines(&linted.report);
+    let tag = linted
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "unknown-tag")
+        .unwrap_or_else(|| panic!("no unknown-tag: {json}"));
+    assert!(tag.message.contains("names tag 'nixos'"), "{json}");
+    assert_eq!(tag.location.range.start.line, 6, "{json}");
+    assert!(
+        linted
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == kith_planner::lint::Severity::Error
+                && d.message.contains("machines.sara.settings")),
+        "{json}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `kith check` on the conformance cases: each `expected-error.txt` case's error at its
 /// file and line, no error on the valid cases but the deliberate ones, the same answer on
 /// one thread and on two, and its progress told.

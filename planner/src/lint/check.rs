@@ -717,14 +717,11 @@ fn constraint_diagnostic(
 fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let machines: Vec<String> = inv.machines.keys().cloned().collect();
+    // A role's tag selects the machines whose `tags` hold it (clan-core's `resolveTags`):
+    // a tag that `inventory.tags` lists machines for, but no machine carries, selects none.
     let mut carried: BTreeSet<&str> = BTreeSet::new();
     for m in inv.machines.values() {
         carried.extend(m.tags.iter().map(String::as_str));
-    }
-    for (t, ms) in &inv.tags {
-        if !ms.is_empty() {
-            carried.insert(t);
-        }
     }
     let tags: Vec<String> = carried.iter().map(|t| t.to_string()).collect();
     // The machines carrying each tag, once (not a scan of every machine per role tag).
@@ -768,7 +765,7 @@ fn model_rules(inv: &Inventory, files: &mut Files) -> Vec<Diagnostic> {
             }
             for t in role.tags.keys() {
                 let hits = carriers.get(t.as_str()).map_or(&[][..], Vec::as_slice);
-                if !hits.is_empty() || carried.contains(t.as_str()) {
+                if !hits.is_empty() {
                     members += hits.len();
                     used.extend(hits.iter().copied());
                     continue;
