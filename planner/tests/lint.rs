@@ -1393,6 +1393,28 @@ fn deprecated_string_extra_modules_in_inventory_json_at_its_key() {
     assert!(only(&report).fixes.is_empty());
 }
 
+/// A scratch clan in the temporary directory, named after `name`: the conformance cases'
+/// flake and `files` (path in the clan, text), with the corpus overrides; `None` (the test
+/// then passes, having said why) where the corpus is absent.
+fn scratch_clan(what: &str, name: &str, files: &[(&str, &str)]) -> Option<(PathBuf, FlakeOptions)> {
+    let opts = corpus_opts(what)?;
+    let cases = corpus::present(&corpus::shared_path("conformance/cases"), what)?;
+    let dir = std::env::temp_dir().join(format!("kith-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        cases.join("01-machine-sources/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    Some((dir, opts))
+}
+
 /// `kith check` evaluates the exports of clan-core's yggdrasil (its interface declares an
 /// option of type `listOf attrs`, which the native engine once did not model), whose
 /// exports read a public var the clan lacks: an error of `clan.exports` that the check
@@ -1402,22 +1424,15 @@ fn check_evaluates_exports_past_what_it_does_not_model() {
     use kith_planner::check::check;
     use kith_planner::lint::{Config, Run};
     let what = "kith check of a clan with an unmodelled interface";
-    let Some(opts) = corpus_opts(what) else {
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "check-unmodelled",
+        &[
+            ("clan.nix", "{\n  meta.name = \"c\";\n  inventory.machines.jon = { };\n  inventory.instances.yggdrasil.roles.default.machines.jon = { };\n}\n"),
+        ],
+    ) else {
         return;
     };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-check-unmodelled-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let flake = cases.join("01-machine-sources/flake.nix");
-    std::fs::copy(flake, dir.join("flake.nix")).unwrap();
-    std::fs::write(
-        dir.join("clan.nix"),
-        "{\n  meta.name = \"c\";\n  inventory.machines.jon = { };\n  inventory.instances.yggdrasil.roles.default.machines.jon = { };\n}\n",
-    )
-    .unwrap();
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     for jobs in [1, 2] {
         let run = Run {
@@ -1448,23 +1463,13 @@ fn check_evaluates_by_reference_what_it_does_not_model() {
     use kith_planner::check::check;
     use kith_planner::lint::{Config, Run};
     let what = "kith check of a clan the native engine does not model";
-    let Some(opts) = corpus_opts(what) else {
-        return;
-    };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-check-by-reference-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("modules")).unwrap();
-    std::fs::copy(
-        cases.join("01-machine-sources/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("modules/m.nix"),
-        r#"{ lib, ... }:
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "check-by-reference",
+        &[
+            (
+                "modules/m.nix",
+                r#"{ lib, ... }:
 {
   _class = "clan.service";
   manifest.name = "m";
@@ -1478,11 +1483,10 @@ fn check_evaluates_by_reference_what_it_does_not_model() {
   };
 }
 "#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("clan.nix"),
-        r#"{
+            ),
+            (
+                "clan.nix",
+                r#"{
   meta.name = "c";
   modules.m = ./modules/m.nix;
   inventory.machines.max = { };
@@ -1492,8 +1496,11 @@ fn check_evaluates_by_reference_what_it_does_not_model() {
   };
 }
 "#,
-    )
-    .unwrap();
+            ),
+        ],
+    ) else {
+        return;
+    };
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let unset = "settings.y' was accessed but has no value defined";
     for jobs in [1, 2] {
@@ -1530,31 +1537,22 @@ fn check_reports_constraints_past_settings_errors() {
     use kith_planner::check::check;
     use kith_planner::lint::{Config, Run};
     let what = "kith check of constraints beside a settings error";
-    let Some(opts) = corpus_opts(what) else {
-        return;
-    };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-check-constraints-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        cases.join("01-machine-sources/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
     // zerotier needs one controller; the peer's `orbitMoons` is a list of strings.
-    std::fs::write(
-        dir.join("clan.nix"),
-        r#"{
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "check-constraints",
+        &[(
+            "clan.nix",
+            r#"{
   meta.name = "c";
   inventory.machines.jon = { };
   inventory.instances.zerotier.roles.peer.machines.jon.settings.orbitMoons = [ 3 ];
 }
 "#,
-    )
-    .unwrap();
+        )],
+    ) else {
+        return;
+    };
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     for jobs in [1, 2] {
         let run = Run {
@@ -1578,23 +1576,13 @@ fn check_locates_undeclared_export_interfaces() {
     use kith_planner::check::check;
     use kith_planner::lint::{Config, Run};
     let what = "kith check of an undeclared export interface";
-    let Some(opts) = corpus_opts(what) else {
-        return;
-    };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-check-export-site-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("modules")).unwrap();
-    std::fs::copy(
-        cases.join("01-machine-sources/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("modules/m.nix"),
-        r#"{ ... }:
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "check-export-site",
+        &[
+            (
+                "modules/m.nix",
+                r#"{ ... }:
 {
   _class = "clan.service";
   manifest.name = "m";
@@ -1609,11 +1597,10 @@ fn check_locates_undeclared_export_interfaces() {
     };
 }
 "#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("clan.nix"),
-        "{
+            ),
+            (
+                "clan.nix",
+                "{
   meta.name = \"c\";
   modules.m = ./modules/m.nix;
   inventory.machines.jon = { };
@@ -1623,8 +1610,11 @@ fn check_locates_undeclared_export_interfaces() {
   };
 }
 ",
-    )
-    .unwrap();
+            ),
+        ],
+    ) else {
+        return;
+    };
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let checked = check(&dir, &opts, &Config::default(), &Run::default()).unwrap();
     let json = render::json_lines(&checked.report);
@@ -1651,30 +1641,16 @@ fn check_locates_undeclared_export_interfaces() {
 fn lint_goes_on_past_a_failing_machine_field() {
     use kith_planner::lint::{Config, Run};
     let what = "kith lint past a failing machine field";
-    let Some(opts) = corpus_opts(what) else {
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "lint-tolerant",
+        &[
+            ("clan.nix", "{\n  meta.name = \"c\";\n  imports = [ ./icon.nix ];\n  inventory.machines.jon.icon = \"a\";\n  inventory.services.admin.default.roles.default.tags.all = { };\n  inventory.instances.internet.roles.default.tags = [ \"nosuch\" ];\n}\n"),
+            ("icon.nix", "{\n  inventory.machines.jon.icon = \"b\";\n}\n"),
+        ],
+    ) else {
         return;
     };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-lint-tolerant-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        cases.join("01-machine-sources/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("clan.nix"),
-        "{\n  meta.name = \"c\";\n  imports = [ ./icon.nix ];\n  inventory.machines.jon.icon = \"a\";\n  inventory.services.admin.default.roles.default.tags.all = { };\n  inventory.instances.internet.roles.default.tags = [ \"nosuch\" ];\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("icon.nix"),
-        "{\n  inventory.machines.jon.icon = \"b\";\n}\n",
-    )
-    .unwrap();
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let linted =
         kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &Run::default()).unwrap();
@@ -1704,25 +1680,15 @@ fn lint_goes_on_past_a_failing_machine_field() {
 fn unknown_tag_is_a_tag_no_machine_carries() {
     use kith_planner::lint::{Config, Run};
     let what = "kith lint of a tag only inventory.tags lists";
-    let Some(opts) = corpus_opts(what) else {
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "lint-carried",
+        &[
+            ("clan.nix", "{ lib, ... }:\n{\n  meta.name = \"c\";\n  inventory.machines.jon.tags = lib.mkForce [ \"web\" ];\n  inventory.machines.sara.tags = lib.mkForce [ ];\n  inventory.instances.internet.roles.default.tags = [ \"nixos\" ];\n  inventory.instances.tor.roles.server.machines.sara.settings = 5;\n}\n"),
+        ],
+    ) else {
         return;
     };
-    let Some(cases) = corpus::present(&corpus::shared_path("conformance/cases"), what) else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("kith-lint-carried-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        cases.join("01-machine-sources/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("clan.nix"),
-        "{ lib, ... }:\n{\n  meta.name = \"c\";\n  inventory.machines.jon.tags = lib.mkForce [ \"web\" ];\n  inventory.machines.sara.tags = lib.mkForce [ ];\n  inventory.instances.internet.roles.default.tags = [ \"nixos\" ];\n  inventory.instances.tor.roles.server.machines.sara.settings = 5;\n}\n",
-    )
-    .unwrap();
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let linted =
         kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &Run::default()).unwrap();
