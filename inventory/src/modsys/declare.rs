@@ -203,6 +203,18 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
             ))),
         }
     };
+    // The type's `functor.payload` (`null` if it has none).
+    let payload = |ev: &mut Eval| -> Result<Value> {
+        let functor = set
+            .get(kith_eval::sym!("functor"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let functor = ev.force_attrs(&functor)?;
+        Ok(functor
+            .get(kith_eval::sym!("payload"))
+            .cloned()
+            .unwrap_or(Value::Null))
+    };
     let inner = if is_equal_scalar(&name) {
         let check = set
             .get(kith_eval::sym!("check"))
@@ -222,15 +234,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
             "raw" => Ty::Raw,
             "attrs" => Ty::Attrs,
             "separatedString" => {
-                let functor = set
-                    .get(kith_eval::sym!("functor"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let functor = ev.force_attrs(&functor)?;
-                let payload = functor
-                    .get(kith_eval::sym!("payload"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                let payload = payload(ev)?;
                 let payload = ev.force_attrs(&payload)?;
                 let Some(sep) = payload.get(kith_eval::sym!("sep")) else {
                     return Err(unsupported_eval(
@@ -249,15 +253,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                     Some(m) => ev.force_list(m)?.iter().cloned().collect(),
                     None => Vec::new(),
                 };
-                let functor = set
-                    .get(kith_eval::sym!("functor"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let functor = ev.force_attrs(&functor)?;
-                let payload = functor
-                    .get(kith_eval::sym!("payload"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                let payload = payload(ev)?;
                 let mut special = Vec::new();
                 if let Value::Attrs(p) = ev.force(&payload)? {
                     if let Some(sa) = p.get(kith_eval::sym!("specialArgs")) {
