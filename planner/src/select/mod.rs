@@ -238,7 +238,6 @@ pub fn select_reference(
         how: REFERENCE.into(),
     };
     let selectors = parse(selector).map_err(|e| fail(SelectErrorKind::Parse(e), Vec::new()))?;
-    let mut ev = crate::evaluator(opts.offline);
     let id = flake_dir.display();
     if std::fs::metadata(flake_dir).is_err() {
         let msg = format!("{id}: \nFlake '{id}' does not exist or is not a valid flake.");
@@ -248,26 +247,42 @@ pub fn select_reference(
         let msg = format!("{id}: \nFlake is invalid. Could not find a flake.nix file in '{id}'.");
         return Err(fail(SelectErrorKind::Clan(msg), Vec::new()));
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let dir = PathBuf::from(kith_eval::canon_path(
-        &cwd.join(flake_dir).to_string_lossy(),
-    ));
-    let (flake, inputs) = match kith_flake::load_explained(&mut ev, &dir, opts) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            let reason = ApplyError::Eval(e).reason(&ev);
-            return Err(fail(SelectErrorKind::Reason(reason), Vec::new()));
-        }
-    };
-    match apply(&mut ev, &flake, &selectors, Semantics::Clan) {
-        Ok(json) => Ok(Answer {
+    let (ev, applied) = reference_apply(flake_dir, &selectors, opts);
+    match applied {
+        Ok((json, inputs)) => Ok(Answer {
             text: dumps(&json),
             inputs,
             how: REFERENCE.into(),
         }),
-        Err(ApplyError::Cache(m)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
-        Err(e) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),
+        Err((ApplyError::Cache(m), inputs)) => Err(fail(SelectErrorKind::Clan(m), inputs)),
+        Err((e, inputs)) => Err(fail(SelectErrorKind::Reason(e.reason(&ev)), inputs)),
     }
+}
+
+/// A reference-path answer, or its error, each with what `--explain` says of the inputs
+/// (none if the flake did not load).
+type Applied = Result<(serde_json::Value, Vec<String>), (ApplyError, Vec<String>)>;
+
+/// `selectors` applied by the reference path to the flake in `flake_dir`, with the
+/// evaluator (for the errors' sources).
+fn reference_apply(
+    flake_dir: &Path,
+    selectors: &[Selector],
+    opts: &kith_flake::FlakeOptions,
+) -> (kith_eval::Eval, Applied) {
+    let mut ev = crate::evaluator(opts.offline);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let dir = PathBuf::from(kith_eval::canon_path(
+        &cwd.join(flake_dir).to_string_lossy(),
+    ));
+    let applied = match kith_flake::load_explained(&mut ev, &dir, opts) {
+        Ok((flake, inputs)) => match apply(&mut ev, &flake, selectors, Semantics::Clan) {
+            Ok(json) => Ok((json, inputs)),
+            Err(e) => Err((e, inputs)),
+        },
+        Err(e) => Err((ApplyError::Eval(e), Vec::new())),
+    };
+    (ev, applied)
 }
 
 /// The error of `selector` evaluated by the reference path on the flake in `flake_dir`,
@@ -279,19 +294,10 @@ pub(crate) fn reference_error(
     opts: &kith_flake::FlakeOptions,
 ) -> Option<(kith_eval::Eval, Box<kith_eval::EvalError>)> {
     let selectors = parse(selector).ok()?;
-    let mut ev = crate::evaluator(opts.offline);
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let dir = PathBuf::from(kith_eval::canon_path(
-        &cwd.join(flake_dir).to_string_lossy(),
-    ));
-    let error = match kith_flake::load_explained(&mut ev, &dir, opts) {
-        Ok((flake, _)) => match apply(&mut ev, &flake, &selectors, Semantics::Clan) {
-            Err(ApplyError::Eval(e)) => e,
-            _ => return None,
-        },
-        Err(e) => e,
-    };
-    Some((ev, error))
+    match reference_apply(flake_dir, &selectors, opts) {
+        (ev, Err((ApplyError::Eval(e), _))) => Some((ev, e)),
+        _ => None,
+    }
 }
 
 /// The markers that make a directory a clan's top level, in the order clan searches for
