@@ -221,7 +221,7 @@ pub fn load_tolerant(ev: &mut Eval, clan: &Clan) -> Result<(Inventory, Vec<crate
         .collect();
     sites::start();
     let json = crate::serialize::serialization_unchecked(ev, clan)
-        .and_then(|v| tolerant_json(ev, &v, &mut errors));
+        .and_then(|v| walk(ev, &v, &TOLERATED, &mut errors));
     let noted = sites::stop();
     Ok((typed(ev, json?, noted)?, errors))
 }
@@ -276,16 +276,6 @@ const TOLERATED: Tolerance = Fields(&[
         )])),
     ),
 ]);
-
-/// The serialisation `v` as JSON, the parts [`TOLERATED`] names that fail unset (their
-/// errors in `errors`).
-fn tolerant_json(
-    ev: &mut Eval,
-    v: &kith_eval::Value,
-    errors: &mut Vec<crate::Error>,
-) -> Result<serde_json::Value> {
-    walk(ev, v, &TOLERATED, errors)
-}
 
 /// `v` as JSON, the parts `shape` tolerates unset when they fail.
 fn walk(

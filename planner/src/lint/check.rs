@@ -474,12 +474,8 @@ impl Pass<'_, '_> {
             };
             out.extend(class_mismatches(members, &inv, files, name));
         }
-        match kith_inventory::services::constraint_violations(ev, &clan) {
-            Ok(violations) => {
-                for v in &violations {
-                    out.push(constraint_diagnostic(&inv, files, v));
-                }
-            }
+        match constraints(ev, &clan, &inv, files) {
+            Ok(broken) => out.extend(broken),
             Err(e) if e.reads_config() => return None,
             Err(e) => {
                 let by_reference = unmodelled_by_reference(
@@ -533,16 +529,26 @@ fn constraints_after_failure(
     files: &mut Files,
     mut out: Vec<Diagnostic>,
 ) -> Option<Vec<Diagnostic>> {
-    match kith_inventory::services::constraint_violations(ev, clan) {
-        Ok(violations) => {
-            for v in &violations {
-                out.push(constraint_diagnostic(inv, files, v));
-            }
-        }
+    match constraints(ev, clan, inv, files) {
+        Ok(broken) => out.extend(broken),
         Err(e) if e.reads_config() => return None,
         Err(_) => {}
     }
     Some(out)
+}
+
+/// The diagnostics of the clan's broken service constraints (its `cliChecks`).
+fn constraints(
+    ev: &mut Eval,
+    clan: &Clan,
+    inv: &Inventory,
+    files: &mut Files,
+) -> kith_inventory::Result<Vec<Diagnostic>> {
+    let violations = kith_inventory::services::constraint_violations(ev, clan)?;
+    Ok(violations
+        .iter()
+        .map(|v| constraint_diagnostic(inv, files, v))
+        .collect())
 }
 
 /// Checks the settings of instances `names` (each role's, then each member's, every error
