@@ -28,6 +28,8 @@ class Gen:
         self.seed = seed
         self.r = random.Random(seed)
         self.v2 = seed >= 10000
+        # Seeds from 40000 add types kith runs by their own Nix functions.
+        self.nixtypes = seed >= 40000
         self.invalid = None
         self.files = {}
 
@@ -38,6 +40,9 @@ class Gen:
         base = ["str", "int", "bool", "enum"]
         if self.v2:
             base += ["float", "port", "between", "match", "nonEmpty"]
+        if self.nixtypes:
+            base += ["either", "oneOf", "anything", "unspecified", "uniq", "nonEmptyList",
+                     "positive", "coerced"]
         k = r.choice(base + ["listOf", "attrsOf", "nullOr", "submodule"] + (["listSub", "attrSub", "nested", "apply"] if self.v2 else []) if depth == 0
                      else base)
         if k in ("listSub", "attrSub"):
@@ -77,6 +82,23 @@ class Gen:
             return "lib.types.nonEmptyStr"
         if k == "apply":
             return "lib.types.str"
+        if k == "either":
+            return ("(lib.types.either (lib.types.enum [ " + " ".join(nstr(x) for x in ENUMV)
+                    + " ]) (lib.types.listOf lib.types.str))")
+        if k == "oneOf":
+            return "(lib.types.oneOf [ lib.types.str lib.types.int lib.types.bool ])"
+        if k == "anything":
+            return "lib.types.anything"
+        if k == "unspecified":
+            return "lib.types.unspecified"
+        if k == "uniq":
+            return "(lib.types.uniq (lib.types.listOf lib.types.str))"
+        if k == "nonEmptyList":
+            return "(lib.types.nonEmptyListOf lib.types.str)"
+        if k == "positive":
+            return "lib.types.ints.positive"
+        if k == "coerced":
+            return "(lib.types.coercedTo lib.types.str (x: [ x ]) (lib.types.listOf lib.types.str))"
         if k == "listSub":
             return ('(lib.types.listOf (lib.types.submodule { options.n = lib.mkOption { type = lib.types.str; default = "dn"; };'
                     ' options.v = lib.mkOption { type = lib.types.int; default = 0; }; }))')
@@ -103,6 +125,22 @@ class Gen:
             return r.choice(["abc", "", "zz"])
         if k == "nonEmpty":
             return r.choice(["n", "ne x"])
+        if k == "either":
+            return r.choice([r.choice(ENUMV), [r.choice(["a", "b"]) for _ in range(r.randint(0, 2))]])
+        if k == "oneOf":
+            return r.choice(["x", "", 3, -1, True, False])
+        if k == "anything":
+            return {r.choice(["p", "q"]): r.choice([1, "s", [2], {"d": r.choice([1, "t"])}])
+                    for _ in range(r.randint(0, 2))}
+        if k == "unspecified":
+            return [r.randint(0, 9) for _ in range(r.randint(1, 2))]
+        if k in ("uniq", "coerced"):
+            return [r.choice(["u", "v", "w"]) for _ in range(r.randint(0, 2))] if k == "uniq" or r.random() < 0.5 \
+                else r.choice(["c1", "c2"])
+        if k == "nonEmptyList":
+            return [r.choice(["n1", "n2"]) for _ in range(r.randint(1, 2))]
+        if k == "positive":
+            return r.choice([1, 7, 100])
         if k == "listSub":
             return [{kk: vv for kk, vv in (("n", "e%d" % i), ("v", i)) if r.random() < 0.6} for i in range(r.randint(0, 2))]
         if k == "attrSub":
@@ -140,6 +178,22 @@ class Gen:
             return ""
         if k == "apply":
             return 3
+        if k == "either":
+            return self.r.choice([5, "turbo", [1]])
+        if k == "oneOf":
+            return self.r.choice([[1], {"a": 1}, 1.5])
+        if k == "anything":
+            return Raw('lib.mkMerge [ { a = 1; } { a = "x"; } ]')
+        if k == "unspecified":
+            return Raw('lib.mkMerge [ 1 "x" ]')
+        if k == "uniq":
+            return Raw('lib.mkMerge [ [ "a" ] [ "b" ] ]')
+        if k == "nonEmptyList":
+            return []
+        if k == "positive":
+            return self.r.choice([0, -4])
+        if k == "coerced":
+            return self.r.choice([3, [3]])
         if k in ("listSub", "attrSub"):
             return self.r.choice(["s", [3], {"p": 3}])
         if k == "nested":
@@ -166,6 +220,10 @@ class Gen:
         k = t[0]
         if k in ("str", "match", "nonEmpty", "apply"):
             return e
+        if k in ("either", "oneOf", "anything", "unspecified", "uniq", "nonEmptyList", "coerced"):
+            return "(builtins.toJSON %s)" % e
+        if k == "positive":
+            return "(toString %s)" % e
         if k in ("float", "port", "between"):
             return "(toString %s)" % e
         if k == "listSub":

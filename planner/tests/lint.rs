@@ -1455,7 +1455,7 @@ fn check_evaluates_exports_past_what_it_does_not_model() {
 }
 
 /// `kith check` asks the reference path where the native engine does not model the
-/// exports (a service interface with `types.either`): an option the exports read without
+/// exports (a service interface with a type whose `check` was replaced by `//`): an option the exports read without
 /// a value is reported at the machine's settings, as clan-core's `clan.exports` fails.
 /// `kith lint` only says the exports are unchecked (information).
 #[test]
@@ -1476,7 +1476,7 @@ fn check_evaluates_by_reference_what_it_does_not_model() {
   manifest.exports.out = [ "endpoints" ];
   roles.default.interface = { lib, ... }: {
     options.x = lib.mkOption { type = lib.types.either lib.types.str lib.types.int; default = 1; };
-    options.y = lib.mkOption { type = lib.types.either lib.types.str lib.types.int; };
+    options.y = lib.mkOption { type = lib.types.either lib.types.str lib.types.int // { check = _: true; }; };
   };
   roles.default.perInstance = { settings, mkExports, ... }: {
     exports = mkExports { endpoints.hosts = [ (toString settings.x) (toString settings.y) ]; };

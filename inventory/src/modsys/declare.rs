@@ -1,9 +1,9 @@
 //! Option declarations written in Nix (`options.x = lib.mkOption { type = …; }`), read
 //! into the native module system's [`Node`]s and [`Ty`]s.
 
-use super::types::{Decl, NixSubmodule, Node, Ty};
+use super::types::{Decl, NixSubmodule, NixType, Node, Ty};
 use crate::error::unsupported_eval;
-use kith_eval::{Eval, Result, Value};
+use kith_eval::{Attrs, Eval, Result, Value};
 use std::rc::Rc;
 
 /// Adds the declarations of one module's `options` to `nodes` (a name declared twice as
@@ -148,6 +148,161 @@ fn is_equal_scalar(name: &str) -> bool {
         || name.starts_with("unsignedInt")
 }
 
+/// The names of the types read natively (as [`Ty::NixScalar`] or their own [`Ty`]).
+fn modelled(name: &str) -> bool {
+    is_equal_scalar(name)
+        || matches!(
+            name,
+            "raw"
+                | "attrs"
+                | "separatedString"
+                | "deferredModule"
+                | "listOf"
+                | "attrsOf"
+                | "lazyAttrsOf"
+                | "nullOr"
+                | "submodule"
+                | "attrTag"
+        )
+}
+
+/// Whether a type the engine models by `name` is the one `lib.types` makes by that name:
+/// its `merge` (and, but for the scalars, whose own `check` is called, its `check`) is the
+/// code of the type its constructor (`functor.type`) makes again from its payload, not
+/// replaced by `//` or `addCheck` (`nonEmptyListOf`, `ints.positive`). Any other type, or
+/// one that cannot be made again, is run by its own functions ([`Ty::Nix`]). The types of
+/// kith's built-in lib have no merge functions (forcing one aborts: the module system's
+/// are kith's own), and are taken as their names say.
+fn canonical(ev: &mut Eval, set: &Attrs, name: &str) -> bool {
+    if !modelled(name) || builtin_type(ev, set) {
+        return true;
+    }
+    let made_again = |ev: &mut Eval| -> Result<Option<Value>> {
+        let Some(functor) = set.get(kith_eval::sym!("functor")) else {
+            return Ok(None);
+        };
+        let functor = ev.force_attrs(functor)?;
+        let Some(ctor) = functor.get(kith_eval::sym!("type")) else {
+            return Ok(None);
+        };
+        let ctor = ev.force(ctor)?;
+        if !ctor.is_function() {
+            return Ok(Some(ctor));
+        }
+        for key in [kith_eval::sym!("payload"), kith_eval::sym!("wrapped")] {
+            if let Some(arg) = functor.get(key) {
+                let arg = ev.force(arg)?;
+                if !matches!(arg, Value::Null) {
+                    return ev.call(&ctor, arg, kith_eval::Span::NONE).map(Some);
+                }
+            }
+        }
+        Ok(None)
+    };
+    let same = |ev: &mut Eval| -> Result<bool> {
+        let Some(again) = made_again(ev)? else {
+            return Ok(false);
+        };
+        let again = ev.force_attrs(&again)?;
+        let merge = kith_eval::sym!("merge");
+        if !same_code(ev, set.get(merge), again.get(merge))? {
+            return Ok(false);
+        }
+        let check = kith_eval::sym!("check");
+        Ok(is_equal_scalar(name) || same_code(ev, set.get(check), again.get(check))?)
+    };
+    same(ev).unwrap_or(false)
+}
+
+/// Whether two functions (lambdas, builtins or `__functor` sets, with their `v2`) run the
+/// same code.
+fn same_code(ev: &mut Eval, a: Option<&Value>, b: Option<&Value>) -> Result<bool> {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Ok(a.is_none() && b.is_none());
+    };
+    let (a, b) = (ev.force(a)?, ev.force(b)?);
+    Ok(match (&a, &b) {
+        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(&x.lambda, &y.lambda),
+        (Value::PrimOp(x), Value::PrimOp(y)) => {
+            std::ptr::eq(x.op, y.op)
+                && x.args.len() == y.args.len()
+                && x.args
+                    .iter()
+                    .zip(&y.args)
+                    .all(|(p, q)| p.ptr_id().is_some() && p.ptr_id() == q.ptr_id())
+        }
+        (Value::Attrs(x), Value::Attrs(y)) => {
+            same_code(
+                ev,
+                x.get(kith_eval::sym!("__functor")),
+                y.get(kith_eval::sym!("__functor")),
+            )? && same_code(ev, x.get_str("v2"), y.get_str("v2"))?
+        }
+        _ => false,
+    })
+}
+
+/// Whether a type is one of kith's built-in lib (see [`canonical`]).
+fn builtin_type(ev: &mut Eval, set: &Attrs) -> bool {
+    match set.get(kith_eval::sym!("merge")) {
+        Some(m) => ev.force(m).is_err(),
+        None => false,
+    }
+}
+
+/// A type run by its own `check` and `merge` ([`Ty::Nix`]).
+fn nix_type(ev: &mut Eval, set: &Attrs, name: &str, description: Value) -> Result<Ty> {
+    if builtin_type(ev, set) {
+        return Err(unsupported_eval(format!(
+            "option type `{name}' with kith's built-in lib (it has no merge functions)"
+        )));
+    }
+    let (Some(check), Some(merge)) = (
+        set.get(kith_eval::sym!("check")).cloned(),
+        set.get(kith_eval::sym!("merge")).cloned(),
+    ) else {
+        return Err(unsupported_eval("an option type without check or merge"));
+    };
+    let v2 = match ev.force(&merge)? {
+        Value::Attrs(m) => m.get_str("v2").cloned(),
+        _ => None,
+    };
+    if v2.is_some() {
+        // `checkV2MergeCoherence`: its error is not modelled.
+        let coherent = match ev.force(&check)? {
+            Value::Attrs(c) => match c.get_str("isV2MergeCoherent") {
+                Some(x) => matches!(ev.force(x)?, Value::Bool(true)),
+                None => false,
+            },
+            _ => false,
+        };
+        if !coherent {
+            return Err(unsupported_eval(
+                "an option type whose `check' was replaced by `//' (v2 merge coherence)",
+            ));
+        }
+    }
+    let empty = match set.get(kith_eval::sym!("emptyValue")) {
+        Some(e) => match ev.force(e)? {
+            Value::Attrs(e) => e.get_str("value").cloned(),
+            _ => None,
+        },
+        None => None,
+    };
+    let class = set
+        .get(kith_eval::sym!("descriptionClass"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Ok(Ty::Nix(Rc::new(NixType {
+        check,
+        merge,
+        v2,
+        empty,
+        description,
+        class,
+    })))
+}
+
 thread_local! {
     /// Types already read, by the identity of their `lib.types` value (kept alive here so
     /// that the identity stays theirs): `lib.types.str` and friends are shared values that
@@ -215,6 +370,9 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
             .cloned()
             .unwrap_or(Value::Null))
     };
+    if !canonical(ev, &set, &name) {
+        return nix_type(ev, &set, &name, description);
+    }
     let inner = if is_equal_scalar(&name) {
         let check = set
             .get(kith_eval::sym!("check"))
@@ -285,7 +443,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                 }
                 Ty::AttrTag(Rc::new(tags))
             }
-            other => return Err(unsupported_eval(format!("option type `{other}'"))),
+            _ => return nix_type(ev, &set, &name, description),
         }
     };
     Ok(Ty::Named(description, Rc::new(inner)))

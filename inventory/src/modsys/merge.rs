@@ -2,7 +2,7 @@
 
 use super::pretty::show_defs;
 use super::props;
-use super::types::{Decl, Node, Nodes, Schema, Ty};
+use super::types::{Decl, NixType, Node, Nodes, Schema, Ty};
 use super::{attr, attr_sym, attrs, collect, show_option, throw, Args, Collected, Def, Loc};
 use kith_eval::{Attr, Attrs, Eval, Result, Shared, Symbol, Thunk, Value};
 use std::cell::RefCell;
@@ -81,6 +81,7 @@ pub fn merge_option(
             Ty::NullOr(_) => Ok(Value::Null),
             // `coercedTo`'s `emptyValue` is its final type's (`attrsOf`).
             Ty::NamesOrAttrsOf(_) => Ok(attrs(Vec::new())),
+            Ty::Nix(t) if t.empty.is_some() => Ok(t.empty.clone().expect("checked")),
             Ty::NixSubmodule(s) => {
                 // `submoduleWith`'s `emptyValue` is `base.config`: its own modules
                 // evaluated without definitions, with no prefix and `name` the
@@ -166,6 +167,10 @@ fn check(ev: &mut Eval, ty: &Ty, v: &Value) -> Result<bool> {
             let r = ev.call(check, v.clone(), kith_eval::Span::NONE)?;
             ev.force_bool(&r)?
         }
+        Ty::Nix(t) => {
+            let r = ev.call(&t.check, v.clone(), kith_eval::Span::NONE)?;
+            ev.force_bool(&r)?
+        }
         Ty::Named(_, t) => check(ev, t, &v)?,
         Ty::NixSubmodule(_) => matches!(v, Value::Attrs(_) | Value::Path(_)) || v.is_function(),
         Ty::AttrTag(tags) => match &v {
@@ -222,6 +227,9 @@ fn not_a_namespace(ctx: &Ctx, file: &str, value: &Value) -> Box<kith_eval::EvalE
 
 /// Type-checks and merges normalised definitions (at least one).
 pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
+    if let Ty::Nix(t) = ty {
+        return merge_nix(ev, ctx, ty, t, defs);
+    }
     if !matches!(
         ty,
         Ty::Raw | Ty::Deferred | Ty::Module | Ty::NixSubmodule(_)
@@ -247,6 +255,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
         | Ty::Path
         | Ty::NixScalar { .. } => merge_equal(ev, ctx, &defs),
         Ty::Named(_, t) => merge_type(ev, ctx, t, defs),
+        Ty::Nix(_) => unreachable!("merged by merge_nix"),
         Ty::NixSubmodule(s) => {
             let name: Rc<str> = Rc::from(ctx.loc.last().unwrap_or_default());
             Ok(eval_nix_submodule(ev, ctx, s, defs, name))
@@ -316,7 +325,7 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                     files.join(" and ")
                 )))
             } else {
-                merge_type(ev, ctx, t, defs)
+                merge_called(ev, ctx, t, defs)
             }
         }
         Ty::ListOf(t) => {
@@ -445,6 +454,89 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
             merge_type(ev, ctx, &Ty::AttrsOf(t.clone(), false), coerced)
         }
     }
+}
+
+/// `mergeDefinitions`' `mergedValue` for a type declared in Nix: a `v2` merge reports its
+/// own `headError`, any other is called once every definition passed `check`.
+fn merge_nix(ev: &mut Eval, ctx: &Ctx, ty: &Ty, t: &NixType, defs: Vec<Def>) -> Result<Value> {
+    if let Some(v2) = &t.v2 {
+        let args = attrs(vec![
+            attr_sym(kith_eval::sym!("loc"), loc_value(ctx)),
+            attr_sym(kith_eval::sym!("defs"), defs_value(&defs)),
+        ]);
+        let r = ev.call(v2, args, kith_eval::Span::NONE)?;
+        let r = ev.force_attrs(&r)?;
+        let head = match r.get_str("headError") {
+            Some(h) => ev.force(h)?,
+            None => Value::Null,
+        };
+        if !matches!(head, Value::Null) {
+            let message = ev.force_attrs(&head)?;
+            let message = message
+                .get_str("message")
+                .cloned()
+                .ok_or_else(|| kith_eval::EvalError::new("attribute 'message' missing"))?;
+            let message = ev.force_string(&message)?.encoded().into_owned();
+            return Err(throw(format!(
+                "A definition for option `{}' is not of type `{}'. TypeError: {message}",
+                ctx.loc.show(),
+                ty.describe(ev)
+            )));
+        }
+        let value = r
+            .get_str("value")
+            .cloned()
+            .ok_or_else(|| kith_eval::EvalError::new("attribute 'value' missing"))?;
+        return Ok(value);
+    }
+    let mut invalid = Vec::new();
+    for d in &defs {
+        if !check(ev, ty, &d.value)? {
+            invalid.push(d.clone());
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(type_error(ev, ctx, ty, &invalid));
+    }
+    call_merge(ev, ctx, t, &defs)
+}
+
+/// `type.merge loc defs`, as a type merging its elements calls its element type's merge
+/// (`nullOr`): a type declared in Nix by its own function (a `v2` merge then reports no
+/// `headError`: the caller checked its definitions), any other as [`merge_type`] does.
+fn merge_called(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
+    let mut base = ty;
+    while let Ty::Named(_, t) = base {
+        base = t;
+    }
+    match base {
+        Ty::Nix(t) => call_merge(ev, ctx, t, &defs),
+        _ => merge_type(ev, ctx, ty, defs),
+    }
+}
+
+fn call_merge(ev: &mut Eval, ctx: &Ctx, t: &NixType, defs: &[Def]) -> Result<Value> {
+    let f = ev.call(&t.merge, loc_value(ctx), kith_eval::Span::NONE)?;
+    ev.call(&f, defs_value(defs), kith_eval::Span::NONE)
+}
+
+/// An option's location as the module system passes it (`loc`).
+fn loc_value(ctx: &Ctx) -> Value {
+    Value::list(ctx.loc.to_vec().into_iter().map(Value::string).collect())
+}
+
+/// Definitions as the module system passes them: `[ { file; value; } … ]`.
+fn defs_value(defs: &[Def]) -> Value {
+    Value::list(
+        defs.iter()
+            .map(|d| {
+                attrs(vec![
+                    attr_sym(kith_eval::sym!("file"), Value::string(&*d.file)),
+                    attr_sym(kith_eval::sym!("value"), d.value.clone()),
+                ])
+            })
+            .collect(),
+    )
 }
 
 /// Whether values of `ty` are checked in Rust alone (no Nix `check` function, no regex)

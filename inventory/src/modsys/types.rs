@@ -67,10 +67,31 @@ pub enum Ty {
     NixSubmodule(Rc<NixSubmodule>),
     /// `types.attrTag { tag = mkOption …; }`.
     AttrTag(Rc<Vec<(String, Decl)>>),
+    /// Any other type declared in Nix (`either`, `oneOf`, `anything`, `uniq`, `package`,
+    /// `functionTo`, a type given its own `check` or `merge`, …): checked and merged by its
+    /// own Nix functions, as `mergeDefinitions` calls them.
+    Nix(Rc<NixType>),
     /// An option the native engine declares but does not model: any number of
     /// definitions are accepted and kept, and reading its value raises
     /// [`crate::Error::Unsupported`].
     Unmodelled,
+}
+
+/// A type declared in Nix that the engine runs rather than models ([`Ty::Nix`]).
+pub struct NixType {
+    /// `check`.
+    pub check: Value,
+    /// `merge`, called as a function (`merge loc defs`).
+    pub merge: Value,
+    /// `merge.v2`, if the merge has one (it then reports its own `headError`).
+    pub v2: Option<Value>,
+    /// `emptyValue.value`, if the type has one (the value of an option without
+    /// definitions).
+    pub empty: Option<Value>,
+    /// `description` (lazy).
+    pub description: Value,
+    /// `descriptionClass` (lazy; `null` when it has none).
+    pub class: Value,
 }
 
 /// A submodule type declared in Nix.
@@ -109,6 +130,22 @@ impl Class {
     }
 }
 
+/// A description declared in Nix, as its type's errors show it.
+fn describe_value(ev: &mut Eval, description: &Value) -> String {
+    match ev.force(description) {
+        Ok(Value::String(s)) => s.encoded().into_owned(),
+        _ => "<type>".into(),
+    }
+}
+
+/// A `descriptionClass` declared in Nix.
+fn class_value(ev: &mut Eval, class: &Value) -> Class {
+    match ev.force(class) {
+        Ok(Value::String(s)) => Class::of_name(&s.encoded()),
+        _ => Class::Null,
+    }
+}
+
 /// `optionDescriptionPhrase`: `ty`'s description, parenthesised unless its class is one
 /// of `bare`.
 fn phrase(ev: &mut Eval, ty: &Ty, bare: &[Class]) -> String {
@@ -129,11 +166,9 @@ impl Ty {
         use Class::{Composite, Conjunction, Noun};
         match self {
             Ty::NixScalar { description, .. } | Ty::Named(description, _) => {
-                match ev.force(description) {
-                    Ok(Value::String(s)) => s.encoded().into_owned(),
-                    _ => "<type>".into(),
-                }
+                describe_value(ev, description)
             }
+            Ty::Nix(t) => describe_value(ev, &t.description),
             Ty::Str => "string".into(),
             Ty::Int => "signed integer".into(),
             Ty::UnsignedInt => "unsigned integer, meaning >=0".into(),
@@ -223,10 +258,8 @@ impl Ty {
             | Ty::NamesOrAttrsOf(_)
             | Ty::Unmodelled
             | Ty::Attrs => Class::Null,
-            Ty::NixScalar { class, .. } => match ev.force(class) {
-                Ok(Value::String(s)) => Class::of_name(&s.encoded()),
-                _ => Class::Null,
-            },
+            Ty::NixScalar { class, .. } => class_value(ev, class),
+            Ty::Nix(t) => class_value(ev, &t.class),
             Ty::Named(_, t) => t.class(ev),
         }
     }
@@ -241,6 +274,7 @@ impl Ty {
             | Ty::Submodule(_)
             | Ty::NixSubmodule(_)
             | Ty::NamesOrAttrsOf(_) => true,
+            Ty::Nix(t) => t.v2.is_some(),
             Ty::Named(_, t) => t.merge_v2(),
             _ => false,
         }
