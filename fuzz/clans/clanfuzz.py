@@ -323,7 +323,11 @@ class CheckRules:
 # only where something evaluates those settings (a machine's configuration), which the three
 # views do not for a service whose exports do not read them.
 UNREAD_SETTINGS_ERRORS = ("conflicting definition values", "defined both null and not null",
-                          "was removed", "is defined multiple times while it's expected to be unique")
+                          "was removed", "is defined multiple times while it's expected to be unique",
+                          # types run by their own merge: `either` given definitions of both
+                          # its types, `anything` and `unspecified` given values of two types
+                          "is neither a value of type", "has conflicting option types",
+                          "Cannot merge definitions of")
 
 # kith check checks the settings of every instance and role; clan-core's evaluation forces
 # only what its views read. Per generator, what that (and kith's stricter policy) excuses.

@@ -141,6 +141,12 @@ class Gen:
             return [r.choice(["n1", "n2"]) for _ in range(r.randint(1, 2))]
         if k == "positive":
             return r.choice([1, 7, 100])
+        if k == "ffany":
+            return r.choice([1, "s", [2], {"d": r.choice([1, "t"])}, True])
+        if k == "ffint":
+            return r.choice([0, 3, -7])
+        if k == "ffstr":
+            return r.choice(["s", "", "x y"])
         if k == "listSub":
             return [{kk: vv for kk, vv in (("n", "e%d" % i), ("v", i)) if r.random() < 0.6} for i in range(r.randint(0, 2))]
         if k == "attrSub":
@@ -182,8 +188,12 @@ class Gen:
             return self.r.choice([5, "turbo", [1]])
         if k == "oneOf":
             return self.r.choice([[1], {"a": 1}, 1.5])
-        if k == "anything":
+        if k in ("anything", "ffany"):
             return Raw('lib.mkMerge [ { a = 1; } { a = "x"; } ]')
+        if k == "ffint":
+            return "x"
+        if k == "ffstr":
+            return 1
         if k == "unspecified":
             return Raw('lib.mkMerge [ 1 "x" ]')
         if k == "uniq":
@@ -276,6 +286,11 @@ class Gen:
                 dmode = r.choice(["default", "default", "none", "mkDefault"])
                 opts[on] = {"type": t, "dmode": dmode, "default": self.rand_val(t),
                             "read": r.random() < 0.85}
+            if self.nixtypes and r.random() < 0.3:
+                # A freeformType: settings the interface does not declare, of its type.
+                kind = r.choice(["ffany", "ffint", "ffstr"])
+                for fn in ("ff1", "ff2"):
+                    opts[fn] = {"type": (kind,), "dmode": "undeclared", "default": None, "read": False}
             mod["roles"][role] = {"opts": opts, "perInstance": r.random() < 0.85,
                                   "readRoles": r.random() < 0.4}
         if r.random() < 0.5:
@@ -336,7 +351,15 @@ class Gen:
                 L.append('    description = "role %s";' % role)
             if rd["opts"] or r.random() < 0.5:
                 L.append("    interface = { lib, ... }: {")
+                free = [od["type"][0] for od in rd["opts"].values() if od["dmode"] == "undeclared"]
+                if free:
+                    L.append("      freeformType = %s;" % {
+                        "ffany": "lib.types.attrsOf lib.types.anything",
+                        "ffint": "lib.types.lazyAttrsOf lib.types.int",
+                        "ffstr": "lib.types.attrsOf lib.types.str"}[free[0]])
                 for on, od in rd["opts"].items():
+                    if od["dmode"] == "undeclared":
+                        continue
                     dd = ""
                     if od["dmode"] == "default":
                         dd = " default = %s;" % nix(od["default"], 3)
@@ -365,6 +388,10 @@ class Gen:
                     items.append('"rs=${builtins.toJSON (lib.mapAttrs (_: rv: rv.settings) roles)}"')
                 if self.v2 and r.random() < 0.3:
                     items.append('"ex=${lib.concatStringsSep "," (lib.attrNames (clanLib.selectExports (s: s.machineName == machine.name) exports))}"')
+                declared = [on for on, od in rd["opts"].items() if od["dmode"] != "undeclared"]
+                if len(declared) < len(rd["opts"]):
+                    items.append('"ff=${builtins.toJSON (builtins.removeAttrs settings [ %s ])}"'
+                                 % " ".join(nstr(on) for on in declared))
                 if rd["readRoles"]:
                     items.append('"all=${lib.concatStringsSep ";" (lib.mapAttrsToList (rn: rv: rn + ":" + '
                                  'lib.concatStringsSep "," (lib.attrNames rv.machines)) roles)}"')

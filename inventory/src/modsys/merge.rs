@@ -629,6 +629,8 @@ struct Submodule {
     extra: Vec<(&'static str, Def)>,
     /// Declared options: the schema's, then the modules'.
     nodes: Rc<Nodes>,
+    /// The `freeformType` a module gave (`_module.freeformType`), if any.
+    freeform: Option<Ty>,
 }
 
 /// The options `schema` declares, as [`Nodes`] (built once per schema: each machine of a
@@ -712,14 +714,45 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                         .collect(),
                 );
             }
+            let freeform = module_freeform(ev, &schema, &modules, &nodes)?;
             *state.borrow_mut() = Some(Rc::new(Submodule {
                 modules,
                 extra,
                 nodes,
+                freeform,
             }));
         }
         ev.force(&config2)
     })
+}
+
+/// The type a module gives as `freeformType`. One module giving one is modelled (with no
+/// namespace of options declared, whose undeclared attributes would be the freeform
+/// type's too); more, or one beside the schema's own, are not.
+fn module_freeform(
+    ev: &mut Eval,
+    schema: &Schema,
+    modules: &[Collected],
+    nodes: &Nodes,
+) -> Result<Option<Ty>> {
+    let mut given = modules.iter().filter_map(|m| m.freeform.as_ref());
+    let Some(t) = given.next() else {
+        return Ok(None);
+    };
+    if given.next().is_some() || schema.freeform.is_some() {
+        return Err(crate::error::unsupported_eval(
+            "`freeformType' given by more than one module",
+        ));
+    }
+    if nodes.iter().any(|(_, _, n)| matches!(n, Node::Group(_))) {
+        return Err(crate::error::unsupported_eval(
+            "`freeformType' beside a namespace of options",
+        ));
+    }
+    if matches!(ev.force(t)?, Value::Null) {
+        return Ok(None);
+    }
+    Ok(Some(super::declare::ty_of(ev, t)?))
 }
 
 /// The definitions of `name` (whose symbol is `sym`) in the collected modules (and the
@@ -776,6 +809,35 @@ fn build_config(
             super::sites::note(&c.loc, &d.file, d.span);
         }
         entries.push(node_value(ev, &c, sym, node, &schema.decl_file, defs)?);
+    }
+    if let Some(ty) = &sub.freeform {
+        // `freeformType.merge prefix defs` over the definitions no option matches, each
+        // an attribute set of one name; the declared options' values win
+        // (`recursiveUpdate freeformConfig declaredConfig`).
+        let mut names = defined.clone();
+        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut defs = Vec::new();
+        for name in &names {
+            if sub.nodes.iter().any(|(_, n, _)| n == name) {
+                continue;
+            }
+            for d in defs_of(sub, *name, name.as_str()) {
+                defs.push(Def {
+                    value: attrs(vec![attr_sym(*name, d.value.clone())]),
+                    ..d
+                });
+            }
+        }
+        if !defs.is_empty() {
+            let merged = merge_called(ev, &inner, ty, defs)?;
+            let merged = ev.force_attrs(&merged)?;
+            for a in merged.iter() {
+                if !sub.nodes.iter().any(|(_, n, _)| *n == a.name) {
+                    entries.push(a.clone());
+                }
+            }
+        }
+        return Ok(Value::Attrs(Attrs::from_entries(entries)));
     }
     for name in defined {
         if sub.nodes.iter().any(|(_, n, _)| *n == name) {

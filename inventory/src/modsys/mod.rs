@@ -100,6 +100,8 @@ pub struct Collected {
     pub pieces: Vec<Shared<Attrs>>,
     /// Its option declarations, if any.
     pub options: Option<Value>,
+    /// Its `freeformType`, if it gives one.
+    pub freeform: Option<Value>,
 }
 
 /// What function modules receive besides `config`.
@@ -202,7 +204,6 @@ pub fn collect(
         }
         for unsupported in [
             kith_eval::sym!("disabledModules"),
-            kith_eval::sym!("freeformType"),
             kith_eval::sym!("require"),
         ] {
             if let Some(x) = set.get(unsupported) {
@@ -272,10 +273,12 @@ pub fn collect(
             }
         }
         let options = set.get(kith_eval::sym!("options")).cloned();
+        let freeform = set.get(kith_eval::sym!("freeformType")).cloned();
         out.push(Collected {
             file,
             pieces,
             options,
+            freeform,
         });
     }
     out.reverse();
