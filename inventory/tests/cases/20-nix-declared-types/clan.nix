@@ -23,6 +23,7 @@
       };
       blob = [ 1 ];
       names = "role";
+      joined = "r";
     };
     roles.default.machines.jon.settings = {
       # both definitions pass the list type: listOf's merge concatenates them
@@ -34,6 +35,7 @@
       };
       blob = [ 2 ];
       count = 3;
+      joined = "j";
     };
     roles.default.machines.sara.settings = {
       services = lib.mkForce "all";

@@ -46,6 +46,13 @@
           type = lib.types.ints.positive;
           default = 1;
         };
+        # a scalar type given its own merge
+        joined = lib.mkOption {
+          type = lib.types.str // {
+            merge = loc: defs: lib.concatMapStringsSep "+" (d: d.value) defs;
+          };
+          default = "none";
+        };
         names = lib.mkOption {
           type = lib.types.coercedTo lib.types.str (x: [ x ]) (lib.types.listOf lib.types.str);
           default = [ ];
