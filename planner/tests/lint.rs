@@ -1881,3 +1881,64 @@ fn unsaved_buffers_through_one_or_two_threads() {
     assert_eq!(render::json_lines(&shared), render::json_lines(&saved));
     assert_eq!(only(&shared).code, "unknown-machine");
 }
+
+/// A scalar where a service's interface declares a namespace of options (`sub = 5` for
+/// `options.sub.x`) is a `settings-type` error at the definition, as the module system's
+/// "rather than an attribute set" is a type error of the settings.
+#[test]
+fn a_scalar_for_a_namespace_of_options_is_a_settings_type_error() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{Config, Run};
+    let what = "kith check of a scalar for a namespace of options";
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "namespace-scalar",
+        &[
+            (
+                "modules/m.nix",
+                r#"{ lib, ... }:
+{
+  _class = "clan.service";
+  manifest.name = "m";
+  manifest.exports.out = [ "endpoints" ];
+  roles.default.interface = { lib, ... }: {
+    options.sub.x = lib.mkOption { type = lib.types.int; default = 1; };
+  };
+  roles.default.perInstance = { settings, mkExports, ... }: {
+    exports = mkExports { endpoints.hosts = [ (toString settings.sub.x) ]; };
+  };
+}
+"#,
+            ),
+            (
+                "clan.nix",
+                r#"{
+  meta.name = "c";
+  modules.m = ./modules/m.nix;
+  inventory.machines.max = { };
+  inventory.instances.m = {
+    module = { name = "m"; input = "self"; };
+    roles.default.machines.max.settings.sub = 5;
+  };
+}
+"#,
+            ),
+        ],
+    ) else {
+        return;
+    };
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let run = Run::default();
+    let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
+    let json = render::json_lines(&checked.report);
+    let found = checked
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("rather than an attribute set"))
+        .unwrap_or_else(|| panic!("no error for the scalar: {json}"));
+    assert_eq!(found.code, "settings-type", "{json}");
+    assert_eq!(found.location.file, "clan.nix", "{json}");
+    assert_eq!(found.location.range.start.line, 7, "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

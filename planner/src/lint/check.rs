@@ -1192,7 +1192,11 @@ fn engine_error(
             }
             if msg.contains("does not exist") {
                 d.code = "settings-unknown-key";
-            } else if msg.contains("is not of type") {
+            } else if msg.contains("is not of type")
+                || msg.contains("rather than an attribute set for the option")
+            {
+                // A value of the wrong type, or a scalar where the interface declares a
+                // namespace of options (`mergeModules'`).
                 d.code = "settings-type";
             }
             located(files, &mut d, &rel);
