@@ -42,7 +42,7 @@ class Gen:
             base += ["float", "port", "between", "match", "nonEmpty"]
         if self.nixtypes:
             base += ["either", "oneOf", "anything", "unspecified", "uniq", "nonEmptyList",
-                     "positive", "coerced"]
+                     "positive", "coerced"] + (["untyped"] if depth == 0 else [])
         k = r.choice(base + ["listOf", "attrsOf", "nullOr", "submodule"] + (["listSub", "attrSub", "nested", "apply"] if self.v2 else []) if depth == 0
                      else base)
         if k in ("listSub", "attrSub"):
@@ -91,6 +91,8 @@ class Gen:
             return "lib.types.anything"
         if k == "unspecified":
             return "lib.types.unspecified"
+        if k == "untyped":
+            return None
         if k == "uniq":
             return "(lib.types.uniq (lib.types.listOf lib.types.str))"
         if k == "nonEmptyList":
@@ -132,7 +134,7 @@ class Gen:
         if k == "anything":
             return {r.choice(["p", "q"]): r.choice([1, "s", [2], {"d": r.choice([1, "t"])}])
                     for _ in range(r.randint(0, 2))}
-        if k == "unspecified":
+        if k in ("unspecified", "untyped"):
             return [r.randint(0, 9) for _ in range(r.randint(1, 2))]
         if k in ("uniq", "coerced"):
             return [r.choice(["u", "v", "w"]) for _ in range(r.randint(0, 2))] if k == "uniq" or r.random() < 0.5 \
@@ -194,7 +196,7 @@ class Gen:
             return "x"
         if k == "ffstr":
             return 1
-        if k == "unspecified":
+        if k in ("unspecified", "untyped"):
             return Raw('lib.mkMerge [ 1 "x" ]')
         if k == "uniq":
             return Raw('lib.mkMerge [ [ "a" ] [ "b" ] ]')
@@ -230,7 +232,8 @@ class Gen:
         k = t[0]
         if k in ("str", "match", "nonEmpty", "apply"):
             return e
-        if k in ("either", "oneOf", "anything", "unspecified", "uniq", "nonEmptyList", "coerced"):
+        if k in ("either", "oneOf", "anything", "unspecified", "untyped", "uniq", "nonEmptyList",
+                 "coerced"):
             return "(builtins.toJSON %s)" % e
         if k == "positive":
             return "(toString %s)" % e
@@ -371,7 +374,9 @@ class Gen:
                         continue
                     if od["type"][0] == "apply":
                         dd += ' apply = v: "ap-" + v;'
-                    L.append("      options.%s = lib.mkOption { type = %s;%s };" % (on, self.type_nix(od["type"]), dd))
+                    tn = self.type_nix(od["type"])
+                    L.append("      options.%s = lib.mkOption { %s%s };" % (
+                        on, "type = %s;" % tn if tn is not None else "", dd))
                     if od["dmode"] == "mkDefault":
                         L.append("      config.%s = lib.mkDefault %s;" % (on, paren(nix(od["default"], 3))))
                 L.append("    };")

@@ -1942,3 +1942,68 @@ fn a_scalar_for_a_namespace_of_options_is_a_settings_type_error() {
     assert_eq!(found.location.range.start.line, 7, "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// clan-core's matrix-synapse declares an option without a type (`types.unspecified`)
+/// and `monitoring` one of type `either`: their instances' settings are checked, a wrong
+/// type reported at its definition, where kith once only said "not checked".
+#[test]
+fn check_checks_core_services_with_untyped_and_either_options() {
+    use kith_planner::check::check;
+    use kith_planner::lint::{lint_run, Config, Run, Severity};
+    let what = "kith check of matrix-synapse and monitoring settings";
+    let Some((dir, opts)) = scratch_clan(
+        what,
+        "check-untyped",
+        &[(
+            "clan.nix",
+            r#"{
+  meta.name = "c";
+  inventory.machines.max = { };
+  inventory.instances.matrix = {
+    module.name = "matrix-synapse";
+    roles.default.machines.max.settings = {
+      app_domain = "matrix.example.org";
+      server_tld = "example.org";
+      acmeEmail = "admin@example.org";
+      users.alice.admin = "yes";
+    };
+  };
+  inventory.instances.monitoring = {
+    module.name = "monitoring";
+    roles.client.machines.max.settings.monitoredSystemdServices = 5;
+  };
+}
+"#,
+        )],
+    ) else {
+        return;
+    };
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let run = Run::default();
+    let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
+    let json = render::json_lines(&checked.report);
+    for (option, line) in [
+        ("users.alice.admin'", 10),
+        ("monitoredSystemdServices'", 15),
+    ] {
+        let found = checked
+            .report
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "settings-type" && d.message.contains(option))
+            .unwrap_or_else(|| panic!("no settings-type error for {option}: {json}"));
+        assert_eq!(found.location.file, "clan.nix", "{json}");
+        assert_eq!(found.location.range.start.line, line, "{json}");
+    }
+    let linted = lint_run(&dir, &opts, &Config::default(), &run).unwrap();
+    assert!(
+        linted
+            .report
+            .diagnostics
+            .iter()
+            .all(|d| d.code != "not-static" && d.severity != Severity::Info),
+        "{}",
+        render::json_lines(&linted.report)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,14 +7,16 @@ use kith_eval::{Attrs, Eval, Result, Value};
 use std::rc::Rc;
 
 /// Adds the declarations of one module's `options` to `nodes` (a name declared twice as
-/// an option is not modelled: nixpkgs would merge the declarations).
+/// an option is not modelled: nixpkgs would merge the declarations). `lib` is the
+/// evaluation's: an option declared without a type is of its `types.unspecified`.
 pub fn add_declarations(
     ev: &mut Eval,
+    lib: &Value,
     file: &Rc<str>,
     options: &Value,
     nodes: &mut Vec<(String, Node)>,
 ) -> Result<()> {
-    for (name, node) in declarations(ev, file, options)? {
+    for (name, node) in declarations(ev, lib, file, options)? {
         match nodes.iter_mut().find(|(n, _)| *n == name) {
             None => nodes.push((name, node)),
             Some((_, Node::Group(children))) => match node {
@@ -43,7 +45,12 @@ thread_local! {
 }
 
 /// The declarations of one module's `options`, read once per `options` value.
-fn declarations(ev: &mut Eval, file: &Rc<str>, options: &Value) -> Result<Vec<(String, Node)>> {
+fn declarations(
+    ev: &mut Eval,
+    lib: &Value,
+    file: &Rc<str>,
+    options: &Value,
+) -> Result<Vec<(String, Node)>> {
     let forced = ev.force(options)?;
     let id = forced.ptr_id();
     if let Some(id) = id {
@@ -56,7 +63,10 @@ fn declarations(ev: &mut Eval, file: &Rc<str>, options: &Value) -> Result<Vec<(S
     let set = ev.force_attrs(&forced)?;
     let mut out = Vec::new();
     for a in set.sorted_by_name() {
-        out.push((a.name.as_str().to_string(), node_of(ev, file, &a.value)?));
+        out.push((
+            a.name.as_str().to_string(),
+            node_of(ev, Some(lib), file, &a.value)?,
+        ));
     }
     if let Some(id) = id {
         DECLARATIONS.with(|c| {
@@ -87,23 +97,48 @@ fn add_node(children: &mut Vec<(String, Node)>, name: String, node: Node) -> Res
 }
 
 /// An option declaration (`_type = "option"`) or a namespace of them.
-fn node_of(ev: &mut Eval, file: &Rc<str>, v: &Value) -> Result<Node> {
+fn node_of(ev: &mut Eval, lib: Option<&Value>, file: &Rc<str>, v: &Value) -> Result<Node> {
     let set = ev.force_attrs(v)?;
     if super::props::type_tag(ev, &set)?.as_deref() == Some("option") {
-        return Ok(Node::Opt(decl_of(ev, file, &set)?));
+        return Ok(Node::Opt(decl_of(ev, lib, file, &set)?));
     }
     let mut children = Vec::new();
     for a in set.sorted_by_name() {
-        children.push((a.name.as_str().to_string(), node_of(ev, file, &a.value)?));
+        children.push((
+            a.name.as_str().to_string(),
+            node_of(ev, lib, file, &a.value)?,
+        ));
     }
     Ok(Node::Group(children))
 }
 
-/// A declaration from `mkOption`'s attributes.
-fn decl_of(ev: &mut Eval, file: &Rc<str>, set: &kith_eval::Attrs) -> Result<Decl> {
-    let ty = match set.get(kith_eval::sym!("type")) {
-        Some(t) => ty_of(ev, t)?,
-        None => return Err(unsupported_eval("an option without a type")),
+/// A declaration from `mkOption`'s attributes (one without `type` is of `lib`'s
+/// `types.unspecified`, as `mergeOptionDecls` gives it).
+fn decl_of(
+    ev: &mut Eval,
+    lib: Option<&Value>,
+    file: &Rc<str>,
+    set: &kith_eval::Attrs,
+) -> Result<Decl> {
+    let ty = match (set.get(kith_eval::sym!("type")), lib) {
+        (Some(t), _) => ty_of(ev, t)?,
+        (None, Some(lib)) => {
+            let unspecified = match ev.force(lib)? {
+                Value::Attrs(l) => match l.get(kith_eval::sym!("types")).cloned() {
+                    Some(types) => match ev.force(&types)? {
+                        Value::Attrs(t) => t.get(kith_eval::sym!("unspecified")).cloned(),
+                        _ => None,
+                    },
+                    None => None,
+                },
+                _ => None,
+            };
+            match unspecified {
+                Some(t) => ty_of(ev, &t)?,
+                None => return Err(unsupported_eval("an option without a type")),
+            }
+        }
+        (None, None) => return Err(unsupported_eval("an option without a type")),
     };
     let default = set.get(kith_eval::sym!("default")).cloned().map(|d| {
         let f: super::DefaultFn = Rc::new(move |_, _| Ok(d.clone()));
@@ -439,7 +474,7 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                 let mut tags = Vec::new();
                 for a in n.sorted_by_name() {
                     let opt = ev.force_attrs(&a.value)?;
-                    tags.push((a.name.as_str().to_string(), decl_of(ev, &file, &opt)?));
+                    tags.push((a.name.as_str().to_string(), decl_of(ev, None, &file, &opt)?));
                 }
                 Ty::AttrTag(Rc::new(tags))
             }

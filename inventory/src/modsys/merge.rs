@@ -702,7 +702,7 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                     .collect();
                 for m in &modules {
                     if let Some(o) = &m.options {
-                        super::declare::add_declarations(ev, &m.file, o, &mut own)?;
+                        super::declare::add_declarations(ev, &ctx.lib, &m.file, o, &mut own)?;
                     }
                 }
                 nodes = Rc::new(

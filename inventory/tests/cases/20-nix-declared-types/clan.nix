@@ -24,6 +24,7 @@
       blob = [ 1 ];
       names = "role";
       joined = "r";
+      untyped = [ "role" ];
     };
     roles.default.machines.jon.settings = {
       # both definitions pass the list type: listOf's merge concatenates them
@@ -36,6 +37,7 @@
       blob = [ 2 ];
       count = 3;
       joined = "j";
+      untyped = [ "jon" ];
     };
     roles.default.machines.sara.settings = {
       services = lib.mkForce "all";

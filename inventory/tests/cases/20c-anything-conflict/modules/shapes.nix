@@ -46,6 +46,8 @@
           type = lib.types.ints.positive;
           default = 1;
         };
+        # no type: `types.unspecified` (lists concatenated)
+        untyped = lib.mkOption { default = [ 0 ]; };
         # a scalar type given its own merge
         joined = lib.mkOption {
           type = lib.types.str // {
