@@ -648,7 +648,7 @@ class Gen:
         if inv in ("unknown-option", "wrong-type", "missing-required", "unknown-role") and tinsts:
             iname = tinsts[0]
             spec = instances_nix[iname]
-            rn = next(iter(spec.get("roles", {}) or {"x": 1}), None)
+            rn = next(iter(spec.get("roles") or {}), None)
             if inv == "unknown-role":
                 spec.setdefault("roles", {})["nosuchrole"] = {"machines": {machines[0]: {}}}
             elif rn is not None:
