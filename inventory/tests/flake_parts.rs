@@ -84,6 +84,24 @@ fn clan_module_and_import_apply() {
     assert_eq!(v["tags"]["all"], serde_json::json!(["a", "b"]));
 }
 
+/// A flake-parts option declared without a type is of `types.unspecified`, as nixpkgs
+/// declares it: its definitions merge (lists concatenated) and the clan loads natively.
+#[test]
+fn untyped_option_at_the_top_level() {
+    let Some(dir) = flake(
+        "untyped",
+        &format!(
+            "flake-parts.lib.mkFlake {{ inherit inputs; }} ({{ lib, config, ... }}: {{ imports = [ {MODULE} {{ hosts = [ \"b\" ]; }} ]; options.hosts = lib.mkOption {{ }}; config.hosts = [ \"a\" ]; config.clan.meta.name = \"t\"; config.clan.inventory.machines = lib.genAttrs config.hosts (_: {{ }}); }})"
+        ),
+        &[],
+    ) else {
+        return;
+    };
+    let (entry, v) = inventory(&dir).unwrap();
+    assert_eq!(entry, "flake-parts");
+    assert_eq!(machines(&v), ["a", "b"]);
+}
+
 /// Without clan-core's flake module, `flake.clan` is a freeform output: a `lib.clan`
 /// config there is the flake's clan.
 #[test]
@@ -150,8 +168,8 @@ fn not_modelled() {
         ),
         (
             "options",
-            format!("flake-parts.lib.mkFlake {{ inherit inputs; }} ({{ lib, ... }}: {{ imports = [ {MODULE} ]; options.foo = lib.mkOption {{ }}; }})"),
-            "an option without a type",
+            format!("flake-parts.lib.mkFlake {{ inherit inputs; }} ({{ lib, ... }}: {{ imports = [ {MODULE} ]; options.foo = lib.mkOption {{ type = lib.types.either lib.types.str lib.types.int // {{ check = _: true; }}; }}; }})"),
+            "v2 merge coherence",
         ),
     ];
     for (name, body, what) in cases {

@@ -86,14 +86,15 @@ fn values(mut s: &str) -> Option<Vec<String>> {
 
 /// The type description of a module-system type error
 /// (`` … is not of type `<description>'. Definition values: … ``, or
-/// `` …'. TypeError: Definition values: … `` for a type whose merge is `v2`).
+/// `` …'. TypeError: … `` for a type whose merge is `v2`: its `headError`, such as
+/// `either`'s ``is neither a value of type `…` nor `…` ``).
 fn type_of(msg: &str) -> Option<&str> {
     const START: &str = "is not of type `";
     let from = msg.find(START)? + START.len();
     let rest = &msg[from..];
     let end = rest
         .find("'. Definition values:")
-        .or_else(|| rest.find("'. TypeError: Definition values:"))
+        .or_else(|| rest.find("'. TypeError: "))
         .or_else(|| rest.rfind('\''))?;
     Some(&rest[..end])
 }
@@ -282,5 +283,12 @@ mod tests {
         assert_eq!(type_of(m), Some("one of \"root\", \"deploy\""));
         let m = "A definition for option `x.settings.users' is not of type `list of (one of \"a\", \"b\")'. TypeError: Definition values: \n- In `a': \"a\"";
         assert_eq!(type_of(m), Some("list of (one of \"a\", \"b\")"));
+        // `either`'s own headError: its type is no enum, whatever the values it names.
+        let m = "A definition for option `x.settings.s' is not of type `one of \"all\", \"nixos\" or list of string'. TypeError: The option `x.settings.s` is neither a value of type `one of \"all\", \"nixos\"` nor `list of string`, Definition values: \n- In `a': 5";
+        assert_eq!(
+            type_of(m),
+            Some("one of \"all\", \"nixos\" or list of string")
+        );
+        assert!(enum_type(type_of(m).unwrap()).is_none());
     }
 }
