@@ -137,22 +137,68 @@ pub fn check_instance_all(ev: &mut Eval, clan: &Clan, name: &str) -> Result<Vec<
             // role's own settings pass (else each would repeat the role's error).
             let members = std::iter::once(None).chain(r.members.iter().map(|m| Some(m.as_str())));
             for m in members {
-                let checked = g
-                    .settings(ev, name, &r.name, m)
-                    .and_then(|v| ev.force_deep(&v));
-                if let Err(e) = checked {
-                    // An option read without a value is only an error if a service reads it.
-                    let e = crate::Error::from(e);
-                    let unset = e.is_unset_option();
-                    errors.push(e);
-                    if m.is_none() && !unset {
-                        break;
-                    }
+                let mut found = Vec::new();
+                match g.settings(ev, name, &r.name, m) {
+                    Ok(v) => force_each(ev, &v, &mut found),
+                    Err(e) => found.push(crate::Error::from(e)),
+                }
+                // An option read without a value is only an error if a service reads it.
+                let failed = found.iter().any(|e| !e.is_unset_option());
+                errors.extend(found);
+                if m.is_none() && failed {
+                    break;
                 }
             }
         }
     }
     Ok(errors)
+}
+
+/// Forces `v` deeply, as `builtins.deepSeq` does, but records each error and goes on
+/// with the other attributes and elements (in name order): an option that fails, or is
+/// read without a value, hides none of the others.
+fn force_each(ev: &mut Eval, v: &Value, errors: &mut Vec<crate::Error>) {
+    use kith_eval::ErrorExt;
+    // Every value visited is kept, so that no address seen is reused by another value.
+    let mut seen: Vec<Value> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut todo: Vec<(Value, Option<(kith_eval::Span, kith_eval::Symbol)>)> =
+        vec![(v.clone(), None)];
+    while let Some((v, at)) = todo.pop() {
+        let v = match ev.force(&v) {
+            Ok(v) => v,
+            Err(e) => {
+                let e = match at {
+                    Some((span, name)) => e.context(span, || {
+                        format!("while evaluating the attribute '{}'", name.as_str())
+                    }),
+                    None => e,
+                };
+                errors.push(crate::Error::from(e));
+                continue;
+            }
+        };
+        let Some(id) = v.ptr_id() else {
+            continue;
+        };
+        if !ids.insert(id) {
+            continue;
+        }
+        match &v {
+            Value::Attrs(a) => {
+                for attr in a.sorted_by_name().into_iter().rev() {
+                    todo.push((attr.value.clone(), Some((attr.span, attr.name))));
+                }
+            }
+            Value::List(l) => {
+                for x in l.iter().rev() {
+                    todo.push((x.clone(), None));
+                }
+            }
+            _ => {}
+        }
+        seen.push(v);
+    }
 }
 
 /// [`check_instance_all`] of the instances of group `index` (in group-id order) that part
