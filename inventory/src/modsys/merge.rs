@@ -799,6 +799,30 @@ fn build_config(
             }
         }
     }
+    if sub.freeform.is_none() && schema.freeform.is_none() {
+        let undeclared = defined
+            .iter()
+            .any(|n| !sub.nodes.iter().any(|(_, s, _)| s == n));
+        let namespaces = sub.nodes.iter().any(|(name, sym, node)| {
+            matches!(node, Node::Group(_)) && !defs_of(sub, *sym, name).is_empty()
+        });
+        if undeclared || namespaces {
+            let pieces: Vec<(Rc<str>, Shared<Attrs>)> = sub
+                .modules
+                .iter()
+                .flat_map(|m| m.pieces.iter().map(|p| (m.file.clone(), p.clone())))
+                .collect();
+            let declared: Vec<(&str, &Node)> = sub
+                .nodes
+                .iter()
+                .map(|(n, _, node)| (n.as_str(), node))
+                .collect();
+            if let Some((c, siblings, defs)) = first_unmatched(ev, &inner, &declared, &pieces)? {
+                let siblings: Vec<&str> = siblings.iter().map(String::as_str).collect();
+                return Err(does_not_exist(ev, &c, &siblings, &defs));
+            }
+        }
+    }
     let mut entries = Vec::new();
     for (name, sym, node) in sub.nodes.iter() {
         let sym = *sym;
@@ -870,6 +894,69 @@ fn build_config(
         }
     }
     Ok(Value::Attrs(Attrs::from_entries(entries)))
+}
+
+/// The first definition no option declares, as nixpkgs' `checkUnmatched` reports it: the
+/// names of each level in lexicographic order, a namespace's own undeclared definitions in
+/// its place among them. With the option path it names, its level's declared names (for
+/// "Did you mean") and its definitions. A namespace defined by something other than an
+/// attribute set is left to [`node_value`]'s error.
+type Unmatched = (Ctx, Vec<String>, Vec<Def>);
+
+fn first_unmatched(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    declared: &[(&str, &Node)],
+    pieces: &[(Rc<str>, Shared<Attrs>)],
+) -> Result<Option<Unmatched>> {
+    let mut names: Vec<Symbol> = Vec::new();
+    for (_, p) in pieces {
+        for a in p.iter() {
+            if !names.contains(&a.name) {
+                names.push(a.name);
+            }
+        }
+    }
+    names.sort_by(|a, b| a.cmp_str(*b));
+    for name in names {
+        let defs: Vec<Def> = pieces
+            .iter()
+            .filter_map(|(f, p)| {
+                p.get_attr(name).map(|a| Def {
+                    file: f.clone(),
+                    span: a.span,
+                    value: a.value.clone(),
+                })
+            })
+            .collect();
+        match declared.iter().find(|(n, _)| *n == name.as_str()) {
+            Some((_, Node::Opt(_))) => {}
+            Some((_, Node::Group(children))) => {
+                let mut inner: Vec<(Rc<str>, Shared<Attrs>)> = Vec::new();
+                for d in &defs {
+                    let mut vals = Vec::new();
+                    props::push_down(ev, &d.value, &mut vals)?;
+                    for v in vals {
+                        match ev.force(&v)? {
+                            Value::Attrs(a) => inner.push((d.file.clone(), a)),
+                            _ => return Ok(None),
+                        }
+                    }
+                }
+                let children: Vec<(&str, &Node)> =
+                    children.iter().map(|(n, c)| (n.as_str(), c)).collect();
+                let c = ctx.child(name.as_str());
+                if let Some(found) = first_unmatched(ev, &c, &children, &inner)? {
+                    return Ok(Some(found));
+                }
+            }
+            None => {
+                let siblings = declared.iter().map(|(n, _)| n.to_string()).collect();
+                return Ok(Some((ctx.child(name.as_str()), siblings, defs)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The value of an option or a namespace of options, named `name` (the last part of
