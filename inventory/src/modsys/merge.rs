@@ -379,6 +379,11 @@ pub fn merge_type(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<V
                     }
                 }
             }
+            if !lazy {
+                // Elements are filtered in `filterAttrs`' order (by name): the first error
+                // of a condition is the first name's.
+                names.sort_by(|a, b| a.0.cmp_str(b.0));
+            }
             let mut entries = Vec::new();
             for (name, defs) in names {
                 let span = defs
