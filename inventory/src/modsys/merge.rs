@@ -719,7 +719,7 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
                         .collect(),
                 );
             }
-            let freeform = module_freeform(ev, &schema, &modules, &nodes)?;
+            let freeform = module_freeform(ev, &schema, &modules)?;
             *state.borrow_mut() = Some(Rc::new(Submodule {
                 modules,
                 extra,
@@ -731,15 +731,9 @@ pub fn eval_submodule(ev: &mut Eval, ctx: &Ctx, schema: &Rc<Schema>, defs: Vec<D
     })
 }
 
-/// The type a module gives as `freeformType`. One module giving one is modelled (with no
-/// namespace of options declared, whose undeclared attributes would be the freeform
-/// type's too); more, or one beside the schema's own, are not.
-fn module_freeform(
-    ev: &mut Eval,
-    schema: &Schema,
-    modules: &[Collected],
-    nodes: &Nodes,
-) -> Result<Option<Ty>> {
+/// The type a module gives as `freeformType`. One module giving one is modelled; more, or
+/// one beside the schema's own, are not.
+fn module_freeform(ev: &mut Eval, schema: &Schema, modules: &[Collected]) -> Result<Option<Ty>> {
     let mut given = modules.iter().filter_map(|m| m.freeform.as_ref());
     let Some(t) = given.next() else {
         return Ok(None);
@@ -747,11 +741,6 @@ fn module_freeform(
     if given.next().is_some() || schema.freeform.is_some() {
         return Err(crate::error::unsupported_eval(
             "`freeformType' given by more than one module",
-        ));
-    }
-    if nodes.iter().any(|(_, _, n)| matches!(n, Node::Group(_))) {
-        return Err(crate::error::unsupported_eval(
-            "`freeformType' beside a namespace of options",
         ));
     }
     if matches!(ev.force(t)?, Value::Null) {
@@ -812,16 +801,8 @@ fn build_config(
             matches!(node, Node::Group(_)) && !defs_of(sub, *sym, name).is_empty()
         });
         if undeclared || namespaces {
-            let pieces: Vec<(Rc<str>, Shared<Attrs>)> = sub
-                .modules
-                .iter()
-                .flat_map(|m| m.pieces.iter().map(|p| (m.file.clone(), p.clone())))
-                .collect();
-            let declared: Vec<(&str, &Node)> = sub
-                .nodes
-                .iter()
-                .map(|(n, _, node)| (n.as_str(), node))
-                .collect();
+            let pieces = module_pieces(sub);
+            let declared = declared_nodes(sub);
             if let Some((c, siblings, defs)) = first_unmatched(ev, &inner, &declared, &pieces)? {
                 let siblings: Vec<&str> = siblings.iter().map(String::as_str).collect();
                 return Err(does_not_exist(ev, &c, &siblings, &defs));
@@ -837,32 +818,49 @@ fn build_config(
         for d in &defs {
             super::sites::note(&c.loc, &d.file, d.span);
         }
-        entries.push(node_value(ev, &c, sym, node, &schema.decl_file, defs)?);
+        entries.push(node_value(
+            ev,
+            &c,
+            sym,
+            node,
+            &schema.decl_file,
+            defs,
+            sub.freeform.is_some(),
+        )?);
     }
     if let Some(ty) = &sub.freeform {
-        // `freeformType.merge prefix defs` over the definitions no option matches, each
-        // an attribute set of one name; the declared options' values win
-        // (`recursiveUpdate freeformConfig declaredConfig`).
-        let mut names = defined.clone();
-        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        // `freeformType.merge prefix defs` over the definitions no option matches (inside
+        // namespaces too), each at its path (`setAttrByPath`); the declared options'
+        // values win (`recursiveUpdate freeformConfig declaredConfig`).
+        let pieces = module_pieces(sub);
+        let declared = declared_nodes(sub);
         let mut defs = Vec::new();
-        for name in &names {
-            if sub.nodes.iter().any(|(_, n, _)| n == name) {
-                continue;
-            }
-            for d in defs_of(sub, *name, name.as_str()) {
-                defs.push(Def {
-                    value: attrs(vec![attr_sym(*name, d.value.clone())]),
-                    ..d
-                });
-            }
-        }
+        walk_unmatched(
+            ev,
+            &mut Vec::new(),
+            &declared,
+            &pieces,
+            &mut |path, _, found| {
+                for d in found {
+                    let value = path
+                        .iter()
+                        .rev()
+                        .fold(d.value.clone(), |v, n| attrs(vec![attr_sym(*n, v)]));
+                    defs.push(Def { value, ..d });
+                }
+                false
+            },
+        )?;
         if !defs.is_empty() {
             let merged = merge_called(ev, &inner, ty, defs)?;
             let merged = ev.force_attrs(&merged)?;
             for a in merged.iter() {
-                if !sub.nodes.iter().any(|(_, n, _)| *n == a.name) {
-                    entries.push(a.clone());
+                match entries.iter_mut().find(|e| e.name == a.name) {
+                    Some(e) => {
+                        let (l, r) = (a.value.clone(), e.value.clone());
+                        e.value = Thunk::native(move |ev: &mut Eval| recursive_update(ev, &l, &r));
+                    }
+                    None => entries.push(a.clone()),
                 }
             }
         }
@@ -901,19 +899,19 @@ fn build_config(
     Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
-/// The first definition no option declares, as nixpkgs' `checkUnmatched` reports it: the
-/// names of each level in lexicographic order, a namespace's own undeclared definitions in
-/// its place among them. With the option path it names, its level's declared names (for
-/// "Did you mean") and its definitions. A namespace defined by something other than an
-/// attribute set is left to [`node_value`]'s error.
-type Unmatched = (Ctx, Vec<String>, Vec<Def>);
-
-fn first_unmatched(
+/// The definitions no option declares, in the module system's order (nixpkgs'
+/// `unmatchedDefns`): the names of each level in lexicographic order, a namespace's own
+/// undeclared definitions in its place among them. `visit` gets each name's path (from
+/// the submodule), its level's declared names and its definitions, and returns whether to
+/// stop; the walk returns whether it was stopped. A namespace defined by something other
+/// than an attribute set is left to [`node_value`]'s error.
+fn walk_unmatched(
     ev: &mut Eval,
-    ctx: &Ctx,
+    path: &mut Vec<Symbol>,
     declared: &[(&str, &Node)],
     pieces: &[(Rc<str>, Shared<Attrs>)],
-) -> Result<Option<Unmatched>> {
+    visit: &mut dyn FnMut(&[Symbol], &[(&str, &Node)], Vec<Def>) -> bool,
+) -> Result<bool> {
     let mut names: Vec<Symbol> = Vec::new();
     for (_, p) in pieces {
         for a in p.iter() {
@@ -934,38 +932,100 @@ fn first_unmatched(
                 })
             })
             .collect();
-        match declared.iter().find(|(n, _)| *n == name.as_str()) {
-            Some((_, Node::Opt(_))) => {}
+        path.push(name);
+        let stop = match declared.iter().find(|(n, _)| *n == name.as_str()) {
+            Some((_, Node::Opt(_))) => false,
             Some((_, Node::Group(children))) => {
                 let mut inner: Vec<(Rc<str>, Shared<Attrs>)> = Vec::new();
+                let mut namespace = true;
                 for d in &defs {
                     let mut vals = Vec::new();
                     props::push_down(ev, &d.value, &mut vals)?;
                     for v in vals {
                         match ev.force(&v)? {
                             Value::Attrs(a) => inner.push((d.file.clone(), a)),
-                            _ => return Ok(None),
+                            _ => namespace = false,
                         }
                     }
                 }
                 let children: Vec<(&str, &Node)> =
                     children.iter().map(|(n, c)| (n.as_str(), c)).collect();
-                let c = ctx.child(name.as_str());
-                if let Some(found) = first_unmatched(ev, &c, &children, &inner)? {
-                    return Ok(Some(found));
-                }
+                namespace && walk_unmatched(ev, path, &children, &inner, visit)?
             }
-            None => {
-                let siblings = declared.iter().map(|(n, _)| n.to_string()).collect();
-                return Ok(Some((ctx.child(name.as_str()), siblings, defs)));
-            }
+            None => visit(path, declared, defs),
+        };
+        path.pop();
+        if stop {
+            return Ok(true);
         }
     }
-    Ok(None)
+    Ok(false)
+}
+
+/// The first definition no option declares (see [`walk_unmatched`]), as nixpkgs'
+/// `checkUnmatched` reports it: the option path it names, its level's declared names (for
+/// "Did you mean") and its definitions.
+type Unmatched = (Ctx, Vec<String>, Vec<Def>);
+
+fn first_unmatched(
+    ev: &mut Eval,
+    ctx: &Ctx,
+    declared: &[(&str, &Node)],
+    pieces: &[(Rc<str>, Shared<Attrs>)],
+) -> Result<Option<Unmatched>> {
+    let mut first = None;
+    walk_unmatched(
+        ev,
+        &mut Vec::new(),
+        declared,
+        pieces,
+        &mut |path, level, defs| {
+            let c = path.iter().fold(ctx.clone(), |c, n| c.child(n.as_str()));
+            let siblings = level.iter().map(|(n, _)| n.to_string()).collect();
+            first = Some((c, siblings, defs));
+            true
+        },
+    )?;
+    Ok(first)
+}
+
+/// `lib.recursiveUpdate lhs rhs`: attribute sets merged name by name (lazily), `rhs`
+/// winning wherever the two values are not both attribute sets.
+fn recursive_update(ev: &mut Eval, lhs: &Value, rhs: &Value) -> Result<Value> {
+    let (l, r) = (ev.force(lhs)?, ev.force(rhs)?);
+    let (Value::Attrs(l), Value::Attrs(r)) = (&l, &r) else {
+        return Ok(r);
+    };
+    let mut entries: Vec<Attr> = r.iter().cloned().collect();
+    for a in entries.iter_mut() {
+        if let Some(lv) = l.get(a.name) {
+            let (lv, rv) = (lv.clone(), a.value.clone());
+            a.value = Thunk::native(move |ev: &mut Eval| recursive_update(ev, &lv, &rv));
+        }
+    }
+    entries.extend(l.iter().filter(|a| r.get(a.name).is_none()).cloned());
+    Ok(Value::Attrs(Attrs::from_entries(entries)))
+}
+
+/// Every module's pieces of definitions, with its file.
+fn module_pieces(sub: &Submodule) -> Vec<(Rc<str>, Shared<Attrs>)> {
+    sub.modules
+        .iter()
+        .flat_map(|m| m.pieces.iter().map(|p| (m.file.clone(), p.clone())))
+        .collect()
+}
+
+/// The submodule's declared options and namespaces, by name.
+fn declared_nodes(sub: &Submodule) -> Vec<(&str, &Node)> {
+    sub.nodes
+        .iter()
+        .map(|(n, _, node)| (n.as_str(), node))
+        .collect()
 }
 
 /// The value of an option or a namespace of options, named `name` (the last part of
-/// `ctx`'s option path).
+/// `ctx`'s option path). With `freeform` (a module's `freeformType`), a namespace's
+/// undeclared names are the freeform type's, not errors.
 fn node_value(
     ev: &mut Eval,
     ctx: &Ctx,
@@ -973,6 +1033,7 @@ fn node_value(
     node: &Node,
     decl_file: &Rc<str>,
     defs: Vec<Def>,
+    freeform: bool,
 ) -> Result<Attr> {
     let span = defs
         .first()
@@ -1018,9 +1079,11 @@ fn node_value(
                     cnode,
                     decl_file,
                     cdefs,
+                    freeform,
                 )?);
             }
-            for (f, p) in &pieces {
+            // Undeclared names go to the submodule's freeform type, if a module gave one.
+            for (f, p) in pieces.iter().filter(|_| !freeform) {
                 for a in p.iter() {
                     if !children.iter().any(|(c, _)| c == a.name.as_str()) {
                         let names: Vec<&str> = children.iter().map(|(n, _)| n.as_str()).collect();
