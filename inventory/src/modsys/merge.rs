@@ -905,12 +905,16 @@ fn build_config(
 /// the submodule), its level's declared names and its definitions, and returns whether to
 /// stop; the walk returns whether it was stopped. A namespace defined by something other
 /// than an attribute set is left to [`node_value`]'s error.
+/// What [`walk_unmatched`] calls for each undeclared name: its path, its level's declared
+/// names and its definitions; `true` stops the walk.
+type Visit<'a> = dyn FnMut(&[Symbol], &[(&str, &Node)], Vec<Def>) -> bool + 'a;
+
 fn walk_unmatched(
     ev: &mut Eval,
     path: &mut Vec<Symbol>,
     declared: &[(&str, &Node)],
     pieces: &[(Rc<str>, Shared<Attrs>)],
-    visit: &mut dyn FnMut(&[Symbol], &[(&str, &Node)], Vec<Def>) -> bool,
+    visit: &mut Visit,
 ) -> Result<bool> {
     let mut names: Vec<Symbol> = Vec::new();
     for (_, p) in pieces {
