@@ -456,9 +456,11 @@ fn read_type(ev: &mut Eval, t: &Value) -> Result<Ty> {
                             }
                         }
                     }
+                    // A class the native submodule does not check: nixpkgs' own merge
+                    // (`evalModules` with the class) is run.
                     if let Some(c) = p.get(kith_eval::sym!("class")) {
                         if !matches!(ev.force(c)?, Value::Null) {
-                            return Err(unsupported_eval("a submodule type with a class"));
+                            return nix_type(ev, &set, &name, description);
                         }
                     }
                 }
