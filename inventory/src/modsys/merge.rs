@@ -57,10 +57,7 @@ pub fn merge_option(
     };
     let (defs, highest) = props::normalise_with_default(ev, &defs, default)?;
     if super::prios::recording() {
-        let mut ty = &decl.ty;
-        while let Ty::Named(_, t) = ty {
-            ty = t;
-        }
+        let ty = decl.ty.unnamed();
         super::prios::note(
             || ctx.loc.to_vec(),
             super::prios::Prio {
@@ -71,11 +68,7 @@ pub fn merge_option(
         );
     }
     if defs.is_empty() {
-        let mut ty = &decl.ty;
-        while let Ty::Named(_, t) = ty {
-            ty = t;
-        }
-        return match ty {
+        return match decl.ty.unnamed() {
             Ty::ListOf(_) => Ok(Value::list(Vec::new())),
             Ty::AttrsOf(..) | Ty::Attrs => Ok(attrs(Vec::new())),
             Ty::NullOr(_) => Ok(Value::Null),
@@ -510,11 +503,7 @@ fn merge_nix(ev: &mut Eval, ctx: &Ctx, ty: &Ty, t: &NixType, defs: Vec<Def>) -> 
 /// (`nullOr`): a type declared in Nix by its own function (a `v2` merge then reports no
 /// `headError`: the caller checked its definitions), any other as [`merge_type`] does.
 fn merge_called(ev: &mut Eval, ctx: &Ctx, ty: &Ty, defs: Vec<Def>) -> Result<Value> {
-    let mut base = ty;
-    while let Ty::Named(_, t) = base {
-        base = t;
-    }
-    match base {
+    match ty.unnamed() {
         Ty::Nix(t) => call_merge(ev, ctx, t, &defs),
         _ => merge_type(ev, ctx, ty, defs),
     }
@@ -797,9 +786,10 @@ fn build_config(
         let undeclared = defined
             .iter()
             .any(|n| !sub.nodes.iter().any(|(_, s, _)| s == n));
-        let namespaces = sub.nodes.iter().any(|(name, sym, node)| {
-            matches!(node, Node::Group(_)) && !defs_of(sub, *sym, name).is_empty()
-        });
+        let namespaces = sub
+            .nodes
+            .iter()
+            .any(|(_, sym, node)| matches!(node, Node::Group(_)) && defined.contains(sym));
         if undeclared || namespaces {
             let pieces = module_pieces(sub);
             let declared = declared_nodes(sub);
@@ -899,16 +889,16 @@ fn build_config(
     Ok(Value::Attrs(Attrs::from_entries(entries)))
 }
 
+/// What [`walk_unmatched`] calls for each undeclared name: its path, its level's declared
+/// names and its definitions; `true` stops the walk.
+type Visit<'a> = dyn FnMut(&[Symbol], &[(&str, &Node)], Vec<Def>) -> bool + 'a;
+
 /// The definitions no option declares, in the module system's order (nixpkgs'
 /// `unmatchedDefns`): the names of each level in lexicographic order, a namespace's own
 /// undeclared definitions in its place among them. `visit` gets each name's path (from
 /// the submodule), its level's declared names and its definitions, and returns whether to
 /// stop; the walk returns whether it was stopped. A namespace defined by something other
 /// than an attribute set is left to [`node_value`]'s error.
-/// What [`walk_unmatched`] calls for each undeclared name: its path, its level's declared
-/// names and its definitions; `true` stops the walk.
-type Visit<'a> = dyn FnMut(&[Symbol], &[(&str, &Node)], Vec<Def>) -> bool + 'a;
-
 fn walk_unmatched(
     ev: &mut Eval,
     path: &mut Vec<Symbol>,
@@ -926,36 +916,18 @@ fn walk_unmatched(
     }
     names.sort_by(|a, b| a.cmp_str(*b));
     for name in names {
-        let defs: Vec<Def> = pieces
-            .iter()
-            .filter_map(|(f, p)| {
-                p.get_attr(name).map(|a| Def {
-                    file: f.clone(),
-                    span: a.span,
-                    value: a.value.clone(),
-                })
-            })
-            .collect();
+        let defs = defs_in(pieces, name);
         path.push(name);
         let stop = match declared.iter().find(|(n, _)| *n == name.as_str()) {
             Some((_, Node::Opt(_))) => false,
-            Some((_, Node::Group(children))) => {
-                let mut inner: Vec<(Rc<str>, Shared<Attrs>)> = Vec::new();
-                let mut namespace = true;
-                for d in &defs {
-                    let mut vals = Vec::new();
-                    props::push_down(ev, &d.value, &mut vals)?;
-                    for v in vals {
-                        match ev.force(&v)? {
-                            Value::Attrs(a) => inner.push((d.file.clone(), a)),
-                            _ => namespace = false,
-                        }
-                    }
+            Some((_, Node::Group(children))) => match namespace_pieces(ev, &defs)? {
+                Ok(inner) => {
+                    let children: Vec<(&str, &Node)> =
+                        children.iter().map(|(n, c)| (n.as_str(), c)).collect();
+                    walk_unmatched(ev, path, &children, &inner, visit)?
                 }
-                let children: Vec<(&str, &Node)> =
-                    children.iter().map(|(n, c)| (n.as_str(), c)).collect();
-                namespace && walk_unmatched(ev, path, &children, &inner, visit)?
-            }
+                Err(_) => false,
+            },
             None => visit(path, declared, defs),
         };
         path.pop();
@@ -966,11 +938,12 @@ fn walk_unmatched(
     Ok(false)
 }
 
-/// The first definition no option declares (see [`walk_unmatched`]), as nixpkgs'
-/// `checkUnmatched` reports it: the option path it names, its level's declared names (for
-/// "Did you mean") and its definitions.
+/// An undeclared definition as its error names it: the option path, its level's declared
+/// names (for "Did you mean") and its definitions.
 type Unmatched = (Ctx, Vec<String>, Vec<Def>);
 
+/// The first definition no option declares (see [`walk_unmatched`]), as nixpkgs'
+/// `checkUnmatched` reports it.
 fn first_unmatched(
     ev: &mut Eval,
     ctx: &Ctx,
@@ -1009,6 +982,39 @@ fn recursive_update(ev: &mut Eval, lhs: &Value, rhs: &Value) -> Result<Value> {
     }
     entries.extend(l.iter().filter(|a| r.get(a.name).is_none()).cloned());
     Ok(Value::Attrs(Attrs::from_entries(entries)))
+}
+
+/// The definitions of `name` in `pieces` (each with its file).
+fn defs_in(pieces: &[(Rc<str>, Shared<Attrs>)], name: Symbol) -> Vec<Def> {
+    pieces
+        .iter()
+        .filter_map(|(f, p)| {
+            p.get_attr(name).map(|a| Def {
+                file: f.clone(),
+                span: a.span,
+                value: a.value.clone(),
+            })
+        })
+        .collect()
+}
+
+/// A namespace's definitions split into their attribute sets (properties pushed down),
+/// each with its file; or the first that is no attribute set, with its file.
+type NamespacePieces = std::result::Result<Vec<(Rc<str>, Shared<Attrs>)>, (Rc<str>, Value)>;
+
+fn namespace_pieces(ev: &mut Eval, defs: &[Def]) -> Result<NamespacePieces> {
+    let mut pieces = Vec::new();
+    for d in defs {
+        let mut vals = Vec::new();
+        props::push_down(ev, &d.value, &mut vals)?;
+        for v in vals {
+            match ev.force(&v)? {
+                Value::Attrs(a) => pieces.push((d.file.clone(), a)),
+                other => return Ok(Err((d.file.clone(), other))),
+            }
+        }
+    }
+    Ok(Ok(pieces))
 }
 
 /// Every module's pieces of definitions, with its file.
@@ -1051,31 +1057,14 @@ fn node_value(
             Thunk::native(move |ev: &mut Eval| merge_option(ev, &c, &decl, &file, defs))
         }
         Node::Group(children) => {
-            // Split each definition into its attributes.
-            let mut pieces: Vec<(Rc<str>, Shared<Attrs>)> = Vec::new();
-            for d in &defs {
-                let mut vals = Vec::new();
-                props::push_down(ev, &d.value, &mut vals)?;
-                for v in vals {
-                    match ev.force(&v)? {
-                        Value::Attrs(a) => pieces.push((d.file.clone(), a)),
-                        other => return Err(not_a_namespace(ctx, &d.file, &other)),
-                    }
-                }
-            }
+            let pieces = match namespace_pieces(ev, &defs)? {
+                Ok(pieces) => pieces,
+                Err((file, other)) => return Err(not_a_namespace(ctx, &file, &other)),
+            };
             let mut entries = Vec::new();
             for (child, cnode) in children {
                 let sym = Symbol::new(child);
-                let cdefs: Vec<Def> = pieces
-                    .iter()
-                    .filter_map(|(f, p)| {
-                        p.get_attr(sym).map(|a| Def {
-                            file: f.clone(),
-                            span: a.span,
-                            value: a.value.clone(),
-                        })
-                    })
-                    .collect();
+                let cdefs = defs_in(&pieces, sym);
                 entries.push(node_value(
                     ev,
                     &ctx.child(child),

@@ -264,6 +264,15 @@ impl Ty {
         }
     }
 
+    /// The type under its [`Ty::Named`] wrappers.
+    pub fn unnamed(&self) -> &Ty {
+        let mut ty = self;
+        while let Ty::Named(_, t) = ty {
+            ty = t;
+        }
+        ty
+    }
+
     /// Whether the type's `merge` has `v2` (`listOf`, `attrsOf`, `submodule`,
     /// `coercedTo`): its type errors then read `… is not of type `…'. TypeError:
     /// Definition values: …` (`mergeDefinitions` in nixpkgs' `lib/modules.nix`).
