@@ -71,6 +71,20 @@ fn only(report: &Report) -> &Diagnostic {
     &report.diagnostics[0]
 }
 
+/// The first diagnostic of `report` that `pick` accepts; else the test fails, naming `what`
+/// and showing the report as JSON Lines.
+fn reported<'r>(
+    report: &'r Report,
+    what: &str,
+    pick: impl Fn(&Diagnostic) -> bool,
+) -> &'r Diagnostic {
+    report
+        .diagnostics
+        .iter()
+        .find(|d| pick(d))
+        .unwrap_or_else(|| panic!("no {what}: {}", render::json_lines(report)))
+}
+
 /// The one diagnostic of `report`, which must be of rule `code` and start at `file`:`line`.
 fn only_at<'r>(report: &'r Report, code: &str, file: &str, line: usize) -> &'r Diagnostic {
     let d = only(report);
@@ -1509,11 +1523,10 @@ fn check_evaluates_by_reference_what_it_does_not_model() {
             ..Run::default()
         };
         let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
-        let found = checked.report.diagnostics.iter().find(|d| {
+        let found = reported(&checked.report, "error for the unset option", |d| {
             d.notes.iter().any(|n| n.message.contains(unset)) || d.message.contains(unset)
         });
         let json = render::json_lines(&checked.report);
-        let found = found.unwrap_or_else(|| panic!("no error for the unset option: {json}"));
         assert_eq!(found.location.file, "clan.nix", "{json}");
         assert_eq!(found.location.range.start.line, 7, "{json}");
         let linted = kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &run).unwrap();
@@ -1618,12 +1631,9 @@ fn check_locates_undeclared_export_interfaces() {
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let checked = check(&dir, &opts, &Config::default(), &Run::default()).unwrap();
     let json = render::json_lines(&checked.report);
-    let d = checked
-        .report
-        .diagnostics
-        .iter()
-        .find(|d| d.message.contains(".peer' does not exist"))
-        .unwrap_or_else(|| panic!("no error for the undeclared interface: {json}"));
+    let d = reported(&checked.report, "error for the undeclared interface", |d| {
+        d.message.contains(".peer' does not exist")
+    });
     assert_eq!(d.location.file, "modules/m.nix", "{json}");
     assert_eq!(
         (d.location.range.start.line, d.location.range.start.column),
@@ -1658,12 +1668,9 @@ fn lint_goes_on_past_a_failing_machine_field() {
     let codes: Vec<&str> = linted.report.diagnostics.iter().map(|d| d.code).collect();
     assert!(codes.contains(&"unknown-tag"), "{json}");
     assert!(codes.contains(&"deprecated-inventory-services"), "{json}");
-    let icon = linted
-        .report
-        .diagnostics
-        .iter()
-        .find(|d| d.message.contains("inventory.machines.jon.icon"))
-        .unwrap_or_else(|| panic!("no error for the icons: {json}"));
+    let icon = reported(&linted.report, "error for the icons", |d| {
+        d.message.contains("inventory.machines.jon.icon")
+    });
     assert_eq!(icon.code, "eval-error", "{json}");
     assert!(
         ["clan.nix", "icon.nix"].contains(&icon.location.file.as_str()),
@@ -1693,12 +1700,7 @@ fn unknown_tag_is_a_tag_no_machine_carries() {
     let linted =
         kith_planner::lint::lint_run(&dir, &opts, &Config::default(), &Run::default()).unwrap();
     let json = render::json_lines(&linted.report);
-    let tag = linted
-        .report
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "unknown-tag")
-        .unwrap_or_else(|| panic!("no unknown-tag: {json}"));
+    let tag = reported(&linted.report, "unknown-tag", |d| d.code == "unknown-tag");
     assert!(tag.message.contains("names tag 'nixos'"), "{json}");
     assert_eq!(tag.location.range.start.line, 6, "{json}");
     assert!(
@@ -1931,12 +1933,9 @@ fn a_scalar_for_a_namespace_of_options_is_a_settings_type_error() {
     let run = Run::default();
     let checked = check(&dir, &opts, &Config::default(), &run).unwrap();
     let json = render::json_lines(&checked.report);
-    let found = checked
-        .report
-        .diagnostics
-        .iter()
-        .find(|d| d.message.contains("rather than an attribute set"))
-        .unwrap_or_else(|| panic!("no error for the scalar: {json}"));
+    let found = reported(&checked.report, "error for the scalar", |d| {
+        d.message.contains("rather than an attribute set")
+    });
     assert_eq!(found.code, "settings-type", "{json}");
     assert_eq!(found.location.file, "clan.nix", "{json}");
     assert_eq!(found.location.range.start.line, 7, "{json}");
@@ -1986,12 +1985,11 @@ fn check_checks_core_services_with_untyped_and_either_options() {
         ("users.alice.admin'", 10),
         ("monitoredSystemdServices'", 15),
     ] {
-        let found = checked
-            .report
-            .diagnostics
-            .iter()
-            .find(|d| d.code == "settings-type" && d.message.contains(option))
-            .unwrap_or_else(|| panic!("no settings-type error for {option}: {json}"));
+        let found = reported(
+            &checked.report,
+            &format!("settings-type error for {option}"),
+            |d| d.code == "settings-type" && d.message.contains(option),
+        );
         assert_eq!(found.location.file, "clan.nix", "{json}");
         assert_eq!(found.location.range.start.line, line, "{json}");
     }
