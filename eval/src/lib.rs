@@ -157,6 +157,7 @@ mod test_corpus;
 pub use kith_store;
 pub(crate) use kith_store::{bytestr, hash as hash_format};
 
+pub use builtins::json::escape_json;
 pub use builtins::to_json_string;
 pub use diagnostic::to_report;
 pub use error::{eprint_line, ErrorExt, ErrorKind, EvalError, Result, TraceFrame};

@@ -15,7 +15,7 @@ pub(crate) mod elem_index;
 pub(crate) mod flakeref;
 mod hash;
 mod io;
-mod json;
+pub(crate) mod json;
 mod lists;
 mod regex;
 mod strings;

@@ -506,7 +506,7 @@ impl Eval {
     /// overflows (`stack overflow (possible infinite recursion)`) after
     /// [`MAX_VALUE_DEPTH`] levels instead of taking all memory.
     #[inline]
-    pub(crate) fn descend<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    pub fn descend<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.value_depth >= MAX_VALUE_DEPTH {
             return Err(value_too_deep());
         }

@@ -104,23 +104,40 @@ pub fn merge_option(
         return ev.call(apply, v, kith_eval::Span::NONE);
     }
     if decl.apply_unique {
-        let list = ev.force_list(&v)?;
-        let mut out: Vec<Value> = Vec::new();
-        for x in list.iter() {
-            let mut dup = false;
-            for y in &out {
-                if ev.equal(x, y)? {
-                    dup = true;
-                    break;
-                }
-            }
-            if !dup {
-                out.push(x.clone());
-            }
-        }
-        return Ok(Value::list(out));
+        return unique(ev, &v);
     }
     Ok(v)
+}
+
+/// `lib.unique`: the list's elements, each first occurrence kept, compared with `==`.
+/// Strings (the common case: tags) are compared by a hash set of their contents, as `==`
+/// compares them, so that a long list is not compared pairwise; the first element of
+/// another kind makes the rest go pairwise, in the same order.
+fn unique(ev: &mut Eval, v: &Value) -> Result<Value> {
+    let list = ev.force_list(v)?;
+    let mut out: Vec<Value> = Vec::new();
+    let mut strings: Option<rustc_hash::FxHashSet<Vec<u8>>> = Some(Default::default());
+    for x in list.iter() {
+        let x = ev.force(x)?;
+        if let (Some(seen), Value::String(s)) = (&mut strings, &x) {
+            if seen.insert(s.as_bytes().to_vec()) {
+                out.push(x);
+            }
+            continue;
+        }
+        strings = None;
+        let mut dup = false;
+        for y in &out {
+            if ev.equal(&x, y)? {
+                dup = true;
+                break;
+            }
+        }
+        if !dup {
+            out.push(x);
+        }
+    }
+    Ok(Value::list(out))
 }
 
 /// Whether `v` passes `ty`'s `check`.
@@ -195,7 +212,10 @@ fn string_matches(ev: &mut Eval, pattern: &str, s: &str) -> Result<bool> {
 /// `TypeError: `, one with a plain merge lists the invalid definitions itself
 /// (`mergeDefinitions`).
 fn type_error(ev: &mut Eval, ctx: &Ctx, ty: &Ty, invalid: &[Def]) -> Box<kith_eval::EvalError> {
-    let shown = show_defs(ev, invalid);
+    let shown = match show_defs(ev, invalid) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
     let description = ty.describe(ev);
     let values = if ty.merge_v2() {
         format!("TypeError: Definition values: {shown}")
@@ -561,7 +581,7 @@ fn merge_equal(ev: &mut Eval, ctx: &Ctx, defs: &[Def]) -> Result<Value> {
     let first = &defs[0];
     for d in &defs[1..] {
         if !ev.equal(&first.value, &d.value)? {
-            let shown = show_defs(ev, &[first.clone(), d.clone()]);
+            let shown = show_defs(ev, &[first.clone(), d.clone()])?;
             return Err(throw(format!(
                 "The option `{}' has conflicting definition values:{shown}\n{PRIORITY_SUGGESTION}",
                 ctx.loc.show()
@@ -576,7 +596,7 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
     if defs.len() == 1 {
         return Ok(defs[0].value.clone());
     }
-    let shown = show_defs(ev, defs);
+    let shown = show_defs(ev, defs)?;
     Err(throw(format!(
         "The option `{}' is defined multiple times while it's expected to be unique.\n{message}\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
         ctx.loc.show()
@@ -589,7 +609,7 @@ fn merge_one(ev: &mut Eval, ctx: &Ctx, defs: &[Def], message: &str) -> Result<Va
 /// <loc>"; imports = [ value ]; } ]; }`.
 fn merge_settings(ev: &mut Eval, ctx: &Ctx, defs: Vec<Def>) -> Result<Value> {
     if defs.len() > 1 {
-        let shown = show_defs(ev, &defs);
+        let shown = show_defs(ev, &defs)?;
         return Err(throw(format!(
             "The option `{}' is defined multiple times while it's expected to be unique.\n------\nDefinition values:{shown}\n{PRIORITY_SUGGESTION}",
             ctx.loc.show()
@@ -1107,7 +1127,10 @@ pub fn does_not_exist(
     siblings: &[&str],
     defs: &[Def],
 ) -> Box<kith_eval::EvalError> {
-    let shown = show_defs(ev, &defs[..1.min(defs.len())]);
+    let shown = match show_defs(ev, &defs[..1.min(defs.len())]) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
     let invalid = ctx.loc.last().unwrap_or_default().to_string();
     let parent = ctx.loc.parent().to_vec();
     let mut cands: Vec<(usize, &str)> = siblings
@@ -1276,5 +1299,34 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// `lib.unique` keeps each first occurrence in order, comparing strings by content
+    /// and, once another kind of element comes, everything pairwise with `==`.
+    #[test]
+    fn unique_keeps_first_occurrences_across_kinds() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let list = ev
+            .eval_expr(
+                r#"[ "b" "a" "b" 1 "a" { x = 1; } 1 { x = 1; } "c" [ "a" ] [ "a" ] "c" ]"#,
+                std::path::Path::new("/"),
+            )
+            .unwrap();
+        let out = unique(&mut ev, &list).unwrap();
+        let out = ev.to_json(&out).unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!(["b", "a", 1, { "x": 1 }, "c", ["a"]])
+        );
+    }
+
+    /// An element that fails to evaluate fails `lib.unique`, as `elem` forces it.
+    #[test]
+    fn unique_forces_every_element() {
+        let mut ev = Eval::new(kith_eval::EvalOptions::default());
+        let list = ev
+            .eval_expr(r#"[ "a" (throw "bad tag") ]"#, std::path::Path::new("/"))
+            .unwrap();
+        assert_eq!(unique(&mut ev, &list).unwrap_err().message, "bad tag");
     }
 }

@@ -57,7 +57,7 @@ pub fn throw(msg: impl Into<String>) -> Box<EvalError> {
 pub fn show_option(loc: &[String]) -> String {
     loc.iter()
         .map(|p| {
-            if p == "*" || (p.starts_with('<') && p.ends_with('>')) {
+            if p == "*" || (p.len() >= 2 && p.starts_with('<') && p.ends_with('>')) {
                 p.clone()
             } else {
                 pretty::escape_identifier(p)
