@@ -5,7 +5,8 @@
 //! - `eval-okay-X`: `--strict` evaluation (plus `X.flags`) succeeds and prints `X.exp`
 //!   (`X.exp.xml` with `--xml`), with the suite directory's absolute path written `/pwd`;
 //! - `eval-fail-X`: evaluation fails, and the last `error: …` line of stderr equals the one
-//!   in `X.err.exp`;
+//!   in `X.err.exp`; so does the whole of stderr (the trace, its positions and source
+//!   lines), unless the case is listed in `lang_suite_trace_differences.txt`;
 //! - `parse-okay-X` / `parse-fail-X`: `--parse` succeeds / fails.
 //!
 //! Each case is a test of its own, named as its file without `.nix` (a custom harness,
@@ -18,6 +19,11 @@
 //! `expected-failures-list` fails when the list names a case the suite does not have.
 //! `KITH_LANG_SUITE_BLESS=1` rewrites the list from the current failures (keeping existing
 //! reasons and the entries of cases not run); it is a maintainer's helper, never run by CI.
+//!
+//! Cases whose message matches but whose trace does not yet are listed in
+//! `lang_suite_trace_differences.txt` (`name  # reason`); a listed case whose trace comes to
+//! match fails until it is removed. `KITH_LANG_SUITE_TRACE_BLESS=1` rewrites that list from
+//! the current differences.
 //!
 //! The corpus lives outside the repository at `../shared/corpus` (relative to the workspace
 //! root, `KITH_CORPUS_DIR` overrides it); when it is absent the test says so and passes, or
@@ -40,6 +46,10 @@ use std::time::Duration;
 const EXPECTED_FAILURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/lang_suite_expected_failures.txt"
+);
+const TRACE_DIFFERENCES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/lang_suite_trace_differences.txt"
 );
 /// Each case runs on its own thread with this stack, as deep Nix code needs it.
 const CASE_STACK: usize = 256 << 20;
@@ -147,6 +157,9 @@ fn main() {
         outcomes.sort_by(|a, b| (a.case.kind, &a.case.name).cmp(&(b.case.kind, &b.case.name)));
         if common::env_flag("KITH_LANG_SUITE_BLESS") {
             bless(&dirs, &cases, &outcomes, &expected);
+        }
+        if common::env_flag("KITH_LANG_SUITE_TRACE_BLESS") {
+            bless_traces();
         }
         summarize(&outcomes, &expected);
     }
@@ -299,16 +312,77 @@ fn check_eval_fail(dirs: &Dirs, name: &str) -> Option<String> {
     if !err_exp.exists() {
         return None;
     }
-    let want = error_line(&read_lossy(&err_exp), dirs);
+    let expected = read_lossy(&err_exp);
+    let want = error_line(&expected, dirs);
     let got = error_line(&out.stderr, dirs);
-    if want.is_none() || want == got {
-        return None;
+    // An `.err.exp` without an `error:` line only requires the failure.
+    want.as_ref()?;
+    if want != got {
+        return Some(format!(
+            "want `{}`, got `{}`",
+            clip(want.as_deref().unwrap_or("")),
+            clip(got.as_deref().unwrap_or("(no error: line)"))
+        ));
     }
-    Some(format!(
-        "want `{}`, got `{}`",
-        clip(want.as_deref().unwrap_or("")),
-        clip(got.as_deref().unwrap_or("(no error: line)"))
-    ))
+    check_trace(name, &expected, &to_pwd(&out.stderr, dirs))
+}
+
+/// The whole of stderr against `.err.exp`, for a case whose message matched: `None` when
+/// they agree, or differ and the case is listed in the trace-difference list.
+fn check_trace(name: &str, expected: &str, got: &str) -> Option<String> {
+    let same = expected.trim_end() == got.trim_end();
+    if !same {
+        let first = first_difference(expected, got);
+        trace_bless_list()
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), first);
+    }
+    match (same, trace_differences().contains_key(name)) {
+        (true, false) | (false, true) => None,
+        (false, false) => Some(format!(
+            "the trace differs from {name}.err.exp: {}",
+            first_difference(expected, got)
+        )),
+        (true, true) => Some(format!(
+            "the trace now matches: remove {name} from lang_suite_trace_differences.txt"
+        )),
+    }
+}
+
+/// The trace-difference list (read once).
+fn trace_differences() -> &'static BTreeMap<String, String> {
+    static LIST: std::sync::OnceLock<BTreeMap<String, String>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| common::read_expected_failures(TRACE_DIFFERENCES))
+}
+
+/// The cases whose trace differed in this run, with their first difference (for
+/// `KITH_LANG_SUITE_TRACE_BLESS`).
+fn trace_bless_list() -> &'static Mutex<BTreeMap<String, String>> {
+    static DIFFERED: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    &DIFFERED
+}
+
+/// Rewrites the trace-difference list from this run's differences, keeping known reasons.
+fn bless_traces() {
+    let mut text = String::from(
+        "# Language-suite `eval-fail` cases whose message matches Nix's but whose whole stderr\n\
+         # (the trace, its positions and source lines) does not yet: `name  # reason`.\n\
+         # The test fails when a case listed here comes to match (remove it) or an unlisted\n\
+         # case's trace differs. Regenerate with\n\
+         # `KITH_LANG_SUITE_TRACE_BLESS=1 cargo test --release -p kith-eval --test lang_suite`.\n",
+    );
+    let known = trace_differences();
+    for (name, first) in trace_bless_list().lock().unwrap().iter() {
+        let reason = known.get(name).filter(|r| !r.is_empty()).unwrap_or(first);
+        let _ = writeln!(text, "{name}  # {}", reason.replace('#', "＃"));
+    }
+    match std::fs::write(TRACE_DIFFERENCES, text) {
+        Ok(()) => report(&format!("lang suite: blessed {TRACE_DIFFERENCES}\n")),
+        Err(e) => report(&format!(
+            "lang suite: cannot write {TRACE_DIFFERENCES}: {e}\n"
+        )),
+    }
 }
 
 fn check_parse(dirs: &Dirs, name: &str, should_parse: bool) -> Option<String> {

@@ -81,20 +81,20 @@ fn not_supported(what: &str, span: Span) -> Box<EvalError> {
 
 /// `builtins.derivationStrict attrs`: `{ drvPath; <output> = path; … }`.
 fn derivation_strict(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let attrs = ev.force_attrs(&args[0]).context(span, || {
+    let attrs = ev.force_attrs(&args[0]).context(Span::NONE, || {
         "while evaluating the argument passed to builtins.derivationStrict".into()
     })?;
     let Some(name_attr) = attrs.get_attr(Symbol::new("name")) else {
-        return Err(EvalError::new("attribute 'name' missing")
-            .at(span)
-            .context(span, || {
+        return Err(
+            EvalError::new("attribute 'name' missing").context(Span::NONE, || {
                 "in the attrset passed as argument to builtins.derivationStrict".into()
-            }));
+            }),
+        );
     };
     let name_span = name_attr.span;
     let name = ev
         .force_str_noctx(&name_attr.value)
-        .context(span, || {
+        .context(Span::NONE, || {
             "while evaluating the `name` attribute passed to builtins.derivationStrict".into()
         })
         .context(name_span, || {
@@ -156,14 +156,14 @@ fn strict_internal(ev: &mut Eval, name: &str, attrs: &Attrs, span: Span) -> Resu
         return Err(EvalError::new(msg).at(span));
     }
     let structured = match attrs.get_str("__structuredAttrs") {
-        Some(v) => ev.force_bool(v).context(span, || {
+        Some(v) => ev.force_bool(v).context(Span::NONE, || {
             "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict"
                 .into()
         })?,
         None => false,
     };
     let ignore_nulls = match attrs.get_str("__ignoreNulls") {
-        Some(v) => ev.force_bool(v).context(span, || {
+        Some(v) => ev.force_bool(v).context(Span::NONE, || {
             "while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict"
                 .into()
         })?,
@@ -196,7 +196,7 @@ fn strict_internal(ev: &mut Eval, name: &str, attrs: &Attrs, span: Span) -> Resu
     }
     add_inputs(&mut g.drv, &g.ctx)?;
     if g.drv.builder.is_empty() {
-        return Err(EvalError::new("required attribute 'builder' missing").at(span));
+        return Err(EvalError::new("required attribute 'builder' missing"));
     }
     if g.drv.platform.is_empty() {
         return Err(EvalError::new("required attribute 'system' missing").at(span));
@@ -524,7 +524,7 @@ fn url_and_name(
             ),
         };
         let msg = format!("invalid store path name when fetching URL '{url}': {m}. {hint}");
-        return Err(EvalError::new(msg).at(span));
+        return Err(EvalError::new(msg));
     }
     Ok((url, name))
 }
@@ -576,7 +576,7 @@ fn store_path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         _ => ev
             .coerce_to_string(&v, CoerceOpts::default())
             .map(|s| s.encoded().into_owned())
-            .context(span, || {
+            .context(Span::NONE, || {
                 "while evaluating the first argument passed to 'builtins.storePath'".into()
             })?,
     };

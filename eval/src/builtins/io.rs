@@ -135,9 +135,9 @@ fn read_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 /// `builtins.readDir path`: entry name → `"regular"`, `"directory"`, `"symlink"` or
 /// `"unknown"`. Symlinks to directories are followed for the directory itself.
 fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let (p, resolved) = existing_path(ev, &args[0], Follow::All).at(span)?;
+    let (p, resolved) = existing_path(ev, &args[0], Follow::All)?;
     let Found::Real(dir) = resolved.found else {
-        return Err(EvalError::new(format!("'{p}' is not a directory")).at(span));
+        return Err(EvalError::new(format!("'{p}' is not a directory")));
     };
     // The store directory and its ancestors, in pure mode or without a store here: only
     // the way to the flake's sources, as Nix lists only the paths it allows.
@@ -161,7 +161,10 @@ fn read_dir(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         .map_err(|e| io_error("resolving", &crate::bytestr::to_path(&p), &e))
         .at(span)?;
     if !ev.is_dir(&dir) {
-        return Err(EvalError::new(format!("'{}' is not a directory", dir.display())).at(span));
+        return Err(EvalError::new(format!(
+            "'{}' is not a directory",
+            dir.display()
+        )));
     }
     let rd = fs
         .read_dir(&dir)
@@ -202,7 +205,7 @@ fn read_file_type(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
     let v = ev.force(&args[0])?;
     let must_be_dir = matches!(&v, Value::String(s) if s.s.ends_with(b"/") || s.s.ends_with(b"/."));
-    let (p, _) = realise_path(ev, &v, REALISE).at(span)?;
+    let (p, _) = realise_path(ev, &v, REALISE)?;
     let follow = if must_be_dir {
         Follow::All
     } else {
@@ -225,20 +228,19 @@ fn path_exists(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 
 /// `builtins.findFile searchPath name`.
 fn find_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let lookup = ev.force_str_noctx(&args[1]).context(span, || {
+    let lookup = ev.force_str_noctx(&args[1]).context(Span::NONE, || {
         "while evaluating the second argument passed to builtins.findFile".into()
     })?;
     ev.find_file(&args[0], &lookup, span)
 }
 
 /// `builtins.toPath s` (deprecated): the canonical absolute path, as a string.
-fn to_path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+fn to_path(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let (p, ctx) = realise_path(
         ev,
         &args[0],
         "while evaluating the first argument passed to builtins.toPath",
-    )
-    .at(span)?;
+    )?;
     Ok(Value::string_ctx(crate::bytestr::decode(&p), ctx))
 }
 
@@ -252,10 +254,10 @@ fn store_path_value(p: String) -> Value {
 /// `builtins.toFile name contents`: the path of a text file; `contents` may refer to store
 /// paths (they become references) but not to derivations.
 fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let name = ev.force_str_noctx(&args[0]).context(span, || {
+    let name = ev.force_str_noctx(&args[0]).context(Span::NONE, || {
         "while evaluating the first argument passed to builtins.toFile".into()
     })?;
-    let contents = ev.force_string(&args[1]).context(span, || {
+    let contents = ev.force_string(&args[1]).context(Span::NONE, || {
         "while evaluating the second argument passed to builtins.toFile".into()
     })?;
     let mut refs = BTreeSet::new();
@@ -277,14 +279,13 @@ fn to_file(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
 }
 
 /// `builtins.filterSource filter path`.
-fn filter_source(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
+fn filter_source(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
     let (p, _) = realise_path(
         ev,
         &args[1],
         "while evaluating the second argument (the path to filter) passed to 'builtins.filterSource'",
-    )
-    .at(span)?;
-    let filter = ev.force_function(&args[0]).context(span, || {
+    )?;
+    let filter = ev.force_function(&args[0]).context(Span::NONE, || {
         "while evaluating the first argument passed to builtins.filterSource".into()
     })?;
     let name = store::base_name(&p).to_string();
@@ -294,7 +295,7 @@ fn filter_source(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         method: Ingestion::Recursive,
         expected: None,
     };
-    add_path(ev, &req, Some(filter), span)
+    add_path(ev, &req, Some(filter))
 }
 
 /// The arguments of `builtins.path`.
@@ -309,8 +310,8 @@ struct PathArgs {
 
 /// `builtins.path { path, name ? baseNameOf path, filter ? null, recursive ? true, sha256 ? null }`.
 fn path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let attrs = ev.force_attrs(&args[0]).context(span, || {
-        "while evaluating the argument passed to builtins.path".into()
+    let attrs = ev.force_attrs(&args[0]).context(Span::NONE, || {
+        "while evaluating the argument passed to 'builtins.path'".into()
     })?;
     let mut a = PathArgs::default();
     for attr in attrs.iter() {
@@ -334,7 +335,7 @@ fn path(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
         method,
         expected: a.sha256,
     };
-    add_path(ev, &req, a.filter, span)
+    add_path(ev, &req, a.filter)
 }
 
 /// Reads one attribute of `builtins.path`'s argument.
@@ -377,12 +378,10 @@ fn path_arg(ev: &mut Eval, a: &mut PathArgs, attr: &Attr) -> Result<()> {
 
 /// Computes the store path of `req`, calling `filter` (if any) with each entry's path and
 /// type; the result is a string with the store path as context.
-fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span) -> Result<Value> {
+fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>) -> Result<Value> {
     let store_dir = ev.options.store_dir.clone();
-    let adding = |e: Box<EvalError>| {
-        e.at(span)
-            .context(span, || format!("while adding path '{}'", req.path))
-    };
+    let adding =
+        |e: Box<EvalError>| e.context(Span::NONE, || format!("while adding path '{}'", req.path));
     let real = match ev.resolve_fs(req.path, Follow::All).map_err(adding)?.found {
         Found::Text(text) => {
             let p = store::add_text_file(&store_dir, req, &text).map_err(|e| adding(e.into()))?;
@@ -405,13 +404,10 @@ fn add_path(ev: &mut Eval, req: &AddPath<'_>, filter: Option<Value>, span: Span)
     let result = match filter {
         None => store::add_path::<Box<EvalError>>(&*fs, &store_dir, req, &mut |_, _| Ok(true)),
         Some(f) => store::add_path(&*fs, &store_dir, req, &mut |p: &Path, kind: FileKind| {
-            call_filter(ev, &f, p, kind, span)
+            call_filter(ev, &f, p, kind)
         }),
     };
-    let p = result.map_err(|e| {
-        e.at(span)
-            .context(span, || format!("while adding path '{}'", req.path))
-    })?;
+    let p = result.map_err(adding)?;
     Ok(store_path_value(p))
 }
 
@@ -421,13 +417,13 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Box<EvalError> {
 }
 
 /// `filter path type`, which must return a Boolean.
-fn call_filter(ev: &mut Eval, f: &Value, p: &Path, kind: FileKind, span: Span) -> Result<bool> {
+fn call_filter(ev: &mut Eval, f: &Value, p: &Path, kind: FileKind) -> Result<bool> {
     let args = [
         Value::string(p.as_os_str().as_bytes()),
         Value::string(kind.as_str()),
     ];
-    let r = ev.call_n(f, &args, span)?;
-    ev.force_bool(&r).context(span, || {
+    let r = ev.call_n(f, &args, Span::NONE)?;
+    ev.force_bool(&r).context(Span::NONE, || {
         "while evaluating the return value of the path filter function".into()
     })
 }

@@ -38,11 +38,17 @@ pub fn to_json_string(ev: &mut Eval, v: &Value) -> Result<String> {
 }
 
 /// `builtins.fromJSON s`.
-fn from_json(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let s = ev.force_str_noctx(&args[0]).context(span, || {
+fn from_json(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
+    let s = ev.force_str_noctx(&args[0]).context(Span::NONE, || {
         "while evaluating the first argument passed to builtins.fromJSON".into()
     })?;
-    parse::parse(&s).map_err(|m| EvalError::new(m).at(span))
+    parse::parse(&s).map_err(|e| match e {
+        // nlohmann's errors carry no position, nor does the frame Nix adds to them.
+        parse::ParseError::Syntax(m) => {
+            EvalError::new(m).context(Span::NONE, || "while decoding a JSON string".into())
+        }
+        parse::ParseError::Value(m) => EvalError::new(m),
+    })
 }
 
 struct JsonWriter {
@@ -334,6 +340,26 @@ mod tests {
         assert_eq!(
             out,
             "\"a\\u0001\\u001f\u{7f}/é\\t\\u0008\\u000c\\r\u{2028}\""
+        );
+    }
+
+    /// A decoding error renders as Nix 2.26 renders it: the call's frame, a frame without
+    /// a position, and nlohmann's message without one; an integer out of range has no
+    /// decoding frame.
+    #[test]
+    fn decoding_errors_render_like_nix() {
+        let render = |expr: &str| {
+            let mut ev = Eval::new(crate::eval::EvalOptions::default());
+            let e = ev.eval_expr(expr, std::path::Path::new("/")).unwrap_err();
+            e.render(&ev.sources)
+        };
+        assert_eq!(
+            render(r#"builtins.fromJSON "[1,]""#),
+            "error:\n       … while calling the 'fromJSON' builtin\n         at «string»:1:1:\n            1| builtins.fromJSON \"[1,]\"\n             | ^\n\n       … while decoding a JSON string\n\n       error: [json.exception.parse_error.101] parse error at line 1, column 4: syntax error while parsing value - unexpected ']'; expected '[', '{', or a literal\n"
+        );
+        assert_eq!(
+            render(r#"builtins.fromJSON "9223372036854775808""#),
+            "error:\n       … while calling the 'fromJSON' builtin\n         at «string»:1:1:\n            1| builtins.fromJSON \"9223372036854775808\"\n             | ^\n\n       error: unsigned json number 9223372036854775808 outside of Nix integer range\n"
         );
     }
 }

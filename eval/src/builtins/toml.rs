@@ -14,15 +14,15 @@ pub(super) static OPS: &[PrimOp] = &[PrimOp {
 }];
 
 /// `builtins.fromTOML s`: tables become sets, arrays lists; dates and times are rejected.
-fn from_toml(ev: &mut Eval, args: &[Value], span: Span) -> Result<Value> {
-    let s = ev.force_str_noctx(&args[0]).context(span, || {
+fn from_toml(ev: &mut Eval, args: &[Value], _span: Span) -> Result<Value> {
+    let s = ev.force_str_noctx(&args[0]).context(Span::NONE, || {
         "while evaluating the argument passed to builtins.fromTOML".into()
     })?;
     let table: toml::Table = s.parse().map_err(|e: toml::de::Error| {
-        EvalError::new(format!("while parsing TOML: {}", parse_error(&s, &e))).at(span)
+        EvalError::new(format!("while parsing TOML: {}", parse_error(&s, &e)))
     })?;
     let v = convert_table(table, ev.options.toml_timestamps)
-        .map_err(|m| EvalError::new(format!("while parsing TOML: {m}")).at(span))?;
+        .map_err(|m| EvalError::new(format!("while parsing TOML: {m}")))?;
     Ok(v)
 }
 

@@ -6,14 +6,26 @@ use crate::source::Span;
 use crate::symbol::Symbol;
 use crate::value::{Attr, Attrs, Value};
 
-/// Parses `text` into a value; the error is the message Nix shows.
-pub fn parse(text: &str) -> Result<Value, String> {
+/// Why a text is not JSON Nix reads.
+#[derive(Debug, PartialEq)]
+pub enum ParseError {
+    /// A syntax or range error of nlohmann's parser (Nix adds "while decoding a JSON
+    /// string" to it).
+    Syntax(String),
+    /// An error of Nix's own reader: a number outside Nix's integers, a NUL byte.
+    Value(String),
+}
+
+/// Parses `text` ([`crate::bytestr`]-encoded: its bytes are read, as nlohmann reads a Nix
+/// string) into a value.
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    let bytes = crate::bytestr::decode(text);
     let mut p = Parser {
-        lx: Lexer::new(text),
+        lx: Lexer::new(&bytes),
     };
-    let tok = p.lx.next()?;
+    let tok = p.lx.next();
     let v = p.value(tok)?;
-    let tok = p.lx.next()?;
+    let tok = p.lx.next();
     if tok != Tok::End {
         return Err(p.syntax_error("value", &tok, Some("end of input")));
     }
@@ -31,12 +43,21 @@ enum Tok {
     True,
     False,
     Null,
-    Str(String),
-    Int(i64),
-    Float(f64),
+    Str(Vec<u8>),
+    /// A number, with the kind nlohmann's lexer gave it.
+    Number(Number),
     /// A lexical error, with nlohmann's description.
     Error(&'static str),
     End,
+}
+
+/// How nlohmann's lexer classed a number: without sign, fraction or exponent; negative
+/// without fraction or exponent; or with either.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Number {
+    Unsigned,
+    Integer,
+    Float,
 }
 
 impl Tok {
@@ -52,7 +73,7 @@ impl Tok {
             Tok::False => "false literal",
             Tok::Null => "null literal",
             Tok::Str(_) => "string literal",
-            Tok::Int(_) | Tok::Float(_) => "number literal",
+            Tok::Number(_) => "number literal",
             Tok::Error(_) => "<parse error>",
             Tok::End => "end of input",
         }
@@ -66,11 +87,16 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn syntax_error(&self, context: &str, tok: &Tok, expected: Option<&str>) -> String {
-        let mut m = format!(
-            "[json.exception.parse_error.101] parse error at line {}, column {}: syntax error while parsing {context} - ",
-            self.lx.line, self.lx.column
-        );
+    fn prefix(&self) -> String {
+        format!(
+            "[json.exception.parse_error.101] parse error at line {}, column {}: ",
+            self.lx.lines + 1,
+            self.lx.column
+        )
+    }
+
+    fn syntax_error(&self, context: &str, tok: &Tok, expected: Option<&str>) -> ParseError {
+        let mut m = format!("{}syntax error while parsing {context} - ", self.prefix());
         match tok {
             Tok::Error(what) => {
                 m.push_str(what);
@@ -87,44 +113,79 @@ impl Parser<'_> {
             m.push_str("; expected ");
             m.push_str(e);
         }
-        m
+        ParseError::Syntax(m)
     }
 
-    fn value(&mut self, tok: Tok) -> Result<Value, String> {
+    fn value(&mut self, tok: Tok) -> Result<Value, ParseError> {
         match tok {
             Tok::True => Ok(Value::Bool(true)),
             Tok::False => Ok(Value::Bool(false)),
             Tok::Null => Ok(Value::Null),
-            Tok::Int(i) => Ok(Value::Int(i)),
-            Tok::Float(f) => Ok(Value::Float(f)),
+            Tok::Number(kind) => self.number(kind),
             Tok::Str(s) => Ok(Value::string(check_nul(s)?)),
             Tok::BeginArray => stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.array()),
             Tok::BeginObject => stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.object()),
             // nlohmann names no expected token after a lexical error in a value.
             t @ Tok::Error(_) => Err(self.syntax_error("value", &t, None)),
+            Tok::End if self.lx.total == 1 => Err(ParseError::Syntax(format!(
+                "{}attempting to parse an empty input; check that your input string or stream contains the expected JSON",
+                self.prefix()
+            ))),
             t => Err(self.syntax_error("value", &t, Some(VALUE_START))),
         }
     }
 
-    fn array(&mut self) -> Result<Value, String> {
+    /// The value of the number just read, as nlohmann converts it and Nix's reader takes
+    /// it: an integer that does not fit is read as a float.
+    fn number(&self, kind: Number) -> Result<Value, ParseError> {
+        let text = std::str::from_utf8(&self.lx.buffer).expect("ASCII digits and signs");
+        match kind {
+            Number::Unsigned => {
+                if let Ok(u) = text.parse::<u64>() {
+                    return match i64::try_from(u) {
+                        Ok(i) => Ok(Value::Int(i)),
+                        Err(_) => Err(ParseError::Value(format!(
+                            "unsigned json number {u} outside of Nix integer range"
+                        ))),
+                    };
+                }
+            }
+            Number::Integer => {
+                if let Ok(i) = text.parse::<i64>() {
+                    return Ok(Value::Int(i));
+                }
+            }
+            Number::Float => {}
+        }
+        let f: f64 = text.parse().expect("a lexically valid number");
+        if f.is_infinite() {
+            return Err(ParseError::Syntax(format!(
+                "[json.exception.out_of_range.406] number overflow parsing '{}'",
+                self.lx.token_string()
+            )));
+        }
+        Ok(Value::Float(f))
+    }
+
+    fn array(&mut self) -> Result<Value, ParseError> {
         let mut items = Vec::new();
-        let mut tok = self.lx.next()?;
+        let mut tok = self.lx.next();
         if tok == Tok::EndArray {
             return Ok(Value::list(items));
         }
         loop {
             items.push(self.value(tok)?);
-            match self.lx.next()? {
-                Tok::Comma => tok = self.lx.next()?,
+            match self.lx.next() {
+                Tok::Comma => tok = self.lx.next(),
                 Tok::EndArray => return Ok(Value::list(items)),
                 t => return Err(self.syntax_error("array", &t, Some("']'"))),
             }
         }
     }
 
-    fn object(&mut self) -> Result<Value, String> {
+    fn object(&mut self) -> Result<Value, ParseError> {
         let mut entries = Vec::new();
-        let mut tok = self.lx.next()?;
+        let mut tok = self.lx.next();
         if tok == Tok::EndObject {
             return Ok(Value::Attrs(Attrs::new()));
         }
@@ -133,19 +194,19 @@ impl Parser<'_> {
                 Tok::Str(s) => check_nul(s)?,
                 t => return Err(self.syntax_error("object key", &t, Some("string literal"))),
             };
-            let sep = self.lx.next()?;
+            let sep = self.lx.next();
             if sep != Tok::Colon {
                 return Err(self.syntax_error("object separator", &sep, Some("':'")));
             }
-            let t = self.lx.next()?;
+            let t = self.lx.next();
             let value = self.value(t)?;
             entries.push(Attr {
-                name: Symbol::new(&key),
+                name: Symbol::new(&crate::bytestr::encode(&key)),
                 value,
                 span: Span::NONE,
             });
-            match self.lx.next()? {
-                Tok::Comma => tok = self.lx.next()?,
+            match self.lx.next() {
+                Tok::Comma => tok = self.lx.next(),
                 Tok::EndObject => return Ok(Value::Attrs(Attrs::from_entries(entries))),
                 t => return Err(self.syntax_error("object", &t, Some("'}'"))),
             }
@@ -154,103 +215,159 @@ impl Parser<'_> {
 }
 
 /// Nix strings cannot hold NUL bytes.
-fn check_nul(s: String) -> Result<String, String> {
-    if s.contains('\0') {
-        return Err(format!(
-            "input string '{}' cannot be represented as Nix string because it contains null bytes",
-            s.replace('\0', "␀")
-        ));
+fn check_nul(s: Vec<u8>) -> Result<Vec<u8>, ParseError> {
+    if s.contains(&0) {
+        let shown = String::from_utf8_lossy(&s).replace('\0', "␀");
+        return Err(ParseError::Value(format!(
+            "input string '{shown}' cannot be represented as Nix string because it contains null bytes"
+        )));
     }
     Ok(s)
 }
 
-/// nlohmann's lexer: tracks the 1-based line and the characters read on it (the column in
-/// messages), counting the end of input as one read character.
+/// nlohmann's lexer over bytes. It counts, as nlohmann does, every byte read (the end of
+/// input too) in the column, and keeps the bytes read since the last string or number
+/// began (`token`): an error's "last read" shows them, so a structural character or a
+/// literal read before an error is part of it.
 struct Lexer<'a> {
-    text: &'a str,
+    input: &'a [u8],
     pos: usize,
-    token_start: usize,
-    line: usize,
+    /// The byte last read (`None`: the end of input).
+    current: Option<u8>,
+    /// Whether `current` is to be read again (after `unget`).
+    again: bool,
+    /// Bytes read in all (`chars_read_total`).
+    total: usize,
+    /// Bytes read on the current line (the column of messages).
     column: usize,
+    /// Lines ended (the line of messages, less one).
+    lines: usize,
+    /// The bytes read since the current string or number began.
+    token: Vec<u8>,
+    /// A string's decoded bytes, or a number's text.
+    buffer: Vec<u8>,
+}
+
+/// Byte ranges a UTF-8 sequence's continuation bytes must fall in, by its first byte, as
+/// nlohmann's string scanner checks them (`None`: the byte cannot begin a sequence).
+fn continuation_ranges(first: u8) -> Option<&'static [(u8, u8)]> {
+    const ANY: (u8, u8) = (0x80, 0xBF);
+    Some(match first {
+        0xC2..=0xDF => &[ANY],
+        0xE0 => &[(0xA0, 0xBF), ANY],
+        0xE1..=0xEC | 0xEE | 0xEF => &[ANY, ANY],
+        0xED => &[(0x80, 0x9F), ANY],
+        0xF0 => &[(0x90, 0xBF), ANY, ANY],
+        0xF1..=0xF3 => &[ANY, ANY, ANY],
+        0xF4 => &[(0x80, 0x8F), ANY, ANY],
+        _ => return None,
+    })
 }
 
 impl<'a> Lexer<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(input: &'a [u8]) -> Self {
         Lexer {
-            text,
+            input,
             pos: 0,
-            token_start: 0,
-            line: 1,
+            current: None,
+            again: false,
+            total: 0,
             column: 0,
+            lines: 0,
+            token: Vec::new(),
+            buffer: Vec::new(),
         }
     }
 
-    fn get(&mut self) -> Option<char> {
+    fn get(&mut self) -> Option<u8> {
+        self.total += 1;
         self.column += 1;
-        match self.text[self.pos..].chars().next() {
-            Some(c) => {
-                self.pos += c.len_utf8();
-                if c == '\n' {
-                    self.line += 1;
-                    self.column = 0;
-                }
-                Some(c)
+        if self.again {
+            self.again = false;
+        } else {
+            self.current = self.input.get(self.pos).copied();
+            if self.current.is_some() {
+                self.pos += 1;
             }
-            None => None,
+        }
+        if let Some(c) = self.current {
+            self.token.push(c);
+            if c == b'\n' {
+                self.lines += 1;
+                self.column = 0;
+            }
+        }
+        self.current
+    }
+
+    /// Makes the next `get` return the current byte again.
+    fn unget(&mut self) {
+        self.again = true;
+        self.total -= 1;
+        if self.column == 0 {
+            self.lines = self.lines.saturating_sub(1);
+        } else {
+            self.column -= 1;
+        }
+        if self.current.is_some() {
+            self.token.pop();
         }
     }
 
-    /// Steps back over the character `c` returned by the last `get`.
-    fn unget(&mut self, c: Option<char>) {
-        if let Some(c) = c {
-            self.pos -= c.len_utf8();
-            if c == '\n' {
-                self.line -= 1;
-            }
-        }
-        self.column = self.column.saturating_sub(1);
+    /// Starts a string or a number at the current byte.
+    fn reset(&mut self) {
+        self.buffer.clear();
+        self.token.clear();
+        self.token.extend(self.current);
     }
 
-    /// The characters of the current token, control characters as `<U+XXXX>`.
+    /// The bytes read since the current token began, control characters as `<U+XXXX>`.
     fn token_string(&self) -> String {
-        let mut out = String::new();
-        for c in self.text[self.token_start..self.pos].chars() {
-            if (c as u32) < 0x20 {
-                out.push_str(&format!("<U+{:04X}>", c as u32));
+        let mut out = Vec::new();
+        for &c in &self.token {
+            if c < 0x20 {
+                out.extend_from_slice(format!("<U+{c:04X}>").as_bytes());
             } else {
                 out.push(c);
             }
         }
-        out
+        crate::bytestr::encode_owned(out)
     }
 
-    fn next(&mut self) -> Result<Tok, String> {
-        let c = loop {
-            let c = self.get();
-            if !matches!(c, Some(' ' | '\t' | '\n' | '\r')) {
-                break c;
-            }
-        };
-        self.token_start = self.pos - c.map_or(0, char::len_utf8);
-        Ok(match c {
-            None => Tok::End,
-            Some('[') => Tok::BeginArray,
-            Some(']') => Tok::EndArray,
-            Some('{') => Tok::BeginObject,
-            Some('}') => Tok::EndObject,
-            Some(':') => Tok::Colon,
-            Some(',') => Tok::Comma,
-            Some('t') => self.literal("rue", Tok::True),
-            Some('f') => self.literal("alse", Tok::False),
-            Some('n') => self.literal("ull", Tok::Null),
-            Some('"') => self.string(),
-            Some(c) if c == '-' || c.is_ascii_digit() => self.number(c)?,
+    /// Skips a byte order mark at the start: false if one begins but is cut short.
+    fn skip_bom(&mut self) -> bool {
+        if self.get() == Some(0xEF) {
+            return self.get() == Some(0xBB) && self.get() == Some(0xBF);
+        }
+        self.unget();
+        true
+    }
+
+    fn next(&mut self) -> Tok {
+        if self.total == 0 && !self.skip_bom() {
+            return Tok::Error("invalid BOM; must be 0xEF 0xBB 0xBF if given");
+        }
+        while matches!(self.get(), Some(b' ' | b'\t' | b'\n' | b'\r')) {}
+        match self.current {
+            // A NUL byte ends the input, as the end of a C string.
+            None | Some(0) => Tok::End,
+            Some(b'[') => Tok::BeginArray,
+            Some(b']') => Tok::EndArray,
+            Some(b'{') => Tok::BeginObject,
+            Some(b'}') => Tok::EndObject,
+            Some(b':') => Tok::Colon,
+            Some(b',') => Tok::Comma,
+            Some(b't') => self.literal(b"rue", Tok::True),
+            Some(b'f') => self.literal(b"alse", Tok::False),
+            Some(b'n') => self.literal(b"ull", Tok::Null),
+            Some(b'"') => self.string(),
+            Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Tok::Error("invalid literal"),
-        })
+        }
     }
 
-    fn literal(&mut self, rest: &str, tok: Tok) -> Tok {
-        for want in rest.chars() {
+    fn literal(&mut self, rest: &[u8], tok: Tok) -> Tok {
+        for &want in rest {
             if self.get() != Some(want) {
                 return Tok::Error("invalid literal");
             }
@@ -259,44 +376,64 @@ impl<'a> Lexer<'a> {
     }
 
     fn string(&mut self) -> Tok {
-        let mut out = String::new();
+        self.reset();
         loop {
-            match self.get() {
-                None => return Tok::Error("invalid string: missing closing quote"),
-                Some('"') => return Tok::Str(out),
-                Some('\\') => match self.escape() {
-                    Ok(c) => out.push(c),
-                    Err(e) => return Tok::Error(e),
-                },
-                Some(c) if (c as u32) < 0x20 => return Tok::Error(control_message(c)),
-                // A byte that is not UTF-8 (the text is crate::bytestr-encoded).
-                Some(c) if crate::bytestr::encoded_byte(c).is_some() => {
-                    return Tok::Error("invalid string: ill-formed UTF-8 byte")
+            let Some(c) = self.get() else {
+                return Tok::Error("invalid string: missing closing quote");
+            };
+            match c {
+                b'"' => return Tok::Str(std::mem::take(&mut self.buffer)),
+                b'\\' => {
+                    if let Err(e) = self.escape() {
+                        return Tok::Error(e);
+                    }
                 }
-                Some(c) => out.push(c),
+                0..=0x1F => return Tok::Error(control_message(c)),
+                0x20..=0x7F => self.buffer.push(c),
+                _ => {
+                    let Some(ranges) = continuation_ranges(c) else {
+                        return Tok::Error("invalid string: ill-formed UTF-8 byte");
+                    };
+                    self.buffer.push(c);
+                    for &(lo, hi) in ranges {
+                        match self.get() {
+                            Some(b) if (lo..=hi).contains(&b) => self.buffer.push(b),
+                            _ => return Tok::Error("invalid string: ill-formed UTF-8 byte"),
+                        }
+                    }
+                }
             }
         }
     }
 
-    fn escape(&mut self) -> Result<char, &'static str> {
-        Ok(match self.get() {
-            Some('"') => '"',
-            Some('\\') => '\\',
-            Some('/') => '/',
-            Some('b') => '\u{8}',
-            Some('f') => '\u{c}',
-            Some('n') => '\n',
-            Some('r') => '\r',
-            Some('t') => '\t',
-            Some('u') => return self.unicode_escape(),
+    fn escape(&mut self) -> Result<(), &'static str> {
+        let c = match self.get() {
+            Some(b'"') => b'"',
+            Some(b'\\') => b'\\',
+            Some(b'/') => b'/',
+            Some(b'b') => 0x08,
+            Some(b'f') => 0x0C,
+            Some(b'n') => b'\n',
+            Some(b'r') => b'\r',
+            Some(b't') => b'\t',
+            Some(b'u') => {
+                let c = self.unicode_escape()?;
+                let mut utf8 = [0; 4];
+                self.buffer
+                    .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                return Ok(());
+            }
             _ => return Err("invalid string: forbidden character after backslash"),
-        })
+        };
+        self.buffer.push(c);
+        Ok(())
     }
 
+    /// Four hex digits; an error at the first byte that is not one.
     fn hex4(&mut self) -> Result<u32, &'static str> {
         let mut v = 0;
         for _ in 0..4 {
-            let d = self.get().and_then(|c| c.to_digit(16));
+            let d = self.get().and_then(|c| (c as char).to_digit(16));
             v = v * 16 + d.ok_or("invalid string: '\\u' must be followed by 4 hex digits")?;
         }
         Ok(v)
@@ -309,7 +446,7 @@ impl<'a> Lexer<'a> {
         let hi = self.hex4()?;
         let cp = match hi {
             0xD800..=0xDBFF => {
-                if self.get() != Some('\\') || self.get() != Some('u') {
+                if self.get() != Some(b'\\') || self.get() != Some(b'u') {
                     return Err(BAD_HIGH);
                 }
                 let lo = self.hex4()?;
@@ -324,89 +461,72 @@ impl<'a> Lexer<'a> {
         char::from_u32(cp).ok_or(BAD_LOW)
     }
 
-    fn digits(&mut self) -> Option<char> {
+    /// Reads digits into the buffer; returns the first byte that is not one.
+    fn digits(&mut self) -> Option<u8> {
         loop {
-            let c = self.get();
-            if !c.is_some_and(|c| c.is_ascii_digit()) {
-                return c;
+            match self.get() {
+                Some(c) if c.is_ascii_digit() => self.buffer.push(c),
+                c => return c,
             }
         }
     }
 
-    fn number(&mut self, first: char) -> Result<Tok, String> {
+    /// A number, its text in the buffer, as nlohmann's state machine reads it.
+    fn number(&mut self) -> Tok {
+        self.reset();
+        let first = self.current.expect("a sign or a digit");
+        self.buffer.push(first);
+        let mut kind = Number::Unsigned;
         let mut c = Some(first);
-        if first == '-' {
+        if first == b'-' {
+            kind = Number::Integer;
             c = self.get();
-            if !c.is_some_and(|c| c.is_ascii_digit()) {
-                return Ok(Tok::Error("invalid number; expected digit after '-'"));
+            match c {
+                Some(d) if d.is_ascii_digit() => self.buffer.push(d),
+                _ => return Tok::Error("invalid number; expected digit after '-'"),
             }
         }
-        // Integer part: a single 0 or a run of digits.
-        c = if c == Some('0') {
+        // Integer part: a single 0, or a run of digits.
+        c = if c == Some(b'0') {
             self.get()
         } else {
             self.digits()
         };
-        let mut is_float = false;
-        if c == Some('.') {
-            is_float = true;
-            c = self.get();
-            if !c.is_some_and(|c| c.is_ascii_digit()) {
-                return Ok(Tok::Error("invalid number; expected digit after '.'"));
+        if c == Some(b'.') {
+            kind = Number::Float;
+            self.buffer.push(b'.');
+            match self.get() {
+                Some(d) if d.is_ascii_digit() => self.buffer.push(d),
+                _ => return Tok::Error("invalid number; expected digit after '.'"),
             }
             c = self.digits();
         }
-        if matches!(c, Some('e' | 'E')) {
-            is_float = true;
-            c = self.get();
-            if matches!(c, Some('+' | '-')) {
-                c = self.get();
-                if !c.is_some_and(|c| c.is_ascii_digit()) {
-                    return Ok(Tok::Error(
-                        "invalid number; expected digit after exponent sign",
-                    ));
+        if let Some(e @ (b'e' | b'E')) = c {
+            kind = Number::Float;
+            self.buffer.push(e);
+            match self.get() {
+                Some(s @ (b'+' | b'-')) => {
+                    self.buffer.push(s);
+                    match self.get() {
+                        Some(d) if d.is_ascii_digit() => self.buffer.push(d),
+                        _ => {
+                            return Tok::Error("invalid number; expected digit after exponent sign")
+                        }
+                    }
                 }
-            } else if !c.is_some_and(|c| c.is_ascii_digit()) {
-                return Ok(Tok::Error(
-                    "invalid number; expected '+', '-', or digit after exponent",
-                ));
+                Some(d) if d.is_ascii_digit() => self.buffer.push(d),
+                _ => {
+                    return Tok::Error("invalid number; expected '+', '-', or digit after exponent")
+                }
             }
-            c = self.digits();
+            self.digits();
         }
-        self.unget(c);
-        let text = &self.text[self.token_start..self.pos];
-        number_value(text, is_float)
+        self.unget();
+        Tok::Number(kind)
     }
 }
 
-/// The value of a lexically valid number, as nlohmann and Nix's JSON reader see it.
-fn number_value(text: &str, is_float: bool) -> Result<Tok, String> {
-    if !is_float {
-        if text.starts_with('-') {
-            if let Ok(i) = text.parse::<i64>() {
-                return Ok(Tok::Int(i));
-            }
-        } else if let Ok(u) = text.parse::<u64>() {
-            return match i64::try_from(u) {
-                Ok(i) => Ok(Tok::Int(i)),
-                Err(_) => Err(format!(
-                    "unsigned json number {u} outside of Nix integer range"
-                )),
-            };
-        }
-    }
-    let f: f64 = text
-        .parse()
-        .map_err(|_| format!("invalid number '{text}'"))?;
-    if f.is_infinite() {
-        return Err(format!(
-            "[json.exception.out_of_range.406] number overflow parsing '{text}'"
-        ));
-    }
-    Ok(Tok::Float(f))
-}
-
-fn control_message(c: char) -> &'static str {
+fn control_message(c: u8) -> &'static str {
     // nlohmann names each control character; keep the messages static.
     const MESSAGES: [&str; 32] = [
         "invalid string: control character U+0000 (NUL) must be escaped to \\u0000",
@@ -451,7 +571,7 @@ mod tests {
 
     fn err(text: &str) -> String {
         match parse(text) {
-            Err(e) => e,
+            Err(ParseError::Syntax(e) | ParseError::Value(e)) => e,
             Ok(_) => panic!("{text:?} parsed"),
         }
     }
@@ -474,7 +594,8 @@ mod tests {
         assert_eq!(err("{\"a\" 1}"), format!("{p}6: syntax error while parsing object separator - unexpected number literal; expected ':'"));
         assert_eq!(err("\"\\x\""), format!("{p}3: syntax error while parsing value - invalid string: forbidden character after backslash; last read: '\"\\x'"));
         assert_eq!(err("01"), format!("{p}2: syntax error while parsing value - unexpected number literal; expected end of input"));
-        assert_eq!(err(""), format!("{p}1: syntax error while parsing value - unexpected end of input; expected '[', '{{', or a literal"));
+        assert_eq!(err(""), format!("{p}1: attempting to parse an empty input; check that your input string or stream contains the expected JSON"));
+        assert_eq!(err(" "), format!("{p}2: syntax error while parsing value - unexpected end of input; expected '[', '{{', or a literal"));
         assert_eq!(err("\"\\ud800\""), format!("{p}8: syntax error while parsing value - invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF; last read: '\"\\ud800\"'"));
         assert_eq!(
             err("[1e400]"),
@@ -487,6 +608,66 @@ mod tests {
         assert_eq!(
             err("\"a\\u0000b\""),
             "input string 'a␀b' cannot be represented as Nix string because it contains null bytes"
+        );
+    }
+
+    /// nlohmann's lexer as Nix 2.26 runs it: a leading byte order mark is skipped; "last
+    /// read" shows every byte since the current string or number began (structural
+    /// characters, whitespace and literals before an error too); columns count bytes; a
+    /// UTF-8 sequence in a string is checked byte by byte.
+    #[test]
+    fn lexer_state_like_nix() {
+        let p = "[json.exception.parse_error.101] parse error at line 1, column ";
+        let bytes = |b: &[u8]| crate::bytestr::encode(b).into_owned();
+        assert!(matches!(
+            parse(&bytes(b"\xef\xbb\xbf[1]")),
+            Ok(Value::List(_))
+        ));
+        // A message with raw bytes: `before`, the bytes, `after`.
+        let raw = |before: &str, b: &[u8], after: &str| {
+            bytes(&[before.as_bytes(), b, after.as_bytes()].concat())
+        };
+        let literal = "syntax error while parsing value - invalid literal; last read:";
+        assert_eq!(
+            err(&bytes(b"{\"a\": 1}\xef\xbb\xbf")),
+            raw(
+                &format!("{p}9: {literal} '1}}"),
+                b"\xef",
+                "'; expected end of input"
+            )
+        );
+        assert_eq!(
+            err(&bytes(b" \xef\xbb\xbf{}")),
+            raw(&format!("{p}2: {literal} ' "), b"\xef", "'")
+        );
+        assert_eq!(err(&bytes(b"\xef\xbb\xbf")), format!("{p}4: syntax error while parsing value - unexpected end of input; expected '[', '{{', or a literal"));
+        assert_eq!(
+            err(&bytes(b"\xef\xbb")),
+            raw(
+                &format!("{p}3: syntax error while parsing value - invalid BOM; must be 0xEF 0xBB 0xBF if given; last read: '"),
+                b"\xef\xbb",
+                "'"
+            )
+        );
+        assert_eq!(err("[1, x]"), format!("{p}5: {literal} '1, x'"));
+        assert_eq!(
+            err("  [true, fals]"),
+            format!("{p}14: {literal} '  [true, fals]'")
+        );
+        assert_eq!(err("[1,\n 2,\n x]"), format!("[json.exception.parse_error.101] parse error at line 3, column 2: {literal} '2,<U+000A> x'"));
+        assert_eq!(err("[0x10]"), format!("{p}3: syntax error while parsing array - invalid literal; last read: '0x'; expected ']'"));
+        assert_eq!(
+            err(&bytes(b"\"\xc3\"")),
+            raw(
+                &format!("{p}3: syntax error while parsing value - invalid string: ill-formed UTF-8 byte; last read: '\""),
+                b"\xc3",
+                "\"'"
+            )
+        );
+        assert_eq!(err("[\"é\", x]"), format!("{p}8: {literal} '\"é\", x'"));
+        assert_eq!(
+            err(&bytes(b"[1, 2, \xc3\xa9]")),
+            raw(&format!("{p}8: {literal} '2, "), b"\xc3", "'")
         );
     }
 
