@@ -72,12 +72,11 @@ pub enum Expr {
         else_: ExprRef,
         span: Span,
     },
-    /// `assert cond; body`. `text` is the condition's source text for the error message.
+    /// `assert cond; body` (its messages write `cond` with [`crate::show`]).
     Assert {
         span: Span,
         cond: ExprRef,
         body: ExprRef,
-        text: Box<str>,
     },
     Not(ExprRef, Span),
     Neg(ExprRef, Span),

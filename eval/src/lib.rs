@@ -142,6 +142,7 @@ mod posix_regex;
 mod print;
 mod purity;
 mod serde;
+mod show;
 mod source;
 pub mod stats;
 mod store;

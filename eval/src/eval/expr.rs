@@ -196,19 +196,16 @@ impl Eval {
 
     #[inline(never)]
     fn eval_assert(&mut self, node: &Expr, env: &Env) -> Result<Value> {
-        node!(
-            node,
-            Expr::Assert {
-                cond,
-                body,
-                text,
-                span,
-            }
-        );
+        node!(node, Expr::Assert { cond, body, span });
         let span = *span;
+        // Nix writes the condition with its expression printer, only when it fails.
+        let text = || crate::show::show(cond);
         let c = self.eval(cond, env).map_err(|e| {
             e.context(span, || {
-                format!("while evaluating the condition of the assertion '{text}'")
+                format!(
+                    "while evaluating the condition of the assertion '{}'",
+                    text()
+                )
             })
         })?;
         match c {
@@ -224,15 +221,20 @@ impl Eval {
                     let l = self.eval(lhs, env)?;
                     let r = self.eval(rhs, env)?;
                     if let Some(why) = super::ops::explain_inequality(self, &l, &r)? {
-                        return Err(EvalError::of_kind(ErrorKind::Assert, why)
-                            .at(span)
-                            .context(span, || {
-                                format!("while evaluating the condition of the assertion '{text}'")
-                            }));
+                        // Nix gives the explanation no position of its own.
+                        return Err(EvalError::of_kind(ErrorKind::Assert, why).context(
+                            span,
+                            || {
+                                format!(
+                                    "while evaluating the condition of the assertion '{}'",
+                                    text()
+                                )
+                            },
+                        ));
                     }
                 }
                 Err(
-                    EvalError::of_kind(ErrorKind::Assert, format!("assertion '{text}' failed"))
+                    EvalError::of_kind(ErrorKind::Assert, format!("assertion '{}' failed", text()))
                         .at(span),
                 )
             }

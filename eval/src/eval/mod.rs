@@ -501,10 +501,10 @@ impl Eval {
     /// Runs `f` one level deeper into a value: the recursion of `==`, `<`, string
     /// coercion, printing, `toJSON`, `toXML`, `deepSeq` and the like over nested lists and
     /// sets, which calls no function and so is not bounded by `max-call-depth`. It runs on
-    /// a grown stack ([`Eval::guarded`]), so deep values work however deep; a cyclic value
+    /// a grown stack, so deep values work however deep; a cyclic value
     /// (`let x = { a = x; }; …`) fails with the error C++ Nix gives when its stack
-    /// overflows (`stack overflow (possible infinite recursion)`) after
-    /// [`MAX_VALUE_DEPTH`] levels instead of taking all memory.
+    /// overflows (`stack overflow (possible infinite recursion)`) after 200 000 levels
+    /// instead of taking all memory. Embedders walking values recursively call it per level.
     #[inline]
     pub fn descend<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.value_depth >= MAX_VALUE_DEPTH {

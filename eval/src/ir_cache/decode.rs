@@ -224,7 +224,6 @@ impl<'a> Decoder<'a> {
             tag::ASSERT => Expr::Assert {
                 cond: self.expr()?,
                 body: self.expr()?,
-                text: self.str()?.into(),
                 span: self.span()?,
             },
             tag::NOT => {

@@ -212,16 +212,10 @@ impl Encoder {
                 self.expr(else_)?;
                 self.span(*span);
             }
-            Expr::Assert {
-                cond,
-                body,
-                text,
-                span,
-            } => {
+            Expr::Assert { cond, body, span } => {
                 self.byte(tag::ASSERT);
                 self.expr(cond)?;
                 self.expr(body)?;
-                self.str(text);
                 self.span(*span);
             }
             Expr::Not(e, span) => {

@@ -161,16 +161,9 @@ impl<'a> Lowerer<'a> {
         match expr {
             ast::Expr::Apply(a) => self.apply(a, span),
             ast::Expr::Assert(a) => {
-                let cond = self.need(a.condition(), syn(&a))?;
-                let text = self.text(syn(&cond).text_range()).into();
-                let cond = self.expr(cond)?;
+                let cond = self.expr(self.need(a.condition(), syn(&a))?)?;
                 let body = self.expr(self.need(a.body(), syn(&a))?)?;
-                rc(Expr::Assert {
-                    cond,
-                    body,
-                    text,
-                    span,
-                })
+                rc(Expr::Assert { cond, body, span })
             }
             ast::Expr::IfElse(i) => {
                 let cond = self.expr(self.need(i.condition(), syn(&i))?)?;
