@@ -174,18 +174,22 @@ impl Eval {
 
     #[inline(never)]
     fn eval_not(&mut self, node: &Expr, env: &Env) -> Result<Value> {
-        node!(node, Expr::Not(e, span));
-        match self.eval(e, env)? {
+        node!(node, Expr::Not(e, _span));
+        // As current Nix: every error in the operand's frame, at the operand.
+        let frame = |err: Box<EvalError>| err.context(e.span(), || "in the argument of '!'".into());
+        match self.eval(e, env).map_err(frame)? {
             Value::Bool(b) => Ok(Value::Bool(!b)),
-            other => Err(self.type_error("a Boolean", &other).at(*span)),
+            other => Err(frame(self.type_error("a Boolean", &other).at(e.span()))),
         }
     }
 
     #[inline(never)]
     fn eval_neg(&mut self, node: &Expr, env: &Env) -> Result<Value> {
         node!(node, Expr::Neg(e, span));
-        let v = self.eval(e, env)?;
-        super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v).at(*span)
+        // `-e` is Nix's `__sub 0 e`.
+        let v = self.eval(e, env);
+        v.and_then(|v| super::ops::arith(self, BinOp::Sub, &Value::Int(0), &v))
+            .map_err(|e| builtin_frame(e, *span, "sub"))
     }
 
     #[inline(never)]
@@ -532,21 +536,35 @@ impl Eval {
         use super::ops;
         node!(node, Expr::Binary { op, lhs, rhs, span });
         let (op, span) = (*op, *span);
-        let l = self.eval(lhs, env)?;
-        let r = self.eval(rhs, env)?;
+        // Nix's parser makes every operator but `+` a call of a builtin (`a - b` is
+        // `__sub a b`): its errors, the operands' own included, come in that call's frame.
+        let builtin = match op {
+            BinOp::Add => None,
+            BinOp::Sub => Some("sub"),
+            BinOp::Mul => Some("mul"),
+            BinOp::Div => Some("div"),
+            _ => Some("lessThan"),
+        };
+        let in_frame = |e: Box<EvalError>| match builtin {
+            Some(name) => builtin_frame(e, span, name),
+            None => e,
+        };
+        let l = self.eval(lhs, env).map_err(in_frame)?;
+        let r = self.eval(rhs, env).map_err(in_frame)?;
         if let (Value::Int(x), Value::Int(y)) = (&l, &r) {
             if let Some(v) = int_op(op, *x, *y) {
                 return Ok(v);
             }
         }
         match op {
-            BinOp::Lt => Ok(Value::Bool(ops::compare(self, &l, &r).at(span)?.is_lt())),
-            BinOp::Le => Ok(Value::Bool(!ops::compare(self, &r, &l).at(span)?.is_lt())),
-            BinOp::Gt => Ok(Value::Bool(ops::compare(self, &r, &l).at(span)?.is_lt())),
-            BinOp::Ge => Ok(Value::Bool(!ops::compare(self, &l, &r).at(span)?.is_lt())),
-            BinOp::Add => ops::add(self, &l, &r).at(span),
-            _ => ops::arith(self, op, &l, &r).at(span),
+            BinOp::Lt => ops::compare(self, &l, &r).map(|o| Value::Bool(o.is_lt())),
+            BinOp::Le => ops::compare(self, &r, &l).map(|o| Value::Bool(!o.is_lt())),
+            BinOp::Gt => ops::compare(self, &r, &l).map(|o| Value::Bool(o.is_lt())),
+            BinOp::Ge => ops::compare(self, &l, &r).map(|o| Value::Bool(!o.is_lt())),
+            BinOp::Add => return ops::add(self, &l, &r, (lhs.span(), rhs.span())),
+            _ => ops::arith(self, op, &l, &r),
         }
+        .map_err(in_frame)
     }
 
     #[inline(never)]
@@ -636,4 +654,11 @@ fn levenshtein(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// An error of the builtin Nix's parser calls for an operator at `span`: the call's frame,
+/// the error itself without a position (the builtin gives none).
+#[cold]
+fn builtin_frame(e: Box<EvalError>, span: Span, name: &str) -> Box<EvalError> {
+    e.context(span, || format!("while calling the '{name}' builtin"))
 }

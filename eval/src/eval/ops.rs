@@ -1,26 +1,34 @@
 //! Operators: arithmetic, `+` on strings and paths, equality and ordering.
 
 use super::{CoerceOpts, Eval};
-use crate::error::{fail, EvalError, Result};
+use crate::error::{fail, ErrorExt, EvalError, Result};
 use crate::ir::BinOp;
 use crate::print::show_for_error as show;
+use crate::source::Span;
 use crate::symbol::known;
 use crate::value::Shared;
 use crate::value::{List, NixString, Value};
 use std::cmp::Ordering;
 
-/// `a + b` on forced operands.
-pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
+/// `a + b` on forced operands, as Nix's string concatenation places errors: a number's
+/// at the operand added (`spans`: the operands'), a coercion's in a "while evaluating a
+/// path segment" frame there.
+pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value, spans: (Span, Span)) -> Result<Value> {
+    let segment = |span: Span| {
+        move |e: Box<EvalError>| e.context(span, || "while evaluating a path segment".into())
+    };
     match (a, b) {
-        (Value::Int(_) | Value::Float(_), _) => arith(ev, BinOp::Add, a, b),
+        (Value::Int(_) | Value::Float(_), _) => arith(ev, BinOp::Add, a, b).at(spans.1),
         (Value::Path(p), _) => {
-            let s = ev.coerce_to_string(
-                b,
-                CoerceOpts {
-                    coerce_more: false,
-                    copy_to_store: false,
-                },
-            )?;
+            let s = ev
+                .coerce_to_string(
+                    b,
+                    CoerceOpts {
+                        coerce_more: false,
+                        copy_to_store: false,
+                    },
+                )
+                .map_err(segment(spans.1))?;
             if !s.ctx.is_empty() {
                 return fail("a string that refers to a store path cannot be appended to a path");
             }
@@ -35,8 +43,8 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
                 coerce_more: false,
                 copy_to_store: true,
             };
-            let l = ev.coerce_to_string(a, opts)?;
-            let r = ev.coerce_to_string(b, opts)?;
+            let l = ev.coerce_to_string(a, opts).map_err(segment(spans.0))?;
+            let r = ev.coerce_to_string(b, opts).map_err(segment(spans.1))?;
             let mut out = NixString::new(Vec::with_capacity(l.s.len() + r.s.len()), l.ctx);
             out.s.extend_from_slice(&l.s);
             out.s.extend_from_slice(&r.s);
@@ -46,10 +54,16 @@ pub(crate) fn add(ev: &mut Eval, a: &Value, b: &Value) -> Result<Value> {
     }
 }
 
-/// Arithmetic `+ - * /` on numbers, with Nix's overflow and division rules.
+/// Arithmetic `+ - * /` on numbers, with Nix's overflow and division rules. Operands
+/// of the wrong type fail as Nix's `sub`, `mul` and `div` builtins check them: both as
+/// floats when either is one, else as integers, a divisor first, in a frame naming the
+/// operand.
 pub(crate) fn arith(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<Value> {
     let a = ev.force(a)?;
     let b = ev.force(b)?;
+    if op != BinOp::Add {
+        check_operands(ev, op, &a, &b)?;
+    }
     match (&a, &b) {
         (Value::Int(x), Value::Int(y)) => {
             let (x, y) = (*x, *y);
@@ -97,6 +111,44 @@ pub(crate) fn arith(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<Va
         }
         (other, _) => Err(ev.type_error("an integer", other)),
     }
+}
+
+/// The type errors of the `sub`, `mul` and `div` builtins, in their order.
+fn check_operands(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<()> {
+    let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
+    if number(a) && number(b) {
+        return Ok(());
+    }
+    let (what, first, second) = match op {
+        BinOp::Sub => ("argument", "first", "second"),
+        BinOp::Mul => ("argument", "first", "second"),
+        _ => ("operand", "first", "second"),
+    };
+    let name = match op {
+        BinOp::Sub => "subtraction",
+        BinOp::Mul => "multiplication",
+        _ => "division",
+    };
+    let frame = |e: Box<EvalError>, which: &str| {
+        let which = which.to_string();
+        e.context(Span::NONE, move || {
+            format!("while evaluating the {which} {what} of the {name}")
+        })
+    };
+    let floats = matches!(a, Value::Float(_)) || matches!(b, Value::Float(_));
+    let expect = |ev: &mut Eval, v: &Value, float: bool| -> Result<()> {
+        match v {
+            Value::Int(_) => Ok(()),
+            Value::Float(_) if float => Ok(()),
+            other => Err(ev.type_error(if float { "a float" } else { "an integer" }, other)),
+        }
+    };
+    if op == BinOp::Div {
+        // Nix reads the divisor as a float before anything else.
+        expect(ev, b, true).map_err(|e| frame(e, second))?;
+    }
+    expect(ev, a, floats).map_err(|e| frame(e, first))?;
+    expect(ev, b, floats).map_err(|e| frame(e, second))
 }
 
 fn as_f64(v: &Value) -> f64 {
@@ -300,20 +352,29 @@ fn compare_lists(ev: &mut Eval, x: &List, y: &List) -> Result<ListOrder> {
             if Shared::ptr_eq(p, q) {
                 continue;
             }
-            match ev.descend(|ev| compare_lists(ev, p, q))? {
+            match ev
+                .descend(|ev| compare_lists(ev, p, q))
+                .map_err(comparing_elements)?
+            {
                 ListOrder::Equal => continue,
                 decided => return Ok(decided),
             }
         }
         // Nix checks equality first, then orders the first differing element.
         if !ev.descend(|ev| equal(ev, &p, &q))? {
-            return Ok(ListOrder::Decided(compare_forced(ev, &p, &q)?));
+            let order = compare_forced(ev, &p, &q).map_err(comparing_elements)?;
+            return Ok(ListOrder::Decided(order));
         }
     }
     Ok(match x.len().cmp(&y.len()) {
         Ordering::Equal => ListOrder::Equal,
         o => ListOrder::Decided(o),
     })
+}
+
+/// The frame Nix gives an error ordering two elements of lists.
+fn comparing_elements(e: Box<EvalError>) -> Box<EvalError> {
+    e.context(Span::NONE, || "while comparing two list elements".into())
 }
 
 /// [`compare`] of two values already forced.
@@ -344,6 +405,92 @@ fn compare_forced(ev: &mut Eval, a: &Value, b: &Value) -> Result<Ordering> {
                     show(ev, b)
                 )))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Operators' errors render as Nix 2.26 renders them (its stderr for `-E EXPR`):
+    /// `- * / <` in their builtin's frame without a position of their own, a type error
+    /// naming the operand, `+` at the operand added.
+    #[test]
+    fn operator_errors_render_like_nix() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"1 - "a""#,
+                r#"error:
+       … while calling the 'sub' builtin
+         at «string»:1:3:
+            1| 1 - "a"
+             |   ^
+
+       … while evaluating the second argument of the subtraction
+
+       error: expected an integer but found a string: "a"
+"#,
+            ),
+            (
+                r#"1 / 0"#,
+                r#"error:
+       … while calling the 'div' builtin
+         at «string»:1:3:
+            1| 1 / 0
+             |   ^
+
+       error: division by zero
+"#,
+            ),
+            (
+                r#""a" / 1"#,
+                r#"error:
+       … while calling the 'div' builtin
+         at «string»:1:5:
+            1| "a" / 1
+             |     ^
+
+       … while evaluating the first operand of the division
+
+       error: expected an integer but found a string: "a"
+"#,
+            ),
+            (
+                r#"let x = "a"; in x + 1"#,
+                r#"error:
+       … while evaluating a path segment
+         at «string»:1:21:
+            1| let x = "a"; in x + 1
+             |                     ^
+
+       error: cannot coerce an integer to a string: 1
+"#,
+            ),
+            (
+                r#"1.5 + "a""#,
+                r#"error: cannot add a string to a float
+       at «string»:1:7:
+            1| 1.5 + "a"
+             |       ^
+"#,
+            ),
+            (
+                r#"9223372036854775807 * 2"#,
+                r#"error:
+       … while calling the 'mul' builtin
+         at «string»:1:21:
+            1| 9223372036854775807 * 2
+             |                     ^
+
+       error: integer overflow in multiplying 9223372036854775807 * 2
+"#,
+            ),
+        ];
+        for (expr, want) in cases {
+            let mut ev = Eval::new(crate::eval::EvalOptions::default());
+            let e = ev.eval_expr(expr, std::path::Path::new("/")).unwrap_err();
+            assert_eq!(e.render(&ev.sources), *want, "{expr}");
         }
     }
 }
