@@ -375,13 +375,16 @@ fn bless_traces() {
     let known = trace_differences();
     for (name, first) in trace_bless_list().lock().unwrap().iter() {
         let reason = known.get(name).filter(|r| !r.is_empty()).unwrap_or(first);
-        let _ = writeln!(text, "{name}  # {}", reason.replace('#', "＃"));
+        let _ = writeln!(text, "{name}  # {reason}");
     }
-    match std::fs::write(TRACE_DIFFERENCES, text) {
-        Ok(()) => report(&format!("lang suite: blessed {TRACE_DIFFERENCES}\n")),
-        Err(e) => report(&format!(
-            "lang suite: cannot write {TRACE_DIFFERENCES}: {e}\n"
-        )),
+    write_blessed(TRACE_DIFFERENCES, &text);
+}
+
+/// Writes a regenerated list and says so.
+fn write_blessed(path: &str, text: &str) {
+    match std::fs::write(path, text) {
+        Ok(()) => report(&format!("lang suite: blessed {path}\n")),
+        Err(e) => report(&format!("lang suite: could not write {path}: {e}\n")),
     }
 }
 
@@ -529,12 +532,7 @@ fn bless(dirs: &Dirs, cases: &[Case], outcomes: &[Outcome], expected: &BTreeMap<
         };
         let _ = writeln!(text, "{name}  # {reason}");
     }
-    match std::fs::write(EXPECTED_FAILURES, text) {
-        Ok(()) => report(&format!("lang suite: blessed {EXPECTED_FAILURES}\n")),
-        Err(e) => report(&format!(
-            "lang suite: could not write {EXPECTED_FAILURES}: {e}\n"
-        )),
-    }
+    write_blessed(EXPECTED_FAILURES, &text);
 }
 
 /// A first guess at why a case fails, from the failure, its flags and its source; only

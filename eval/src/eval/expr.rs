@@ -538,16 +538,12 @@ impl Eval {
         let (op, span) = (*op, *span);
         // Nix's parser makes every operator but `+` a call of a builtin (`a - b` is
         // `__sub a b`): its errors, the operands' own included, come in that call's frame.
-        let builtin = match op {
-            BinOp::Add => None,
-            BinOp::Sub => Some("sub"),
-            BinOp::Mul => Some("mul"),
-            BinOp::Div => Some("div"),
-            _ => Some("lessThan"),
-        };
-        let in_frame = |e: Box<EvalError>| match builtin {
-            Some(name) => builtin_frame(e, span, name),
-            None => e,
+        let in_frame = |e: Box<EvalError>| match op {
+            BinOp::Add => e,
+            BinOp::Sub => builtin_frame(e, span, "sub"),
+            BinOp::Mul => builtin_frame(e, span, "mul"),
+            BinOp::Div => builtin_frame(e, span, "div"),
+            _ => builtin_frame(e, span, "lessThan"),
         };
         let l = self.eval(lhs, env).map_err(in_frame)?;
         let r = self.eval(rhs, env).map_err(in_frame)?;

@@ -98,18 +98,13 @@ pub(crate) fn arith(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<Va
                 }
             }))
         }
-        (Value::Int(_) | Value::Float(_), other) => {
-            if op == BinOp::Add {
-                fail(format!(
-                    "cannot add {} to {}",
-                    other.type_desc(),
-                    a.type_desc()
-                ))
-            } else {
-                Err(ev.type_error("an integer", other))
-            }
-        }
-        (other, _) => Err(ev.type_error("an integer", other)),
+        // Only `+` comes here with an operand that is no number (`check_operands` took the
+        // others), and only with a number first (`add` concatenates the rest as strings).
+        (_, other) => fail(format!(
+            "cannot add {} to {}",
+            other.type_desc(),
+            a.type_desc()
+        )),
     }
 }
 
@@ -119,19 +114,13 @@ fn check_operands(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<()> 
     if number(a) && number(b) {
         return Ok(());
     }
-    let (what, first, second) = match op {
-        BinOp::Sub => ("argument", "first", "second"),
-        BinOp::Mul => ("argument", "first", "second"),
-        _ => ("operand", "first", "second"),
+    let (what, name) = match op {
+        BinOp::Sub => ("argument", "subtraction"),
+        BinOp::Mul => ("argument", "multiplication"),
+        _ => ("operand", "division"),
     };
-    let name = match op {
-        BinOp::Sub => "subtraction",
-        BinOp::Mul => "multiplication",
-        _ => "division",
-    };
-    let frame = |e: Box<EvalError>, which: &str| {
-        let which = which.to_string();
-        e.context(Span::NONE, move || {
+    let frame = |e: Box<EvalError>, which: &'static str| {
+        e.context(Span::NONE, || {
             format!("while evaluating the {which} {what} of the {name}")
         })
     };
@@ -145,10 +134,10 @@ fn check_operands(ev: &mut Eval, op: BinOp, a: &Value, b: &Value) -> Result<()> 
     };
     if op == BinOp::Div {
         // Nix reads the divisor as a float before anything else.
-        expect(ev, b, true).map_err(|e| frame(e, second))?;
+        expect(ev, b, true).map_err(|e| frame(e, "second"))?;
     }
-    expect(ev, a, floats).map_err(|e| frame(e, first))?;
-    expect(ev, b, floats).map_err(|e| frame(e, second))
+    expect(ev, a, floats).map_err(|e| frame(e, "first"))?;
+    expect(ev, b, floats).map_err(|e| frame(e, "second"))
 }
 
 fn as_f64(v: &Value) -> f64 {

@@ -926,15 +926,12 @@ fn walk_unmatched(
     pieces: &[(Rc<str>, Shared<Attrs>)],
     visit: &mut Visit,
 ) -> Result<bool> {
-    let mut names: Vec<Symbol> = Vec::new();
-    for (_, p) in pieces {
-        for a in p.iter() {
-            if !names.contains(&a.name) {
-                names.push(a.name);
-            }
-        }
-    }
+    let mut names: Vec<Symbol> = pieces
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|a| a.name))
+        .collect();
     names.sort_by(|a, b| a.cmp_str(*b));
+    names.dedup();
     for name in names {
         let defs = defs_in(pieces, name);
         path.push(name);
